@@ -1,0 +1,64 @@
+// The one way our code includes RapidJSON: asserts become exceptions, so malformed network input
+// can never abort the process, plus small helpers every layer uses.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#ifndef RAPIDJSON_ASSERT
+#define RAPIDJSON_ASSERT(x)                                                   \
+  do {                                                                        \
+    if (!(x)) throw ::k8s::json::usage_error("JSON usage error: " #x);        \
+  } while (0)
+#endif
+#define RAPIDJSON_HAS_CXX11_RVALUE_REFS 1
+
+namespace k8s::json {
+struct usage_error : std::logic_error {
+  using std::logic_error::logic_error;
+};
+}  // namespace k8s::json
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace k8s::json {
+
+using Document = rapidjson::Document;
+using Value = rapidjson::Value;
+using Allocator = rapidjson::Document::AllocatorType;
+
+// Thrown by parse(): what() is RapidJSON's message with the byte offset.
+struct parse_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+Document parse(std::string_view text);
+std::string to_string(const Value& v);
+void append_to(std::string& out, const Value& v);
+
+// Typed field access that never throws: missing or wrongly typed fields give the fallback.
+const Value* find(const Value& obj, std::string_view key);
+const Value* find_path(const Value& obj, std::initializer_list<std::string_view> path);
+std::string_view get_string(const Value& obj, std::string_view key, std::string_view fallback = {});
+std::string_view get_string(const Value& obj, std::initializer_list<std::string_view> path,
+                            std::string_view fallback = {});
+long long get_int(const Value& obj, std::initializer_list<std::string_view> path, long long fallback);
+bool get_bool(const Value& obj, std::initializer_list<std::string_view> path, bool fallback);
+
+// Returns obj[key], creating it as an empty object if missing or not an object.
+Value& ensure_object(Value& obj, std::string_view key, Allocator& a);
+void set_member(Value& obj, std::string_view key, Value value, Allocator& a);
+void set_string(Value& obj, std::string_view key, std::string_view s, Allocator& a);
+bool remove_member(Value& obj, std::string_view key);  // keeps member order
+inline Value string_value(std::string_view s, Allocator& a) {
+  return Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
+}
+inline std::string_view view(const Value& v) {
+  return v.IsString() ? std::string_view(v.GetString(), v.GetStringLength()) : std::string_view{};
+}
+
+}  // namespace k8s::json
