@@ -1,0 +1,646 @@
+#include "tools/kubesim/api_server.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "k8s/yaml_json.h"
+#include "tools/kubesim/api_error.h"
+#include "tools/kubesim/discovery.h"
+#include "tools/kubesim/object_meta.h"
+#include "tools/kubesim/tables.h"
+
+namespace kubesim {
+namespace js = k8s::json;
+namespace net = boost::asio;
+using k8s::http::exchange;
+using k8s::http::request;
+using k8s::http::response;
+
+namespace {
+
+constexpr const char* json_type = "application/json";
+constexpr const char* aggregated_type =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+// apimachinery's Convert_Slice_string_To_bool: absent → false, "0"/"false" → false, else true.
+bool query_bool(const request& r, std::string_view name) {
+  const std::string* v = r.query_param(name);
+  if (!v) return false;
+  std::string s = *v;
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return !(s == "0" || s == "false");
+}
+
+std::string query_string(const request& r, std::string_view name) {
+  const std::string* v = r.query_param(name);
+  return v ? *v : std::string();
+}
+
+// KUBESIM_TRACE=1 prints every request (never its headers' credentials) to stderr.
+bool trace_requests() {
+  static const bool on = std::getenv("KUBESIM_TRACE") != nullptr;
+  return on;
+}
+
+bool accepts_table(const request& r) {
+  auto accept = r.header("Accept");
+  return accept.find("as=Table") != std::string_view::npos;
+}
+
+bool accepts_aggregated_discovery(const request& r) {
+  auto accept = r.header("Accept");
+  return accept.find("as=APIGroupDiscoveryList") != std::string_view::npos &&
+         accept.find("v=v2") != std::string_view::npos;
+}
+
+response json_reply(int status, std::string body) { return {status, json_type, std::move(body), {}}; }
+
+response error_reply(const api_error& e) {
+  response r = json_reply(e.code, e.status_json());
+  if (e.retry_after_seconds > 0) r.headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds));
+  return r;
+}
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) parts.emplace_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return parts;
+}
+
+// The object as the client asked for it: another served version only changes apiVersion
+// (the "None" conversion strategy of CRDs).
+std::string object_json(const snapshot& s, const resource_type& t, const std::string& version) {
+  if (version == t.storage_version()) return s.json;
+  js::Document d;
+  d.CopyFrom(s.doc, d.GetAllocator());
+  js::set_string(d, "apiVersion", t.group_version(version), d.GetAllocator());
+  return js::to_string(d);
+}
+
+js::Document parse_body(const request& r) {
+  auto type = r.header("Content-Type");
+  auto semi = type.find(';');
+  auto media = type.substr(0, semi);
+  try {
+    if (media.empty() || media == "application/json") return js::parse(r.body);
+    if (media == "application/yaml") return js::yaml_to_json(r.body);
+  } catch (const std::exception& e) {
+    throw bad_request(fmt::format("the body of the request could not be decoded: {}", e.what()));
+  }
+  throw unsupported_media_type(fmt::format(
+      "the body of the request was in an unknown format - accepted media types include: "
+      "application/json, application/yaml"));
+}
+
+// What a request addresses, once the URL is parsed.
+struct target {
+  resource_type type;
+  std::string version;
+  std::string ns;
+  std::string name;
+  std::string subresource;
+};
+
+}  // namespace
+
+// One watch: a sink for cluster events writing to a chunked HTTP stream, with its timers.
+class watch_connection : public watch_sink, public std::enable_shared_from_this<watch_connection> {
+ public:
+  watch_connection(net::io_context& io, cluster_state& state, resource_type type,
+                   std::string version, bool table, std::shared_ptr<k8s::http::stream> out)
+      : state_(state),
+        type_(std::move(type)),
+        version_(std::move(version)),
+        table_(table),
+        out_(std::move(out)),
+        bookmark_timer_(io),
+        timeout_timer_(io) {}
+
+  bool deliver(const watch_event& e) override {
+    if (e.object == nullptr) return out_->write(bookmark_line(e.rv));
+    if (table_) {
+      return out_->write(fmt::format("{{\"type\":\"{}\",\"object\":{}}}\n", e.type,
+                                     table_row_json(type_, *e.object, true)));
+    }
+    if (version_ != type_.storage_version())
+      return out_->write(fmt::format("{{\"type\":\"{}\",\"object\":{}}}\n", e.type,
+                                     object_json(*e.object, type_, version_)));
+    e.line();
+    return out_->write(e.json_line);
+  }
+
+  void start(uint64_t id, int timeout_seconds, int bookmark_ms) {
+    id_ = id;
+    auto self = shared_from_this();
+    out_->on_close([self] { self->stop(); });
+    if (out_->closed()) return stop();
+    if (bookmark_ms > 0) arm_bookmark(bookmark_ms);
+    timeout_timer_.expires_after(std::chrono::seconds(timeout_seconds));
+    timeout_timer_.async_wait([self](boost::system::error_code ec) {
+      if (ec) return;
+      // A last bookmark before a clean close lets the client resume exactly here.
+      if (self->bookmarks_) self->state_.send_bookmark(self->id_);
+      self->out_->close();
+    });
+  }
+  void enable_bookmarks() { bookmarks_ = true; }
+  void close() { out_->close(); }
+  void stop() {
+    if (stopped_.exchange(true)) return;
+    state_.unwatch(id_);
+    auto self = shared_from_this();
+    net::post(bookmark_timer_.get_executor(), [self] {
+      self->bookmark_timer_.cancel();
+      self->timeout_timer_.cancel();
+    });
+  }
+
+ private:
+  std::string bookmark_line(uint64_t rv) const {
+    return fmt::format(
+        "{{\"type\":\"BOOKMARK\",\"object\":{{\"kind\":\"{}\",\"apiVersion\":\"{}\","
+        "\"metadata\":{{\"resourceVersion\":\"{}\"}}}}}}\n",
+        type_.kind, type_.group_version(version_), rv);
+  }
+  void arm_bookmark(int ms) {
+    auto self = shared_from_this();
+    bookmark_timer_.expires_after(std::chrono::milliseconds(ms));
+    bookmark_timer_.async_wait([self, ms](boost::system::error_code ec) {
+      if (ec || self->stopped_) return;
+      if (self->bookmarks_) self->state_.send_bookmark(self->id_);
+      self->arm_bookmark(ms);
+    });
+  }
+
+  cluster_state& state_;
+  resource_type type_;
+  std::string version_;
+  bool table_;
+  std::shared_ptr<k8s::http::stream> out_;
+  net::steady_timer bookmark_timer_;
+  net::steady_timer timeout_timer_;
+  uint64_t id_ = 0;
+  bool bookmarks_ = false;
+  std::atomic<bool> stopped_{false};
+};
+
+struct api_server::impl : std::enable_shared_from_this<api_server::impl> {
+  net::io_context& io;
+  cluster_state& state;
+  api_server_options options;
+  mutable std::mutex mutex;
+  std::set<std::string> tokens;
+  fault_settings faults;
+  std::vector<std::weak_ptr<watch_connection>> watches;
+  std::mt19937 rng{std::random_device{}()};
+
+  impl(net::io_context& io, cluster_state& s, api_server_options o)
+      : io(io), state(s), options(std::move(o)) {}
+
+  void handle(const std::shared_ptr<exchange>& ex);
+  void dispatch(const std::shared_ptr<exchange>& ex);
+  bool authenticated(const request& r) const;
+  std::optional<response> injected_error();
+  target resolve(const std::vector<std::string>& parts, size_t first, const std::string& group,
+                 const std::string& version, bool& is_collection);
+  void serve_resource(const std::shared_ptr<exchange>& ex, const target& t, bool collection);
+  void serve_list(const std::shared_ptr<exchange>& ex, const target& t);
+  void serve_watch(const std::shared_ptr<exchange>& ex, const target& t);
+  std::optional<response> serve_discovery(const request& r, const std::vector<std::string>& parts);
+};
+
+api_server::api_server(net::io_context& io, cluster_state& state, api_server_options options)
+    : impl_(std::make_shared<impl>(io, state, std::move(options))) {}
+
+api_server::~api_server() { close_watches(); }
+
+void api_server::handle(std::shared_ptr<exchange> ex) { impl_->handle(ex); }
+
+void api_server::set_tokens(std::set<std::string> tokens) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->tokens = std::move(tokens);
+}
+
+fault_settings api_server::faults() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->faults;
+}
+
+void api_server::set_faults(const fault_settings& f) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->faults = f;
+}
+
+void api_server::set_address(std::string server_address) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->options.server_address = std::move(server_address);
+}
+
+void api_server::close_watches() {
+  std::vector<std::shared_ptr<watch_connection>> live;
+  {
+    std::lock_guard lock(impl_->mutex);
+    for (auto& w : impl_->watches)
+      if (auto s = w.lock()) live.push_back(std::move(s));
+    impl_->watches.clear();
+  }
+  for (auto& w : live) w->close();
+}
+
+size_t api_server::open_watches() const {
+  std::lock_guard lock(impl_->mutex);
+  size_t n = 0;
+  for (auto& w : impl_->watches)
+    if (!w.expired()) ++n;
+  return n;
+}
+
+bool api_server::impl::authenticated(const request& r) const {
+  auto auth = r.header("Authorization");
+  if (!auth.empty()) {
+    constexpr std::string_view bearer = "Bearer ";
+    if (auth.substr(0, bearer.size()) != bearer) return false;
+    std::lock_guard lock(mutex);
+    return tokens.count(std::string(auth.substr(bearer.size()))) > 0;
+  }
+  if (!r.client_cert_subject.empty()) return true;
+  // Anonymous requests may read what system:public-info-viewer allows.
+  return r.path == "/version" || r.path == "/healthz" || r.path == "/livez" || r.path == "/readyz";
+}
+
+std::optional<response> api_server::impl::injected_error() {
+  std::lock_guard lock(mutex);
+  if (faults.error_rate <= 0) return std::nullopt;
+  if (std::uniform_real_distribution<double>(0, 1)(rng) >= faults.error_rate) return std::nullopt;
+  if (faults.error_code == 429) return error_reply(too_many_requests(faults.retry_after_seconds));
+  return error_reply(internal_error("injected fault"));
+}
+
+void api_server::impl::handle(const std::shared_ptr<exchange>& ex) {
+  int latency;
+  {
+    std::lock_guard lock(mutex);
+    latency = faults.latency_ms;
+  }
+  if (latency <= 0) return dispatch(ex);
+  auto timer = std::make_shared<net::steady_timer>(io, std::chrono::milliseconds(latency));
+  auto self = shared_from_this();
+  timer->async_wait([self, ex, timer](boost::system::error_code) { self->dispatch(ex); });
+}
+
+void api_server::impl::dispatch(const std::shared_ptr<exchange>& ex) {
+  const request& r = ex->req();
+  if (trace_requests())
+    std::fprintf(stderr, "kubesim %s %s %s accept=%s type=%s\n", state.name().c_str(), r.method.c_str(),
+                 r.target.c_str(), std::string(r.header("Accept")).c_str(),
+                 std::string(r.header("Content-Type")).c_str());
+  try {
+    if (!authenticated(r)) return ex->reply(error_reply(unauthorized()));
+    if (auto err = injected_error()) return ex->reply(*err);
+    auto parts = split_path(r.path);
+    if (r.path == "/healthz" || r.path == "/livez" || r.path == "/readyz")
+      return ex->reply({200, "text/plain; charset=utf-8", "ok", {}});
+    if (r.path == "/version") return ex->reply(json_reply(200, version_info()));
+    if (auto d = serve_discovery(r, parts)) return ex->reply(std::move(*d));
+    bool collection = false;
+    if (parts.size() >= 3 && parts[0] == "api" && parts[1] == "v1") {
+      target t = resolve(parts, 2, "", "v1", collection);
+      return serve_resource(ex, t, collection);
+    }
+    if (parts.size() >= 4 && parts[0] == "apis") {
+      target t = resolve(parts, 3, parts[1], parts[2], collection);
+      return serve_resource(ex, t, collection);
+    }
+    throw path_not_found();
+  } catch (const api_error& e) {
+    ex->reply(error_reply(e));
+  } catch (const std::exception& e) {
+    ex->reply(error_reply(internal_error(e.what())));
+  }
+}
+
+std::optional<response> api_server::impl::serve_discovery(const request& r,
+                                                          const std::vector<std::string>& parts) {
+  if (r.method != "GET") return std::nullopt;
+  if (parts.size() == 1 && (parts[0] == "api" || parts[0] == "apis")) {
+    auto types = state.types();
+    if (accepts_aggregated_discovery(r))
+      return response{200, aggregated_type, aggregated_discovery(types, parts[0] == "api"), {}};
+    std::string address;
+    {
+      std::lock_guard lock(mutex);
+      address = options.server_address;
+    }
+    return json_reply(200, parts[0] == "api" ? api_versions(address) : api_group_list(types));
+  }
+  if (parts.size() == 2 && parts[0] == "api" && parts[1] == "v1")
+    return json_reply(200, api_resource_list(state.types(), "", "v1"));
+  if (parts.size() == 2 && parts[0] == "apis") {
+    auto body = api_group(state.types(), parts[1]);
+    if (body.empty()) throw path_not_found();
+    return json_reply(200, body);
+  }
+  if (parts.size() == 3 && parts[0] == "apis") {
+    auto body = api_resource_list(state.types(), parts[1], parts[2]);
+    if (body.empty()) throw path_not_found();
+    return json_reply(200, body);
+  }
+  if (!parts.empty() && parts[0] == "openapi") {
+    if (parts.size() == 2 && parts[1] == "v3")
+      return json_reply(200, openapi_v3_root(state.types(), state.types_revision()));
+    if (parts.size() > 2 && parts[1] == "v3") {
+      std::string gv;
+      for (size_t i = 2; i < parts.size(); ++i) gv += (i > 2 ? "/" : "") + parts[i];
+      auto body = openapi_v3_group_version(state.types(), gv, state.types_revision());
+      if (body.empty()) throw path_not_found();
+      response res = json_reply(200, body);
+      res.headers.emplace_back("Cache-Control", "no-cache, private");
+      return res;
+    }
+    throw path_not_found();
+  }
+  return std::nullopt;
+}
+
+// URL forms after the group-version prefix:
+//   {plural} | {plural}/{name} | {plural}/{name}/{sub}                     (cluster scope / all ns)
+//   namespaces/{ns}/{plural} | namespaces/{ns}/{plural}/{name}[/{sub}]
+// "namespaces/{name}/status|finalize" addresses the namespace object itself.
+target api_server::impl::resolve(const std::vector<std::string>& parts, size_t first,
+                                 const std::string& group, const std::string& version,
+                                 bool& is_collection) {
+  std::vector<std::string> rest(parts.begin() + static_cast<long>(first), parts.end());
+  target t;
+  t.version = version;
+  std::string plural;
+  if (rest.size() >= 3 && rest[0] == "namespaces" && rest[2] != "status" && rest[2] != "finalize") {
+    t.ns = rest[1];
+    plural = rest[2];
+    if (rest.size() >= 4) t.name = rest[3];
+    if (rest.size() >= 5) t.subresource = rest[4];
+    if (rest.size() > 5) throw path_not_found();
+  } else {
+    plural = rest[0];
+    if (rest.size() >= 2) t.name = rest[1];
+    if (rest.size() >= 3) t.subresource = rest[2];
+    if (rest.size() > 3) throw path_not_found();
+  }
+  auto type = state.find_type(group, version, plural);
+  if (!type) throw path_not_found();
+  t.type = *type;
+  if (!t.type.namespaced && !t.ns.empty()) throw path_not_found();
+  if (!t.subresource.empty() && !(t.subresource == "status" && t.type.has_status) &&
+      !(t.subresource == "finalize" && t.type.kind == "Namespace"))
+    throw path_not_found();
+  is_collection = t.name.empty();
+  return t;
+}
+
+void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const target& t,
+                                      bool collection) {
+  const request& r = ex->req();
+  write_options wo;
+  wo.dry_run = query_string(r, "dryRun") == "All";
+  wo.field_manager = query_string(r, "fieldManager");
+  wo.force = query_bool(r, "force");
+  const std::string ns = t.type.namespaced ? t.ns : "";
+  auto reply_object = [&](int code, const snapshot_ptr& s) {
+    ex->reply(json_reply(code, object_json(*s, t.type, t.version)));
+  };
+
+  if (collection) {
+    if (r.method == "GET") {
+      if (query_bool(r, "watch")) return serve_watch(ex, t);
+      return serve_list(ex, t);
+    }
+    if (r.method == "POST") {
+      if (t.type.namespaced && t.ns.empty()) throw method_not_allowed("the server does not allow this method on the requested resource");
+      auto body = parse_body(r);
+      if (!body.IsObject()) throw bad_request("the body of the request must be a JSON object");
+      auto api_version = js::get_string(body, "apiVersion");
+      auto kind = js::get_string(body, "kind");
+      if (kind.empty())
+        throw bad_request(fmt::format("Object 'Kind' is missing in '{}'", r.body.substr(0, 200)));
+      if (api_version != t.type.group_version(t.version))
+        throw bad_request(fmt::format(
+            "the API version in the data ({}) does not match the expected API version ({})",
+            api_version, t.type.group_version(t.version)));
+      if (kind != t.type.kind)
+        throw bad_request(fmt::format("the kind in the data ({}) does not match the expected kind ({})",
+                                      kind, t.type.kind));
+      auto res = state.create(t.type, ns, std::move(body), wo);
+      return reply_object(201, res.object);
+    }
+    if (r.method == "DELETE") {
+      list_options lo;
+      lo.label_selector = query_string(r, "labelSelector");
+      lo.field_selector = query_string(r, "fieldSelector");
+      auto gone = state.remove_collection(t.type, ns, lo, {});
+      std::string items;
+      for (auto& s : gone) items += (items.empty() ? "" : ",") + object_json(*s, t.type, t.version);
+      return ex->reply(json_reply(
+          200, fmt::format(R"({{"kind":"{}","apiVersion":"{}","metadata":{{"resourceVersion":"{}"}},"items":[{}]}})",
+                           t.type.list_kind, t.type.group_version(t.version), state.current_rv(), items)));
+    }
+    throw method_not_allowed("the server does not allow this method on the requested resource");
+  }
+
+  const bool status_only = t.subresource == "status";
+  if (r.method == "GET") {
+    auto obj = state.get(t.type, ns, t.name);
+    if (accepts_table(r) && t.subresource.empty())
+      return ex->reply(json_reply(200, table_json(t.type, {obj}, std::to_string(obj->rv), "", -1,
+                                                  query_string(r, "includeObject") != "None")));
+    return reply_object(200, obj);
+  }
+  if (r.method == "PUT") {
+    auto body = parse_body(r);
+    if (t.subresource == "finalize") {
+      // Namespace finalize: only spec.finalizers may change.
+      auto cur = state.get(t.type, ns, t.name);
+      js::Document next;
+      next.CopyFrom(cur->doc, next.GetAllocator());
+      if (const js::Value* f = js::find_path(body, {"spec", "finalizers"}))
+        js::set_member(js::ensure_object(next, "spec", next.GetAllocator()), "finalizers",
+                       js::Value(*f, next.GetAllocator()), next.GetAllocator());
+      return reply_object(200, state.update(t.type, ns, t.name, std::move(next), false, wo));
+    }
+    return reply_object(200, state.update(t.type, ns, t.name, std::move(body), status_only, wo));
+  }
+  if (r.method == "PATCH") {
+    auto type = r.header("Content-Type");
+    type = type.substr(0, type.find(';'));
+    patch_type pt;
+    if (type == "application/merge-patch+json")
+      pt = patch_type::merge;
+    else if (type == "application/json-patch+json")
+      pt = patch_type::json;
+    else if (type == "application/strategic-merge-patch+json")
+      pt = patch_type::strategic;
+    else if (type == "application/apply-patch+yaml")
+      pt = patch_type::apply;
+    else
+      throw unsupported_media_type(
+          "the body of the request was in an unknown format - accepted media types include: "
+          "application/json-patch+json, application/merge-patch+json, "
+          "application/apply-patch+yaml" +
+          std::string(t.type.custom ? "" : ", application/strategic-merge-patch+json"));
+    auto res = state.patch(t.type, ns, t.name, pt, r.body, status_only, wo);
+    return reply_object(res.created ? 201 : 200, res.object);
+  }
+  if (r.method == "DELETE" && t.subresource.empty()) {
+    delete_options o;
+    o.dry_run = wo.dry_run;
+    if (!r.body.empty()) {
+      js::Document body;
+      try {
+        body = js::parse(r.body);
+      } catch (const std::exception& e) {
+        throw bad_request(fmt::format("the body of the request could not be decoded: {}", e.what()));
+      }
+      o.propagation = std::string(js::get_string(body, "propagationPolicy", "Background"));
+      o.precondition_uid = js::get_string(body, {"preconditions", "uid"});
+      o.precondition_rv = js::get_string(body, {"preconditions", "resourceVersion"});
+      if (const js::Value* dr = js::find(body, "dryRun"); dr && dr->IsArray() && !dr->Empty())
+        o.dry_run = true;
+      if (js::find(body, "orphanDependents") && js::get_bool(body, {"orphanDependents"}, false))
+        o.propagation = "Orphan";
+    }
+    if (auto p = query_string(r, "propagationPolicy"); !p.empty()) o.propagation = p;
+    auto res = state.remove(t.type, ns, t.name, o);
+    if (!res.gone || t.type.returns_deleted_object) return reply_object(200, res.object);
+    js::Document st(rapidjson::kObjectType);
+    auto& a = st.GetAllocator();
+    st.AddMember("kind", "Status", a);
+    st.AddMember("apiVersion", "v1", a);
+    st.AddMember("metadata", js::Value(rapidjson::kObjectType), a);
+    st.AddMember("status", "Success", a);
+    js::Value details(rapidjson::kObjectType);
+    details.AddMember("name", js::string_value(t.name, a), a);
+    details.AddMember("group", js::string_value(t.type.group, a), a);
+    details.AddMember("kind", js::string_value(t.type.plural, a), a);
+    details.AddMember("uid", js::string_value(js::get_string(res.object->doc, {"metadata", "uid"}), a), a);
+    st.AddMember("details", details, a);
+    return ex->reply(json_reply(200, js::to_string(st)));
+  }
+  throw method_not_allowed("the server does not allow this method on the requested resource");
+}
+
+void api_server::impl::serve_list(const std::shared_ptr<exchange>& ex, const target& t) {
+  const request& r = ex->req();
+  list_options o;
+  o.label_selector = query_string(r, "labelSelector");
+  o.field_selector = query_string(r, "fieldSelector");
+  o.continue_token = query_string(r, "continue");
+  if (auto limit = query_string(r, "limit"); !limit.empty()) {
+    auto n = parse_rv(limit);
+    if (!n) throw bad_request(fmt::format("invalid limit: {}", limit));
+    o.limit = static_cast<size_t>(*n);
+  }
+  auto rv_match = query_string(r, "resourceVersionMatch");
+  if (!rv_match.empty() && rv_match != "NotOlderThan" && rv_match != "Exact")
+    throw bad_request(fmt::format("resourceVersionMatch: Unsupported value: \"{}\"", rv_match));
+  auto res = state.list(t.type, t.type.namespaced ? t.ns : "", o);
+  if (accepts_table(r)) {
+    bool include_object = query_string(r, "includeObject") != "None";
+    return ex->reply(json_reply(200, table_json(t.type, res.items, std::to_string(res.rv),
+                                                res.continue_token, res.remaining, include_object)));
+  }
+  std::string body;
+  size_t size = 256;
+  for (auto& s : res.items) size += s->json.size() + 1;
+  body.reserve(size);
+  body += fmt::format(R"({{"kind":"{}","apiVersion":"{}","metadata":{{"resourceVersion":"{}")",
+                      t.type.list_kind, t.type.group_version(t.version), res.rv);
+  if (!res.continue_token.empty())
+    body += fmt::format(R"(,"continue":"{}","remainingItemCount":{})", res.continue_token, res.remaining);
+  body += R"(},"items":[)";
+  for (size_t i = 0; i < res.items.size(); ++i) {
+    if (i) body += ',';
+    body += object_json(*res.items[i], t.type, t.version);
+  }
+  body += "]}";
+  ex->reply(json_reply(200, std::move(body)));
+}
+
+void api_server::impl::serve_watch(const std::shared_ptr<exchange>& ex, const target& t) {
+  const request& r = ex->req();
+  watch_options o;
+  o.namespace_name = t.type.namespaced ? t.ns : "";
+  o.label_selector = query_string(r, "labelSelector");
+  o.field_selector = query_string(r, "fieldSelector");
+  std::string rv = query_string(r, "resourceVersion");
+  if (!rv.empty() && rv != "0") {
+    auto n = parse_rv(rv);
+    if (!n) throw bad_request(fmt::format("invalid resource version: {}", rv));
+    o.from_rv = *n;
+  }
+  // Bad selectors are a 400 before any stream starts, as on the real server.
+  try {
+    label_selector::parse(o.label_selector);
+    validate_fields(field_selector::parse(o.field_selector), t.type.kind, t.type.custom);
+  } catch (const selector_error& e) {
+    throw bad_request(e.what());
+  }
+  int timeout = 0;
+  if (auto ts = query_string(r, "timeoutSeconds"); !ts.empty()) {
+    auto n = parse_rv(ts);
+    if (!n) throw bad_request(fmt::format("invalid timeoutSeconds: {}", ts));
+    timeout = static_cast<int>(std::min<unsigned long long>(*n, 24 * 3600));
+  }
+  if (timeout == 0) timeout = 1800 + static_cast<int>(std::uniform_int_distribution<int>(0, 1800)(rng));
+  bool expire_now = false;
+  {
+    std::lock_guard lock(mutex);
+    if (faults.expire_next_watch && o.from_rv) {
+      faults.expire_next_watch = false;
+      expire_now = true;
+    }
+  }
+  auto out = ex->start_stream(200, json_type);
+  auto send_expired = [&](const std::string& message) {
+    out->write(fmt::format(R"({{"type":"ERROR","object":{}}})", gone(message).status_json()) + "\n");
+    out->close();
+  };
+  if (expire_now) {
+    send_expired(fmt::format("too old resource version: {} ({})", *o.from_rv, *o.from_rv + 1));
+    return;
+  }
+  auto conn = std::make_shared<watch_connection>(io, state, t.type, t.version, accepts_table(r), out);
+  if (query_bool(r, "allowWatchBookmarks")) conn->enable_bookmarks();
+  uint64_t id;
+  try {
+    id = state.watch(t.type, o, conn);
+  } catch (const api_error& e) {
+    if (e.code != 410) {
+      // Headers are already sent: report like the server does mid-stream.
+      out->write(fmt::format(R"({{"type":"ERROR","object":{}}})", e.status_json()) + "\n");
+      out->close();
+      return;
+    }
+    send_expired(e.what());
+    return;
+  }
+  {
+    std::lock_guard lock(mutex);
+    watches.erase(std::remove_if(watches.begin(), watches.end(), [](auto& w) { return w.expired(); }),
+                  watches.end());
+    watches.push_back(conn);
+  }
+  conn->start(id, timeout, options.bookmark_interval_ms);
+}
+
+}  // namespace kubesim

@@ -1,0 +1,958 @@
+#include "tools/kubesim/cluster_state.h"
+
+#include <algorithm>
+#include <atomic>
+
+#include <fmt/format.h>
+#include <yaml-cpp/binary.h>
+
+#include "k8s/json_patch.h"
+#include "k8s/yaml_json.h"
+#include "tools/kubesim/api_error.h"
+#include "tools/kubesim/object_meta.h"
+#include "tools/kubesim/strategic_merge.h"
+
+namespace kubesim {
+namespace js = k8s::json;
+
+namespace {
+
+js::Document copy_of(const js::Value& v) {
+  js::Document d;
+  d.CopyFrom(v, d.GetAllocator());
+  return d;
+}
+
+std::string resource_name(const resource_type& t) { return t.id(); }
+
+api_error not_found_error(const resource_type& t, const std::string& name) {
+  return not_found(resource_name(t), t.group, t.plural, name);
+}
+
+js::Value& metadata_of(js::Document& d) { return js::ensure_object(d, "metadata", d.GetAllocator()); }
+
+std::string meta_string(const js::Value& obj, std::string_view key) {
+  return std::string(js::get_string(obj, {"metadata", key}));
+}
+
+bool has_deletion_timestamp(const js::Value& obj) {
+  return js::find_path(obj, {"metadata", "deletionTimestamp"}) != nullptr;
+}
+
+std::vector<std::string> finalizers_of(const js::Value& obj) {
+  std::vector<std::string> out;
+  if (const auto* f = js::find_path(obj, {"metadata", "finalizers"}); f && f->IsArray())
+    for (const auto& e : f->GetArray())
+      if (e.IsString()) out.emplace_back(js::view(e));
+  return out;
+}
+
+void set_finalizers(js::Document& d, const std::vector<std::string>& fins) {
+  auto& a = d.GetAllocator();
+  auto& m = metadata_of(d);
+  if (fins.empty()) {
+    js::remove_member(m, "finalizers");
+    return;
+  }
+  js::Value arr(rapidjson::kArrayType);
+  for (const auto& f : fins) arr.PushBack(js::string_value(f, a), a);
+  js::set_member(m, "finalizers", std::move(arr), a);
+}
+
+std::vector<std::string> owner_uids(const js::Value& obj) {
+  std::vector<std::string> out;
+  if (const auto* refs = js::find_path(obj, {"metadata", "ownerReferences"}); refs && refs->IsArray())
+    for (const auto& r : refs->GetArray()) {
+      auto uid = js::get_string(r, "uid");
+      if (!uid.empty()) out.emplace_back(uid);
+    }
+  return out;
+}
+
+// True when anything but metadata (and status, when it is a subresource) differs.
+bool spec_changed(const js::Value& a, const js::Value& b, bool status_is_subresource) {
+  auto skip = [&](std::string_view k) {
+    return k == "metadata" || k == "apiVersion" || k == "kind" ||
+           (status_is_subresource && k == "status");
+  };
+  for (const auto& m : a.GetObject()) {
+    auto k = js::view(m.name);
+    if (skip(k)) continue;
+    const js::Value* other = js::find(b, k);
+    if (!other || *other != m.value) return true;
+  }
+  for (const auto& m : b.GetObject()) {
+    auto k = js::view(m.name);
+    if (!skip(k) && !js::find(a, k)) return true;
+  }
+  return false;
+}
+
+snapshot_ptr make_snapshot(js::Document doc, uint64_t rv) {
+  auto& a = doc.GetAllocator();
+  if (rv) js::set_string(metadata_of(doc), "resourceVersion", std::to_string(rv), a);
+  auto s = std::make_shared<snapshot>();
+  s->rv = rv;
+  s->json = js::to_string(doc);
+  s->doc = std::move(doc);
+  return s;
+}
+
+// Defaults the real API server fills in, where our operators or kubectl depend on them.
+void apply_create_defaults(const resource_type& t, js::Document& d) {
+  auto& a = d.GetAllocator();
+  if (t.custom) return;
+  if (t.kind == "Namespace") {
+    auto& spec = js::ensure_object(d, "spec", a);
+    js::Value fins(rapidjson::kArrayType);
+    fins.PushBack("kubernetes", a);
+    js::set_member(spec, "finalizers", std::move(fins), a);
+    js::Value status(rapidjson::kObjectType);
+    status.AddMember("phase", "Active", a);
+    js::set_member(d, "status", std::move(status), a);
+  } else if (t.kind == "Pod") {
+    js::Value status(rapidjson::kObjectType);
+    status.AddMember("phase", "Pending", a);
+    status.AddMember("qosClass", "BestEffort", a);
+    js::set_member(d, "status", std::move(status), a);
+    auto& spec = js::ensure_object(d, "spec", a);
+    if (!js::find(spec, "restartPolicy")) js::set_string(spec, "restartPolicy", "Always", a);
+  } else if (t.kind == "PersistentVolumeClaim") {
+    js::Value status(rapidjson::kObjectType);
+    status.AddMember("phase", "Pending", a);
+    js::set_member(d, "status", std::move(status), a);
+  } else if (t.kind == "Service") {
+    auto& spec = js::ensure_object(d, "spec", a);
+    if (!js::find(spec, "type")) js::set_string(spec, "type", "ClusterIP", a);
+    if (!js::find(spec, "sessionAffinity")) js::set_string(spec, "sessionAffinity", "None", a);
+    if (!js::find(spec, "clusterIP")) {
+      static std::atomic<unsigned> next_ip{1};
+      unsigned n = next_ip++;
+      js::set_string(spec, "clusterIP", fmt::format("10.96.{}.{}", (n >> 8) & 0xff, n & 0xff), a);
+    }
+    js::Value status(rapidjson::kObjectType);
+    status.AddMember("loadBalancer", js::Value(rapidjson::kObjectType), a);
+    js::set_member(d, "status", std::move(status), a);
+  } else if (t.kind == "StatefulSet") {
+    auto& spec = js::ensure_object(d, "spec", a);
+    if (!js::find(spec, "replicas")) js::set_member(spec, "replicas", js::Value(1), a);
+    if (!js::find(spec, "podManagementPolicy"))
+      js::set_string(spec, "podManagementPolicy", "OrderedReady", a);
+    if (!js::find(spec, "revisionHistoryLimit"))
+      js::set_member(spec, "revisionHistoryLimit", js::Value(10), a);
+    auto& strategy = js::ensure_object(spec, "updateStrategy", a);
+    if (!js::find(strategy, "type")) js::set_string(strategy, "type", "RollingUpdate", a);
+    if (js::get_string(strategy, "type") == "RollingUpdate") {
+      auto& ru = js::ensure_object(strategy, "rollingUpdate", a);
+      if (!js::find(ru, "partition")) js::set_member(ru, "partition", js::Value(0), a);
+    }
+    js::Value status(rapidjson::kObjectType);
+    status.AddMember("replicas", 0, a);
+    status.AddMember("availableReplicas", 0, a);
+    js::set_member(d, "status", std::move(status), a);
+  } else if (t.has_status && t.kind != "CustomResourceDefinition") {
+    js::remove_member(d, "status");
+  }
+}
+
+void set_crd_status(js::Document& d, const resource_type& t) {
+  auto& a = d.GetAllocator();
+  js::Value status(rapidjson::kObjectType);
+  js::Value conds(rapidjson::kArrayType);
+  auto now = now_rfc3339();
+  for (auto [type, reason, message] :
+       {std::tuple{"NamesAccepted", "NoConflicts", "no conflicts found"},
+        std::tuple{"Established", "InitialNamesAccepted", "the initial names have been accepted"}}) {
+    js::Value c(rapidjson::kObjectType);
+    c.AddMember("type", js::string_value(type, a), a);
+    c.AddMember("status", "True", a);
+    c.AddMember("lastTransitionTime", js::string_value(now, a), a);
+    c.AddMember("reason", js::string_value(reason, a), a);
+    c.AddMember("message", js::string_value(message, a), a);
+    conds.PushBack(c, a);
+  }
+  status.AddMember("conditions", conds, a);
+  js::Value names(rapidjson::kObjectType);
+  names.AddMember("plural", js::string_value(t.plural, a), a);
+  names.AddMember("singular", js::string_value(t.singular, a), a);
+  names.AddMember("kind", js::string_value(t.kind, a), a);
+  names.AddMember("listKind", js::string_value(t.list_kind, a), a);
+  if (!t.short_names.empty()) {
+    js::Value sn(rapidjson::kArrayType);
+    for (auto& s : t.short_names) sn.PushBack(js::string_value(s, a), a);
+    names.AddMember("shortNames", sn, a);
+  }
+  if (!t.categories.empty()) {
+    js::Value cats(rapidjson::kArrayType);
+    for (auto& s : t.categories) cats.PushBack(js::string_value(s, a), a);
+    names.AddMember("categories", cats, a);
+  }
+  status.AddMember("acceptedNames", names, a);
+  js::Value stored(rapidjson::kArrayType);
+  stored.PushBack(js::string_value(t.storage_version(), a), a);
+  status.AddMember("storedVersions", stored, a);
+  js::set_member(d, "status", std::move(status), a);
+}
+
+std::string encode_continue(uint64_t rv, const std::string& ns, const std::string& name) {
+  std::string raw = fmt::format("{{\"v\":\"meta.k8s.io/v1\",\"rv\":{},\"start\":\"{}/{}\\u0000\"}}",
+                                rv, ns, name);
+  return YAML::EncodeBase64(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+}
+
+struct continue_point {
+  uint64_t rv;
+  std::string ns, name;
+};
+
+continue_point decode_continue(const std::string& token) {
+  auto bytes = YAML::DecodeBase64(token);
+  try {
+    auto d = js::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    std::string start(js::get_string(d, "start"));
+    if (!start.empty() && start.back() == '\0') start.pop_back();
+    auto slash = start.find('/');
+    const js::Value* rv = js::find(d, "rv");
+    if (slash == std::string::npos || !rv || !rv->IsUint64()) throw std::runtime_error("bad");
+    return {rv->GetUint64(), start.substr(0, slash), start.substr(slash + 1)};
+  } catch (const std::exception&) {
+    throw bad_request("continue key is not valid: illegal base64 data at input byte 0");
+  }
+}
+
+label_selector parse_labels(const std::string& s) {
+  try {
+    return label_selector::parse(s);
+  } catch (const selector_error& e) {
+    throw bad_request(e.what());
+  }
+}
+
+field_selector parse_fields(const resource_type& t, const std::string& s) {
+  try {
+    auto f = field_selector::parse(s);
+    validate_fields(f, t.kind, t.custom);
+    return f;
+  } catch (const selector_error& e) {
+    throw bad_request(e.what());
+  }
+}
+
+}  // namespace
+
+const std::string& watch_event::line() const {
+  if (!json_line) {
+    auto s = std::make_shared<std::string>();
+    s->reserve(object->json.size() + 32);
+    s->append("{\"type\":\"").append(type).append("\",\"object\":");
+    s->append(object->json).append("}\n");
+    json_line = std::move(s);
+  }
+  return *json_line;
+}
+
+cluster_state::cluster_state(std::string name, size_t history_limit,
+                             std::function<void(std::function<void()>)> defer)
+    : name_(std::move(name)), history_limit_(history_limit), defer_(std::move(defer)) {
+  // Every cluster starts with the namespaces kubeadm creates.
+  const resource_type* ns_type = types_.find("", "v1", "namespaces");
+  for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    auto d = js::parse(fmt::format(R"({{"apiVersion":"v1","kind":"Namespace","metadata":{{"name":"{}"}}}})", ns));
+    create_locked(*ns_type, "", std::move(d), {});
+  }
+}
+
+std::optional<resource_type> cluster_state::find_type(const std::string& group,
+                                                      const std::string& version,
+                                                      const std::string& plural) const {
+  std::lock_guard lock(mutex_);
+  const resource_type* t = types_.find(group, version, plural);
+  if (!t) return std::nullopt;
+  return *t;
+}
+
+std::vector<resource_type> cluster_state::types() const {
+  std::lock_guard lock(mutex_);
+  std::vector<resource_type> out;
+  for (const auto* t : types_.all()) out.push_back(*t);
+  return out;
+}
+
+uint64_t cluster_state::types_revision() const {
+  std::lock_guard lock(mutex_);
+  return types_.revision();
+}
+
+uint64_t cluster_state::current_rv() const {
+  std::lock_guard lock(mutex_);
+  return rv_;
+}
+
+const snapshot_ptr* cluster_state::find_locked(const resource_type& t, const std::string& ns,
+                                               const std::string& name) const {
+  auto it = objects_.find(t.id());
+  if (it == objects_.end()) return nullptr;
+  auto o = it->second.find({t.namespaced ? ns : std::string(), name});
+  return o == it->second.end() ? nullptr : &o->second;
+}
+
+const snapshot_ptr* cluster_state::find_by_ref(const object_ref& r) const {
+  auto it = objects_.find(r.type_id);
+  if (it == objects_.end()) return nullptr;
+  auto o = it->second.find({r.ns, r.name});
+  return o == it->second.end() ? nullptr : &o->second;
+}
+
+snapshot_ptr cluster_state::get(const resource_type& t, const std::string& ns,
+                                const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  const snapshot_ptr* p = find_locked(t, ns, name);
+  if (!p) throw not_found_error(t, name);
+  return *p;
+}
+
+list_result cluster_state::list(const resource_type& t, const std::string& ns,
+                                const list_options& o) const {
+  auto labels = parse_labels(o.label_selector);
+  auto fields = parse_fields(t, o.field_selector);
+  std::lock_guard lock(mutex_);
+  list_result r;
+  r.rv = rv_;
+  std::pair<std::string, std::string> start;
+  bool after_start = false;
+  if (!o.continue_token.empty()) {
+    auto c = decode_continue(o.continue_token);
+    if (c.rv < compacted_rv_)
+      throw gone(
+          "The provided continue parameter is too old to display a consistent list result. You "
+          "can start a new list without the continue parameter, or use the continue token in "
+          "this response to retrieve the remainder of the results. Continuing with the provided "
+          "token results in an inconsistent list - objects that were created, modified, or "
+          "deleted between the time the first chunk was returned and now may show up in the "
+          "list.");
+    r.rv = c.rv;
+    start = {c.ns, c.name};
+    after_start = true;
+  }
+  auto it = objects_.find(t.id());
+  if (it == objects_.end()) return r;
+  const auto& objs = it->second;
+  auto pos = after_start ? objs.upper_bound(start) : objs.begin();
+  long long remaining = 0;
+  for (; pos != objs.end(); ++pos) {
+    if (t.namespaced && !ns.empty() && pos->first.first != ns) continue;
+    const auto& doc = pos->second->doc;
+    if (!labels.matches(js::find_path(doc, {"metadata", "labels"})) || !fields.matches(doc)) continue;
+    if (o.limit && r.items.size() >= o.limit) {
+      if (r.continue_token.empty()) {
+        const auto& last = r.items.back()->doc;
+        r.continue_token = encode_continue(r.rv, t.namespaced ? meta_string(last, "namespace") : "",
+                                           meta_string(last, "name"));
+      }
+      ++remaining;
+      continue;
+    }
+    r.items.push_back(pos->second);
+  }
+  if (!r.continue_token.empty()) r.remaining = remaining;
+  return r;
+}
+
+void cluster_state::require_namespace(const resource_type& t, const std::string& ns) const {
+  if (!t.namespaced) return;
+  const resource_type* ns_type = types_.find("", "v1", "namespaces");
+  const snapshot_ptr* n = find_locked(*ns_type, "", ns);
+  if (!n) throw not_found("namespaces", "", "namespaces", ns);
+  if (has_deletion_timestamp((*n)->doc))
+    throw forbidden(fmt::format(
+        "{} \"{}\" is forbidden: unable to create new content in namespace {} because it is being "
+        "terminated",
+        resource_name(t), "", ns));
+}
+
+cluster_state::write_result cluster_state::create(const resource_type& t, const std::string& ns,
+                                                  js::Document body, const write_options& o) {
+  std::lock_guard lock(mutex_);
+  return create_locked(t, ns, std::move(body), o);
+}
+
+cluster_state::write_result cluster_state::create_locked(const resource_type& t,
+                                                         const std::string& ns, js::Document body,
+                                                         const write_options& o) {
+  if (!body.IsObject()) throw bad_request("the body of the request was in an unknown format");
+  auto& a = body.GetAllocator();
+  auto& meta = metadata_of(body);
+  std::string name(js::get_string(meta, "name"));
+  std::string generate(js::get_string(meta, "generateName"));
+  if (t.namespaced) {
+    std::string body_ns(js::get_string(meta, "namespace"));
+    if (!body_ns.empty() && body_ns != ns)
+      throw bad_request(
+          "the namespace of the provided object does not match the namespace sent on the request");
+    js::set_string(meta, "namespace", ns, a);
+  } else {
+    js::remove_member(meta, "namespace");
+  }
+  if (name.empty() && !generate.empty()) {
+    do {
+      name = generate + random_suffix(5);
+    } while (find_locked(t, ns, name));
+    js::set_string(meta, "name", name, a);
+  }
+  std::vector<status_cause> causes;
+  if (name.empty()) {
+    causes.push_back({"FieldValueRequired", "metadata.name: Required value: name or generateName is required",
+                      "metadata.name"});
+  } else {
+    auto errs = t.kind == "Namespace" ? validate_dns1123_label(name) : validate_dns1123_subdomain(name);
+    for (auto& e : errs)
+      causes.push_back({"FieldValueInvalid",
+                        fmt::format("metadata.name: Invalid value: \"{}\": {}", name, e),
+                        "metadata.name"});
+  }
+  if (!causes.empty()) throw invalid(t.kind, t.group, name, std::move(causes));
+  require_namespace(t, ns);
+  if (find_locked(t, ns, name)) throw already_exists(resource_name(t), t.group, t.plural, name);
+
+  // Server-set fields: whatever the client sent is replaced.
+  js::set_string(body, "apiVersion", t.group_version(t.storage_version()), a);
+  js::set_string(body, "kind", t.kind, a);
+  js::set_string(meta, "uid", new_uid(), a);
+  js::set_string(meta, "creationTimestamp", now_rfc3339(), a);
+  for (auto k : {"deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "managedFields",
+                 "resourceVersion"})
+    js::remove_member(meta, k);
+  if (t.tracks_generation)
+    js::set_member(meta, "generation", js::Value(1), a);
+  else
+    js::remove_member(meta, "generation");
+  if (t.custom && t.has_status) js::remove_member(body, "status");
+  apply_create_defaults(t, body);
+
+  std::optional<resource_type> new_type;
+  if (t.kind == "CustomResourceDefinition" && t.group == "apiextensions.k8s.io") {
+    new_type = type_from_crd(body);
+    if (types_.find_by_id(new_type->id()) && !types_.find_by_id(new_type->id())->custom)
+      throw invalid(t.kind, t.group, name,
+                    {{"FieldValueInvalid", "spec.group: Invalid value: \"" + new_type->group +
+                                               "\": is a built-in group", "spec.group"}});
+    set_crd_status(body, *new_type);
+  }
+  if (o.dry_run) return {make_snapshot(std::move(body), 0), true};
+  auto snap = commit(t, std::move(body), nullptr, false);
+  if (new_type) types_.add_custom(std::move(*new_type));
+  return {snap, true};
+}
+
+snapshot_ptr cluster_state::commit(const resource_type& t, js::Document doc,
+                                   const snapshot_ptr& old, bool deleted) {
+  ++rv_;
+  auto snap = make_snapshot(std::move(doc), rv_);
+  std::string ns = t.namespaced ? meta_string(snap->doc, "namespace") : "";
+  std::string name = meta_string(snap->doc, "name");
+  auto& objs = objects_of(t);
+  if (deleted)
+    objs.erase({ns, name});
+  else
+    objs[{ns, name}] = snap;
+  index_owners(t.id(), old, deleted ? nullptr : snap);
+  publish(t, deleted ? "DELETED" : (old ? "MODIFIED" : "ADDED"), snap, old);
+  return snap;
+}
+
+void cluster_state::index_owners(const std::string& type_id, const snapshot_ptr& old,
+                                 const snapshot_ptr& now) {
+  const snapshot_ptr& any = now ? now : old;
+  object_ref ref{type_id, meta_string(any->doc, "namespace"), meta_string(any->doc, "name")};
+  if (old)
+    for (auto& uid : owner_uids(old->doc)) {
+      auto it = dependents_.find(uid);
+      if (it != dependents_.end() && (it->second.erase(ref), it->second.empty())) dependents_.erase(it);
+    }
+  if (now)
+    for (auto& uid : owner_uids(now->doc)) dependents_[uid].insert(ref);
+  std::string uid = meta_string(any->doc, "uid");
+  if (now)
+    by_uid_[uid] = ref;
+  else
+    by_uid_.erase(uid);
+}
+
+namespace {
+// Which event a watcher sees for a change, given its filter: selector transitions turn a
+// MODIFIED into ADDED or DELETED, as the real watch cache does.
+template <class Match>
+const char* transition(const char* raw, const snapshot_ptr& now, const snapshot_ptr& old,
+                       Match&& match) {
+  if (raw[0] == 'D') return match(*now) ? "DELETED" : nullptr;
+  bool m_now = match(*now);
+  bool m_old = old && match(*old);
+  if (m_now && m_old) return "MODIFIED";
+  if (m_now) return "ADDED";
+  if (m_old) return "DELETED";
+  return nullptr;
+}
+}  // namespace
+
+void cluster_state::publish(const resource_type& t, const char* type, const snapshot_ptr& now,
+                            const snapshot_ptr& old) {
+  history_.push_back({t.id(), watch_event{type, now, now->rv, nullptr}, old});
+  while (history_.size() > history_limit_) {
+    compacted_rv_ = history_.front().event.rv;
+    history_.pop_front();
+  }
+  const watch_event& shared = history_.back().event;
+  std::vector<uint64_t> gone_watchers;
+  for (auto& [id, w] : watchers_) {
+    if (w.type_id != t.id()) continue;
+    auto match = [&](const snapshot& s) {
+      if (!w.namespace_name.empty() && meta_string(s.doc, "namespace") != w.namespace_name)
+        return false;
+      return w.labels.matches(js::find_path(s.doc, {"metadata", "labels"})) && w.fields.matches(s.doc);
+    };
+    const char* seen = transition(type, now, old, match);
+    if (!seen) continue;
+    bool alive = seen == type ? w.sink->deliver(shared)
+                              : w.sink->deliver(watch_event{seen, now, now->rv, nullptr});
+    if (!alive) gone_watchers.push_back(id);
+  }
+  for (auto id : gone_watchers) watchers_.erase(id);
+}
+
+uint64_t cluster_state::watch(const resource_type& t, const watch_options& o,
+                              std::shared_ptr<watch_sink> sink) {
+  watcher w{0, t.id(), t.namespaced ? o.namespace_name : "", parse_labels(o.label_selector),
+            parse_fields(t, o.field_selector), sink};
+  std::lock_guard lock(mutex_);
+  auto match = [&](const snapshot& s) {
+    if (!w.namespace_name.empty() && meta_string(s.doc, "namespace") != w.namespace_name) return false;
+    return w.labels.matches(js::find_path(s.doc, {"metadata", "labels"})) && w.fields.matches(s.doc);
+  };
+  if (o.from_rv) {
+    if (*o.from_rv < compacted_rv_)
+      throw gone(fmt::format("too old resource version: {} ({})", *o.from_rv, compacted_rv_ + 1));
+    for (const auto& h : history_) {
+      if (h.event.rv <= *o.from_rv || h.type_id != w.type_id) continue;
+      const char* seen = transition(h.event.type, h.event.object, h.old, match);
+      if (!seen) continue;
+      bool alive = seen == h.event.type ? sink->deliver(h.event)
+                                        : sink->deliver(watch_event{seen, h.event.object, h.event.rv, nullptr});
+      if (!alive) return 0;
+    }
+  } else if (auto it = objects_.find(w.type_id); it != objects_.end()) {
+    for (const auto& [key, snap] : it->second) {
+      if (!match(*snap)) continue;
+      if (!sink->deliver(watch_event{"ADDED", snap, snap->rv, nullptr})) return 0;
+    }
+  }
+  w.id = next_watch_id_++;
+  watchers_.emplace(w.id, std::move(w));
+  return next_watch_id_ - 1;
+}
+
+void cluster_state::unwatch(uint64_t id) {
+  std::lock_guard lock(mutex_);
+  watchers_.erase(id);
+}
+
+void cluster_state::send_bookmark(uint64_t id) {
+  std::lock_guard lock(mutex_);
+  auto it = watchers_.find(id);
+  if (it == watchers_.end()) return;
+  if (!it->second.sink->deliver(watch_event{"BOOKMARK", nullptr, rv_, nullptr})) watchers_.erase(it);
+}
+
+void cluster_state::compact() {
+  std::lock_guard lock(mutex_);
+  history_.clear();
+  compacted_rv_ = rv_;
+}
+
+snapshot_ptr cluster_state::update(const resource_type& t, const std::string& ns,
+                                   const std::string& name, js::Document body, bool status_only,
+                                   const write_options& o) {
+  if (!body.IsObject()) throw bad_request("the body of the request was in an unknown format");
+  std::lock_guard lock(mutex_);
+  const snapshot_ptr* cur = find_locked(t, ns, name);
+  if (!cur) throw not_found_error(t, name);
+  std::string body_name(js::get_string(body, {"metadata", "name"}));
+  if (body_name != name)
+    throw bad_request(fmt::format("the name of the object ({}) does not match the name on the URL ({})",
+                                  body_name, name));
+  std::string rv(js::get_string(body, {"metadata", "resourceVersion"}));
+  if (rv.empty() && t.custom)
+    throw invalid(t.kind, t.group, name,
+                  {{"FieldValueInvalid",
+                    "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update",
+                    "metadata.resourceVersion"}});
+  if (!rv.empty() && rv != std::to_string((*cur)->rv))
+    throw conflict(resource_name(t), t.group, t.plural, name,
+                   "the object has been modified; please apply your changes to the latest version "
+                   "and try again");
+  return write_update(t, *cur, std::move(body), status_only, false, o);
+}
+
+cluster_state::write_result cluster_state::patch(const resource_type& t, const std::string& ns,
+                                                 const std::string& name, patch_type type,
+                                                 std::string_view body, bool status_only,
+                                                 const write_options& o) {
+  if (type == patch_type::strategic && t.custom)
+    throw unsupported_media_type(
+        "the body of the request was in an unknown format - accepted media types include: "
+        "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
+  if (type == patch_type::apply && o.field_manager.empty())
+    throw invalid(t.kind, t.group, name,
+                  {{"FieldValueRequired", "fieldManager: Required value: is required for apply patch",
+                    "fieldManager"}});
+  js::Document patch;
+  try {
+    patch = type == patch_type::apply ? js::yaml_to_json(body) : js::parse(body);
+  } catch (const std::exception& e) {
+    throw bad_request(fmt::format("error decoding patch: {}", e.what()));
+  }
+  std::lock_guard lock(mutex_);
+  const snapshot_ptr* cur = find_locked(t, ns, name);
+  if (!cur) {
+    if (type != patch_type::apply || status_only) throw not_found_error(t, name);
+    if (!patch.IsObject()) throw bad_request("apply patch body must be an object");
+    auto& meta = metadata_of(patch);
+    if (js::get_string(meta, "name") != name)
+      throw bad_request("the name of the object does not match the name on the URL");
+    return create_locked(t, ns, std::move(patch), o);
+  }
+  js::Document next = copy_of((*cur)->doc);
+  try {
+    switch (type) {
+      case patch_type::merge:
+        js::apply_merge_patch(next, patch, next.GetAllocator());
+        break;
+      case patch_type::apply:
+        if (!patch.IsObject()) throw bad_request("apply patch body must be an object");
+        js::apply_merge_patch(next, patch, next.GetAllocator());
+        break;
+      case patch_type::strategic:
+        apply_strategic_merge_patch(next, patch, next.GetAllocator());
+        break;
+      case patch_type::json:
+        js::apply_json_patch(next, patch, next.GetAllocator());
+        break;
+    }
+  } catch (const js::json_patch_error& e) {
+    throw api_error(422, "Invalid", e.what());
+  } catch (const js::usage_error& e) {
+    throw bad_request(fmt::format("invalid patch: {}", e.what()));
+  }
+  if (!next.IsObject()) throw bad_request("the patch turned the object into a non-object");
+  // A patch checks the resourceVersion only when it sets one itself.
+  std::string rv(js::get_string(next, {"metadata", "resourceVersion"}));
+  if (!rv.empty() && rv != std::to_string((*cur)->rv))
+    throw conflict(resource_name(t), t.group, t.plural, name,
+                   "the object has been modified; please apply your changes to the latest version "
+                   "and try again");
+  return {write_update(t, *cur, std::move(next), status_only, false, o), false};
+}
+
+snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_ptr& old,
+                                         js::Document next, bool status_only, bool,
+                                         const write_options& o) {
+  auto& a = next.GetAllocator();
+  const js::Value& prev = old->doc;
+  std::string name = meta_string(prev, "name");
+  js::Document result;
+  if (status_only) {
+    // The status subresource takes only status; everything else stays as stored.
+    result = copy_of(prev);
+    if (const js::Value* st = js::find(next, "status"))
+      js::set_member(result, "status", js::Value(*st, result.GetAllocator()), result.GetAllocator());
+    else
+      js::remove_member(result, "status");
+  } else {
+    auto& meta = metadata_of(next);
+    if (t.namespaced && !js::get_string(meta, "namespace").empty() &&
+        js::get_string(meta, "namespace") != meta_string(prev, "namespace"))
+      throw bad_request(
+          "the namespace of the provided object does not match the namespace sent on the request");
+    if (js::get_string(meta, "name") != name)
+      throw bad_request("the name of the object does not match the name on the URL");
+    const js::Value& prev_meta = *js::find(prev, "metadata");
+    for (auto k : {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                   "generation", "namespace"}) {
+      if (const js::Value* v = js::find(prev_meta, k))
+        js::set_member(meta, k, js::Value(*v, a), a);
+      else
+        js::remove_member(meta, k);
+    }
+    js::remove_member(meta, "managedFields");
+    js::remove_member(meta, "selfLink");
+    js::set_string(next, "apiVersion", js::get_string(prev, "apiVersion"), a);
+    js::set_string(next, "kind", t.kind, a);
+    if (t.has_status) {
+      if (const js::Value* st = js::find(prev, "status"))
+        js::set_member(next, "status", js::Value(*st, a), a);
+      else
+        js::remove_member(next, "status");
+    }
+    if (has_deletion_timestamp(prev)) {
+      auto before = finalizers_of(prev);
+      std::vector<std::string> added;
+      for (auto& f : finalizers_of(next))
+        if (std::find(before.begin(), before.end(), f) == before.end()) added.push_back(f);
+      if (!added.empty()) {
+        std::string list;
+        for (auto& f : added) list += (list.empty() ? "" : ", ") + fmt::format("\"{}\"", f);
+        throw invalid(t.kind, t.group, name,
+                      {{"FieldValueForbidden",
+                        fmt::format("metadata.finalizers: Forbidden: no new finalizers can be added "
+                                    "if the object is being deleted, found new finalizers []string{{{}}}",
+                                    list),
+                        "metadata.finalizers"}});
+      }
+    }
+    if (t.tracks_generation && spec_changed(prev, next, t.has_status)) {
+      js::set_member(meta, "generation",
+                     js::Value(static_cast<int64_t>(js::get_int(prev, {"metadata", "generation"}, 0) + 1)), a);
+    }
+    result = std::move(next);
+  }
+  std::optional<resource_type> new_type;
+  if (t.kind == "CustomResourceDefinition" && t.group == "apiextensions.k8s.io" && !status_only) {
+    new_type = type_from_crd(result);
+    set_crd_status(result, *new_type);
+  }
+  // A write that changes nothing is not a write: same resourceVersion, no event.
+  js::set_string(metadata_of(result), "resourceVersion", std::to_string(old->rv), result.GetAllocator());
+  if (result == prev) return old;
+  if (o.dry_run) return make_snapshot(std::move(result), 0);
+
+  auto snap = commit(t, std::move(result), old, false);
+  if (new_type) types_.add_custom(std::move(*new_type));
+  if (has_deletion_timestamp(snap->doc) && finalizers_of(snap->doc).empty()) {
+    finalize_removal(t, snap);
+  }
+  return snap;
+}
+
+delete_result cluster_state::remove(const resource_type& t, const std::string& ns,
+                                                   const std::string& name,
+                                                   const delete_options& o) {
+  std::lock_guard lock(mutex_);
+  return remove_locked(t, ns, name, o);
+}
+
+delete_result cluster_state::remove_locked(const resource_type& t,
+                                                          const std::string& ns,
+                                                          const std::string& name,
+                                                          const delete_options& o) {
+  const snapshot_ptr* cur = find_locked(t, ns, name);
+  if (!cur) throw not_found_error(t, name);
+  snapshot_ptr obj = *cur;
+  std::string uid = meta_string(obj->doc, "uid");
+  if (!o.precondition_uid.empty() && o.precondition_uid != uid)
+    throw conflict(resource_name(t), t.group, t.plural, name,
+                   fmt::format("Precondition failed: UID in precondition: {}, UID in object meta: {}",
+                               o.precondition_uid, uid));
+  if (!o.precondition_rv.empty() && o.precondition_rv != std::to_string(obj->rv))
+    throw conflict(resource_name(t), t.group, t.plural, name,
+                   fmt::format("Precondition failed: ResourceVersion in precondition: {}, "
+                               "ResourceVersion in object meta: {}",
+                               o.precondition_rv, obj->rv));
+  if (has_deletion_timestamp(obj->doc)) return {obj, false};
+  if (o.propagation != "Background" && o.propagation != "Foreground" && o.propagation != "Orphan")
+    throw bad_request(fmt::format("propagationPolicy: Unsupported value: \"{}\": supported values: "
+                                  "\"Foreground\", \"Background\", \"Orphan\"",
+                                  o.propagation));
+  if (o.dry_run) return {obj, false};
+
+  auto fins = finalizers_of(obj->doc);
+  bool is_namespace = t.kind == "Namespace" && t.group.empty();
+  if (o.propagation == "Orphan") {
+    // Dependents lose their owner reference to this object and survive it.
+    if (auto it = dependents_.find(uid); it != dependents_.end()) {
+      auto deps = it->second;
+      for (const auto& ref : deps) {
+        const snapshot_ptr* dep = find_by_ref(ref);
+        const resource_type* dt = types_.find_by_id(ref.type_id);
+        if (!dep || !dt) continue;
+        js::Document d = copy_of((*dep)->doc);
+        auto& refs = metadata_of(d)["ownerReferences"];
+        for (auto r = refs.Begin(); r != refs.End();)
+          r = js::get_string(*r, "uid") == uid ? refs.Erase(r) : r + 1;
+        if (refs.Empty()) js::remove_member(metadata_of(d), "ownerReferences");
+        commit(*dt, std::move(d), *dep, false);
+      }
+    }
+  }
+  bool foreground = o.propagation == "Foreground" && dependents_.count(uid);
+  if (foreground) fins.push_back("foregroundDeletion");
+  if (!fins.empty() || is_namespace) {
+    js::Document d = copy_of(obj->doc);
+    auto& a = d.GetAllocator();
+    js::set_string(metadata_of(d), "deletionTimestamp", now_rfc3339(), a);
+    js::set_member(metadata_of(d), "deletionGracePeriodSeconds", js::Value(0), a);
+    set_finalizers(d, fins);
+    if (t.tracks_generation)
+      js::set_member(metadata_of(d), "generation",
+                     js::Value(static_cast<int64_t>(js::get_int(obj->doc, {"metadata", "generation"}, 0) + 1)), a);
+    if (is_namespace) {
+      auto& status = js::ensure_object(d, "status", a);
+      js::set_string(status, "phase", "Terminating", a);
+    }
+    auto snap = commit(t, std::move(d), obj, false);
+    if (foreground) schedule_gc(uid, "Background");
+    if (is_namespace) {
+      defer_([this, name] { cleanup_namespace(name); });
+    }
+    return {snap, false};
+  }
+  js::Document d = copy_of(obj->doc);
+  auto snap = commit(t, std::move(d), obj, true);
+  finalize_removal(t, snap);
+  return {snap, true};
+}
+
+// After an object is gone: its dependents, a CRD's objects, a namespace's end.
+void cluster_state::finalize_removal(const resource_type& t, const snapshot_ptr& obj) {
+  const std::string uid = meta_string(obj->doc, "uid");
+  if (objects_of(t).count({t.namespaced ? meta_string(obj->doc, "namespace") : "",
+                           meta_string(obj->doc, "name")})) {
+    // Reached from an update that emptied the finalizers: the object is still stored.
+    commit(t, copy_of(obj->doc), obj, true);
+  }
+  if (dependents_.count(uid)) schedule_gc(uid, "Background");
+  release_foreground_owners(obj);
+  if (t.kind == "CustomResourceDefinition" && t.group == "apiextensions.k8s.io") {
+    std::string id = std::string(js::get_string(obj->doc, {"spec", "names", "plural"})) + "." +
+                     std::string(js::get_string(obj->doc, {"spec", "group"}));
+    if (const resource_type* ct = types_.find_by_id(id)) {
+      resource_type copy = *ct;
+      auto objs = objects_[id];
+      for (auto& [key, snap] : objs) commit(copy, copy_of(snap->doc), snap, true);
+      objects_.erase(id);
+      types_.remove_custom(id);
+    }
+  }
+  if (t.namespaced) {
+    std::string ns = meta_string(obj->doc, "namespace");
+    if (namespace_terminating(ns)) defer_([this, ns] {
+        std::lock_guard lock(mutex_);
+        finish_namespace_if_empty(ns);
+      });
+  }
+}
+
+void cluster_state::release_foreground_owners(const snapshot_ptr& removed) {
+  for (const auto& owner_uid : owner_uids(removed->doc)) {
+    if (dependents_.count(owner_uid)) continue;  // still has dependents
+    auto it = by_uid_.find(owner_uid);
+    if (it == by_uid_.end()) continue;
+    const snapshot_ptr* owner = find_by_ref(it->second);
+    const resource_type* ot = types_.find_by_id(it->second.type_id);
+    if (!owner || !ot || !has_deletion_timestamp((*owner)->doc)) continue;
+    auto fins = finalizers_of((*owner)->doc);
+    auto f = std::find(fins.begin(), fins.end(), "foregroundDeletion");
+    if (f == fins.end()) continue;
+    fins.erase(f);
+    js::Document d = copy_of((*owner)->doc);
+    set_finalizers(d, fins);
+    write_update(*ot, *owner, std::move(d), false, false, {});
+  }
+}
+
+void cluster_state::schedule_gc(std::string owner_uid, std::string propagation) {
+  defer_([this, owner_uid = std::move(owner_uid), propagation = std::move(propagation)] {
+    collect_dependents(owner_uid, propagation);
+  });
+}
+
+void cluster_state::collect_dependents(const std::string& owner_uid, const std::string& propagation) {
+  std::lock_guard lock(mutex_);
+  // An owner that still exists (e.g. foreground deletion in progress) keeps only the dependents
+  // of owners being deleted; an owner that is gone takes all its dependents with it.
+  auto it = dependents_.find(owner_uid);
+  if (it == dependents_.end()) return;
+  auto deps = it->second;
+  for (const auto& ref : deps) {
+    const resource_type* dt = types_.find_by_id(ref.type_id);
+    if (!dt || !find_by_ref(ref)) continue;
+    // A dependent with another owner that still lives is kept (as the real GC does).
+    const snapshot_ptr* dep = find_by_ref(ref);
+    bool other_owner_alive = false;
+    for (auto& uid : owner_uids((*dep)->doc)) {
+      if (uid == owner_uid) continue;
+      auto o = by_uid_.find(uid);
+      if (o != by_uid_.end()) {
+        const snapshot_ptr* os = find_by_ref(o->second);
+        if (os && !has_deletion_timestamp((*os)->doc)) other_owner_alive = true;
+      }
+    }
+    if (other_owner_alive) continue;
+    resource_type copy = *dt;
+    delete_options opts;
+    opts.propagation = propagation;
+    try {
+      remove_locked(copy, ref.ns, ref.name, opts);
+    } catch (const api_error&) {
+      // Already gone or being deleted: nothing to collect.
+    }
+  }
+}
+
+bool cluster_state::namespace_terminating(const std::string& ns) const {
+  const resource_type* ns_type = types_.find("", "v1", "namespaces");
+  const snapshot_ptr* n = find_locked(*ns_type, "", ns);
+  return n && has_deletion_timestamp((*n)->doc);
+}
+
+void cluster_state::cleanup_namespace(const std::string& ns) {
+  std::lock_guard lock(mutex_);
+  for (const auto* t : types_.all()) {
+    if (!t->namespaced) continue;
+    resource_type copy = *t;
+    auto it = objects_.find(copy.id());
+    if (it == objects_.end()) continue;
+    std::vector<std::string> names;
+    for (auto& [key, snap] : it->second)
+      if (key.first == ns) names.push_back(key.second);
+    for (auto& n : names) {
+      try {
+        remove_locked(copy, ns, n, {});
+      } catch (const api_error&) {
+      }
+    }
+  }
+  finish_namespace_if_empty(ns);
+}
+
+void cluster_state::finish_namespace_if_empty(const std::string& ns) {
+  if (!namespace_terminating(ns)) return;
+  for (const auto& [id, objs] : objects_) {
+    auto it = objs.lower_bound({ns, ""});
+    if (it != objs.end() && it->first.first == ns) return;
+  }
+  const resource_type* ns_type = types_.find("", "v1", "namespaces");
+  const snapshot_ptr* n = find_locked(*ns_type, "", ns);
+  js::Document d = copy_of((*n)->doc);
+  js::remove_member(js::ensure_object(d, "spec", d.GetAllocator()), "finalizers");
+  snapshot_ptr old = *n;
+  resource_type copy = *ns_type;
+  auto snap = commit(copy, std::move(d), old, false);
+  if (finalizers_of(snap->doc).empty()) commit(copy, copy_of(snap->doc), snap, true);
+}
+
+std::vector<snapshot_ptr> cluster_state::remove_collection(const resource_type& t,
+                                                           const std::string& ns,
+                                                           const list_options& o,
+                                                           const delete_options& d) {
+  auto matched = list(t, ns, o);
+  std::vector<snapshot_ptr> out;
+  std::lock_guard lock(mutex_);
+  for (auto& s : matched.items) {
+    try {
+      out.push_back(remove_locked(t, meta_string(s->doc, "namespace"), meta_string(s->doc, "name"), d).object);
+    } catch (const api_error&) {
+    }
+  }
+  return out;
+}
+
+}  // namespace kubesim

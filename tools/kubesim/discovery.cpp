@@ -1,0 +1,620 @@
+// Discovery and OpenAPI documents, shaped like kube-apiserver v1.32's (see
+// shared/reference/k8s-api-emulator.md §3.1 and §3.3 for what kubectl needs from them).
+#include "tools/kubesim/discovery.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <string_view>
+#include <utility>
+
+#include "k8s/json.h"
+
+namespace kubesim {
+namespace {
+
+using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void write_string(json_writer& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+void key(json_writer& w, std::string_view k) {
+  w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+}
+void field(json_writer& w, std::string_view k, std::string_view v) {
+  key(w, k);
+  write_string(w, v);
+}
+void string_array(json_writer& w, const std::vector<std::string>& values) {
+  w.StartArray();
+  for (const auto& v : values) write_string(w, v);
+  w.EndArray();
+}
+std::string finish(const rapidjson::StringBuffer& out) {
+  return std::string(out.GetString(), out.GetSize());
+}
+
+bool serves(const resource_type& t, const std::string& version) {
+  return std::find(t.versions.begin(), t.versions.end(), version) != t.versions.end();
+}
+std::string group_version(const std::string& group, const std::string& version) {
+  return group.empty() ? version : group + "/" + version;
+}
+
+// Namespaces have no deletecollection in kube-apiserver; every other kind kubesim serves has the
+// full set.
+std::vector<std::string> verbs_of(const resource_type& t) {
+  if (t.group.empty() && t.kind == "Namespace") {
+    return {"create", "delete", "get", "list", "patch", "update", "watch"};
+  }
+  return {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};
+}
+const std::vector<std::string>& status_verbs() {
+  static const std::vector<std::string> verbs{"get", "patch", "update"};
+  return verbs;
+}
+
+// The served versions of a group, preferred first; groups in the order they first appear.
+struct group_versions {
+  std::string group;
+  std::vector<std::string> versions;
+};
+std::vector<group_versions> served_groups(const std::vector<resource_type>& types) {
+  std::vector<group_versions> groups;
+  for (const auto& t : types) {
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const group_versions& g) { return g.group == t.group; });
+    if (it == groups.end()) it = groups.insert(groups.end(), {t.group, {}});
+    for (const auto& v : t.versions) {
+      if (std::find(it->versions.begin(), it->versions.end(), v) == it->versions.end()) {
+        it->versions.push_back(v);
+      }
+    }
+  }
+  for (auto& g : groups) std::stable_sort(g.versions.begin(), g.versions.end(), version_preferred);
+  return groups;
+}
+const group_versions* find_group(const std::vector<group_versions>& groups,
+                                 const std::string& group) {
+  for (const auto& g : groups) {
+    if (g.group == group) return &g;
+  }
+  return nullptr;
+}
+
+void response_kind(json_writer& w, const resource_type& t, const std::string& version) {
+  key(w, "responseKind");
+  w.StartObject();
+  field(w, "group", t.group);
+  field(w, "version", version);
+  field(w, "kind", t.kind);
+  w.EndObject();
+}
+
+// One apidiscovery.k8s.io/v2 APIResourceDiscovery.
+void discovery_resource(json_writer& w, const resource_type& t, const std::string& version) {
+  w.StartObject();
+  field(w, "resource", t.plural);
+  response_kind(w, t, version);
+  field(w, "scope", t.namespaced ? "Namespaced" : "Cluster");
+  field(w, "singularResource", t.singular);
+  key(w, "verbs");
+  string_array(w, verbs_of(t));
+  if (!t.short_names.empty()) {
+    key(w, "shortNames");
+    string_array(w, t.short_names);
+  }
+  if (!t.categories.empty()) {
+    key(w, "categories");
+    string_array(w, t.categories);
+  }
+  if (t.has_status) {
+    key(w, "subresources");
+    w.StartArray();
+    w.StartObject();
+    field(w, "subresource", "status");
+    response_kind(w, t, version);
+    key(w, "verbs");
+    string_array(w, status_verbs());
+    w.EndObject();
+    w.EndArray();
+  }
+  w.EndObject();
+}
+
+void discovery_group(json_writer& w, const std::vector<resource_type>& types,
+                     const group_versions& g) {
+  w.StartObject();
+  key(w, "metadata");
+  w.StartObject();
+  field(w, "name", g.group);
+  w.EndObject();
+  key(w, "versions");
+  w.StartArray();
+  for (const auto& version : g.versions) {
+    w.StartObject();
+    field(w, "version", version);
+    key(w, "resources");
+    w.StartArray();
+    for (const auto& t : types) {
+      if (t.group == g.group && serves(t, version)) discovery_resource(w, t, version);
+    }
+    w.EndArray();
+    field(w, "freshness", "Current");
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
+void group_version_entry(json_writer& w, const std::string& group, const std::string& version) {
+  w.StartObject();
+  field(w, "groupVersion", group_version(group, version));
+  field(w, "version", version);
+  w.EndObject();
+}
+
+// The body of an APIGroup (also an item of APIGroupList).
+void api_group_body(json_writer& w, const group_versions& g) {
+  field(w, "name", g.group);
+  key(w, "versions");
+  w.StartArray();
+  for (const auto& v : g.versions) group_version_entry(w, g.group, v);
+  w.EndArray();
+  key(w, "preferredVersion");
+  group_version_entry(w, g.group, g.versions.front());
+}
+
+// "v<major>[(alpha|beta)<minor>]" as apimachinery's version.CompareKubeAwareVersionStrings
+// parses it; rank: 2 GA, 1 beta, 0 alpha.
+bool parse_kube_version(const std::string& v, int& rank, long& major, long& minor) {
+  // Reads the digits at `pos`; false when there are none.
+  auto number = [&](size_t& pos, long& out) {
+    size_t start = pos;
+    while (pos < v.size() && std::isdigit(static_cast<unsigned char>(v[pos]))) ++pos;
+    if (pos == start || pos - start > 9) return false;
+    out = std::stol(v.substr(start, pos - start));
+    return true;
+  };
+  size_t pos = 1;
+  if (v.empty() || v[0] != 'v' || !number(pos, major)) return false;
+  rank = 2;
+  minor = 0;
+  if (pos == v.size()) return true;
+  for (auto [word, word_rank] : {std::pair{"alpha", 0}, std::pair{"beta", 1}}) {
+    std::string_view w(word);
+    if (v.compare(pos, w.size(), w) == 0) {
+      pos += w.size();
+      rank = word_rank;
+      return number(pos, minor) && pos == v.size();
+    }
+  }
+  return false;
+}
+
+// ---- OpenAPI v3 ----
+
+// FNV-1a: stable across runs, so kubectl's cached documents stay valid until the types change.
+uint64_t fnv1a(std::string_view s, uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string openapi_path_of(const std::string& group, const std::string& version) {
+  return group.empty() ? "api/" + version : "apis/" + group + "/" + version;
+}
+
+std::string openapi_hash(const std::vector<resource_type>& types, const std::string& group,
+                         const std::string& version, uint64_t revision) {
+  std::string key = std::to_string(revision) + "|" + group + "/" + version;
+  for (const auto& t : types) {
+    if (t.group != group || !serves(t, version)) continue;
+    key += "|" + t.plural + "," + t.kind + "," + (t.namespaced ? "n" : "c") +
+           (t.has_status ? "s" : "") + (t.custom ? "x" : "");
+  }
+  char hex[33];
+  std::snprintf(hex, sizeof hex, "%016llX%016llX", static_cast<unsigned long long>(fnv1a(key)),
+                static_cast<unsigned long long>(fnv1a(key, 0x84222325cbf29ce4ull)));
+  return hex;
+}
+
+// "db.orange.com" -> "DbOrangeCom", "rbac.authorization.k8s.io" -> "RbacAuthorization".
+std::string camel(std::string_view s) {
+  constexpr std::string_view suffix = ".k8s.io";
+  if (s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix) {
+    s.remove_suffix(suffix.size());
+  }
+  std::string out;
+  bool upper = true;
+  for (char c : s) {
+    if (c == '.' || c == '-') {
+      upper = true;
+      continue;
+    }
+    out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+    upper = false;
+  }
+  return out;
+}
+
+void gvk(json_writer& w, const resource_type& t, const std::string& version) {
+  key(w, "x-kubernetes-group-version-kind");
+  w.StartObject();
+  field(w, "group", t.group);
+  field(w, "version", version);
+  field(w, "kind", t.kind);
+  w.EndObject();
+}
+
+void parameter(json_writer& w, std::string_view name, std::string_view in,
+               std::string_view description, std::string_view type = "string") {
+  w.StartObject();
+  field(w, "name", name);
+  field(w, "in", in);
+  field(w, "description", description);
+  if (in == "path") {
+    key(w, "required");
+    w.Bool(true);
+  }
+  key(w, "schema");
+  w.StartObject();
+  field(w, "type", type);
+  w.EndObject();
+  w.EndObject();
+}
+
+// The path parameters, declared once per path item as kube-apiserver does.
+void path_parameters(json_writer& w, const resource_type& t, bool item) {
+  key(w, "parameters");
+  w.StartArray();
+  if (item) parameter(w, "name", "path", "name of the " + t.kind);
+  if (t.namespaced) {
+    parameter(w, "namespace", "path", "object name and auth scope, such as for teams and projects");
+  }
+  w.EndArray();
+}
+
+enum class op { get, list, create, replace, patch, remove };
+
+void operation(json_writer& w, const resource_type& t, const std::string& version, op o,
+               std::string_view suffix) {
+  static constexpr const char* kVerb[] = {"read", "list", "create", "replace", "patch", "delete"};
+  static constexpr const char* kAction[] = {"get", "list", "post", "put", "patch", "delete"};
+  const bool writes = o == op::create || o == op::replace || o == op::patch;
+  const std::string group_camel = t.group.empty() ? "Core" : camel(t.group);
+  std::string version_camel = version;
+  version_camel[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(version[0])));
+
+  w.StartObject();
+  field(w, "operationId",
+        std::string(kVerb[static_cast<int>(o)]) + group_camel + version_camel +
+            (t.namespaced ? "Namespaced" : "") + t.kind + std::string(suffix));
+  key(w, "parameters");
+  w.StartArray();
+  if (writes) {
+    parameter(w, "dryRun", "query",
+              "When present, indicates that modifications should not be "
+              "persisted.");
+    parameter(w, "fieldManager", "query",
+              "fieldManager is a name associated with the actor or "
+              "entity that is making these changes.");
+    // What kubectl's queryParamVerifierV3 looks for before sending fieldValidation=Strict.
+    parameter(w, "fieldValidation", "query",
+              "fieldValidation instructs the server on how to handle objects in the request "
+              "containing unknown or duplicate fields. Valid values are: Ignore, Warn, Strict.");
+  }
+  if (o == op::patch) {
+    parameter(w, "force", "query", "Force is going to \"force\" Apply requests.", "boolean");
+  }
+  w.EndArray();
+  if (writes) {
+    key(w, "requestBody");
+    w.StartObject();
+    key(w, "content");
+    w.StartObject();
+    std::vector<std::string> types;
+    if (o == op::patch) {
+      types = {"application/json-patch+json", "application/merge-patch+json"};
+      // Only built-ins take strategic merge; for CRs kubectl would build one from no schema.
+      if (!t.custom) types.push_back("application/strategic-merge-patch+json");
+      types.push_back("application/apply-patch+yaml");
+    } else {
+      types = {"application/json", "application/yaml"};
+    }
+    for (const auto& type : types) {
+      key(w, type);
+      w.StartObject();
+      key(w, "schema");
+      w.StartObject();
+      field(w, "type", "object");
+      w.EndObject();
+      w.EndObject();
+    }
+    w.EndObject();
+    key(w, "required");
+    w.Bool(true);
+    w.EndObject();
+  }
+  key(w, "responses");
+  w.StartObject();
+  key(w, "200");
+  w.StartObject();
+  field(w, "description", "OK");
+  w.EndObject();
+  if (o == op::create || o == op::replace || o == op::patch) {
+    key(w, "201");
+    w.StartObject();
+    field(w, "description", "Created");
+    w.EndObject();
+  }
+  w.EndObject();
+  field(w, "x-kubernetes-action", kAction[static_cast<int>(o)]);
+  gvk(w, t, version);
+  w.EndObject();
+}
+
+void openapi_paths_of(json_writer& w, const resource_type& t, const std::string& version) {
+  std::string collection = (t.group.empty() ? "/api/" : "/apis/" + t.group + "/") + version +
+                           (t.namespaced ? "/namespaces/{namespace}/" : "/") + t.plural;
+  key(w, collection);
+  w.StartObject();
+  key(w, "get");
+  operation(w, t, version, op::list, "");
+  key(w, "post");
+  operation(w, t, version, op::create, "");
+  path_parameters(w, t, false);
+  w.EndObject();
+
+  key(w, collection + "/{name}");
+  w.StartObject();
+  key(w, "get");
+  operation(w, t, version, op::get, "");
+  key(w, "put");
+  operation(w, t, version, op::replace, "");
+  key(w, "delete");
+  operation(w, t, version, op::remove, "");
+  key(w, "patch");
+  operation(w, t, version, op::patch, "");
+  path_parameters(w, t, true);
+  w.EndObject();
+
+  if (!t.has_status) return;
+  key(w, collection + "/{name}/status");
+  w.StartObject();
+  key(w, "get");
+  operation(w, t, version, op::get, "Status");
+  key(w, "put");
+  operation(w, t, version, op::replace, "Status");
+  key(w, "patch");
+  operation(w, t, version, op::patch, "Status");
+  path_parameters(w, t, true);
+  w.EndObject();
+}
+
+}  // namespace
+
+bool version_preferred(const std::string& a, const std::string& b) {
+  int rank_a = 0, rank_b = 0;
+  long major_a = 0, major_b = 0, minor_a = 0, minor_b = 0;
+  bool kube_a = parse_kube_version(a, rank_a, major_a, minor_a);
+  bool kube_b = parse_kube_version(b, rank_b, major_b, minor_b);
+  if (!kube_a || !kube_b) return kube_a == kube_b ? a < b : kube_a;
+  if (rank_a != rank_b) return rank_a > rank_b;
+  if (major_a != major_b) return major_a > major_b;
+  return minor_a > minor_b;
+}
+
+std::string version_info() {
+  rapidjson::StringBuffer out;
+  json_writer w(out);
+  w.StartObject();
+  field(w, "major", "1");
+  field(w, "minor", "32");
+  field(w, "gitVersion", "v1.32.4");
+  field(w, "gitCommit", "59526cd4867447956156ae3a602fcbac5a5c7e5a");
+  field(w, "gitTreeState", "clean");
+  field(w, "buildDate", "2025-04-22T15:53:41Z");
+  field(w, "goVersion", "go1.23.6");
+  field(w, "compiler", "gc");
+  field(w, "platform", "linux/amd64");
+  w.EndObject();
+  return finish(out);
+}
+
+std::string aggregated_discovery(const std::vector<resource_type>& types, bool legacy_core) {
+  rapidjson::StringBuffer out;
+  json_writer w(out);
+  w.StartObject();
+  field(w, "kind", "APIGroupDiscoveryList");
+  field(w, "apiVersion", "apidiscovery.k8s.io/v2");
+  key(w, "metadata");
+  w.StartObject();
+  w.EndObject();
+  key(w, "items");
+  w.StartArray();
+  if (legacy_core) {
+    // /api always has its one item: the core group, version v1.
+    discovery_group(w, types, {"", {"v1"}});
+  } else {
+    for (const auto& g : served_groups(types)) {
+      if (!g.group.empty()) discovery_group(w, types, g);
+    }
+  }
+  w.EndArray();
+  w.EndObject();
+  return finish(out);
+}
+
+std::string api_versions(const std::string& server_address) {
+  rapidjson::StringBuffer out;
+  json_writer w(out);
+  w.StartObject();
+  field(w, "kind", "APIVersions");
+  key(w, "versions");
+  string_array(w, {"v1"});
+  key(w, "serverAddressByClientCIDRs");
+  w.StartArray();
+  w.StartObject();
+  field(w, "clientCIDR", "0.0.0.0/0");
+  field(w, "serverAddress", server_address);
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+  return finish(out);
+}
+
+std::string api_group_list(const std::vector<resource_type>& types) {
+  rapidjson::StringBuffer out;
+  json_writer w(out);
+  w.StartObject();
+  field(w, "kind", "APIGroupList");
+  field(w, "apiVersion", "v1");
+  key(w, "groups");
+  w.StartArray();
+  for (const auto& g : served_groups(types)) {
+    if (g.group.empty()) continue;
+    w.StartObject();
+    api_group_body(w, g);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return finish(out);
+}
+
+std::string api_group(const std::vector<resource_type>& types, const std::string& group) {
+  auto groups = served_groups(types);
+  const group_versions* g = find_group(groups, group);
+  if (group.empty() || !g) return "";
+  rapidjson::StringBuffer out;
+  json_writer w(out);
+  w.StartObject();
+  field(w, "kind", "APIGroup");
+  field(w, "apiVersion", "v1");
+  api_group_body(w, *g);
+  w.EndObject();
+  return finish(out);
+}
+
+std::string api_resource_list(const std::vector<resource_type>& types, const std::string& group,
+                              const std::string& version) {
+  bool served = std::any_of(types.begin(), types.end(), [&](const resource_type& t) {
+    return t.group == group && serves(t, version);
+  });
+  // /api/v1 exists even with no core kinds, like /api's discovery item.
+  if (!served && !(group.empty() && version == "v1")) return "";
+  rapidjson::StringBuffer out;
+  json_writer w(out);
+  w.StartObject();
+  field(w, "kind", "APIResourceList");
+  if (!group.empty()) field(w, "apiVersion", "v1");  // /api/v1 has none on a real server
+  field(w, "groupVersion", group_version(group, version));
+  key(w, "resources");
+  w.StartArray();
+  for (const auto& t : types) {
+    if (t.group != group || !serves(t, version)) continue;
+    w.StartObject();
+    field(w, "name", t.plural);
+    field(w, "singularName", t.singular);
+    key(w, "namespaced");
+    w.Bool(t.namespaced);
+    field(w, "kind", t.kind);
+    key(w, "verbs");
+    string_array(w, verbs_of(t));
+    if (!t.short_names.empty()) {
+      key(w, "shortNames");
+      string_array(w, t.short_names);
+    }
+    if (!t.categories.empty()) {
+      key(w, "categories");
+      string_array(w, t.categories);
+    }
+    w.EndObject();
+    if (t.has_status) {
+      w.StartObject();
+      field(w, "name", t.plural + "/status");
+      field(w, "singularName", "");
+      key(w, "namespaced");
+      w.Bool(t.namespaced);
+      field(w, "kind", t.kind);
+      key(w, "verbs");
+      string_array(w, status_verbs());
+      w.EndObject();
+    }
+  }
+  w.EndArray();
+  w.EndObject();
+  return finish(out);
+}
+
+std::string openapi_v3_root(const std::vector<resource_type>& types, uint64_t revision) {
+  rapidjson::StringBuffer out;
+  json_writer w(out);
+  w.StartObject();
+  key(w, "paths");
+  w.StartObject();
+  for (const auto& g : served_groups(types)) {
+    for (const auto& v : g.versions) {
+      std::string path = openapi_path_of(g.group, v);
+      key(w, path);
+      w.StartObject();
+      field(w, "serverRelativeURL",
+            "/openapi/v3/" + path + "?hash=" + openapi_hash(types, g.group, v, revision));
+      w.EndObject();
+    }
+  }
+  w.EndObject();
+  w.EndObject();
+  return finish(out);
+}
+
+std::string openapi_v3_group_version(const std::vector<resource_type>& types,
+                                     const std::string& path, uint64_t /*revision*/) {
+  // "api/v1" or "apis/<group>/<version>".
+  std::string group, version;
+  if (path.rfind("api/", 0) == 0) {
+    version = path.substr(4);
+  } else if (path.rfind("apis/", 0) == 0) {
+    auto slash = path.rfind('/');
+    if (slash <= 5) return "";
+    group = path.substr(5, slash - 5);
+    version = path.substr(slash + 1);
+  } else {
+    return "";
+  }
+  if (version.empty() || version.find('/') != std::string::npos) return "";
+  bool served = std::any_of(types.begin(), types.end(), [&](const resource_type& t) {
+    return t.group == group && serves(t, version);
+  });
+  if (!served) return "";
+
+  rapidjson::StringBuffer out;
+  json_writer w(out);
+  w.StartObject();
+  field(w, "openapi", "3.0.0");
+  key(w, "info");
+  w.StartObject();
+  field(w, "title", "Kubernetes");
+  field(w, "version", "v1.32.4");
+  w.EndObject();
+  key(w, "paths");
+  w.StartObject();
+  for (const auto& t : types) {
+    if (t.group == group && serves(t, version)) openapi_paths_of(w, t, version);
+  }
+  w.EndObject();
+  // Present but empty: kubectl's apply wants a components object to look schemas up in.
+  key(w, "components");
+  w.StartObject();
+  key(w, "schemas");
+  w.StartObject();
+  w.EndObject();
+  w.EndObject();
+  w.EndObject();
+  return finish(out);
+}
+
+}  // namespace kubesim

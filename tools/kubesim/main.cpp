@@ -1,0 +1,76 @@
+// kubesim --state-dir DIR --cluster NAME [--cluster NAME ...] [--insecure-http]
+//         [--simulate-workloads]
+#include <csignal>
+#include <iostream>
+
+#include <boost/program_options.hpp>
+
+#include "tools/kubesim/simulator.h"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  kubesim::simulator_options o;
+  std::string state_dir;
+  po::options_description desc("kubesim: a multi-cluster Kubernetes API emulator");
+  desc.add_options()("help,h", "show this help")(
+      "state-dir", po::value(&state_dir)->required(),
+      "folder for the per-cluster kubeconfig and service-account files")(
+      "cluster", po::value(&o.clusters)->required(), "a cluster name (repeat for more clusters)")(
+      "insecure-http", po::bool_switch(&o.insecure_http), "serve plain HTTP instead of HTTPS")(
+      "simulate-workloads", po::bool_switch(&o.simulate_workloads),
+      "run a StatefulSet controller and kubelet stand-in")(
+      "pod-ready-delay-ms", po::value(&o.pod_ready_delay_ms)->default_value(1000),
+      "with --simulate-workloads: how long a pod takes to become Ready")(
+      "bookmark-interval-ms", po::value(&o.bookmark_interval_ms)->default_value(60000),
+      "interval of BOOKMARK events on watches that ask for them")(
+      "history", po::value(&o.history_limit)->default_value(10000),
+      "watch events kept per cluster; older resourceVersions get 410 Gone")(
+      "threads", po::value(&o.threads)->default_value(2), "server threads");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    if (vm.count("help")) {
+      std::cout << desc << "\n";
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "kubesim: " << e.what() << "\n" << desc << "\n";
+    return 2;
+  }
+  o.state_dir = state_dir;
+  for (const auto& c : o.clusters) {
+    if (c.empty() || c.find('/') != std::string::npos || c == "control") {
+      std::cerr << "kubesim: invalid cluster name \"" << c << "\"\n";
+      return 2;
+    }
+  }
+
+  // Signals are taken by sigwait below, not by whichever thread happens to run.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  kubesim::simulator sim(o);
+  try {
+    sim.start();
+  } catch (const std::exception& e) {
+    std::cerr << "kubesim: " << e.what() << "\n";
+    return 1;
+  }
+  for (const auto& c : sim.clusters())
+    std::cout << "cluster " << c->name << " " << c->listener->url() << " kubeconfig "
+              << (o.state_dir / c->name / "kubeconfig").string() << "\n";
+  std::cout << "control " << sim.control_url() << "\n";
+  std::cout << "kubesim ready" << std::endl;
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::cout << "kubesim stopping (signal " << sig << ")" << std::endl;
+  sim.stop();
+  sim.run();
+  return 0;
+}

@@ -1,0 +1,198 @@
+#include "tools/kubesim/simulator.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+
+#include <fmt/format.h>
+
+#include "k8s/json.h"
+#include "tools/kubesim/cluster_files.h"
+#include "tools/kubesim/workloads.h"
+
+namespace kubesim {
+namespace net = boost::asio;
+using k8s::http::exchange;
+using k8s::http::response;
+
+namespace {
+response json_reply(int status, std::string body) { return {status, "application/json", std::move(body), {}}; }
+response control_error(int status, const std::string& message) {
+  return json_reply(status, fmt::format(R"({{"error":"{}"}})", message));
+}
+}  // namespace
+
+simulator::simulator(simulator_options options)
+    : options_(std::move(options)), io_(std::make_unique<net::io_context>()) {}
+
+simulator::~simulator() { stop(); }
+
+void simulator::start() {
+  namespace fs = std::filesystem;
+  fs::create_directories(options_.state_dir);
+  ca_ = make_ca("kubesim-ca");
+  server_cert_ = make_server_cert(ca_, "kubesim", {"127.0.0.1"}, {"localhost"});
+  auto defer = [io = io_.get()](std::function<void()> f) { net::post(*io, std::move(f)); };
+  for (const auto& name : options_.clusters) {
+    auto c = std::make_unique<sim_cluster>();
+    c->name = name;
+    c->state = std::make_unique<cluster_state>(name, options_.history_limit, defer);
+    c->api = std::make_unique<api_server>(*io_, *c->state,
+                                          api_server_options{"", options_.bookmark_interval_ms});
+    c->token = random_token();
+    c->api->set_tokens({c->token});
+    k8s::http::listener_options lo;
+    if (!options_.insecure_http) lo.tls = k8s::http::tls_config{server_cert_.cert_pem, server_cert_.key_pem, ca_.cert_pem};
+    api_server* api = c->api.get();
+    c->listener = std::make_unique<k8s::http::listener>(
+        *io_, lo, [api](std::shared_ptr<exchange> ex) { api->handle(std::move(ex)); });
+    c->listener->open();
+    c->api->set_address(fmt::format("127.0.0.1:{}", c->listener->port()));
+    if (options_.simulate_workloads) {
+      c->workloads = std::make_unique<workload_simulator>(*io_, *c->state, options_.pod_ready_delay_ms);
+      c->workloads->start();
+    }
+    clusters_.push_back(std::move(c));
+  }
+  for (auto& c : clusters_) write_files(*c);
+
+  control_token_ = random_token();
+  control_ = std::make_unique<k8s::http::listener>(
+      *io_, k8s::http::listener_options{},
+      [this](std::shared_ptr<exchange> ex) { handle_control(ex); });
+  control_->open();
+  write_secret_file(options_.state_dir / "control" / "token", control_token_);
+  write_secret_file(options_.state_dir / "control" / "url", control_->url());
+
+  for (int i = 0; i < std::max(1, options_.threads); ++i)
+    threads_.emplace_back([this] { io_->run(); });
+}
+
+void simulator::run() {
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void simulator::stop() {
+  if (io_->stopped()) return;
+  for (auto& c : clusters_) {
+    if (c->workloads) c->workloads->stop();
+    c->api->close_watches();
+    c->listener->close();
+  }
+  if (control_) control_->close();
+  io_->stop();
+}
+
+std::string simulator::control_url() const { return control_ ? control_->url() : ""; }
+
+sim_cluster* simulator::find(const std::string& name) {
+  for (auto& c : clusters_)
+    if (c->name == name) return c.get();
+  return nullptr;
+}
+
+void simulator::write_files(sim_cluster& c) {
+  cluster_access access;
+  access.name = c.name;
+  access.server_url = c.listener->url();
+  access.ca_pem = options_.insecure_http ? "" : ca_.cert_pem;
+  access.token = c.token;
+  if (!options_.insecure_http) {
+    auto client = make_client_cert(ca_, "kubesim-admin", {"system:masters"});
+    access.client_cert_pem = client.cert_pem;
+    access.client_key_pem = client.key_pem;
+  }
+  write_cluster_files(options_.state_dir, access);
+}
+
+void simulator::set_reachable(sim_cluster& c, bool reachable) {
+  if (reachable)
+    c.listener->open();
+  else
+    c.listener->close();
+}
+
+void simulator::rotate_token(sim_cluster& c, bool keep_old) {
+  c.previous_token = keep_old ? c.token : "";
+  c.token = random_token();
+  std::set<std::string> tokens{c.token};
+  if (keep_old) tokens.insert(c.previous_token);
+  c.api->set_tokens(tokens);
+  write_files(c);
+}
+
+// The control API: POST /clusters/{name}/{action}?params, GET /clusters.
+void simulator::handle_control(const std::shared_ptr<exchange>& ex) {
+  const auto& r = ex->req();
+  if (r.header("Authorization") != "Bearer " + control_token_)
+    return ex->reply(control_error(401, "missing or wrong control token"));
+  auto cluster_json = [](sim_cluster& c) {
+    auto f = c.api->faults();
+    return fmt::format(
+        R"({{"name":"{}","url":"{}","reachable":{},"latencyMs":{},"errorRate":{},"errorCode":{},"openWatches":{},"resourceVersion":{}}})",
+        c.name, c.listener->url(), c.listener->is_open(), f.latency_ms, f.error_rate, f.error_code,
+        c.api->open_watches(), c.state->current_rv());
+  };
+  if (r.method == "GET" && r.path == "/clusters") {
+    std::string items;
+    for (auto& c : clusters_) items += (items.empty() ? "" : ",") + cluster_json(*c);
+    return ex->reply(json_reply(200, "[" + items + "]"));
+  }
+  constexpr std::string_view prefix = "/clusters/";
+  if (r.path.rfind(prefix, 0) != 0) return ex->reply(control_error(404, "unknown path"));
+  auto rest = r.path.substr(prefix.size());
+  auto slash = rest.find('/');
+  std::string name = rest.substr(0, slash);
+  std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
+  sim_cluster* c = find(name);
+  if (!c) return ex->reply(control_error(404, "unknown cluster " + name));
+  if (action.empty() && r.method == "GET") return ex->reply(json_reply(200, cluster_json(*c)));
+  if (r.method != "POST") return ex->reply(control_error(405, "use POST"));
+  auto param = [&](std::string_view key, const std::string& fallback) {
+    const std::string* v = r.query_param(key);
+    return v ? *v : fallback;
+  };
+  try {
+    auto f = c->api->faults();
+    if (action == "unreachable") {
+      set_reachable(*c, false);
+    } else if (action == "reachable") {
+      set_reachable(*c, true);
+    } else if (action == "latency") {
+      f.latency_ms = std::stoi(param("ms", "0"));
+      c->api->set_faults(f);
+    } else if (action == "errors") {
+      f.error_rate = std::stod(param("rate", "0"));
+      f.error_code = std::stoi(param("code", "500"));
+      f.retry_after_seconds = std::stoi(param("retryAfter", "1"));
+      if (f.error_code != 500 && f.error_code != 429)
+        return ex->reply(control_error(400, "code must be 500 or 429"));
+      if (f.error_rate < 0 || f.error_rate > 1)
+        return ex->reply(control_error(400, "rate must be between 0 and 1"));
+      c->api->set_faults(f);
+    } else if (action == "close-watches") {
+      c->api->close_watches();
+    } else if (action == "expire-next-watch") {
+      f.expire_next_watch = true;
+      c->api->set_faults(f);
+    } else if (action == "compact") {
+      c->state->compact();
+    } else if (action == "rotate-token") {
+      rotate_token(*c, param("keepOld", "false") == "true");
+    } else if (action == "reset") {
+      c->api->set_faults({});
+      set_reachable(*c, true);
+    } else if (action == "workloads") {
+      if (!c->workloads) return ex->reply(control_error(409, "kubesim runs without --simulate-workloads"));
+      c->workloads->set_ready_delay_ms(std::stoi(param("readyDelayMs", "1000")));
+    } else {
+      return ex->reply(control_error(404, "unknown action " + action));
+    }
+  } catch (const std::exception& e) {
+    return ex->reply(control_error(400, e.what()));
+  }
+  ex->reply(json_reply(200, cluster_json(*c)));
+}
+
+}  // namespace kubesim
