@@ -71,16 +71,11 @@ TEST_CASE("label selector: each operator parses to its requirement") {
     std::vector<std::string> values;
   };
   const expectation cases[] = {
-      {"app=web", label_op::equals, {"web"}},
-      {"app==web", label_op::double_equals, {"web"}},
-      {"app!=web", label_op::not_equals, {"web"}},
-      {"app in (b,a)", label_op::in, {"a", "b"}},
-      {"app notin (a)", label_op::not_in, {"a"}},
-      {"app", label_op::exists, {}},
-      {"!app", label_op::does_not_exist, {}},
-      {"app>5", label_op::greater_than, {"5"}},
-      {"app<5", label_op::less_than, {"5"}},
-      {"app=", label_op::equals, {""}},
+      {"app=web", label_op::equals, {"web"}},      {"app==web", label_op::double_equals, {"web"}},
+      {"app!=web", label_op::not_equals, {"web"}}, {"app in (b,a)", label_op::in, {"a", "b"}},
+      {"app notin (a)", label_op::not_in, {"a"}},  {"app", label_op::exists, {}},
+      {"!app", label_op::does_not_exist, {}},      {"app>5", label_op::greater_than, {"5"}},
+      {"app<5", label_op::less_than, {"5"}},       {"app=", label_op::equals, {""}},
   };
   for (const auto& c : cases) {
     CAPTURE(c.text);
@@ -142,8 +137,7 @@ TEST_CASE("label selector: keywords and empty values in sets") {
         std::vector<std::string>{"", "a"});
   CHECK(label_selector::parse("x in (a,,b)").requirements()[0].values ==
         std::vector<std::string>{"", "a", "b"});
-  CHECK(label_selector::parse("x in ()").requirements()[0].values ==
-        std::vector<std::string>{""});
+  CHECK(label_selector::parse("x in ()").requirements()[0].values == std::vector<std::string>{""});
 }
 
 TEST_CASE("label selector: requirements are sorted by key") {
@@ -182,21 +176,23 @@ TEST_CASE("label selector: invalid values and keys") {
         "unable to parse requirement: values[0][app]: Invalid value: \"" + std::string(64, 'a') +
             "\": must be no more than 63 characters");
   // Several bad values aggregate in brackets; the index is into the sorted set.
-  CHECK(label_error("app in (ok,-b,c-)") ==
-        "unable to parse requirement: [values[0][app]: Invalid value: \"-b\": " +
-            kLabelValueMessage + ", values[1][app]: Invalid value: \"c-\": " +
-            kLabelValueMessage + "]");
+  CHECK(
+      label_error("app in (ok,-b,c-)") ==
+      "unable to parse requirement: [values[0][app]: Invalid value: \"-b\": " + kLabelValueMessage +
+          ", values[1][app]: Invalid value: \"c-\": " + kLabelValueMessage + "]");
   CHECK(label_error("a/b/c=x") ==
         "unable to parse requirement: <nil>: Invalid value: \"a/b/c\": a qualified name " +
             kQualifiedNameRegex +
             " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')");
-  CHECK(label_error("-a") == "unable to parse requirement: <nil>: Invalid value: \"-a\": name part " +
-                                 kQualifiedNameRegex);
-  CHECK(label_error("Example.com/a") ==
-        "unable to parse requirement: <nil>: Invalid value: \"Example.com/a\": prefix part a "
-        "lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
-        "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex "
-        "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
+  CHECK(label_error("-a") ==
+        "unable to parse requirement: <nil>: Invalid value: \"-a\": name part " +
+            kQualifiedNameRegex);
+  CHECK(
+      label_error("Example.com/a") ==
+      "unable to parse requirement: <nil>: Invalid value: \"Example.com/a\": prefix part a "
+      "lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
+      "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex "
+      "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
   CHECK(label_error("/a") ==
         "unable to parse requirement: <nil>: Invalid value: \"/a\": prefix part must be non-empty");
   CHECK(label_error("x>a") ==
@@ -276,8 +272,7 @@ TEST_CASE("field selector: supported field labels per kind") {
   CHECK(validation_error("spec.x=1", "Widget", true) == "field label not supported: spec.x");
   CHECK(validation_error("metadata.name=a,metadata.namespace=b", "Widget", true) == "<no error>");
   // The first unsupported term in sorted order is reported.
-  CHECK(validation_error("z.y=1,spec.x=1", "Widget", true) ==
-        "field label not supported: spec.x");
+  CHECK(validation_error("z.y=1,spec.x=1", "Widget", true) == "field label not supported: spec.x");
   // A custom resource named like a built-in only gets the metadata fields.
   CHECK(validation_error("status.phase=Running", "Pod", true) ==
         "field label not supported: status.phase");
@@ -291,10 +286,10 @@ TEST_CASE("field selector: supported field labels per kind") {
   CHECK(validation_error("spec.hostname=x", "Pod", false) ==
         "field label not supported: spec.hostname");
 
-  for (const char* f : {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
-                        "involvedObject.uid", "involvedObject.apiVersion",
-                        "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
-                        "reportingComponent", "source", "type"}) {
+  for (const char* f :
+       {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+        "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
+        "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"}) {
     CAPTURE(f);
     CHECK(validation_error(std::string(f) + "=x", "Event", false) == "<no error>");
   }

@@ -106,15 +106,28 @@ void append_utf8(std::string& out, int32_t r) {
   }
 }
 
-bool is_digit(int32_t r) { return r >= '0' && r <= '9'; }
+bool is_digit(int32_t r) {
+  return r >= '0' && r <= '9';
+}
 // unicode.IsLetter is approximated by "ASCII letter or any non-ASCII rune".
 bool is_alpha_numeric(int32_t r) {
   return r == '_' || is_digit(r) || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || r >= 0x80;
 }
 bool is_terminator(int32_t r) {
   switch (r) {
-    case kEof: case ' ': case '\t': case '\r': case '\n': case '.': case ',': case '[':
-    case ']': case '$': case '@': case '{': case '}':
+    case kEof:
+    case ' ':
+    case '\t':
+    case '\r':
+    case '\n':
+    case '.':
+    case ',':
+    case '[':
+    case ']':
+    case '$':
+    case '@':
+    case '{':
+    case '}':
       return true;
     default:
       return false;
@@ -126,7 +139,8 @@ std::string rune_description(int32_t r) {
   char buf[16];
   auto end = std::to_chars(buf, buf + sizeof buf, r, 16).ptr;
   std::string hex(buf, end);
-  std::transform(hex.begin(), hex.end(), hex.begin(), [](char c) { return static_cast<char>(std::toupper(c)); });
+  std::transform(hex.begin(), hex.end(), hex.begin(),
+                 [](char c) { return static_cast<char>(std::toupper(c)); });
   std::string out = "U+" + std::string(hex.size() < 4 ? 4 - hex.size() : 0, '0') + hex;
   if (r >= 0x20 && r != 0x7F && !(r >= 0x80 && r < 0xA0)) {
     out += " '";
@@ -197,14 +211,30 @@ std::optional<std::string> unquote_extend(std::string_view s) {
     const char e = s[1];
     s.remove_prefix(2);
     switch (e) {
-      case 'a': out += '\a'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'v': out += '\v'; break;
-      case '\\': out += '\\'; break;
+      case 'a':
+        out += '\a';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'v':
+        out += '\v';
+        break;
+      case '\\':
+        out += '\\';
+        break;
       case '\'':
       case '"':
         if (e != quote) return std::nullopt;
@@ -424,7 +454,9 @@ class parser {
         const size_t comma = text.find(',', start);
         std::string part = text.substr(start, comma == std::string::npos ? comma : comma - start);
         const size_t first = part.find_first_not_of(' ');
-        part = first == std::string::npos ? "" : part.substr(first, part.find_last_not_of(' ') + 1 - first);
+        part = first == std::string::npos
+                   ? ""
+                   : part.substr(first, part.find_last_not_of(' ') + 1 - first);
         u.nodes.push_back(parse_action("[" + part + "]"));
         if (comma == std::string::npos) break;
         start = comma + 1;
@@ -601,10 +633,14 @@ enum class kind { nil, object, array, string, boolean, integer, floating };
 kind kind_of(const item& it) {
   if (it.literal) {
     switch (it.literal->type) {
-      case node_type::integer: return kind::integer;
-      case node_type::floating: return kind::floating;
-      case node_type::boolean: return kind::boolean;
-      default: return kind::string;
+      case node_type::integer:
+        return kind::integer;
+      case node_type::floating:
+        return kind::floating;
+      case node_type::boolean:
+        return kind::boolean;
+      default:
+        return kind::string;
     }
   }
   const Value& v = *it.value;
@@ -703,8 +739,8 @@ bool eval_recursive(const items& in, items& out) {
     } else if (k == kind::array) {
       for (const auto& e : it.value->GetArray()) children.push_back({&e});
     } else if (k == kind::string) {
-      const bool non_empty = it.literal ? !it.literal->text.empty()
-                                        : it.value->GetStringLength() > 0;
+      const bool non_empty =
+          it.literal ? !it.literal->text.empty() : it.value->GetStringLength() > 0;
       if (non_empty) out.push_back(it);
       continue;
     }
@@ -763,19 +799,26 @@ bool comparable(const scalar& a) {
 std::optional<bool> go_equal(const scalar& a, const scalar& b) {
   if (!comparable(a) || !comparable(b) || a.k != b.k) return std::nullopt;
   switch (a.k) {
-    case kind::boolean: return a.b == b.b;
-    case kind::integer: return a.i == b.i;
-    case kind::floating: return a.d == b.d;
-    default: return a.s == b.s;
+    case kind::boolean:
+      return a.b == b.b;
+    case kind::integer:
+      return a.i == b.i;
+    case kind::floating:
+      return a.d == b.d;
+    default:
+      return a.s == b.s;
   }
 }
 
 std::optional<bool> go_less(const scalar& a, const scalar& b) {
   if (!comparable(a) || !comparable(b) || a.k != b.k || a.k == kind::boolean) return std::nullopt;
   switch (a.k) {
-    case kind::integer: return a.i < b.i;
-    case kind::floating: return a.d < b.d;
-    default: return a.s < b.s;
+    case kind::integer:
+      return a.i < b.i;
+    case kind::floating:
+      return a.d < b.d;
+    default:
+      return a.s < b.s;
   }
 }
 
@@ -833,18 +876,31 @@ bool eval_filter(const items& in, const node& f, items& out) {
 bool walk(const items& in, const node& n, items& out) {
   out.clear();
   switch (n.type) {
-    case node_type::list: return eval_list(in, n, out);
-    case node_type::text: out.push_back({nullptr, &n}); return true;
+    case node_type::list:
+      return eval_list(in, n, out);
+    case node_type::text:
+      out.push_back({nullptr, &n});
+      return true;
     case node_type::integer:
     case node_type::floating:
-    case node_type::boolean: out.assign(in.size(), item{nullptr, &n}); return true;
-    case node_type::field: return eval_field(in, n.text, out);
-    case node_type::array: return eval_array(in, n, out);
-    case node_type::filter: return eval_filter(in, n, out);
-    case node_type::wildcard: return eval_wildcard(in, out);
-    case node_type::recursive: return eval_recursive(in, out);
-    case node_type::union_of: return eval_union(in, n, out);
-    case node_type::identifier: out = in; return false;  // range/end are not supported
+    case node_type::boolean:
+      out.assign(in.size(), item{nullptr, &n});
+      return true;
+    case node_type::field:
+      return eval_field(in, n.text, out);
+    case node_type::array:
+      return eval_array(in, n, out);
+    case node_type::filter:
+      return eval_filter(in, n, out);
+    case node_type::wildcard:
+      return eval_wildcard(in, out);
+    case node_type::recursive:
+      return eval_recursive(in, out);
+    case node_type::union_of:
+      return eval_union(in, n, out);
+    case node_type::identifier:
+      out = in;
+      return false;  // range/end are not supported
   }
   return false;
 }
@@ -887,7 +943,8 @@ std::string format_e(const decimal_digits& d, int prec) {
   out += d.digits.empty() ? '0' : d.digits[0];
   if (prec > 0) {
     out += '.';
-    for (int i = 1; i <= prec; ++i) out += i < static_cast<int>(d.digits.size()) ? d.digits[i] : '0';
+    for (int i = 1; i <= prec; ++i)
+      out += i < static_cast<int>(d.digits.size()) ? d.digits[i] : '0';
   }
   int exponent = d.digits.empty() ? 0 : d.point - 1;
   out += exponent < 0 ? "e-" : "e+";
@@ -946,13 +1003,27 @@ void append_go_json_string(std::string& out, std::string_view s) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           if (c < 0x20 || c == '<' || c == '>' || c == '&') {
             out += "\\u00";
@@ -1151,8 +1222,7 @@ std::string human_duration(int64_t d) {
   if (hours < 24 * 365 * 2) return str(hours / 24) + "d";
   if (hours < 24 * 365 * 8) {
     const int64_t dy = (hours / 24) % 365;
-    return dy == 0 ? str(hours / 24 / 365) + "y"
-                   : str(hours / 24 / 365) + "y" + str(dy) + "d";
+    return dy == 0 ? str(hours / 24 / 365) + "y" : str(hours / 24 / 365) + "y" + str(dy) + "d";
   }
   return str(hours / 24 / 365) + "y";
 }
@@ -1193,7 +1263,9 @@ Value typed_cell(const Value& v, std::string_view type, k8s::json::Allocator& al
 
 }  // namespace
 
-void jsonpath_validate(std::string_view path) { compile(path); }
+void jsonpath_validate(std::string_view path) {
+  compile(path);
+}
 
 std::vector<const Value*> jsonpath_eval(const Value& root, std::string_view path) {
   const node action = compile(path);

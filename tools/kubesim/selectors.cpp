@@ -44,15 +44,33 @@ std::string go_quote(std::string_view s) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\a': out += "\\a"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\v': out += "\\v"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\a':
+          out += "\\a";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\v':
+          out += "\\v";
+          break;
         default:
           if (c >= 0x20 && c < 0x7F) {
             out += static_cast<char>(c);
@@ -141,7 +159,9 @@ constexpr std::string_view kDns1123SubdomainErr =
 bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
 bool matches_qualified_name(std::string_view s) {
   if (s.empty() || !is_alnum(s.front()) || !is_alnum(s.back())) return false;
@@ -206,10 +226,17 @@ struct scanned {
 
 std::optional<token> keyword(std::string_view s) {
   static const std::pair<std::string_view, token> table[] = {
-      {")", token::closed_par},     {",", token::comma},     {"!", token::does_not_exist},
-      {"==", token::double_equals}, {"=", token::equals},    {">", token::greater_than},
-      {"in", token::in},            {"<", token::less_than}, {"!=", token::not_equals},
-      {"notin", token::not_in},     {"(", token::open_par},
+      {")", token::closed_par},
+      {",", token::comma},
+      {"!", token::does_not_exist},
+      {"==", token::double_equals},
+      {"=", token::equals},
+      {">", token::greater_than},
+      {"in", token::in},
+      {"<", token::less_than},
+      {"!=", token::not_equals},
+      {"notin", token::not_in},
+      {"(", token::open_par},
   };
   for (const auto& [text, tok] : table) {
     if (text == s) return tok;
@@ -217,7 +244,9 @@ std::optional<token> keyword(std::string_view s) {
   return std::nullopt;
 }
 
-bool is_whitespace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_whitespace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 bool is_special_symbol(char c) {
   return c == '=' || c == '!' || c == '(' || c == ')' || c == ',' || c == '>' || c == '<';
 }
@@ -316,8 +345,7 @@ class label_parser {
           const scanned after = consume(parse_context::values);
           if (after.tok == token::end_of_string) return requirements;
           if (after.tok != token::comma) {
-            throw selector_error("found '" + after.literal +
-                                 "', expected: ',' or 'end of string'");
+            throw selector_error("found '" + after.literal + "', expected: ',' or 'end of string'");
           }
           const scanned t2 = lookahead(parse_context::values);
           if (t2.tok != token::identifier && t2.tok != token::does_not_exist) {
@@ -383,13 +411,20 @@ class label_parser {
   label_op parse_operator() {
     const scanned item = consume(parse_context::key_and_operator);
     switch (item.tok) {
-      case token::in: return label_op::in;
-      case token::equals: return label_op::equals;
-      case token::double_equals: return label_op::double_equals;
-      case token::greater_than: return label_op::greater_than;
-      case token::less_than: return label_op::less_than;
-      case token::not_in: return label_op::not_in;
-      case token::not_equals: return label_op::not_equals;
+      case token::in:
+        return label_op::in;
+      case token::equals:
+        return label_op::equals;
+      case token::double_equals:
+        return label_op::double_equals;
+      case token::greater_than:
+        return label_op::greater_than;
+      case token::less_than:
+        return label_op::less_than;
+      case token::not_in:
+        return label_op::not_in;
+      case token::not_equals:
+        return label_op::not_equals;
       default:
         throw requirement_error("found '" + item.literal +
                                 "', expected: in, notin, =, ==, !=, gt, lt");
@@ -416,8 +451,7 @@ class label_parser {
         consume(parse_context::values);
         return {""};
       default:
-        throw requirement_error("found '" + next.literal +
-                                "', expected: ',', ')' or identifier");
+        throw requirement_error("found '" + next.literal + "', expected: ',', ')' or identifier");
     }
   }
 
@@ -507,8 +541,7 @@ std::vector<std::string_view> split_terms(std::string_view s) {
 }
 
 // The first operator wins; "!=" and "==" are tried before "=" at each position.
-bool split_term(std::string_view term, std::string_view& lhs, field_op& op,
-                std::string_view& rhs) {
+bool split_term(std::string_view term, std::string_view& lhs, field_op& op, std::string_view& rhs) {
   for (size_t i = 0; i < term.size(); ++i) {
     const auto rest = term.substr(i);
     for (std::string_view candidate : {"!=", "==", "="}) {
@@ -732,7 +765,8 @@ std::string selectable_field_value(const Value& object, std::string_view field) 
     std::string ip = scalar_text(k8s::json::find_path(object, {"status", "podIP"}));
     if (!ip.empty()) return ip;
     const Value* ips = k8s::json::find_path(object, {"status", "podIPs"});
-    if (ips && ips->IsArray() && !ips->Empty()) return scalar_text(k8s::json::find((*ips)[0], "ip"));
+    if (ips && ips->IsArray() && !ips->Empty())
+      return scalar_text(k8s::json::find((*ips)[0], "ip"));
     return {};
   }
   return scalar_text(find_dotted(object, field));

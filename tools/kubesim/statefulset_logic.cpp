@@ -54,6 +54,13 @@ js::Value string_map(const std::map<std::string, std::string>& m, js::Allocator&
   return obj;
 }
 
+void add_count(js::Value& status, const char* key, long long n, bool omit_zero, js::Allocator& a) {
+  if (n != 0 || !omit_zero)
+    status.AddMember(rapidjson::StringRef(key), js::Value(static_cast<int64_t>(n)), a);
+}
+
+}  // namespace
+
 js::Value owner_reference(const js::Value& sts, js::Allocator& a) {
   js::Value ref(rapidjson::kObjectType);
   ref.AddMember("apiVersion", "apps/v1", a);
@@ -64,12 +71,6 @@ js::Value owner_reference(const js::Value& sts, js::Allocator& a) {
   ref.AddMember("blockOwnerDeletion", true, a);
   return ref;
 }
-
-void add_count(js::Value& status, const char* key, long long n, bool omit_zero, js::Allocator& a) {
-  if (n != 0 || !omit_zero) status.AddMember(rapidjson::StringRef(key), js::Value(static_cast<int64_t>(n)), a);
-}
-
-}  // namespace
 
 set_spec read_spec(const js::Value& sts) {
   set_spec s;
@@ -84,9 +85,8 @@ set_spec read_spec(const js::Value& sts) {
   if (!s.on_delete)
     s.partition =
         clamp_int(js::get_int(sts, {"spec", "updateStrategy", "rollingUpdate", "partition"}, 0));
-  s.delete_claims =
-      js::get_string(sts, {"spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted"}) ==
-      "Delete";
+  s.delete_claims = js::get_string(sts, {"spec", "persistentVolumeClaimRetentionPolicy",
+                                         "whenDeleted"}) == "Delete";
   s.service_name = js::get_string(sts, {"spec", "serviceName"});
   if (const auto* claims = js::find_path(sts, {"spec", "volumeClaimTemplates"});
       claims && claims->IsArray())
@@ -112,7 +112,9 @@ pod_state read_pod(const js::Value& pod, int ordinal) {
   return p;
 }
 
-std::string pod_name(std::string_view set, int ordinal) { return fmt::format("{}-{}", set, ordinal); }
+std::string pod_name(std::string_view set, int ordinal) {
+  return fmt::format("{}-{}", set, ordinal);
+}
 
 std::string claim_name(std::string_view claim_template, std::string_view set, int ordinal) {
   return fmt::format("{}-{}-{}", claim_template, set, ordinal);

@@ -99,6 +99,8 @@ k8s::json::Document status_json(const set_status& st, const k8s::json::Value* ol
 // The pod of `ordinal` built from `pod_template` (the template of `revision`).
 k8s::json::Document build_pod(const k8s::json::Value& sts, const k8s::json::Value& pod_template,
                               int ordinal, const std::string& revision);
+// {apiVersion apps/v1, kind StatefulSet, name, uid, controller, blockOwnerDeletion}.
+k8s::json::Value owner_reference(const k8s::json::Value& sts, k8s::json::Allocator& a);
 // The PVC of `ordinal` for one volumeClaimTemplates entry; `volume_name` is its bound PV.
 k8s::json::Document build_claim(const k8s::json::Value& sts, const k8s::json::Value& claim_template,
                                 int ordinal, const std::string& volume_name);

@@ -1,11 +1,531 @@
-// placeholder: being written
 #include "tools/kubesim/workloads.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include <fmt/format.h>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "k8s/json.h"
+#include "tools/kubesim/api_error.h"
+#include "tools/kubesim/cluster_state.h"
+#include "tools/kubesim/object_meta.h"
+#include "tools/kubesim/statefulset_logic.h"
+
 namespace kubesim {
-struct workload_simulator::impl {};
-workload_simulator::workload_simulator(boost::asio::io_context&, cluster_state&, int) {}
-workload_simulator::~workload_simulator() = default;
-void workload_simulator::start() {}
-void workload_simulator::stop() {}
-void workload_simulator::set_ready_delay_ms(int) {}
-int workload_simulator::ready_delay_ms() const { return 0; }
+namespace net = boost::asio;
+namespace js = k8s::json;
+
+namespace {
+
+constexpr int kMinRetryMs = 100;
+constexpr int kMaxRetryMs = 5000;
+constexpr std::string_view kHostIP = "172.18.0.2";
+
+std::string key_of(std::string_view ns, std::string_view name) {
+  return fmt::format("{}/{}", ns, name);
+}
+
+std::string meta_string(const js::Value& obj, std::string_view key) {
+  return std::string(js::get_string(obj, {"metadata", key}));
+}
+
+bool terminating(const js::Value& obj) {
+  return js::find_path(obj, {"metadata", "deletionTimestamp"}) != nullptr;
+}
+
+const js::Value* controller_ref(const js::Value& obj) {
+  if (const auto* refs = js::find_path(obj, {"metadata", "ownerReferences"});
+      refs && refs->IsArray())
+    for (const auto& r : refs->GetArray())
+      if (js::get_bool(r, {"controller"}, false)) return &r;
+  return nullptr;
+}
+
+// "docker.io/library/nginx@sha256:<digest>", the form containerd reports.
+std::string image_id(std::string_view image) {
+  std::string repo(image.substr(0, image.find('@')));
+  auto slash = repo.rfind('/');
+  auto colon = repo.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash))
+    repo.resize(colon);
+  auto first = repo.substr(0, repo.find('/'));
+  if (repo.find('/') == std::string::npos)
+    repo = "docker.io/library/" + repo;
+  else if (first.find('.') == std::string::npos && first.find(':') == std::string::npos &&
+           first != "localhost")
+    repo = "docker.io/" + repo;
+  return repo + "@sha256:" + sts::stable_hex(image, 64);
+}
+
+js::Value container_status(const js::Value& c, const std::string& pod_uid, bool init,
+                           const std::string& now, js::Allocator& a) {
+  std::string name(js::get_string(c, "name"));
+  std::string image(js::get_string(c, "image"));
+  std::string id = "containerd://" + sts::stable_hex(pod_uid + "/" + name, 64);
+  js::Value state(rapidjson::kObjectType);
+  js::Value detail(rapidjson::kObjectType);
+  if (init) {
+    detail.AddMember("containerID", js::string_value(id, a), a);
+    detail.AddMember("exitCode", 0, a);
+    detail.AddMember("finishedAt", js::string_value(now, a), a);
+    detail.AddMember("reason", "Completed", a);
+    detail.AddMember("startedAt", js::string_value(now, a), a);
+    state.AddMember("terminated", detail, a);
+  } else {
+    detail.AddMember("startedAt", js::string_value(now, a), a);
+    state.AddMember("running", detail, a);
+  }
+  js::Value s(rapidjson::kObjectType);
+  s.AddMember("containerID", js::string_value(id, a), a);
+  s.AddMember("image", js::string_value(image, a), a);
+  s.AddMember("imageID", js::string_value(image_id(image), a), a);
+  s.AddMember("lastState", js::Value(rapidjson::kObjectType), a);
+  s.AddMember("name", js::string_value(name, a), a);
+  s.AddMember("ready", true, a);
+  s.AddMember("restartCount", 0, a);
+  s.AddMember("started", !init, a);
+  s.AddMember("state", state, a);
+  return s;
+}
+
+// Statuses of spec.<key> containers, sorted by name as the kubelet reports them.
+js::Value container_statuses(const js::Value& pod, std::string_view key, bool init,
+                             const std::string& now, js::Allocator& a) {
+  js::Value out(rapidjson::kArrayType);
+  const auto* list = js::find_path(pod, {"spec", key});
+  if (!list || !list->IsArray()) return out;
+  std::vector<const js::Value*> sorted;
+  for (const auto& c : list->GetArray()) sorted.push_back(&c);
+  if (!init)
+    std::sort(sorted.begin(), sorted.end(), [](auto* x, auto* y) {
+      return js::get_string(*x, "name") < js::get_string(*y, "name");
+    });
+  std::string uid = meta_string(pod, "uid");
+  for (const auto* c : sorted) out.PushBack(container_status(*c, uid, init, now, a), a);
+  return out;
+}
+
+js::Value ip_list(std::string_view ip, js::Allocator& a) {
+  js::Value list(rapidjson::kArrayType);
+  js::Value entry(rapidjson::kObjectType);
+  entry.AddMember("ip", js::string_value(ip, a), a);
+  list.PushBack(entry, a);
+  return list;
+}
+
+// The merge patch of the status subresource the kubelet writes once all containers run and
+// pass readiness. It carries the resourceVersion it was computed from, so a pod replaced in
+// the meantime is not marked.
+std::string running_status_patch(const snapshot& pod, const std::string& pod_ip) {
+  const js::Value& p = pod.doc;
+  const std::string now = now_rfc3339();
+  js::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  js::Value meta(rapidjson::kObjectType);
+  meta.AddMember("resourceVersion", js::string_value(std::to_string(pod.rv), a), a);
+  js::Value status(rapidjson::kObjectType);
+  status.AddMember("phase", "Running", a);
+  js::Value conds(rapidjson::kArrayType);
+  for (const char* type :
+       {"PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"}) {
+    js::Value c(rapidjson::kObjectType);
+    c.AddMember("type", rapidjson::StringRef(type), a);
+    c.AddMember("status", "True", a);
+    c.AddMember("lastProbeTime", js::Value(), a);
+    c.AddMember("lastTransitionTime", js::string_value(now, a), a);
+    conds.PushBack(c, a);
+  }
+  status.AddMember("conditions", conds, a);
+  status.AddMember("hostIP", js::string_value(kHostIP, a), a);
+  status.AddMember("hostIPs", ip_list(kHostIP, a), a);
+  status.AddMember("podIP", js::string_value(pod_ip, a), a);
+  status.AddMember("podIPs", ip_list(pod_ip, a), a);
+  status.AddMember("startTime", js::string_value(now, a), a);
+  auto init = container_statuses(p, "initContainers", true, now, a);
+  if (!init.Empty()) status.AddMember("initContainerStatuses", init, a);
+  status.AddMember("containerStatuses", container_statuses(p, "containers", false, now, a), a);
+  d.AddMember("metadata", meta, a);
+  d.AddMember("status", status, a);
+  return js::to_string(d);
+}
+
+}  // namespace
+
+struct workload_simulator::impl : std::enable_shared_from_this<impl> {
+  using task = std::function<void(impl&)>;
+
+  impl(net::io_context& io, cluster_state& state, int delay_ms)
+      : io(io),
+        state(state),
+        strand(net::make_strand(io)),
+        delay_ms(std::max(0, delay_ms)),
+        sts_type(*state.find_type("apps", "v1", "statefulsets")),
+        pod_type(*state.find_type("", "v1", "pods")),
+        pvc_type(*state.find_type("", "v1", "persistentvolumeclaims")),
+        node_name(state.name() + "-control-plane") {}
+
+  net::io_context& io;
+  cluster_state& state;
+  net::strand<net::io_context::executor_type> strand;
+  std::atomic<int> delay_ms;
+  std::atomic<bool> stopped{false};
+  const resource_type sts_type, pod_type, pvc_type;
+  const std::string node_name;
+
+  // Held by every task while it runs (tasks run one at a time on the strand) and by start()
+  // and stop(): stop() thus returns only once no task touches the store or the timers.
+  std::mutex running;
+  std::vector<uint64_t> watch_ids;
+  std::map<uint64_t, std::shared_ptr<net::steady_timer>> timers;
+  uint64_t next_timer = 1;
+
+  // Used by tasks only.
+  std::set<std::string> queued;         // "ns/name" of StatefulSets awaiting a sync
+  std::map<std::string, int> retry_ms;  // backoff of StatefulSets whose sync failed
+  std::set<std::string> kubelet_pods;   // uids of pods the kubelet has taken on
+  unsigned next_pod_ip = 0;
+  // Pod templates by revision name, per "ns/name": what ControllerRevisions keep for the real
+  // controller, so pods below the partition are recreated at their old revision.
+  std::map<std::string, std::map<std::string, js::Document>> templates;
+
+  void post(task t) {
+    net::post(strand, [w = weak_from_this(), t = std::move(t)] {
+      if (auto self = w.lock()) self->run(t);
+    });
+  }
+
+  void after(int ms, task t) {
+    auto id = next_timer++;
+    auto timer = std::make_shared<net::steady_timer>(io, std::chrono::milliseconds(ms));
+    timers.emplace(id, timer);
+    timer->async_wait(net::bind_executor(
+        strand, [w = weak_from_this(), id, t = std::move(t)](const boost::system::error_code& ec) {
+          auto self = w.lock();
+          if (!self || ec) return;
+          self->run([id, &t](impl& s) {
+            s.timers.erase(id);
+            t(s);
+          });
+        }));
+  }
+
+  void run(const task& t) {
+    std::lock_guard lock(running);
+    if (stopped) return;
+    try {
+      t(*this);
+    } catch (const std::exception& e) {
+      std::cerr << "kubesim: workloads: " << e.what() << "\n";
+    }
+  }
+
+  void start();
+  void stop();
+
+  // Watch events, on the strand.
+  void on_set_event(const char* type, const snapshot_ptr& obj);
+  void on_pod_event(const char* type, const snapshot_ptr& obj);
+
+  void enqueue(const std::string& ns, const std::string& name);
+  void sync_with_retry(const std::string& ns, const std::string& name);
+  void sync(const std::string& ns, const std::string& name);
+  std::vector<std::pair<int, snapshot_ptr>> member_pods(const snapshot& set,
+                                                        const sts::set_spec& spec);
+  void ensure_claims(const js::Value& set, const std::string& ns, int ordinal);
+  void write_status(const snapshot& set, const sts::set_status& st);
+  void start_pod(const std::string& ns, const std::string& name, const std::string& uid);
+  snapshot_ptr get_or_null(const resource_type& t, const std::string& ns, const std::string& name);
+};
+
+namespace {
+
+// Forwards watch events to the strand: called under the cluster lock, so it only posts.
+class event_sink : public watch_sink {
+ public:
+  using handler = void (workload_simulator::impl::*)(const char*, const snapshot_ptr&);
+  event_sink(std::weak_ptr<workload_simulator::impl> owner, handler h)
+      : owner_(std::move(owner)), handler_(h) {}
+
+  bool deliver(const watch_event& e) override {
+    auto self = owner_.lock();
+    if (!self || self->stopped) return false;
+    if (!e.object) return true;  // bookmark
+    self->post([type = e.type, obj = e.object, h = handler_](workload_simulator::impl& s) {
+      (s.*h)(type, obj);
+    });
+    return true;
+  }
+
+ private:
+  std::weak_ptr<workload_simulator::impl> owner_;
+  handler handler_;
+};
+
+}  // namespace
+
+void workload_simulator::impl::start() {
+  std::lock_guard lock(running);
+  if (stopped || !watch_ids.empty()) return;
+  watch_ids.push_back(state.watch(
+      sts_type, {}, std::make_shared<event_sink>(weak_from_this(), &impl::on_set_event)));
+  watch_ids.push_back(state.watch(
+      pod_type, {}, std::make_shared<event_sink>(weak_from_this(), &impl::on_pod_event)));
+}
+
+void workload_simulator::impl::stop() {
+  std::lock_guard lock(running);
+  if (stopped.exchange(true)) return;
+  for (auto id : watch_ids) state.unwatch(id);
+  watch_ids.clear();
+  for (auto& [id, timer] : timers) timer->cancel();
+  timers.clear();
+}
+
+void workload_simulator::impl::on_set_event(const char* type, const snapshot_ptr& obj) {
+  std::string ns = meta_string(obj->doc, "namespace");
+  std::string name = meta_string(obj->doc, "name");
+  if (std::string_view(type) == "DELETED") templates.erase(key_of(ns, name));
+  enqueue(ns, name);
+}
+
+void workload_simulator::impl::on_pod_event(const char* type, const snapshot_ptr& obj) {
+  const js::Value& pod = obj->doc;
+  std::string ns = meta_string(pod, "namespace");
+  std::string name = meta_string(pod, "name");
+  std::string uid = meta_string(pod, "uid");
+  bool deleted = std::string_view(type) == "DELETED";
+  // Kubelet: every pod that is Pending starts after the ready delay.
+  if (deleted) {
+    kubelet_pods.erase(uid);
+  } else if (js::get_string(pod, {"status", "phase"}) == "Pending" && !terminating(pod) &&
+             kubelet_pods.insert(uid).second) {
+    after(delay_ms.load(), [ns, name, uid](impl& s) { s.start_pod(ns, name, uid); });
+  }
+  // Controller: the pod's StatefulSet, or the one that may adopt it.
+  if (const js::Value* ref = controller_ref(pod)) {
+    if (js::get_string(*ref, "kind") == "StatefulSet" &&
+        js::get_string(*ref, "apiVersion").substr(0, 5) == "apps/")
+      enqueue(ns, std::string(js::get_string(*ref, "name")));
+  } else if (auto parent = sts::parent_of(name); parent && !deleted) {
+    enqueue(ns, *parent);
+  }
+}
+
+void workload_simulator::impl::enqueue(const std::string& ns, const std::string& name) {
+  if (!queued.insert(key_of(ns, name)).second) return;  // a sync is already on its way
+  post([ns, name](impl& s) {
+    s.queued.erase(key_of(ns, name));
+    s.sync_with_retry(ns, name);
+  });
+}
+
+void workload_simulator::impl::sync_with_retry(const std::string& ns, const std::string& name) {
+  auto key = key_of(ns, name);
+  try {
+    sync(ns, name);
+    retry_ms.erase(key);
+  } catch (const std::exception& e) {
+    // Conflicts and races with other writers: sync again later, as the real controller requeues.
+    int& delay = retry_ms[key];
+    delay = std::clamp(delay * 2, kMinRetryMs, kMaxRetryMs);
+    if (!dynamic_cast<const api_error*>(&e))
+      std::cerr << "kubesim: workloads: sync of StatefulSet " << key << ": " << e.what() << "\n";
+    after(delay, [ns, name](impl& s) { s.enqueue(ns, name); });
+  }
+}
+
+snapshot_ptr workload_simulator::impl::get_or_null(const resource_type& t, const std::string& ns,
+                                                   const std::string& name) {
+  try {
+    return state.get(t, ns, name);
+  } catch (const api_error& e) {
+    if (e.code == 404) return nullptr;
+    throw;
+  }
+}
+
+void workload_simulator::impl::sync(const std::string& ns, const std::string& name) {
+  const auto key = key_of(ns, name);
+  snapshot_ptr set = get_or_null(sts_type, ns, name);
+  if (!set) {
+    templates.erase(key);
+    retry_ms.erase(key);
+    return;
+  }
+  const js::Value& doc = set->doc;
+  const js::Value* tmpl = js::find_path(doc, {"spec", "template"});
+  // Being deleted: garbage collection takes the pods, the controller lets go.
+  if (terminating(doc) || !tmpl || !tmpl->IsObject()) return;
+  const auto spec = sts::read_spec(doc);
+
+  auto& known = templates[key];
+  const std::string update = sts::revision_name(name, *tmpl);
+  if (!known.count(update)) known[update].CopyFrom(*tmpl, known[update].GetAllocator());
+  const auto revs =
+      sts::pick_revisions(doc, update, [&](const std::string& r) { return known.count(r) > 0; });
+
+  auto pods = member_pods(*set, spec);
+  std::vector<sts::pod_state> states;
+  std::map<int, std::string> uids;
+  for (const auto& [ordinal, pod] : pods) {
+    states.push_back(sts::read_pod(pod->doc, ordinal));
+    uids[ordinal] = meta_string(pod->doc, "uid");
+    // A pending pod whose claim went missing gets it again (createMissingPersistentVolumeClaims).
+    if (js::get_string(pod->doc, {"status", "phase"}) == "Pending") ensure_claims(doc, ns, ordinal);
+  }
+  // Forget templates no pod and no status revision refers to any more.
+  for (auto it = known.begin(); it != known.end();) {
+    bool used = it->first == revs.current || it->first == revs.update ||
+                std::any_of(states.begin(), states.end(),
+                            [&](const auto& p) { return p.revision == it->first; });
+    it = used ? std::next(it) : known.erase(it);
+  }
+
+  const auto steps = sts::plan(spec, states, revs);
+  for (const auto& step : steps) {
+    const std::string pod = sts::pod_name(name, step.ordinal);
+    if (step.kind == sts::step_kind::create) {
+      ensure_claims(doc, ns, step.ordinal);
+      state.create(pod_type, ns,
+                   sts::build_pod(doc, known.at(step.revision), step.ordinal, step.revision), {});
+    } else {
+      delete_options opts;
+      opts.precondition_uid = uids[step.ordinal];
+      try {
+        state.remove(pod_type, ns, pod, opts);
+      } catch (const api_error& e) {
+        if (e.code != 404) throw;
+      }
+    }
+  }
+  // Our writes come back as events and sync again; the status waits for a sync that writes
+  // nothing, so it always describes pods as they are.
+  if (steps.empty()) write_status(*set, sts::compute_status(spec, states, revs));
+}
+
+// The pods that belong to the StatefulSet, adopting orphans whose name and labels fit (as
+// after `kubectl delete sts --cascade=orphan` and a re-create).
+std::vector<std::pair<int, snapshot_ptr>> workload_simulator::impl::member_pods(
+    const snapshot& set, const sts::set_spec& spec) {
+  std::vector<std::pair<int, snapshot_ptr>> out;
+  const js::Value* selector = js::find_path(set.doc, {"spec", "selector"});
+  for (auto& pod : state.list(pod_type, spec.ns, {}).items) {
+    auto ordinal = sts::ordinal_of(spec.name, meta_string(pod->doc, "name"));
+    if (!ordinal) continue;
+    if (const js::Value* ref = controller_ref(pod->doc)) {
+      if (js::get_string(*ref, "uid") == spec.uid) out.emplace_back(*ordinal, pod);
+      continue;
+    }
+    if (terminating(pod->doc) || !selector ||
+        !sts::selector_matches(*selector, js::find_path(pod->doc, {"metadata", "labels"})))
+      continue;
+    js::Document patch(rapidjson::kObjectType);
+    auto& a = patch.GetAllocator();
+    auto& meta = js::ensure_object(patch, "metadata", a);
+    js::Value refs(rapidjson::kArrayType);
+    if (const auto* old = js::find_path(pod->doc, {"metadata", "ownerReferences"});
+        old && old->IsArray())
+      refs.CopyFrom(*old, a);
+    refs.PushBack(sts::owner_reference(set.doc, a), a);
+    meta.AddMember("ownerReferences", refs, a);
+    meta.AddMember("resourceVersion", js::string_value(std::to_string(pod->rv), a), a);
+    auto adopted = state.patch(pod_type, spec.ns, meta_string(pod->doc, "name"), patch_type::merge,
+                               js::to_string(patch), false, {});
+    out.emplace_back(*ordinal, adopted.object);
+  }
+  return out;
+}
+
+// Creates the ordinal's missing PVCs and binds them at once (a provisioner with immediate
+// binding). Existing claims are kept whatever they hold: Retain is the default policy.
+void workload_simulator::impl::ensure_claims(const js::Value& set, const std::string& ns,
+                                             int ordinal) {
+  const auto* claims = js::find_path(set, {"spec", "volumeClaimTemplates"});
+  if (!claims || !claims->IsArray()) return;
+  const std::string set_name = meta_string(set, "name");
+  for (const auto& c : claims->GetArray()) {
+    auto t = js::get_string(c, {"metadata", "name"});
+    if (t.empty()) continue;
+    std::string name = sts::claim_name(t, set_name, ordinal);
+    if (get_or_null(pvc_type, ns, name)) continue;
+    auto created =
+        state.create(pvc_type, ns, sts::build_claim(set, c, ordinal, "pvc-" + new_uid()), {});
+    js::Document patch(rapidjson::kObjectType);
+    auto status = sts::bound_claim_status(created.object->doc);
+    patch.AddMember("status", js::Value(status, patch.GetAllocator()), patch.GetAllocator());
+    state.patch(pvc_type, ns, name, patch_type::merge, js::to_string(patch), true, {});
+  }
+}
+
+void workload_simulator::impl::write_status(const snapshot& set, const sts::set_status& st) {
+  const js::Value* old = js::find(set.doc, "status");
+  js::Document next = sts::status_json(st, old);
+  if (old && *old == next) return;
+  js::Document body;
+  body.CopyFrom(set.doc, body.GetAllocator());
+  js::set_member(body, "status", js::Value(next, body.GetAllocator()), body.GetAllocator());
+  // Carries the resourceVersion read: a conflict means a newer StatefulSet is on its way.
+  state.update(sts_type, meta_string(set.doc, "namespace"), meta_string(set.doc, "name"),
+               std::move(body), true, {});
+}
+
+// Kubelet: schedule the pod on the one node, then report it Running and Ready.
+void workload_simulator::impl::start_pod(const std::string& ns, const std::string& name,
+                                         const std::string& uid) {
+  snapshot_ptr pod = get_or_null(pod_type, ns, name);
+  if (!pod || meta_string(pod->doc, "uid") != uid || terminating(pod->doc) ||
+      js::get_string(pod->doc, {"status", "phase"}) != "Pending")
+    return;
+  try {
+    if (js::get_string(pod->doc, {"spec", "nodeName"}).empty())
+      pod =
+          state
+              .patch(pod_type, ns, name, patch_type::merge,
+                     fmt::format(
+                         R"({{"metadata":{{"resourceVersion":"{}"}},"spec":{{"nodeName":"{}"}}}})",
+                         pod->rv, node_name),
+                     false, {})
+              .object;
+    unsigned n = next_pod_ip++;
+    std::string ip = fmt::format("10.244.{}.{}", (n / 254) % 256, n % 254 + 1);
+    state.patch(pod_type, ns, name, patch_type::merge, running_status_patch(*pod, ip), true, {});
+  } catch (const api_error& e) {
+    if (e.code == 404) return;
+    // Changed under us (a conflict): look again shortly.
+    after(kMinRetryMs, [ns, name, uid](impl& s) { s.start_pod(ns, name, uid); });
+  }
+}
+
+workload_simulator::workload_simulator(net::io_context& io, cluster_state& state,
+                                       int pod_ready_delay_ms)
+    : impl_(std::make_shared<impl>(io, state, pod_ready_delay_ms)) {}
+
+workload_simulator::~workload_simulator() {
+  stop();
+}
+
+void workload_simulator::start() {
+  impl_->start();
+}
+void workload_simulator::stop() {
+  impl_->stop();
+}
+void workload_simulator::set_ready_delay_ms(int ms) {
+  impl_->delay_ms = std::max(0, ms);
+}
+int workload_simulator::ready_delay_ms() const {
+  return impl_->delay_ms;
+}
+
 }  // namespace kubesim

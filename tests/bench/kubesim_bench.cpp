@@ -1,0 +1,243 @@
+// kubesim benchmark: write throughput and watch fan-out. Prints figures; never fails on them.
+//
+//   build/tests/kubesim_bench [--writes N] [--clients C] [--events E] [--tls]
+//
+// It starts its own kubesim (from this build) on 127.0.0.1, drives it with raw keep-alive
+// HTTP/1.1 connections (Boost.Beast, so the load generator is cheaper than the server), and
+// stops it at the end.
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "tests/support/kubesim_fixture.h"
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+struct target {
+  std::string host = "127.0.0.1";
+  std::string port;
+  std::string token;
+  std::string ca;
+  bool tls = false;
+};
+
+target parse_target(const testsupport::kubesim_instance& sim) {
+  target t;
+  std::string url = sim.url("k1");
+  t.tls = url.rfind("https", 0) == 0;
+  t.port = url.substr(url.rfind(':') + 1);
+  t.token = sim.token("k1");
+  t.ca = t.tls ? sim.ca_pem("k1") : "";
+  return t;
+}
+
+// One keep-alive connection, plain or TLS.
+class connection {
+ public:
+  explicit connection(const target& t) : t_(t), ctx_(ssl::context::tls_client) {
+    tcp::resolver resolver(io_);
+    auto eps = resolver.resolve(t.host, t.port);
+    if (t.tls) {
+      ctx_.add_certificate_authority(net::buffer(t.ca));
+      ctx_.set_verify_mode(ssl::verify_peer);
+      tls_.emplace(io_, ctx_);
+      net::connect(beast::get_lowest_layer(*tls_), eps);
+      tls_->handshake(ssl::stream_base::client);
+    } else {
+      plain_.emplace(io_);
+      net::connect(*plain_, eps);
+    }
+  }
+  int send(http::verb method, const std::string& path, const std::string& body,
+           const std::string& content_type) {
+    http::request<http::string_body> req{method, path, 11};
+    req.set(http::field::host, t_.host);
+    req.set(http::field::authorization, "Bearer " + t_.token);
+    req.set(http::field::content_type, content_type);
+    req.keep_alive(true);
+    req.body() = body;
+    req.prepare_payload();
+    http::response<http::string_body> res;
+    if (tls_) {
+      http::write(*tls_, req);
+      http::read(*tls_, buf_, res);
+    } else {
+      http::write(*plain_, req);
+      http::read(*plain_, buf_, res);
+    }
+    return static_cast<int>(res.result_int());
+  }
+
+ private:
+  target t_;
+  net::io_context io_;
+  ssl::context ctx_;
+  std::optional<tcp::socket> plain_;
+  std::optional<beast::ssl_stream<tcp::socket>> tls_;
+  beast::flat_buffer buf_;
+};
+
+std::string configmap(const std::string& name, int i) {
+  return fmt::format(
+      R"({{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"{}","labels":{{"bench":"yes"}}}},"data":{{"i":"{}"}}}})",
+      name, i);
+}
+
+double run_writes(const target& t, int clients, int writes, const std::string& prefix, bool patch) {
+  std::atomic<int> next{0}, failures{0};
+  auto start = clock_type::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      connection conn(t);
+      for (int i; (i = next++) < writes;) {
+        std::string name = fmt::format("{}-{}", prefix, i);
+        int code = patch ? conn.send(http::verb::patch, "/api/v1/namespaces/default/configmaps/" + name,
+                                     fmt::format(R"({{"data":{{"i":"patched-{}"}}}})", i),
+                                     "application/merge-patch+json")
+                         : conn.send(http::verb::post, "/api/v1/namespaces/default/configmaps",
+                                     configmap(name, i), "application/json");
+        if (code != 200 && code != 201) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  double secs = std::chrono::duration<double>(clock_type::now() - start).count();
+  if (failures) fmt::print("  ({} failed requests)\n", failures.load());
+  return writes / secs;
+}
+
+// Watchers read raw bytes and count event lines ("}\n" never appears inside JSON).
+class watch_counter {
+ public:
+  watch_counter(net::io_context& io, ssl::context& ctx, const target& t, const std::string& rv)
+      : t_(t) {
+    tcp::resolver resolver(io);
+    auto eps = resolver.resolve(t.host, t.port);
+    std::string req = fmt::format(
+        "GET /api/v1/namespaces/default/configmaps?watch=true&resourceVersion={} HTTP/1.1\r\n"
+        "Host: {}\r\nAuthorization: Bearer {}\r\nAccept: application/json\r\n\r\n",
+        rv, t.host, t.token);
+    if (t.tls) {
+      tls_.emplace(io, ctx);
+      net::connect(beast::get_lowest_layer(*tls_), eps);
+      tls_->handshake(ssl::stream_base::client);
+      net::write(*tls_, net::buffer(req));
+    } else {
+      plain_.emplace(io);
+      net::connect(*plain_, eps);
+      net::write(*plain_, net::buffer(req));
+    }
+  }
+  void start(std::atomic<long>& total) { read(total); }
+
+ private:
+  void read(std::atomic<long>& total) {
+    auto handler = [this, &total](beast::error_code ec, size_t n) {
+      if (ec) return;
+      long lines = 0;
+      for (size_t i = 0; i < n; ++i) {
+        if (buf_[i] == '\n' && last_ == '}') ++lines;
+        last_ = buf_[i];
+      }
+      total += lines;
+      read(total);
+    };
+    if (tls_)
+      tls_->async_read_some(net::buffer(buf_), handler);
+    else
+      plain_->async_read_some(net::buffer(buf_), handler);
+  }
+  target t_;
+  std::optional<tcp::socket> plain_;
+  std::optional<beast::ssl_stream<tcp::socket>> tls_;
+  std::array<char, 65536> buf_{};
+  char last_ = 0;
+};
+
+// Live: watchers are open while the writes happen; bounded by the write rate for 1 watcher.
+// Replay: the events are already in history and each watcher catches up from an old RV,
+// which measures delivery alone.
+void run_fanout(const target& t, int watchers, int events, const std::string& prefix, bool replay) {
+  testsupport::api_client probe({(t.tls ? "https://" : "http://") + t.host + ":" + t.port, t.token,
+                                 t.ca, "", "", std::chrono::seconds(30)});
+  auto list = probe.get("/api/v1/namespaces/default/configmaps?limit=1").json();
+  std::string rv(k8s::json::get_string(list, {"metadata", "resourceVersion"}));
+
+  if (replay) run_writes(t, 4, events, prefix, false);
+
+  net::io_context io;
+  ssl::context ctx(ssl::context::tls_client);
+  if (t.tls) ctx.add_certificate_authority(net::buffer(t.ca));
+  std::atomic<long> delivered{0};
+  std::vector<std::unique_ptr<watch_counter>> ws;
+  auto start = clock_type::now();
+  for (int i = 0; i < watchers; ++i) ws.push_back(std::make_unique<watch_counter>(io, ctx, t, rv));
+  for (auto& w : ws) w->start(delivered);
+  std::thread reader([&] { io.run(); });
+  if (!replay) {
+    start = clock_type::now();
+    run_writes(t, 4, events, prefix, false);
+  }
+  long expected = static_cast<long>(watchers) * events;
+  auto deadline = clock_type::now() + std::chrono::seconds(120);
+  while (delivered < expected && clock_type::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  double secs = std::chrono::duration<double>(clock_type::now() - start).count();
+  io.stop();
+  reader.join();
+  fmt::print("watch {} to {:>3} watcher(s):   {:>9.0f} events/s delivered ({} of {} in {:.2f} s)\n",
+             replay ? "replay" : "live  ", watchers, delivered / secs, delivered.load(), expected, secs);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int writes = 20000, clients = 4, events = 2000;
+  bool tls = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&] { return i + 1 < argc ? std::stoi(argv[++i]) : 0; };
+    if (a == "--writes") writes = next();
+    else if (a == "--clients") clients = next();
+    else if (a == "--events") events = next();
+    else if (a == "--tls") tls = true;
+    else {
+      fmt::print(stderr, "usage: kubesim_bench [--writes N] [--clients C] [--events E] [--tls]\n");
+      return 2;
+    }
+  }
+  std::vector<std::string> args = {"--history", "200000"};
+  if (!tls) args.push_back("--insecure-http");
+  testsupport::kubesim_instance sim({"k1"}, args);
+  target t = parse_target(sim);
+  fmt::print("kubesim benchmark: {} on 127.0.0.1, {} hardware threads\n", tls ? "HTTPS" : "HTTP",
+             std::thread::hardware_concurrency());
+  fmt::print("writes (create ConfigMap, {} clients): {:>9.0f} writes/s\n", clients,
+             run_writes(t, clients, writes, "w", false));
+  fmt::print("writes (merge patch, {} clients):      {:>9.0f} writes/s\n", clients,
+             run_writes(t, clients, writes, "w", true));
+  run_fanout(t, 1, events * 10, "l1", false);
+  run_fanout(t, 100, events, "l100", false);
+  run_fanout(t, 1, events * 10, "r1", true);
+  run_fanout(t, 100, events, "r100", true);
+  return 0;
+}
