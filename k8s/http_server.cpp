@@ -267,6 +267,7 @@ class session : public session_base {
     req->body = std::move(msg.body());
     req->client_cert_subject = client_cn_;
     req->client_cert_organizations = client_orgs_;
+    req->client_cert_unverified = client_cert_unverified_;
     lowest().expires_never();
     in_flight_ = true;
     auto ex = std::make_shared<session_exchange<Stream>>(shared(), std::move(req));
@@ -394,6 +395,7 @@ class session : public session_base {
   std::array<char, 512> discard_{};
   std::string client_cn_;
   std::vector<std::string> client_orgs_;
+  bool client_cert_unverified_ = false;
   bool keep_alive_ = true;
   bool writing_ = false;
   bool dropped_ = false;
@@ -501,6 +503,8 @@ void session<tls_stream>::begin() {
           self->client_orgs_.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(d)),
                                           ASN1_STRING_length(d));
         }
+      } else {
+        self->client_cert_unverified_ = true;
       }
       X509_free(cert);
     }

@@ -29,6 +29,7 @@ struct request {
   header_list headers;
   std::string body;
   std::string client_cert_subject;  // CN of a verified client certificate, empty if none
+  bool client_cert_unverified = false;  // a client certificate was sent but did not verify
   std::vector<std::string> client_cert_organizations;
 
   std::string_view header(std::string_view name) const;  // case-insensitive, "" if absent

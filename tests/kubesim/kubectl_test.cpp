@@ -156,7 +156,7 @@ TEST_CASE("kubectl delete without finalizers removes at once") {
   CHECK(g.err.find("cassandraclusters.db.orange.com \"cluster1\" not found") != std::string::npos);
 }
 
-TEST_CASE("kubectl delete with a finalizer waits; removing the finalizer completes it") {
+TEST_CASE("kubectl delete with a finalizer waits until the finalizer is removed") {
   crd_ready f;
   std::string with_finalizer = cluster_yaml;
   with_finalizer.replace(with_finalizer.find("  namespace: default\n"), 21,

@@ -268,15 +268,29 @@ size_t api_server::open_watches() const {
   return n;
 }
 
+// kube-apiserver's union authenticator: x509 first, then bearer tokens; a failing one is an error
+// (401) unless a later one succeeds; anonymous applies only when none of them errored.
 bool api_server::impl::authenticated(const request& r) const {
-  auto auth = r.header("Authorization");
-  if (!auth.empty()) {
-    constexpr std::string_view bearer = "Bearer ";
-    if (auth.substr(0, bearer.size()) != bearer) return false;
-    std::lock_guard lock(mutex);
-    return tokens.count(std::string(auth.substr(bearer.size()))) > 0;
-  }
   if (!r.client_cert_subject.empty()) return true;
+  bool failed = r.client_cert_unverified;
+  // bearertoken.go: SplitN(TrimSpace(header), " ", 3); a non-Bearer scheme or an empty token is
+  // no credential at all, not a failure.
+  std::string_view auth = r.header("Authorization");
+  while (!auth.empty() && std::isspace(static_cast<unsigned char>(auth.front()))) auth.remove_prefix(1);
+  while (!auth.empty() && std::isspace(static_cast<unsigned char>(auth.back()))) auth.remove_suffix(1);
+  auto space = auth.find(' ');
+  if (space != std::string_view::npos) {
+    std::string scheme(auth.substr(0, space));
+    for (auto& ch : scheme) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    auto token = auth.substr(space + 1);
+    token = token.substr(0, token.find(' '));
+    if (scheme == "bearer" && !token.empty()) {
+      std::lock_guard lock(mutex);
+      if (tokens.count(std::string(token))) return true;
+      failed = true;
+    }
+  }
+  if (failed) return false;
   // Anonymous requests may read what system:public-info-viewer allows.
   return r.path == "/version" || r.path == "/healthz" || r.path == "/livez" || r.path == "/readyz";
 }

@@ -18,7 +18,34 @@ using k8s::http::response;
 namespace {
 response json_reply(int status, std::string body) { return {status, "application/json", std::move(body), {}}; }
 response control_error(int status, const std::string& message) {
-  return json_reply(status, fmt::format(R"({{"error":"{}"}})", message));
+  k8s::json::Document d(rapidjson::kObjectType);
+  d.AddMember("error", k8s::json::string_value(message, d.GetAllocator()), d.GetAllocator());
+  return json_reply(status, k8s::json::to_string(d));
+}
+// Whole-string numbers only: "10abc", "" and "nan" are refused (std::invalid_argument → 400).
+int parse_int(std::string_view key, const std::string& v, int min) {
+  size_t used = 0;
+  int n = 0;
+  try {
+    n = std::stoi(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (v.empty() || used != v.size() || n < min)
+    throw std::invalid_argument(fmt::format("{} must be an integer >= {}", key, min));
+  return n;
+}
+double parse_fraction(std::string_view key, const std::string& v) {
+  size_t used = 0;
+  double d = -1;
+  try {
+    d = std::stod(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (v.empty() || used != v.size() || !(d >= 0 && d <= 1))
+    throw std::invalid_argument(fmt::format("{} must be between 0 and 1", key));
+  return d;
 }
 }  // namespace
 
@@ -160,16 +187,14 @@ void simulator::handle_control(const std::shared_ptr<exchange>& ex) {
     } else if (action == "reachable") {
       set_reachable(*c, true);
     } else if (action == "latency") {
-      f.latency_ms = std::stoi(param("ms", "0"));
+      f.latency_ms = parse_int("ms", param("ms", "0"), 0);
       c->api->set_faults(f);
     } else if (action == "errors") {
-      f.error_rate = std::stod(param("rate", "0"));
-      f.error_code = std::stoi(param("code", "500"));
-      f.retry_after_seconds = std::stoi(param("retryAfter", "1"));
+      f.error_rate = parse_fraction("rate", param("rate", "0"));
+      f.error_code = parse_int("code", param("code", "500"), 0);
+      f.retry_after_seconds = parse_int("retryAfter", param("retryAfter", "1"), 1);
       if (f.error_code != 500 && f.error_code != 429)
         return ex->reply(control_error(400, "code must be 500 or 429"));
-      if (f.error_rate < 0 || f.error_rate > 1)
-        return ex->reply(control_error(400, "rate must be between 0 and 1"));
       c->api->set_faults(f);
     } else if (action == "close-watches") {
       c->api->close_watches();
@@ -185,7 +210,7 @@ void simulator::handle_control(const std::shared_ptr<exchange>& ex) {
       set_reachable(*c, true);
     } else if (action == "workloads") {
       if (!c->workloads) return ex->reply(control_error(409, "kubesim runs without --simulate-workloads"));
-      c->workloads->set_ready_delay_ms(std::stoi(param("readyDelayMs", "1000")));
+      c->workloads->set_ready_delay_ms(parse_int("readyDelayMs", param("readyDelayMs", "1000"), 0));
     } else {
       return ex->reply(control_error(404, "unknown action " + action));
     }
