@@ -54,7 +54,9 @@ Value& ensure_object(Value& obj, std::string_view key, Allocator& a);
 void set_member(Value& obj, std::string_view key, Value value, Allocator& a);
 void set_string(Value& obj, std::string_view key, std::string_view s, Allocator& a);
 bool remove_member(Value& obj, std::string_view key);  // keeps member order
+// Copies `s`; an empty view may have a null data pointer, which RapidJSON rejects.
 inline Value string_value(std::string_view s, Allocator& a) {
+  if (s.empty()) return Value("", 0, a);
   return Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
 }
 inline std::string_view view(const Value& v) {

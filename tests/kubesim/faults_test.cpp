@@ -414,11 +414,12 @@ TEST_CASE("faults: kubectl works again after unreachable then reachable") {
   REQUIRE(sim.control("k1", "unreachable").status == 200);
   auto down = sim.kubectl("k1", {"get", "namespaces", "--request-timeout=5s"}, "", 30s);
   CHECK(down.exit_code != 0);
-  CHECK(down.err.find("connection refused") != std::string::npos);
+  CHECK_MESSAGE(down.err.find("refused") != std::string::npos, down.err);
   REQUIRE(sim.control("k1", "reachable").status == 200);
   auto up = sim.kubectl("k1", {"get", "namespaces"});
   CHECK_MESSAGE(up.exit_code == 0, up.err);
   CHECK(up.out.find("default") != std::string::npos);
-  auto apply = sim.kubectl("k1", {"create", "configmap", "back", "--from-literal=a=b"});
+  auto apply = sim.kubectl("k1", {"apply", "-f", "-"}, configmap("back"));
   CHECK_MESSAGE(apply.exit_code == 0, apply.err);
+  CHECK(apply.out == "configmap/back created\n");
 }

@@ -292,7 +292,8 @@ bool api_server::impl::authenticated(const request& r) const {
   }
   if (failed) return false;
   // Anonymous requests may read what system:public-info-viewer allows.
-  return r.path == "/version" || r.path == "/healthz" || r.path == "/livez" || r.path == "/readyz";
+  return r.path == "/version" || r.path == "/version/" || r.path == "/healthz" || r.path == "/livez" ||
+         r.path == "/readyz";
 }
 
 std::optional<response> api_server::impl::injected_error() {
@@ -322,12 +323,13 @@ void api_server::impl::dispatch(const std::shared_ptr<exchange>& ex) {
                  r.target.c_str(), std::string(r.header("Accept")).c_str(),
                  std::string(r.header("Content-Type")).c_str());
   try {
-    if (!authenticated(r)) return ex->reply(error_reply(unauthorized()));
+    if (options.authenticate && !authenticated(r)) return ex->reply(error_reply(unauthorized()));
     if (auto err = injected_error()) return ex->reply(*err);
     auto parts = split_path(r.path);
     if (r.path == "/healthz" || r.path == "/livez" || r.path == "/readyz")
       return ex->reply({200, "text/plain; charset=utf-8", "ok", {}});
-    if (r.path == "/version") return ex->reply(json_reply(200, version_info()));
+    // go-restful serves the version WebService at "/version" and "/version/" (Python's VersionApi).
+    if (r.path == "/version" || r.path == "/version/") return ex->reply(json_reply(200, version_info()));
     if (auto d = serve_discovery(r, parts)) return ex->reply(std::move(*d));
     bool collection = false;
     if (parts.size() >= 3 && parts[0] == "api" && parts[1] == "v1") {

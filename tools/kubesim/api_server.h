@@ -28,6 +28,9 @@ struct fault_settings {
 struct api_server_options {
   std::string server_address;  // host:port, for legacy discovery
   int bookmark_interval_ms = 60000;
+  // false: no authentication at all, like the old --insecure-port (kubectl sends no credentials
+  // over plain http: clientcmd only reads a user's auth info for TLS servers).
+  bool authenticate = true;
 };
 
 class api_server {

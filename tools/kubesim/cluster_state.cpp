@@ -381,6 +381,9 @@ cluster_state::write_result cluster_state::create_locked(const resource_type& t,
                                                          const write_options& o) {
   if (!body.IsObject()) throw bad_request("the body of the request was in an unknown format");
   auto& a = body.GetAllocator();
+  // Before taking a reference to metadata: adding members may move the object's storage.
+  js::set_string(body, "apiVersion", t.group_version(t.storage_version()), a);
+  js::set_string(body, "kind", t.kind, a);
   auto& meta = metadata_of(body);
   std::string name(js::get_string(meta, "name"));
   std::string generate(js::get_string(meta, "generateName"));
@@ -415,8 +418,6 @@ cluster_state::write_result cluster_state::create_locked(const resource_type& t,
   if (find_locked(t, ns, name)) throw already_exists(resource_name(t), t.group, t.plural, name);
 
   // Server-set fields: whatever the client sent is replaced.
-  js::set_string(body, "apiVersion", t.group_version(t.storage_version()), a);
-  js::set_string(body, "kind", t.kind, a);
   js::set_string(meta, "uid", new_uid(), a);
   js::set_string(meta, "creationTimestamp", now_rfc3339(), a);
   for (auto k : {"deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "managedFields",
@@ -444,8 +445,9 @@ cluster_state::write_result cluster_state::create_locked(const resource_type& t,
   return {snap, true};
 }
 
-snapshot_ptr cluster_state::commit(const resource_type& t, js::Document doc,
-                                   const snapshot_ptr& old, bool deleted) {
+// `old` by value: callers often pass a reference into the map entry this overwrites.
+snapshot_ptr cluster_state::commit(const resource_type& t, js::Document doc, snapshot_ptr old,
+                                   bool deleted) {
   ++rv_;
   auto snap = make_snapshot(std::move(doc), rv_);
   std::string ns = t.namespaced ? meta_string(snap->doc, "namespace") : "";
@@ -667,6 +669,15 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
     else
       js::remove_member(result, "status");
   } else {
+    // Top-level members first: adding them may move the object's storage under `meta`.
+    js::set_string(next, "apiVersion", js::get_string(prev, "apiVersion"), a);
+    js::set_string(next, "kind", t.kind, a);
+    if (t.has_status) {
+      if (const js::Value* st = js::find(prev, "status"))
+        js::set_member(next, "status", js::Value(*st, a), a);
+      else
+        js::remove_member(next, "status");
+    }
     auto& meta = metadata_of(next);
     if (t.namespaced && !js::get_string(meta, "namespace").empty() &&
         js::get_string(meta, "namespace") != meta_string(prev, "namespace"))
@@ -684,14 +695,6 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
     }
     js::remove_member(meta, "managedFields");
     js::remove_member(meta, "selfLink");
-    js::set_string(next, "apiVersion", js::get_string(prev, "apiVersion"), a);
-    js::set_string(next, "kind", t.kind, a);
-    if (t.has_status) {
-      if (const js::Value* st = js::find(prev, "status"))
-        js::set_member(next, "status", js::Value(*st, a), a);
-      else
-        js::remove_member(next, "status");
-    }
     if (has_deletion_timestamp(prev)) {
       auto before = finalizers_of(prev);
       std::vector<std::string> added;

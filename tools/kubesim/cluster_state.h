@@ -161,7 +161,7 @@ class cluster_state {
   object_map& objects_of(const resource_type& t) { return objects_[t.id()]; }
   const snapshot_ptr* find_locked(const resource_type& t, const std::string& ns,
                                   const std::string& name) const;
-  snapshot_ptr commit(const resource_type& t, k8s::json::Document doc, const snapshot_ptr& old,
+  snapshot_ptr commit(const resource_type& t, k8s::json::Document doc, snapshot_ptr old,
                       bool deleted);
   snapshot_ptr write_update(const resource_type& t, const snapshot_ptr& old,
                             k8s::json::Document next, bool status_only, bool check_rv,

@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
       "state-dir", po::value(&state_dir)->required(),
       "folder for the per-cluster kubeconfig and service-account files")(
       "cluster", po::value(&o.clusters)->required(), "a cluster name (repeat for more clusters)")(
-      "insecure-http", po::bool_switch(&o.insecure_http), "serve plain HTTP instead of HTTPS")(
+      "insecure-http", po::bool_switch(&o.insecure_http), "serve plain HTTP instead of HTTPS, without authentication (kubectl sends no "
+      "credentials over HTTP), as the old --insecure-port")(
       "simulate-workloads", po::bool_switch(&o.simulate_workloads),
       "run a StatefulSet controller and kubelet stand-in")(
       "pod-ready-delay-ms", po::value(&o.pod_ready_delay_ms)->default_value(1000),

@@ -65,7 +65,8 @@ void simulator::start() {
     c->name = name;
     c->state = std::make_unique<cluster_state>(name, options_.history_limit, defer);
     c->api = std::make_unique<api_server>(*io_, *c->state,
-                                          api_server_options{"", options_.bookmark_interval_ms});
+                                          api_server_options{"", options_.bookmark_interval_ms,
+                                                             !options_.insecure_http});
     c->token = random_token();
     c->api->set_tokens({c->token});
     k8s::http::listener_options lo;

@@ -419,7 +419,7 @@ js::Document bound_claim_status(const js::Value& claim) {
 
 bool selector_matches(const js::Value& selector, const js::Value* labels) {
   auto label = [&](std::string_view key) -> const js::Value* {
-    return labels ? js::find(*labels, key) : nullptr;
+    return labels && !key.empty() ? js::find(*labels, key) : nullptr;
   };
   if (const auto* ml = js::find(selector, "matchLabels"); ml && ml->IsObject())
     for (const auto& m : ml->GetObject()) {

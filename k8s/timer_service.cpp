@@ -1,0 +1,35 @@
+#include "k8s/timer_service.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <thread>
+
+namespace k8s {
+
+struct timer_service::impl {
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
+  std::thread thread{[this] { io.run(); }};
+};
+
+timer_service::timer_service() : impl_(std::make_unique<impl>()) {}
+
+timer_service::~timer_service() {
+  impl_->guard.reset();
+  impl_->io.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+timer_service::cancel_flag timer_service::after(std::chrono::milliseconds delay,
+                                                std::function<void()> fn) {
+  auto cancelled = std::make_shared<std::atomic<bool>>(false);
+  auto timer = std::make_shared<boost::asio::steady_timer>(impl_->io, delay);
+  timer->async_wait([timer, cancelled, fn = std::move(fn)](boost::system::error_code ec) {
+    if (!ec && !*cancelled) fn();
+  });
+  return cancelled;
+}
+
+}  // namespace k8s
