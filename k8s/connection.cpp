@@ -1,5 +1,7 @@
 #include "k8s/connection.h"
 
+#include "k8s/base64.h"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -10,7 +12,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml-cpp/binary.h>
 #include <yaml-cpp/yaml.h>
 
 namespace k8s {
@@ -96,30 +97,6 @@ bool is_http_url(const std::string& s) {
   for (std::string_view scheme : {"https://", "http://"})
     if (s.size() > scheme.size() && s.compare(0, scheme.size(), scheme) == 0) return true;
   return false;
-}
-
-// Explicit ranges: std::isalnum depends on the locale.
-bool is_base64_digit(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-         c == '/';
-}
-
-// Standard padded base64, whitespace allowed (as Go's decoder). Checked before
-// YAML::DecodeBase64, which in 0.7 indexes its table with a signed char (bytes >= 0x80 read out
-// of bounds: found by the fuzzer), silently drops a trailing partial group and accepts '='
-// anywhere.
-bool is_strict_base64(const std::string& text) {
-  size_t significant = 0, padding = 0;
-  for (unsigned char c : text) {
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-    ++significant;
-    if (c == '=') {
-      ++padding;
-    } else if (padding > 0 || !is_base64_digit(c)) {
-      return false;
-    }
-  }
-  return significant % 4 == 0 && padding <= 2;
 }
 
 // Reads one kubeconfig document. Every accessor checks the node's type first: yaml-cpp throws on
@@ -256,10 +233,11 @@ class kubeconfig_reader {
 
   std::string decode_base64(const std::string& where, const char* key,
                             const std::string& text) const {
-    const std::vector<unsigned char> raw =
-        is_strict_base64(text) ? YAML::DecodeBase64(text) : std::vector<unsigned char>{};
-    if (raw.empty()) fail(where + ": " + key + " is not valid base64");
-    return std::string(raw.begin(), raw.end());
+    // Not YAML::DecodeBase64: in yaml-cpp 0.7 it reads out of bounds on bytes >= 0x80 (found
+    // by the fuzzer) and half-decodes invalid input.
+    auto raw = base64_decode(text);
+    if (!raw || raw->empty()) fail(where + ": " + key + " is not valid base64");
+    return *raw;
   }
 
   // `<key>-data` (base64) wins over `<key>` (a file path), as in client-go.

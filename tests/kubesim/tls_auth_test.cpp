@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 
+#include "k8s/base64.h"
 #include "k8s/yaml_json.h"
 #include "tests/kubesim/raw_http.h"
 #include "tests/support/kubesim_fixture.h"
@@ -25,15 +26,9 @@ namespace {
 using steady = std::chrono::steady_clock;
 
 std::string base64_decode(std::string_view in) {
-  std::string out(in.size() / 4 * 3 + 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  REQUIRE(n >= 0);
-  size_t pad = 0;
-  if (!in.empty() && in.back() == '=') ++pad;
-  if (in.size() > 1 && in[in.size() - 2] == '=') ++pad;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
+  auto out = k8s::base64_decode(in);
+  REQUIRE(out);
+  return *out;
 }
 
 js::Document load_yaml(const std::string& path) { return js::yaml_to_json(read_file(path)); }

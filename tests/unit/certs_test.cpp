@@ -1,6 +1,7 @@
 // kubesim's certificates and per-cluster files: chains verify (and only against their own CA),
 // a real TLS handshake succeeds with IP verification and mTLS, and the written kubeconfig and
 // serviceaccount folder have the expected content and file modes.
+#include "k8s/base64.h"
 #include "tools/kubesim/certs.h"
 #include "tools/kubesim/cluster_files.h"
 
@@ -21,7 +22,6 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
-#include <yaml-cpp/binary.h>
 #include <yaml-cpp/yaml.h>
 
 namespace fs = std::filesystem;
@@ -217,8 +217,9 @@ unsigned mode_of(const fs::path& p) {
 }
 
 std::string decode(const YAML::Node& n) {
-  auto bytes = YAML::DecodeBase64(n.as<std::string>());
-  return std::string(bytes.begin(), bytes.end());
+  auto bytes = k8s::base64_decode(n.as<std::string>());
+  REQUIRE(bytes);
+  return *bytes;
 }
 
 kubesim::cluster_access test_access(std::string name) {

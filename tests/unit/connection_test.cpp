@@ -1,6 +1,7 @@
 // Connection sources read from temporary files: every kubeconfig form, each error message (and
 // that none carries a secret), the in-cluster service account with an injected environment, the
 // kubemcsa folder, and the token source following rotations.
+#include "k8s/base64.h"
 #include "k8s/connection.h"
 #include "k8s/token_source.h"
 
@@ -37,7 +38,7 @@ const std::string kKey =
     "-----BEGIN PRIVATE KEY-----\nKEY-SECRET-MATERIAL-9abc\n-----END PRIVATE KEY-----\n";
 
 std::string b64(const std::string& s) {
-  return YAML::EncodeBase64(reinterpret_cast<const unsigned char*>(s.data()), s.size());
+  return k8s::base64_encode(s);
 }
 
 // A fresh folder removed at the end of the test.
@@ -598,4 +599,19 @@ TEST_CASE("connection_settings: equality compares every field") {
   CHECK(differs([](connection_settings& b) { b.client_key_pem = "x"; }));
   CHECK(differs([](connection_settings& b) { b.namespace_name = "x"; }));
   CHECK(differs([](connection_settings& b) { b.origin = "x"; }));
+}
+
+TEST_CASE("base64: strict decoding of standard and URL-safe forms") {
+  CHECK(k8s::base64_encode("hello") == "aGVsbG8=");
+  CHECK(k8s::base64_encode("hello", true) == "aGVsbG8");
+  CHECK(k8s::base64_decode("aGVsbG8=") == std::optional<std::string>("hello"));
+  CHECK(k8s::base64_decode("aGVs\nbG8=") == std::optional<std::string>("hello"));
+  CHECK(k8s::base64_decode("aGVsbG8", true) == std::optional<std::string>("hello"));
+  CHECK(k8s::base64_decode("-_8", true) == std::optional<std::string>("\xfb\xff"));
+  CHECK_FALSE(k8s::base64_decode("aGVsbG8"));      // missing padding
+  CHECK_FALSE(k8s::base64_decode("aG=VsbG8"));     // padding inside
+  CHECK_FALSE(k8s::base64_decode("aGVs\xc3\xa9G8="));  // bytes >= 0x80
+  CHECK_FALSE(k8s::base64_decode("aGVsbG8=", true));  // padding in URL form
+  CHECK_FALSE(k8s::base64_decode("a", true));
+  CHECK(k8s::base64_decode("") == std::optional<std::string>(""));
 }

@@ -7,7 +7,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml-cpp/binary.h>
+#include "k8s/base64.h"
 #include <yaml-cpp/yaml.h>
 
 namespace kubesim {
@@ -77,7 +77,7 @@ void validate(const cluster_access& a) {
 }
 
 std::string base64(std::string_view s) {
-  return YAML::EncodeBase64(reinterpret_cast<const unsigned char*>(s.data()), s.size());
+  return k8s::base64_encode(s);
 }
 
 // Variable values are double-quoted so YAML never reads a name like "123" or "true" as a

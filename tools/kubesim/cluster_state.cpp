@@ -4,8 +4,8 @@
 #include <atomic>
 
 #include <fmt/format.h>
-#include <yaml-cpp/binary.h>
 
+#include "k8s/base64.h"
 #include "k8s/json_patch.h"
 #include "k8s/yaml_json.h"
 #include "tools/kubesim/api_error.h"
@@ -197,7 +197,7 @@ void set_crd_status(js::Document& d, const resource_type& t) {
 std::string encode_continue(uint64_t rv, const std::string& ns, const std::string& name) {
   std::string raw = fmt::format("{{\"v\":\"meta.k8s.io/v1\",\"rv\":{},\"start\":\"{}/{}\\u0000\"}}",
                                 rv, ns, name);
-  return YAML::EncodeBase64(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+  return k8s::base64_encode(raw, true);
 }
 
 struct continue_point {
@@ -206,9 +206,10 @@ struct continue_point {
 };
 
 continue_point decode_continue(const std::string& token) {
-  auto bytes = YAML::DecodeBase64(token);
   try {
-    auto d = js::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    auto bytes = k8s::base64_decode(token, true);
+    if (!bytes) throw std::runtime_error("bad");
+    auto d = js::parse(*bytes);
     std::string start(js::get_string(d, "start"));
     if (!start.empty() && start.back() == '\0') start.pop_back();
     auto slash = start.find('/');
