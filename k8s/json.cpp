@@ -51,7 +51,7 @@ std::string_view get_string(const Value& obj, std::initializer_list<std::string_
   return v && v->IsString() ? view(*v) : fallback;
 }
 
-long long get_int(const Value& obj, std::initializer_list<std::string_view> path, long long fallback) {
+int64_t get_int(const Value& obj, std::initializer_list<std::string_view> path, int64_t fallback) {
   const Value* v = find_path(obj, path);
   return v && v->IsInt64() ? v->GetInt64() : fallback;
 }

@@ -2,6 +2,7 @@
 // can never abort the process, plus small helpers every layer uses.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -46,7 +47,7 @@ const Value* find_path(const Value& obj, std::initializer_list<std::string_view>
 std::string_view get_string(const Value& obj, std::string_view key, std::string_view fallback = {});
 std::string_view get_string(const Value& obj, std::initializer_list<std::string_view> path,
                             std::string_view fallback = {});
-long long get_int(const Value& obj, std::initializer_list<std::string_view> path, long long fallback);
+int64_t get_int(const Value& obj, std::initializer_list<std::string_view> path, int64_t fallback);
 bool get_bool(const Value& obj, std::initializer_list<std::string_view> path, bool fallback);
 
 // Returns obj[key], creating it as an empty object if missing or not an object.

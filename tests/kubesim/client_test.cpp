@@ -77,8 +77,8 @@ std::string str(const k8s::object_ptr& o, std::initializer_list<std::string_view
   return o ? std::string(js::get_string(*o, path)) : std::string();
 }
 
-// The error of a failed result, with its description as the failure message otherwise.
-const k8s::api_error& error_of(const k8s::result<k8s::object_ptr>& r) {
+// The error of a failed result; the test fails (showing the object) when it succeeded.
+k8s::api_error error_of(const k8s::result<k8s::object_ptr>& r) {
   REQUIRE_MESSAGE(!r.ok(), ("expected an error, got " + js::to_string(*r.value())));
   return r.error();
 }
@@ -398,26 +398,26 @@ TEST_CASE("client: each API error kind comes typed from kubesim's Status bodies"
   REQUIRE(made.ok());
 
   SUBCASE("404 NotFound") {
-    auto& e = error_of(get(c, configmaps, "nope"));
+    auto e = error_of(get(c, configmaps, "nope"));
     CHECK(e.kind == k8s::error_kind::not_found);
     CHECK(e.http_code == 404);
     CHECK(e.reason == "NotFound");
     CHECK(e.describe() == R"(NotFound (404): configmaps "nope" not found)");
   }
   SUBCASE("409 AlreadyExists") {
-    auto& e = error_of(create(c, configmaps, configmap("x")));
+    auto e = error_of(create(c, configmaps, configmap("x")));
     CHECK(e.kind == k8s::error_kind::already_exists);
     CHECK(e.http_code == 409);
   }
   SUBCASE("409 Conflict from a replace with a stale resourceVersion") {
     REQUIRE(patch(c, configmaps, "x", k8s::patch_kind::merge, R"({"data":{"k":"newer"}})").ok());
-    auto& e = error_of(replace(c, configmaps, "x", js::to_string(*made.value())));
+    auto e = error_of(replace(c, configmaps, "x", js::to_string(*made.value())));
     CHECK(e.kind == k8s::error_kind::conflict);
     CHECK(e.reason == "Conflict");
     CHECK_FALSE(e.retryable());
   }
   SUBCASE("422 Invalid for a bad name") {
-    auto& e = error_of(create(c, configmaps, configmap("Bad_Name")));
+    auto e = error_of(create(c, configmaps, configmap("Bad_Name")));
     CHECK(e.kind == k8s::error_kind::invalid);
     CHECK(e.http_code == 422);
     CHECK(e.message.find("Bad_Name") != std::string::npos);
@@ -455,7 +455,7 @@ TEST_CASE("client: each API error kind comes typed from kubesim's Status bodies"
     s.client_key_pem.clear();
     k8s::client bad(s);
     auto r = get(bad, configmaps, "x");
-    auto& e = error_of(r);
+    auto e = error_of(r);
     CHECK(e.kind == k8s::error_kind::unauthorized);
     CHECK(e.http_code == 401);
     CHECK(e.describe().find(wrong) == std::string::npos);
@@ -489,7 +489,7 @@ TEST_CASE("client: injected 429 carries Retry-After and 500 is a retryable serve
   kubesim_instance sim;
   k8s::client c(settings_for(sim));
   REQUIRE(sim.control("k1", "errors", "rate=1&code=429&retryAfter=2").status == 200);
-  auto& e429 = error_of(get(c, configmaps, "any"));
+  auto e429 = error_of(get(c, configmaps, "any"));
   CHECK(e429.kind == k8s::error_kind::too_many_requests);
   CHECK(e429.http_code == 429);
   CHECK(e429.retry_after_seconds == 2);
@@ -497,7 +497,7 @@ TEST_CASE("client: injected 429 carries Retry-After and 500 is a retryable serve
 
   REQUIRE(sim.control("k1", "errors", "rate=1&code=500").status == 200);
   auto r500 = get(c, configmaps, "any");
-  auto& e500 = error_of(r500);
+  auto e500 = error_of(r500);
   CHECK(e500.kind == k8s::error_kind::server_error);
   CHECK(e500.http_code == 500);
   CHECK(e500.retryable());
@@ -513,7 +513,7 @@ TEST_CASE("client: an unreachable cluster and a slow one give unreachable and ti
   REQUIRE(outcome(get(c, configmaps, "none")) == "not_found");
 
   REQUIRE(sim.control("k1", "unreachable").status == 200);
-  auto& down = error_of(get(c, configmaps, "none"));
+  auto down = error_of(get(c, configmaps, "none"));
   CHECK(down.kind == k8s::error_kind::unreachable);
   CHECK(down.http_code == 0);
   CHECK(down.retryable());
@@ -523,7 +523,7 @@ TEST_CASE("client: an unreachable cluster and a slow one give unreachable and ti
   REQUIRE(sim.control("k1", "latency", "ms=2000").status == 200);
   auto start = steady::now();
   auto slow = get(c, configmaps, "none");
-  auto& e = error_of(slow);
+  auto e = error_of(slow);
   CHECK_MESSAGE(e.kind == k8s::error_kind::timeout, e.describe());
   CHECK(e.retryable());
   CHECK(elapsed_ms(start) < 1900);
@@ -534,7 +534,7 @@ TEST_CASE("client: TLS is verified against the given CA only and the host is che
   auto s = settings_for(sim);
   s.ca_pem = kubesim::make_ca("some-other-ca").cert_pem;
   k8s::client distrustful(s);
-  auto& e = error_of(get(distrustful, configmaps, "x"));
+  auto e = error_of(get(distrustful, configmaps, "x"));
   CHECK(e.kind == k8s::error_kind::unreachable);
   CHECK_MESSAGE(e.message.find("SSL handshake") != std::string::npos, e.message);
 
@@ -548,7 +548,7 @@ TEST_CASE("client: TLS is verified against the given CA only and the host is che
   if (auto alias = loopback_alias()) {
     by_name.server = "https://" + *alias + port;
     k8s::client wrong_host(by_name);
-    auto& h = error_of(get(wrong_host, configmaps, "x"));
+    auto h = error_of(get(wrong_host, configmaps, "x"));
     CHECK(h.kind == k8s::error_kind::unreachable);
     CHECK_MESSAGE(h.message.find("SSL handshake") != std::string::npos, h.message);
   } else {
@@ -564,7 +564,7 @@ TEST_CASE("client: TLS is verified against the given CA only and the host is che
   auto broken = settings_for(sim);
   broken.ca_pem = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n";
   k8s::client unusable(broken);
-  auto& u = error_of(get(unusable, configmaps, "x"));
+  auto u = error_of(get(unusable, configmaps, "x"));
   CHECK(u.message.find("CA certificate") != std::string::npos);
 }
 

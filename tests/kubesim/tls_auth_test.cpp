@@ -98,6 +98,9 @@ TEST_CASE("tls: only the cluster CA is trusted; tokens and anonymous paths authe
   // Only Bearer is a token scheme; anything else is no credential at all (as bearertoken.go).
   CHECK(anon.request("GET", "/version", "", "", {{"Authorization", "Basic dXNlcjpwYXNz"}}).status == 200);
   check_unauthorized(anon.request("GET", "/api", "", "", {{"Authorization", "Basic dXNlcjpwYXNz"}}));
+  // An empty bearer token is no credential either.
+  CHECK(anon.request("GET", "/version", "", "", {{"Authorization", "Bearer "}}).status == 200);
+  check_unauthorized(anon.request("GET", "/api", "", "", {{"Authorization", "Bearer "}}));
   // The scheme is case-insensitive.
   CHECK(anon.request("GET", "/api", "", "", {{"Authorization", "bearer " + sim.token("k1")}}).status == 200);
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +24,8 @@ pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, st
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
+    // A test that crashes must not leave its servers running.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (in_fd >= 0) dup2(in_fd, 0);
     else {
       int devnull = open("/dev/null", O_RDONLY);

@@ -15,7 +15,7 @@ std::string api_error::status_json() const {
   d.AddMember("metadata", js::Value(rapidjson::kObjectType), a);
   d.AddMember("status", "Failure", a);
   d.AddMember("message", js::string_value(what(), a), a);
-  d.AddMember("reason", js::string_value(reason, a), a);
+  if (!reason.empty()) d.AddMember("reason", js::string_value(reason, a), a);  // omitempty
   js::Value details(rapidjson::kObjectType);
   if (!name.empty()) details.AddMember("name", js::string_value(name, a), a);
   if (!group.empty()) details.AddMember("group", js::string_value(group, a), a);
@@ -33,7 +33,7 @@ std::string api_error::status_json() const {
     details.AddMember("causes", list, a);
   }
   if (retry_after_seconds > 0) details.AddMember("retryAfterSeconds", retry_after_seconds, a);
-  if (details.MemberCount() > 0) d.AddMember("details", details, a);
+  if (details.MemberCount() > 0 || empty_details) d.AddMember("details", details, a);
   d.AddMember("code", code, a);
   return js::to_string(d);
 }
@@ -81,6 +81,11 @@ api_error invalid(const std::string& kind, const std::string& group, const std::
   auto e = with_details(
       api_error(422, "Invalid", fmt::format("{} \"{}\" is invalid: {}", qualified, name, details)),
       name, group, kind);
+  // A cause carries field.Error's ErrorBody(): its message without the "<field>: " prefix.
+  for (auto& c : causes) {
+    std::string prefix = c.field + ": ";
+    if (!c.field.empty() && c.message.rfind(prefix, 0) == 0) c.message.erase(0, prefix.size());
+  }
   e.causes = std::move(causes);
   return e;
 }
@@ -106,7 +111,10 @@ api_error internal_error(const std::string& message) {
                    fmt::format("Internal error occurred: {}", message));
 }
 api_error path_not_found() {
-  return api_error(404, "NotFound", "the server could not find the requested resource");
+  // apierrors.NewGenericServerResponse(404, ...): its Details is set, if empty.
+  auto e = api_error(404, "NotFound", "the server could not find the requested resource");
+  e.empty_details = true;
+  return e;
 }
 
 }  // namespace kubesim

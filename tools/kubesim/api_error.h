@@ -21,6 +21,7 @@ struct api_error : std::runtime_error {
   std::string name, group, kind, uid;
   std::vector<status_cause> causes;
   int retry_after_seconds = 0;
+  bool empty_details = false;  // send "details":{} even with nothing in it (generic responses)
 
   api_error(int code, std::string reason, const std::string& message)
       : std::runtime_error(message), code(code), reason(std::move(reason)) {}

@@ -105,6 +105,17 @@ js::Document parse_body(const request& r) {
       "application/json, application/yaml"));
 }
 
+// kube-apiserver serves /api and the built-in groups with go-restful, which answers an unknown
+// route with a 404 Status; any other path (a CRD's group included) ends at Go's http.NotFound.
+bool served_by_go_restful(const std::vector<std::string>& parts) {
+  if (parts.empty()) return false;
+  if (parts[0] == "api" || parts[0] == "openapi") return true;
+  if (parts[0] != "apis" || parts.size() < 2) return false;
+  for (const auto& t : builtin_types())
+    if (!t.group.empty() && t.group == parts[1]) return true;
+  return false;
+}
+
 // What a request addresses, once the URL is parsed.
 struct target {
   resource_type type;
@@ -300,7 +311,12 @@ std::optional<response> api_server::impl::injected_error() {
   std::lock_guard lock(mutex);
   if (faults.error_rate <= 0) return std::nullopt;
   if (std::uniform_real_distribution<double>(0, 1)(rng) >= faults.error_rate) return std::nullopt;
-  if (faults.error_code == 429) return error_reply(too_many_requests(faults.retry_after_seconds));
+  if (faults.error_code == 429) {
+    // The API server's overload filters (max-in-flight, priority and fairness) answer with
+    // http.Error: plain text, not a Status object.
+    return response{429, "text/plain; charset=utf-8", "Too many requests, please try again later.\n",
+                    {{"Retry-After", std::to_string(faults.retry_after_seconds)}}};
+  }
   return error_reply(internal_error("injected fault"));
 }
 
@@ -342,6 +358,9 @@ void api_server::impl::dispatch(const std::shared_ptr<exchange>& ex) {
     }
     throw path_not_found();
   } catch (const api_error& e) {
+    if (e.code == 404 && e.empty_details && !served_by_go_restful(split_path(r.path)))
+      return ex->reply({404, "text/plain; charset=utf-8", "404 page not found\n",
+                        {{"X-Content-Type-Options", "nosniff"}}});
     ex->reply(error_reply(e));
   } catch (const std::exception& e) {
     ex->reply(error_reply(internal_error(e.what())));
@@ -511,9 +530,9 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
     else
       throw unsupported_media_type(
           "the body of the request was in an unknown format - accepted media types include: "
-          "application/json-patch+json, application/merge-patch+json, "
-          "application/apply-patch+yaml" +
-          std::string(t.type.custom ? "" : ", application/strategic-merge-patch+json"));
+          "application/json-patch+json, application/merge-patch+json, " +
+          std::string(t.type.custom ? "" : "application/strategic-merge-patch+json, ") +
+          "application/apply-patch+yaml");
     auto res = state.patch(t.type, ns, t.name, pt, r.body, status_only, wo);
     return reply_object(res.created ? 201 : 200, res.object);
   }
@@ -581,8 +600,8 @@ void api_server::impl::serve_list(const std::shared_ptr<exchange>& ex, const tar
   body.reserve(size);
   body += fmt::format(R"({{"kind":"{}","apiVersion":"{}","metadata":{{"resourceVersion":"{}")",
                       t.type.list_kind, t.type.group_version(t.version), res.rv);
-  if (!res.continue_token.empty())
-    body += fmt::format(R"(,"continue":"{}","remainingItemCount":{})", res.continue_token, res.remaining);
+  if (!res.continue_token.empty()) body += fmt::format(R"(,"continue":"{}")", res.continue_token);
+  if (res.remaining >= 0) body += fmt::format(R"(,"remainingItemCount":{})", res.remaining);
   body += R"(},"items":[)";
   for (size_t i = 0; i < res.items.size(); ++i) {
     if (i) body += ',';

@@ -194,6 +194,49 @@ void set_crd_status(js::Document& d, const resource_type& t) {
   js::set_member(d, "status", std::move(status), a);
 }
 
+// The etcd key of an object as the real registry names it (storage errors quote it).
+std::string registry_key(const resource_type& t, const std::string& ns, const std::string& name) {
+  std::string prefix = t.plural;
+  if (t.custom || t.group == "apiextensions.k8s.io")
+    prefix = t.group + "/" + t.plural;
+  else if (t.group.empty() && (t.plural == "services" || t.plural == "endpoints"))
+    prefix = t.plural == "services" ? "services/specs" : "services/endpoints";
+  return "/registry/" + prefix + "/" + (t.namespaced ? ns + "/" : "") + name;
+}
+
+constexpr const char* crd_cleanup_finalizer = "customresourcecleanup.apiextensions.k8s.io";
+
+// After set_crd_status on an update: a condition that keeps its status keeps its
+// lastTransitionTime (so an unchanged CRD stays equal), and Terminating stays.
+void keep_crd_conditions(js::Document& d, const js::Value& prev) {
+  const js::Value* before = js::find_path(prev, {"status", "conditions"});
+  js::Value* now = js::find(d, "status") ? const_cast<js::Value*>(js::find_path(d, {"status", "conditions"})) : nullptr;
+  if (!before || !now || !before->IsArray() || !now->IsArray()) return;
+  auto& a = d.GetAllocator();
+  for (auto& c : now->GetArray())
+    for (const auto& b : before->GetArray())
+      if (js::get_string(b, "type") == js::get_string(c, "type") &&
+          js::get_string(b, "status") == js::get_string(c, "status"))
+        if (const js::Value* ts = js::find(b, "lastTransitionTime"))
+          js::set_member(c, "lastTransitionTime", js::Value(*ts, a), a);
+  for (const auto& b : before->GetArray())
+    if (js::get_string(b, "type") == "Terminating") now->PushBack(js::Value(b, a), a);
+}
+
+void add_crd_terminating_condition(js::Document& d) {
+  auto& a = d.GetAllocator();
+  auto& status = js::ensure_object(d, "status", a);
+  if (!js::find(status, "conditions")) js::set_member(status, "conditions", js::Value(rapidjson::kArrayType), a);
+  js::Value c(rapidjson::kObjectType);
+  c.AddMember("type", "Terminating", a);
+  c.AddMember("status", "True", a);
+  c.AddMember("lastTransitionTime", js::string_value(now_rfc3339(), a), a);
+  c.AddMember("reason", "InstanceDeletionPending", a);
+  c.AddMember("message",
+              "CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon", a);
+  status["conditions"].PushBack(c, a);
+}
+
 std::string encode_continue(uint64_t rv, const std::string& ns, const std::string& name) {
   std::string raw = fmt::format("{{\"v\":\"meta.k8s.io/v1\",\"rv\":{},\"start\":\"{}/{}\\u0000\"}}",
                                 rv, ns, name);
@@ -336,8 +379,26 @@ list_result cluster_state::list(const resource_type& t, const std::string& ns,
     after_start = true;
   }
   auto it = objects_.find(t.id());
-  if (it == objects_.end()) return r;
-  const auto& objs = it->second;
+  static const object_map none;
+  const object_map* current = it == objects_.end() ? &none : &it->second;
+  // A continued list reads the snapshot of its first page (as etcd does at that revision): the
+  // current objects with the later history undone.
+  object_map snapshot_view;
+  if (after_start && r.rv < rv_) {
+    snapshot_view = *current;
+    for (auto h = history_.rbegin(); h != history_.rend() && h->event.rv > r.rv; ++h) {
+      if (h->type_id != t.id()) continue;
+      const auto& doc = h->event.object->doc;
+      std::pair<std::string, std::string> key{t.namespaced ? meta_string(doc, "namespace") : "",
+                                              meta_string(doc, "name")};
+      if (!h->old)
+        snapshot_view.erase(key);
+      else
+        snapshot_view[key] = h->old;
+    }
+    current = &snapshot_view;
+  }
+  const auto& objs = *current;
   auto pos = after_start ? objs.upper_bound(start) : objs.begin();
   long long remaining = 0;
   for (; pos != objs.end(); ++pos) {
@@ -355,20 +416,31 @@ list_result cluster_state::list(const resource_type& t, const std::string& ns,
     }
     r.items.push_back(pos->second);
   }
-  if (!r.continue_token.empty()) r.remaining = remaining;
+  // etcd counts the rest only for an unfiltered list.
+  if (!r.continue_token.empty() && o.label_selector.empty() && o.field_selector.empty())
+    r.remaining = remaining;
   return r;
 }
 
-void cluster_state::require_namespace(const resource_type& t, const std::string& ns) const {
+// The NamespaceLifecycle admission plugin; `name` is the object's name (or generateName) as sent.
+void cluster_state::require_namespace(const resource_type& t, const std::string& ns,
+                                      const std::string& name) const {
   if (!t.namespaced) return;
   const resource_type* ns_type = types_.find("", "v1", "namespaces");
   const snapshot_ptr* n = find_locked(*ns_type, "", ns);
   if (!n) throw not_found("namespaces", "", "namespaces", ns);
-  if (has_deletion_timestamp((*n)->doc))
-    throw forbidden(fmt::format(
+  if (has_deletion_timestamp((*n)->doc)) {
+    auto e = forbidden(fmt::format(
         "{} \"{}\" is forbidden: unable to create new content in namespace {} because it is being "
         "terminated",
-        resource_name(t), "", ns));
+        resource_name(t), name, ns));
+    e.name = name;
+    e.group = t.group;
+    e.kind = t.plural;
+    e.causes.push_back({"NamespaceTerminating", fmt::format("namespace {} is being terminated", ns),
+                        "metadata.namespace"});
+    throw e;
+  }
 }
 
 cluster_state::write_result cluster_state::create(const resource_type& t, const std::string& ns,
@@ -381,6 +453,16 @@ cluster_state::write_result cluster_state::create_locked(const resource_type& t,
                                                          const std::string& ns, js::Document body,
                                                          const write_options& o) {
   if (!body.IsObject()) throw bad_request("the body of the request was in an unknown format");
+  if (t.custom) {
+    const resource_type* crd_type = types_.find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+    const snapshot_ptr* crd = crd_type ? find_locked(*crd_type, "", t.id()) : nullptr;
+    if (crd && has_deletion_timestamp((*crd)->doc)) {
+      auto e = method_not_allowed("create not allowed while custom resource definition is terminating");
+      e.group = t.group;
+      e.kind = t.plural;
+      throw e;
+    }
+  }
   auto& a = body.GetAllocator();
   // Before taking a reference to metadata: adding members may move the object's storage.
   js::set_string(body, "apiVersion", t.group_version(t.storage_version()), a);
@@ -397,6 +479,8 @@ cluster_state::write_result cluster_state::create_locked(const resource_type& t,
   } else {
     js::remove_member(meta, "namespace");
   }
+  // Admission (before validation and name generation) checks the namespace.
+  require_namespace(t, ns, !name.empty() ? name : !generate.empty() ? generate : "Unknown");
   if (name.empty() && !generate.empty()) {
     do {
       name = generate + random_suffix(5);
@@ -415,7 +499,9 @@ cluster_state::write_result cluster_state::create_locked(const resource_type& t,
                         "metadata.name"});
   }
   if (!causes.empty()) throw invalid(t.kind, t.group, name, std::move(causes));
-  require_namespace(t, ns);
+  // The etcd store refuses it (storage.ErrResourceVersionSetOnCreate, a plain error: 500).
+  if (std::string rv(js::get_string(meta, "resourceVersion")); !rv.empty() && rv != "0")
+    throw api_error(500, "", "resourceVersion should not be set on objects to be created");
   if (find_locked(t, ns, name)) throw already_exists(resource_name(t), t.group, t.plural, name);
 
   // Server-set fields: whatever the client sent is replaced.
@@ -582,6 +668,15 @@ snapshot_ptr cluster_state::update(const resource_type& t, const std::string& ns
   if (body_name != name)
     throw bad_request(fmt::format("the name of the object ({}) does not match the name on the URL ({})",
                                   body_name, name));
+  // A uid in the body is a storage precondition (rest.DefaultUpdatedObjectInfo), checked first.
+  std::string body_uid(js::get_string(body, {"metadata", "uid"}));
+  std::string cur_uid = meta_string((*cur)->doc, "uid");
+  if (!body_uid.empty() && body_uid != cur_uid)
+    throw conflict(resource_name(t), t.group, t.plural, name,
+                   fmt::format("StorageError: invalid object, Code: 4, Key: {}, ResourceVersion: 0, "
+                               "AdditionalErrorMsg: Precondition failed: UID in precondition: {}, UID "
+                               "in object meta: {}",
+                               registry_key(t, ns, name), body_uid, cur_uid));
   std::string rv(js::get_string(body, {"metadata", "resourceVersion"}));
   if (rv.empty() && t.custom)
     throw invalid(t.kind, t.group, name,
@@ -603,8 +698,8 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
     throw unsupported_media_type(
         "the body of the request was in an unknown format - accepted media types include: "
         "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
-  if (type == patch_type::apply && o.field_manager.empty())
-    throw invalid(t.kind, t.group, name,
+  if (type == patch_type::apply && o.field_manager.empty())  // ValidatePatchOptions
+    throw invalid("PatchOptions", "meta.k8s.io", "",
                   {{"FieldValueRequired", "fieldManager: Required value: is required for apply patch",
                     "fieldManager"}});
   js::Document patch;
@@ -621,6 +716,7 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
     auto& meta = metadata_of(patch);
     if (js::get_string(meta, "name") != name)
       throw bad_request("the name of the object does not match the name on the URL");
+    js::remove_member(meta, "resourceVersion");  // not a create's precondition failure here
     return create_locked(t, ns, std::move(patch), o);
   }
   js::Document next = copy_of((*cur)->doc);
@@ -687,6 +783,11 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
     if (js::get_string(meta, "name") != name)
       throw bad_request("the name of the object does not match the name on the URL");
     const js::Value& prev_meta = *js::find(prev, "metadata");
+    if (std::string uid(js::get_string(meta, "uid")); !uid.empty() && uid != meta_string(prev, "uid"))
+      throw invalid(t.kind, t.group, name,
+                    {{"FieldValueInvalid",
+                      fmt::format("metadata.uid: Invalid value: \"{}\": field is immutable", uid),
+                      "metadata.uid"}});
     for (auto k : {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
                    "generation", "namespace"}) {
       if (const js::Value* v = js::find(prev_meta, k))
@@ -722,6 +823,7 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
   if (t.kind == "CustomResourceDefinition" && t.group == "apiextensions.k8s.io" && !status_only) {
     new_type = type_from_crd(result);
     set_crd_status(result, *new_type);
+    keep_crd_conditions(result, prev);
   }
   // A write that changes nothing is not a write: same resourceVersion, no event.
   js::set_string(metadata_of(result), "resourceVersion", std::to_string(old->rv), result.GetAllocator());
@@ -751,14 +853,25 @@ delete_result cluster_state::remove_locked(const resource_type& t,
   if (!cur) throw not_found_error(t, name);
   snapshot_ptr obj = *cur;
   std::string uid = meta_string(obj->doc, "uid");
+  bool is_namespace = t.kind == "Namespace" && t.group.empty();
+  // NamespaceLifecycle admission keeps the system namespaces.
+  if (is_namespace && (name == "default" || name == "kube-system" || name == "kube-public")) {
+    auto e = forbidden(fmt::format("namespaces \"{}\" is forbidden: this namespace may not be deleted", name));
+    e.name = name;
+    e.kind = "namespaces";
+    throw e;
+  }
+  // rest.BeforeDelete checks the preconditions first; its Conflict names the Kind.
+  std::string qualified_kind = t.group.empty() ? t.kind : t.kind + "." + t.group;
   if (!o.precondition_uid.empty() && o.precondition_uid != uid)
-    throw conflict(resource_name(t), t.group, t.plural, name,
-                   fmt::format("Precondition failed: UID in precondition: {}, UID in object meta: {}",
+    throw conflict(qualified_kind, t.group, t.kind, name,
+                   fmt::format("the UID in the precondition ({}) does not match the UID in record ({}). "
+                               "The object might have been deleted and then recreated",
                                o.precondition_uid, uid));
   if (!o.precondition_rv.empty() && o.precondition_rv != std::to_string(obj->rv))
-    throw conflict(resource_name(t), t.group, t.plural, name,
-                   fmt::format("Precondition failed: ResourceVersion in precondition: {}, "
-                               "ResourceVersion in object meta: {}",
+    throw conflict(qualified_kind, t.group, t.kind, name,
+                   fmt::format("the ResourceVersion in the precondition ({}) does not match the "
+                               "ResourceVersion in record ({}). The object might have been modified",
                                o.precondition_rv, obj->rv));
   if (has_deletion_timestamp(obj->doc)) return {obj, false};
   if (o.propagation != "Background" && o.propagation != "Foreground" && o.propagation != "Orphan")
@@ -768,25 +881,20 @@ delete_result cluster_state::remove_locked(const resource_type& t,
   if (o.dry_run) return {obj, false};
 
   auto fins = finalizers_of(obj->doc);
-  bool is_namespace = t.kind == "Namespace" && t.group.empty();
-  if (o.propagation == "Orphan") {
-    // Dependents lose their owner reference to this object and survive it.
-    if (auto it = dependents_.find(uid); it != dependents_.end()) {
-      auto deps = it->second;
-      for (const auto& ref : deps) {
-        const snapshot_ptr* dep = find_by_ref(ref);
-        const resource_type* dt = types_.find_by_id(ref.type_id);
-        if (!dep || !dt) continue;
-        js::Document d = copy_of((*dep)->doc);
-        auto& refs = metadata_of(d)["ownerReferences"];
-        for (auto r = refs.Begin(); r != refs.End();)
-          r = js::get_string(*r, "uid") == uid ? refs.Erase(r) : r + 1;
-        if (refs.Empty()) js::remove_member(metadata_of(d), "ownerReferences");
-        commit(*dt, std::move(d), *dep, false);
-      }
-    }
-  }
-  bool foreground = o.propagation == "Foreground" && dependents_.count(uid);
+  // As the registry's deletionFinalizersForGarbageCollection: Orphan and Foreground always go
+  // through a finalizer, which the garbage collector removes once it has done its part.
+  bool orphan = o.propagation == "Orphan" && !is_namespace;
+  bool foreground = o.propagation == "Foreground" && !is_namespace;
+  fins.erase(std::remove_if(fins.begin(), fins.end(),
+                            [&](const std::string& f) {
+                              return !is_namespace && (f == "orphan" || f == "foregroundDeletion");
+                            }),
+             fins.end());
+  // A CRD is kept until its custom resources are gone (the apiextensions finalizer).
+  bool is_crd = t.kind == "CustomResourceDefinition" && t.group == "apiextensions.k8s.io";
+  if (is_crd && std::find(fins.begin(), fins.end(), crd_cleanup_finalizer) == fins.end())
+    fins.push_back(crd_cleanup_finalizer);
+  if (orphan) fins.push_back("orphan");
   if (foreground) fins.push_back("foregroundDeletion");
   if (!fins.empty() || is_namespace) {
     js::Document d = copy_of(obj->doc);
@@ -794,15 +902,23 @@ delete_result cluster_state::remove_locked(const resource_type& t,
     js::set_string(metadata_of(d), "deletionTimestamp", now_rfc3339(), a);
     js::set_member(metadata_of(d), "deletionGracePeriodSeconds", js::Value(0), a);
     set_finalizers(d, fins);
-    if (t.tracks_generation)
+    if (t.tracks_generation && !is_crd)  // the CRD registry marks it without the bump
       js::set_member(metadata_of(d), "generation",
                      js::Value(static_cast<int64_t>(js::get_int(obj->doc, {"metadata", "generation"}, 0) + 1)), a);
+    if (is_crd) add_crd_terminating_condition(d);
     if (is_namespace) {
       auto& status = js::ensure_object(d, "status", a);
       js::set_string(status, "phase", "Terminating", a);
     }
     auto snap = commit(t, std::move(d), obj, false);
-    if (foreground) schedule_gc(uid, "Background");
+    if (foreground)
+      defer_([this, uid] {
+        collect_dependents(uid, "Background");
+        std::lock_guard lock(mutex_);
+        if (!has_blocking_dependents(uid)) remove_gc_finalizer(uid, "foregroundDeletion");
+      });
+    if (orphan) defer_([this, uid] { orphan_dependents(uid); });
+    if (is_crd) defer_([this, name] { cleanup_crd(name); });
     if (is_namespace) {
       defer_([this, name] { cleanup_namespace(name); });
     }
@@ -842,24 +958,94 @@ void cluster_state::finalize_removal(const resource_type& t, const snapshot_ptr&
         finish_namespace_if_empty(ns);
       });
   }
+  if (t.custom) finish_crd_if_empty(t.id());  // last: it may remove the type
+}
+
+// The CRD finalizer controller: delete every custom resource (their own finalizers still
+// apply), then let the CRD go once none is left.
+void cluster_state::cleanup_crd(const std::string& crd_name) {
+  std::lock_guard lock(mutex_);
+  if (const resource_type* ct = types_.find_by_id(crd_name)) {
+    resource_type copy = *ct;
+    std::vector<std::pair<std::string, std::string>> keys;
+    if (auto it = objects_.find(crd_name); it != objects_.end())
+      for (const auto& entry : it->second) keys.push_back(entry.first);
+    for (const auto& [ns, n] : keys) {
+      try {
+        remove_locked(copy, ns, n, {});
+      } catch (const api_error&) {
+      }
+    }
+  }
+  finish_crd_if_empty(crd_name);
+}
+
+void cluster_state::finish_crd_if_empty(const std::string& crd_name) {
+  const resource_type* crd_type = types_.find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+  const snapshot_ptr* crd = crd_type ? find_locked(*crd_type, "", crd_name) : nullptr;
+  if (!crd || !has_deletion_timestamp((*crd)->doc)) return;
+  if (auto it = objects_.find(crd_name); it != objects_.end() && !it->second.empty()) return;
+  remove_gc_finalizer(meta_string((*crd)->doc, "uid"), crd_cleanup_finalizer);
 }
 
 void cluster_state::release_foreground_owners(const snapshot_ptr& removed) {
-  for (const auto& owner_uid : owner_uids(removed->doc)) {
-    if (dependents_.count(owner_uid)) continue;  // still has dependents
-    auto it = by_uid_.find(owner_uid);
-    if (it == by_uid_.end()) continue;
-    const snapshot_ptr* owner = find_by_ref(it->second);
-    const resource_type* ot = types_.find_by_id(it->second.type_id);
-    if (!owner || !ot || !has_deletion_timestamp((*owner)->doc)) continue;
-    auto fins = finalizers_of((*owner)->doc);
-    auto f = std::find(fins.begin(), fins.end(), "foregroundDeletion");
-    if (f == fins.end()) continue;
-    fins.erase(f);
-    js::Document d = copy_of((*owner)->doc);
-    set_finalizers(d, fins);
-    write_update(*ot, *owner, std::move(d), false, false, {});
+  for (const auto& owner_uid : owner_uids(removed->doc))
+    if (!has_blocking_dependents(owner_uid)) remove_gc_finalizer(owner_uid, "foregroundDeletion");
+}
+
+// Dependents whose owner reference to `owner_uid` has blockOwnerDeletion: a foreground
+// deletion waits for those only.
+bool cluster_state::has_blocking_dependents(const std::string& owner_uid) const {
+  auto it = dependents_.find(owner_uid);
+  if (it == dependents_.end()) return false;
+  for (const auto& ref : it->second) {
+    const snapshot_ptr* dep = find_by_ref(ref);
+    if (!dep) continue;
+    if (const auto* refs = js::find_path((*dep)->doc, {"metadata", "ownerReferences"}); refs && refs->IsArray())
+      for (const auto& r : refs->GetArray())
+        if (js::get_string(r, "uid") == owner_uid && js::get_bool(r, {"blockOwnerDeletion"}, false))
+          return true;
   }
+  return false;
+}
+
+// The garbage collector's last step on an owner being deleted: drop its orphan or
+// foregroundDeletion finalizer (which completes the deletion when no other is left).
+void cluster_state::remove_gc_finalizer(const std::string& owner_uid, const char* finalizer) {
+  auto it = by_uid_.find(owner_uid);
+  if (it == by_uid_.end()) return;
+  const snapshot_ptr* owner = find_by_ref(it->second);
+  const resource_type* ot = types_.find_by_id(it->second.type_id);
+  if (!owner || !ot || !has_deletion_timestamp((*owner)->doc)) return;
+  auto fins = finalizers_of((*owner)->doc);
+  auto f = std::find(fins.begin(), fins.end(), finalizer);
+  if (f == fins.end()) return;
+  fins.erase(f);
+  js::Document d = copy_of((*owner)->doc);
+  set_finalizers(d, fins);
+  resource_type type = *ot;
+  write_update(type, *owner, std::move(d), false, false, {});
+}
+
+// Orphan propagation: dependents lose their owner reference to the owner and survive it.
+void cluster_state::orphan_dependents(const std::string& owner_uid) {
+  std::lock_guard lock(mutex_);
+  if (auto it = dependents_.find(owner_uid); it != dependents_.end()) {
+    auto deps = it->second;
+    for (const auto& ref : deps) {
+      const snapshot_ptr* dep = find_by_ref(ref);
+      const resource_type* dt = types_.find_by_id(ref.type_id);
+      if (!dep || !dt) continue;
+      js::Document d = copy_of((*dep)->doc);
+      auto& refs = metadata_of(d)["ownerReferences"];
+      for (auto r = refs.Begin(); r != refs.End();)
+        r = js::get_string(*r, "uid") == owner_uid ? refs.Erase(r) : r + 1;
+      if (refs.Empty()) js::remove_member(metadata_of(d), "ownerReferences");
+      resource_type type = *dt;
+      commit(type, std::move(d), *dep, false);
+    }
+  }
+  remove_gc_finalizer(owner_uid, "orphan");
 }
 
 void cluster_state::schedule_gc(std::string owner_uid, std::string propagation) {

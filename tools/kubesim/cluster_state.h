@@ -178,11 +178,16 @@ class cluster_state {
   void collect_dependents(const std::string& owner_uid, const std::string& propagation);
   void cleanup_namespace(const std::string& ns);
   void release_foreground_owners(const snapshot_ptr& removed);
+  bool has_blocking_dependents(const std::string& owner_uid) const;
+  void remove_gc_finalizer(const std::string& owner_uid, const char* finalizer);
+  void orphan_dependents(const std::string& owner_uid);
+  void cleanup_crd(const std::string& crd_name);
+  void finish_crd_if_empty(const std::string& crd_name);
   void index_owners(const std::string& type_id, const snapshot_ptr& old, const snapshot_ptr& now);
   const snapshot_ptr* find_by_ref(const object_ref& r) const;
   bool namespace_terminating(const std::string& ns) const;
   void finish_namespace_if_empty(const std::string& ns);
-  void require_namespace(const resource_type& t, const std::string& ns) const;
+  void require_namespace(const resource_type& t, const std::string& ns, const std::string& name) const;
 
   std::string name_;
   size_t history_limit_;

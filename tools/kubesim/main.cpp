@@ -1,5 +1,5 @@
 // kubesim --state-dir DIR --cluster NAME [--cluster NAME ...] [--insecure-http]
-//         [--simulate-workloads]
+//         [--simulate-workloads] [--simulate-casskop]
 #include <csignal>
 #include <iostream>
 
@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
       "run a StatefulSet controller and kubelet stand-in")(
       "pod-ready-delay-ms", po::value(&o.pod_ready_delay_ms)->default_value(1000),
       "with --simulate-workloads: how long a pod takes to become Ready")(
+      "simulate-casskop", po::bool_switch(&o.simulate_casskop),
+      "run a CassKop stand-in that moves CassandraCluster status (on every cluster)")(
+      "casskop-delay-ms", po::value(&o.casskop_delay_ms)->default_value(1000),
+      "with --simulate-casskop: how long a CassandraCluster action stays Ongoing")(
       "bookmark-interval-ms", po::value(&o.bookmark_interval_ms)->default_value(60000),
       "interval of BOOKMARK events on watches that ask for them")(
       "history", po::value(&o.history_limit)->default_value(10000),

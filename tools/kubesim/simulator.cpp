@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "k8s/json.h"
+#include "tools/kubesim/casskop_standin.h"
 #include "tools/kubesim/cluster_files.h"
 #include "tools/kubesim/workloads.h"
 
@@ -80,6 +81,9 @@ void simulator::start() {
       c->workloads = std::make_unique<workload_simulator>(*io_, *c->state, options_.pod_ready_delay_ms);
       c->workloads->start();
     }
+    c->casskop = std::make_unique<casskop_standin>(
+        *io_, *c->state, casskop_options{options_.simulate_casskop, options_.casskop_delay_ms});
+    c->casskop->start();
     clusters_.push_back(std::move(c));
   }
   for (auto& c : clusters_) write_files(*c);
@@ -105,6 +109,7 @@ void simulator::stop() {
   if (io_->stopped()) return;
   for (auto& c : clusters_) {
     if (c->workloads) c->workloads->stop();
+    if (c->casskop) c->casskop->stop();
     c->api->close_watches();
     c->listener->close();
   }
@@ -158,9 +163,9 @@ void simulator::handle_control(const std::shared_ptr<exchange>& ex) {
   auto cluster_json = [](sim_cluster& c) {
     auto f = c.api->faults();
     return fmt::format(
-        R"({{"name":"{}","url":"{}","reachable":{},"latencyMs":{},"errorRate":{},"errorCode":{},"openWatches":{},"resourceVersion":{}}})",
+        R"({{"name":"{}","url":"{}","reachable":{},"latencyMs":{},"errorRate":{},"errorCode":{},"openWatches":{},"resourceVersion":{},"casskop":{{"enabled":{},"delayMs":{}}}}})",
         c.name, c.listener->url(), c.listener->is_open(), f.latency_ms, f.error_rate, f.error_code,
-        c.api->open_watches(), c.state->current_rv());
+        c.api->open_watches(), c.state->current_rv(), c.casskop->enabled(), c.casskop->delay_ms());
   };
   if (r.method == "GET" && r.path == "/clusters") {
     std::string items;
@@ -212,6 +217,14 @@ void simulator::handle_control(const std::shared_ptr<exchange>& ex) {
     } else if (action == "workloads") {
       if (!c->workloads) return ex->reply(control_error(409, "kubesim runs without --simulate-workloads"));
       c->workloads->set_ready_delay_ms(parse_int("readyDelayMs", param("readyDelayMs", "1000"), 0));
+    } else if (action == "casskop") {
+      // Both optional; everything is checked before anything changes.
+      std::string enabled = param("enabled", c->casskop->enabled() ? "true" : "false");
+      if (enabled != "true" && enabled != "false")
+        return ex->reply(control_error(400, "enabled must be true or false"));
+      int delay = parse_int("delayMs", param("delayMs", std::to_string(c->casskop->delay_ms())), 0);
+      c->casskop->set_delay_ms(delay);
+      c->casskop->set_enabled(enabled == "true");
     } else {
       return ex->reply(control_error(404, "unknown action " + action));
     }

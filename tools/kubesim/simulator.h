@@ -21,6 +21,7 @@ class io_context;
 namespace kubesim {
 
 class workload_simulator;
+class casskop_standin;
 
 struct simulator_options {
   std::filesystem::path state_dir;
@@ -30,6 +31,8 @@ struct simulator_options {
   int bookmark_interval_ms = 60000;
   size_t history_limit = 10000;
   int pod_ready_delay_ms = 1000;
+  bool simulate_casskop = false;  // the CassKop stand-in starts enabled on every cluster
+  int casskop_delay_ms = 1000;
   int threads = 2;
 };
 
@@ -40,6 +43,7 @@ struct sim_cluster {
   std::unique_ptr<api_server> api;
   std::unique_ptr<k8s::http::listener> listener;
   std::unique_ptr<workload_simulator> workloads;
+  std::unique_ptr<casskop_standin> casskop;  // always there; enabled by flag or control API
   std::string token;
   std::string previous_token;  // still accepted after a rotation with keepOld
 };

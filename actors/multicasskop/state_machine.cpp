@@ -1,0 +1,693 @@
+#include "actors/multicasskop/state_machine.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "actors/multicasskop/seeds.h"
+
+namespace mc {
+namespace js = k8s::json;
+
+const char* to_string(region_phase p) {
+  switch (p) {
+    case region_phase::not_deployed: return "NotDeployed";
+    case region_phase::waiting: return "Waiting";
+    case region_phase::unreachable: return "Unreachable";
+    case region_phase::creating: return "Creating";
+    case region_phase::updating: return "Updating";
+    case region_phase::ready: return "Ready";
+    case region_phase::deleting: return "Deleting";
+    case region_phase::deleted: return "Deleted";
+    case region_phase::error: return "Error";
+    case region_phase::detached: return "Detached";
+  }
+  return "Unknown";
+}
+
+namespace {
+
+std::string rfc3339(int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string meta(const js::Value& obj, std::string_view key) {
+  return std::string(js::get_string(obj, {"metadata", key}));
+}
+
+unsigned long long rv_of(const js::Value& obj) {
+  return std::strtoull(meta(obj, "resourceVersion").c_str(), nullptr, 10);
+}
+
+bool has_finalizer(const js::Value& obj, const char* name) {
+  if (const js::Value* f = js::find_path(obj, {"metadata", "finalizers"}); f && f->IsArray())
+    for (const auto& e : f->GetArray())
+      if (e.IsString() && js::view(e) == name) return true;
+  return false;
+}
+
+bool is_deleting(const js::Value& obj) {
+  return js::find_path(obj, {"metadata", "deletionTimestamp"}) != nullptr;
+}
+
+bool running_and_done(const js::Value& cc) {
+  return js::get_string(cc, {"status", "phase"}) == "Running" &&
+         js::get_string(cc, {"status", "lastClusterActionStatus"}) == "Done";
+}
+
+// {"metadata":{"finalizers":[...],"resourceVersion":"N"}}: with the resourceVersion, a
+// concurrent change of the list makes the write fail instead of losing someone's finalizer.
+std::string finalizers_patch(const js::Value& obj, bool add) {
+  js::Document p(rapidjson::kObjectType);
+  auto& a = p.GetAllocator();
+  js::Value list(rapidjson::kArrayType);
+  if (const js::Value* f = js::find_path(obj, {"metadata", "finalizers"}); f && f->IsArray())
+    for (const auto& e : f->GetArray())
+      if (!(e.IsString() && js::view(e) == finalizer)) list.PushBack(js::Value(e, a), a);
+  if (add) list.PushBack(js::string_value(finalizer, a), a);
+  js::Value m(rapidjson::kObjectType);
+  m.AddMember("finalizers", list, a);
+  m.AddMember("resourceVersion", js::string_value(meta(obj, "resourceVersion"), a), a);
+  p.AddMember("metadata", m, a);
+  return js::to_string(p);
+}
+
+std::string seedlist_patch(const std::vector<std::string>& seeds) {
+  js::Document p(rapidjson::kObjectType);
+  auto& a = p.GetAllocator();
+  js::Value list(rapidjson::kArrayType);
+  for (const auto& s : seeds) list.PushBack(js::string_value(s, a), a);
+  js::Value status(rapidjson::kObjectType);
+  status.AddMember("seedlist", list, a);
+  p.AddMember("status", status, a);
+  return js::to_string(p);
+}
+
+std::vector<std::string> seedlist_of(const js::Value& cc) {
+  std::vector<std::string> out;
+  if (const js::Value* s = js::find_path(cc, {"status", "seedlist"}); s && s->IsArray())
+    for (const auto& e : s->GetArray())
+      if (e.IsString()) out.emplace_back(js::view(e));
+  return out;
+}
+
+}  // namespace
+
+bool cassandracluster_ready(const js::Value& cc, const region_state& r) {
+  if (!running_and_done(cc)) return false;
+  // Our CassKop reports which generation its status is about: trust only a current one.
+  if (const js::Value* og = js::find_path(cc, {"status", "observedGeneration"}); og && og->IsInt64())
+    return og->GetInt64() >= js::get_int(cc, {"metadata", "generation"}, 0);
+  // The original CassKop does not: after our spec change, a Running/Done we saw before it
+  // proves nothing until CassKop has visibly acted (or had time to).
+  return !r.awaiting_ready || r.saw_not_ready || r.settled;
+}
+
+state_machine::state_machine(machine_options o) : options_(o) {}
+
+bool state_machine::reachable(const std::string& cluster) const {
+  auto it = health_.find(cluster);
+  return it != health_.end() && it->second.reachable && it->second.synced;
+}
+
+const object_ptr* state_machine::observed(const std::string& cluster, const std::string& ns,
+                                          const std::string& name) const {
+  auto it = ccs_.find({cluster, ns, name});
+  return it == ccs_.end() ? nullptr : &it->second;
+}
+
+std::vector<mc_key> state_machine::concerned(const event& e) const {
+  std::vector<mc_key> out;
+  auto all = [&] {
+    for (const auto& [k, m] : mcs_) out.push_back(k);
+  };
+  std::visit(
+      [&](const auto& b) {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, clusters_configured> || std::is_same_v<T, cluster_health>) {
+          all();
+        } else if constexpr (std::is_same_v<T, multicasskop_seen>) {
+          out.push_back({meta(*b.object, "namespace"), meta(*b.object, "name")});
+        } else if constexpr (std::is_same_v<T, multicasskop_gone>) {
+          out.push_back(b.key);
+        } else if constexpr (std::is_same_v<T, cassandracluster_seen> ||
+                             std::is_same_v<T, cassandracluster_gone>) {
+          std::string ns, name;
+          if constexpr (std::is_same_v<T, cassandracluster_seen>) {
+            ns = meta(*b.object, "namespace");
+            name = meta(*b.object, "name");
+          } else {
+            ns = b.ns;
+            name = b.name;
+          }
+          for (const auto& [k, m] : mcs_)
+            if (m.spec.cc_namespace == ns && m.spec.cc_name == name) out.push_back(k);
+        } else if constexpr (std::is_same_v<T, write_done>) {
+          if (auto it = pending_.find(b.command_id); it != pending_.end()) out.push_back(it->second.key);
+        } else if constexpr (std::is_same_v<T, timer_fired>) {
+          out.push_back(b.key);
+        }
+      },
+      e.body);
+  return out;
+}
+
+std::vector<command> state_machine::apply(const event& e) {
+  std::vector<command> out;
+  std::set<mc_key> touched;
+  fold(e, touched, e.at_ms, out);
+  for (const auto& k : touched) {
+    auto it = mcs_.find(k);
+    if (it != mcs_.end()) decide(it->second, e.at_ms, out);
+  }
+  return out;
+}
+
+void state_machine::fold(const event& e, std::set<mc_key>& touched, int64_t now,
+                         std::vector<command>& out) {
+  auto touch_all = [&] {
+    for (const auto& [k, m] : mcs_) touched.insert(k);
+  };
+  std::visit(
+      [&](const auto& b) {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, clusters_configured>) {
+          clusters_ = b.clusters;
+          ever_configured_.insert(b.clusters.begin(), b.clusters.end());
+          touch_all();
+        } else if constexpr (std::is_same_v<T, cluster_health>) {
+          health_[b.cluster] = b;
+          touch_all();
+        } else if constexpr (std::is_same_v<T, multicasskop_seen>) {
+          mc_key key{meta(*b.object, "namespace"), meta(*b.object, "name")};
+          auto& m = mcs_[key];
+          const bool first = !m.object;
+          if (!first && rv_of(*m.object) != rv_of(*b.object)) m.retry_wait = false;
+          m.key = key;
+          m.object = b.object;
+          const int64_t generation = js::get_int(*b.object, {"metadata", "generation"}, 0);
+          if (first || generation != m.generation) {
+            m.spec = parse_multicasskop(*b.object);
+            m.generation = generation;
+          }
+          m.deleting = is_deleting(*b.object);
+          m.has_finalizer = has_finalizer(*b.object, finalizer);
+          if (!m.restored) restore_from_status(m);
+          touched.insert(key);
+        } else if constexpr (std::is_same_v<T, multicasskop_gone>) {
+          mcs_.erase(b.key);
+        } else if constexpr (std::is_same_v<T, cassandracluster_seen>) {
+          observe_cassandracluster(b.cluster, b.object, touched);
+        } else if constexpr (std::is_same_v<T, cassandracluster_gone>) {
+          ccs_.erase({b.cluster, b.ns, b.name});
+          for (const auto& [k, m] : mcs_)
+            if (m.spec.cc_namespace == b.ns && m.spec.cc_name == b.name) touched.insert(k);
+        } else if constexpr (std::is_same_v<T, write_done>) {
+          on_write_done(b, touched, now, out);
+        } else if constexpr (std::is_same_v<T, timer_fired>) {
+          auto it = mcs_.find(b.key);
+          if (it == mcs_.end()) return;
+          touched.insert(b.key);
+          if (b.cluster.empty()) {
+            if (b.token == it->second.retry_token) it->second.retry_wait = false;
+            return;
+          }
+          auto r = it->second.regions.find(b.cluster);
+          if (r == it->second.regions.end()) return;
+          if (b.token == r->second.retry_token) r->second.retry_wait = false;
+          if (b.token == r->second.settle_token) r->second.settled = true;
+          touched.insert(b.key);
+        }
+      },
+      e.body);
+}
+
+void state_machine::observe_cassandracluster(const std::string& cluster, const object_ptr& cc,
+                                             std::set<mc_key>& touched) {
+  const std::string ns = meta(*cc, "namespace"), name = meta(*cc, "name");
+  auto& slot = ccs_[{cluster, ns, name}];
+  // A write's answer may arrive after the watch already showed a newer state.
+  if (slot && meta(*slot, "uid") == meta(*cc, "uid") && rv_of(*slot) > rv_of(*cc)) return;
+  slot = cc;
+  for (auto& [k, m] : mcs_) {
+    if (m.spec.cc_namespace != ns || m.spec.cc_name != name) continue;
+    touched.insert(k);
+    auto r = m.regions.find(cluster);
+    if (r == m.regions.end()) continue;
+    // A newer object ends a wait caused by a stale picture (conflict, already exists).
+    if (r->second.retry_wait && r->second.last_error.empty()) r->second.retry_wait = false;
+    if (r->second.awaiting_ready && !running_and_done(*cc)) r->second.saw_not_ready = true;
+  }
+}
+
+void state_machine::restore_from_status(multicasskop_state& m) {
+  // After a restart the bookkeeping of our writes comes back from the status we wrote.
+  m.restored = true;
+  const js::Value* regions = js::find_path(*m.object, {"status", "regions"});
+  if (!regions || !regions->IsArray()) return;
+  for (const auto& r : regions->GetArray()) {
+    auto& rs = m.regions[std::string(js::get_string(r, "name"))];
+    rs.written_generation = js::get_int(r, {"writtenGeneration"}, 0);
+    rs.awaiting_ready = js::get_bool(r, {"awaitingReady"}, false);
+  }
+}
+
+void state_machine::on_write_done(const write_done& w, std::set<mc_key>& touched, int64_t,
+                                  std::vector<command>& out) {
+  auto p = pending_.find(w.command_id);
+  if (p == pending_.end()) return;
+  pending_write pw = std::move(p->second);
+  pending_.erase(p);
+  auto it = mcs_.find(pw.key);
+  if (it == mcs_.end()) return;
+  auto& m = it->second;
+  touched.insert(pw.key);
+
+  if (pw.what == pending_write::kind::mc_status || pw.what == pending_write::kind::mc_metadata) {
+    (pw.what == pending_write::kind::mc_status ? m.status_in_flight : m.metadata_in_flight) = 0;
+    if (w.ok) {
+      m.failures = 0;
+      if (pw.what == pending_write::kind::mc_metadata && w.object) {
+        m.object = w.object;
+        m.has_finalizer = has_finalizer(*w.object, finalizer);
+      }
+      return;
+    }
+    if (pw.what == pending_write::kind::mc_status) m.written_status.clear();  // write it again
+    // Wait for a newer MultiCasskop (conflict) or a while (anything else) before retrying.
+    ++m.failures;
+    int64_t delay = options_.retry_initial_ms;
+    for (int i = 1; i < m.failures && delay < options_.retry_max_ms; ++i) delay *= 2;
+    m.retry_wait = true;
+    m.retry_token = next_id();
+    out.push_back(start_timer{m.key, "", m.retry_token, std::min(delay, options_.retry_max_ms)});
+    if (w.error.kind != k8s::error_kind::conflict && w.error.kind != k8s::error_kind::not_found)
+      report(m, "mcwrite", w.error.describe(),
+             {m.key, "Warning", "WriteFailed",
+              "cannot update the MultiCasskop: " + w.error.describe(), ""},
+             out);
+    return;
+  }
+  auto& r = m.regions[pw.region];
+  r.in_flight = 0;
+  if (w.ok) {
+    r.failures = 0;
+    r.last_error.clear();
+    if (w.object && pw.what != pending_write::kind::remove)
+      observe_cassandracluster(pw.region, w.object, touched);
+    const std::string cc = m.spec.cc_name;
+    switch (pw.what) {
+      case pending_write::kind::create:
+      case pending_write::kind::update:
+        if (pw.spec_changed && w.object) {
+          r.written_generation = js::get_int(*w.object, {"metadata", "generation"}, 0);
+          r.awaiting_ready = true;
+          r.saw_not_ready = !running_and_done(*w.object);
+          r.settled = false;
+          r.settle_token = next_id();
+          out.push_back(start_timer{m.key, pw.region, r.settle_token, options_.legacy_settle_ms});
+        }
+        report(m, "write/" + pw.region, fmt::format("{}", r.written_generation),
+               {m.key, "Normal",
+                pw.what == pending_write::kind::create ? "CassandraClusterCreated"
+                                                       : "CassandraClusterUpdated",
+                fmt::format("{} CassandraCluster {} in region {}",
+                            pw.what == pending_write::kind::create ? "created" : "updated", cc,
+                            pw.region),
+                pw.region},
+               out);
+        break;
+      case pending_write::kind::remove:
+        if (w.object && is_deleting(*w.object)) observe_cassandracluster(pw.region, w.object, touched);
+        report(m, "delete/" + pw.region, "requested",
+               {m.key, "Normal", "CassandraClusterDeleted",
+                fmt::format("deleting CassandraCluster {} in region {}", cc, pw.region), pw.region},
+               out);
+        break;
+      default:
+        break;
+    }
+    return;
+  }
+  // Failures. A conflict or a missing/existing object means our picture is behind: the next
+  // watch event brings the truth and a new decision. Other errors back off.
+  using k8s::error_kind;
+  const auto kind = w.error.kind;
+  if (kind == error_kind::conflict || kind == error_kind::already_exists ||
+      (kind == error_kind::not_found && pw.what != pending_write::kind::create)) {
+    r.last_error.clear();
+    back_off(m, pw.region, r, false, out);  // or until the watch shows a newer object
+    return;
+  }
+  r.last_error = w.error.describe();
+  r.error_reason = "WriteFailed";
+  report(m, "error/" + pw.region, r.last_error,
+         {m.key, "Warning", "WriteFailed",
+          fmt::format("region {}: {}", pw.region, r.last_error), pw.region},
+         out);
+  back_off(m, pw.region, r, !w.error.retryable(), out);
+}
+
+void state_machine::back_off(multicasskop_state& m, const std::string& region, region_state& r,
+                             bool long_wait, std::vector<command>& out) {
+  ++r.failures;
+  int64_t delay = options_.retry_initial_ms;
+  for (int i = 1; i < r.failures && delay < options_.retry_max_ms; ++i) delay *= 2;
+  if (long_wait) delay = options_.retry_max_ms;
+  delay = std::min(delay, options_.retry_max_ms);
+  r.retry_wait = true;
+  r.retry_token = next_id();
+  out.push_back(start_timer{m.key, region, r.retry_token, delay});
+}
+
+void state_machine::report(multicasskop_state& m, const std::string& topic,
+                           const std::string& state, record_event e, std::vector<command>& out) {
+  auto& last = m.reported[topic];
+  if (last == state) return;  // one Event per change, not per decision
+  last = state;
+  out.push_back(std::move(e));
+}
+
+void state_machine::decide(multicasskop_state& m, int64_t now, std::vector<command>& out) {
+  if (m.deleting) {
+    decide_deletion(m, now, out);
+  } else {
+    // A finalizer only when we will have to clean up, as the original; and removed again
+    // when deleteCassandraCluster is turned off (the original left it behind).
+    if (m.metadata_in_flight == 0 && !m.retry_wait &&
+        m.spec.delete_cassandraclusters != m.has_finalizer && m.spec.base_valid()) {
+      m.metadata_in_flight = next_id();
+      pending_[m.metadata_in_flight] = {m.key, "", pending_write::kind::mc_metadata};
+      out.push_back(patch_multicasskop{m.metadata_in_flight, m.key,
+                                       finalizers_patch(*m.object, m.spec.delete_cassandraclusters),
+                                       false});
+    }
+    decide_rollout(m, now, out);
+  }
+  write_status(m, now, out);
+}
+
+void state_machine::decide_deletion(multicasskop_state& m, int64_t, std::vector<command>& out) {
+  m.rolling_region.clear();
+  if (!m.has_finalizer) return;  // nothing of ours holds it
+  bool all_gone = true;
+  if (m.spec.delete_cassandraclusters) {
+    for (const auto& cluster : clusters_) {
+      auto& r = m.regions[cluster];
+      if (!reachable(cluster)) {
+        all_gone = false;
+        r.phase = region_phase::unreachable;
+        r.message = "cannot delete the CassandraCluster: cluster unreachable";
+        continue;
+      }
+      // Everything we own there, whatever its name is now.
+      const object_ptr* found = nullptr;
+      for (const auto& [ref, cc] : ccs_)
+        if (std::get<0>(ref) == cluster && managed_by(*cc, m.key)) found = &cc;
+      if (!found) {
+        if (r.phase != region_phase::not_deployed || m.spec.overrides.count(cluster)) {
+          r.phase = region_phase::deleted;
+          r.message.clear();
+        }
+        continue;
+      }
+      all_gone = false;
+      r.phase = region_phase::deleting;
+      r.message = is_deleting(**found) ? "waiting for the CassandraCluster's finalizers" : "";
+      if (r.in_flight || r.retry_wait || is_deleting(**found)) continue;
+      r.in_flight = next_id();
+      pending_[r.in_flight] = {m.key, cluster, pending_write::kind::remove};
+      out.push_back(delete_cassandracluster{r.in_flight, m.key, cluster, meta(**found, "namespace"),
+                                            meta(**found, "name"), meta(**found, "uid")});
+    }
+  }
+  if (all_gone && m.metadata_in_flight == 0 && !m.retry_wait) {
+    m.metadata_in_flight = next_id();
+    pending_[m.metadata_in_flight] = {m.key, "", pending_write::kind::mc_metadata};
+    out.push_back(patch_multicasskop{m.metadata_in_flight, m.key, finalizers_patch(*m.object, false), false});
+  }
+}
+
+void state_machine::decide_rollout(multicasskop_state& m, int64_t, std::vector<command>& out) {
+  m.rolling_region.clear();
+  auto& spec = m.spec;
+  for (auto& [name, r] : m.regions)
+    if (std::find(clusters_.begin(), clusters_.end(), name) == clusters_.end())
+      r.phase = ever_configured_.count(name) ? region_phase::detached : region_phase::not_deployed;
+  if (!spec.base_valid()) {
+    for (const auto& p : spec.problems)
+      report(m, "spec", p.message, {m.key, "Warning", p.reason, p.message, ""}, out);
+    return;
+  }
+  for (const auto& p : unknown_regions(spec, clusters_))
+    report(m, "unknown/" + p.message, "1", {m.key, "Warning", p.reason, p.message, ""}, out);
+
+  // Seeds: given ones unchanged, else computed over every deployed region, else none.
+  std::vector<std::string> seeds = spec.given_seedlist;
+  if (seeds.empty() && !spec.seed_domain.empty()) {
+    for (const auto& cluster : clusters_) {
+      if (!spec.overrides.count(cluster)) continue;
+      auto desired = desired_cassandracluster(spec, cluster, m.key);
+      for (auto& s : seeds_of(spec.cc_name, desired["spec"], spec.seed_domain)) seeds.push_back(s);
+    }
+  }
+  m.seedlist = seeds;
+
+  bool blocked = false;  // an earlier region is not Ready: later ones wait
+  for (const auto& cluster : clusters_) {
+    auto& r = m.regions[cluster];
+    if (!spec.overrides.count(cluster)) {
+      r.phase = region_phase::not_deployed;
+      r.message.clear();
+      continue;
+    }
+    if (blocked) {
+      r.phase = region_phase::waiting;
+      r.message = "waiting for " + m.rolling_region + " to be Ready";
+      continue;
+    }
+    blocked = true;
+    m.rolling_region = cluster;
+    if (!reachable(cluster)) {
+      const auto& h = health_[cluster];
+      r.phase = region_phase::unreachable;
+      r.message = h.error.empty() ? (h.reachable ? "first list not in yet" : "cluster unreachable")
+                                  : h.error;
+      report(m, "reach/" + cluster, "down",
+             {m.key, "Warning", "RegionUnreachable",
+              fmt::format("region {} is unreachable: {}", cluster, r.message), cluster},
+             out);
+      continue;
+    }
+    m.reported.erase("reach/" + cluster);
+    const object_ptr* cur = observed(cluster, spec.cc_namespace, spec.cc_name);
+    if (cur && !managed_by(**cur, m.key)) {
+      r.phase = region_phase::error;
+      r.error_reason = "ForeignCassandraCluster";
+      std::string owner = owner_of(**cur);
+      r.message = fmt::format("CassandraCluster {}/{} already exists and is not managed by this "
+                              "MultiCasskop{}",
+                              spec.cc_namespace, spec.cc_name,
+                              owner.empty() ? "" : " (it belongs to " + owner + ")");
+      report(m, "foreign/" + cluster, r.message,
+             {m.key, "Warning", "ForeignCassandraCluster", r.message, cluster}, out);
+      continue;
+    }
+    m.reported.erase("foreign/" + cluster);
+    if (r.in_flight) continue;  // phase set when the write was issued
+    if (r.retry_wait) {
+      if (!r.last_error.empty()) {
+        r.phase = region_phase::error;
+        r.message = r.last_error;
+      }
+      continue;
+    }
+    auto desired = desired_cassandracluster(spec, cluster, m.key);
+    if (!cur) {
+      js::set_string(desired["metadata"]["annotations"], last_applied_annotation,
+                     js::to_string(managed_part(desired)), desired.GetAllocator());
+      r.phase = region_phase::creating;
+      r.message.clear();
+      r.in_flight = next_id();
+      pending_[r.in_flight] = {m.key, cluster, pending_write::kind::create, true};
+      out.push_back(create_cassandracluster{r.in_flight, m.key, cluster,
+                                            std::make_shared<const js::Document>(std::move(desired))});
+      continue;
+    }
+    if (is_deleting(**cur)) {
+      r.phase = region_phase::waiting;
+      r.message = "the CassandraCluster is being deleted; it will be created again once gone";
+      continue;
+    }
+    std::string patch = update_patch(**cur, desired);
+    if (!patch.empty()) {
+      r.phase = region_phase::updating;
+      r.message.clear();
+      r.in_flight = next_id();
+      pending_[r.in_flight] = {m.key, cluster, pending_write::kind::update, patch_changes_spec(patch)};
+      out.push_back(patch_cassandracluster{r.in_flight, m.key, cluster, spec.cc_namespace,
+                                           spec.cc_name, patch, false});
+      continue;
+    }
+    if (!seeds.empty() && seedlist_of(**cur) != seeds) {
+      r.phase = region_phase::updating;
+      r.message = "writing the seed list";
+      r.in_flight = next_id();
+      pending_[r.in_flight] = {m.key, cluster, pending_write::kind::seedlist};
+      out.push_back(patch_cassandracluster{r.in_flight, m.key, cluster, spec.cc_namespace,
+                                           spec.cc_name, seedlist_patch(seeds), true});
+      continue;
+    }
+    if (!cassandracluster_ready(**cur, r)) {
+      r.phase = r.written_generation <= 1 && js::get_int(**cur, {"metadata", "generation"}, 1) <= 1
+                    ? region_phase::creating
+                    : region_phase::updating;
+      r.message = fmt::format("waiting for CassKop: phase={} action={} status={}",
+                              js::get_string(**cur, {"status", "phase"}),
+                              js::get_string(**cur, {"status", "lastClusterAction"}),
+                              js::get_string(**cur, {"status", "lastClusterActionStatus"}));
+      continue;
+    }
+    if (r.awaiting_ready) {
+      r.awaiting_ready = false;
+      r.saw_not_ready = false;
+    }
+    r.phase = region_phase::ready;
+    r.message.clear();
+    report(m, "ready/" + cluster, std::to_string(js::get_int(**cur, {"metadata", "generation"}, 0)),
+           {m.key, "Normal", "RegionReady",
+            fmt::format("CassandraCluster {} in region {} is Running", spec.cc_name, cluster), cluster},
+           out);
+    m.rolling_region.clear();
+    blocked = false;
+  }
+}
+
+void state_machine::write_status(multicasskop_state& m, int64_t now, std::vector<command>& out) {
+  if (m.status_in_flight || m.retry_wait || !m.object) return;
+  // Conditions, from the regions and the spec's problems.
+  std::vector<spec_problem> problems = m.spec.problems;
+  if (m.spec.base_valid())
+    for (auto& p : unknown_regions(m.spec, clusters_)) problems.push_back(p);
+  size_t deployed = 0, ready = 0;
+  std::string not_ready;
+  for (const auto& cluster : clusters_) {
+    if (!m.spec.overrides.count(cluster)) continue;
+    ++deployed;
+    const auto& r = m.regions[cluster];
+    if (r.phase == region_phase::ready) ++ready;
+    else if (not_ready.empty()) not_ready = cluster;
+    if (r.phase == region_phase::unreachable)
+      problems.push_back({"RegionUnreachable", "region " + cluster + ": " + r.message});
+    else if (r.phase == region_phase::error)
+      problems.push_back({r.error_reason, "region " + cluster + ": " + r.message});
+  }
+  for (const auto& [name, r] : m.regions)
+    if (r.phase == region_phase::detached)
+      problems.push_back({"RegionDetached", "region " + name +
+                                                " was removed from the configuration; its "
+                                                "CassandraCluster is left alone"});
+
+  std::vector<condition> conds;
+  if (m.deleting) {
+    conds.push_back({"Ready", "False", "Deleting", "the MultiCasskop is being deleted", ""});
+    conds.push_back({"Progressing", "True", "Deleting", "deleting CassandraClusters", ""});
+  } else if (!m.spec.base_valid()) {
+    conds.push_back({"Ready", "False", "InvalidSpec", problems.empty() ? "" : problems[0].message, ""});
+    conds.push_back({"Progressing", "False", "InvalidSpec", "fix the spec to continue", ""});
+  } else if (deployed == 0) {
+    conds.push_back({"Ready", "False", "NoRegions",
+                     "spec.override names none of the configured clusters", ""});
+    conds.push_back({"Progressing", "False", "Idle", "", ""});
+  } else if (ready == deployed) {
+    conds.push_back({"Ready", "True", "AllRegionsReady",
+                     fmt::format("{} of {} regions Ready", ready, deployed), ""});
+    conds.push_back({"Progressing", "False", "Idle", "", ""});
+  } else {
+    const auto& r = m.regions[m.rolling_region.empty() ? not_ready : m.rolling_region];
+    conds.push_back({"Ready", "False", "RegionsNotReady",
+                     fmt::format("{} of {} regions Ready", ready, deployed), ""});
+    conds.push_back({"Progressing", "True", "RollingRegion",
+                     fmt::format("region {}: {}{}", m.rolling_region.empty() ? not_ready : m.rolling_region,
+                                 to_string(r.phase), r.message.empty() ? "" : " (" + r.message + ")"),
+                     ""});
+  }
+  if (problems.empty())
+    conds.push_back({"Degraded", "False", "AsExpected", "", ""});
+  else
+    conds.push_back({"Degraded", "True", problems[0].reason, problems[0].message, ""});
+  for (auto& c : conds) {
+    auto prev = std::find_if(m.conditions.begin(), m.conditions.end(),
+                             [&](const condition& p) { return p.type == c.type; });
+    c.last_transition = prev != m.conditions.end() && prev->status == c.status
+                            ? prev->last_transition
+                            : rfc3339(now);
+  }
+  m.conditions = conds;
+
+  js::Document st(rapidjson::kObjectType);
+  auto& a = st.GetAllocator();
+  js::Value status(rapidjson::kObjectType);
+  status.AddMember("observedGeneration", js::Value(static_cast<int64_t>(m.generation)), a);
+  status.AddMember("rollingRegion", js::string_value(m.rolling_region, a), a);
+  js::Value seeds(rapidjson::kArrayType);
+  for (const auto& s : m.seedlist) seeds.PushBack(js::string_value(s, a), a);
+  status.AddMember("seedlist", seeds, a);
+  js::Value regions(rapidjson::kArrayType);
+  std::vector<std::string> names = clusters_;
+  for (const auto& [name, r] : m.regions)
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  for (const auto& name : names) {
+    const auto& r = m.regions[name];
+    js::Value e(rapidjson::kObjectType);
+    e.AddMember("name", js::string_value(name, a), a);
+    e.AddMember("phase", js::string_value(to_string(r.phase), a), a);
+    const object_ptr* cur = m.spec.base_valid() ? observed(name, m.spec.cc_namespace, m.spec.cc_name) : nullptr;
+    if (cur && managed_by(**cur, m.key)) {
+      e.AddMember("cassandraPhase", js::string_value(js::get_string(**cur, {"status", "phase"}), a), a);
+      e.AddMember("lastClusterAction",
+                  js::string_value(js::get_string(**cur, {"status", "lastClusterAction"}), a), a);
+      e.AddMember("lastClusterActionStatus",
+                  js::string_value(js::get_string(**cur, {"status", "lastClusterActionStatus"}), a), a);
+    }
+    e.AddMember("reachable", reachable(name), a);
+    if (!r.message.empty()) e.AddMember("message", js::string_value(r.message, a), a);
+    if (r.written_generation) e.AddMember("writtenGeneration", js::Value(r.written_generation), a);
+    if (r.awaiting_ready) e.AddMember("awaitingReady", true, a);
+    regions.PushBack(e, a);
+  }
+  status.AddMember("regions", regions, a);
+  js::Value conditions(rapidjson::kArrayType);
+  for (const auto& c : conds) {
+    js::Value e(rapidjson::kObjectType);
+    e.AddMember("type", js::string_value(c.type, a), a);
+    e.AddMember("status", js::string_value(c.status, a), a);
+    e.AddMember("reason", js::string_value(c.reason, a), a);
+    e.AddMember("message", js::string_value(c.message, a), a);
+    e.AddMember("lastTransitionTime", js::string_value(c.last_transition, a), a);
+    e.AddMember("observedGeneration", js::Value(static_cast<int64_t>(m.generation)), a);
+    conditions.PushBack(e, a);
+  }
+  status.AddMember("conditions", conditions, a);
+  st.AddMember("status", status, a);
+  std::string json = js::to_string(st);
+  if (json == m.written_status) return;
+  // The object already carries exactly this status (e.g. after a restart): nothing to write.
+  if (const js::Value* cur = js::find(*m.object, "status"); cur && *cur == st["status"]) {
+    m.written_status = json;
+    return;
+  }
+  m.written_status = json;
+  m.status_in_flight = next_id();
+  pending_[m.status_in_flight] = {m.key, "", pending_write::kind::mc_status};
+  out.push_back(patch_multicasskop{m.status_in_flight, m.key, json, true});
+}
+
+}  // namespace mc

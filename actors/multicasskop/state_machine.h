@@ -1,0 +1,139 @@
+// The MultiCasskop state machine: a pure, deterministic fold of events into state, and the
+// commands that state calls for. No I/O, no clock (time comes in the events), no CAF: the
+// supervisor actor feeds it, and `multi-casskop replay` re-runs a journal through it.
+//
+// The contract (DESIGN.md section 5): regions are the configured clusters in order; a region
+// without an override entry is not deployed; region i+1 is created or updated only when
+// regions 1..i are Ready (phase Running, lastClusterActionStatus Done) for the spec we last
+// wrote; deletion goes through a finalizer.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "actors/multicasskop/spec.h"
+#include "messages/commands.h"
+#include "messages/events.h"
+
+namespace mc {
+
+struct machine_options {
+  // CassKop versions that do not report status.observedGeneration: after a spec change we
+  // wait to see the cluster leave Running/Done, or this long, before calling it Ready again.
+  int64_t legacy_settle_ms = 60000;
+  int64_t retry_initial_ms = 1000;
+  int64_t retry_max_ms = 60000;
+};
+
+enum class region_phase {
+  not_deployed,  // no override entry for this cluster
+  waiting,       // an earlier region is not Ready yet
+  unreachable,   // its cluster cannot be reached (or its first list is not in)
+  creating,
+  updating,  // written, waiting for CassKop to finish
+  ready,
+  deleting,
+  deleted,
+  error,
+  detached,  // the cluster was removed from the configuration: left alone
+};
+const char* to_string(region_phase p);
+
+struct region_state {
+  region_phase phase = region_phase::waiting;
+  std::string message;
+  uint64_t in_flight = 0;          // id of our pending write, 0 if none
+  int64_t written_generation = 0;  // the CassandraCluster's generation after our last spec write
+  bool awaiting_ready = false;     // we changed the spec and have not seen it Ready since
+  bool saw_not_ready = false;      // (legacy readiness) a non-Ready status since our write
+  bool settled = false;            // (legacy readiness) legacy_settle_ms passed since our write
+  uint64_t settle_token = 0;
+  bool retry_wait = false;  // backing off after a failed write, or waiting for a newer object
+  uint64_t retry_token = 0;
+  int failures = 0;
+  std::string error_reason;  // Degraded reason while phase is error
+  std::string last_error;
+};
+
+struct condition {
+  std::string type, status, reason, message, last_transition;
+};
+
+struct multicasskop_state {
+  mc_key key;
+  object_ptr object;
+  parsed_spec spec;
+  int64_t generation = 0;
+  bool deleting = false;
+  bool has_finalizer = false;
+  std::map<std::string, region_state> regions;  // by cluster name
+  std::string rolling_region;
+  std::vector<std::string> seedlist;
+  std::vector<condition> conditions;
+  std::string written_status;  // last status we wrote (or are writing)
+  uint64_t status_in_flight = 0;
+  uint64_t metadata_in_flight = 0;  // finalizer write
+  bool retry_wait = false;          // a write to the MultiCasskop failed: wait before the next
+  uint64_t retry_token = 0;
+  int failures = 0;
+  std::map<std::string, std::string> reported;  // what an Event was last recorded for, by topic
+  bool restored = false;  // region bookkeeping restored from the object's status
+};
+
+class state_machine {
+ public:
+  explicit state_machine(machine_options o = {});
+
+  // Folds one event into the state and returns what to do now.
+  std::vector<command> apply(const event& e);
+
+  const std::map<mc_key, multicasskop_state>& multicasskops() const { return mcs_; }
+  const std::vector<std::string>& clusters() const { return clusters_; }
+  const std::map<std::string, cluster_health>& health() const { return health_; }
+  // The MultiCasskops an event concerns (for per-MultiCasskop journals).
+  std::vector<mc_key> concerned(const event& e) const;
+
+ private:
+  struct pending_write {
+    mc_key key;
+    std::string region;  // "" for writes to the MultiCasskop itself
+    enum class kind { create, update, seedlist, remove, mc_status, mc_metadata } what;
+    bool spec_changed = false;
+  };
+  using cc_ref = std::tuple<std::string, std::string, std::string>;  // cluster, ns, name
+
+  void fold(const event& e, std::set<mc_key>& touched, int64_t now, std::vector<command>& out);
+  void on_write_done(const write_done& w, std::set<mc_key>& touched, int64_t now,
+                     std::vector<command>& out);
+  void observe_cassandracluster(const std::string& cluster, const object_ptr& cc,
+                                std::set<mc_key>& touched);
+  void decide(multicasskop_state& m, int64_t now, std::vector<command>& out);
+  void decide_deletion(multicasskop_state& m, int64_t now, std::vector<command>& out);
+  void decide_rollout(multicasskop_state& m, int64_t now, std::vector<command>& out);
+  void write_status(multicasskop_state& m, int64_t now, std::vector<command>& out);
+  void report(multicasskop_state& m, const std::string& topic, const std::string& state,
+              record_event e, std::vector<command>& out);
+  void back_off(multicasskop_state& m, const std::string& region, region_state& r, bool long_wait,
+                std::vector<command>& out);
+  void restore_from_status(multicasskop_state& m);
+  bool reachable(const std::string& cluster) const;
+  const object_ptr* observed(const std::string& cluster, const std::string& ns,
+                             const std::string& name) const;
+  uint64_t next_id() { return ++last_id_; }
+
+  machine_options options_;
+  std::vector<std::string> clusters_;
+  std::set<std::string> ever_configured_;
+  std::map<std::string, cluster_health> health_;
+  std::map<mc_key, multicasskop_state> mcs_;
+  std::map<cc_ref, object_ptr> ccs_;  // every CassandraCluster we have seen, by cluster
+  std::map<uint64_t, pending_write> pending_;
+  uint64_t last_id_ = 0;
+};
+
+// Region readiness: Running and Done, for the spec currently in the object.
+bool cassandracluster_ready(const k8s::json::Value& cc, const region_state& r);
+
+}  // namespace mc
