@@ -14,6 +14,11 @@
   } while (0)
 #endif
 #define RAPIDJSON_HAS_CXX11_RVALUE_REFS 1
+// RapidJSON's default 64 KiB pool chunk per Document would make every stored object cost at
+// least 64 KiB; ours are small (a few KiB) and there are thousands of them.
+#ifndef RAPIDJSON_ALLOCATOR_DEFAULT_CHUNK_CAPACITY
+#define RAPIDJSON_ALLOCATOR_DEFAULT_CHUNK_CAPACITY (4 * 1024)
+#endif
 
 namespace k8s::json {
 struct usage_error : std::logic_error {

@@ -83,7 +83,7 @@ long long elapsed_ms(steady::time_point since) {
 
 }  // namespace
 
-TEST_CASE("faults: unreachable refuses connections and ends watches; reachable restores URL and state") {
+TEST_CASE("faults: unreachable refuses connections and ends watches, then reachable restores URL and state") {
   kubesim_instance sim;
   auto c = sim.client("k1");
   create_cm(c, "before");
@@ -179,7 +179,7 @@ TEST_CASE("faults: errors inject 500 InternalError, 429 with Retry-After, a rate
   for (int i = 0; i < 50; ++i) REQUIRE(c.get(cms).status == 200);
 }
 
-TEST_CASE("faults: close-watches ends streams cleanly; a re-watch from the last resourceVersion misses nothing") {
+TEST_CASE("faults: close-watches ends streams cleanly, then a re-watch from the last resourceVersion misses nothing") {
   kubesim_instance sim;
   auto c = sim.client("k1");
   create_cm(c, "a");
@@ -220,7 +220,7 @@ TEST_CASE("faults: close-watches ends streams cleanly; a re-watch from the last 
   CHECK_FALSE(w2.next_line(200ms).has_value());  // nothing more, nothing repeated
 }
 
-TEST_CASE("faults: expire-next-watch gives the next watch one 410 Expired event; the one after works") {
+TEST_CASE("faults: expire-next-watch gives the next watch one 410 Expired event, then the one after works") {
   kubesim_instance sim;
   auto c = sim.client("k1");
   auto rv = create_cm(c, "a");
@@ -250,7 +250,7 @@ TEST_CASE("faults: expire-next-watch gives the next watch one 410 Expired event;
   CHECK(e.name == "b");
 }
 
-TEST_CASE("faults: compact makes a watch from an old resourceVersion 410; the current one works") {
+TEST_CASE("faults: compact makes a watch from an old resourceVersion 410, then the current one works") {
   kubesim_instance sim;
   auto c = sim.client("k1");
   auto rv_old = create_cm(c, "a");
@@ -294,7 +294,7 @@ api_client with_token(const kubesim_instance& sim, const std::string& token) {
 }
 }  // namespace
 
-TEST_CASE("faults: rotate-token revokes the old token (exact 401 body); the files carry the new one") {
+TEST_CASE("faults: rotate-token revokes the old token (exact 401 body), then the files carry the new one") {
   kubesim_instance sim;
   const std::string old_token = sim.token("k1");
   auto old_client = with_token(sim, old_token);
@@ -325,7 +325,7 @@ TEST_CASE("faults: rotate-token revokes the old token (exact 401 body); the file
   CHECK(e.name == "after-rotation");
 }
 
-TEST_CASE("faults: rotate-token keepOld=true accepts both tokens; an old-token watch keeps receiving") {
+TEST_CASE("faults: rotate-token keepOld=true accepts both tokens, then an old-token watch keeps receiving") {
   kubesim_instance sim;
   const std::string old_token = sim.token("k1");
   auto old_client = with_token(sim, old_token);

@@ -54,7 +54,7 @@ long long elapsed_ms(steady::time_point since) {
 
 }  // namespace
 
-TEST_CASE("tls: only the cluster CA is trusted; tokens and anonymous paths authenticate as on a real server") {
+TEST_CASE("tls: only the cluster CA is trusted, then tokens and anonymous paths authenticate as on a real server") {
   kubesim_instance sim;
   const std::string url = sim.url("k1");
   CHECK(url.rfind("https://127.0.0.1:", 0) == 0);
@@ -219,7 +219,7 @@ TEST_CASE("tls: the serviceaccount folder is a consistent kubemcsa-style export"
   CHECK(c.get("/api/v1/namespaces/" + ns + "/configmaps").status == 200);
 }
 
-TEST_CASE("cli: missing --cluster exits 2 with a message; --help exits 0") {
+TEST_CASE("cli: missing --cluster exits 2 with a message, then --help exits 0") {
   const std::string dir = make_temp_dir("kubesim-cli");
   auto r = run({KUBESIM_BIN, "--state-dir", dir + "/state"}, {}, 30s);
   CHECK(r.exit_code == 2);
