@@ -279,8 +279,12 @@ http::http_request make_request(const std::string& method, const std::string& ta
 class watch_stream final : public stream_handle, public std::enable_shared_from_this<watch_stream> {
  public:
   watch_stream(std::function<void(std::string_view)> on_line,
-               std::function<void(std::optional<api_error>)> on_end, std::string token)
-      : on_line_(std::move(on_line)), on_end_(std::move(on_end)), token_(std::move(token)) {}
+               std::function<void(std::optional<api_error>)> on_end, std::function<void()> on_open,
+               std::string token)
+      : on_line_(std::move(on_line)),
+        on_end_(std::move(on_end)),
+        on_open_(std::move(on_open)),
+        token_(std::move(token)) {}
 
   void cancel() override {
     if (cancelled_.exchange(true)) return;
@@ -299,6 +303,13 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
       }
       if (!is_success(resp.status_code())) return self->finish_with_status(resp);
       self->body_ = resp.body();
+      if (self->on_open_ && !self->cancelled_) {
+        try {
+          self->on_open_();
+        } catch (...) {
+          // a consumer's failure must not end the stream
+        }
+      }
       self->read_next();
     });
   }
@@ -369,6 +380,7 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
 
   std::function<void(std::string_view)> on_line_;
   std::function<void(std::optional<api_error>)> on_end_;
+  std::function<void()> on_open_;
   std::string token_;
   std::shared_ptr<hc::http_client> http_;
   pplx::cancellation_token_source cts_;
@@ -429,7 +441,10 @@ struct client::impl {
           .then([http, done, secret](pplx::task<reply> t) {
             auto outcome = [&]() -> result<reply> {
               try {
-                return t.get();
+                reply r = t.get();
+                // Error bodies become messages; objects are data and stay untouched.
+                if (!is_success(r.status)) r.body = redact(std::move(r.body), secret);
+                return r;
               } catch (...) {
                 return redacted(error_of(std::current_exception(), secret), secret);
               }
@@ -546,10 +561,12 @@ void client::remove(const resource& r, const std::string& ns, const std::string&
 std::shared_ptr<stream_handle> client::watch(const resource& r, const std::string& ns,
                                              const watch_options& o,
                                              std::function<void(std::string_view line)> on_line,
-                                             std::function<void(std::optional<api_error>)> on_end) {
+                                             std::function<void(std::optional<api_error>)> on_end,
+                                             std::function<void()> on_open) {
   auto g = impl_->snapshot();
   auto token = impl::token_for(*g);
   auto stream = std::make_shared<watch_stream>(std::move(on_line), std::move(on_end),
+                                               std::move(on_open),
                                                token ? token.value() : std::string());
   {
     std::lock_guard lock(impl_->mutex);

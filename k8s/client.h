@@ -118,12 +118,14 @@ class client {
   void remove(const resource& r, const std::string& ns, const std::string& name,
               const delete_options& o, callback<object_ptr> done);
 
-  // A watch stream: on_line gets each event line (without the newline) in order; on_end runs
-  // once: nullopt for a clean end of the body, else why it ended (including cancel()).
+  // A watch stream: on_open runs once the server accepted it (HTTP 200), on_line gets each
+  // event line (without the newline) in order; on_end runs once: nullopt for a clean end of the
+  // body, else why it ended (including cancel()).
   std::shared_ptr<stream_handle> watch(const resource& r, const std::string& ns,
                                        const watch_options& o,
                                        std::function<void(std::string_view line)> on_line,
-                                       std::function<void(std::optional<api_error>)> on_end);
+                                       std::function<void(std::optional<api_error>)> on_end,
+                                       std::function<void()> on_open = nullptr);
 
   struct impl;
 

@@ -37,7 +37,9 @@ list_watch_action list_watch_state::on_list_error(const api_error& e) {
 }
 
 void list_watch_state::on_watch_opened() {
-  if (phase_ == phase::listed) phase_ = phase::watching;
+  if (phase_ != phase::listed) return;
+  phase_ = phase::watching;
+  last_error_.reset();  // the server answers again
 }
 
 list_watch_action list_watch_state::on_watch_event(const watch_event& e,

@@ -48,7 +48,7 @@ class list_watch_state {
   list_watch_action start();
   list_watch_action on_list_page(const list_page& page, std::vector<watch_change>& out);
   list_watch_action on_list_error(const api_error& e);
-  // The watch request was accepted and events may follow.
+  // The server accepted the watch request (HTTP 200): events may follow; a past error is over.
   void on_watch_opened();
   list_watch_action on_watch_event(const watch_event& e, std::vector<watch_change>& out);
   list_watch_action on_garbled_line(const std::string& why);

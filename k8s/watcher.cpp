@@ -102,8 +102,6 @@ void watcher::act(list_watch_action a) {
       wo.timeout_seconds = options_.timeout_seconds;
       wo.allow_bookmarks = true;
       const uint64_t watch_gen = generation_;
-      saw_event_since_open_ = false;
-      state_.on_watch_opened();
       stream_ = client_->watch(
           options_.what, options_.namespace_name, wo,
           [weak, watch_gen](std::string_view line) {
@@ -111,6 +109,9 @@ void watcher::act(list_watch_action a) {
           },
           [weak, watch_gen](std::optional<api_error> e) {
             if (auto self = weak.lock()) self->on_end(watch_gen, std::move(e));
+          },
+          [weak, watch_gen] {
+            if (auto self = weak.lock()) self->on_open(watch_gen);
           });
       break;
     }
@@ -169,6 +170,14 @@ void watcher::on_list(uint64_t gen, result<list_page> r) {
   report_status();
 }
 
+void watcher::on_open(uint64_t gen) {
+  std::lock_guard lock(mutex_);
+  if (stopped_ || gen != generation_) return;
+  state_.on_watch_opened();
+  backoff_.healthy_since(std::chrono::steady_clock::now());
+  report_status();
+}
+
 void watcher::on_line(uint64_t gen, std::string_view line) {
   std::lock_guard lock(mutex_);
   if (stopped_ || gen != generation_) return;
@@ -179,10 +188,6 @@ void watcher::on_line(uint64_t gen, std::string_view line) {
   if (!decode_watch_line(line, e, why)) {
     next = state_.on_garbled_line(why);
   } else {
-    if (!saw_event_since_open_ && e.kind != watch_event::type::error) {
-      saw_event_since_open_ = true;
-      backoff_.healthy_since(std::chrono::steady_clock::now());
-    }
     next = state_.on_watch_event(e, changes);
   }
   deliver(changes);

@@ -67,6 +67,7 @@ class watcher : public std::enable_shared_from_this<watcher> {
   void deliver(const std::vector<watch_change>& changes);
   void report_status();
   void on_list(uint64_t gen, result<list_page> r);
+  void on_open(uint64_t gen);
   void on_line(uint64_t gen, std::string_view line);
   void on_end(uint64_t gen, std::optional<api_error> e);
   void end_stream();
@@ -85,7 +86,6 @@ class watcher : public std::enable_shared_from_this<watcher> {
   timer_service::cancel_flag retry_timer_;
   uint64_t generation_ = 0;  // callbacks of older requests are ignored
   bool stopped_ = true;
-  bool saw_event_since_open_ = false;
   std::chrono::milliseconds next_retry_{0};
   watcher_status last_reported_;
 };

@@ -372,6 +372,7 @@ void state_machine::report(multicasskop_state& m, const std::string& topic,
   auto& last = m.reported[topic];
   if (last == state) return;  // one Event per change, not per decision
   last = state;
+  if (m.object) e.uid = meta(*m.object, "uid");
   out.push_back(std::move(e));
 }
 

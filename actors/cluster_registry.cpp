@@ -1,0 +1,30 @@
+#include "actors/cluster_registry.h"
+
+namespace mc {
+
+const cluster_connection& cluster_registry::connect(const cluster_source& source) {
+  cluster_connection c;
+  c.source = source;
+  try {
+    c.client = std::make_shared<k8s::client>(connect_settings(source));
+  } catch (const k8s::config_error& e) {
+    c.error = e.what();
+  } catch (const std::exception& e) {
+    c.error = std::string("cannot connect: ") + e.what();
+  }
+  std::lock_guard lock(mutex_);
+  return clusters_[source.name] = std::move(c);
+}
+
+std::shared_ptr<k8s::client> cluster_registry::client(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto it = clusters_.find(name);
+  return it == clusters_.end() ? nullptr : it->second.client;
+}
+
+void cluster_registry::remove(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  clusters_.erase(name);
+}
+
+}  // namespace mc

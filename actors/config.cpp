@@ -1,0 +1,216 @@
+#include "actors/config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+namespace mc {
+
+std::string cluster_source::describe() const {
+  if (in_cluster) return "in-cluster service account";
+  if (!secret_dir.empty()) return "service-account folder " + secret_dir;
+  return "kubeconfig " + kubeconfig + (context.empty() ? "" : " (context " + context + ")");
+}
+
+bool cluster_source::operator==(const cluster_source& o) const {
+  return name == o.name && kubeconfig == o.kubeconfig && context == o.context &&
+         secret_dir == o.secret_dir && in_cluster == o.in_cluster;
+}
+
+namespace {
+
+bool dns_label(const std::string& s) {
+  static const std::regex re("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  return !s.empty() && s.size() <= 63 && std::regex_match(s, re);
+}
+
+class reader {
+ public:
+  explicit reader(std::string origin) : origin_(std::move(origin)) {}
+  [[noreturn]] void fail(const std::string& msg) const { throw config_invalid(origin_ + ": " + msg); }
+
+  void only(const YAML::Node& map, const std::string& where, std::set<std::string> allowed) const {
+    for (const auto& kv : map) {
+      auto key = kv.first.Scalar();
+      if (!allowed.count(key)) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        fail(where + ": unknown field \"" + key + "\" (known: " + list + ")");
+      }
+    }
+  }
+  std::string str(const YAML::Node& map, const char* key, const std::string& where,
+                  const std::string& fallback = "") const {
+    const YAML::Node n = map[key];
+    if (!n) return fallback;
+    if (!n.IsScalar()) fail(where + "." + key + " must be a string");
+    return n.Scalar();
+  }
+  bool flag(const YAML::Node& map, const char* key, const std::string& where) const {
+    const YAML::Node n = map[key];
+    if (!n) return false;
+    try {
+      return n.as<bool>();
+    } catch (const YAML::Exception&) {
+      fail(where + "." + key + " must be true or false");
+    }
+  }
+  int64_t number(const YAML::Node& map, const char* key, const std::string& where, int64_t fallback,
+                 int64_t min) const {
+    const YAML::Node n = map[key];
+    if (!n) return fallback;
+    int64_t v;
+    try {
+      v = n.as<int64_t>();
+    } catch (const YAML::Exception&) {
+      fail(where + "." + key + " must be a whole number");
+    }
+    if (v < min) fail(where + "." + key + " must be at least " + std::to_string(min));
+    return v;
+  }
+
+ private:
+  std::string origin_;
+};
+
+void validate(const operator_config& c, const reader& r) {
+  if (c.namespace_name.empty()) r.fail("namespace is required (the namespace multi-casskop watches)");
+  if (c.clusters.empty()) r.fail("clusters must list at least one cluster (the first is the local one)");
+  std::set<std::string> names;
+  for (const auto& cl : c.clusters) {
+    if (!dns_label(cl.name))
+      r.fail("cluster name \"" + cl.name + "\" must be a DNS label (lower case letters, digits, '-')");
+    if (!names.insert(cl.name).second) r.fail("cluster \"" + cl.name + "\" is listed twice");
+  }
+  if (c.log_format != "logfmt" && c.log_format != "json")
+    r.fail("log.format must be logfmt or json, not \"" + c.log_format + "\"");
+  static const std::set<std::string> levels = {"debug", "info", "warning", "warn", "error"};
+  if (!levels.count(c.log_level)) r.fail("log.level must be debug, info, warning or error");
+}
+
+}  // namespace
+
+operator_config parse_config(const std::string& yaml, const std::string& origin) {
+  reader r(origin);
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    r.fail(std::string("not valid YAML: ") + e.what());
+  }
+  if (!root.IsMap()) r.fail("must be a YAML mapping");
+  r.only(root, "config", {"namespace", "clusters", "log", "journal", "readiness", "admin"});
+  operator_config c;
+  c.origin = origin;
+  c.namespace_name = r.str(root, "namespace", "config");
+  const YAML::Node clusters = root["clusters"];
+  if (clusters && !clusters.IsSequence()) r.fail("clusters must be a list");
+  if (clusters) {
+    for (size_t i = 0; i < clusters.size(); ++i) {
+      const YAML::Node n = clusters[i];
+      std::string where = "clusters[" + std::to_string(i) + "]";
+      if (!n.IsMap()) r.fail(where + " must be a mapping");
+      r.only(n, where, {"name", "kubeconfig", "context", "secretDir", "inCluster"});
+      cluster_source s;
+      s.name = r.str(n, "name", where);
+      s.kubeconfig = r.str(n, "kubeconfig", where);
+      s.context = r.str(n, "context", where);
+      s.secret_dir = r.str(n, "secretDir", where);
+      s.in_cluster = r.flag(n, "inCluster", where);
+      int sources = !s.kubeconfig.empty() + !s.secret_dir.empty() + s.in_cluster;
+      if (sources != 1)
+        r.fail(where + " (" + s.name + ") needs exactly one of kubeconfig, secretDir, inCluster: true");
+      if (!s.context.empty() && s.kubeconfig.empty()) r.fail(where + ".context needs kubeconfig");
+      c.clusters.push_back(std::move(s));
+    }
+  }
+  if (const YAML::Node log = root["log"]) {
+    if (!log.IsMap()) r.fail("log must be a mapping");
+    r.only(log, "log", {"level", "format"});
+    c.log_level = r.str(log, "level", "log", c.log_level);
+    c.log_format = r.str(log, "format", "log", c.log_format);
+  }
+  if (const YAML::Node j = root["journal"]) {
+    if (!j.IsMap()) r.fail("journal must be a mapping");
+    r.only(j, "journal", {"maxEventsPerMultiCasskop", "file"});
+    c.journal_limit = static_cast<size_t>(r.number(j, "maxEventsPerMultiCasskop", "journal", 32, 1));
+    c.journal_file = r.str(j, "file", "journal");
+  }
+  if (const YAML::Node rd = root["readiness"]) {
+    if (!rd.IsMap()) r.fail("readiness must be a mapping");
+    r.only(rd, "readiness", {"legacySettleSeconds"});
+    c.legacy_settle_ms = r.number(rd, "legacySettleSeconds", "readiness", 60, 0) * 1000;
+  }
+  if (const YAML::Node ad = root["admin"]) {
+    if (!ad.IsMap()) r.fail("admin must be a mapping");
+    r.only(ad, "admin", {"address", "tokenFile"});
+    c.admin_address = r.str(ad, "address", "admin", c.admin_address);
+    c.admin_token_file = r.str(ad, "tokenFile", "admin");
+  }
+  validate(c, r);
+  return c;
+}
+
+operator_config load_config_file(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw config_invalid("config " + path + ": cannot read the file");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return parse_config(ss.str(), "config " + path);
+}
+
+operator_config from_legacy_flags(const std::string& local, const std::vector<std::string>& remotes,
+                                  const std::function<const char*(const char*)>& getenv,
+                                  const std::string& admiralty_dir) {
+  reader r("command line");
+  operator_config c;
+  c.origin = "command line";
+  auto env = [&](const char* k) -> std::string {
+    const char* v = getenv(k);
+    return v ? v : "";
+  };
+  c.namespace_name = env("WATCH_NAMESPACE");
+  if (!env("LOG_LEVEL").empty()) {
+    std::string l = env("LOG_LEVEL");
+    for (auto& ch : l) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    c.log_level = l;
+  }
+  if (env("LOG_TYPE") == "json") c.log_format = "json";
+  if (local.empty()) r.fail("-l/--local NAME is required with the original flags");
+  if (c.namespace_name.empty()) r.fail("WATCH_NAMESPACE must be set with the original flags");
+  std::string kubeconfig = env("KUBECONFIG");
+  if (kubeconfig.empty() && !env("HOME").empty()) kubeconfig = env("HOME") + "/.kube/config";
+  cluster_source l;
+  l.name = local;
+  if (!env("KUBERNETES_SERVICE_HOST").empty())
+    l.in_cluster = true;
+  else
+    l.kubeconfig = kubeconfig;
+  c.clusters.push_back(l);
+  for (const auto& name : remotes) {
+    cluster_source s;
+    s.name = name;
+    std::string imported = admiralty_dir + "/" + name + "/config";
+    if (std::filesystem::exists(imported)) {
+      s.secret_dir = admiralty_dir + "/" + name;
+    } else {
+      s.kubeconfig = kubeconfig;
+      s.context = name;
+    }
+    c.clusters.push_back(std::move(s));
+  }
+  validate(c, r);
+  return c;
+}
+
+k8s::connection_settings connect_settings(const cluster_source& s) {
+  if (s.in_cluster) return k8s::load_in_cluster();
+  if (!s.secret_dir.empty()) return k8s::load_service_account_folder(s.secret_dir);
+  return k8s::load_kubeconfig(s.kubeconfig, s.context);
+}
+
+}  // namespace mc

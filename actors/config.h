@@ -1,0 +1,60 @@
+// The operator's configuration: the watched namespace and the clusters (regions) in order,
+// each with one way to connect. From a YAML file (--config), or from the original operator's
+// flags (-l local -r remote ...) so its Helm values keep working.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "k8s/connection.h"
+
+namespace mc {
+
+struct cluster_source {
+  std::string name;
+  std::string kubeconfig;  // a kubeconfig file ...
+  std::string context;     // ... and optionally its context
+  std::string secret_dir;  // or a kubemcsa secret folder
+  bool in_cluster = false;  // or the pod's service account
+  std::string describe() const;  // "kubeconfig /x (context y)", never a secret
+  bool operator==(const cluster_source& o) const;
+};
+
+struct operator_config {
+  std::string namespace_name;
+  std::vector<cluster_source> clusters;  // the first is the local cluster
+  std::string log_level = "info";
+  std::string log_format = "logfmt";  // or json
+  size_t journal_limit = 32;          // events kept in memory per MultiCasskop
+  std::string journal_file;           // every event as a JSON line, for `replay`; "" = none
+  int64_t legacy_settle_ms = 60000;
+  std::string admin_address = "127.0.0.1:8090";
+  std::string admin_token_file;
+  std::string origin;  // where it came from, for messages
+};
+
+// What is wrong with a configuration; what() says which file and field.
+struct config_invalid : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+operator_config load_config_file(const std::string& path);
+operator_config parse_config(const std::string& yaml, const std::string& origin);
+
+// The original operator's command line: -l/--local NAME, -r/--remote NAME (repeated), the
+// namespace from WATCH_NAMESPACE, LOG_LEVEL and LOG_TYPE=json. The local cluster is the pod's
+// service account (or $KUBECONFIG outside a cluster); a remote NAME is the Admiralty import
+// /var/run/secrets/admiralty.io/serviceaccountimports/NAME/config if it exists, else the
+// context NAME of $KUBECONFIG (or ~/.kube/config).
+operator_config from_legacy_flags(const std::string& local, const std::vector<std::string>& remotes,
+                                  const std::function<const char*(const char*)>& getenv,
+                                  const std::string& admiralty_dir =
+                                      "/var/run/secrets/admiralty.io/serviceaccountimports");
+
+// Connection settings for one cluster; throws k8s::config_error with a clear message.
+k8s::connection_settings connect_settings(const cluster_source& source);
+
+}  // namespace mc

@@ -1,0 +1,23 @@
+// The actor messages: one atom per intent (CAF 0.17 atoms are at most 10 characters). Include
+// only in actor code: it pulls in CAF.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include "messages/commands.h"
+#include "messages/events.h"
+
+namespace mc {
+
+using event_atom = caf::atom_constant<caf::atom("event")>;      // (event_atom, event_body)
+using command_atom = caf::atom_constant<caf::atom("command")>;  // (command_atom, command)
+using health_atom = caf::atom_constant<caf::atom("health")>;    // watcher-internal
+using state_atom = caf::atom_constant<caf::atom("state")>;      // ask for a JSON picture
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+
+}  // namespace mc
+
+// Local messages only: these types never cross a process boundary, so CAF need not
+// serialize them.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mc::event_body)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mc::command)
