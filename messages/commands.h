@@ -53,7 +53,7 @@ struct record_event {
   std::string reason;
   std::string message;
   std::string region;  // "" when not about one region
-  std::string uid;     // of the MultiCasskop, so `kubectl describe` finds the Event
+  std::string uid{};   // of the MultiCasskop, so `kubectl describe` finds the Event
 };
 
 // Deliver timer_fired{key, cluster, token} after delay_ms.

@@ -1,54 +1,82 @@
 #!/usr/bin/env bash
-# The README's main command. For now it shows kubesim: two simulated clusters (regions) that
-# the real kubectl uses unchanged. It installs what it needs, builds, runs and stops by itself.
+# The README's main command: installs what it needs, builds, then runs Multi-CassKop against
+# two simulated regions (kubesim with its CassKop stand-in), applies the sample MultiCasskop of
+# the original documentation and shows the rollout as it happens. It ends by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 bash tools/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j2 --target kubesim
+cmake --build build -j2 --target kubesim multi-casskop
 
-state=$(mktemp -d /tmp/kubesim-demo.XXXXXX)
-log="$state/kubesim.log"
-./build/tools/kubesim/kubesim --state-dir "$state" --cluster k8s-cluster1 --cluster k8s-cluster2 \
-  --simulate-workloads --pod-ready-delay-ms 300 >"$log" 2>&1 &
-sim=$!
-trap 'kill $sim 2>/dev/null; wait $sim 2>/dev/null; rm -rf "$state"' EXIT
-for _ in $(seq 100); do grep -q '^kubesim ready$' "$log" && break; sleep 0.1; done
-grep -q '^kubesim ready$' "$log" || { cat "$log"; exit 1; }
-export KUBECACHEDIR="$state/kubectl-cache"
+work=$(mktemp -d /tmp/multi-casskop-demo.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export KUBECACHEDIR="$work/kubectl-cache"
+say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
-k1=(kubectl --kubeconfig "$state/k8s-cluster1/kubeconfig")
-k2=(kubectl --kubeconfig "$state/k8s-cluster2/kubeconfig")
+say "1. Two regions: kubesim serves k8s-cluster1 and k8s-cluster2, each with a CassKop stand-in (3 s per action)"
+./build/tools/kubesim/kubesim --state-dir "$work/state" --cluster k8s-cluster1 --cluster k8s-cluster2 \
+  --simulate-casskop --casskop-delay-ms 3000 >"$work/kubesim.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q '^kubesim ready$' "$work/kubesim.log" && break; sleep 0.1; done
+grep -q '^kubesim ready$' "$work/kubesim.log" || { cat "$work/kubesim.log"; exit 1; }
+k() { kubectl --kubeconfig "$work/state/$1/kubeconfig" "${@:2}"; }
+for c in k8s-cluster1 k8s-cluster2; do
+  k "$c" apply -f deploy/crds/ >/dev/null
+  k "$c" wait --for=condition=Established crd --all --timeout=20s >/dev/null
+  k "$c" apply -f - >/dev/null <<<'{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"cassandra-e2e"}}'
+  echo "   $c: CRDs installed, namespace cassandra-e2e created"
+done
 
-sed -n '/^cluster\|^control/p' "$log"
-step "${k1[@]}" version
-step "${k1[@]}" apply -f deploy/crds/db.orange.com_cassandraclusters.yaml
-step "${k1[@]}" wait --for=condition=Established crd/cassandraclusters.db.orange.com --timeout=10s
-step "${k1[@]}" apply -f deploy/samples/cassandracluster.yaml
-step "${k1[@]}" get cassandraclusters
-step "${k1[@]}" patch cassandracluster cassandra-demo --subresource=status --type merge \
-  -p '{"status":{"phase":"Running","lastClusterAction":"Initializing","lastClusterActionStatus":"Done"}}'
-step "${k1[@]}" get cassandraclusters
-echo; echo "# the second region is another API server with its own objects:"
-step "${k2[@]}" get namespaces
-step "${k2[@]}" get cassandraclusters.db.orange.com || true
-echo; echo "# with --simulate-workloads, StatefulSets get pods and PVCs as in a real cluster:"
-step "${k2[@]}" apply -f - <<'YAML'
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: demo-dc2-rack1, namespace: default}
-spec:
-  replicas: 2
-  serviceName: demo
-  selector: {matchLabels: {app: demo}}
-  template:
-    metadata: {labels: {app: demo}}
-    spec: {containers: [{name: cassandra, image: cassandra:3.11.10}]}
-  volumeClaimTemplates:
-  - metadata: {name: data}
-    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+say "2. multi-casskop runs in k8s-cluster1 and reaches k8s-cluster2 through its exported service-account secret"
+cat >"$work/config.yaml" <<YAML
+namespace: cassandra-e2e
+clusters:
+  - name: k8s-cluster1                       # local: where MultiCasskops live
+    kubeconfig: $work/state/k8s-cluster1/kubeconfig
+  - name: k8s-cluster2                       # remote: a kubemcsa export
+    secretDir: $work/state/k8s-cluster2/serviceaccount
 YAML
-step "${k2[@]}" rollout status statefulset/demo-dc2-rack1 --timeout=30s
-step "${k2[@]}" get statefulsets,pods,pvc
-echo; echo "demo finished: kubesim stopped"
+sed 's/^/   /' "$work/config.yaml"
+./build/actors/multi-casskop --config "$work/config.yaml" 2>"$work/operator.log" &
+pids+=($!)
+
+say "3. kubectl apply -f deploy/samples/multi-casskop.yaml (the sample of the original README); the rollout, live:"
+for c in k8s-cluster1 k8s-cluster2; do
+  (k "$c" -n cassandra-e2e get cassandraclusters -w --no-headers 2>/dev/null | sed -u "s/^/   [$c] CassandraCluster /") &
+  pids+=($!)
+done
+start=$(date +%s)
+k k8s-cluster1 apply -f deploy/samples/multi-casskop.yaml | sed 's/^/   /'
+ready=""
+for _ in $(seq 600); do
+  ready=$(k k8s-cluster1 -n cassandra-e2e get mcc multi-casskop-e2e \
+    -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
+  [ "$ready" = "True" ] && break
+  sleep 0.1
+done
+sleep 0.3
+say "4. What multi-casskop did (its log, logfmt):"
+grep -E 'Create|Running|Update|reachable' "$work/operator.log" | sed 's/^/   /'
+
+say "5. Summary after $(( $(date +%s) - start )) s"
+k k8s-cluster1 -n cassandra-e2e get mcc -o wide | sed 's/^/   /'
+for c in k8s-cluster1 k8s-cluster2; do
+  echo "   [$c]"
+  k "$c" -n cassandra-e2e get cassandraclusters | sed 's/^/     /'
+  echo "     seed list: $(k "$c" -n cassandra-e2e get cassandracluster cassandra-e2e -o jsonpath='{.status.seedlist}')"
+done
+k k8s-cluster1 -n cassandra-e2e get mcc multi-casskop-e2e \
+  -o jsonpath='{range .status.regions[*]}   region {.name}: {.phase}{"\n"}{end}'
+if [ "$ready" = "True" ]; then
+  say "Done: both regions Running, created one after the other. (kubesim and multi-casskop stopped)"
+else
+  say "The MultiCasskop did not become Ready; operator log: $work/operator.log"
+  exit 1
+fi

@@ -478,9 +478,15 @@ void state_machine::decide_rollout(multicasskop_state& m, int64_t, std::vector<c
     m.rolling_region = cluster;
     if (!reachable(cluster)) {
       const auto& h = health_[cluster];
+      if (h.reachable || (h.error.empty() && !h.synced)) {
+        // Connected (or connecting) and the first list is not in yet: nothing to report, and
+        // nothing to decide before we know what exists there.
+        r.phase = region_phase::waiting;
+        r.message = "waiting for the first list of " + cluster;
+        continue;
+      }
       r.phase = region_phase::unreachable;
-      r.message = h.error.empty() ? (h.reachable ? "first list not in yet" : "cluster unreachable")
-                                  : h.error;
+      r.message = h.error.empty() ? "cluster unreachable" : h.error;
       report(m, "reach/" + cluster, "down",
              {m.key, "Warning", "RegionUnreachable",
               fmt::format("region {} is unreachable: {}", cluster, r.message), cluster},
