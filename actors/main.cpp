@@ -4,7 +4,6 @@
 //   multi-casskop --config FILE
 //   multi-casskop -l LOCAL [-r REMOTE ...]     (the original operator's flags; WATCH_NAMESPACE)
 //   multi-casskop replay JOURNAL [--legacy-settle-seconds N]
-#include <csignal>
 #include <fstream>
 #include <iostream>
 
@@ -15,6 +14,7 @@
 #include "actors/multicasskop/state_machine.h"
 #include "actors/supervisor.h"
 #include "k8s/log.h"
+#include "k8s/signals.h"
 #include "messages/atoms.h"
 
 namespace po = boost::program_options;
@@ -115,12 +115,7 @@ int main(int argc, char** argv) {
   }
   apply_logging(config);
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  k8s::block_termination_signals();
 
   k8s::log::info("Starting multi-casskop", {{"namespace", config.namespace_name}, {"config", config.origin}});
   {
@@ -129,8 +124,7 @@ int main(int argc, char** argv) {
     caf::actor_system system{cfg};
     auto registry = std::make_shared<mc::cluster_registry>();
     auto sup = mc::spawn_supervisor(system, {config, registry});
-    int sig = 0;
-    sigwait(&signals, &sig);
+    int sig = k8s::wait_for_termination();
     k8s::log::info("Stopping multi-casskop", {{"signal", std::to_string(sig)}});
     caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   }

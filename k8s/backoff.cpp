@@ -18,6 +18,9 @@ std::chrono::milliseconds backoff::next_delay() {
 }
 
 void backoff::healthy_since(std::chrono::steady_clock::time_point since) {
+  // Health lasts from the first success after a failure: later successes (every re-watch) must
+  // not restart the clock, or a connection reopened more often than reset_after never resets.
+  if (healthy_) return;
   healthy_ = true;
   healthy_since_ = since;
 }

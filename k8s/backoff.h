@@ -22,7 +22,8 @@ class backoff {
   // The delay before the next attempt; grows with each failure.
   std::chrono::milliseconds next_delay();
   // Call when a connection started working at `now`; failures after `reset_after` of
-  // uninterrupted health start again from `initial`.
+  // uninterrupted health start again from `initial`. Calls while already healthy (since the last
+  // failure) keep the earlier time.
   void healthy_since(std::chrono::steady_clock::time_point since);
   void on_failure(std::chrono::steady_clock::time_point now);
   void reset();

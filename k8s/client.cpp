@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <deque>
+#include <functional>
 #include <mutex>
 
 #include "k8s/token_source.h"
@@ -275,7 +277,9 @@ http::http_request make_request(const std::string& method, const std::string& ta
 }
 
 // One open watch: its own http_client (idle timeout just above the server's timeoutSeconds) and
-// an async read_line loop. Lines are read one after the other, so they are delivered in order.
+// an async read loop. The body is read in blocks of whatever has arrived (not with read_line,
+// which takes the body buffer's lock once per byte) and split into lines here; reads follow one
+// another, so lines are delivered in order.
 class watch_stream final : public stream_handle, public std::enable_shared_from_this<watch_stream> {
  public:
   watch_stream(std::function<void(std::string_view)> on_line,
@@ -336,34 +340,58 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
     });
   }
 
+  // Reads what has arrived (at least one byte, at most read_block) after the bytes kept from
+  // the last read, then hands over every complete line.
   void read_next() {
     if (cancelled_) return finish(cancelled_error());
     auto self = shared_from_this();
-    concurrency::streams::container_buffer<std::string> line;
-    body_.read_line(line).then([self, line](pplx::task<size_t> t) {
-      size_t n = 0;
-      try {
-        n = t.get();
-      } catch (...) {
-        return self->finish(error_of(std::current_exception(), self->token_));
-      }
-      if (n == 0 && self->body_.is_eof()) return self->finish(std::nullopt);  // 0-length chunk
-      if (self->cancelled_) return self->finish(cancelled_error());
-      const std::string& text = line.collection();
-      if (!text.empty()) {
-        try {
-          self->on_line_(text);
-        } catch (const std::exception& e) {
-          self->cts_.cancel();
-          return self->finish(transport_error(error_kind::other,
-                                              std::string("the line handler failed: ") + e.what()));
-        } catch (...) {
-          self->cts_.cancel();
-          return self->finish(transport_error(error_kind::other, "the line handler failed"));
-        }
-      }
-      self->read_next();
-    });
+    auto buf = body_.streambuf();
+    const size_t want = std::clamp<size_t>(buf.in_avail(), 1, read_block);
+    const size_t kept = pending_.size();
+    pending_.resize(kept + want);
+    buf.getn(reinterpret_cast<uint8_t*>(&pending_[kept]), want)
+        .then([self, kept](pplx::task<size_t> t) {
+          size_t n = 0;
+          try {
+            n = t.get();
+          } catch (...) {
+            return self->finish(error_of(std::current_exception(), self->token_));
+          }
+          self->pending_.resize(kept + n);
+          if (self->cancelled_) return self->finish(cancelled_error());
+          if (n == 0) {  // end of the body: a last line without a newline still counts
+            if (!self->deliver_line(0, self->pending_.size())) return;
+            return self->finish(std::nullopt);
+          }
+          // Lines end at \n (a \r before it is dropped); only the new bytes can hold one.
+          size_t start = 0;
+          for (size_t at = kept; (at = self->pending_.find('\n', at)) != std::string::npos; ++at) {
+            if (self->cancelled_) return self->finish(cancelled_error());
+            if (!self->deliver_line(start, at)) return;
+            start = at + 1;
+          }
+          self->pending_.erase(0, start);
+          self->read_next();
+        });
+  }
+
+  // Delivers pending_[start, end) without a trailing \r, unless empty. False when the stream
+  // ended because the handler failed.
+  bool deliver_line(size_t start, size_t end) {
+    if (end > start && pending_[end - 1] == '\r') --end;
+    if (end == start) return true;
+    try {
+      on_line_(std::string_view(pending_.data() + start, end - start));
+      return true;
+    } catch (const std::exception& e) {
+      cts_.cancel();
+      finish(transport_error(error_kind::other,
+                             std::string("the line handler failed: ") + e.what()));
+    } catch (...) {
+      cts_.cancel();
+      finish(transport_error(error_kind::other, "the line handler failed"));
+    }
+    return false;
   }
 
   // Runs on_end once. Only the request/read chain calls it, one step after the other.
@@ -385,6 +413,8 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
   std::shared_ptr<hc::http_client> http_;
   pplx::cancellation_token_source cts_;
   concurrency::streams::istream body_;
+  static constexpr size_t read_block = 64 * 1024;
+  std::string pending_;  // read, not yet delivered (a partial line); only the read loop uses it
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> ended_{false};
 };
@@ -392,12 +422,48 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
 }  // namespace
 
 struct client::impl {
+  // Bounds the ordinary requests in flight (client_options::max_in_flight); the rest wait in
+  // order and start as earlier ones finish.
+  struct request_gate {
+    std::mutex mutex;
+    size_t limit;
+    size_t in_flight = 0;
+    std::deque<std::function<void()>> waiting;
+    explicit request_gate(size_t l) : limit(std::max<size_t>(l, 1)) {}
+    void enter(std::function<void()> start) {
+      {
+        std::lock_guard lock(mutex);
+        if (in_flight >= limit) {
+          waiting.push_back(std::move(start));
+          return;
+        }
+        ++in_flight;
+      }
+      start();
+    }
+    void leave() {
+      std::function<void()> next;
+      {
+        std::lock_guard lock(mutex);
+        if (waiting.empty()) {
+          --in_flight;
+          return;
+        }
+        next = std::move(waiting.front());
+        waiting.pop_front();
+      }
+      next();  // takes over the slot
+    }
+  };
+
   client_options options;
   mutable std::mutex mutex;  // guards current and watches; never held while calling out
   std::shared_ptr<generation> current;
   std::vector<std::weak_ptr<watch_stream>> watches;
+  std::shared_ptr<request_gate> gate;
 
-  impl(connection_settings s, client_options o) : options(std::move(o)) {
+  impl(connection_settings s, client_options o)
+      : options(std::move(o)), gate(std::make_shared<request_gate>(options.max_in_flight)) {
     current = std::make_shared<generation>(std::move(s), options.request_timeout);
   }
 
@@ -426,35 +492,47 @@ struct client::impl {
       return;
     }
     std::string secret = token.value();
+    auto req = std::make_shared<http::http_request>();
     try {
-      auto req = make_request(method, target, secret, options.user_agent);
-      if (!content_type.empty()) req.set_body(std::move(body), content_type);
-      auto http = g->http;
-      http->request(req)
-          .then([](http::http_response resp) {
-            int status = resp.status_code();
-            std::string retry_after = header_value(resp.headers(), "Retry-After");
-            return resp.extract_utf8string(true).then([status, retry_after](std::string text) {
-              return reply{status, std::move(text), retry_after};
-            });
-          })
-          .then([http, done, secret](pplx::task<reply> t) {
-            auto outcome = [&]() -> result<reply> {
-              try {
-                reply r = t.get();
-                // Error bodies become messages; objects are data and stay untouched.
-                if (!is_success(r.status)) r.body = redact(std::move(r.body), secret);
-                return r;
-              } catch (...) {
-                return redacted(error_of(std::current_exception(), secret), secret);
-              }
-            }();
-            call_safely(done, std::move(outcome));
-          });
+      *req = make_request(method, target, secret, options.user_agent);
+      if (!content_type.empty()) req->set_body(std::move(body), content_type);
     } catch (...) {
       auto e = redacted(error_of(std::current_exception(), secret), secret);
       pplx::create_task([done, e] { call_safely(done, e); });
+      return;
     }
+    gate->enter([gate = gate, http = g->http, req, done = std::move(done), secret] {
+      try {
+        http->request(*req)
+            .then([](http::http_response resp) {
+              int status = resp.status_code();
+              std::string retry_after = header_value(resp.headers(), "Retry-After");
+              return resp.extract_utf8string(true).then([status, retry_after](std::string text) {
+                return reply{status, std::move(text), retry_after};
+              });
+            })
+            .then([gate, http, done, secret](pplx::task<reply> t) {
+              auto outcome = [&]() -> result<reply> {
+                try {
+                  reply r = t.get();
+                  // Error bodies become messages; objects are data and stay untouched.
+                  if (!is_success(r.status)) r.body = redact(std::move(r.body), secret);
+                  return r;
+                } catch (...) {
+                  return redacted(error_of(std::current_exception(), secret), secret);
+                }
+              }();
+              gate->leave();
+              call_safely(done, std::move(outcome));
+            });
+      } catch (...) {
+        auto e = redacted(error_of(std::current_exception(), secret), secret);
+        pplx::create_task([gate, done, e] {
+          gate->leave();
+          call_safely(done, e);
+        });
+      }
+    });
   }
 
   template <class T, class Convert>

@@ -1,6 +1,27 @@
 #include "k8s/json.h"
 
+#include <algorithm>
+
 namespace k8s::json {
+
+namespace {
+
+// A Document and the pool its values live in, one allocation; the pool outlives the document.
+struct pooled_document {
+  explicit pooled_document(size_t chunk) : pool(chunk), doc(&pool) {}
+  Allocator pool;
+  Document doc;
+};
+
+}  // namespace
+
+std::shared_ptr<const Document> compact_copy(const Value& v) {
+  Document probe;  // default chunks: measures what the copy takes
+  probe.CopyFrom(v, probe.GetAllocator());
+  auto holder = std::make_shared<pooled_document>(std::max<size_t>(probe.GetAllocator().Size(), 64));
+  holder->doc.CopyFrom(v, holder->pool);
+  return std::shared_ptr<const Document>(holder, &holder->doc);
+}
 
 Document parse(std::string_view text) {
   Document d;

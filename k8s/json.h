@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -19,11 +20,30 @@
 #ifndef RAPIDJSON_ALLOCATOR_DEFAULT_CHUNK_CAPACITY
 #define RAPIDJSON_ALLOCATOR_DEFAULT_CHUNK_CAPACITY (4 * 1024)
 #endif
+// RapidJSON 1.1.0 (Debian 12) ignores that macro: its kDefaultChunkCapacity is a hard-coded
+// 64 KiB. Every allocator a Document makes for itself comes from RAPIDJSON_NEW(Allocator()),
+// so that is where the chunk size is applied: a pool allocator (constructible from a chunk
+// size) gets RAPIDJSON_ALLOCATOR_DEFAULT_CHUNK_CAPACITY, anything else is made as before.
+// (Measured: 1,000 MultiCasskops over 4 regions held ~560 MB of mostly untouched 64 KiB chunks.)
+#include <cstddef>
+#include <type_traits>
+#ifndef RAPIDJSON_NEW
+#define RAPIDJSON_NEW(x) ::k8s::json::detail::rapidjson_new<decltype(x)>()
+#endif
 
 namespace k8s::json {
 struct usage_error : std::logic_error {
   using std::logic_error::logic_error;
 };
+namespace detail {
+template <class T>
+T* rapidjson_new() {
+  if constexpr (std::is_constructible_v<T, std::size_t>)
+    return new T(static_cast<std::size_t>(RAPIDJSON_ALLOCATOR_DEFAULT_CHUNK_CAPACITY));
+  else
+    return new T();
+}
+}  // namespace detail
 }  // namespace k8s::json
 
 #include <rapidjson/document.h>
@@ -60,6 +80,10 @@ Value& ensure_object(Value& obj, std::string_view key, Allocator& a);
 void set_member(Value& obj, std::string_view key, Value value, Allocator& a);
 void set_string(Value& obj, std::string_view key, std::string_view s, Allocator& a);
 bool remove_member(Value& obj, std::string_view key);  // keeps member order
+
+// A standalone copy of `v` in one pool chunk of exactly the size it takes (a Document's own
+// pool takes at least RAPIDJSON_ALLOCATOR_DEFAULT_CHUNK_CAPACITY): for small values kept long.
+std::shared_ptr<const Document> compact_copy(const Value& v);
 // Copies `s`; an empty view may have a null data pointer, which RapidJSON rejects.
 inline Value string_value(std::string_view s, Allocator& a) {
   if (s.empty()) return Value("", 0, a);

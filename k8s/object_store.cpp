@@ -39,12 +39,17 @@ store_delta object_store::apply(const watch_change& c) {
     case watch_change::kind::applied: {
       if (!c.object) break;
       auto k = key_of(*c.object);
-      auto it = objects_.find(k);
-      if (it != objects_.end() && rv_of(*it->second) >= rv_of(*c.object)) {
-        ++stale_events_;
-        break;
+      // One search of the map per event (it is on every watch event's path).
+      auto it = objects_.lower_bound(k);
+      if (it != objects_.end() && it->first == k) {
+        if (rv_of(*it->second) >= rv_of(*c.object)) {
+          ++stale_events_;
+          break;
+        }
+        it->second = c.object;
+      } else {
+        objects_.emplace_hint(it, std::move(k), c.object);
       }
-      objects_[k] = c.object;
       d.upserted.push_back(c.object);
       break;
     }

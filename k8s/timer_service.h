@@ -11,7 +11,9 @@ namespace k8s {
 class timer_service {
  public:
   timer_service();
-  ~timer_service();  // cancels what is pending and joins the thread
+  // Cancels what is pending and joins the thread; run by one of its own callbacks (whose capture
+  // held the last owner), it lets the thread finish on its own instead of joining itself.
+  ~timer_service();
   timer_service(const timer_service&) = delete;
   timer_service& operator=(const timer_service&) = delete;
 
@@ -22,7 +24,7 @@ class timer_service {
   struct impl;
 
  private:
-  std::unique_ptr<impl> impl_;
+  std::shared_ptr<impl> impl_;  // shared with the thread, which may outlive this object
 };
 
 }  // namespace k8s

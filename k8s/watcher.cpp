@@ -1,5 +1,7 @@
 #include "k8s/watcher.h"
 
+#include <algorithm>
+
 namespace k8s {
 
 const char* to_string(list_watch_state::phase p) {
@@ -119,6 +121,10 @@ void watcher::act(list_watch_action a) {
       end_stream();
       backoff_.on_failure(std::chrono::steady_clock::now());
       next_retry_ = backoff_.next_delay();
+      // A server that said when to come back (429 or 503 with Retry-After) is not asked sooner.
+      if (const auto& e = state_.last_error(); e && e->retry_after_seconds > 0)
+        next_retry_ = std::max(next_retry_, std::chrono::milliseconds(
+                                                std::chrono::seconds(e->retry_after_seconds)));
       const uint64_t retry_gen = generation_;
       retry_timer_ = timers_->after(next_retry_, [weak, retry_gen] {
         auto self = weak.lock();

@@ -16,6 +16,7 @@ packages=(
   libssl-dev openssl     # TLS, certificate generation
   zlib1g-dev             # needed by cpprestsdk's CMake package
   python3-kubernetes     # official Python client, driven against kubesim in tests
+  prometheus             # promtool check metrics validates our /metrics exposition in tests
   curl ca-certificates
 )
 

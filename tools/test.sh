@@ -13,3 +13,6 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j2
 cd build
 ctest --output-on-failure -j2 --timeout 300 "$@"
+cd ..
+# Every libFuzzer target briefly (ASan + UBSan, clang); `bash tools/fuzz.sh 600` for a long run.
+bash tools/fuzz.sh 10

@@ -63,7 +63,7 @@ parsed_spec parse_multicasskop(const js::Value& object) {
     else if (const js::Value* s = js::find(*base, "spec"); s && !s->IsObject())
       p.problems.push_back({"InvalidBase", "spec.base.spec must be an object"});
     else
-      p.base = std::make_shared<const js::Document>(copy_of(*base));
+      p.base = js::compact_copy(*base);  // kept as long as the spec: no 4 KiB pool per part
     if (const js::Value* seeds = js::find_path(*base, {"status", "seedlist"}); seeds && seeds->IsArray())
       for (const auto& s : seeds->GetArray())
         if (s.IsString()) p.given_seedlist.emplace_back(js::view(s));
@@ -79,7 +79,7 @@ parsed_spec parse_multicasskop(const js::Value& object) {
           p.problems.push_back({"InvalidOverride", "spec.override." + region + " must be an object"});
           continue;
         }
-        p.overrides[region] = std::make_shared<const js::Document>(copy_of(m.value));
+        p.overrides[region] = js::compact_copy(m.value);
       }
     }
   }

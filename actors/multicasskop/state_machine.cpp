@@ -300,8 +300,14 @@ void state_machine::on_write_done(const write_done& w, std::set<mc_key>& touched
   if (w.ok) {
     r.failures = 0;
     r.last_error.clear();
-    if (w.object && pw.what != pending_write::kind::remove)
-      observe_cassandracluster(pw.region, w.object, touched);
+    if (w.object && pw.what != pending_write::kind::remove) {
+      // The watch usually shows our write before its answer arrives: then the answer is the
+      // same object again, and keeping it instead of the watch's copy (shared with the
+      // watcher's store) would hold every CassandraCluster twice.
+      const object_ptr* seen = observed(pw.region, meta(*w.object, "namespace"), meta(*w.object, "name"));
+      if (!seen || meta(**seen, "uid") != meta(*w.object, "uid") || rv_of(**seen) < rv_of(*w.object))
+        observe_cassandracluster(pw.region, w.object, touched);
+    }
     const std::string cc = m.spec.cc_name;
     switch (pw.what) {
       case pending_write::kind::create:
@@ -325,7 +331,15 @@ void state_machine::on_write_done(const write_done& w, std::set<mc_key>& touched
                out);
         break;
       case pending_write::kind::remove:
-        if (w.object && is_deleting(*w.object)) observe_cassandracluster(pw.region, w.object, touched);
+        if (w.object && is_deleting(*w.object)) {
+          observe_cassandracluster(pw.region, w.object, touched);
+        } else {
+          // Deleted at once (no finalizers): gone, even if the watch has not said so yet.
+          // Forgetting it keeps the next decision from deleting it a second time.
+          for (auto c = ccs_.begin(); c != ccs_.end();)
+            c = std::get<0>(c->first) == pw.region && meta(*c->second, "uid") == pw.uid ? ccs_.erase(c)
+                                                                                         : std::next(c);
+        }
         report(m, "delete/" + pw.region, "requested",
                {m.key, "Normal", "CassandraClusterDeleted",
                 fmt::format("deleting CassandraCluster {} in region {}", cc, pw.region), pw.region},
@@ -424,7 +438,7 @@ void state_machine::decide_deletion(multicasskop_state& m, int64_t, std::vector<
       r.message = is_deleting(**found) ? "waiting for the CassandraCluster's finalizers" : "";
       if (r.in_flight || r.retry_wait || is_deleting(**found)) continue;
       r.in_flight = next_id();
-      pending_[r.in_flight] = {m.key, cluster, pending_write::kind::remove};
+      pending_[r.in_flight] = {m.key, cluster, pending_write::kind::remove, false, meta(**found, "uid")};
       out.push_back(delete_cassandracluster{r.in_flight, m.key, cluster, meta(**found, "namespace"),
                                             meta(**found, "name"), meta(**found, "uid")});
     }
@@ -686,10 +700,14 @@ void state_machine::write_status(multicasskop_state& m, int64_t now, std::vector
   st.AddMember("status", status, a);
   std::string json = js::to_string(st);
   if (json == m.written_status) return;
-  // The object already carries exactly this status (e.g. after a restart): nothing to write.
-  if (const js::Value* cur = js::find(*m.object, "status"); cur && *cur == st["status"]) {
-    m.written_status = json;
-    return;
+  // The object already carries exactly this status (after a restart): nothing to write. Only
+  // for our first status: later the object we hold may be older than our own last write.
+  if (!m.status_compared) {
+    m.status_compared = true;
+    if (const js::Value* cur = js::find(*m.object, "status"); cur && *cur == st["status"]) {
+      m.written_status = json;
+      return;
+    }
   }
   m.written_status = json;
   m.status_in_flight = next_id();

@@ -73,6 +73,7 @@ struct multicasskop_state {
   std::vector<std::string> seedlist;
   std::vector<condition> conditions;
   std::string written_status;  // last status we wrote (or are writing)
+  bool status_compared = false;  // the object's own status was compared with ours (first write)
   uint64_t status_in_flight = 0;
   uint64_t metadata_in_flight = 0;  // finalizer write
   bool retry_wait = false;          // a write to the MultiCasskop failed: wait before the next
@@ -101,6 +102,7 @@ class state_machine {
     std::string region;  // "" for writes to the MultiCasskop itself
     enum class kind { create, update, seedlist, remove, mc_status, mc_metadata } what;
     bool spec_changed = false;
+    std::string uid{};  // remove: the CassandraCluster being deleted
   };
   using cc_ref = std::tuple<std::string, std::string, std::string>;  // cluster, ns, name
 

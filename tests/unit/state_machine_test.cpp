@@ -429,3 +429,112 @@ TEST_CASE("state machine: randomized interleavings keep the invariants") {
     CHECK(w.condition("Ready") == "True");
   }
 }
+
+namespace {
+
+mc::object_ptr shared_copy(const js::Value& v) {
+  auto d = std::make_shared<js::Document>();
+  d->CopyFrom(v, d->GetAllocator());
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("state machine: a CassandraCluster deleted at once is deleted once, before its watch event") {
+  fake_world w({"a"});
+  w.auto_casskop = true;
+  w.set_multicasskop(spec_for({"a"}));
+  w.run();
+  REQUIRE(w.condition("Ready") == "True");
+  // The server answers an immediate delete with the object as it was, or with a Status (null).
+  for (bool with_object : {true, false}) {
+    CAPTURE(with_object);
+    mc::state_machine sm;
+    int64_t t = w.now;
+    auto feed = [&](mc::event_body b) { return sm.apply(mc::event{0, t += 10, std::move(b)}); };
+    feed(mc::clusters_configured{{"a"}});
+    feed(mc::cassandracluster_seen{"a", shared_copy(*w.cc("a"))});
+    feed(mc::cluster_health{"a", true, true, ""});
+    js::Document deleting;
+    deleting.CopyFrom(*w.multicasskop(), deleting.GetAllocator());
+    js::set_string(deleting["metadata"], "deletionTimestamp", "2026-01-01T00:00:00Z", deleting.GetAllocator());
+    auto out = feed(mc::multicasskop_seen{shared_copy(deleting)});
+    const mc::delete_cassandracluster* del = nullptr;
+    for (const auto& c : out)
+      if (auto* d = std::get_if<mc::delete_cassandracluster>(&c)) del = d;
+    REQUIRE(del != nullptr);
+    mc::write_done done;
+    done.command_id = del->id;
+    done.ok = true;
+    if (with_object) done.object = shared_copy(*w.cc("a"));
+    out = feed(done);  // the watch's DELETED has not arrived yet
+    bool finalizer_removed = false;
+    for (const auto& c : out) {
+      CHECK_FALSE(std::holds_alternative<mc::delete_cassandracluster>(c));
+      if (auto* p = std::get_if<mc::patch_multicasskop>(&c); p && !p->status) finalizer_removed = true;
+    }
+    CHECK(finalizer_removed);
+  }
+}
+
+TEST_CASE("state machine: after a restart, the status we wrote meanwhile is not taken for the object's") {
+  fake_world w(three);
+  w.auto_casskop = true;
+  w.set_multicasskop(spec_for(three));
+  w.run();
+  REQUIRE(w.condition("Ready") == "True");
+  const int64_t t = w.now + 60'000;  // one instant: every condition time is the same
+  auto restart_feed = [&](mc::state_machine& sm, bool synced_first, const js::Value& mcc) {
+    std::vector<mc::command> out;
+    auto feed = [&](mc::event_body b) {
+      auto o = sm.apply(mc::event{0, t, std::move(b)});
+      out.insert(out.end(), o.begin(), o.end());
+    };
+    feed(mc::clusters_configured{three});
+    for (const auto& c : three) {
+      feed(mc::cassandracluster_seen{c, shared_copy(*w.cc(c))});
+      feed(mc::cluster_health{c, true, synced_first, ""});
+    }
+    feed(mc::multicasskop_seen{shared_copy(mcc)});
+    return out;
+  };
+  auto status_patches = [](const std::vector<mc::command>& cmds) {
+    std::vector<const mc::patch_multicasskop*> out;
+    for (const auto& c : cmds)
+      if (auto* p = std::get_if<mc::patch_multicasskop>(&c); p && p->status) out.push_back(p);
+    return out;
+  };
+  // What a restarted operator writes once every list is in, put in the object as if written.
+  mc::state_machine first;
+  auto first_out = restart_feed(first, true, *w.multicasskop());
+  auto written = status_patches(first_out);
+  REQUIRE(written.size() == 1);
+  js::Document mcc;
+  mcc.CopyFrom(*w.multicasskop(), mcc.GetAllocator());
+  js::Document patch = js::parse(written[0]->merge_patch);
+  mcc["status"].CopyFrom(patch["status"], mcc.GetAllocator());
+
+  // Restarted again, before the first lists: it writes "waiting" over that status ...
+  mc::state_machine sm;
+  auto restarted = restart_feed(sm, false, mcc);
+  auto out = status_patches(restarted);
+  REQUIRE(out.size() == 1);
+  mc::write_done done;
+  done.command_id = out[0]->id;
+  done.ok = true;
+  sm.apply(mc::event{0, t, done});
+  // ... so once the lists are in it must write the Ready status again, although the object it
+  // last saw (from before its own write) already carried exactly that.
+  std::string last;
+  for (const auto& c : three) {
+    auto o = sm.apply(mc::event{0, t, mc::cluster_health{c, true, true, ""}});
+    for (const auto* p : status_patches(o)) {
+      last = p->merge_patch;
+      mc::write_done ok;
+      ok.command_id = p->id;
+      ok.ok = true;
+      sm.apply(mc::event{0, t, ok});
+    }
+  }
+  CHECK(last == written[0]->merge_patch);
+}

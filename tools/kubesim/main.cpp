@@ -1,10 +1,10 @@
 // kubesim --state-dir DIR --cluster NAME [--cluster NAME ...] [--insecure-http]
 //         [--simulate-workloads] [--simulate-casskop]
-#include <csignal>
 #include <iostream>
 
 #include <boost/program_options.hpp>
 
+#include "k8s/signals.h"
 #include "tools/kubesim/simulator.h"
 
 namespace po = boost::program_options;
@@ -52,13 +52,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  // Signals are taken by sigwait below, not by whichever thread happens to run.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  k8s::block_termination_signals();
 
   kubesim::simulator sim(o);
   try {
@@ -72,8 +66,7 @@ int main(int argc, char** argv) {
               << (o.state_dir / c->name / "kubeconfig").string() << "\n";
   std::cout << "control " << sim.control_url() << "\n";
   std::cout << "kubesim ready" << std::endl;
-  int sig = 0;
-  sigwait(&signals, &sig);
+  int sig = k8s::wait_for_termination();
   std::cout << "kubesim stopping (signal " << sig << ")" << std::endl;
   sim.stop();
   sim.run();

@@ -1,0 +1,30 @@
+#include "k8s/signals.h"
+
+#include <csignal>
+#include <pthread.h>
+
+namespace k8s {
+namespace {
+sigset_t termination_set() {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGINT);
+  sigaddset(&s, SIGTERM);
+  return s;
+}
+}  // namespace
+
+void block_termination_signals() {
+  sigset_t s = termination_set();
+  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+int wait_for_termination() {
+  sigset_t s = termination_set();
+  int sig = 0;
+  sigwait(&s, &sig);
+  return sig;
+}
+
+}  // namespace k8s

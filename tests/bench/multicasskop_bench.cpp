@@ -1,0 +1,1064 @@
+// multi-casskop benchmark: region hand-off latency and a scale run. Prints figures; never fails
+// on them (exit 0 unless the setup itself breaks).
+//
+//   build/tests/multicasskop_bench [--runs N] [--handoff-regions R] [--warmup N]
+//                                  [--multicasskops N] [--regions R] [--clients C]
+//                                  [--casskop-delay-ms D] [--timeout-s S] [--insecure-http]
+//                                  [--skip-handoff] [--skip-scale] [--operator-log FILE]
+//                                  [--operator-env NAME=VALUE ...] [--hold-s S]
+//
+// Both parts start their own kubesim (from this build; HTTPS unless --insecure-http) and their
+// own multi-casskop (this build's), and stop both at the end.
+//
+// Hand-off: kubesim runs WITHOUT its CassKop stand-in; the benchmark plays CassKop. For each run
+// it creates a MultiCasskop, waits for region k's CassandraCluster (and its seed list) on a watch
+// it holds open on every cluster, then sets its status Running/Done for the current generation
+// (merge patch on /status) and measures until region k+1's CassandraCluster shows up:
+//   t0  just before the benchmark sends the status write,
+//   ta  kubesim receives that write      (KUBESIM_TRACE line, read from kubesim's stderr pipe),
+//   tl  the operator logs "Create CassandraCluster" for region k+1 (its stderr pipe),
+//   tb  kubesim receives region k+1's create (KUBESIM_TRACE line),
+//   tc  the ADDED event arrives on the benchmark's watch of cluster k+1.
+// The hand-off figure is t0 -> tb (arrival at kubesim); t0 -> tc (watch) is printed too, and
+// the pieces in between, so the benchmark's own share (t0 -> ta, tb -> tc) is visible.
+//
+// Scale: kubesim with the CassKop stand-in on every cluster (delay --casskop-delay-ms), N
+// MultiCasskops over all regions created by C keep-alive clients; the time until every one
+// reports Ready True (a watch on MultiCasskops, checked at the end with a paged list), and the
+// operator's memory: VmRSS sampled every 50 ms, VmHWM at the end; kubesim's for reference.
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "k8s/json.h"
+#include "k8s/yaml_json.h"
+#include "tests/support/kubesim_fixture.h"
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+namespace js = k8s::json;
+using tcp = net::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+using time_point = clock_type::time_point;
+
+namespace {
+
+const std::string ns = "bench";
+const time_point bench_start = clock_type::now();
+
+double ms(time_point a, time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+double secs_since(time_point a) { return std::chrono::duration<double>(clock_type::now() - a).count(); }
+
+std::string cluster_name(int i) { return fmt::format("k8s-cluster{}", i + 1); }
+
+// ---------------------------------------------------------------------------------------------
+// HTTP: keep-alive request connections and watch streams (Boost.Beast / Asio, as kubesim_bench).
+
+struct target {
+  std::string host = "127.0.0.1";
+  std::string port;
+  std::string token;
+  std::string ca;
+  bool tls = false;
+};
+
+target target_of(const testsupport::kubesim_instance& sim, const std::string& cluster) {
+  target t;
+  std::string url = sim.url(cluster);
+  t.tls = url.rfind("https", 0) == 0;
+  t.port = url.substr(url.rfind(':') + 1);
+  t.token = sim.token(cluster);
+  t.ca = t.tls ? sim.ca_pem(cluster) : "";
+  return t;
+}
+
+struct reply {
+  int status = 0;
+  std::string body;
+};
+
+class connection {
+ public:
+  explicit connection(const target& t) : t_(t), ctx_(ssl::context::tls_client) {
+    tcp::resolver resolver(io_);
+    auto eps = resolver.resolve(t.host, t.port);
+    if (t.tls) {
+      ctx_.add_certificate_authority(net::buffer(t.ca));
+      ctx_.set_verify_mode(ssl::verify_peer);
+      tls_.emplace(io_, ctx_);
+      net::connect(beast::get_lowest_layer(*tls_), eps);
+      beast::get_lowest_layer(*tls_).set_option(tcp::no_delay(true));
+      tls_->handshake(ssl::stream_base::client);
+    } else {
+      plain_.emplace(io_);
+      net::connect(*plain_, eps);
+      plain_->set_option(tcp::no_delay(true));
+    }
+  }
+  reply send(http::verb method, const std::string& path, const std::string& body = "",
+             const std::string& content_type = "application/json") {
+    http::request<http::string_body> req{method, path, 11};
+    req.set(http::field::host, t_.host);
+    req.set(http::field::authorization, "Bearer " + t_.token);
+    req.set(http::field::accept, "application/json");
+    if (!body.empty()) req.set(http::field::content_type, content_type);
+    req.keep_alive(true);
+    req.body() = body;
+    req.prepare_payload();
+    http::response<http::string_body> res;
+    res.body().reserve(4096);
+    if (tls_) {
+      http::write(*tls_, req);
+      http::read(*tls_, buf_, res);
+    } else {
+      http::write(*plain_, req);
+      http::read(*plain_, buf_, res);
+    }
+    return {static_cast<int>(res.result_int()), std::move(res.body())};
+  }
+
+ private:
+  target t_;
+  net::io_context io_;
+  ssl::context ctx_;
+  std::optional<tcp::socket> plain_;
+  std::optional<beast::ssl_stream<tcp::socket>> tls_;
+  beast::flat_buffer buf_;
+};
+
+reply must(reply r, const std::string& what, std::initializer_list<int> ok = {200, 201}) {
+  if (std::find(ok.begin(), ok.end(), r.status) == ok.end())
+    throw std::runtime_error(fmt::format("{}: HTTP {}: {}", what, r.status, r.body.substr(0, 400)));
+  return r;
+}
+
+// A chunked HTTP/1.1 response body split into lines, fed with raw bytes as they arrive.
+class chunked_lines {
+ public:
+  template <class F>
+  void feed(const char* p, size_t n, F&& on_line) {
+    raw_.append(p, n);
+    size_t pos = 0;
+    if (!headers_done_) {
+      size_t end = raw_.find("\r\n\r\n");
+      if (end == std::string::npos) return;
+      std::string head = raw_.substr(0, end);
+      status_ = head.size() > 12 ? std::atoi(head.c_str() + 9) : 0;
+      std::string lower = head;
+      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      chunked_ = lower.find("transfer-encoding: chunked") != std::string::npos;
+      headers_done_ = true;
+      pos = end + 4;
+    }
+    std::string payload;
+    while (pos < raw_.size() && !ended_) {
+      if (!chunked_) {
+        payload.append(raw_, pos, std::string::npos);
+        pos = raw_.size();
+      } else if (state_ == size) {
+        size_t crlf = raw_.find("\r\n", pos);
+        if (crlf == std::string::npos) break;
+        remaining_ = std::strtoul(raw_.c_str() + pos, nullptr, 16);
+        pos = crlf + 2;
+        if (remaining_ == 0) ended_ = true;
+        else state_ = data;
+      } else if (state_ == data) {
+        size_t take = std::min(remaining_, raw_.size() - pos);
+        payload.append(raw_, pos, take);
+        pos += take;
+        remaining_ -= take;
+        if (remaining_ == 0) state_ = crlf;
+      } else {
+        if (raw_.size() - pos < 2) break;
+        pos += 2;
+        state_ = size;
+      }
+    }
+    raw_.erase(0, pos);
+    line_.append(payload);
+    size_t start = 0, nl;
+    while ((nl = line_.find('\n', start)) != std::string::npos) {
+      if (nl > start) on_line(std::string_view(line_).substr(start, nl - start));
+      start = nl + 1;
+    }
+    line_.erase(0, start);
+  }
+  int status() const { return status_; }
+  bool ended() const { return ended_; }
+
+ private:
+  std::string raw_, line_;
+  bool headers_done_ = false, chunked_ = false, ended_ = false;
+  int status_ = 0;
+  enum { size, data, crlf } state_ = size;
+  size_t remaining_ = 0;
+};
+
+struct watch_event {
+  time_point at;
+  std::string type;
+  std::shared_ptr<js::Document> object;
+  std::string name() const { return std::string(js::get_string(*object, {"metadata", "name"})); }
+};
+
+// Watch streams of several clusters read by one I/O thread. Every event line is timestamped on
+// arrival, before it is parsed; `keep` chooses the lines worth parsing and queueing.
+class watch_hub {
+ public:
+  using filter = std::function<bool(std::string_view line)>;
+  watch_hub() : ctx_(ssl::context::tls_client), guard_(net::make_work_guard(io_)) {
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~watch_hub() {
+    guard_.reset();
+    io_.stop();
+    thread_.join();
+  }
+  // Opens a watch on `path` (with ?watch=true&resourceVersion=...) and returns its index.
+  size_t open(const target& t, const std::string& path, filter keep = nullptr) {
+    auto w = std::make_unique<stream>();
+    w->keep = std::move(keep);
+    tcp::resolver resolver(io_);
+    auto eps = resolver.resolve(t.host, t.port);
+    std::string req = fmt::format(
+        "GET {} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nAccept: application/json\r\n\r\n", path,
+        t.host, t.token);
+    if (t.tls) {
+      if (cas_.insert(t.ca).second) ctx_.add_certificate_authority(net::buffer(t.ca));
+      w->tls.emplace(io_, ctx_);
+      net::connect(beast::get_lowest_layer(*w->tls), eps);
+      beast::get_lowest_layer(*w->tls).set_option(tcp::no_delay(true));
+      w->tls->handshake(ssl::stream_base::client);
+      net::write(*w->tls, net::buffer(req));
+    } else {
+      w->plain.emplace(io_);
+      net::connect(*w->plain, eps);
+      w->plain->set_option(tcp::no_delay(true));
+      net::write(*w->plain, net::buffer(req));
+    }
+    size_t index;
+    {
+      std::lock_guard lock(mutex_);
+      index = streams_.size();
+      streams_.push_back(std::move(w));
+      queues_.emplace_back();
+    }
+    net::post(io_, [this, index] { read(index); });
+    return index;
+  }
+  // The next queued event of stream `index` satisfying `pred`; earlier ones that do not are
+  // dropped. nullopt on timeout.
+  template <class P>
+  std::optional<watch_event> wait(size_t index, P&& pred, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    auto deadline = clock_type::now() + timeout;
+    for (;;) {
+      auto& q = queues_[index];
+      while (!q.empty()) {
+        watch_event e = std::move(q.front());
+        q.pop_front();
+        if (pred(e)) return e;
+      }
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && queues_[index].empty())
+        return std::nullopt;
+    }
+  }
+  bool ended(size_t index) {
+    std::lock_guard lock(mutex_);
+    return streams_[index]->done;
+  }
+  size_t lines(size_t index) {
+    std::lock_guard lock(mutex_);
+    return streams_[index]->line_count;
+  }
+
+ private:
+  struct stream {
+    std::optional<tcp::socket> plain;
+    std::optional<beast::ssl_stream<tcp::socket>> tls;
+    std::array<char, 65536> buf{};
+    chunked_lines decoder;
+    filter keep;
+    bool done = false;
+    size_t line_count = 0;
+  };
+
+  void read(size_t index) {
+    stream* s = streams_[index].get();
+    auto handler = [this, index, s](beast::error_code ec, size_t n) {
+      time_point at = clock_type::now();
+      if (!ec) {
+        s->decoder.feed(s->buf.data(), n, [&](std::string_view line) {
+          ++s->line_count;
+          if (s->keep && !s->keep(line)) return;
+          watch_event e{at, "", nullptr};
+          try {
+            auto d = std::make_shared<js::Document>(js::parse(line));
+            e.type = std::string(js::get_string(*d, "type"));
+            if (auto* o = js::find(*d, "object")) {
+              auto obj = std::make_shared<js::Document>();
+              obj->CopyFrom(*o, obj->GetAllocator());
+              e.object = std::move(obj);
+            }
+          } catch (const std::exception&) {
+            return;
+          }
+          if (!e.object) return;
+          std::lock_guard lock(mutex_);
+          queues_[index].push_back(std::move(e));
+          cv_.notify_all();
+        });
+      }
+      if (ec || s->decoder.ended()) {
+        std::lock_guard lock(mutex_);
+        s->done = true;
+        cv_.notify_all();
+        return;
+      }
+      read(index);
+    };
+    if (s->tls)
+      s->tls->async_read_some(net::buffer(s->buf), handler);
+    else
+      s->plain->async_read_some(net::buffer(s->buf), handler);
+  }
+
+  net::io_context io_;
+  ssl::context ctx_;
+  std::set<std::string> cas_;
+  net::executor_work_guard<net::io_context::executor_type> guard_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<stream>> streams_;
+  std::vector<std::deque<watch_event>> queues_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Lines a child writes to a pipe, timestamped as they are read.
+
+struct timed_line {
+  time_point at;
+  std::string text;
+};
+
+class line_collector {
+ public:
+  using filter = std::function<bool(const std::string&)>;
+  // Reads `fd` until EOF. Lines for which `keep` is true are kept in memory (with their arrival
+  // time), the others are written to `forward_fd` if >= 0; every line goes to `log` if open.
+  line_collector(int fd, filter keep, int forward_fd, const std::string& log_file)
+      : fd_(fd), keep_(std::move(keep)), forward_fd_(forward_fd) {
+    if (!log_file.empty()) log_.open(log_file);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~line_collector() {
+    if (thread_.joinable()) thread_.join();
+    close(fd_);
+  }
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  // The first kept line at index >= from that matches pred; waits up to `timeout`.
+  template <class P>
+  std::optional<timed_line> find(P&& pred, std::chrono::milliseconds timeout, size_t* from = nullptr) {
+    std::unique_lock lock(mutex_);
+    auto deadline = clock_type::now() + timeout;
+    size_t i = from ? *from : 0;
+    for (;;) {
+      for (; i < lines_.size(); ++i)
+        if (pred(lines_[i])) {
+          if (from) *from = i + 1;
+          return lines_[i];
+        }
+      if (eof_ || cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+        for (; i < lines_.size(); ++i)
+          if (pred(lines_[i])) {
+            if (from) *from = i + 1;
+            return lines_[i];
+          }
+        return std::nullopt;
+      }
+    }
+  }
+  size_t size() {
+    std::lock_guard lock(mutex_);
+    return lines_.size();
+  }
+  size_t total() const { return total_; }
+
+ private:
+  void run() {
+    char buf[65536];
+    std::string partial;
+    for (;;) {
+      ssize_t n = ::read(fd_, buf, sizeof buf);
+      time_point at = clock_type::now();
+      if (n <= 0) break;
+      partial.append(buf, static_cast<size_t>(n));
+      size_t start = 0, nl;
+      std::vector<timed_line> kept;
+      while ((nl = partial.find('\n', start)) != std::string::npos) {
+        std::string line = partial.substr(start, nl - start);
+        start = nl + 1;
+        ++total_;
+        if (log_) log_ << fmt::format("{:.3f} ", ms(bench_start, at)) << line << '\n';
+        if (keep_(line)) {
+          kept.push_back({at, std::move(line)});
+        } else if (forward_fd_ >= 0) {
+          line += '\n';
+          ssize_t ignored = ::write(forward_fd_, line.data(), line.size());
+          (void)ignored;
+        }
+      }
+      partial.erase(0, start);
+      if (!kept.empty()) {
+        std::lock_guard lock(mutex_);
+        for (auto& k : kept) lines_.push_back(std::move(k));
+        cv_.notify_all();
+      }
+    }
+    std::lock_guard lock(mutex_);
+    eof_ = true;
+    cv_.notify_all();
+  }
+
+  int fd_;
+  filter keep_;
+  int forward_fd_;
+  std::ofstream log_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<timed_line> lines_;
+  std::atomic<size_t> total_{0};
+  bool eof_ = false;
+};
+
+// kubesim (through the test fixture) with its stderr in a pipe, optionally with KUBESIM_TRACE:
+// request lines ("kubesim CLUSTER METHOD TARGET ...") are kept with their arrival time.
+class traced_kubesim {
+ public:
+  traced_kubesim(std::vector<std::string> clusters, std::vector<std::string> args, bool trace) {
+    int p[2];
+    if (pipe(p)) throw std::runtime_error("pipe failed");
+    int original_stderr = dup(2);
+    forward_fd_ = original_stderr;
+    lines_ = std::make_unique<line_collector>(
+        p[0], [](const std::string& l) { return l.rfind("kubesim k8s-", 0) == 0; }, forward_fd_, "");
+    if (trace) setenv("KUBESIM_TRACE", "1", 1);
+    dup2(p[1], 2);  // the child inherits fd 2: kubesim's stderr goes to the pipe
+    try {
+      sim_ = std::make_unique<testsupport::kubesim_instance>(clusters, args);
+    } catch (...) {
+      dup2(original_stderr, 2);
+      close(p[1]);
+      unsetenv("KUBESIM_TRACE");
+      throw;
+    }
+    dup2(original_stderr, 2);
+    close(p[1]);
+    unsetenv("KUBESIM_TRACE");
+  }
+  ~traced_kubesim() {
+    sim_.reset();  // SIGTERM: the pipe reaches EOF
+    lines_->join();
+    lines_.reset();
+    close(forward_fd_);
+  }
+  testsupport::kubesim_instance& sim() { return *sim_; }
+  line_collector& trace() { return *lines_; }
+  pid_t pid() { return sim_->process().pid(); }
+
+ private:
+  int forward_fd_ = -1;
+  std::unique_ptr<line_collector> lines_;
+  std::unique_ptr<testsupport::kubesim_instance> sim_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The operator process.
+
+struct proc_memory {
+  long rss_kib = 0, hwm_kib = 0;
+};
+
+proc_memory memory_of(pid_t pid) {
+  proc_memory m;
+  std::ifstream f(fmt::format("/proc/{}/status", pid));
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) m.rss_kib = std::atol(line.c_str() + 6);
+    if (line.rfind("VmHWM:", 0) == 0) m.hwm_kib = std::atol(line.c_str() + 6);
+  }
+  return m;
+}
+
+double cpu_seconds(pid_t pid) {
+  std::ifstream f(fmt::format("/proc/{}/stat", pid));
+  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  size_t p = s.rfind(')');
+  if (p == std::string::npos) return 0;
+  std::vector<std::string> fields;
+  size_t i = p + 2;
+  while (i < s.size()) {
+    size_t sp = s.find(' ', i);
+    fields.push_back(s.substr(i, sp == std::string::npos ? std::string::npos : sp - i));
+    if (sp == std::string::npos) break;
+    i = sp + 1;
+  }
+  // fields[0] is the state (field 3); utime and stime are fields 14 and 15.
+  if (fields.size() < 13) return 0;
+  return (std::atof(fields[11].c_str()) + std::atof(fields[12].c_str())) / sysconf(_SC_CLK_TCK);
+}
+
+class operator_process {
+ public:
+  // Extra environment for the operator only (e.g. LD_PRELOAD of a heap profiler).
+  static inline std::vector<std::string> extra_env;
+
+  operator_process(const std::string& config_file, const std::string& log_file) {
+    int p[2];
+    if (pipe(p)) throw std::runtime_error("pipe failed");
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      int devnull = open("/dev/null", O_RDONLY);
+      dup2(devnull, 0);
+      dup2(p[1], 1);
+      dup2(p[1], 2);
+      for (int fd = 3; fd < 1024; ++fd) close(fd);
+      for (const auto& kv : extra_env) putenv(const_cast<char*>(kv.c_str()));
+      execl(MULTICASSKOP_BIN, MULTICASSKOP_BIN, "--config", config_file.c_str(), nullptr);
+      _exit(127);
+    }
+    close(p[1]);
+    lines_ = std::make_unique<line_collector>(
+        p[0],
+        [](const std::string& l) {
+          return l.find("msg=\"Create CassandraCluster\"") != std::string::npos ||
+                 l.find("msg=\"Cluster reachable") != std::string::npos ||
+                 l.find("level=error") != std::string::npos || l.find("level=warning") != std::string::npos;
+        },
+        -1, log_file);
+  }
+  ~operator_process() { stop(); }
+  int stop() {
+    if (reaped_) return exit_code_;
+    kill(pid_, SIGTERM);
+    auto deadline = clock_type::now() + std::chrono::seconds(15);
+    int status = 0;
+    while (clock_type::now() < deadline) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        reaped_ = true;
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!reaped_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      reaped_ = true;
+      exit_code_ = -1;
+    }
+    lines_->join();
+    return exit_code_;
+  }
+  bool running() {
+    if (reaped_) return false;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      reaped_ = true;
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      return false;
+    }
+    return true;
+  }
+  pid_t pid() const { return pid_; }
+  line_collector& log() { return *lines_; }
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int exit_code_ = -1;
+  std::unique_ptr<line_collector> lines_;
+};
+
+// Samples VmRSS of a process every `period` and keeps the largest.
+class rss_sampler {
+ public:
+  rss_sampler(pid_t pid, std::chrono::milliseconds period) {
+    thread_ = std::thread([this, pid, period] {
+      while (!stop_) {
+        long r = memory_of(pid).rss_kib;
+        if (r > max_) max_ = r;
+        std::this_thread::sleep_for(period);
+      }
+    });
+  }
+  ~rss_sampler() { finish(); }
+  long finish() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return max_;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<long> max_{0};
+  std::thread thread_;
+};
+
+std::string write_operator_config(const std::string& dir, const testsupport::kubesim_instance& sim,
+                                  int regions, const std::string& log_level) {
+  std::string y = fmt::format("namespace: {}\nlog:\n  level: {}\nclusters:\n", ns, log_level);
+  for (int i = 0; i < regions; ++i)
+    y += fmt::format("- name: {}\n  kubeconfig: {}\n  context: {}\n", cluster_name(i),
+                     sim.kubeconfig(cluster_name(i)), cluster_name(i));
+  std::string path = dir + "/multi-casskop.yaml";
+  testsupport::write_file(path, y);
+  return path;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Objects.
+
+void install(const testsupport::kubesim_instance& sim, int regions) {
+  for (int i = 0; i < regions; ++i) {
+    connection c(target_of(sim, cluster_name(i)));
+    for (const char* crd : {"db.orange.com_cassandraclusters.yaml", "db.orange.com_multicasskops.yaml"}) {
+      auto doc = js::yaml_to_json(testsupport::read_file(std::string(REPO_DIR) + "/deploy/crds/" + crd));
+      must(c.send(http::verb::post, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", js::to_string(doc)),
+           std::string("create CRD ") + crd);
+    }
+    must(c.send(http::verb::post, "/api/v1/namespaces",
+                fmt::format(R"({{"apiVersion":"v1","kind":"Namespace","metadata":{{"name":"{}"}}}})", ns)),
+         "create namespace");
+    for (const char* plural : {"cassandraclusters", "multicasskops"}) {
+      auto deadline = clock_type::now() + std::chrono::seconds(10);
+      while (c.send(http::verb::get, fmt::format("/apis/db.orange.com/v2/namespaces/{}/{}?limit=1", ns, plural))
+                 .status != 200) {
+        if (clock_type::now() > deadline) throw std::runtime_error(std::string(plural) + " never served");
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  }
+}
+
+std::string list_rv(connection& c, const std::string& plural) {
+  auto r = must(c.send(http::verb::get, fmt::format("/apis/db.orange.com/v2/namespaces/{}/{}?limit=1", ns, plural)),
+                "list " + plural);
+  auto d = js::parse(r.body);
+  return std::string(js::get_string(d, {"metadata", "resourceVersion"}));
+}
+
+std::string watch_path(const std::string& plural, const std::string& rv) {
+  return fmt::format("/apis/db.orange.com/v2/namespaces/{}/{}?watch=true&resourceVersion={}", ns, plural, rv);
+}
+
+// A MultiCasskop like deploy/samples/multi-casskop.yaml: base CassandraCluster with a given
+// seed list, one DC (two racks, two nodes each) per region.
+std::string multicasskop(const std::string& name, const std::string& cc, int regions) {
+  std::string seeds, overrides;
+  for (int i = 0; i < regions; ++i) {
+    seeds += fmt::format(R"({sep}"{cc}-dc{n}-rack1-0.my.zone.dns.net","{cc}-dc{n}-rack1-1.my.zone.dns.net")",
+                         fmt::arg("sep", i ? "," : ""), fmt::arg("cc", cc), fmt::arg("n", i + 1));
+    overrides += fmt::format(
+        R"({sep}"{cluster}":{{"spec":{{"pod":{{"annotations":{{"cni.projectcalico.org/ipv4pools":"[\"routable\"]"}}}},)"
+        R"("topology":{{"dc":[{{"name":"dc{n}","nodesPerRacks":2,"config":{{"cassandra-yaml":{{"num_tokens":32}}}},)"
+        R"("rack":[{{"name":"rack1"}},{{"name":"rack2"}}]}}]}}}}}})",
+        fmt::arg("sep", i ? "," : ""), fmt::arg("cluster", cluster_name(i)), fmt::arg("n", i + 1));
+  }
+  return fmt::format(
+      R"({{"apiVersion":"db.orange.com/v2","kind":"MultiCasskop","metadata":{{"name":"{name}","namespace":"{ns}"}},)"
+      R"("spec":{{"deleteCassandraCluster":true,"base":{{"apiVersion":"db.orange.com/v2","kind":"CassandraCluster",)"
+      R"("metadata":{{"name":"{cc}","namespace":"{ns}","labels":{{"cluster":"casskop"}}}},)"
+      R"("spec":{{"cassandraImage":"cassandra:3.11.10","bootstrapImage":"orangeopensource/cassandra-bootstrap:0.1.9",)"
+      R"("configBuilderImage":"datastax/cass-config-builder:1.0.4","imagepullpolicy":"Always",)"
+      R"("service":{{"annotations":{{"external-dns.alpha.kubernetes.io/hostname":"my.zone.dns.net."}}}},)"
+      R"("dataCapacity":"20Gi","dataStorageClass":"local-storage","hardAntiAffinity":true,"deletePVC":true,)"
+      R"("autoPilot":true,"autoUpdateSeedList":false,"maxPodUnavailable":1,"nodesPerRacks":1,"runAsUser":999,)"
+      R"("fsGroup":1,"resources":{{"requests":{{"cpu":"1","memory":"4Gi"}},"limits":{{"cpu":"2","memory":"4Gi"}}}}}},)"
+      R"("status":{{"seedlist":[{seeds}]}}}},"override":{{{overrides}}}}}}})",
+      fmt::arg("name", name), fmt::arg("ns", ns), fmt::arg("cc", cc), fmt::arg("seeds", seeds),
+      fmt::arg("overrides", overrides));
+}
+
+bool has_seedlist(const js::Value& cc) {
+  const js::Value* s = js::find_path(cc, {"status", "seedlist"});
+  return s && s->IsArray() && !s->Empty();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures.
+
+struct stats {
+  std::vector<double> v;
+  void add(double x) { v.push_back(x); }
+  double pct(double p) const {
+    if (v.empty()) return 0;
+    auto s = v;
+    std::sort(s.begin(), s.end());
+    size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(s.size())));
+    return s[std::min(s.size() - 1, rank == 0 ? 0 : rank - 1)];
+  }
+  double max() const { return v.empty() ? 0 : *std::max_element(v.begin(), v.end()); }
+  double mean() const {
+    double t = 0;
+    for (double x : v) t += x;
+    return v.empty() ? 0 : t / static_cast<double>(v.size());
+  }
+};
+
+void print_stats(const char* label, const stats& s) {
+  fmt::print("  {:<46} p50 {:>7.3f}  p90 {:>7.3f}  p99 {:>7.3f}  max {:>7.3f}  mean {:>7.3f} ms\n", label,
+             s.pct(50), s.pct(90), s.pct(99), s.max(), s.mean());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hand-off latency.
+
+void run_handoff(int runs, int warmup, int regions, bool tls, int gap_ms, const std::string& log_file) {
+  std::vector<std::string> clusters;
+  for (int i = 0; i < regions; ++i) clusters.push_back(cluster_name(i));
+  std::vector<std::string> args = {"--history", "100000"};
+  if (!tls) args.push_back("--insecure-http");
+  traced_kubesim ks(clusters, args, true);
+  auto& sim = ks.sim();
+  install(sim, regions);
+  std::vector<target> targets;
+  for (auto& c : clusters) targets.push_back(target_of(sim, c));
+
+  watch_hub hub;
+  std::vector<size_t> watches;
+  std::vector<std::unique_ptr<connection>> conns;
+  for (int i = 0; i < regions; ++i) {
+    conns.push_back(std::make_unique<connection>(targets[i]));
+    watches.push_back(hub.open(targets[i], watch_path("cassandraclusters", list_rv(*conns[i], "cassandraclusters"))));
+  }
+
+  operator_process op(write_operator_config(sim.state_dir(), sim, regions, "info"), log_file);
+  for (int i = 0; i < regions; ++i) {
+    std::string want = "kubernetes=" + cluster_name(i);
+    if (!op.log().find([&](const timed_line& l) { return l.text.find("Cluster reachable") != std::string::npos &&
+                                                          l.text.find(want) != std::string::npos; },
+                       std::chrono::seconds(30)))
+      throw std::runtime_error("the operator never reported " + cluster_name(i) + " reachable");
+  }
+
+  fmt::print("hand-off latency: {} regions, {} runs (+{} warm-up), {}, CassKop played by the benchmark\n",
+             regions, runs, warmup, tls ? "HTTPS" : "HTTP");
+  stats total_kubesim, total_watch, bench_send, op_decide, op_send, kubesim_to_watch, op_total, write_rtt;
+  size_t trace_from = 0, log_from = 0;
+  int missing = 0;
+  const auto timeout = std::chrono::seconds(10);
+  for (int run = 0; run < warmup + runs; ++run) {
+    const bool counted = run >= warmup;
+    std::string name = fmt::format("mc-{}", run), cc = fmt::format("cc-{}", run);
+    must(conns[0]->send(http::verb::post, fmt::format("/apis/db.orange.com/v2/namespaces/{}/multicasskops", ns),
+                        multicasskop(name, cc, regions)),
+         "create MultiCasskop");
+    for (int k = 0; k + 1 < regions; ++k) {
+      // Region k's CassandraCluster, with the seed list the operator writes after creating it.
+      auto ready_to_set = hub.wait(
+          watches[k], [&](const watch_event& e) { return e.name() == cc && has_seedlist(*e.object); }, timeout);
+      if (!ready_to_set) throw std::runtime_error(fmt::format("{} never appeared in {}", cc, clusters[k]));
+      int64_t generation = js::get_int(*ready_to_set->object, {"metadata", "generation"}, 1);
+      std::string patch = fmt::format(
+          R"({{"status":{{"phase":"Running","lastClusterAction":"Initializing","lastClusterActionStatus":"Done","observedGeneration":{}}}}})",
+          generation);
+      std::string path = fmt::format("/apis/db.orange.com/v2/namespaces/{}/cassandraclusters/{}/status", ns, cc);
+      time_point t0 = clock_type::now();
+      must(conns[k]->send(http::verb::patch, path, patch, "application/merge-patch+json"), "status write");
+      time_point t_reply = clock_type::now();
+      auto created = hub.wait(
+          watches[k + 1], [&](const watch_event& e) { return e.type == "ADDED" && e.name() == cc; }, timeout);
+      if (!created) throw std::runtime_error(fmt::format("{} never created in {}", cc, clusters[k + 1]));
+      time_point tc = created->at;
+      // kubesim's trace: our status write, then the create in region k+1.
+      std::string patch_line = fmt::format("kubesim {} PATCH {} ", clusters[k], path);
+      auto ta = ks.trace().find([&](const timed_line& l) { return l.text.rfind(patch_line, 0) == 0; },
+                                timeout, &trace_from);
+      std::string create_line =
+          fmt::format("kubesim {} POST /apis/db.orange.com/v2/namespaces/{}/cassandraclusters", clusters[k + 1], ns);
+      size_t after_patch = trace_from;
+      auto tb = ks.trace().find([&](const timed_line& l) { return l.text.rfind(create_line, 0) == 0; }, timeout,
+                                &after_patch);
+      std::string log_key = fmt::format("cluster={} kubernetes={} ", cc, clusters[k + 1]);
+      auto tl = op.log().find(
+          [&](const timed_line& l) {
+            return l.text.find("Create CassandraCluster") != std::string::npos && l.text.find(log_key) != std::string::npos;
+          },
+          timeout, &log_from);
+      if (!ta || !tb || !tl) {
+        ++missing;
+        continue;
+      }
+      trace_from = after_patch;
+      if (!counted) continue;
+      total_kubesim.add(ms(t0, tb->at));
+      total_watch.add(ms(t0, tc));
+      write_rtt.add(ms(t0, t_reply));
+      bench_send.add(ms(t0, ta->at));
+      op_total.add(ms(ta->at, tb->at));
+      op_decide.add(ms(ta->at, tl->at));
+      op_send.add(ms(tl->at, tb->at));
+      kubesim_to_watch.add(ms(tb->at, tc));
+    }
+    if (gap_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms));
+  }
+  fmt::print("  hand-off = from t0 (just before the benchmark sends region k's status write) to region k+1's\n"
+             "  create; {} hand-offs measured\n",
+             total_kubesim.v.size());
+  print_stats("HAND-OFF t0 -> create arrives at kubesim", total_kubesim);
+  print_stats("hand-off t0 -> ADDED on the benchmark's watch", total_watch);
+  fmt::print("  of which:\n");
+  print_stats("benchmark: t0 -> status write at kubesim", bench_send);
+  print_stats("operator+kubesim: status write -> create (ta->tb)", op_total);
+  print_stats("  status write -> operator logs Create", op_decide);
+  print_stats("  operator logs Create -> create at kubesim", op_send);
+  print_stats("kubesim+benchmark: create -> ADDED on watch", kubesim_to_watch);
+  print_stats("(benchmark's status write round trip)", write_rtt);
+  if (missing) fmt::print("  ({} hand-offs without a trace or log line, left out)\n", missing);
+  fmt::print("  operator: VmHWM {:.1f} MiB, CPU {:.2f} s\n", memory_of(op.pid()).hwm_kib / 1024.0,
+             cpu_seconds(op.pid()));
+  int code = op.stop();
+  if (code != 0) fmt::print("  (the operator exited with {})\n", code);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scale run.
+
+void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s, bool tls,
+               const std::string& log_file, int hold_s) {
+  std::vector<std::string> clusters;
+  for (int i = 0; i < regions; ++i) clusters.push_back(cluster_name(i));
+  std::vector<std::string> args = {"--history", "1000000", "--simulate-casskop", "--casskop-delay-ms",
+                                   std::to_string(delay_ms)};
+  if (!tls) args.push_back("--insecure-http");
+  traced_kubesim ks(clusters, args, false);
+  auto& sim = ks.sim();
+  install(sim, regions);
+  std::vector<target> targets;
+  for (auto& c : clusters) targets.push_back(target_of(sim, c));
+  connection c1(targets[0]);
+
+  operator_process op(write_operator_config(sim.state_dir(), sim, regions, "info"), log_file);
+  for (int i = 0; i < regions; ++i) {
+    std::string want = "kubernetes=" + cluster_name(i);
+    if (!op.log().find([&](const timed_line& l) { return l.text.find("Cluster reachable") != std::string::npos &&
+                                                          l.text.find(want) != std::string::npos; },
+                       std::chrono::seconds(30)))
+      throw std::runtime_error("the operator never reported " + cluster_name(i) + " reachable");
+  }
+  proc_memory idle = memory_of(op.pid());
+  fmt::print("scale run: {} MultiCasskops over {} regions, CassKop stand-in delay {} ms, {} creating clients, {}\n",
+             count, regions, delay_ms, clients, tls ? "HTTPS" : "HTTP");
+  fmt::print("  operator idle (connected, watching): VmRSS {:.1f} MiB\n", idle.rss_kib / 1024.0);
+
+  // Ready MultiCasskops, from a watch held from before the first create. Only status writes
+  // that can say Ready True are parsed.
+  watch_hub hub;
+  size_t w = hub.open(targets[0], watch_path("multicasskops", list_rv(c1, "multicasskops")),
+                      [](std::string_view line) { return line.find("AllRegionsReady") != std::string_view::npos; });
+  rss_sampler op_rss(op.pid(), std::chrono::milliseconds(50));
+  rss_sampler sim_rss(ks.pid(), std::chrono::milliseconds(50));
+  double op_cpu0 = cpu_seconds(op.pid()), sim_cpu0 = cpu_seconds(ks.pid());
+
+  std::vector<time_point> created_at(static_cast<size_t>(count));
+  std::atomic<int> next{0}, failures{0};
+  time_point start = clock_type::now();
+  std::vector<std::thread> creators;
+  for (int c = 0; c < clients; ++c)
+    creators.emplace_back([&] {
+      connection conn(targets[0]);
+      for (int i; (i = next++) < count;) {
+        created_at[static_cast<size_t>(i)] = clock_type::now();
+        auto r = conn.send(http::verb::post, fmt::format("/apis/db.orange.com/v2/namespaces/{}/multicasskops", ns),
+                           multicasskop(fmt::format("mc-{}", i), fmt::format("cc-{}", i), regions));
+        if (r.status != 201) ++failures;
+      }
+    });
+  for (auto& t : creators) t.join();
+  double create_secs = secs_since(start);
+  fmt::print("  created {} MultiCasskops in {:.2f} s ({:.0f}/s){}\n", count, create_secs, count / create_secs,
+             failures ? fmt::format(", {} failed", failures.load()) : "");
+
+  std::map<std::string, time_point> ready_at;
+  stats per_mc;
+  auto deadline = start + std::chrono::seconds(timeout_s);
+  auto next_progress = clock_type::now() + std::chrono::seconds(10);
+  time_point half{}, ninety{};
+  while (static_cast<int>(ready_at.size()) < count && clock_type::now() < deadline) {
+    auto e = hub.wait(
+        w,
+        [](const watch_event& ev) {
+          const js::Value* conds = js::find_path(*ev.object, {"status", "conditions"});
+          if (!conds || !conds->IsArray()) return false;
+          for (const auto& c : conds->GetArray())
+            if (js::get_string(c, "type") == "Ready") return js::get_string(c, "status") == "True";
+          return false;
+        },
+        std::chrono::milliseconds(500));
+    if (e) {
+      std::string name = e->name();
+      if (ready_at.emplace(name, e->at).second) {
+        int i = std::atoi(name.c_str() + 3);
+        if (i >= 0 && i < count) per_mc.add(ms(created_at[static_cast<size_t>(i)], e->at));
+        if (static_cast<int>(ready_at.size()) == (count + 1) / 2) half = e->at;
+        if (static_cast<int>(ready_at.size()) == (count * 9 + 9) / 10) ninety = e->at;
+      }
+    }
+    if (hub.ended(w)) {
+      fmt::print("  (the MultiCasskop watch ended early)\n");
+      break;
+    }
+    if (clock_type::now() > next_progress) {
+      fmt::print(stderr, "  ... {} of {} Ready after {:.0f} s, operator VmRSS {:.1f} MiB\n", ready_at.size(), count,
+                 secs_since(start), memory_of(op.pid()).rss_kib / 1024.0);
+      next_progress += std::chrono::seconds(10);
+    }
+  }
+  time_point end = clock_type::now();
+  if (!ready_at.empty()) {
+    end = start;
+    for (auto& [n, t] : ready_at) end = std::max(end, t);
+  }
+  long op_max_rss = op_rss.finish(), sim_max_rss = sim_rss.finish();
+  proc_memory op_mem = memory_of(op.pid()), sim_mem = memory_of(ks.pid());
+  double op_cpu = cpu_seconds(op.pid()) - op_cpu0, sim_cpu = cpu_seconds(ks.pid()) - sim_cpu0;
+
+  // Check with a paged list, as a client would.
+  int listed = 0, listed_ready = 0, pages = 0;
+  std::string cont;
+  do {
+    std::string path = fmt::format("/apis/db.orange.com/v2/namespaces/{}/multicasskops?limit=200", ns);
+    if (!cont.empty()) path += "&continue=" + cont;
+    auto d = js::parse(must(c1.send(http::verb::get, path), "list MultiCasskops").body);
+    ++pages;
+    if (const js::Value* items = js::find(d, "items"); items && items->IsArray())
+      for (const auto& it : items->GetArray()) {
+        ++listed;
+        if (const js::Value* conds = js::find_path(it, {"status", "conditions"}); conds && conds->IsArray())
+          for (const auto& c : conds->GetArray())
+            if (js::get_string(c, "type") == "Ready" && js::get_string(c, "status") == "True") ++listed_ready;
+      }
+    cont = std::string(js::get_string(d, {"metadata", "continue"}));
+  } while (!cont.empty());
+
+  bool all = static_cast<int>(ready_at.size()) == count;
+  fmt::print("  CONVERGED: {} of {} Ready True {} {:.2f} s after the first create{}\n", ready_at.size(), count,
+             all ? "in" : "(TIMED OUT) after", ms(start, end) / 1000.0,
+             all ? "" : fmt::format(" (timeout {} s)", timeout_s));
+  if (half != time_point{}) fmt::print("  50% Ready at {:.2f} s, 90% at {:.2f} s\n", ms(start, half) / 1000.0,
+                                       ninety != time_point{} ? ms(start, ninety) / 1000.0 : 0.0);
+  print_stats("per MultiCasskop: create -> Ready True", per_mc);
+  fmt::print("  minimum possible per MultiCasskop: {} regions x {} ms CassKop delay = {} ms\n", regions, delay_ms,
+             regions * delay_ms);
+  fmt::print("  paged list (limit 200, {} pages): {} MultiCasskops, {} Ready True\n", pages, listed, listed_ready);
+  fmt::print("  OPERATOR PEAK RSS: VmHWM {:.1f} MiB (sampled VmRSS max {:.1f} MiB, now {:.1f} MiB; idle {:.1f} MiB)\n",
+             op_mem.hwm_kib / 1024.0, op_max_rss / 1024.0, op_mem.rss_kib / 1024.0, idle.rss_kib / 1024.0);
+  fmt::print("  operator CPU during the run: {:.2f} s\n", op_cpu);
+  fmt::print("  kubesim (reference): VmHWM {:.1f} MiB (sampled max {:.1f} MiB), CPU {:.2f} s\n",
+             sim_mem.hwm_kib / 1024.0, sim_max_rss / 1024.0, sim_cpu);
+  if (hold_s > 0) {
+    fmt::print("  holding kubesim (pid {}) and the operator (pid {}) for {} s\n", ks.pid(), op.pid(), hold_s);
+    std::fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::seconds(hold_s));
+  }
+  int code = op.stop();
+  if (code != 0) fmt::print("  (the operator exited with {})\n", code);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int runs = 200, warmup = 10, handoff_regions = 2, count = 1000, regions = 4, clients = 4, delay_ms = 100,
+      timeout_s = 600, gap_ms = 10, hold_s = 0;
+  bool tls = true, handoff = true, scale = true;
+  std::string op_log;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&] {
+      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+      return std::stoi(argv[++i]);
+    };
+    try {
+      if (a == "--runs") runs = next();
+      else if (a == "--warmup") warmup = next();
+      else if (a == "--handoff-regions") handoff_regions = next();
+      else if (a == "--multicasskops") count = next();
+      else if (a == "--regions") regions = next();
+      else if (a == "--clients") clients = next();
+      else if (a == "--casskop-delay-ms") delay_ms = next();
+      else if (a == "--timeout-s") timeout_s = next();
+      else if (a == "--gap-ms") gap_ms = next();
+      else if (a == "--hold-s") hold_s = next();
+      else if (a == "--insecure-http") tls = false;
+      else if (a == "--skip-handoff") handoff = false;
+      else if (a == "--skip-scale") scale = false;
+      else if (a == "--operator-log") op_log = i + 1 < argc ? argv[++i] : "";
+      else if (a == "--operator-env" && i + 1 < argc) operator_process::extra_env.push_back(argv[++i]);
+      else throw std::invalid_argument("unknown option " + a);
+    } catch (const std::exception& e) {
+      fmt::print(stderr,
+                 "multicasskop_bench: {}\nusage: multicasskop_bench [--runs N] [--warmup N] [--handoff-regions R] "
+                 "[--gap-ms MS]\n         [--multicasskops N] [--regions R] [--clients C] [--casskop-delay-ms D] "
+                 "[--timeout-s S]\n         [--insecure-http] [--skip-handoff] [--skip-scale] [--operator-log FILE]\n"
+                 "         [--operator-env NAME=VALUE ...] [--hold-s S]\n",
+                 e.what());
+      return 2;
+    }
+  }
+  if (handoff_regions < 2 || regions < 1 || count < 1 || clients < 1) {
+    fmt::print(stderr, "multicasskop_bench: --handoff-regions must be >= 2, counts >= 1\n");
+    return 2;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  js::parse(multicasskop("mc-check", "cc-check", std::max(regions, handoff_regions)));  // well-formed
+  fmt::print("multi-casskop benchmark: {} hardware threads\n", std::thread::hardware_concurrency());
+  try {
+    if (handoff) run_handoff(runs, warmup, handoff_regions, tls, gap_ms, op_log.empty() ? "" : op_log + ".handoff");
+    if (scale) run_scale(count, regions, clients, delay_ms, timeout_s, tls, op_log.empty() ? "" : op_log + ".scale",
+                         hold_s);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "multicasskop_bench: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,686 @@
+// multi-casskop end to end: the real binary, configured as a user would, against kubesim
+// clusters (one per region) whose CassKop stand-in moves CassandraCluster status. Every claim is
+// checked on what the clusters hold, read through the API as a user would.
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "k8s/json.h"
+#include "k8s/yaml_json.h"
+#include "tests/support/kubesim_fixture.h"
+#include "tests/support/operator_fixture.h"
+
+using namespace testsupport;
+using namespace std::chrono_literals;
+namespace js = k8s::json;
+
+namespace {
+
+const std::string kNs = "cassandra-e2e";
+const std::string kC1 = "k8s-cluster1", kC2 = "k8s-cluster2", kC3 = "k8s-cluster3";
+const std::string kCCs = "/apis/db.orange.com/v2/namespaces/" + kNs + "/cassandraclusters";
+const std::string kMCCs = "/apis/db.orange.com/v2/namespaces/" + kNs + "/multicasskops";
+const std::string kSample = std::string(SOURCE_DIR) + "/deploy/samples/multi-casskop.yaml";
+
+// ---- what the clusters hold ----
+
+bool cc_ready(const js::Value& cc) {
+  return js::get_string(cc, {"status", "phase"}) == "Running" &&
+         js::get_string(cc, {"status", "lastClusterActionStatus"}) == "Done" &&
+         js::get_int(cc, {"status", "observedGeneration"}, -1) == js::get_int(cc, {"metadata", "generation"}, 0);
+}
+bool cc_ready(const std::optional<js::Document>& cc) { return cc && cc_ready(*cc); }
+int64_t nodes(const js::Value& cc) { return js::get_int(cc, {"spec", "nodesPerRacks"}, -1); }
+std::string uid(const js::Value& o) { return std::string(js::get_string(o, {"metadata", "uid"})); }
+std::string rv(const js::Value& o) { return std::string(js::get_string(o, {"metadata", "resourceVersion"})); }
+
+std::vector<std::string> strings_at(const js::Value& o, std::initializer_list<std::string_view> path) {
+  std::vector<std::string> out;
+  if (const js::Value* l = js::find_path(o, path); l && l->IsArray())
+    for (const auto& e : l->GetArray())
+      if (e.IsString()) out.emplace_back(js::view(e));
+  return out;
+}
+
+// A field of the MultiCasskop's condition `type` ("" when there is no such condition).
+std::string condition(const js::Value& mcc, const std::string& type, const char* field = "status") {
+  if (const js::Value* cs = js::find_path(mcc, {"status", "conditions"}); cs && cs->IsArray())
+    for (const auto& c : cs->GetArray())
+      if (js::get_string(c, "type") == type) return std::string(js::get_string(c, field));
+  return "";
+}
+
+// The MultiCasskop's status entry for `region`, or null.
+const js::Value* region_entry(const js::Value& mcc, const std::string& region) {
+  if (const js::Value* rs = js::find_path(mcc, {"status", "regions"}); rs && rs->IsArray())
+    for (const auto& r : rs->GetArray())
+      if (js::get_string(r, "name") == region) return &r;
+  return nullptr;
+}
+
+// A string field of the MultiCasskop's status entry for `region` ("" when there is none).
+std::string region_field(const js::Value& mcc, const std::string& region, const char* field = "phase") {
+  const js::Value* r = region_entry(mcc, region);
+  return r ? std::string(js::get_string(*r, field)) : "";
+}
+
+// Ready for the spec it has now.
+bool mcc_ready(const js::Value& mcc) {
+  return condition(mcc, "Ready") == "True" &&
+         js::get_int(mcc, {"status", "observedGeneration"}, -1) == js::get_int(mcc, {"metadata", "generation"}, 0);
+}
+
+// ---- MultiCasskops the tests write ----
+
+struct mcc_def {
+  std::string name = "multi";
+  std::string cc_name = "cassandra-e2e";
+  bool delete_cc = true;
+  int nodes = 1;
+  std::vector<std::string> regions;  // an override entry for each, with its own DC
+  std::string base_name;             // base.metadata.name; "" = cc_name
+};
+
+mcc_def mcc_of(std::string name, std::string cc_name, bool delete_cc, std::vector<std::string> regions,
+               std::string base_name = "") {
+  mcc_def d;
+  d.name = std::move(name);
+  d.cc_name = std::move(cc_name);
+  d.delete_cc = delete_cc;
+  d.regions = std::move(regions);
+  d.base_name = std::move(base_name);
+  return d;
+}
+
+std::string mcc_json(const mcc_def& d) {
+  std::string overrides;
+  for (size_t i = 0; i < d.regions.size(); ++i)
+    overrides += fmt::format(R"({}"{}":{{"spec":{{"topology":{{"dc":[{{"name":"dc{}","rack":[{{"name":"rack1"}}]}}]}}}}}})",
+                             i ? "," : "", d.regions[i], i + 1);
+  return fmt::format(
+      R"({{"apiVersion":"db.orange.com/v2","kind":"MultiCasskop",
+           "metadata":{{"name":"{}","namespace":"{}"}},
+           "spec":{{"deleteCassandraCluster":{},
+             "base":{{"apiVersion":"db.orange.com/v2","kind":"CassandraCluster",
+                     "metadata":{{"name":"{}","namespace":"{}","labels":{{"cluster":"casskop"}}}},
+                     "spec":{{"cassandraImage":"cassandra:3.11.10","nodesPerRacks":{},"dataCapacity":"1Gi"}}}},
+             "override":{{{}}}}}}})",
+      d.name, kNs, d.delete_cc ? "true" : "false", d.base_name.empty() ? d.cc_name : d.base_name, kNs,
+      d.nodes, overrides);
+}
+
+// kubesim with the given clusters, each with both CRDs of deploy/crds and the namespace, and the
+// CassKop stand-in taking `delay_ms` per action.
+class world {
+ public:
+  explicit world(std::vector<std::string> clusters = {kC1, kC2}, int delay_ms = 300)
+      : clusters(clusters), sim(clusters, {"--simulate-casskop", "--casskop-delay-ms", std::to_string(delay_ms)}) {
+    const std::string crds[] = {
+        js::to_string(js::yaml_to_json(read_file(std::string(SOURCE_DIR) + "/deploy/crds/db.orange.com_cassandraclusters.yaml"))),
+        js::to_string(js::yaml_to_json(read_file(std::string(SOURCE_DIR) + "/deploy/crds/db.orange.com_multicasskops.yaml")))};
+    for (const auto& c : clusters) {
+      clients_[c].reset(new api_client(sim.client(c)));
+      for (const auto& crd : crds) {
+        auto r = api(c).request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+        REQUIRE_MESSAGE(r.status == 201, r.body);
+      }
+      auto r = api(c).request("POST", "/api/v1/namespaces",
+                              R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")" + kNs + R"("}})");
+      REQUIRE_MESSAGE(r.status == 201, r.body);
+    }
+  }
+
+  api_client& api(const std::string& cluster) { return *clients_.at(cluster); }
+
+  // The operator, configured for every cluster of this world (or the given ones).
+  operator_config_options config(std::vector<std::string> regions = {}) const {
+    operator_config_options o;
+    o.clusters = regions.empty() ? clusters : regions;
+    return o;
+  }
+
+  void casskop_delay(const std::string& cluster, int ms) {
+    auto r = sim.control(cluster, "casskop", "delayMs=" + std::to_string(ms));
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+  }
+  void set_reachable(const std::string& cluster, bool on) {
+    auto r = sim.control(cluster, on ? "reachable" : "unreachable");
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+  }
+
+  std::optional<js::Document> cc(const std::string& cluster, const std::string& name = "cassandra-e2e") {
+    auto r = api(cluster).get(kCCs + "/" + name);
+    if (r.status == 404) return std::nullopt;
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    return r.json();
+  }
+  std::optional<js::Document> mcc_if(const std::string& name) {
+    auto r = api(clusters.front()).get(kMCCs + "/" + name);
+    if (r.status == 404) return std::nullopt;
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    return r.json();
+  }
+  js::Document mcc(const std::string& name) {
+    auto m = mcc_if(name);
+    REQUIRE_MESSAGE(m.has_value(), "MultiCasskop " << name << " is missing");
+    return std::move(*m);
+  }
+  void create_mcc(const mcc_def& d) {
+    auto r = api(clusters.front()).request("POST", kMCCs, mcc_json(d));
+    REQUIRE_MESSAGE(r.status == 201, r.body);
+  }
+  void patch_mcc(const std::string& name, const std::string& merge_patch) {
+    auto r = api(clusters.front()).request("PATCH", kMCCs + "/" + name, merge_patch, "application/merge-patch+json");
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+  }
+  run_result kubectl(const std::vector<std::string>& args, const std::string& in = "") {
+    return sim.kubectl(clusters.front(), args, in);
+  }
+
+  // Reasons of the Events recorded on a MultiCasskop, oldest first.
+  std::vector<std::string> event_reasons(const std::string& mcc_name) {
+    auto r = api(clusters.front()).get("/api/v1/namespaces/" + kNs + "/events");
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    std::vector<std::string> out;
+    auto d = r.json();
+    if (const js::Value* items = js::find(d, "items"); items && items->IsArray())
+      for (const auto& e : items->GetArray())
+        if (js::get_string(e, {"involvedObject", "kind"}) == "MultiCasskop" &&
+            js::get_string(e, {"involvedObject", "name"}) == mcc_name)
+          out.emplace_back(js::get_string(e, "reason"));
+    return out;
+  }
+  bool has_event(const std::string& mcc_name, const std::string& reason) {
+    auto all = event_reasons(mcc_name);
+    return std::find(all.begin(), all.end(), reason) != all.end();
+  }
+
+  // What to print when a wait fails: the MultiCasskop's status and the operator's last lines.
+  std::string explain(const std::string& mcc_name, const operator_process& op) {
+    std::string out = "MultiCasskop " + mcc_name + ": ";
+    auto m = mcc_if(mcc_name);
+    if (!m)
+      out += "(none)";
+    else if (const js::Value* s = js::find(*m, "status"))
+      out += js::to_string(*s);
+    std::string log = op.log();
+    out += "\noperator log (end):\n" + log.substr(log.size() > 6000 ? log.size() - 6000 : 0);
+    return out;
+  }
+
+  std::vector<std::string> clusters;
+  kubesim_instance sim;
+
+ private:
+  std::map<std::string, std::unique_ptr<api_client>> clients_;
+};
+
+// Samples the regions from the last to the first and checks the rollout contract on what it
+// reads: a region `released` (created, or carrying the new spec) while an earlier region, read
+// after it, is not yet released and Ready is a region released early. Readiness only grows
+// during a rollout, so reading the earlier region later can only favour the operator.
+struct rollout_probe {
+  world& w;
+  std::vector<std::string> regions;
+  std::string cc_name = "cassandra-e2e";
+  std::function<bool(const js::Value&)> released = [](const js::Value&) { return true; };
+
+  std::vector<std::string> violations;
+  std::vector<bool> held_back;  // region i+1 seen waiting while region i was in progress
+  std::vector<int> released_at; // sample number at which each region was first seen released
+
+  rollout_probe(world& w, std::vector<std::string> r) : w(w), regions(std::move(r)) {
+    held_back.assign(regions.size(), false);
+    released_at.assign(regions.size(), -1);
+  }
+
+  // One sample; true once the last region is released and Ready.
+  bool sample() {
+    ++samples;
+    std::vector<std::optional<js::Document>> docs(regions.size());
+    for (size_t i = regions.size(); i-- > 0;) docs[i] = w.cc(regions[i], cc_name);
+    auto rel = [&](size_t i) { return docs[i] && released(*docs[i]); };
+    for (size_t i = 0; i < regions.size(); ++i) {
+      if (rel(i) && released_at[i] < 0) released_at[i] = samples;
+      if (i + 1 == regions.size()) break;
+      if (rel(i + 1) && !(rel(i) && cc_ready(*docs[i])))
+        violations.push_back(fmt::format("{} released while {} was not Ready (sample {})", regions[i + 1],
+                                         regions[i], samples));
+      if (rel(i) && !cc_ready(*docs[i]) && !rel(i + 1)) held_back[i] = true;
+    }
+    return rel(regions.size() - 1) && cc_ready(*docs.back());
+  }
+
+  int samples = 0;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("two regions: region 2 is created only once region 1 is Running and Done") {
+  world w;
+  w.casskop_delay(kC1, 1500);  // region 1 stays Ongoing long enough to watch region 2 wait
+  operator_process op(w.sim, w.config());
+  auto applied = w.kubectl({"apply", "-f", kSample});
+  REQUIRE_MESSAGE(applied.exit_code == 0, applied.err);
+  CHECK(applied.out == "multicasskop.db.orange.com/multi-casskop-e2e created\n");
+
+  rollout_probe probe(w, {kC1, kC2});
+  bool done = eventually([&] { return probe.sample(); }, 20s);
+  REQUIRE_MESSAGE(done, w.explain("multi-casskop-e2e", op));
+  CHECK_MESSAGE(probe.violations.empty(), probe.violations.front());
+  CHECK(probe.held_back[0]);  // region 2 was seen absent while region 1 was Ongoing
+  CHECK(probe.released_at[0] < probe.released_at[1]);
+
+  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("multi-casskop-e2e")); }, 10s),
+                  w.explain("multi-casskop-e2e", op));
+  auto m = w.mcc("multi-casskop-e2e");
+  CHECK(condition(m, "Ready", "reason") == "AllRegionsReady");
+  CHECK(condition(m, "Progressing") == "False");
+  CHECK(condition(m, "Degraded") == "False");
+  CHECK(region_field(m, kC1) == "Ready");
+  CHECK(region_field(m, kC2) == "Ready");
+  CHECK(js::get_string(m, {"status", "rollingRegion"}) == "");
+
+  // Each region got base + its override (a merge patch), and the seed list of base.status.
+  const std::vector<std::string> seeds = {
+      "cassandra-e2e-dc1-rack1-0.my.zone.dns.net", "cassandra-e2e-dc1-rack1-1.my.zone.dns.net",
+      "cassandra-e2e-dc2-rack4-0.my.zone.dns.net", "cassandra-e2e-dc2-rack4-1.my.zone.dns.net"};
+  CHECK(strings_at(m, {"status", "seedlist"}) == seeds);
+  auto c1 = w.cc(kC1), c2 = w.cc(kC2);
+  REQUIRE(c1);
+  REQUIRE(c2);
+  CHECK(strings_at(*c1, {"status", "seedlist"}) == seeds);
+  CHECK(strings_at(*c2, {"status", "seedlist"}) == seeds);
+  CHECK(js::get_string(*c1, {"spec", "imagepullpolicy"}) == "Always");
+  CHECK(js::get_string(*c2, {"spec", "imagepullpolicy"}) == "IfNotPresent");
+  CHECK(js::get_string(*js::find_path(*c1, {"spec", "topology", "dc"})->Begin(), "name") == "dc1");
+  CHECK(js::get_string(*js::find_path(*c2, {"spec", "topology", "dc"})->Begin(), "name") == "dc2");
+  CHECK(js::get_string(*c1, {"metadata", "labels", "cluster"}) == "casskop");
+
+  CHECK(w.has_event("multi-casskop-e2e", "CassandraClusterCreated"));
+  CHECK(w.has_event("multi-casskop-e2e", "RegionReady"));
+  CHECK(op.count_log_lines({"msg=\"Create CassandraCluster\"", "kubernetes=" + kC1}) == 1);
+  CHECK(op.count_log_lines({"msg=\"Create CassandraCluster\"", "kubernetes=" + kC2}) == 1);
+  CHECK(op.stop() == 0);
+  CHECK(op.current_log().find("Stopping multi-casskop") != std::string::npos);
+}
+
+TEST_CASE("three regions: created in order 1, 2, 3, and a cluster without override entry is left alone") {
+  // k8s-idle is configured (between regions 2 and 3) but the MultiCasskop has no entry for it.
+  world w({kC1, kC2, "k8s-idle", kC3}, 700);
+  operator_process op(w.sim, w.config());
+  w.create_mcc(mcc_of("three", "cassandra-e2e", true, {kC1, kC2, kC3}));
+
+  rollout_probe probe(w, {kC1, kC2, kC3});
+  REQUIRE_MESSAGE(eventually([&] { return probe.sample(); }, 25s), w.explain("three", op));
+  CHECK_MESSAGE(probe.violations.empty(), probe.violations.front());
+  CHECK(probe.held_back[0]);
+  CHECK(probe.held_back[1]);
+  CHECK(probe.released_at[0] < probe.released_at[1]);
+  CHECK(probe.released_at[1] < probe.released_at[2]);
+
+  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("three")); }, 10s), w.explain("three", op));
+  auto m = w.mcc("three");
+  CHECK(condition(m, "Ready", "message") == "3 of 3 regions Ready");
+  CHECK(region_field(m, "k8s-idle") == "NotDeployed");
+  CHECK_FALSE(w.cc("k8s-idle").has_value());
+  auto created = op.count_log_lines({"msg=\"Create CassandraCluster\""});
+  CHECK(created == 3);
+  CHECK(op.count_log_lines({"msg=\"Create CassandraCluster\"", "kubernetes=k8s-idle"}) == 0);
+}
+
+TEST_CASE("update roll: a base.spec change reaches region 2 only once region 1 is Ready for it") {
+  world w;
+  operator_process op(w.sim, w.config());
+  w.create_mcc(mcc_of("roll", "cassandra-e2e", true, {kC1, kC2}));
+  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("roll")); }, 15s), w.explain("roll", op));
+  auto before1 = w.cc(kC1), before2 = w.cc(kC2);
+  REQUIRE(before1);
+  REQUIRE(before2);
+
+  w.casskop_delay(kC1, 1500);
+  w.patch_mcc("roll", R"({"spec":{"base":{"spec":{"nodesPerRacks":2}}}})");
+  rollout_probe probe(w, {kC1, kC2});
+  probe.released = [](const js::Value& cc) { return nodes(cc) == 2; };
+  bool saw_rolling_region1 = false;
+  bool done = eventually(
+      [&] {
+        auto m = w.mcc("roll");
+        if (js::get_string(m, {"status", "rollingRegion"}) == kC1 && condition(m, "Progressing") == "True")
+          saw_rolling_region1 = true;
+        return probe.sample();
+      },
+      20s);
+  REQUIRE_MESSAGE(done, w.explain("roll", op));
+  CHECK_MESSAGE(probe.violations.empty(), probe.violations.front());
+  CHECK(probe.held_back[0]);  // region 2 kept the old spec while region 1 rolled
+  CHECK(saw_rolling_region1);
+
+  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("roll")); }, 10s), w.explain("roll", op));
+  auto m = w.mcc("roll");
+  CHECK(js::get_int(m, {"status", "observedGeneration"}, 0) == 2);
+  auto after1 = w.cc(kC1), after2 = w.cc(kC2);
+  // Updated in place, once each.
+  CHECK(uid(*after1) == uid(*before1));
+  CHECK(uid(*after2) == uid(*before2));
+  CHECK(js::get_int(*after1, {"metadata", "generation"}, 0) == 2);
+  CHECK(js::get_int(*after2, {"metadata", "generation"}, 0) == 2);
+  CHECK(js::get_string(*after1, {"status", "lastClusterAction"}) == "ScaleUp");
+  CHECK(w.has_event("roll", "CassandraClusterUpdated"));
+}
+
+TEST_CASE("deletion: deleteCassandraCluster true removes every region's CassandraCluster, false keeps them") {
+  world w;
+  operator_process op(w.sim, w.config());
+  w.create_mcc(mcc_of("drop", "cassandra-drop", true, {kC1, kC2}));
+  w.create_mcc(mcc_of("keep", "cassandra-keep", false, {kC1, kC2}));
+  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("drop")) && mcc_ready(w.mcc("keep")); }, 20s),
+                  w.explain("drop", op) << "\n" << w.explain("keep", op));
+  auto finalizers = [&](const std::string& name) { return strings_at(w.mcc(name), {"metadata", "finalizers"}); };
+  CHECK(finalizers("drop") == std::vector<std::string>{"kubernetes.io/multi-casskop"});
+  CHECK(finalizers("keep").empty());
+
+  auto del = w.kubectl({"delete", "mcc", "drop", "-n", kNs, "--wait=false"});
+  REQUIRE_MESSAGE(del.exit_code == 0, del.err);
+  // The MultiCasskop goes only after every CassandraCluster is gone.
+  std::vector<std::string> early;
+  bool gone = eventually(
+      [&] {
+        bool mcc_gone = !w.mcc_if("drop").has_value();
+        bool c1 = w.cc(kC1, "cassandra-drop").has_value(), c2 = w.cc(kC2, "cassandra-drop").has_value();
+        if (mcc_gone && (c1 || c2)) early.push_back(fmt::format("MultiCasskop gone, CassandraClusters {} {}", c1, c2));
+        return mcc_gone && !c1 && !c2;
+      },
+      20s);
+  REQUIRE_MESSAGE(gone, w.explain("drop", op));
+  CHECK_MESSAGE(early.empty(), early.front());
+  CHECK_MESSAGE(op.count_log_lines({"msg=\"Delete CassandraCluster\"", "cluster=cassandra-drop"}) == 2, op.log());
+
+  del = w.kubectl({"delete", "mcc", "keep", "-n", kNs, "--timeout=20s"});
+  REQUIRE_MESSAGE(del.exit_code == 0, del.err);
+  CHECK(del.out == "multicasskop.db.orange.com \"keep\" deleted\n");
+  CHECK_FALSE(w.mcc_if("keep").has_value());
+  // Proving an absence takes a while: nothing is deleted within a second (many decisions later).
+  std::this_thread::sleep_for(1s);
+  CHECK(cc_ready(w.cc(kC1, "cassandra-keep")));
+  CHECK(cc_ready(w.cc(kC2, "cassandra-keep")));
+  CHECK(op.count_log_lines({"msg=\"Delete CassandraCluster\"", "cluster=cassandra-keep"}) == 0);
+  CHECK(op.running());
+}
+
+TEST_CASE("a region unreachable at start is reported, and deployed once it comes back") {
+  world w;
+  w.set_reachable(kC2, false);
+  operator_process op(w.sim, w.config());
+  w.create_mcc(mcc_of("reach", "cassandra-e2e", true, {kC1, kC2}));
+
+  bool reported = eventually(
+      [&] {
+        auto m = w.mcc("reach");
+        return cc_ready(w.cc(kC1)) && region_field(m, kC1) == "Ready" && region_field(m, kC2) == "Unreachable" &&
+               condition(m, "Degraded") == "True" && condition(m, "Degraded", "reason") == "RegionUnreachable";
+      },
+      15s);
+  REQUIRE_MESSAGE(reported, w.explain("reach", op));
+  auto m = w.mcc("reach");
+  CHECK(condition(m, "Ready") == "False");
+  REQUIRE(region_entry(m, kC2) != nullptr);
+  CHECK_FALSE(js::get_bool(*region_entry(m, kC2), {"reachable"}, true));
+  CHECK(js::get_bool(*region_entry(m, kC1), {"reachable"}, false));
+  CHECK(w.has_event("reach", "RegionUnreachable"));
+  CHECK(op.running());
+  CHECK(op.count_log_lines({"level=warning", "msg=\"Cluster unreachable, retrying\"", "kubernetes=" + kC2}) >= 1);
+
+  w.set_reachable(kC2, true);
+  REQUIRE_MESSAGE(eventually([&] { return cc_ready(w.cc(kC2)) && mcc_ready(w.mcc("reach")); }, 40s),
+                  w.explain("reach", op));
+  m = w.mcc("reach");
+  CHECK(condition(m, "Degraded") == "False");
+  CHECK(region_field(m, kC2) == "Ready");
+  CHECK(op.running());
+}
+
+TEST_CASE("a region unreachable during a rollout: other MultiCasskops keep working, it catches up later") {
+  world w;
+  operator_process op(w.sim, w.config());
+  w.create_mcc(mcc_of("first", "cassandra-e2e", true, {kC1, kC2}));
+  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("first")); }, 15s), w.explain("first", op));
+
+  w.casskop_delay(kC1, 1500);
+  w.patch_mcc("first", R"({"spec":{"base":{"spec":{"nodesPerRacks":3}}}})");
+  // Region 1 is rolling; then region 2's cluster goes away.
+  REQUIRE(eventually([&] { auto c = w.cc(kC1); return c && nodes(*c) == 3 && !cc_ready(*c); }, 10s));
+  w.set_reachable(kC2, false);
+  w.casskop_delay(kC1, 300);
+
+  w.create_mcc(mcc_of("second", "cassandra-second", true, {kC1}));
+  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("second")); }, 15s), w.explain("second", op));
+  CHECK(cc_ready(w.cc(kC1, "cassandra-second")));
+  // The first one finished region 1 and reports region 2 unreachable.
+  bool reported = eventually(
+      [&] {
+        auto m = w.mcc("first");
+        return cc_ready(w.cc(kC1)) && region_field(m, kC2) == "Unreachable" &&
+               condition(m, "Degraded", "reason") == "RegionUnreachable";
+      },
+      15s);
+  REQUIRE_MESSAGE(reported, w.explain("first", op));
+  CHECK(condition(w.mcc("first"), "Ready") == "False");
+  CHECK(op.running());
+
+  w.set_reachable(kC2, true);
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto c2 = w.cc(kC2);
+                        return c2 && nodes(*c2) == 3 && cc_ready(*c2) && mcc_ready(w.mcc("first"));
+                      },
+                      40s),
+                  w.explain("first", op));
+  CHECK(condition(w.mcc("first"), "Degraded") == "False");
+  CHECK(mcc_ready(w.mcc("second")));
+}
+
+TEST_CASE("kill -9 during a rollout: nothing created twice, no region released early, the rollout completes") {
+  world w;
+  w.casskop_delay(kC1, 3000);  // time to put the hold annotation on region 1
+  operator_process op(w.sim, w.config());
+  w.create_mcc(mcc_of("crash", "cassandra-e2e", true, {kC1, kC2}));
+  auto restarted_and_synced = [&] {
+    op.restart();
+    REQUIRE_MESSAGE(op.wait_for_log("msg=\"Cluster reachable, watching\" kubernetes=" + kC1, 15s), op.log());
+    REQUIRE_MESSAGE(op.wait_for_log("msg=\"Cluster reachable, watching\" kubernetes=" + kC2, 15s), op.log());
+  };
+
+  // 1. Right after region 1's create.
+  REQUIRE(eventually([&] { return w.cc(kC1).has_value(); }, 10s));
+  op.kill9();
+  const std::string uid1 = uid(*w.cc(kC1));
+  // CassKop is slow on region 1: held Ongoing while the operator is down and restarted.
+  {
+    auto r = w.api(kC1).request("PATCH", kCCs + "/cassandra-e2e",
+                                R"({"metadata":{"annotations":{"kubesim.casskop/hold":"true"}}})",
+                                "application/merge-patch+json");
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+  }
+  restarted_and_synced();
+  // 2. While region 1 is Ongoing: the restarted operator must not release region 2.
+  REQUIRE_MESSAGE(eventually([&] { return region_field(w.mcc("crash"), kC1) == "Creating"; }, 10s),
+                  w.explain("crash", op));
+  op.kill9();
+  restarted_and_synced();
+  std::this_thread::sleep_for(1s);  // an absence: region 2 stays unreleased for a while
+  CHECK_FALSE(w.cc(kC2).has_value());
+  auto c1 = w.cc(kC1);
+  REQUIRE(c1);
+  CHECK(uid(*c1) == uid1);
+  CHECK(js::get_string(*c1, {"status", "lastClusterActionStatus"}) == "Ongoing");
+  CHECK(region_field(w.mcc("crash"), kC2) == "Waiting");
+
+  // 3. Release region 1; kill right after region 2's create.
+  {
+    auto r = w.api(kC1).request("PATCH", kCCs + "/cassandra-e2e",
+                                R"({"metadata":{"annotations":{"kubesim.casskop/hold":null}}})",
+                                "application/merge-patch+json");
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+  }
+  REQUIRE_MESSAGE(eventually([&] { return w.cc(kC2).has_value(); }, 15s), w.explain("crash", op));
+  op.kill9();
+  CHECK(cc_ready(w.cc(kC1)));  // region 2 came after region 1 was Ready
+  const std::string uid2 = uid(*w.cc(kC2));
+  // A slow remote cluster at start-up: region 2 must wait for its first list, not create blind.
+  REQUIRE(w.sim.control(kC2, "latency", "ms=400").status == 200);
+  restarted_and_synced();
+  REQUIRE(w.sim.control(kC2, "latency", "ms=0").status == 200);
+  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("crash")); }, 15s), w.explain("crash", op));
+
+  CHECK(uid(*w.cc(kC1)) == uid1);
+  CHECK(uid(*w.cc(kC2)) == uid2);
+  CHECK(js::get_int(*w.cc(kC1), {"metadata", "generation"}, 0) == 1);
+  CHECK(js::get_int(*w.cc(kC2), {"metadata", "generation"}, 0) == 1);
+  // One create decision per region over the four runs.
+  CHECK(op.starts() == 4);
+  CHECK(op.count_log_lines({"msg=\"Create CassandraCluster\"", "kubernetes=" + kC1}) == 1);
+  CHECK(op.count_log_lines({"msg=\"Create CassandraCluster\"", "kubernetes=" + kC2}) == 1);
+  CHECK(op.stop() == 0);
+}
+
+TEST_CASE("bad inputs are reported in status and as Events, never a crash") {
+  world w;
+  // A CassandraCluster someone else made, Ready before the operator starts.
+  {
+    auto r = w.api(kC1).request("POST", kCCs,
+                                R"({"apiVersion":"db.orange.com/v2","kind":"CassandraCluster",
+                                    "metadata":{"name":"cassandra-foreign","namespace":")" + kNs + R"("},
+                                    "spec":{"nodesPerRacks":1}})");
+    REQUIRE_MESSAGE(r.status == 201, r.body);
+  }
+  REQUIRE(eventually([&] { return cc_ready(w.cc(kC1, "cassandra-foreign")); }, 10s));
+  const auto foreign_before = *w.cc(kC1, "cassandra-foreign");
+
+  operator_process op(w.sim, w.config());
+  w.create_mcc(mcc_of("unknown", "cassandra-unknown", true, {kC1, "k8s-nowhere", kC2}));
+  w.create_mcc(mcc_of("invalid", "cassandra-invalid", true, {kC1, kC2}, "Bad_Name"));
+  w.create_mcc(mcc_of("foreign", "cassandra-foreign", true, {kC1, kC2}));
+
+  // An override naming no configured cluster: reported, the other regions still deployed.
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto m = w.mcc("unknown");
+                        return mcc_ready(m) && condition(m, "Degraded", "reason") == "UnknownRegion";
+                      },
+                      20s),
+                  w.explain("unknown", op));
+  auto unknown = w.mcc("unknown");
+  CHECK(condition(unknown, "Degraded") == "True");
+  CHECK(condition(unknown, "Degraded", "message").find("k8s-nowhere") != std::string::npos);
+  CHECK(cc_ready(w.cc(kC1, "cassandra-unknown")));
+  CHECK(cc_ready(w.cc(kC2, "cassandra-unknown")));
+  CHECK(w.has_event("unknown", "UnknownRegion"));
+
+  // An invalid base: nothing created.
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto m = w.mcc("invalid");
+                        return condition(m, "Ready", "reason") == "InvalidSpec" &&
+                               condition(m, "Degraded", "reason") == "InvalidBase";
+                      },
+                      10s),
+                  w.explain("invalid", op));
+  auto invalid = w.mcc("invalid");
+  CHECK(condition(invalid, "Ready") == "False");
+  CHECK(condition(invalid, "Degraded", "message").find("Bad_Name") != std::string::npos);
+  for (const auto& c : w.clusters) {
+    auto list = w.api(c).get(kCCs);
+    REQUIRE(list.status == 200);
+    auto d = list.json();
+    for (const auto& cc : js::find(d, "items")->GetArray())
+      CHECK(js::get_string(cc, {"metadata", "annotations", "multicasskop.db.orange.com/owner"}) != kNs + "/invalid");
+  }
+  CHECK(op.count_log_lines({"msg=\"Create CassandraCluster\"", "cluster=Bad_Name"}) == 0);
+  // Seen as a user would: kubectl get events.
+  auto events = w.kubectl({"get", "events", "-n", kNs, "-o", "json"});
+  REQUIRE_MESSAGE(events.exit_code == 0, events.err);
+  bool invalid_event = false;
+  {
+    auto d = js::parse(events.out);
+    for (const auto& e : js::find(d, "items")->GetArray())
+      if (js::get_string(e, {"involvedObject", "name"}) == "invalid" && js::get_string(e, "reason") == "InvalidBase" &&
+          js::get_string(e, "type") == "Warning")
+        invalid_event = true;
+  }
+  CHECK(invalid_event);
+
+  // A CassandraCluster that exists and is not ours: reported, left untouched, no region 2.
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto m = w.mcc("foreign");
+                        return region_field(m, kC1) == "Error" &&
+                               condition(m, "Degraded", "reason") == "ForeignCassandraCluster";
+                      },
+                      10s),
+                  w.explain("foreign", op));
+  CHECK(w.has_event("foreign", "ForeignCassandraCluster"));
+  CHECK(condition(w.mcc("foreign"), "Ready") == "False");
+  CHECK(region_field(w.mcc("foreign"), kC2) == "Waiting");
+  CHECK(rv(*w.cc(kC1, "cassandra-foreign")) == rv(foreign_before));
+  CHECK_FALSE(w.cc(kC2, "cassandra-foreign").has_value());
+  CHECK(op.running());
+  CHECK(op.stop() == 0);
+}
+
+TEST_CASE("replay: the journal of a rollout re-runs to the same create decisions") {
+  world w;
+  auto cfg = w.config();
+  const std::string dir = make_temp_dir("mc-journal");
+  cfg.journal_file = dir + "/journal.jsonl";
+  operator_process op(w.sim, cfg);
+  w.create_mcc(mcc_of("replayed", "cassandra-e2e", true, {kC1, kC2}));
+  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("replayed")); }, 15s), w.explain("replayed", op));
+  REQUIRE(op.stop() == 0);
+
+  auto r = run({MULTICASSKOP_BIN, "replay", cfg.journal_file, "--legacy-settle-seconds", "5"}, {}, 30s);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  std::vector<std::string> creates;
+  std::istringstream lines(r.out);
+  for (std::string l; std::getline(lines, l);)
+    if (l.find("\"command\":\"create\"") != std::string::npos) creates.push_back(l);
+  REQUIRE_MESSAGE(creates.size() == 2, r.out);
+  CHECK(creates[0].find("\"cluster\":\"" + kC1 + "\"") != std::string::npos);
+  CHECK(creates[1].find("\"cluster\":\"" + kC2 + "\"") != std::string::npos);
+  CHECK(creates[0].find(kNs + "/cassandra-e2e") != std::string::npos);
+  // The live run decided the same: one create per region, in the same order.
+  auto log = op.log();
+  auto live1 = log.find("msg=\"Create CassandraCluster\" cluster=cassandra-e2e kubernetes=" + kC1);
+  auto live2 = log.find("msg=\"Create CassandraCluster\" cluster=cassandra-e2e kubernetes=" + kC2);
+  REQUIRE(live1 != std::string::npos);
+  REQUIRE(live2 != std::string::npos);
+  CHECK(live1 < live2);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+TEST_CASE("the original flags: -l and -r with WATCH_NAMESPACE and a KUBECONFIG of both contexts") {
+  world w;
+  const std::string dir = make_temp_dir("mc-flags");
+  write_file(dir + "/kubeconfig", merged_kubeconfig(w.sim, {kC1, kC2}));
+  operator_process op({"-l", kC1, "-r", kC2}, {{"WATCH_NAMESPACE", kNs}, {"KUBECONFIG", dir + "/kubeconfig"}});
+  auto applied = w.kubectl({"apply", "-f", kSample});
+  REQUIRE_MESSAGE(applied.exit_code == 0, applied.err);
+  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("multi-casskop-e2e")); }, 20s),
+                  w.explain("multi-casskop-e2e", op));
+  CHECK(cc_ready(w.cc(kC1)));
+  CHECK(cc_ready(w.cc(kC2)));
+  CHECK(op.count_log_lines({"msg=\"Configuring client for a remote cluster\"", "kubernetes=" + kC2}) == 1);
+  CHECK(op.stop() == 0);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
