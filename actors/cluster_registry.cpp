@@ -22,6 +22,25 @@ std::shared_ptr<k8s::client> cluster_registry::client(const std::string& name) c
   return it == clusters_.end() ? nullptr : it->second.client;
 }
 
+bool cluster_registry::update(const cluster_source& source, std::string& error) {
+  k8s::connection_settings settings;
+  try {
+    settings = connect_settings(source);
+  } catch (const std::exception& e) {
+    error = e.what();
+    return false;
+  }
+  std::lock_guard lock(mutex_);
+  auto& c = clusters_[source.name];
+  c.source = source;
+  c.error.clear();
+  if (c.client)
+    c.client->update_settings(std::move(settings));
+  else
+    c.client = std::make_shared<k8s::client>(std::move(settings));
+  return true;
+}
+
 void cluster_registry::remove(const std::string& name) {
   std::lock_guard lock(mutex_);
   clusters_.erase(name);

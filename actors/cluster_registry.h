@@ -23,6 +23,9 @@ class cluster_registry {
   cluster_registry() : timers_(std::make_shared<k8s::timer_service>()) {}
   // Reads the source and builds a client; a bad source is kept with its error, not thrown.
   const cluster_connection& connect(const cluster_source& source);
+  // A changed source for a known cluster: its client moves to the new settings (new requests
+  // use them, open watches keep going); true when it could be read.
+  bool update(const cluster_source& source, std::string& error);
   std::shared_ptr<k8s::client> client(const std::string& name) const;
   std::shared_ptr<k8s::timer_service> timers() const { return timers_; }
   void remove(const std::string& name);

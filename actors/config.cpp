@@ -8,6 +8,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "k8s/json.h"
+
 namespace mc {
 
 std::string cluster_source::describe() const {
@@ -103,7 +105,7 @@ operator_config parse_config(const std::string& yaml, const std::string& origin)
     r.fail(std::string("not valid YAML: ") + e.what());
   }
   if (!root.IsMap()) r.fail("must be a YAML mapping");
-  r.only(root, "config", {"namespace", "clusters", "log", "journal", "readiness", "admin"});
+  r.only(root, "config", {"namespace", "clusters", "log", "journal", "readiness", "admin", "leaderElection"});
   operator_config c;
   c.origin = origin;
   c.namespace_name = r.str(root, "namespace", "config");
@@ -150,6 +152,18 @@ operator_config parse_config(const std::string& yaml, const std::string& origin)
     r.only(ad, "admin", {"address", "tokenFile"});
     c.admin_address = r.str(ad, "address", "admin", c.admin_address);
     c.admin_token_file = r.str(ad, "tokenFile", "admin");
+  }
+  if (const YAML::Node le = root["leaderElection"]) {
+    if (!le.IsMap()) r.fail("leaderElection must be a mapping");
+    r.only(le, "leaderElection",
+           {"enabled", "leaseName", "leaseDurationSeconds", "renewDeadlineSeconds", "retryPeriodSeconds"});
+    c.leader_election = r.flag(le, "enabled", "leaderElection");
+    c.lease_name = r.str(le, "leaseName", "leaderElection", c.lease_name);
+    c.lease_duration_ms = r.number(le, "leaseDurationSeconds", "leaderElection", 15, 1) * 1000;
+    c.renew_deadline_ms = r.number(le, "renewDeadlineSeconds", "leaderElection", 10, 1) * 1000;
+    c.retry_period_ms = r.number(le, "retryPeriodSeconds", "leaderElection", 2, 1) * 1000;
+    if (!(c.lease_duration_ms > c.renew_deadline_ms && c.renew_deadline_ms * 10 > c.retry_period_ms * 12))
+      r.fail("leaderElection: need leaseDurationSeconds > renewDeadlineSeconds > 1.2 x retryPeriodSeconds");
   }
   validate(c, r);
   return c;
@@ -205,6 +219,33 @@ operator_config from_legacy_flags(const std::string& local, const std::vector<st
   }
   validate(c, r);
   return c;
+}
+
+std::string config_json(const operator_config& c) {
+  namespace js = k8s::json;
+  js::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  auto str = [&](std::string_view v) { return js::string_value(v, a); };
+  d.AddMember("origin", str(c.origin), a);
+  d.AddMember("namespace", str(c.namespace_name), a);
+  js::Value clusters(rapidjson::kArrayType);
+  for (const auto& s : c.clusters) {
+    js::Value e(rapidjson::kObjectType);
+    e.AddMember("name", str(s.name), a);
+    e.AddMember("source", str(s.describe()), a);
+    clusters.PushBack(e, a);
+  }
+  d.AddMember("clusters", clusters, a);
+  d.AddMember("logLevel", str(c.log_level), a);
+  d.AddMember("logFormat", str(c.log_format), a);
+  d.AddMember("journalLimit", js::Value(static_cast<uint64_t>(c.journal_limit)), a);
+  d.AddMember("journalFile", str(c.journal_file), a);
+  d.AddMember("legacySettleSeconds", js::Value(static_cast<int64_t>(c.legacy_settle_ms / 1000)), a);
+  d.AddMember("adminAddress", str(c.admin_address), a);
+  d.AddMember("adminTokenFile", str(c.admin_token_file.empty() ? "" : "(set, redacted)"), a);
+  d.AddMember("leaderElection", c.leader_election, a);
+  d.AddMember("leaseName", str(c.lease_name), a);
+  return js::to_string(d);
 }
 
 k8s::connection_settings connect_settings(const cluster_source& s) {

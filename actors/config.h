@@ -33,6 +33,12 @@ struct operator_config {
   int64_t legacy_settle_ms = 60000;
   std::string admin_address = "127.0.0.1:8090";
   std::string admin_token_file;
+  // Two replicas: one leads (writes), the other waits, through a Lease in the local cluster.
+  bool leader_election = false;
+  std::string lease_name = "multi-casskop";
+  int64_t lease_duration_ms = 15000;
+  int64_t renew_deadline_ms = 10000;
+  int64_t retry_period_ms = 2000;
   std::string origin;  // where it came from, for messages
 };
 
@@ -53,6 +59,10 @@ operator_config from_legacy_flags(const std::string& local, const std::vector<st
                                   const std::function<const char*(const char*)>& getenv,
                                   const std::string& admiralty_dir =
                                       "/var/run/secrets/admiralty.io/serviceaccountimports");
+
+// The configuration as JSON for the admin endpoint. It holds no secret (tokens live in files,
+// which are named, never read here).
+std::string config_json(const operator_config& c);
 
 // Connection settings for one cluster; throws k8s::config_error with a clear message.
 k8s::connection_settings connect_settings(const cluster_source& source);

@@ -4,7 +4,13 @@
 //   multi-casskop --config FILE
 //   multi-casskop -l LOCAL [-r REMOTE ...]     (the original operator's flags; WATCH_NAMESPACE)
 //   multi-casskop replay JOURNAL [--legacy-settle-seconds N]
+#include <atomic>
+#include <csignal>
+#include <filesystem>
 #include <fstream>
+#include <future>
+#include <mutex>
+#include <thread>
 #include <iostream>
 
 #include <boost/program_options.hpp>
@@ -13,7 +19,11 @@
 #include "actors/multicasskop/journal.h"
 #include "actors/multicasskop/state_machine.h"
 #include "actors/supervisor.h"
+#include "actors/admin_server.h"
+#include "actors/cluster_registry.h"
+#include "k8s/leader_election.h"
 #include "k8s/log.h"
+#include "k8s/metrics.h"
 #include "k8s/signals.h"
 #include "messages/atoms.h"
 
@@ -54,6 +64,156 @@ void apply_logging(const mc::operator_config& c) {
   k8s::log::level l;
   if (k8s::log::parse_level(c.log_level, l)) k8s::log::set_level(l);
   k8s::log::set_format(c.log_format == "json" ? k8s::log::format::json : k8s::log::format::logfmt);
+}
+
+std::string read_token_file(const std::string& path) {
+  if (path.empty()) return "";
+  std::ifstream f(path);
+  std::string token;
+  std::getline(f, token);
+  return token;
+}
+
+// Runs the operator until SIGTERM/SIGINT. SIGHUP, or a change of the config file on disk (a
+// mounted ConfigMap), reloads the configuration; an invalid new file is refused and the old one
+// keeps running. With leader election, the supervisor (and so every watcher and deployer)
+// lives exactly while this replica holds the Lease: losing it stops all writes at once, and a
+// new leader rebuilds its state from the clusters as after a restart.
+int run(mc::operator_config config, const std::string& config_file) {
+  auto& reloads = k8s::metrics::default_registry().counters(
+      "multicasskop_config_reloads_total", "Configuration reloads, by result (ok, failed)");
+  reloads.labels({{"result", "ok"}});
+  reloads.labels({{"result", "failed"}});
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", 2);
+  caf::actor_system system{cfg};
+  auto registry = std::make_shared<mc::cluster_registry>();
+
+  std::mutex mutex;  // guards config, supervisor
+  caf::actor supervisor;
+  std::atomic<bool> leading{!config.leader_election};
+  auto config_json = [&] {
+    std::lock_guard lock(mutex);
+    return mc::config_json(config);
+  };
+  mc::admin_server admin(system, {config.admin_address, read_token_file(config.admin_token_file), config_json,
+                                  config.leader_election ? std::function<bool()>([&] { return leading.load(); })
+                                                         : std::function<bool()>()});
+  try {
+    admin.start();
+  } catch (const std::exception& e) {
+    k8s::log::error("Cannot start the admin endpoint", {{"address", config.admin_address}, {"error", e.what()}});
+    return 1;
+  }
+  k8s::log::info("Admin endpoint listening", {{"address", config.admin_address}});
+
+  auto start_supervisor = [&] {
+    std::lock_guard lock(mutex);
+    supervisor = mc::spawn_supervisor(system, {config, registry});
+    admin.set_supervisor(supervisor);
+  };
+  auto stop_supervisor = [&] {
+    std::lock_guard lock(mutex);
+    if (supervisor) caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+    supervisor = nullptr;
+    admin.set_supervisor(nullptr);
+  };
+
+  std::shared_ptr<k8s::leader_elector> elector;
+  if (config.leader_election) {
+    const auto& local = registry->connect(config.clusters.front());
+    if (!local.client) {
+      k8s::log::error("Cannot elect a leader without the local cluster", {{"error", local.error}});
+      return 1;
+    }
+    k8s::leader_election_options lo;
+    lo.lease_namespace = config.namespace_name;
+    lo.lease_name = config.lease_name;
+    lo.identity = k8s::default_identity();
+    lo.lease_duration = std::chrono::milliseconds(config.lease_duration_ms);
+    lo.renew_deadline = std::chrono::milliseconds(config.renew_deadline_ms);
+    lo.retry_period = std::chrono::milliseconds(config.retry_period_ms);
+    k8s::leader_elector::callbacks cb;
+    cb.on_started_leading = [&] {
+      k8s::log::info("Leading: starting the supervisor", {{"identity", lo.identity}});
+      leading = true;
+      start_supervisor();
+    };
+    cb.on_stopped_leading = [&] {
+      k8s::log::warn("Lost the lease: stopping all writes", {{"identity", lo.identity}});
+      leading = false;
+      stop_supervisor();
+    };
+    cb.on_new_leader = [](const std::string& holder) {
+      k8s::log::info("Leader elected", {{"leader", holder}});
+    };
+    elector = k8s::leader_elector::create(local.client, registry->timers(), lo, cb);
+    elector->start();
+  } else {
+    start_supervisor();
+  }
+
+  auto reload = [&](const char* why) {
+    if (config_file.empty()) return;
+    try {
+      auto next = mc::load_config_file(config_file);
+      std::lock_guard lock(mutex);
+      if (next.clusters.front().name != config.clusters.front().name || next.namespace_name != config.namespace_name)
+        throw mc::config_invalid("the local cluster and the namespace cannot change without a restart");
+      apply_logging(next);
+      config = next;
+      if (supervisor) caf::anon_send(supervisor, mc::reload_atom::value, next);
+      reloads.labels({{"result", "ok"}}).inc();
+      k8s::log::info("Configuration reloaded", {{"reason", why}, {"config", config.origin}});
+    } catch (const std::exception& e) {
+      reloads.labels({{"result", "failed"}}).inc();
+      k8s::log::error("Configuration reload refused; the previous configuration keeps running",
+                      {{"reason", why}, {"error", e.what()}});
+    }
+  };
+  // The kubelet updates a mounted ConfigMap by swapping a symlink: watch what the path resolves
+  // to, its size and its time, once a second.
+  std::atomic<bool> stopping{false};
+  std::thread file_watch([&] {
+    auto stamp = [&] {
+      std::error_code ec;
+      auto p = std::filesystem::canonical(config_file, ec);
+      auto t = std::filesystem::last_write_time(p, ec);
+      auto size = std::filesystem::file_size(p, ec);
+      return p.string() + "|" + std::to_string(t.time_since_epoch().count()) + "|" + std::to_string(size);
+    };
+    if (config_file.empty()) return;
+    std::string last = stamp();
+    while (!stopping) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      std::string now = stamp();
+      if (now != last) {
+        last = now;
+        reload("the file changed");
+      }
+    }
+  });
+
+  for (;;) {
+    int sig = k8s::wait_for_termination_or_hangup();
+    if (sig == SIGHUP) {
+      reload("SIGHUP");
+      continue;
+    }
+    k8s::log::info("Stopping multi-casskop", {{"signal", std::to_string(sig)}});
+    break;
+  }
+  stopping = true;
+  file_watch.join();
+  if (elector) {
+    std::promise<void> released;
+    elector->release([&](bool) { released.set_value(); });
+    released.get_future().wait_for(std::chrono::seconds(3));
+    elector->stop();
+  }
+  stop_supervisor();
+  admin.stop();
+  return 0;
 }
 
 }  // namespace
@@ -118,15 +278,5 @@ int main(int argc, char** argv) {
   k8s::block_termination_signals();
 
   k8s::log::info("Starting multi-casskop", {{"namespace", config.namespace_name}, {"config", config.origin}});
-  {
-    caf::actor_system_config cfg;
-    cfg.set("scheduler.max-threads", 2);
-    caf::actor_system system{cfg};
-    auto registry = std::make_shared<mc::cluster_registry>();
-    auto sup = mc::spawn_supervisor(system, {config, registry});
-    int sig = k8s::wait_for_termination();
-    k8s::log::info("Stopping multi-casskop", {{"signal", std::to_string(sig)}});
-    caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
-  }
-  return 0;
+  return run(config, config_file);
 }

@@ -8,12 +8,43 @@
 #include "actors/multicasskop/journal.h"
 #include "actors/multicasskop/state_machine.h"
 #include "k8s/log.h"
+#include "k8s/metrics.h"
 #include "messages/atoms.h"
 
 namespace mc {
 namespace js = k8s::json;
 
 namespace {
+
+// The operator's own metrics, registered once for the process.
+struct operator_metrics {
+  k8s::metrics::registry& r = k8s::metrics::default_registry();
+  k8s::metrics::family<k8s::metrics::counter>& events =
+      r.counters("multicasskop_events_total", "Events handled by the supervisor, by type");
+  k8s::metrics::family<k8s::metrics::counter>& commands =
+      r.counters("multicasskop_commands_total", "Commands decided by the state machine, by kind");
+  k8s::metrics::family<k8s::metrics::histogram>& decision = r.histograms(
+      "multicasskop_decision_duration_seconds", "Time to fold one event and decide",
+      {0.00001, 0.0001, 0.001, 0.01, 0.1, 1});
+  k8s::metrics::family<k8s::metrics::gauge>& reachable =
+      r.gauges("multicasskop_cluster_reachable", "1 when the cluster is reachable and its first list is in");
+  k8s::metrics::family<k8s::metrics::gauge>& region_ready = r.gauges(
+      "multicasskop_region_ready", "1 when the region of the MultiCasskop is Ready");
+  k8s::metrics::family<k8s::metrics::gauge>& journal_size =
+      r.gauges("multicasskop_journal_events", "Journal summaries kept in memory");
+  k8s::metrics::family<k8s::metrics::gauge>& multicasskops =
+      r.gauges("multicasskop_multicasskops", "MultiCasskops known to the supervisor");
+};
+
+operator_metrics& metrics() {
+  static operator_metrics m;
+  return m;
+}
+
+const char* const event_type_names[] = {"clusters_configured", "cluster_health",        "multicasskop_seen",
+                                        "multicasskop_gone",   "cassandracluster_seen", "cassandracluster_gone",
+                                        "write_done",          "timer_fired"};
+const char* const command_kind_names[] = {"create", "patch", "delete", "multicasskop_patch", "event", "timer"};
 
 struct supervisor_state {
   supervisor_settings settings;
@@ -99,9 +130,26 @@ void dispatch(supervisor_actor* self, const command& c) {
 void handle(supervisor_actor* self, event_body body) {
   auto& st = self->state;
   event e{++st.seq, now_ms(), std::move(body)};
+  auto& m = metrics();
+  m.events.labels({{"type", event_type_names[e.body.index()]}}).inc();
   auto concerned = st.machine->concerned(e);
   st.events->record(e, concerned);
+  auto started = std::chrono::steady_clock::now();
   auto commands = st.machine->apply(e);
+  m.decision.labels({}).observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  for (const auto& c : commands) m.commands.labels({{"kind", command_kind_names[c.index()]}}).inc();
+  if (auto* h = std::get_if<cluster_health>(&e.body))
+    m.reachable.labels({{"cluster", h->cluster}}).set(h->reachable && h->synced ? 1 : 0);
+  for (const auto& k : concerned) {
+    auto it = st.machine->multicasskops().find(k);
+    if (it == st.machine->multicasskops().end()) continue;
+    for (const auto& [region, r] : it->second.regions)
+      m.region_ready.labels({{"namespace", k.ns}, {"multicasskop", k.name}, {"region", region}})
+          .set(r.phase == region_phase::ready ? 1 : 0);
+  }
+  m.journal_size.labels({}).set(static_cast<double>(st.events->size()));
+  m.multicasskops.labels({}).set(static_cast<double>(st.machine->multicasskops().size()));
   if (auto* gone = std::get_if<multicasskop_gone>(&e.body)) {
     st.events->forget(gone->key);
     for (auto it = st.deployers.begin(); it != st.deployers.end();) {
@@ -114,6 +162,103 @@ void handle(supervisor_actor* self, event_body body) {
     }
   }
   for (const auto& c : commands) dispatch(self, c);
+}
+
+void spawn_watcher(supervisor_actor* self, const cluster_source& source, bool local) {
+  auto& st = self->state;
+  const auto& conn = st.settings.registry->connect(source);
+  k8s::log::info(local ? "Configuring client for the local cluster" : "Configuring client for a remote cluster",
+                 {{"kubernetes", source.name}, {"source", source.describe()}});
+  watcher_settings ws{source.name, st.settings.config.namespace_name, local, conn.client, conn.error,
+                      st.settings.registry->timers()};
+  auto w = spawn_cluster_watcher(self->system(), std::move(ws), caf::actor_cast<caf::actor>(self));
+  self->link_to(w);
+  st.watchers[source.name] = w;
+}
+
+// A new configuration, already validated: new clusters get a watcher, removed ones lose theirs
+// (their CassandraClusters are left alone, reported detached), changed credentials move the
+// existing client (open watches keep going), and the regions follow the new order.
+void reload(supervisor_actor* self, operator_config c) {
+  auto& st = self->state;
+  const auto& old = st.settings.config;
+  std::map<std::string, cluster_source> before;
+  for (const auto& s : old.clusters) before[s.name] = s;
+  std::set<std::string> after;
+  for (size_t i = 0; i < c.clusters.size(); ++i) {
+    const auto& s = c.clusters[i];
+    after.insert(s.name);
+    auto it = before.find(s.name);
+    if (it == before.end()) {
+      k8s::log::info("Cluster added by a configuration reload", {{"kubernetes", s.name}});
+      st.settings.config.namespace_name = c.namespace_name;
+      spawn_watcher(self, s, i == 0);
+    } else if (!(it->second == s)) {
+      std::string error;
+      if (st.settings.registry->update(s, error))
+        k8s::log::info("Cluster credentials changed by a configuration reload",
+                       {{"kubernetes", s.name}, {"source", s.describe()}});
+      else
+        k8s::log::error("Cannot read the new credentials; keeping the old ones",
+                        {{"kubernetes", s.name}, {"error", error}});
+    }
+  }
+  for (const auto& [name, s] : before) {
+    if (after.count(name)) continue;
+    k8s::log::info("Cluster removed by a configuration reload; its CassandraClusters are left alone",
+                   {{"kubernetes", name}});
+    if (auto w = st.watchers.find(name); w != st.watchers.end()) {
+      self->unlink_from(w->second);
+      self->send_exit(w->second, caf::exit_reason::user_shutdown);
+      st.watchers.erase(w);
+    }
+  }
+  st.settings.config = std::move(c);
+  std::vector<std::string> names;
+  for (const auto& s : st.settings.config.clusters) names.push_back(s.name);
+  handle(self, clusters_configured{names});
+}
+
+std::string actors_json(supervisor_actor* self) {
+  auto& st = self->state;
+  js::Document d(rapidjson::kArrayType);
+  auto& a = d.GetAllocator();
+  auto add = [&](js::Value v) { d.PushBack(v, a); };
+  js::Value sup(rapidjson::kObjectType);
+  sup.AddMember("role", "supervisor", a);
+  sup.AddMember("id", js::Value(static_cast<uint64_t>(self->id())), a);
+  sup.AddMember("events", js::Value(static_cast<uint64_t>(st.seq)), a);
+  sup.AddMember("multicasskops", js::Value(static_cast<uint64_t>(st.machine->multicasskops().size())), a);
+  add(std::move(sup));
+  for (const auto& [name, w] : st.watchers) {
+    js::Value v(rapidjson::kObjectType);
+    v.AddMember("role", "cluster-watcher", a);
+    v.AddMember("id", js::Value(static_cast<uint64_t>(w.id())), a);
+    v.AddMember("cluster", js::string_value(name, a), a);
+    auto h = st.machine->health().find(name);
+    std::string state = "starting", error;
+    if (h != st.machine->health().end()) {
+      error = h->second.error;
+      state = !h->second.reachable ? "backing off" : h->second.synced ? "connected" : "listing";
+    }
+    v.AddMember("state", js::string_value(state, a), a);
+    v.AddMember("lastError", js::string_value(error, a), a);
+    add(std::move(v));
+  }
+  for (const auto& [key, dep] : st.deployers) {
+    js::Value v(rapidjson::kObjectType);
+    v.AddMember("role", "deployer", a);
+    v.AddMember("id", js::Value(static_cast<uint64_t>(dep.id())), a);
+    v.AddMember("multicasskop", js::string_value(key.first.str(), a), a);
+    v.AddMember("cluster", js::string_value(key.second, a), a);
+    std::string state = "idle";
+    if (auto m = st.machine->multicasskops().find(key.first); m != st.machine->multicasskops().end())
+      if (auto r = m->second.regions.find(key.second); r != m->second.regions.end() && r->second.in_flight)
+        state = "writing";
+    v.AddMember("state", js::string_value(state, a), a);
+    add(std::move(v));
+  }
+  return js::to_string(d);
 }
 
 caf::behavior supervisor(supervisor_actor* self, supervisor_settings s) {
@@ -135,17 +280,7 @@ caf::behavior supervisor(supervisor_actor* self, supervisor_settings s) {
   std::vector<std::string> names;
   for (const auto& c : cfg.clusters) names.push_back(c.name);
   handle(self, clusters_configured{names});
-  for (size_t i = 0; i < cfg.clusters.size(); ++i) {
-    const auto& source = cfg.clusters[i];
-    const auto& conn = st.settings.registry->connect(source);
-    k8s::log::info(i == 0 ? "Configuring client for the local cluster" : "Configuring client for a remote cluster",
-                   {{"kubernetes", source.name}, {"source", source.describe()}});
-    watcher_settings ws{source.name, cfg.namespace_name, i == 0, conn.client, conn.error,
-                        st.settings.registry->timers()};
-    auto w = spawn_cluster_watcher(self->system(), std::move(ws), caf::actor_cast<caf::actor>(self));
-    self->link_to(w);
-    st.watchers[source.name] = w;
-  }
+  for (size_t i = 0; i < cfg.clusters.size(); ++i) spawn_watcher(self, cfg.clusters[i], i == 0);
   self->set_exit_handler([=](caf::exit_msg& msg) {
     // Our children are linked, so they stop with us. A child that stops on its own (a
     // deployer of a deleted MultiCasskop) is normal; one that fails is reported.
@@ -159,6 +294,8 @@ caf::behavior supervisor(supervisor_actor* self, supervisor_settings s) {
   return {
       [=](event_atom, event_body& b) { handle(self, std::move(b)); },
       [=](state_atom) -> std::string { return inspect(*self->state.machine, *self->state.events); },
+      [=](actors_atom) -> std::string { return actors_json(self); },
+      [=](reload_atom, operator_config& c) { reload(self, std::move(c)); },
       [=](state_atom, const std::string& ns, const std::string& name) -> std::string {
         mc_key k{ns, name};
         return inspect(*self->state.machine, *self->state.events, &k);

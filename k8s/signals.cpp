@@ -5,17 +5,18 @@
 
 namespace k8s {
 namespace {
-sigset_t termination_set() {
+sigset_t termination_set(bool hangup = false) {
   sigset_t s;
   sigemptyset(&s);
   sigaddset(&s, SIGINT);
   sigaddset(&s, SIGTERM);
+  if (hangup) sigaddset(&s, SIGHUP);
   return s;
 }
 }  // namespace
 
 void block_termination_signals() {
-  sigset_t s = termination_set();
+  sigset_t s = termination_set(true);
   pthread_sigmask(SIG_BLOCK, &s, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 }
@@ -27,4 +28,13 @@ int wait_for_termination() {
   return sig;
 }
 
+}  // namespace k8s
+
+namespace k8s {
+int wait_for_termination_or_hangup() {
+  sigset_t s = termination_set(true);
+  int sig = 0;
+  sigwait(&s, &sig);
+  return sig;
+}
 }  // namespace k8s

@@ -8,5 +8,7 @@ namespace k8s {
 void block_termination_signals();
 // Blocks until SIGTERM or SIGINT arrives; returns the signal number.
 int wait_for_termination();
+// The same, or SIGHUP (blocked too by block_termination_signals): for servers that reload.
+int wait_for_termination_or_hangup();
 
 }  // namespace k8s

@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/config.h"
 #include "messages/commands.h"
 #include "messages/events.h"
 
@@ -14,6 +15,8 @@ using command_atom = caf::atom_constant<caf::atom("command")>;  // (command_atom
 using health_atom = caf::atom_constant<caf::atom("health")>;    // watcher-internal
 using state_atom = caf::atom_constant<caf::atom("state")>;      // ask for a JSON picture
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using actors_atom = caf::atom_constant<caf::atom("actors")>;  // ask for the actors as JSON
+using reload_atom = caf::atom_constant<caf::atom("reload")>;  // (reload_atom, operator_config)
 
 }  // namespace mc
 
@@ -21,3 +24,4 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 // serialize them.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mc::event_body)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mc::command)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mc::operator_config)
