@@ -156,6 +156,12 @@ void admin_server::stop() {
   impl_->thread.join();
 }
 
+std::string admin_server::address() const {
+  auto url = impl_->listener ? impl_->listener->url() : std::string();
+  auto scheme = url.find("://");
+  return scheme == std::string::npos ? url : url.substr(scheme + 3);
+}
+
 void admin_server::set_supervisor(const caf::actor& supervisor) {
   std::lock_guard lock(impl_->mutex);
   impl_->supervisor = supervisor;

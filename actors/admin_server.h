@@ -25,6 +25,8 @@ class admin_server {
   // Binds; throws std::runtime_error naming the address when it cannot.
   void start();
   void stop();
+  // host:port it listens on (the real port when the configured one was 0).
+  std::string address() const;
   // The supervisor to ask (none while this replica is not the leader).
   void set_supervisor(const caf::actor& supervisor);
 

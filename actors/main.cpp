@@ -105,7 +105,7 @@ int run(mc::operator_config config, const std::string& config_file) {
     k8s::log::error("Cannot start the admin endpoint", {{"address", config.admin_address}, {"error", e.what()}});
     return 1;
   }
-  k8s::log::info("Admin endpoint listening", {{"address", config.admin_address}});
+  k8s::log::info("Admin endpoint listening", {{"address", admin.address()}});
 
   auto start_supervisor = [&] {
     std::lock_guard lock(mutex);

@@ -20,6 +20,7 @@ struct operator_config_options {
   int legacy_settle_seconds = 5;
   std::string journal_file;  // "" = no journal file
   std::string log_level = "info";
+  std::string admin_address = "127.0.0.1:0";
 };
 
 // A config file for kubesim's clusters: the local one through its kubeconfig, the remote ones
