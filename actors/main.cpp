@@ -4,6 +4,8 @@
 //   multi-casskop --config FILE
 //   multi-casskop -l LOCAL [-r REMOTE ...]     (the original operator's flags; WATCH_NAMESPACE)
 //   multi-casskop replay JOURNAL [--legacy-settle-seconds N]
+#include <malloc.h>
+
 #include <atomic>
 #include <csignal>
 #include <filesystem>
@@ -14,6 +16,7 @@
 #include <iostream>
 
 #include <boost/program_options.hpp>
+#include <pplx/threadpool.h>
 
 #include "actors/config.h"
 #include "actors/multicasskop/journal.h"
@@ -80,6 +83,11 @@ std::string read_token_file(const std::string& path) {
 // lives exactly while this replica holds the Lease: losing it stops all writes at once, and a
 // new leader rebuilds its state from the clusters as after a restart.
 int run(mc::operator_config config, const std::string& config_file) {
+  // Memory: one malloc arena per thread (cpprest alone runs dozens) fragments the heap of many
+  // small long-lived objects; two arenas keep it compact. Four cpprest threads are plenty for
+  // the requests we make.
+  mallopt(M_ARENA_MAX, 2);
+  crossplat::threadpool::initialize_with_threads(4);
   auto& reloads = k8s::metrics::default_registry().counters(
       "multicasskop_config_reloads_total", "Configuration reloads, by result (ok, failed)");
   reloads.labels({{"result", "ok"}});
@@ -120,12 +128,18 @@ int run(mc::operator_config config, const std::string& config_file) {
   };
 
   std::shared_ptr<k8s::leader_elector> elector;
+  std::shared_ptr<k8s::client> local_client;
   if (config.leader_election) {
     const auto& local = registry->connect(config.clusters.front());
-    if (!local.client) {
-      k8s::log::error("Cannot elect a leader without the local cluster", {{"error", local.error}});
-      return 1;
-    }
+    local_client = local.client;
+    if (!local_client)
+      // Not a crash loop: stay up, say why; a restart with a readable source makes it act.
+      k8s::log::error("Cannot elect a leader without access to the local cluster; standing by",
+                      {{"kubernetes", config.clusters.front().name}, {"error", local.error}});
+  }
+  if (!config.leader_election) {
+    start_supervisor();
+  } else if (local_client) {
     k8s::leader_election_options lo;
     lo.lease_namespace = config.namespace_name;
     lo.lease_name = config.lease_name;
@@ -147,10 +161,8 @@ int run(mc::operator_config config, const std::string& config_file) {
     cb.on_new_leader = [](const std::string& holder) {
       k8s::log::info("Leader elected", {{"leader", holder}});
     };
-    elector = k8s::leader_elector::create(local.client, registry->timers(), lo, cb);
+    elector = k8s::leader_elector::create(local_client, registry->timers(), lo, cb);
     elector->start();
-  } else {
-    start_supervisor();
   }
 
   auto reload = [&](const char* why) {

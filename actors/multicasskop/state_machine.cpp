@@ -147,8 +147,7 @@ std::vector<mc_key> state_machine::concerned(const event& e) const {
             ns = b.ns;
             name = b.name;
           }
-          for (const auto& [k, m] : mcs_)
-            if (m.spec.cc_namespace == ns && m.spec.cc_name == name) out.push_back(k);
+          for (const auto& k : wanting(ns, name)) out.push_back(k);
         } else if constexpr (std::is_same_v<T, write_done>) {
           if (auto it = pending_.find(b.command_id); it != pending_.end()) out.push_back(it->second.key);
         } else if constexpr (std::is_same_v<T, timer_fired>) {
@@ -194,21 +193,25 @@ void state_machine::fold(const event& e, std::set<mc_key>& touched, int64_t now,
           m.object = b.object;
           const int64_t generation = js::get_int(*b.object, {"metadata", "generation"}, 0);
           if (first || generation != m.generation) {
+            if (!first) wanted_by_[{m.spec.cc_namespace, m.spec.cc_name}].erase(key);
             m.spec = parse_multicasskop(*b.object);
             m.generation = generation;
+            wanted_by_[{m.spec.cc_namespace, m.spec.cc_name}].insert(key);
           }
           m.deleting = is_deleting(*b.object);
           m.has_finalizer = has_finalizer(*b.object, finalizer);
           if (!m.restored) restore_from_status(m);
           touched.insert(key);
         } else if constexpr (std::is_same_v<T, multicasskop_gone>) {
-          mcs_.erase(b.key);
+          if (auto it = mcs_.find(b.key); it != mcs_.end()) {
+            wanted_by_[{it->second.spec.cc_namespace, it->second.spec.cc_name}].erase(b.key);
+            mcs_.erase(it);
+          }
         } else if constexpr (std::is_same_v<T, cassandracluster_seen>) {
           observe_cassandracluster(b.cluster, b.object, touched);
         } else if constexpr (std::is_same_v<T, cassandracluster_gone>) {
           ccs_.erase({b.cluster, b.ns, b.name});
-          for (const auto& [k, m] : mcs_)
-            if (m.spec.cc_namespace == b.ns && m.spec.cc_name == b.name) touched.insert(k);
+          for (const auto& k : wanting(b.ns, b.name)) touched.insert(k);
         } else if constexpr (std::is_same_v<T, write_done>) {
           on_write_done(b, touched, now, out);
         } else if constexpr (std::is_same_v<T, timer_fired>) {
@@ -236,8 +239,8 @@ void state_machine::observe_cassandracluster(const std::string& cluster, const o
   // A write's answer may arrive after the watch already showed a newer state.
   if (slot && meta(*slot, "uid") == meta(*cc, "uid") && rv_of(*slot) > rv_of(*cc)) return;
   slot = cc;
-  for (auto& [k, m] : mcs_) {
-    if (m.spec.cc_namespace != ns || m.spec.cc_name != name) continue;
+  for (const auto& k : wanting(ns, name)) {
+    auto& m = mcs_.at(k);
     touched.insert(k);
     auto r = m.regions.find(cluster);
     if (r == m.regions.end()) continue;
@@ -245,6 +248,12 @@ void state_machine::observe_cassandracluster(const std::string& cluster, const o
     if (r->second.retry_wait && r->second.last_error.empty()) r->second.retry_wait = false;
     if (r->second.awaiting_ready && !running_and_done(*cc)) r->second.saw_not_ready = true;
   }
+}
+
+const std::set<mc_key>& state_machine::wanting(const std::string& ns, const std::string& name) const {
+  static const std::set<mc_key> none;
+  auto it = wanted_by_.find({ns, name});
+  return it == wanted_by_.end() ? none : it->second;
 }
 
 void state_machine::restore_from_status(multicasskop_state& m) {

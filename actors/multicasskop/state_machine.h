@@ -131,6 +131,10 @@ class state_machine {
   std::map<std::string, cluster_health> health_;
   std::map<mc_key, multicasskop_state> mcs_;
   std::map<cc_ref, object_ptr> ccs_;  // every CassandraCluster we have seen, by cluster
+  // Which MultiCasskops want a CassandraCluster of this namespace/name: a CassandraCluster
+  // event concerns only them (a scan of every MultiCasskop per event grows with the square).
+  std::map<std::pair<std::string, std::string>, std::set<mc_key>> wanted_by_;
+  const std::set<mc_key>& wanting(const std::string& ns, const std::string& name) const;
   std::map<uint64_t, pending_write> pending_;
   uint64_t last_id_ = 0;
 };

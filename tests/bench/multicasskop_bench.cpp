@@ -750,6 +750,22 @@ void print_stats(const char* label, const stats& s) {
              s.pct(50), s.pct(90), s.pct(99), s.max(), s.mean());
 }
 
+// Warnings and errors the operator logged (kept by its line collector), summarized.
+void print_operator_problems(operator_process& op) {
+  size_t n = 0;
+  std::string first;
+  size_t from = 0;
+  while (auto l = op.log().find(
+             [](const timed_line& t) {
+               return t.text.find("level=error") != std::string::npos ||
+                      t.text.find("level=warning") != std::string::npos;
+             },
+             std::chrono::milliseconds(0), &from)) {
+    if (n++ == 0) first = l->text;
+  }
+  if (n) fmt::print("  operator logged {} warning/error line(s), first: {}\n", n, first.substr(0, 300));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Hand-off latency.
 
@@ -857,6 +873,7 @@ void run_handoff(int runs, int warmup, int regions, bool tls, int gap_ms, const 
   if (missing) fmt::print("  ({} hand-offs without a trace or log line, left out)\n", missing);
   fmt::print("  operator: VmHWM {:.1f} MiB, CPU {:.2f} s\n", memory_of(op.pid()).hwm_kib / 1024.0,
              cpu_seconds(op.pid()));
+  print_operator_problems(op);
   int code = op.stop();
   if (code != 0) fmt::print("  (the operator exited with {})\n", code);
 }
@@ -996,6 +1013,7 @@ void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s,
   fmt::print("  operator CPU during the run: {:.2f} s\n", op_cpu);
   fmt::print("  kubesim (reference): VmHWM {:.1f} MiB (sampled max {:.1f} MiB), CPU {:.2f} s\n",
              sim_mem.hwm_kib / 1024.0, sim_max_rss / 1024.0, sim_cpu);
+  print_operator_problems(op);
   if (hold_s > 0) {
     fmt::print("  holding kubesim (pid {}) and the operator (pid {}) for {} s\n", ks.pid(), op.pid(), hold_s);
     std::fflush(stdout);

@@ -3,6 +3,11 @@
 // checked on what the clusters hold, read through the API as a user would.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -75,6 +80,19 @@ std::string region_field(const js::Value& mcc, const std::string& region, const 
 bool mcc_ready(const js::Value& mcc) {
   return condition(mcc, "Ready") == "True" &&
          js::get_int(mcc, {"status", "observedGeneration"}, -1) == js::get_int(mcc, {"metadata", "generation"}, 0);
+}
+
+// Whether something accepts TCP connections on 127.0.0.1:port.
+bool listening_on_localhost(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(fd);
+  return ok;
 }
 
 // ---- MultiCasskops the tests write ----
@@ -669,6 +687,9 @@ TEST_CASE("replay: the journal of a rollout re-runs to the same create decisions
 }
 
 TEST_CASE("the original flags: -l and -r with WATCH_NAMESPACE and a KUBECONFIG of both contexts") {
+  // With the original flags the admin endpoint has its default address, 127.0.0.1:8090.
+  REQUIRE_MESSAGE(eventually([] { return !listening_on_localhost(8090); }, 10s),
+                  "127.0.0.1:8090 is in use: the operator with the original flags needs it for its admin endpoint");
   world w;
   const std::string dir = make_temp_dir("mc-flags");
   write_file(dir + "/kubeconfig", merged_kubeconfig(w.sim, {kC1, kC2}));

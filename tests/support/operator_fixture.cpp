@@ -35,8 +35,6 @@ std::string operator_config_yaml(const kubesim_instance& sim, const operator_con
   // Port 0: a free port, so tests may run side by side; the log line names it.
   y << "admin:\n  address: \"" << o.admin_address << "\"\n";
   if (!o.journal_file.empty()) y << "journal:\n  file: " << o.journal_file << "\n";
-  // Any free port: operators of tests running side by side must not share 8090.
-  y << "admin:\n  address: " << o.admin_address << "\n";
   return y.str();
 }
 

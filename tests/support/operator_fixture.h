@@ -60,6 +60,7 @@ class operator_process {
   const std::string& config_path() const { return config_path_; }
   const std::string& log_path() const { return log_path_; }
   int starts() const { return starts_; }
+  pid_t pid() const { return pid_; }  // -1 when not running (for kill(pid, SIGHUP))
 
  private:
   void make_dir();
