@@ -87,10 +87,12 @@ parsed_spec parse_multicasskop(const js::Value& object) {
 }
 
 std::vector<spec_problem> unknown_regions(const parsed_spec& spec,
-                                          const std::vector<std::string>& clusters) {
+                                          const std::vector<std::string>& clusters,
+                                          const std::set<std::string>& detached) {
   std::vector<spec_problem> out;
   for (const auto& [region, fragment] : spec.overrides) {
     if (std::find(clusters.begin(), clusters.end(), region) != clusters.end()) continue;
+    if (detached.count(region)) continue;
     std::string known;
     for (const auto& c : clusters) known += (known.empty() ? "" : ", ") + c;
     out.push_back({"UnknownRegion", "spec.override names cluster \"" + region +

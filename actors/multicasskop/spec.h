@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,9 +36,11 @@ struct parsed_spec {
 
 parsed_spec parse_multicasskop(const k8s::json::Value& object);
 
-// Problems that depend on the configured clusters: override keys naming no cluster.
+// Problems that depend on the configured clusters: override keys naming no cluster. Keys in
+// `detached` (regions a reload removed, reported as Detached) are not unknown.
 std::vector<spec_problem> unknown_regions(const parsed_spec& spec,
-                                          const std::vector<std::string>& clusters);
+                                          const std::vector<std::string>& clusters,
+                                          const std::set<std::string>& detached = {});
 
 // The CassandraCluster for one region: base with the region's override applied as an RFC 7386
 // merge patch, our owner annotation, no status (the seed list is written separately).

@@ -98,6 +98,15 @@ std::vector<std::string> seedlist_of(const js::Value& cc) {
   return out;
 }
 
+// Regions of this MultiCasskop that a reload removed from the configuration: reported as
+// Detached (Degraded reason RegionDetached), not as an override naming an unknown cluster.
+std::set<std::string> detached_regions(const multicasskop_state& m) {
+  std::set<std::string> out;
+  for (const auto& [name, r] : m.regions)
+    if (r.phase == region_phase::detached) out.insert(name);
+  return out;
+}
+
 }  // namespace
 
 bool cassandracluster_ready(const js::Value& cc, const region_state& r) {
@@ -464,13 +473,15 @@ void state_machine::decide_rollout(multicasskop_state& m, int64_t, std::vector<c
   auto& spec = m.spec;
   for (auto& [name, r] : m.regions)
     if (std::find(clusters_.begin(), clusters_.end(), name) == clusters_.end())
-      r.phase = ever_configured_.count(name) ? region_phase::detached : region_phase::not_deployed;
+      // Detached: a region it deploys to (an override names it) whose cluster a reload removed.
+      r.phase = ever_configured_.count(name) && spec.overrides.count(name) ? region_phase::detached
+                                                                           : region_phase::not_deployed;
   if (!spec.base_valid()) {
     for (const auto& p : spec.problems)
       report(m, "spec", p.message, {m.key, "Warning", p.reason, p.message, ""}, out);
     return;
   }
-  for (const auto& p : unknown_regions(spec, clusters_))
+  for (const auto& p : unknown_regions(spec, clusters_, detached_regions(m)))
     report(m, "unknown/" + p.message, "1", {m.key, "Warning", p.reason, p.message, ""}, out);
 
   // Seeds: given ones unchanged, else computed over every deployed region, else none.
@@ -605,7 +616,7 @@ void state_machine::write_status(multicasskop_state& m, int64_t now, std::vector
   // Conditions, from the regions and the spec's problems.
   std::vector<spec_problem> problems = m.spec.problems;
   if (m.spec.base_valid())
-    for (auto& p : unknown_regions(m.spec, clusters_)) problems.push_back(p);
+    for (auto& p : unknown_regions(m.spec, clusters_, detached_regions(m))) problems.push_back(p);
   size_t deployed = 0, ready = 0;
   std::string not_ready;
   for (const auto& cluster : clusters_) {

@@ -167,7 +167,7 @@ TEST_CASE("operations: every admin route answers with its JSON shape behind the 
   const std::string config = dir + "/config.yaml";
   // The local cluster through its kubeconfig (token and client key inside), the remote one
   // through its service-account folder (a token file).
-  write_file(config, config_yaml(config_of({via_kubeconfig(w.sim, kC1), via_secret_dir(w.sim, kC2)}, dir + "/admin-token"})));
+  write_file(config, config_yaml(config_of({via_kubeconfig(w.sim, kC1), via_secret_dir(w.sim, kC2)}, dir + "/admin-token")));
   operator_process op({"--config", config});
   const std::string address = admin_address(op);
   auto admin = admin_client(address, token);
@@ -401,12 +401,14 @@ TEST_CASE("operations: reload from the file adds a cluster in its configured pos
   const std::string dir = make_temp_dir("mc-reload");
   const std::string config = dir + "/config.yaml";
   const source s1 = via_kubeconfig(w.sim, kC1), s2 = via_secret_dir(w.sim, kC2), s3 = via_secret_dir(w.sim, kC3);
-  write_file(config, config_yaml(config_of({s1, s3}})));
+  write_file(config, config_yaml(config_of({s1, s3})));
   operator_process op({"--config", config});
   auto admin = admin_client(admin_address(op));
 
   // Region 2 is not configured yet: regions 1 and 3 are deployed, region 2 is an unknown name.
   w.create_mcc(mcc_of("grow", "cassandra-e2e", true, {kC1, kC2, kC3}));
+  // One that never deploys to region 3: removing that cluster must not concern it.
+  w.create_mcc(mcc_of("small", "cassandra-small", true, {kC1}));
   REQUIRE_MESSAGE(eventually(
                       [&] {
                         auto m = w.mcc("grow");
@@ -419,7 +421,7 @@ TEST_CASE("operations: reload from the file adds a cluster in its configured pos
   const std::string uid3 = uid(*w.cc(kC3));
 
   // Added in the middle: watched, deployed, and listed in its place.
-  replace_file(config, config_yaml(config_of({s1, s2, s3}})));
+  replace_file(config, config_yaml(config_of({s1, s2, s3})));
   REQUIRE_MESSAGE(op.wait_for_log("msg=\"Cluster added by a configuration reload\" kubernetes=" + kC2, 5s), op.log());
   REQUIRE_MESSAGE(eventually(
                       [&] {
@@ -439,7 +441,7 @@ TEST_CASE("operations: reload from the file adds a cluster in its configured pos
 
   // Removed: its watcher stops, its region is Detached, its CassandraCluster left alone.
   const auto cc3 = *w.cc(kC3);
-  replace_file(config, config_yaml(config_of({s1, s2}})));
+  replace_file(config, config_yaml(config_of({s1, s2})));
   REQUIRE_MESSAGE(op.wait_for_log("Cluster removed by a configuration reload", 5s), op.log());
   CHECK(op.count_log_lines({"msg=\"Cluster removed by a configuration reload", "kubernetes=" + kC3}) == 1);
   REQUIRE_MESSAGE(eventually(
@@ -453,6 +455,13 @@ TEST_CASE("operations: reload from the file adds a cluster in its configured pos
   CHECK(eventually([&] { return open_watches(w.sim, kC3) == 0; }, 5s));
   m = w.mcc("grow");
   CHECK(condition(m, "Degraded", "message").find(kC3) != std::string::npos);
+  CHECK(count_events(w, "grow", "UnknownRegion") == 1);  // region 2's, before it was added
+  {
+    auto small = w.mcc("small");
+    CHECK(mcc_ready(small));
+    CHECK(condition(small, "Degraded") == "False");
+    CHECK(region_field(small, kC3) != "Detached");
+  }
   CHECK(region_field(m, kC1) == "Ready");
   CHECK(region_field(m, kC2) == "Ready");
   auto still = w.cc(kC3);
@@ -482,7 +491,7 @@ TEST_CASE("operations: reload moves a cluster to new credentials without droppin
   const std::string old_kubeconfig = dir + "/k8s-cluster2.kubeconfig";
   write_file(old_kubeconfig, read_file(w.sim.kubeconfig(kC2)));
   const std::string config = dir + "/config.yaml";
-  write_file(config, config_yaml(config_of({via_kubeconfig(w.sim, kC1), {kC2, old_kubeconfig, kC2, ""}}})));
+  write_file(config, config_yaml(config_of({via_kubeconfig(w.sim, kC1), {kC2, old_kubeconfig, kC2, ""}})));
   operator_process op({"--config", config});
   auto admin = admin_client(admin_address(op));
   const std::string watching2 = "msg=\"Cluster reachable, watching\" kubernetes=" + kC2;
@@ -495,7 +504,7 @@ TEST_CASE("operations: reload moves a cluster to new credentials without droppin
   w.refresh_client(kC2);
   REQUIRE(w.sim.token(kC2) != old_token);
   CHECK(api_client({w.sim.url(kC2), old_token, w.sim.ca_pem(kC2), "", "", 10s}).get(kCCs).status == 401);
-  replace_file(config, config_yaml(config_of({via_kubeconfig(w.sim, kC1), via_secret_dir(w.sim, kC2)}})));
+  replace_file(config, config_yaml(config_of({via_kubeconfig(w.sim, kC1), via_secret_dir(w.sim, kC2)})));
   REQUIRE_MESSAGE(op.wait_for_log("msg=\"Cluster credentials changed by a configuration reload\" kubernetes=" + kC2, 5s),
                   op.log());
 
@@ -597,9 +606,14 @@ TEST_CASE("operations: Events are recorded once per change: created and Ready on
     CHECK(js::get_string(e, {"involvedObject", "uid"}) == told_uid);
     CHECK(js::get_string(e, {"source", "component"}) == "multi-casskop");
   }
-  // Region 1's events came before region 2's create.
+  // Region 1's events came before region 2's create (in the order the API server stored them).
   {
-    auto reasons = w.event_reasons("told");
+    auto events = w.events("told");
+    std::sort(events.begin(), events.end(),
+              [](const js::Document& x, const js::Document& y) { return std::stoll(rv(x)) < std::stoll(rv(y)); });
+    std::vector<std::string> reasons;
+    for (const auto& e : events) reasons.emplace_back(js::get_string(e, "reason"));
+    CAPTURE(joined(reasons));
     auto first_ready = std::find(reasons.begin(), reasons.end(), "RegionReady");
     auto created = std::find(reasons.begin(), reasons.end(), "CassandraClusterCreated");
     REQUIRE(created != reasons.end());
@@ -644,7 +658,7 @@ TEST_CASE("operations: leader election: one replica leads, and after kill -9 mid
   w.casskop_delay(kC1, 4000);  // region 1 stays Ongoing across the takeover
   const std::string dir = make_temp_dir("mc-leader");
   const std::string config = dir + "/config.yaml";
-  write_file(config, config_yaml(config_of({via_kubeconfig(w.sim, kC1), via_secret_dir(w.sim, kC2)}, "", true})));
+  write_file(config, config_yaml(config_of({via_kubeconfig(w.sim, kC1), via_secret_dir(w.sim, kC2)}, "", true)));
   operator_process a({"--config", config}, {{"POD_NAME", "mc-alpha"}});
   operator_process b({"--config", config}, {{"POD_NAME", "mc-beta"}});
   auto admin_a = admin_client(admin_address(a)), admin_b = admin_client(admin_address(b));
@@ -707,7 +721,7 @@ TEST_CASE("operations: leader election: one replica leads, and after kill -9 mid
   CHECK(standby.count_log_lines({"msg=\"Create CassandraCluster\"", "kubernetes=" + kC1}) == 0);
   CHECK(standby.count_log_lines({"msg=\"Create CassandraCluster\"", "kubernetes=" + kC2}) == 1);
   CHECK(standby.count_log_lines({"Leading: starting the supervisor", "identity=" + standby_name}) == 1);
-  CHECK(standby.stop() == 0);
+  CHECK_MESSAGE(standby.stop() == 0, standby.current_log());
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }
@@ -716,7 +730,7 @@ TEST_CASE("operations: leader election: a leader that cannot renew its Lease sto
   world w({kC1, kC2}, 100);
   const std::string dir = make_temp_dir("mc-lease-lost");
   const std::string config = dir + "/config.yaml";
-  write_file(config, config_yaml(config_of({via_kubeconfig(w.sim, kC1), via_secret_dir(w.sim, kC2)}, "", true})));
+  write_file(config, config_yaml(config_of({via_kubeconfig(w.sim, kC1), via_secret_dir(w.sim, kC2)}, "", true)));
   operator_process a({"--config", config}, {{"POD_NAME", "mc-alpha"}});
   operator_process b({"--config", config}, {{"POD_NAME", "mc-beta"}});
   auto admin_a = admin_client(admin_address(a)), admin_b = admin_client(admin_address(b));
@@ -744,7 +758,7 @@ TEST_CASE("operations: leader election: a leader that cannot renew its Lease sto
   // Region 2 is still reachable: its CassandraCluster disappears, and no replica recreates it
   // while none holds the Lease (proving an absence takes a while).
   auto del = w.api(kC2).request("DELETE", kCCs + "/cassandra-e2e");
-  REQUIRE_MESSAGE(del.status == 200 || del.status == 202, del.body);
+  REQUIRE_MESSAGE((del.status == 200 || del.status == 202), del.body);
   REQUIRE(eventually([&] { return !w.cc(kC2).has_value(); }, 5s));
   std::this_thread::sleep_for(1500ms);
   CHECK_FALSE(w.cc(kC2).has_value());
