@@ -194,6 +194,7 @@ operator_config from_legacy_flags(const std::string& local, const std::vector<st
     c.log_level = l;
   }
   if (env("LOG_TYPE") == "json") c.log_format = "json";
+  if (!env("ADMIN_ADDRESS").empty()) c.admin_address = env("ADMIN_ADDRESS");
   if (local.empty()) r.fail("-l/--local NAME is required with the original flags");
   if (c.namespace_name.empty()) r.fail("WATCH_NAMESPACE must be set with the original flags");
   std::string kubeconfig = env("KUBECONFIG");

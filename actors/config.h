@@ -51,7 +51,7 @@ operator_config load_config_file(const std::string& path);
 operator_config parse_config(const std::string& yaml, const std::string& origin);
 
 // The original operator's command line: -l/--local NAME, -r/--remote NAME (repeated), the
-// namespace from WATCH_NAMESPACE, LOG_LEVEL and LOG_TYPE=json. The local cluster is the pod's
+// namespace from WATCH_NAMESPACE, LOG_LEVEL, LOG_TYPE=json and ADMIN_ADDRESS (host:port). The local cluster is the pod's
 // service account (or $KUBECONFIG outside a cluster); a remote NAME is the Admiralty import
 // /var/run/secrets/admiralty.io/serviceaccountimports/NAME/config if it exists, else the
 // context NAME of $KUBECONFIG (or ~/.kube/config).

@@ -16,6 +16,7 @@
 #include <iostream>
 
 #include <boost/program_options.hpp>
+#include <caf/logger.hpp>
 #include <pplx/threadpool.h>
 
 #include "actors/config.h"
@@ -44,9 +45,10 @@ int replay(const std::string& path, int64_t settle_seconds) {
   }
   mc::machine_options o;
   o.legacy_settle_ms = settle_seconds * 1000;
-  mc::state_machine sm(o);
+  auto sm = std::make_unique<mc::state_machine>(o);
   std::string line;
   size_t n = 0;
+  uint64_t last_seq = 0;
   while (std::getline(in, line)) {
     ++n;
     if (line.empty()) continue;
@@ -57,8 +59,14 @@ int replay(const std::string& path, int64_t settle_seconds) {
       std::cerr << "multi-casskop replay: " << path << ":" << n << ": " << ex.what() << "\n";
       return 1;
     }
+    if (e.seq <= last_seq) {
+      // The journal is appended to across restarts: a new run starts from an empty state.
+      std::cout << "# restart: a new run of the operator begins here\n";
+      sm = std::make_unique<mc::state_machine>(o);
+    }
+    last_seq = e.seq;
     std::cout << mc::summarize_event(e) << "\n";
-    for (const auto& c : sm.apply(e)) std::cout << "  -> " << mc::summarize_command(c) << "\n";
+    for (const auto& c : sm->apply(e)) std::cout << "  -> " << mc::summarize_command(c) << "\n";
   }
   return 0;
 }
@@ -118,6 +126,10 @@ int run(mc::operator_config config, const std::string& config_file) {
   auto start_supervisor = [&] {
     std::lock_guard lock(mutex);
     supervisor = mc::spawn_supervisor(system, {config, registry});
+    // With leader election this runs on a client or timer thread, outside CAF: spawn() left a
+    // reference to the system's logger in that thread's storage, and ~actor_system waits for
+    // the logger to be released, so the process would hang at exit. Drop it.
+    caf::logger::set_current_actor_system(nullptr);
     admin.set_supervisor(supervisor);
   };
   auto stop_supervisor = [&] {
@@ -148,13 +160,14 @@ int run(mc::operator_config config, const std::string& config_file) {
     lo.renew_deadline = std::chrono::milliseconds(config.renew_deadline_ms);
     lo.retry_period = std::chrono::milliseconds(config.retry_period_ms);
     k8s::leader_elector::callbacks cb;
-    cb.on_started_leading = [&] {
-      k8s::log::info("Leading: starting the supervisor", {{"identity", lo.identity}});
+    // By value: `lo` is gone when these run.
+    cb.on_started_leading = [&, identity = lo.identity] {
+      k8s::log::info("Leading: starting the supervisor", {{"identity", identity}});
       leading = true;
       start_supervisor();
     };
-    cb.on_stopped_leading = [&] {
-      k8s::log::warn("Lost the lease: stopping all writes", {{"identity", lo.identity}});
+    cb.on_stopped_leading = [&, identity = lo.identity] {
+      k8s::log::warn("Lost the lease: stopping all writes", {{"identity", identity}});
       leading = false;
       stop_supervisor();
     };

@@ -378,13 +378,16 @@ void state_machine::on_write_done(const write_done& w, std::set<mc_key>& touched
     back_off(m, pw.region, r, false, out);  // or until the watch shows a newer object
     return;
   }
+  back_off(m, pw.region, r, !w.error.retryable(), out);
+  // One transient failure (a keep-alive connection that died while the cluster was away) is
+  // retried quietly; a repeated or a permanent one is reported.
+  if (w.error.retryable() && r.failures < 2) return;
   r.last_error = w.error.describe();
   r.error_reason = "WriteFailed";
   report(m, "error/" + pw.region, r.last_error,
          {m.key, "Warning", "WriteFailed",
           fmt::format("region {}: {}", pw.region, r.last_error), pw.region},
          out);
-  back_off(m, pw.region, r, !w.error.retryable(), out);
 }
 
 void state_machine::back_off(multicasskop_state& m, const std::string& region, region_state& r,

@@ -721,7 +721,10 @@ TEST_CASE("operations: leader election: one replica leads, and after kill -9 mid
   CHECK(standby.count_log_lines({"msg=\"Create CassandraCluster\"", "kubernetes=" + kC1}) == 0);
   CHECK(standby.count_log_lines({"msg=\"Create CassandraCluster\"", "kubernetes=" + kC2}) == 1);
   CHECK(standby.count_log_lines({"Leading: starting the supervisor", "identity=" + standby_name}) == 1);
+  // SIGTERM: the leader releases the Lease and exits cleanly.
   CHECK_MESSAGE(standby.stop() == 0, standby.current_log());
+  CHECK(standby.count_log_lines({"leader election: released the lease", "identity=" + standby_name}) == 1);
+  CHECK(eventually([&] { return lease_holder(w).empty(); }, 2s));
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }
@@ -771,8 +774,11 @@ TEST_CASE("operations: leader election: a leader that cannot renew its Lease sto
   REQUIRE_MESSAGE(eventually([&] { return cc_ready(w.cc(kC2)) && mcc_ready(w.mcc("steady")); }, 15s),
                   w.explain("steady", leader) << "\n" << standby.log());
   CHECK(uid(*w.cc(kC2)) != uid2);
-  CHECK(a.running());
-  CHECK(b.running());
+  const size_t recreated = a.count_log_lines({"msg=\"Create CassandraCluster\"", "kubernetes=" + kC2}) +
+                           b.count_log_lines({"msg=\"Create CassandraCluster\"", "kubernetes=" + kC2});
+  CHECK(recreated == 2);  // once at first, once by the new leader
+  CHECK_MESSAGE(a.stop() == 0, a.current_log());
+  CHECK_MESSAGE(b.stop() == 0, b.current_log());
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }
