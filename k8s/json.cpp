@@ -15,6 +15,12 @@ struct pooled_document {
 
 }  // namespace
 
+Document copy_of(const Value& v) {
+  Document d;
+  d.CopyFrom(v, d.GetAllocator());
+  return d;
+}
+
 std::shared_ptr<const Document> compact_copy(const Value& v) {
   Document probe;  // default chunks: measures what the copy takes
   probe.CopyFrom(v, probe.GetAllocator());

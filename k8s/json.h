@@ -84,6 +84,8 @@ bool remove_member(Value& obj, std::string_view key);  // keeps member order
 // A standalone copy of `v` in one pool chunk of exactly the size it takes (a Document's own
 // pool takes at least RAPIDJSON_ALLOCATOR_DEFAULT_CHUNK_CAPACITY): for small values kept long.
 std::shared_ptr<const Document> compact_copy(const Value& v);
+// A deep copy in a Document of its own (a Value cannot be copied across allocators).
+Document copy_of(const Value& v);
 // Copies `s`; an empty view may have a null data pointer, which RapidJSON rejects.
 inline Value string_value(std::string_view s, Allocator& a) {
   if (s.empty()) return Value("", 0, a);

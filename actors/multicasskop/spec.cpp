@@ -10,11 +10,8 @@ namespace js = k8s::json;
 
 namespace {
 
-js::Document copy_of(const js::Value& v) {
-  js::Document d;
-  d.CopyFrom(v, d.GetAllocator());
-  return d;
-}
+using k8s::json::copy_of;
+
 
 bool dns1123_subdomain(const std::string& s) {
   static const std::regex re(R"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)");

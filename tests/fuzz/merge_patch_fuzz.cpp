@@ -27,6 +27,8 @@ namespace json = k8s::json;
 
 namespace {
 
+using k8s::json::copy_of;
+
 [[noreturn]] void finding(const char* what) {
   std::fprintf(stderr, "merge_patch_fuzz: %s\n", what);
   std::abort();
@@ -58,11 +60,6 @@ bool has_duplicate_names(const json::Value& v) {
   return false;
 }
 
-json::Document copy_of(const json::Value& v) {
-  json::Document d;
-  d.CopyFrom(v, d.GetAllocator());
-  return d;
-}
 
 void check_merge(const json::Value& a, const json::Value& b, bool unique_names) {
   json::Document once = copy_of(a);

@@ -6,11 +6,8 @@ namespace testworld {
 
 namespace {
 
-js::Document copy_of(const js::Value& v) {
-  js::Document d;
-  d.CopyFrom(v, d.GetAllocator());
-  return d;
-}
+using k8s::json::copy_of;
+
 
 mc::object_ptr share(const js::Value& v) { return std::make_shared<const js::Document>(copy_of(v)); }
 

@@ -17,11 +17,8 @@ namespace js = k8s::json;
 
 namespace {
 
-js::Document copy_of(const js::Value& v) {
-  js::Document d;
-  d.CopyFrom(v, d.GetAllocator());
-  return d;
-}
+using k8s::json::copy_of;
+
 
 std::string resource_name(const resource_type& t) { return t.id(); }
 
