@@ -655,7 +655,7 @@ TEST_CASE("watcher: a token rotated mid-watch is read from the token file when t
   CHECK(stale.get(cms).status == 401);
 }
 
-TEST_CASE("watcher: status goes synced, carries the error while unreachable and clears it; stop() is prompt and final") {
+TEST_CASE("watcher: status goes synced, carries the error while unreachable and clears it, then stop() is prompt and final") {
   fixture f;
   seed(f.sim, "seed-", 5);
   f.start();
