@@ -89,8 +89,10 @@ response admin_server::impl::handle(const k8s::http::request& r) {
     if (!state) return json_reply(503, R"({"ready":false,"reason":"the supervisor is not answering"})");
     auto d = js::parse(*state);
     std::string waiting;
+    // Waiting: listing, or not heard of yet. An unreachable cluster (it has an error) does not
+    // hold readiness back: the operator serves the others.
     for (const auto& c : d["clusters"].GetArray())
-      if (js::get_bool(c, {"reachable"}, false) && !js::get_bool(c, {"synced"}, false))
+      if (!js::get_bool(c, {"synced"}, false) && js::get_string(c, "error").empty())
         waiting += (waiting.empty() ? "" : ",") + std::string(js::get_string(c, "name"));
     if (!waiting.empty())
       return json_reply(503, fmt::format(R"({{"ready":false,"reason":"first list not in yet: {}"}})", waiting));

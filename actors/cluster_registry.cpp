@@ -1,12 +1,24 @@
 #include "actors/cluster_registry.h"
 
+#include "actors/operator_metrics.h"
+
 namespace mc {
+namespace {
+
+// Every client reports its requests to the operator's metrics, by cluster.
+k8s::client_options client_options_for(const std::string& cluster) {
+  k8s::client_options o;
+  o.on_request = api_request_observer(cluster);
+  return o;
+}
+
+}  // namespace
 
 const cluster_connection& cluster_registry::connect(const cluster_source& source) {
   cluster_connection c;
   c.source = source;
   try {
-    c.client = std::make_shared<k8s::client>(connect_settings(source));
+    c.client = std::make_shared<k8s::client>(connect_settings(source), client_options_for(source.name));
   } catch (const k8s::config_error& e) {
     c.error = e.what();
   } catch (const std::exception& e) {
@@ -37,7 +49,7 @@ bool cluster_registry::update(const cluster_source& source, std::string& error) 
   if (c.client)
     c.client->update_settings(std::move(settings));
   else
-    c.client = std::make_shared<k8s::client>(std::move(settings));
+    c.client = std::make_shared<k8s::client>(std::move(settings), client_options_for(source.name));
   return true;
 }
 

@@ -1,6 +1,7 @@
 #include "actors/cluster_watcher.h"
 
 #include "actors/multicasskop/resources.h"
+#include "actors/operator_metrics.h"
 #include "k8s/log.h"
 #include "k8s/watcher.h"
 #include "messages/atoms.h"
@@ -92,7 +93,9 @@ void start_stream(watcher_actor* self, const k8s::resource& what, size_t index) 
             caf::anon_send(supervisor, event_atom::value, event_body{cassandracluster_gone{cluster, ns, name}});
         }
       },
-      [weak, index](const k8s::watcher_status& s) {
+      [weak, index, count_restarts = watch_restart_observer(cluster, what.plural)](
+          const k8s::watcher_status& s) {
+        count_restarts(s);
         if (auto strong = weak.lock())
           caf::anon_send(caf::actor_cast<caf::actor>(strong), health_atom::value, index, s.synced,
                          failing(s), s.last_error ? s.last_error->describe() : std::string());

@@ -7,39 +7,14 @@
 #include "actors/multicasskop/inspect.h"
 #include "actors/multicasskop/journal.h"
 #include "actors/multicasskop/state_machine.h"
+#include "actors/operator_metrics.h"
 #include "k8s/log.h"
-#include "k8s/metrics.h"
 #include "messages/atoms.h"
 
 namespace mc {
 namespace js = k8s::json;
 
 namespace {
-
-// The operator's own metrics, registered once for the process.
-struct operator_metrics {
-  k8s::metrics::registry& r = k8s::metrics::default_registry();
-  k8s::metrics::family<k8s::metrics::counter>& events =
-      r.counters("multicasskop_events_total", "Events handled by the supervisor, by type");
-  k8s::metrics::family<k8s::metrics::counter>& commands =
-      r.counters("multicasskop_commands_total", "Commands decided by the state machine, by kind");
-  k8s::metrics::family<k8s::metrics::histogram>& decision = r.histograms(
-      "multicasskop_decision_duration_seconds", "Time to fold one event and decide",
-      {0.00001, 0.0001, 0.001, 0.01, 0.1, 1});
-  k8s::metrics::family<k8s::metrics::gauge>& reachable =
-      r.gauges("multicasskop_cluster_reachable", "1 when the cluster is reachable and its first list is in");
-  k8s::metrics::family<k8s::metrics::gauge>& region_ready = r.gauges(
-      "multicasskop_region_ready", "1 when the region of the MultiCasskop is Ready");
-  k8s::metrics::family<k8s::metrics::gauge>& journal_size =
-      r.gauges("multicasskop_journal_events", "Journal summaries kept in memory");
-  k8s::metrics::family<k8s::metrics::gauge>& multicasskops =
-      r.gauges("multicasskop_multicasskops", "MultiCasskops known to the supervisor");
-};
-
-operator_metrics& metrics() {
-  static operator_metrics m;
-  return m;
-}
 
 const char* const event_type_names[] = {"clusters_configured", "cluster_health",        "multicasskop_seen",
                                         "multicasskop_gone",   "cassandracluster_seen", "cassandracluster_gone",
@@ -53,6 +28,8 @@ struct supervisor_state {
   std::map<std::string, caf::actor> watchers;
   std::map<std::pair<mc_key, std::string>, caf::actor> deployers;
   uint64_t seq = 0;
+  // The phase last exported per (MultiCasskop, region), so a change replaces its one series.
+  std::map<std::pair<mc_key, std::string>, region_phase> exported_phase;
   static inline const char* name = "supervisor";
 };
 
@@ -139,19 +116,33 @@ void handle(supervisor_actor* self, event_body body) {
   m.decision.labels({}).observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   for (const auto& c : commands) m.commands.labels({{"kind", command_kind_names[c.index()]}}).inc();
-  if (auto* h = std::get_if<cluster_health>(&e.body))
+  // A removed cluster's watcher may still have a report in our mailbox: not exported again.
+  if (auto* h = std::get_if<cluster_health>(&e.body); h && st.watchers.count(h->cluster))
     m.reachable.labels({{"cluster", h->cluster}}).set(h->reachable && h->synced ? 1 : 0);
   for (const auto& k : concerned) {
     auto it = st.machine->multicasskops().find(k);
     if (it == st.machine->multicasskops().end()) continue;
-    for (const auto& [region, r] : it->second.regions)
-      m.region_ready.labels({{"namespace", k.ns}, {"multicasskop", k.name}, {"region", region}})
-          .set(r.phase == region_phase::ready ? 1 : 0);
+    for (const auto& [region, r] : it->second.regions) {
+      auto [at, added] = st.exported_phase.try_emplace({k, region}, r.phase);
+      if (!added && at->second == r.phase) continue;
+      if (!added)
+        m.region_phase.remove({{"namespace", k.ns}, {"multicasskop", k.name}, {"region", region},
+                               {"phase", to_string(at->second)}});
+      at->second = r.phase;
+      m.region_phase
+          .labels({{"namespace", k.ns}, {"multicasskop", k.name}, {"region", region},
+                   {"phase", to_string(r.phase)}})
+          .set(1);
+    }
   }
   m.journal_size.labels({}).set(static_cast<double>(st.events->size()));
   m.multicasskops.labels({}).set(static_cast<double>(st.machine->multicasskops().size()));
   if (auto* gone = std::get_if<multicasskop_gone>(&e.body)) {
     st.events->forget(gone->key);
+    m.region_phase.remove_matching({{"namespace", gone->key.ns}, {"multicasskop", gone->key.name}});
+    for (auto it = st.exported_phase.lower_bound({gone->key, ""});
+         it != st.exported_phase.end() && it->first.first == gone->key;)
+      it = st.exported_phase.erase(it);
     for (auto it = st.deployers.begin(); it != st.deployers.end();) {
       if (it->first.first == gone->key) {
         self->send(it->second, stop_atom::value);
@@ -212,6 +203,7 @@ void reload(supervisor_actor* self, operator_config c) {
       self->send_exit(w->second, caf::exit_reason::user_shutdown);
       st.watchers.erase(w);
     }
+    forget_cluster_metrics(name);
   }
   st.settings.config = std::move(c);
   std::vector<std::string> names;

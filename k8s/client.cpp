@@ -266,6 +266,16 @@ std::string delete_options_json(const delete_options& o) {
   return json::to_string(d);
 }
 
+// The HTTP method of a Kubernetes verb.
+std::string method_of(std::string_view verb) {
+  if (verb == "get" || verb == "list" || verb == "watch") return "GET";
+  if (verb == "create") return "POST";
+  if (verb == "update") return "PUT";
+  if (verb == "patch") return "PATCH";
+  if (verb == "delete") return "DELETE";
+  throw std::logic_error("unknown verb " + std::string(verb));
+}
+
 http::http_request make_request(const std::string& method, const std::string& target,
                                 const std::string& token, const std::string& user_agent) {
   http::http_request req(method);
@@ -295,16 +305,25 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
     cts_.cancel();  // thread-safe; the pending request or read fails within milliseconds
   }
 
-  void start(std::shared_ptr<hc::http_client> http, http::http_request req) {
+  // `observe`: told once of the answer's status (0: none came), unless cancelled first.
+  void start(std::shared_ptr<hc::http_client> http, http::http_request req,
+             std::function<void(const request_record&)> observe) {
     http_ = std::move(http);
     auto self = shared_from_this();
-    http_->request(req, cts_.get_token()).then([self](pplx::task<http::http_response> t) {
+    const auto sent = std::chrono::steady_clock::now();
+    http_->request(req, cts_.get_token()).then([self, observe, sent](pplx::task<http::http_response> t) {
       http::http_response resp;
+      auto tell = [&](int code) {
+        if (observe && !self->cancelled_)
+          call_safely(observe, request_record{"watch", code, std::chrono::steady_clock::now() - sent});
+      };
       try {
         resp = t.get();
       } catch (...) {
+        tell(0);
         return self->finish(error_of(std::current_exception(), self->token_));
       }
+      tell(resp.status_code());
       if (!is_success(resp.status_code())) return self->finish_with_status(resp);
       self->body_ = resp.body();
       if (self->on_open_ && !self->cancelled_) {
@@ -483,8 +502,9 @@ struct client::impl {
   }
 
   // Sends one ordinary request and hands the raw reply (or the transport failure) to `done`.
-  void send(const std::string& method, const std::string& target, std::string body,
+  void send(const char* verb, const std::string& target, std::string body,
             const std::string& content_type, std::function<void(result<reply>)> done) {
+    const std::string method = method_of(verb);
     auto g = snapshot();
     auto token = token_for(*g);
     if (!token) {
@@ -501,7 +521,9 @@ struct client::impl {
       pplx::create_task([done, e] { call_safely(done, e); });
       return;
     }
-    gate->enter([gate = gate, http = g->http, req, done = std::move(done), secret] {
+    gate->enter([gate = gate, http = g->http, req, done = std::move(done), secret, verb,
+                 observe = options.on_request] {
+      const auto sent = std::chrono::steady_clock::now();
       try {
         http->request(*req)
             .then([](http::http_response resp) {
@@ -511,7 +533,7 @@ struct client::impl {
                 return reply{status, std::move(text), retry_after};
               });
             })
-            .then([gate, http, done, secret](pplx::task<reply> t) {
+            .then([gate, http, done, secret, verb, observe, sent](pplx::task<reply> t) {
               auto outcome = [&]() -> result<reply> {
                 try {
                   reply r = t.get();
@@ -522,6 +544,9 @@ struct client::impl {
                   return redacted(error_of(std::current_exception(), secret), secret);
                 }
               }();
+              if (observe)
+                call_safely(observe, request_record{verb, outcome ? outcome.value().status : 0,
+                                                    std::chrono::steady_clock::now() - sent});
               gate->leave();
               call_safely(done, std::move(outcome));
             });
@@ -536,20 +561,20 @@ struct client::impl {
   }
 
   template <class T, class Convert>
-  void send_for(const std::string& method, const std::string& target, std::string body,
+  void send_for(const char* verb, const std::string& target, std::string body,
                 const std::string& content_type, callback<T> done, Convert convert) {
-    std::string what = method + " " + target;
-    send(method, target, std::move(body), content_type,
+    std::string what = method_of(verb) + " " + target;
+    send(verb, target, std::move(body), content_type,
          [done = std::move(done), convert = std::move(convert), what](result<reply> r) {
            if (!r) return done(r.error());
            done(convert(r.value(), what));
          });
   }
 
-  void send_object(const std::string& method, const std::string& target, std::string body,
+  void send_object(const char* verb, const std::string& target, std::string body,
                    const std::string& content_type, callback<object_ptr> done) {
     send_for<object_ptr>(
-        method, target, std::move(body), content_type, std::move(done),
+        verb, target, std::move(body), content_type, std::move(done),
         [](const reply& r, const std::string& what) { return object_from(r, what); });
   }
 };
@@ -579,7 +604,7 @@ connection_settings client::settings() const {
 
 void client::get(const resource& r, const std::string& ns, const std::string& name,
                  callback<object_ptr> done, const std::string& subresource) {
-  impl_->send_object("GET", r.item_path(ns, name, subresource), "", "", std::move(done));
+  impl_->send_object("get", r.item_path(ns, name, subresource), "", "", std::move(done));
 }
 
 void client::list(const resource& r, const std::string& ns, const list_options& o,
@@ -592,20 +617,20 @@ void client::list(const resource& r, const std::string& ns, const list_options& 
   q.add_if("resourceVersion", o.resource_version);
   q.add_if("resourceVersionMatch", o.resource_version_match);
   impl_->send_for<list_page>(
-      "GET", r.collection_path(ns) + q.str(), "", "", std::move(done),
+      "list", r.collection_path(ns) + q.str(), "", "", std::move(done),
       [r](const reply& rep, const std::string& what) { return page_from(rep, r, what); });
 }
 
 void client::create(const resource& r, const std::string& ns, std::string body_json,
                     const write_options& o, callback<object_ptr> done) {
-  impl_->send_object("POST", r.collection_path(ns) + write_query(o).str(), std::move(body_json),
+  impl_->send_object("create", r.collection_path(ns) + write_query(o).str(), std::move(body_json),
                      "application/json", std::move(done));
 }
 
 void client::replace(const resource& r, const std::string& ns, const std::string& name,
                      std::string body_json, const write_options& o, callback<object_ptr> done,
                      const std::string& subresource) {
-  impl_->send_object("PUT", r.item_path(ns, name, subresource) + write_query(o).str(),
+  impl_->send_object("update", r.item_path(ns, name, subresource) + write_query(o).str(),
                      std::move(body_json), "application/json", std::move(done));
 }
 
@@ -618,13 +643,13 @@ void client::patch(const resource& r, const std::string& ns, const std::string& 
     wo.field_manager = impl_->options.user_agent;
   query q = write_query(wo);
   if (kind == patch_kind::apply && o.force) q.add("force", "true");  // refused for other kinds
-  impl_->send_object("PATCH", r.item_path(ns, name, subresource) + q.str(), std::move(body),
+  impl_->send_object("patch", r.item_path(ns, name, subresource) + q.str(), std::move(body),
                      patch_content_type(kind), std::move(done));
 }
 
 void client::remove(const resource& r, const std::string& ns, const std::string& name,
                     const delete_options& o, callback<object_ptr> done) {
-  impl_->send_for<object_ptr>("DELETE", r.item_path(ns, name), delete_options_json(o),
+  impl_->send_for<object_ptr>("delete", r.item_path(ns, name), delete_options_json(o),
                               "application/json", std::move(done),
                               [](const reply& rep, const std::string& what) -> result<object_ptr> {
                                 auto obj = object_from(rep, what);
@@ -669,8 +694,10 @@ std::shared_ptr<stream_handle> client::watch(const resource& r, const std::strin
     // margin means the connection is dead.
     auto http =
         make_http_client(g->settings, std::chrono::seconds(server_timeout) + watch_idle_margin);
-    stream->start(std::move(http), make_request("GET", r.collection_path(ns) + q.str(),
-                                                token.value(), impl_->options.user_agent));
+    stream->start(std::move(http),
+                  make_request("GET", r.collection_path(ns) + q.str(), token.value(),
+                               impl_->options.user_agent),
+                  impl_->options.on_request);
   } catch (...) {
     stream->fail(error_of(std::current_exception(), token.value()));
   }

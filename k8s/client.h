@@ -85,6 +85,13 @@ class stream_handle {
   virtual void cancel() = 0;
 };
 
+// One request as the client saw it, for metrics.
+struct request_record {
+  std::string_view verb;  // Kubernetes verb: get list create update patch delete watch
+  int code = 0;           // HTTP status; 0 when no answer came (connection failed, timed out)
+  std::chrono::duration<double> elapsed{};  // from sending to the answer's headers and body
+};
+
 struct client_options {
   std::chrono::milliseconds request_timeout{30000};
   std::string user_agent = "multi-casskop";
@@ -93,6 +100,10 @@ struct client_options {
   // loads the system CA store every time: ~1 ms of CPU, ~0.8 MiB held per connection), so an
   // unbounded burst (1,000 MultiCasskops) opened hundreds. Watches are not counted.
   size_t max_in_flight = 8;
+  // Told of every ordinary request once its answer (or failure) is in, and of every watch once
+  // it opens or fails to (time to the headers). Runs on an I/O thread: keep it cheap. Requests
+  // that never left (no token, bad settings) and cancelled watches are not told.
+  std::function<void(const request_record&)> on_request;
 };
 
 class client {

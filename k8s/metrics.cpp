@@ -222,6 +222,42 @@ M& family<M>::labels(const label_set& labels) {
   return *children_.emplace(std::move(key), std::move(child)).first->second;
 }
 
+template <class M>
+size_t family<M>::remove_matching(const label_set& subset) {
+  // A child's key is `a="x",b="y"` with escaped values, so `name="value"` standing between
+  // commas (or the ends) is exactly that label: an escaped value holds no bare quote.
+  std::vector<std::string> wanted;
+  for (const auto& [n, v] : subset) wanted.push_back(n + "=\"" + escape_label_value(v) + "\"");
+  auto has = [](const std::string& key, const std::string& part) {
+    for (size_t at = key.find(part); at != std::string::npos; at = key.find(part, at + 1)) {
+      size_t end = at + part.size();
+      if ((at == 0 || key[at - 1] == ',') && (end == key.size() || key[end] == ',')) return true;
+    }
+    return false;
+  };
+  std::lock_guard lock(mutex_);
+  size_t dropped = 0;
+  for (auto it = children_.begin(); it != children_.end();) {
+    bool all = true;
+    for (const auto& w : wanted) all = all && has(it->first, w);
+    if (all) {
+      it = children_.erase(it);
+      ++dropped;
+    } else {
+      ++it;
+    }
+  }
+  return dropped;
+}
+
+template <class M>
+bool family<M>::remove(const label_set& labels) {
+  std::vector<std::string> names;
+  std::string key = canonical_labels(labels, std::is_same_v<M, histogram>, names);
+  std::lock_guard lock(mutex_);
+  return children_.erase(key) > 0;
+}
+
 template <>
 const char* family<counter>::type() const {
   return "counter";

@@ -89,6 +89,12 @@ class family : public family_base {
   // The child for these labels, created on first use; the reference stays valid for the
   // registry's lifetime. labels({}) is the family's single unlabelled child.
   M& labels(const label_set& labels);
+  // Drops every child whose labels include all of `subset` (e.g. a deleted object's series), so
+  // it is no longer rendered. A reference to a dropped child must not be used again: only call
+  // this for children nobody caches. Returns how many were dropped.
+  size_t remove_matching(const label_set& subset);
+  // The same for the one child with exactly these labels; true when there was one.
+  bool remove(const label_set& labels);
   const char* type() const override;
   void render(std::string& out) const override;
   const std::vector<double>& bounds() const { return *bounds_; }

@@ -158,6 +158,7 @@ void watcher::report_status() {
   s.rewatches = state_.rewatches();
   s.next_retry = next_retry_;
   bool changed = s.phase != last_reported_.phase || s.synced != last_reported_.synced ||
+                 s.relists != last_reported_.relists || s.rewatches != last_reported_.rewatches ||
                  (s.last_error.has_value() != last_reported_.last_error.has_value()) ||
                  (s.last_error && last_reported_.last_error &&
                   s.last_error->message != last_reported_.last_error->message);

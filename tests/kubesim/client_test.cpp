@@ -177,6 +177,20 @@ std::string list_rv(k8s::client& c) {
   return page.value().resource_version;
 }
 
+// Opens a watch from the current resourceVersion and waits until it has delivered the ADDED of
+// a ConfigMap `first` created for that: the watch is then known to be streaming.
+std::shared_ptr<k8s::stream_handle> start_streaming_watch(
+    k8s::client& c, const std::shared_ptr<watch_log>& log, const std::string& first,
+    int timeout_seconds = k8s::watch_options{}.timeout_seconds) {
+  k8s::watch_options o;
+  o.resource_version = list_rv(c);
+  o.timeout_seconds = timeout_seconds;
+  auto w = start_watch(c, log, o);
+  REQUIRE(create(c, configmaps, configmap(first)).ok());
+  REQUIRE(log->wait_lines(1, 5s));
+  return w;
+}
+
 long long elapsed_ms(steady::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - since).count();
 }
@@ -511,7 +525,10 @@ TEST_CASE("client: injected 429 carries Retry-After and 500 is a retryable serve
 TEST_CASE("client: an unreachable cluster and a slow one give unreachable and timeout errors") {
   kubesim_instance sim;
   auto s = settings_for(sim);
-  k8s::client c(s, {std::chrono::milliseconds(500), "client-test"});
+  k8s::client_options o;
+  o.request_timeout = 500ms;
+  o.user_agent = "client-test";
+  k8s::client c(s, o);
   REQUIRE(outcome(get(c, configmaps, "none")) == "not_found");
 
   REQUIRE(sim.control("k1", "unreachable").status == 200);
@@ -602,12 +619,7 @@ TEST_CASE("client: update_settings moves new requests while an open watch keeps 
   good.client_key_pem.clear();
   k8s::client c(good);
   auto log = std::make_shared<watch_log>();
-  k8s::watch_options o;
-  o.resource_version = list_rv(c);
-  o.timeout_seconds = 30;
-  auto w = start_watch(c, log, o);
-  REQUIRE(create(c, configmaps, configmap("before")).ok());
-  REQUIRE(log->wait_lines(1, 5s));
+  auto w = start_streaming_watch(c, log, "before", 30);
 
   auto bad = good;
   bad.token = "not-the-token-0123456789";
@@ -708,12 +720,7 @@ TEST_CASE("client: watch ends with an unreachable error when the cluster goes aw
   kubesim_instance sim;
   k8s::client c(settings_for(sim));
   auto log = std::make_shared<watch_log>();
-  k8s::watch_options o;
-  o.resource_version = list_rv(c);
-  o.timeout_seconds = 60;
-  start_watch(c, log, o);
-  REQUIRE(create(c, configmaps, configmap("seen")).ok());
-  REQUIRE(log->wait_lines(1, 5s));
+  start_streaming_watch(c, log, "seen", 60);
   REQUIRE(sim.control("k1", "unreachable").status == 200);
   auto end = log->wait_end(10s);
   REQUIRE(end.has_value());
@@ -741,12 +748,7 @@ TEST_CASE("client: cancel ends a watch promptly, once, with the cancelled messag
   kubesim_instance sim;
   k8s::client c(settings_for(sim));
   auto log = std::make_shared<watch_log>();
-  k8s::watch_options o;
-  o.resource_version = list_rv(c);
-  o.timeout_seconds = 60;
-  auto w = start_watch(c, log, o);
-  REQUIRE(create(c, configmaps, configmap("one")).ok());
-  REQUIRE(log->wait_lines(1, 5s));
+  auto w = start_streaming_watch(c, log, "one", 60);
 
   auto start = steady::now();
   std::thread other([w] { w->cancel(); });
@@ -781,13 +783,56 @@ TEST_CASE("client: cancel before the answer arrives and destroying the client bo
   std::shared_ptr<k8s::stream_handle> handle;
   {
     k8s::client c(s);
-    k8s::watch_options o;
-    o.resource_version = list_rv(c);
-    handle = start_watch(c, log, o);
-    REQUIRE(create(c, configmaps, configmap("one")).ok());
-    REQUIRE(log->wait_lines(1, 5s));
+    handle = start_streaming_watch(c, log, "one");
   }
   auto end = log->wait_end(5s);
   REQUIRE(end.has_value());
   CHECK(end->message == k8s::cancelled_message);
+}
+
+TEST_CASE(
+    "client: on_request hears every request with its Kubernetes verb, status code and latency") {
+  kubesim_instance sim;
+  struct heard {
+    std::mutex m;
+    std::vector<std::string> calls;  // "verb code"
+    double longest = 0;
+  };
+  auto h = std::make_shared<heard>();
+  k8s::client_options o;
+  o.on_request = [h](const k8s::request_record& r) {
+    std::lock_guard lock(h->m);
+    h->calls.push_back(std::string(r.verb) + " " + std::to_string(r.code));
+    h->longest = std::max(h->longest, r.elapsed.count());
+  };
+  k8s::client c(settings_for(sim), o);
+  auto heard_calls = [h] {
+    std::lock_guard lock(h->m);
+    return h->calls;
+  };
+  // Told before the caller's callback runs, so each answer below is already counted.
+  REQUIRE(create(c, configmaps, configmap("heard")).ok());
+  REQUIRE(get(c, configmaps, "heard").ok());
+  CHECK(outcome(get(c, configmaps, "missing")) == "not_found");
+  REQUIRE(list(c, configmaps).ok());
+  REQUIRE(replace(c, configmaps, "heard", configmap("heard")).ok());
+  REQUIRE(patch(c, configmaps, "heard", k8s::patch_kind::merge, R"({"data":{"k":"w"}})").ok());
+  REQUIRE(remove(c, configmaps, "heard").ok());
+  CHECK(heard_calls() == std::vector<std::string>{"create 201", "get 200", "get 404", "list 200",
+                                                  "update 200", "patch 200", "delete 200"});
+
+  auto log = std::make_shared<watch_log>();
+  auto handle = start_watch(c, log, {});
+  REQUIRE(create(c, configmaps, configmap("seen")).ok());
+  REQUIRE(log->wait_lines(1, 10s));
+  CHECK(heard_calls().at(7) == "watch 200");
+  handle->cancel();
+  log->wait_end(10s);
+
+  REQUIRE(sim.control("k1", "unreachable").status == 200);
+  CHECK(outcome(get(c, configmaps, "seen")) == "unreachable");
+  CHECK(heard_calls().back() == "get 0");
+  std::lock_guard lock(h->m);
+  CHECK(h->longest > 0);
+  CHECK(h->longest < 15);
 }

@@ -210,3 +210,30 @@ TEST_CASE("metrics: concurrent updates from many threads give exact totals") {
   CHECK(s.cumulative[1] == uint64_t(threads * per_thread));
   CHECK(s.sum == threads * per_thread / 2.0);
 }
+
+TEST_CASE("metrics: children can be dropped exactly or by a subset of their labels") {
+  m::registry r;
+  auto& g = r.gauges("phase", "phase of a region");
+  g.labels({{"mc", "a"}, {"region", "r1"}, {"phase", "Ready"}}).set(1);
+  g.labels({{"mc", "a"}, {"region", "r2"}, {"phase", "Creating"}}).set(1);
+  g.labels({{"mc", "ab"}, {"region", "r1"}, {"phase", "Ready"}}).set(1);
+  g.labels({{"mc", "b\",mc=\"a"}, {"region", "r1"}, {"phase", "Ready"}}).set(1);
+
+  CHECK(g.remove({{"mc", "a"}, {"region", "r2"}, {"phase", "Creating"}}));
+  CHECK_FALSE(g.remove({{"mc", "a"}, {"region", "r2"}, {"phase", "Creating"}}));
+  std::string text = r.render();
+  CHECK(text.find("Creating") == std::string::npos);
+  CHECK(text.find(R"(phase{mc="a",phase="Ready",region="r1"} 1)") != std::string::npos);
+
+  // "a" matches neither "ab" nor a value that merely contains mc="a".
+  CHECK(g.remove_matching({{"mc", "a"}}) == 1);
+  text = r.render();
+  CHECK(text.find(R"(mc="a",)") == std::string::npos);
+  CHECK(text.find(R"(mc="ab")") != std::string::npos);
+  CHECK(text.find(R"(mc="b\",mc=\"a")") != std::string::npos);
+  CHECK(g.remove_matching({{"region", "r1"}, {"phase", "Ready"}}) == 2);
+  CHECK(r.render().empty());
+  // Emptied, the family takes children again.
+  g.labels({{"mc", "c"}, {"region", "r3"}, {"phase", "Ready"}}).set(1);
+  CHECK(r.render().find(R"(mc="c")") != std::string::npos);
+}
