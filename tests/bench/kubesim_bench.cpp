@@ -5,95 +5,23 @@
 // It starts its own kubesim (from this build) on 127.0.0.1, drives it with raw keep-alive
 // HTTP/1.1 connections (Boost.Beast, so the load generator is cheaper than the server), and
 // stops it at the end.
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "tests/bench/bench_http.h"
 #include "tests/support/kubesim_fixture.h"
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace net = boost::asio;
-namespace ssl = net::ssl;
-using tcp = net::ip::tcp;
-using clock_type = std::chrono::steady_clock;
+using namespace bench;
 
 namespace {
-
-struct target {
-  std::string host = "127.0.0.1";
-  std::string port;
-  std::string token;
-  std::string ca;
-  bool tls = false;
-};
-
-target parse_target(const testsupport::kubesim_instance& sim) {
-  target t;
-  std::string url = sim.url("k1");
-  t.tls = url.rfind("https", 0) == 0;
-  t.port = url.substr(url.rfind(':') + 1);
-  t.token = sim.token("k1");
-  t.ca = t.tls ? sim.ca_pem("k1") : "";
-  return t;
-}
-
-// One keep-alive connection, plain or TLS.
-class connection {
- public:
-  explicit connection(const target& t) : t_(t), ctx_(ssl::context::tls_client) {
-    tcp::resolver resolver(io_);
-    auto eps = resolver.resolve(t.host, t.port);
-    if (t.tls) {
-      ctx_.add_certificate_authority(net::buffer(t.ca));
-      ctx_.set_verify_mode(ssl::verify_peer);
-      tls_.emplace(io_, ctx_);
-      net::connect(beast::get_lowest_layer(*tls_), eps);
-      tls_->handshake(ssl::stream_base::client);
-    } else {
-      plain_.emplace(io_);
-      net::connect(*plain_, eps);
-    }
-  }
-  int send(http::verb method, const std::string& path, const std::string& body,
-           const std::string& content_type) {
-    http::request<http::string_body> req{method, path, 11};
-    req.set(http::field::host, t_.host);
-    req.set(http::field::authorization, "Bearer " + t_.token);
-    req.set(http::field::content_type, content_type);
-    req.keep_alive(true);
-    req.body() = body;
-    req.prepare_payload();
-    http::response<http::string_body> res;
-    if (tls_) {
-      http::write(*tls_, req);
-      http::read(*tls_, buf_, res);
-    } else {
-      http::write(*plain_, req);
-      http::read(*plain_, buf_, res);
-    }
-    return static_cast<int>(res.result_int());
-  }
-
- private:
-  target t_;
-  net::io_context io_;
-  ssl::context ctx_;
-  std::optional<tcp::socket> plain_;
-  std::optional<beast::ssl_stream<tcp::socket>> tls_;
-  beast::flat_buffer buf_;
-};
 
 std::string configmap(const std::string& name, int i) {
   return fmt::format(
@@ -110,17 +38,18 @@ double run_writes(const target& t, int clients, int writes, const std::string& p
       connection conn(t);
       for (int i; (i = next++) < writes;) {
         std::string name = fmt::format("{}-{}", prefix, i);
-        int code = patch ? conn.send(http::verb::patch, "/api/v1/namespaces/default/configmaps/" + name,
-                                     fmt::format(R"({{"data":{{"i":"patched-{}"}}}})", i),
-                                     "application/merge-patch+json")
-                         : conn.send(http::verb::post, "/api/v1/namespaces/default/configmaps",
-                                     configmap(name, i), "application/json");
-        if (code != 200 && code != 201) ++failures;
+        reply r =
+            patch ? conn.send(http::verb::patch, "/api/v1/namespaces/default/configmaps/" + name,
+                              fmt::format(R"({{"data":{{"i":"patched-{}"}}}})", i),
+                              "application/merge-patch+json")
+                  : conn.send(http::verb::post, "/api/v1/namespaces/default/configmaps",
+                              configmap(name, i));
+        if (r.status != 200 && r.status != 201) ++failures;
       }
     });
   }
   for (auto& th : threads) th.join();
-  double secs = std::chrono::duration<double>(clock_type::now() - start).count();
+  double secs = seconds_since(start);
   if (failures) fmt::print("  ({} failed requests)\n", failures.load());
   return writes / secs;
 }
@@ -129,23 +58,8 @@ double run_writes(const target& t, int clients, int writes, const std::string& p
 class watch_counter {
  public:
   watch_counter(net::io_context& io, ssl::context& ctx, const target& t, const std::string& rv)
-      : t_(t) {
-    tcp::resolver resolver(io);
-    auto eps = resolver.resolve(t.host, t.port);
-    std::string req = fmt::format(
-        "GET /api/v1/namespaces/default/configmaps?watch=true&resourceVersion={} HTTP/1.1\r\n"
-        "Host: {}\r\nAuthorization: Bearer {}\r\nAccept: application/json\r\n\r\n",
-        rv, t.host, t.token);
-    if (t.tls) {
-      tls_.emplace(io, ctx);
-      net::connect(beast::get_lowest_layer(*tls_), eps);
-      tls_->handshake(ssl::stream_base::client);
-      net::write(*tls_, net::buffer(req));
-    } else {
-      plain_.emplace(io);
-      net::connect(*plain_, eps);
-      net::write(*plain_, net::buffer(req));
-    }
+      : stream_(io, ctx, t) {
+    stream_.send_get("/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=" + rv);
   }
   void start(std::atomic<long>& total) { read(total); }
 
@@ -161,14 +75,9 @@ class watch_counter {
       total += lines;
       read(total);
     };
-    if (tls_)
-      tls_->async_read_some(net::buffer(buf_), handler);
-    else
-      plain_->async_read_some(net::buffer(buf_), handler);
+    stream_.async_read_some(net::buffer(buf_), handler);
   }
-  target t_;
-  std::optional<tcp::socket> plain_;
-  std::optional<beast::ssl_stream<tcp::socket>> tls_;
+  client_stream stream_;
   std::array<char, 65536> buf_{};
   char last_ = 0;
 };
@@ -201,7 +110,7 @@ void run_fanout(const target& t, int watchers, int events, const std::string& pr
   auto deadline = clock_type::now() + std::chrono::seconds(120);
   while (delivered < expected && clock_type::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  double secs = std::chrono::duration<double>(clock_type::now() - start).count();
+  double secs = seconds_since(start);
   io.stop();
   reader.join();
   fmt::print("watch {} to {:>3} watcher(s):   {:>9.0f} events/s delivered ({} of {} in {:.2f} s)\n",
@@ -228,7 +137,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args = {"--history", "200000"};
   if (!tls) args.push_back("--insecure-http");
   testsupport::kubesim_instance sim({"k1"}, args);
-  target t = parse_target(sim);
+  target t = target_of(sim, "k1");
   fmt::print("kubesim benchmark: {} on 127.0.0.1, {} hardware threads\n", tls ? "HTTPS" : "HTTP",
              std::thread::hardware_concurrency());
   fmt::print("writes (create ConfigMap, {} clients): {:>9.0f} writes/s\n", clients,

@@ -26,12 +26,6 @@
 // MultiCasskops over all regions created by C keep-alive clients; the time until every one
 // reports Ready True (a watch on MultiCasskops, checked at the end with a paged list), and the
 // operator's memory: VmRSS sampled every 50 ms, VmHWM at the end; kubesim's for reference.
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -63,15 +57,11 @@
 
 #include "k8s/json.h"
 #include "k8s/yaml_json.h"
+#include "tests/bench/bench_http.h"
 #include "tests/support/kubesim_fixture.h"
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace net = boost::asio;
-namespace ssl = net::ssl;
+using namespace bench;
 namespace js = k8s::json;
-using tcp = net::ip::tcp;
-using clock_type = std::chrono::steady_clock;
 using time_point = clock_type::time_point;
 
 namespace {
@@ -79,85 +69,20 @@ namespace {
 const std::string ns = "bench";
 const time_point bench_start = clock_type::now();
 
-double ms(time_point a, time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
-double secs_since(time_point a) { return std::chrono::duration<double>(clock_type::now() - a).count(); }
+double ms(time_point a, time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
 
 std::string cluster_name(int i) { return fmt::format("k8s-cluster{}", i + 1); }
 
-// ---------------------------------------------------------------------------------------------
-// HTTP: keep-alive request connections and watch streams (Boost.Beast / Asio, as kubesim_bench).
-
-struct target {
-  std::string host = "127.0.0.1";
-  std::string port;
-  std::string token;
-  std::string ca;
-  bool tls = false;
-};
-
-target target_of(const testsupport::kubesim_instance& sim, const std::string& cluster) {
-  target t;
-  std::string url = sim.url(cluster);
-  t.tls = url.rfind("https", 0) == 0;
-  t.port = url.substr(url.rfind(':') + 1);
-  t.token = sim.token(cluster);
-  t.ca = t.tls ? sim.ca_pem(cluster) : "";
-  return t;
+std::vector<std::string> cluster_names(int regions) {
+  std::vector<std::string> names;
+  for (int i = 0; i < regions; ++i) names.push_back(cluster_name(i));
+  return names;
 }
 
-struct reply {
-  int status = 0;
-  std::string body;
-};
-
-class connection {
- public:
-  explicit connection(const target& t) : t_(t), ctx_(ssl::context::tls_client) {
-    tcp::resolver resolver(io_);
-    auto eps = resolver.resolve(t.host, t.port);
-    if (t.tls) {
-      ctx_.add_certificate_authority(net::buffer(t.ca));
-      ctx_.set_verify_mode(ssl::verify_peer);
-      tls_.emplace(io_, ctx_);
-      net::connect(beast::get_lowest_layer(*tls_), eps);
-      beast::get_lowest_layer(*tls_).set_option(tcp::no_delay(true));
-      tls_->handshake(ssl::stream_base::client);
-    } else {
-      plain_.emplace(io_);
-      net::connect(*plain_, eps);
-      plain_->set_option(tcp::no_delay(true));
-    }
-  }
-  reply send(http::verb method, const std::string& path, const std::string& body = "",
-             const std::string& content_type = "application/json") {
-    http::request<http::string_body> req{method, path, 11};
-    req.set(http::field::host, t_.host);
-    req.set(http::field::authorization, "Bearer " + t_.token);
-    req.set(http::field::accept, "application/json");
-    if (!body.empty()) req.set(http::field::content_type, content_type);
-    req.keep_alive(true);
-    req.body() = body;
-    req.prepare_payload();
-    http::response<http::string_body> res;
-    res.body().reserve(4096);
-    if (tls_) {
-      http::write(*tls_, req);
-      http::read(*tls_, buf_, res);
-    } else {
-      http::write(*plain_, req);
-      http::read(*plain_, buf_, res);
-    }
-    return {static_cast<int>(res.result_int()), std::move(res.body())};
-  }
-
- private:
-  target t_;
-  net::io_context io_;
-  ssl::context ctx_;
-  std::optional<tcp::socket> plain_;
-  std::optional<beast::ssl_stream<tcp::socket>> tls_;
-  beast::flat_buffer buf_;
-};
+// ---------------------------------------------------------------------------------------------
+// HTTP: requests go over bench_http.h's connections; watch streams are decoded here.
 
 reply must(reply r, const std::string& what, std::initializer_list<int> ok = {200, 201}) {
   if (std::find(ok.begin(), ok.end(), r.status) == ok.end())
@@ -251,24 +176,9 @@ class watch_hub {
   size_t open(const target& t, const std::string& path, filter keep = nullptr) {
     auto w = std::make_unique<stream>();
     w->keep = std::move(keep);
-    tcp::resolver resolver(io_);
-    auto eps = resolver.resolve(t.host, t.port);
-    std::string req = fmt::format(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nAccept: application/json\r\n\r\n", path,
-        t.host, t.token);
-    if (t.tls) {
-      if (cas_.insert(t.ca).second) ctx_.add_certificate_authority(net::buffer(t.ca));
-      w->tls.emplace(io_, ctx_);
-      net::connect(beast::get_lowest_layer(*w->tls), eps);
-      beast::get_lowest_layer(*w->tls).set_option(tcp::no_delay(true));
-      w->tls->handshake(ssl::stream_base::client);
-      net::write(*w->tls, net::buffer(req));
-    } else {
-      w->plain.emplace(io_);
-      net::connect(*w->plain, eps);
-      w->plain->set_option(tcp::no_delay(true));
-      net::write(*w->plain, net::buffer(req));
-    }
+    if (t.tls && cas_.insert(t.ca).second) ctx_.add_certificate_authority(net::buffer(t.ca));
+    w->conn.emplace(io_, ctx_, t);
+    w->conn->send_get(path);
     size_t index;
     {
       std::lock_guard lock(mutex_);
@@ -307,8 +217,7 @@ class watch_hub {
 
  private:
   struct stream {
-    std::optional<tcp::socket> plain;
-    std::optional<beast::ssl_stream<tcp::socket>> tls;
+    std::optional<client_stream> conn;
     std::array<char, 65536> buf{};
     chunked_lines decoder;
     filter keep;
@@ -350,10 +259,7 @@ class watch_hub {
       }
       read(index);
     };
-    if (s->tls)
-      s->tls->async_read_some(net::buffer(s->buf), handler);
-    else
-      s->plain->async_read_some(net::buffer(s->buf), handler);
+    s->conn->async_read_some(net::buffer(s->buf), handler);
   }
 
   net::io_context io_;
@@ -619,6 +525,20 @@ class operator_process {
   std::unique_ptr<line_collector> lines_;
 };
 
+// Waits until the operator has logged every region's cluster reachable.
+void wait_until_reachable(operator_process& op, int regions) {
+  for (int i = 0; i < regions; ++i) {
+    std::string want = "kubernetes=" + cluster_name(i);
+    if (!op.log().find(
+            [&](const timed_line& l) {
+              return l.text.find("Cluster reachable") != std::string::npos &&
+                     l.text.find(want) != std::string::npos;
+            },
+            std::chrono::seconds(30)))
+      throw std::runtime_error("the operator never reported " + cluster_name(i) + " reachable");
+  }
+}
+
 // Samples VmRSS of a process every `period` and keeps the largest.
 class rss_sampler {
  public:
@@ -658,9 +578,13 @@ std::string write_operator_config(const std::string& dir, const testsupport::kub
 // ---------------------------------------------------------------------------------------------
 // Objects.
 
-void install(const testsupport::kubesim_instance& sim, int regions) {
-  for (int i = 0; i < regions; ++i) {
-    connection c(target_of(sim, cluster_name(i)));
+// Installs both CRDs and the namespace in every cluster; returns where each cluster listens.
+std::vector<target> install(const testsupport::kubesim_instance& sim,
+                            const std::vector<std::string>& clusters) {
+  std::vector<target> targets;
+  for (const auto& cluster : clusters) {
+    targets.push_back(target_of(sim, cluster));
+    connection c(targets.back());
     for (const char* crd : {"db.orange.com_cassandraclusters.yaml", "db.orange.com_multicasskops.yaml"}) {
       auto doc = js::yaml_to_json(testsupport::read_file(std::string(REPO_DIR) + "/deploy/crds/" + crd));
       must(c.send(http::verb::post, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", js::to_string(doc)),
@@ -678,6 +602,7 @@ void install(const testsupport::kubesim_instance& sim, int regions) {
       }
     }
   }
+  return targets;
 }
 
 std::string list_rv(connection& c, const std::string& plural) {
@@ -770,15 +695,12 @@ void print_operator_problems(operator_process& op) {
 // Hand-off latency.
 
 void run_handoff(int runs, int warmup, int regions, bool tls, int gap_ms, const std::string& log_file) {
-  std::vector<std::string> clusters;
-  for (int i = 0; i < regions; ++i) clusters.push_back(cluster_name(i));
+  const std::vector<std::string> clusters = cluster_names(regions);
   std::vector<std::string> args = {"--history", "100000"};
   if (!tls) args.push_back("--insecure-http");
   traced_kubesim ks(clusters, args, true);
   auto& sim = ks.sim();
-  install(sim, regions);
-  std::vector<target> targets;
-  for (auto& c : clusters) targets.push_back(target_of(sim, c));
+  const std::vector<target> targets = install(sim, clusters);
 
   watch_hub hub;
   std::vector<size_t> watches;
@@ -789,13 +711,7 @@ void run_handoff(int runs, int warmup, int regions, bool tls, int gap_ms, const 
   }
 
   operator_process op(write_operator_config(sim.state_dir(), sim, regions, "info"), log_file);
-  for (int i = 0; i < regions; ++i) {
-    std::string want = "kubernetes=" + cluster_name(i);
-    if (!op.log().find([&](const timed_line& l) { return l.text.find("Cluster reachable") != std::string::npos &&
-                                                          l.text.find(want) != std::string::npos; },
-                       std::chrono::seconds(30)))
-      throw std::runtime_error("the operator never reported " + cluster_name(i) + " reachable");
-  }
+  wait_until_reachable(op, regions);
 
   fmt::print("hand-off latency: {} regions, {} runs (+{} warm-up), {}, CassKop played by the benchmark\n",
              regions, runs, warmup, tls ? "HTTPS" : "HTTP");
@@ -883,26 +799,17 @@ void run_handoff(int runs, int warmup, int regions, bool tls, int gap_ms, const 
 
 void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s, bool tls,
                const std::string& log_file, int hold_s) {
-  std::vector<std::string> clusters;
-  for (int i = 0; i < regions; ++i) clusters.push_back(cluster_name(i));
+  const std::vector<std::string> clusters = cluster_names(regions);
   std::vector<std::string> args = {"--history", "1000000", "--simulate-casskop", "--casskop-delay-ms",
                                    std::to_string(delay_ms)};
   if (!tls) args.push_back("--insecure-http");
   traced_kubesim ks(clusters, args, false);
   auto& sim = ks.sim();
-  install(sim, regions);
-  std::vector<target> targets;
-  for (auto& c : clusters) targets.push_back(target_of(sim, c));
+  const std::vector<target> targets = install(sim, clusters);
   connection c1(targets[0]);
 
   operator_process op(write_operator_config(sim.state_dir(), sim, regions, "info"), log_file);
-  for (int i = 0; i < regions; ++i) {
-    std::string want = "kubernetes=" + cluster_name(i);
-    if (!op.log().find([&](const timed_line& l) { return l.text.find("Cluster reachable") != std::string::npos &&
-                                                          l.text.find(want) != std::string::npos; },
-                       std::chrono::seconds(30)))
-      throw std::runtime_error("the operator never reported " + cluster_name(i) + " reachable");
-  }
+  wait_until_reachable(op, regions);
   proc_memory idle = memory_of(op.pid());
   fmt::print("scale run: {} MultiCasskops over {} regions, CassKop stand-in delay {} ms, {} creating clients, {}\n",
              count, regions, delay_ms, clients, tls ? "HTTPS" : "HTTP");
@@ -932,7 +839,7 @@ void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s,
       }
     });
   for (auto& t : creators) t.join();
-  double create_secs = secs_since(start);
+  double create_secs = seconds_since(start);
   fmt::print("  created {} MultiCasskops in {:.2f} s ({:.0f}/s){}\n", count, create_secs, count / create_secs,
              failures ? fmt::format(", {} failed", failures.load()) : "");
 
@@ -966,8 +873,9 @@ void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s,
       break;
     }
     if (clock_type::now() > next_progress) {
-      fmt::print(stderr, "  ... {} of {} Ready after {:.0f} s, operator VmRSS {:.1f} MiB\n", ready_at.size(), count,
-                 secs_since(start), memory_of(op.pid()).rss_kib / 1024.0);
+      fmt::print(stderr, "  ... {} of {} Ready after {:.0f} s, operator VmRSS {:.1f} MiB\n",
+                 ready_at.size(), count, seconds_since(start),
+                 memory_of(op.pid()).rss_kib / 1024.0);
       next_progress += std::chrono::seconds(10);
     }
   }

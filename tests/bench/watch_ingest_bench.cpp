@@ -18,12 +18,6 @@
 //       -w -o name` shows what decoding costs it: it lists the same N objects, prints every name.
 // Each is run R times (default 3) and the best run is kept (the machine is shared). Breakdown
 // rows (transport alone, decode alone, decode + store in memory) show where the time goes.
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -44,71 +38,15 @@
 #include "k8s/list_watch.h"
 #include "k8s/object_store.h"
 #include "k8s/watch_event.h"
+#include "tests/bench/bench_http.h"
 #include "tests/support/kubesim_fixture.h"
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace net = boost::asio;
-namespace ssl = net::ssl;
-using tcp = net::ip::tcp;
-using clock_type = std::chrono::steady_clock;
+using namespace bench;
 
 namespace {
 
 const k8s::resource configmaps{"", "v1", "configmaps", "ConfigMap", true};
 constexpr const char* ns = "default";
-
-double seconds_since(clock_type::time_point t) {
-  return std::chrono::duration<double>(clock_type::now() - t).count();
-}
-
-// One keep-alive connection for the creates (Beast: the load generator stays cheap).
-class connection {
- public:
-  connection(const std::string& url, const std::string& token, const std::string& ca)
-      : token_(token), ctx_(ssl::context::tls_client) {
-    const bool tls = url.rfind("https", 0) == 0;
-    const std::string port = url.substr(url.rfind(':') + 1);
-    tcp::resolver resolver(io_);
-    auto eps = resolver.resolve("127.0.0.1", port);
-    if (tls) {
-      ctx_.add_certificate_authority(net::buffer(ca));
-      ctx_.set_verify_mode(ssl::verify_peer);
-      tls_.emplace(io_, ctx_);
-      net::connect(beast::get_lowest_layer(*tls_), eps);
-      tls_->handshake(ssl::stream_base::client);
-    } else {
-      plain_.emplace(io_);
-      net::connect(*plain_, eps);
-    }
-  }
-  int post(const std::string& path, const std::string& body) {
-    http::request<http::string_body> req{http::verb::post, path, 11};
-    req.set(http::field::host, "127.0.0.1");
-    if (!token_.empty()) req.set(http::field::authorization, "Bearer " + token_);
-    req.set(http::field::content_type, "application/json");
-    req.keep_alive(true);
-    req.body() = body;
-    req.prepare_payload();
-    http::response<http::string_body> res;
-    if (tls_) {
-      http::write(*tls_, req);
-      http::read(*tls_, buf_, res);
-    } else {
-      http::write(*plain_, req);
-      http::read(*plain_, buf_, res);
-    }
-    return static_cast<int>(res.result_int());
-  }
-
- private:
-  std::string token_;
-  net::io_context io_;
-  ssl::context ctx_;
-  std::optional<tcp::socket> plain_;
-  std::optional<beast::ssl_stream<tcp::socket>> tls_;
-  beast::flat_buffer buf_;
-};
 
 // A ConfigMap shaped like a small application config: labels, an annotation, six data keys.
 std::string configmap(int i) {
@@ -117,20 +55,21 @@ std::string configmap(int i) {
       i, i % 16, i % 3 + 1, i % 4 + 1, i);
 }
 
-int create_all(const std::string& url, const std::string& token, const std::string& ca, int n) {
+// The creates go over keep-alive Beast connections: the load generator stays cheap.
+int create_all(const target& t, int n) {
   std::atomic<int> next{0}, failures{0};
   std::vector<std::thread> threads;
   for (int c = 0; c < 4; ++c) {
     threads.emplace_back([&] {
-      connection conn(url, token, ca);
+      connection conn(t);
       const std::string path = fmt::format("/api/v1/namespaces/{}/configmaps", ns);
       for (int i; (i = next++) < n;) {
-        int code = conn.post(path, configmap(i));
+        int code = conn.send(http::verb::post, path, configmap(i)).status;
         if (code != 201 && code != 200) ++failures;
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& th : threads) th.join();
   return failures;
 }
 
@@ -287,7 +226,7 @@ int main(int argc, char** argv) {
   const std::string rv(k8s::json::get_string(before, {"metadata", "resourceVersion"}));
 
   auto t0 = clock_type::now();
-  int failures = create_all(url, token, ca, n);
+  int failures = create_all(target_of(sim, "k1"), n);
   fmt::print("created {} ConfigMaps in {:.2f} s{}\n", n, seconds_since(t0),
              failures ? fmt::format(" ({} failed)", failures) : "");
   if (failures) return 1;

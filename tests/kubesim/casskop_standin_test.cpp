@@ -128,11 +128,6 @@ struct casskop_sim {
     REQUIRE_MESSAGE(r.status == 200, r.body);
     return r.json();
   }
-  http_reply control_get() {
-    api_client c({read_file(sim.state_dir() + "/state/control/url"),
-                  read_file(sim.state_dir() + "/state/control/token"), "", "", "", 10s});
-    return c.get("/clusters/k1");
-  }
 };
 
 const char* cluster1 =
@@ -170,7 +165,7 @@ TEST_CASE("casskop stand-in: create goes Initializing Ongoing then Running Done"
   // Nothing more happens once Done.
   CHECK(w.stays_quiet(700ms));
 
-  auto info = f.control_get();
+  auto info = f.sim.cluster_info("k1");
   REQUIRE(info.status == 200);
   CHECK(js::get_bool(info.json(), {"casskop", "enabled"}, false));
   CHECK(js::get_int(info.json(), {"casskop", "delayMs"}, 0) == 300);
@@ -248,7 +243,7 @@ TEST_CASE("casskop stand-in: the hold annotation keeps the action Ongoing until 
 
 TEST_CASE("casskop stand-in: the control API switches it, disabled leaves status untouched") {
   casskop_sim f(std::vector<std::string>{});  // no --simulate-casskop
-  auto info = f.control_get();
+  auto info = f.sim.cluster_info("k1");
   REQUIRE(info.status == 200);
   CHECK_FALSE(js::get_bool(info.json(), {"casskop", "enabled"}, true));
   CHECK(js::get_int(info.json(), {"casskop", "delayMs"}, 0) == 1000);
@@ -262,7 +257,7 @@ TEST_CASE("casskop stand-in: the control API switches it, disabled leaves status
   CHECK(f.sim.control("k1", "casskop", "enabled=true&delayMs=-1").status == 400);
   CHECK(f.sim.control("k1", "casskop", "enabled=true&delayMs=10x").status == 400);
   CHECK(f.sim.control("k1", "casskop", "delayMs=").status == 400);
-  CHECK_FALSE(js::get_bool(f.control_get().json(), {"casskop", "enabled"}, true));
+  CHECK_FALSE(js::get_bool(f.sim.cluster_info("k1").json(), {"casskop", "enabled"}, true));
 
   auto on = f.sim.control("k1", "casskop", "enabled=true&delayMs=100");
   REQUIRE_MESSAGE(on.status == 200, on.body);
@@ -271,7 +266,7 @@ TEST_CASE("casskop stand-in: the control API switches it, disabled leaves status
   CHECK(eventually([&] { return done(status_of(f.get()), 1); }));
 
   REQUIRE(f.sim.control("k1", "casskop", "enabled=false").status == 200);
-  CHECK(js::get_int(f.control_get().json(), {"casskop", "delayMs"}, 0) == 100);  // kept
+  CHECK(js::get_int(f.sim.cluster_info("k1").json(), {"casskop", "delayMs"}, 0) == 100);  // kept
   f.patch(R"({"spec":{"nodesPerRacks":4}})");
   std::this_thread::sleep_for(500ms);
   auto s = status_of(f.get());

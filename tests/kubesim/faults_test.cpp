@@ -63,6 +63,14 @@ event next_event(raw_watch& w, std::chrono::milliseconds timeout = 5s) {
   }
 }
 
+// The next event is the ADDED of ConfigMap `name`; returns it.
+event expect_added(raw_watch& w, const std::string& name) {
+  auto e = next_event(w);
+  CHECK(e.type == "ADDED");
+  CHECK(e.name == name);
+  return e;
+}
+
 raw_watch open_watch(const kubesim_instance& sim, const std::string& query,
                      const std::string& token = "") {
   return raw_watch(sim.url("k1"), std::string(cms) + "?watch=1" + query,
@@ -70,9 +78,7 @@ raw_watch open_watch(const kubesim_instance& sim, const std::string& query,
 }
 
 js::Document cluster_info(const kubesim_instance& sim) {
-  api_client c({read_file(sim.state_dir() + "/state/control/url"),
-                read_file(sim.state_dir() + "/state/control/token"), "", "", "", 10s});
-  auto r = c.get("/clusters/k1");
+  auto r = sim.cluster_info("k1");
   REQUIRE_MESSAGE(r.status == 200, r.body);
   return r.json();
 }
@@ -116,9 +122,7 @@ TEST_CASE("faults: unreachable refuses connections and ends watches, then reacha
   CHECK(std::stoull(rv_after) > std::stoull(rv_before));
   // A watch from the old resourceVersion still resumes: history survived too.
   auto w2 = open_watch(sim, "&resourceVersion=" + rv_before);
-  auto e = next_event(w2);
-  CHECK(e.type == "ADDED");
-  CHECK(e.name == "after");
+  expect_added(w2, "after");
 }
 
 TEST_CASE("faults: latency delays requests by at least its ms until set back to 0") {
@@ -187,10 +191,7 @@ TEST_CASE("faults: close-watches ends streams cleanly, then a re-watch from the 
   auto w = open_watch(sim, "&resourceVersion=" + rv0);
   REQUIRE(w.status() == 200);
   create_cm(c, "b");
-  auto e = next_event(w);
-  CHECK(e.type == "ADDED");
-  CHECK(e.name == "b");
-  std::string last_rv = e.rv;
+  std::string last_rv = expect_added(w, "b").rv;
   CHECK(eventually([&] { return js::get_int(cluster_info(sim), {"openWatches"}, -1) == 1; }, 5s));
 
   auto r = sim.control("k1", "close-watches");
@@ -245,9 +246,7 @@ TEST_CASE("faults: expire-next-watch gives the next watch one 410 Expired event,
   auto w2 = open_watch(sim, "&resourceVersion=" + rv);
   CHECK(w2.status() == 200);
   create_cm(c, "b");
-  auto e = next_event(w2);
-  CHECK(e.type == "ADDED");
-  CHECK(e.name == "b");
+  expect_added(w2, "b");
 }
 
 TEST_CASE("faults: compact makes a watch from an old resourceVersion 410, then the current one works") {
@@ -275,9 +274,7 @@ TEST_CASE("faults: compact makes a watch from an old resourceVersion 410, then t
   auto cur = open_watch(sim, "&resourceVersion=" + rv_now);
   CHECK(cur.status() == 200);
   create_cm(c, "c");
-  e = next_event(cur);
-  CHECK(e.type == "ADDED");
-  CHECK(e.name == "c");
+  expect_added(cur, "c");
 }
 
 namespace {
@@ -320,9 +317,7 @@ TEST_CASE("faults: rotate-token revokes the old token (exact 401 body), then the
 
   // Authentication happens when a request starts: the established watch goes on.
   create_cm(ok, "after-rotation");
-  auto e = next_event(w);
-  CHECK(e.type == "ADDED");
-  CHECK(e.name == "after-rotation");
+  expect_added(w, "after-rotation");
 }
 
 TEST_CASE("faults: rotate-token keepOld=true accepts both tokens, then an old-token watch keeps receiving") {
@@ -339,9 +334,7 @@ TEST_CASE("faults: rotate-token keepOld=true accepts both tokens, then an old-to
   CHECK(with_token(sim, new_token).get(cms).status == 200);
   auto c = with_token(sim, old_token);
   create_cm(c, "x");
-  auto e = next_event(w);
-  CHECK(e.type == "ADDED");
-  CHECK(e.name == "x");
+  expect_added(w, "x");
 
   // A second rotation keeps only the previous token: the first one is now revoked.
   REQUIRE(sim.control("k1", "rotate-token", "keepOld=true").status == 200);

@@ -68,6 +68,32 @@ struct replica {
   bool leads() const { return elector->is_leader(); }
 };
 
+// A replica started alone, once it leads.
+std::unique_ptr<replica> sole_leader(const kubesim_instance& sim, const std::string& identity) {
+  auto r = std::make_unique<replica>(sim, identity);
+  r->elector->start();
+  REQUIRE(eventually([&] { return r->leads(); }, 5s));
+  return r;
+}
+
+// A candidate started while another leads: after `watching` it has seen renewals, and waits.
+std::unique_ptr<replica> follower(const kubesim_instance& sim, const std::string& identity,
+                                  std::chrono::milliseconds watching) {
+  auto r = std::make_unique<replica>(sim, identity);
+  r->elector->start();
+  std::this_thread::sleep_for(watching);
+  REQUIRE(!r->leads());
+  return r;
+}
+
+// Calls release(); the future gets what its callback reports (or a broken promise if the
+// elector drops the callback without calling it).
+std::future<bool> release(replica& r) {
+  auto reported = std::make_shared<std::promise<bool>>();
+  r.elector->release([reported](bool ok) { reported->set_value(ok); });
+  return reported->get_future();
+}
+
 k8s::result<k8s::object_ptr> get_lease(k8s::client& c) {
   auto p = std::make_shared<std::promise<k8s::result<k8s::object_ptr>>>();
   auto f = p->get_future();
@@ -153,13 +179,8 @@ TEST_CASE(
 TEST_CASE("leader election: a crashed leader is replaced after about the lease duration") {
   kubesim_instance sim;
   auto c = test_client(sim);
-  auto a = std::make_unique<replica>(sim, "replica-a");
-  a->elector->start();
-  REQUIRE(eventually([&] { return a->leads(); }, 5s));
-  auto b = std::make_unique<replica>(sim, "replica-b");
-  b->elector->start();
-  std::this_thread::sleep_for(600ms);  // b has seen a's renewals
-  REQUIRE(!b->leads());
+  auto a = sole_leader(sim, "replica-a");
+  auto b = follower(sim, "replica-b", 600ms);
   const auto acquired_by_a = read_lease(c).acquire_time;
 
   // A crash: stop() without release(). No callback comes, the Lease is left as it is.
@@ -186,21 +207,14 @@ TEST_CASE("leader election: a crashed leader is replaced after about the lease d
 TEST_CASE("leader election: release hands the Lease over within about the retry period") {
   kubesim_instance sim;
   auto c = test_client(sim);
-  auto a = std::make_unique<replica>(sim, "replica-a");
-  a->elector->start();
-  REQUIRE(eventually([&] { return a->leads(); }, 5s));
-  auto b = std::make_unique<replica>(sim, "replica-b");
-  b->elector->start();
-  std::this_thread::sleep_for(500ms);
-  REQUIRE(!b->leads());
+  auto a = sole_leader(sim, "replica-a");
+  auto b = follower(sim, "replica-b", 500ms);
 
-  std::promise<bool> released;
   const int64_t start = now_ms();
-  a->elector->release([&](bool ok) { released.set_value(ok); });
+  auto f = release(*a);
   // Leadership ends at once, before the Lease is even written.
   CHECK(!a->leads());
   CHECK(a->stopped == 1);
-  auto f = released.get_future();
   REQUIRE(f.wait_for(5s) == std::future_status::ready);
   CHECK(f.get());
   REQUIRE(eventually([&] { return b->leads(); }, 5s));
@@ -216,9 +230,7 @@ TEST_CASE("leader election: release hands the Lease over within about the retry 
   std::this_thread::sleep_for(500ms);
   CHECK(!a->leads());
   CHECK(a->started == 1);
-  std::promise<bool> again;
-  a->elector->release([&](bool ok) { again.set_value(ok); });
-  auto g = again.get_future();
+  auto g = release(*a);
   REQUIRE(g.wait_for(1s) == std::future_status::ready);
   CHECK(!g.get());
 }
@@ -226,12 +238,8 @@ TEST_CASE("leader election: release hands the Lease over within about the retry 
 TEST_CASE("leader election: the Lease a release writes is empty with a 1 s duration") {
   kubesim_instance sim;
   auto c = test_client(sim);
-  auto a = std::make_unique<replica>(sim, "replica-a");
-  a->elector->start();
-  REQUIRE(eventually([&] { return a->leads(); }, 5s));
-  std::promise<bool> released;
-  a->elector->release([&](bool ok) { released.set_value(ok); });
-  auto f = released.get_future();
+  auto a = sole_leader(sim, "replica-a");
+  auto f = release(*a);
   REQUIRE(f.wait_for(5s) == std::future_status::ready);
   CHECK(f.get());
   auto rec = read_lease(c);
@@ -251,9 +259,7 @@ TEST_CASE("leader election: the Lease a release writes is empty with a 1 s durat
 TEST_CASE("leader election: a leader that cannot renew stops leading within the renew deadline") {
   kubesim_instance sim;
   auto c = test_client(sim);
-  auto a = std::make_unique<replica>(sim, "replica-a");
-  a->elector->start();
-  REQUIRE(eventually([&] { return a->leads(); }, 5s));
+  auto a = sole_leader(sim, "replica-a");
   std::this_thread::sleep_for(300ms);
 
   REQUIRE(sim.control("k1", "unreachable").status == 200);
@@ -337,9 +343,7 @@ TEST_CASE("leader election: options are checked and stop() silences everything")
   auto defaulted = k8s::leader_elector::create(c, timers, bad, {});
   CHECK(!defaulted->identity().empty());
 
-  auto a = std::make_unique<replica>(sim, "replica-a");
-  a->elector->start();
-  REQUIRE(eventually([&] { return a->leads(); }, 5s));
+  auto a = sole_leader(sim, "replica-a");
   a->elector->stop();
   CHECK(!a->leads());
   // No request is sent and no callback runs once stop() has returned (a renewal already in
@@ -350,6 +354,7 @@ TEST_CASE("leader election: options are checked and stop() silences everything")
   CHECK(read_lease(*c).renew_time == before);
   CHECK(a->stopped == 0);
   CHECK(a->started == 1);
+  // Not release(*a): a dropped callback must not count, so the promise outlives it.
   std::promise<bool> never;
   a->elector->release([&](bool ok) { never.set_value(ok); });  // after stop(): no callback
   CHECK(never.get_future().wait_for(300ms) == std::future_status::timeout);

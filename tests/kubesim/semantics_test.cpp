@@ -256,11 +256,9 @@ struct env {
     REQUIRE(w->status() == 200);
     return w;
   }
-  // GET on the control API (the fixture's control() only POSTs).
-  js::Document control_get(const std::string& path) {
-    api_client ctl({read_file(sim.state_dir() + "/state/control/url"),
-                    read_file(sim.state_dir() + "/state/control/token"), "", "", "", 30s});
-    auto r = ctl.request("GET", path);
+  // The cluster's faults and counters, from the control API.
+  js::Document cluster_info() {
+    auto r = sim.cluster_info("k1");
     REQUIRE_MESSAGE(r.status == 200, r.body);
     return r.json();
   }
@@ -305,7 +303,7 @@ TEST_CASE("semantics: resourceVersion is one string counter per cluster with +1 
   CHECK(del.status == 200);
   CHECK(e.list_rv(cms) == start + 4);
   CHECK(e.list_rv(crs) == start + 4);
-  auto ctl = e.control_get("/clusters/k1");
+  auto ctl = e.cluster_info();
   CHECK(js::get_int(ctl, {"resourceVersion"}, 0) == static_cast<long long>(start + 4));
   // A GET returns the stored resourceVersion, as a string.
   CHECK(rv_of(e.get(crs + "/c")) == start + 2);
@@ -1302,7 +1300,7 @@ TEST_CASE("semantics: bad input is refused with the server's status codes") {
 TEST_CASE("semantics: a client vanishing in the middle of a watch leaves kubesim serving") {
   env e;
   e.create(crs, cr("c"));
-  auto open_watches = [&] { return js::get_int(e.control_get("/clusters/k1"), {"openWatches"}, -1); };
+  auto open_watches = [&] { return js::get_int(e.cluster_info(), {"openWatches"}, -1); };
   CHECK(open_watches() == 0);
   {
     watch w(e.c, crs + "?watch=true");

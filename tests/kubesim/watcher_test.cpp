@@ -311,9 +311,7 @@ void control(const kubesim_instance& sim, const std::string& action, const std::
 }
 
 js::Document cluster_info(const kubesim_instance& sim) {
-  api_client c({read_file(sim.state_dir() + "/state/control/url"),
-                read_file(sim.state_dir() + "/state/control/token"), "", "", "", 10s});
-  auto r = c.get("/clusters/k1");
+  auto r = sim.cluster_info("k1");
   REQUIRE_MESSAGE(r.status == 200, r.body);
   return r.json();
 }

@@ -45,11 +45,20 @@ api_client kubesim_instance::anonymous_client(const std::string& cluster) const 
   return api_client({url(cluster), "", ca_pem(cluster), "", "", std::chrono::seconds(30)});
 }
 
+api_client kubesim_instance::control_client() const {
+  return api_client({read_file(dir_ + "/state/control/url"),
+                     read_file(dir_ + "/state/control/token"), "", "", "",
+                     std::chrono::seconds(30)});
+}
+
 http_reply kubesim_instance::control(const std::string& cluster, const std::string& action,
                                      const std::string& query) const {
-  api_client c({read_file(dir_ + "/state/control/url"), read_file(dir_ + "/state/control/token"),
-                "", "", "", std::chrono::seconds(30)});
-  return c.request("POST", "/clusters/" + cluster + "/" + action + (query.empty() ? "" : "?" + query));
+  return control_client().request(
+      "POST", "/clusters/" + cluster + "/" + action + (query.empty() ? "" : "?" + query));
+}
+
+http_reply kubesim_instance::cluster_info(const std::string& cluster) const {
+  return control_client().get("/clusters/" + cluster);
 }
 
 std::map<std::string, std::string> kubesim_instance::kubectl_env() const {

@@ -30,6 +30,8 @@ class kubesim_instance {
   // POST /clusters/<cluster>/<action>?<query> on the control API; returns the reply.
   http_reply control(const std::string& cluster, const std::string& action,
                      const std::string& query = "") const;
+  // GET /clusters/<cluster> on the control API: the cluster's faults and counters.
+  http_reply cluster_info(const std::string& cluster) const;
 
   // kubectl against one cluster; KUBECACHEDIR is private to this instance.
   run_result kubectl(const std::string& cluster, const std::vector<std::string>& args,
@@ -43,6 +45,8 @@ class kubesim_instance {
   child& process() { return *process_; }
 
  private:
+  api_client control_client() const;  // authenticated with the control API's token
+
   std::string dir_;
   std::unique_ptr<child> process_;
 };

@@ -1,9 +1,10 @@
 // kubesim's certificates and per-cluster files: chains verify (and only against their own CA),
 // a real TLS handshake succeeds with IP verification and mTLS, and the written kubeconfig and
 // serviceaccount folder have the expected content and file modes.
-#include "k8s/base64.h"
 #include "tools/kubesim/certs.h"
+#include "k8s/base64.h"
 #include "tools/kubesim/cluster_files.h"
+#include "tools/kubesim/openssl_handles.h"
 
 #include <doctest/doctest.h>
 
@@ -25,34 +26,26 @@
 #include <yaml-cpp/yaml.h>
 
 namespace fs = std::filesystem;
+using kubesim::openssl_free;
 using kubesim::pem_pair;
+using kubesim::pkey_ptr;
+using kubesim::x509_ptr;
 
 namespace {
 
-template <auto Free>
-struct ossl_free {
-  template <class T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
-using x509_ptr = std::unique_ptr<X509, ossl_free<X509_free>>;
-using pkey_ptr = std::unique_ptr<EVP_PKEY, ossl_free<EVP_PKEY_free>>;
-using store_ptr = std::unique_ptr<X509_STORE, ossl_free<X509_STORE_free>>;
-using store_ctx_ptr = std::unique_ptr<X509_STORE_CTX, ossl_free<X509_STORE_CTX_free>>;
-using ssl_ctx_ptr = std::unique_ptr<SSL_CTX, ossl_free<SSL_CTX_free>>;
-using ssl_ptr = std::unique_ptr<SSL, ossl_free<SSL_free>>;
+using store_ptr = std::unique_ptr<X509_STORE, openssl_free<X509_STORE_free>>;
+using store_ctx_ptr = std::unique_ptr<X509_STORE_CTX, openssl_free<X509_STORE_CTX_free>>;
+using ssl_ctx_ptr = std::unique_ptr<SSL_CTX, openssl_free<SSL_CTX_free>>;
+using ssl_ptr = std::unique_ptr<SSL, openssl_free<SSL_free>>;
 
 x509_ptr parse_cert(const std::string& pem) {
-  std::unique_ptr<BIO, ossl_free<BIO_free>> bio(BIO_new_mem_buf(pem.data(), (int)pem.size()));
-  x509_ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  x509_ptr cert = kubesim::read_cert_pem(pem);
   REQUIRE(cert);
   return cert;
 }
 
 pkey_ptr parse_key(const std::string& pem) {
-  std::unique_ptr<BIO, ossl_free<BIO_free>> bio(BIO_new_mem_buf(pem.data(), (int)pem.size()));
-  pkey_ptr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  pkey_ptr key = kubesim::read_key_pem(pem);
   REQUIRE(key);
   return key;
 }

@@ -6,14 +6,21 @@
 
 namespace kubesim {
 
-std::string api_error::status_json() const {
+k8s::json::Document status_object(std::string_view status) {
   namespace js = k8s::json;
   js::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
   d.AddMember("kind", "Status", a);
   d.AddMember("apiVersion", "v1", a);
   d.AddMember("metadata", js::Value(rapidjson::kObjectType), a);
-  d.AddMember("status", "Failure", a);
+  d.AddMember("status", js::string_value(status, a), a);
+  return d;
+}
+
+std::string api_error::status_json() const {
+  namespace js = k8s::json;
+  js::Document d = status_object("Failure");
+  auto& a = d.GetAllocator();
   d.AddMember("message", js::string_value(what(), a), a);
   if (!reason.empty()) d.AddMember("reason", js::string_value(reason, a), a);  // omitempty
   js::Value details(rapidjson::kObjectType);

@@ -4,7 +4,10 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "k8s/json.h"
 
 namespace kubesim {
 
@@ -28,6 +31,9 @@ struct api_error : std::runtime_error {
 
   std::string status_json() const;
 };
+
+// A metav1.Status object up to its "status" ("Success" or "Failure"); the rest is the caller's.
+k8s::json::Document status_object(std::string_view status);
 
 // Builders for the errors every handler raises. `resource` is "plural.group" (or "plural" for
 // the core group) as in the server's messages; `kind` in Invalid errors is "Kind.group".

@@ -557,12 +557,8 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
     if (auto p = query_string(r, "propagationPolicy"); !p.empty()) o.propagation = p;
     auto res = state.remove(t.type, ns, t.name, o);
     if (!res.gone || t.type.returns_deleted_object) return reply_object(200, res.object);
-    js::Document st(rapidjson::kObjectType);
+    js::Document st = status_object("Success");
     auto& a = st.GetAllocator();
-    st.AddMember("kind", "Status", a);
-    st.AddMember("apiVersion", "v1", a);
-    st.AddMember("metadata", js::Value(rapidjson::kObjectType), a);
-    st.AddMember("status", "Success", a);
     js::Value details(rapidjson::kObjectType);
     details.AddMember("name", js::string_value(t.name, a), a);
     details.AddMember("group", js::string_value(t.type.group, a), a);

@@ -15,24 +15,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "tools/kubesim/openssl_handles.h"
+
 namespace kubesim {
 namespace {
-
-// unique_ptr deleter calling an OpenSSL free function, so every early throw releases memory.
-template <auto Free>
-struct ossl_free {
-  template <class T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
-using pkey_ptr = std::unique_ptr<EVP_PKEY, ossl_free<EVP_PKEY_free>>;
-using x509_ptr = std::unique_ptr<X509, ossl_free<X509_free>>;
-using bio_ptr = std::unique_ptr<BIO, ossl_free<BIO_free_all>>;
-using bn_ptr = std::unique_ptr<BIGNUM, ossl_free<BN_free>>;
-using ext_ptr = std::unique_ptr<X509_EXTENSION, ossl_free<X509_EXTENSION_free>>;
-using names_ptr = std::unique_ptr<GENERAL_NAMES, ossl_free<GENERAL_NAMES_free>>;
-using name_ptr = std::unique_ptr<GENERAL_NAME, ossl_free<GENERAL_NAME_free>>;
 
 constexpr long kCaDays = 3650;
 constexpr long kLeafDays = 730;
@@ -77,13 +63,6 @@ std::string cert_to_pem(X509* cert) {
   return bio_contents(bio.get());
 }
 
-bio_ptr read_bio(const std::string& pem) {
-  if (pem.size() > INT_MAX) throw std::runtime_error("PEM input too large");
-  bio_ptr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) fail("allocating BIO");
-  return bio;
-}
-
 // The CA pair parsed back, checked to belong together so a mix-up fails here, not at handshake.
 struct loaded_ca {
   x509_ptr cert;
@@ -92,9 +71,9 @@ struct loaded_ca {
 
 loaded_ca load_ca(const pem_pair& ca) {
   loaded_ca out;
-  out.cert.reset(PEM_read_bio_X509(read_bio(ca.cert_pem).get(), nullptr, nullptr, nullptr));
+  out.cert = read_cert_pem(ca.cert_pem);
   if (!out.cert) fail("parsing CA certificate");
-  out.key.reset(PEM_read_bio_PrivateKey(read_bio(ca.key_pem).get(), nullptr, nullptr, nullptr));
+  out.key = read_key_pem(ca.key_pem);
   if (!out.key) fail("parsing CA private key");
   if (X509_check_private_key(out.cert.get(), out.key.get()) != 1)
     fail("CA private key does not match CA certificate");

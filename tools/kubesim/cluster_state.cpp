@@ -28,14 +28,6 @@ api_error not_found_error(const resource_type& t, const std::string& name) {
 
 js::Value& metadata_of(js::Document& d) { return js::ensure_object(d, "metadata", d.GetAllocator()); }
 
-std::string meta_string(const js::Value& obj, std::string_view key) {
-  return std::string(js::get_string(obj, {"metadata", key}));
-}
-
-bool has_deletion_timestamp(const js::Value& obj) {
-  return js::find_path(obj, {"metadata", "deletionTimestamp"}) != nullptr;
-}
-
 std::vector<std::string> finalizers_of(const js::Value& obj) {
   std::vector<std::string> out;
   if (const auto* f = js::find_path(obj, {"metadata", "finalizers"}); f && f->IsArray())

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <initializer_list>
 #include <string_view>
 #include <utility>
 
@@ -30,7 +31,14 @@ void string_array(json_writer& w, const std::vector<std::string>& values) {
   for (const auto& v : values) write_string(w, v);
   w.EndArray();
 }
-std::string finish(const rapidjson::StringBuffer& out) {
+// The JSON object `members` writes, as text.
+template <class F>
+std::string json_object(F&& members) {
+  rapidjson::StringBuffer out;
+  json_writer w(out);
+  w.StartObject();
+  members(w);
+  w.EndObject();
   return std::string(out.GetString(), out.GetSize());
 }
 
@@ -82,8 +90,11 @@ const group_versions* find_group(const std::vector<group_versions>& groups,
   return nullptr;
 }
 
-void response_kind(json_writer& w, const resource_type& t, const std::string& version) {
-  key(w, "responseKind");
+// {"group", "version", "kind"} under `name`: discovery's responseKind, OpenAPI's
+// x-kubernetes-group-version-kind.
+void group_version_kind(json_writer& w, std::string_view name, const resource_type& t,
+                        const std::string& version) {
+  key(w, name);
   w.StartObject();
   field(w, "group", t.group);
   field(w, "version", version);
@@ -91,13 +102,9 @@ void response_kind(json_writer& w, const resource_type& t, const std::string& ve
   w.EndObject();
 }
 
-// One apidiscovery.k8s.io/v2 APIResourceDiscovery.
-void discovery_resource(json_writer& w, const resource_type& t, const std::string& version) {
-  w.StartObject();
-  field(w, "resource", t.plural);
-  response_kind(w, t, version);
-  field(w, "scope", t.namespaced ? "Namespaced" : "Cluster");
-  field(w, "singularResource", t.singular);
+// The verbs, then shortNames and categories when there are any: the tail of a resource in
+// both discovery formats.
+void verbs_and_names(json_writer& w, const resource_type& t) {
   key(w, "verbs");
   string_array(w, verbs_of(t));
   if (!t.short_names.empty()) {
@@ -108,12 +115,39 @@ void discovery_resource(json_writer& w, const resource_type& t, const std::strin
     key(w, "categories");
     string_array(w, t.categories);
   }
+}
+
+// The members an APIResourceList entry starts with, for a resource or its status.
+void api_resource_head(json_writer& w, const resource_type& t, const std::string& name,
+                       std::string_view singular) {
+  field(w, "name", name);
+  field(w, "singularName", singular);
+  key(w, "namespaced");
+  w.Bool(t.namespaced);
+  field(w, "kind", t.kind);
+}
+
+bool serves_group_version(const std::vector<resource_type>& types, const std::string& group,
+                          const std::string& version) {
+  return std::any_of(types.begin(), types.end(), [&](const resource_type& t) {
+    return t.group == group && serves(t, version);
+  });
+}
+
+// One apidiscovery.k8s.io/v2 APIResourceDiscovery.
+void discovery_resource(json_writer& w, const resource_type& t, const std::string& version) {
+  w.StartObject();
+  field(w, "resource", t.plural);
+  group_version_kind(w, "responseKind", t, version);
+  field(w, "scope", t.namespaced ? "Namespaced" : "Cluster");
+  field(w, "singularResource", t.singular);
+  verbs_and_names(w, t);
   if (t.has_status) {
     key(w, "subresources");
     w.StartArray();
     w.StartObject();
     field(w, "subresource", "status");
-    response_kind(w, t, version);
+    group_version_kind(w, "responseKind", t, version);
     key(w, "verbs");
     string_array(w, status_verbs());
     w.EndObject();
@@ -240,15 +274,6 @@ std::string camel(std::string_view s) {
   return out;
 }
 
-void gvk(json_writer& w, const resource_type& t, const std::string& version) {
-  key(w, "x-kubernetes-group-version-kind");
-  w.StartObject();
-  field(w, "group", t.group);
-  field(w, "version", version);
-  field(w, "kind", t.kind);
-  w.EndObject();
-}
-
 void parameter(json_writer& w, std::string_view name, std::string_view in,
                std::string_view description, std::string_view type = "string") {
   w.StartObject();
@@ -352,46 +377,34 @@ void operation(json_writer& w, const resource_type& t, const std::string& versio
   }
   w.EndObject();
   field(w, "x-kubernetes-action", kAction[static_cast<int>(o)]);
-  gvk(w, t, version);
+  group_version_kind(w, "x-kubernetes-group-version-kind", t, version);
+  w.EndObject();
+}
+
+// One path item: an operation per HTTP method, then the path parameters. `suffix` ends the
+// operationIds ("Status" for the subresource); `item` says the path names one object.
+void path_item(json_writer& w, const resource_type& t, const std::string& version,
+               const std::string& path, std::string_view suffix, bool item,
+               std::initializer_list<std::pair<const char*, op>> methods) {
+  key(w, path);
+  w.StartObject();
+  for (const auto& [method, o] : methods) {
+    key(w, method);
+    operation(w, t, version, o, suffix);
+  }
+  path_parameters(w, t, item);
   w.EndObject();
 }
 
 void openapi_paths_of(json_writer& w, const resource_type& t, const std::string& version) {
   std::string collection = (t.group.empty() ? "/api/" : "/apis/" + t.group + "/") + version +
                            (t.namespaced ? "/namespaces/{namespace}/" : "/") + t.plural;
-  key(w, collection);
-  w.StartObject();
-  key(w, "get");
-  operation(w, t, version, op::list, "");
-  key(w, "post");
-  operation(w, t, version, op::create, "");
-  path_parameters(w, t, false);
-  w.EndObject();
-
-  key(w, collection + "/{name}");
-  w.StartObject();
-  key(w, "get");
-  operation(w, t, version, op::get, "");
-  key(w, "put");
-  operation(w, t, version, op::replace, "");
-  key(w, "delete");
-  operation(w, t, version, op::remove, "");
-  key(w, "patch");
-  operation(w, t, version, op::patch, "");
-  path_parameters(w, t, true);
-  w.EndObject();
-
-  if (!t.has_status) return;
-  key(w, collection + "/{name}/status");
-  w.StartObject();
-  key(w, "get");
-  operation(w, t, version, op::get, "Status");
-  key(w, "put");
-  operation(w, t, version, op::replace, "Status");
-  key(w, "patch");
-  operation(w, t, version, op::patch, "Status");
-  path_parameters(w, t, true);
-  w.EndObject();
+  path_item(w, t, version, collection, "", false, {{"get", op::list}, {"post", op::create}});
+  path_item(w, t, version, collection + "/{name}", "", true,
+            {{"get", op::get}, {"put", op::replace}, {"delete", op::remove}, {"patch", op::patch}});
+  if (t.has_status)
+    path_item(w, t, version, collection + "/{name}/status", "Status", true,
+              {{"get", op::get}, {"put", op::replace}, {"patch", op::patch}});
 }
 
 }  // namespace
@@ -408,167 +421,127 @@ bool version_preferred(const std::string& a, const std::string& b) {
 }
 
 std::string version_info() {
-  rapidjson::StringBuffer out;
-  json_writer w(out);
-  w.StartObject();
-  field(w, "major", "1");
-  field(w, "minor", "32");
-  field(w, "gitVersion", "v1.32.4");
-  field(w, "gitCommit", "59526cd4867447956156ae3a602fcbac5a5c7e5a");
-  field(w, "gitTreeState", "clean");
-  field(w, "buildDate", "2025-04-22T15:53:41Z");
-  field(w, "goVersion", "go1.23.6");
-  field(w, "compiler", "gc");
-  field(w, "platform", "linux/amd64");
-  w.EndObject();
-  return finish(out);
+  return json_object([&](json_writer& w) {
+    field(w, "major", "1");
+    field(w, "minor", "32");
+    field(w, "gitVersion", "v1.32.4");
+    field(w, "gitCommit", "59526cd4867447956156ae3a602fcbac5a5c7e5a");
+    field(w, "gitTreeState", "clean");
+    field(w, "buildDate", "2025-04-22T15:53:41Z");
+    field(w, "goVersion", "go1.23.6");
+    field(w, "compiler", "gc");
+    field(w, "platform", "linux/amd64");
+  });
 }
 
 std::string aggregated_discovery(const std::vector<resource_type>& types, bool legacy_core) {
-  rapidjson::StringBuffer out;
-  json_writer w(out);
-  w.StartObject();
-  field(w, "kind", "APIGroupDiscoveryList");
-  field(w, "apiVersion", "apidiscovery.k8s.io/v2");
-  key(w, "metadata");
-  w.StartObject();
-  w.EndObject();
-  key(w, "items");
-  w.StartArray();
-  if (legacy_core) {
-    // /api always has its one item: the core group, version v1.
-    discovery_group(w, types, {"", {"v1"}});
-  } else {
-    for (const auto& g : served_groups(types)) {
-      if (!g.group.empty()) discovery_group(w, types, g);
+  return json_object([&](json_writer& w) {
+    field(w, "kind", "APIGroupDiscoveryList");
+    field(w, "apiVersion", "apidiscovery.k8s.io/v2");
+    key(w, "metadata");
+    w.StartObject();
+    w.EndObject();
+    key(w, "items");
+    w.StartArray();
+    if (legacy_core) {
+      // /api always has its one item: the core group, version v1.
+      discovery_group(w, types, {"", {"v1"}});
+    } else {
+      for (const auto& g : served_groups(types)) {
+        if (!g.group.empty()) discovery_group(w, types, g);
+      }
     }
-  }
-  w.EndArray();
-  w.EndObject();
-  return finish(out);
+    w.EndArray();
+  });
 }
 
 std::string api_versions(const std::string& server_address) {
-  rapidjson::StringBuffer out;
-  json_writer w(out);
-  w.StartObject();
-  field(w, "kind", "APIVersions");
-  key(w, "versions");
-  string_array(w, {"v1"});
-  key(w, "serverAddressByClientCIDRs");
-  w.StartArray();
-  w.StartObject();
-  field(w, "clientCIDR", "0.0.0.0/0");
-  field(w, "serverAddress", server_address);
-  w.EndObject();
-  w.EndArray();
-  w.EndObject();
-  return finish(out);
+  return json_object([&](json_writer& w) {
+    field(w, "kind", "APIVersions");
+    key(w, "versions");
+    string_array(w, {"v1"});
+    key(w, "serverAddressByClientCIDRs");
+    w.StartArray();
+    w.StartObject();
+    field(w, "clientCIDR", "0.0.0.0/0");
+    field(w, "serverAddress", server_address);
+    w.EndObject();
+    w.EndArray();
+  });
 }
 
 std::string api_group_list(const std::vector<resource_type>& types) {
-  rapidjson::StringBuffer out;
-  json_writer w(out);
-  w.StartObject();
-  field(w, "kind", "APIGroupList");
-  field(w, "apiVersion", "v1");
-  key(w, "groups");
-  w.StartArray();
-  for (const auto& g : served_groups(types)) {
-    if (g.group.empty()) continue;
-    w.StartObject();
-    api_group_body(w, g);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  return finish(out);
+  return json_object([&](json_writer& w) {
+    field(w, "kind", "APIGroupList");
+    field(w, "apiVersion", "v1");
+    key(w, "groups");
+    w.StartArray();
+    for (const auto& g : served_groups(types)) {
+      if (g.group.empty()) continue;
+      w.StartObject();
+      api_group_body(w, g);
+      w.EndObject();
+    }
+    w.EndArray();
+  });
 }
 
 std::string api_group(const std::vector<resource_type>& types, const std::string& group) {
   auto groups = served_groups(types);
   const group_versions* g = find_group(groups, group);
   if (group.empty() || !g) return "";
-  rapidjson::StringBuffer out;
-  json_writer w(out);
-  w.StartObject();
-  field(w, "kind", "APIGroup");
-  field(w, "apiVersion", "v1");
-  api_group_body(w, *g);
-  w.EndObject();
-  return finish(out);
+  return json_object([&](json_writer& w) {
+    field(w, "kind", "APIGroup");
+    field(w, "apiVersion", "v1");
+    api_group_body(w, *g);
+  });
 }
 
 std::string api_resource_list(const std::vector<resource_type>& types, const std::string& group,
                               const std::string& version) {
-  bool served = std::any_of(types.begin(), types.end(), [&](const resource_type& t) {
-    return t.group == group && serves(t, version);
-  });
   // /api/v1 exists even with no core kinds, like /api's discovery item.
-  if (!served && !(group.empty() && version == "v1")) return "";
-  rapidjson::StringBuffer out;
-  json_writer w(out);
-  w.StartObject();
-  field(w, "kind", "APIResourceList");
-  if (!group.empty()) field(w, "apiVersion", "v1");  // /api/v1 has none on a real server
-  field(w, "groupVersion", group_version(group, version));
-  key(w, "resources");
-  w.StartArray();
-  for (const auto& t : types) {
-    if (t.group != group || !serves(t, version)) continue;
-    w.StartObject();
-    field(w, "name", t.plural);
-    field(w, "singularName", t.singular);
-    key(w, "namespaced");
-    w.Bool(t.namespaced);
-    field(w, "kind", t.kind);
-    key(w, "verbs");
-    string_array(w, verbs_of(t));
-    if (!t.short_names.empty()) {
-      key(w, "shortNames");
-      string_array(w, t.short_names);
-    }
-    if (!t.categories.empty()) {
-      key(w, "categories");
-      string_array(w, t.categories);
-    }
-    w.EndObject();
-    if (t.has_status) {
+  if (!serves_group_version(types, group, version) && !(group.empty() && version == "v1"))
+    return "";
+  return json_object([&](json_writer& w) {
+    field(w, "kind", "APIResourceList");
+    if (!group.empty()) field(w, "apiVersion", "v1");  // /api/v1 has none on a real server
+    field(w, "groupVersion", group_version(group, version));
+    key(w, "resources");
+    w.StartArray();
+    for (const auto& t : types) {
+      if (t.group != group || !serves(t, version)) continue;
       w.StartObject();
-      field(w, "name", t.plural + "/status");
-      field(w, "singularName", "");
-      key(w, "namespaced");
-      w.Bool(t.namespaced);
-      field(w, "kind", t.kind);
-      key(w, "verbs");
-      string_array(w, status_verbs());
+      api_resource_head(w, t, t.plural, t.singular);
+      verbs_and_names(w, t);
       w.EndObject();
+      if (t.has_status) {
+        w.StartObject();
+        api_resource_head(w, t, t.plural + "/status", "");
+        key(w, "verbs");
+        string_array(w, status_verbs());
+        w.EndObject();
+      }
     }
-  }
-  w.EndArray();
-  w.EndObject();
-  return finish(out);
+    w.EndArray();
+  });
 }
 
 std::string openapi_v3_root(const std::vector<resource_type>& types, uint64_t revision) {
-  rapidjson::StringBuffer out;
-  json_writer w(out);
-  w.StartObject();
-  key(w, "paths");
-  w.StartObject();
-  for (const auto& g : served_groups(types)) {
-    for (const auto& v : g.versions) {
-      std::string path = openapi_path_of(g.group, v);
-      key(w, path);
-      w.StartObject();
-      field(w, "serverRelativeURL",
-            "/openapi/v3/" + path + "?hash=" + openapi_hash(types, g.group, v, revision));
-      w.EndObject();
+  return json_object([&](json_writer& w) {
+    key(w, "paths");
+    w.StartObject();
+    for (const auto& g : served_groups(types)) {
+      for (const auto& v : g.versions) {
+        std::string path = openapi_path_of(g.group, v);
+        key(w, path);
+        w.StartObject();
+        field(w, "serverRelativeURL",
+              "/openapi/v3/" + path + "?hash=" + openapi_hash(types, g.group, v, revision));
+        w.EndObject();
+      }
     }
-  }
-  w.EndObject();
-  w.EndObject();
-  return finish(out);
+    w.EndObject();
+  });
 }
 
 std::string openapi_v3_group_version(const std::vector<resource_type>& types,
@@ -586,35 +559,29 @@ std::string openapi_v3_group_version(const std::vector<resource_type>& types,
     return "";
   }
   if (version.empty() || version.find('/') != std::string::npos) return "";
-  bool served = std::any_of(types.begin(), types.end(), [&](const resource_type& t) {
-    return t.group == group && serves(t, version);
-  });
-  if (!served) return "";
+  if (!serves_group_version(types, group, version)) return "";
 
-  rapidjson::StringBuffer out;
-  json_writer w(out);
-  w.StartObject();
-  field(w, "openapi", "3.0.0");
-  key(w, "info");
-  w.StartObject();
-  field(w, "title", "Kubernetes");
-  field(w, "version", "v1.32.4");
-  w.EndObject();
-  key(w, "paths");
-  w.StartObject();
-  for (const auto& t : types) {
-    if (t.group == group && serves(t, version)) openapi_paths_of(w, t, version);
-  }
-  w.EndObject();
-  // Present but empty: kubectl's apply wants a components object to look schemas up in.
-  key(w, "components");
-  w.StartObject();
-  key(w, "schemas");
-  w.StartObject();
-  w.EndObject();
-  w.EndObject();
-  w.EndObject();
-  return finish(out);
+  return json_object([&](json_writer& w) {
+    field(w, "openapi", "3.0.0");
+    key(w, "info");
+    w.StartObject();
+    field(w, "title", "Kubernetes");
+    field(w, "version", "v1.32.4");
+    w.EndObject();
+    key(w, "paths");
+    w.StartObject();
+    for (const auto& t : types) {
+      if (t.group == group && serves(t, version)) openapi_paths_of(w, t, version);
+    }
+    w.EndObject();
+    // Present but empty: kubectl's apply wants a components object to look schemas up in.
+    key(w, "components");
+    w.StartObject();
+    key(w, "schemas");
+    w.StartObject();
+    w.EndObject();
+    w.EndObject();
+  });
 }
 
 }  // namespace kubesim

@@ -81,4 +81,12 @@ std::optional<unsigned long long> parse_rv(const std::string& s) {
   return std::stoull(s);
 }
 
+std::string meta_string(const k8s::json::Value& obj, std::string_view key) {
+  return std::string(k8s::json::get_string(obj, {"metadata", key}));
+}
+
+bool has_deletion_timestamp(const k8s::json::Value& obj) {
+  return k8s::json::find_path(obj, {"metadata", "deletionTimestamp"}) != nullptr;
+}
+
 }  // namespace kubesim

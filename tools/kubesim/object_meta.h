@@ -3,8 +3,10 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "k8s/json.h"
 #include "tools/kubesim/api_error.h"
 
 namespace kubesim {
@@ -20,5 +22,10 @@ std::vector<std::string> validate_dns1123_label(const std::string& value);
 
 // Parses a decimal resourceVersion; nullopt if it is not one.
 std::optional<unsigned long long> parse_rv(const std::string& s);
+
+// metadata.<key> of an object as a string, empty when absent.
+std::string meta_string(const k8s::json::Value& obj, std::string_view key);
+// The object is being deleted (it waits for finalizers or garbage collection).
+bool has_deletion_timestamp(const k8s::json::Value& obj);
 
 }  // namespace kubesim

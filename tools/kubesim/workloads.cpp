@@ -2,23 +2,15 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <functional>
-#include <iostream>
 #include <map>
-#include <mutex>
 #include <set>
 
 #include <fmt/format.h>
-#include <boost/asio/bind_executor.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include "k8s/json.h"
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/cluster_state.h"
+#include "tools/kubesim/controller_base.h"
 #include "tools/kubesim/object_meta.h"
 #include "tools/kubesim/statefulset_logic.h"
 
@@ -28,21 +20,7 @@ namespace js = k8s::json;
 
 namespace {
 
-constexpr int kMinRetryMs = 100;
-constexpr int kMaxRetryMs = 5000;
 constexpr std::string_view kHostIP = "172.18.0.2";
-
-std::string key_of(std::string_view ns, std::string_view name) {
-  return fmt::format("{}/{}", ns, name);
-}
-
-std::string meta_string(const js::Value& obj, std::string_view key) {
-  return std::string(js::get_string(obj, {"metadata", key}));
-}
-
-bool terminating(const js::Value& obj) {
-  return js::find_path(obj, {"metadata", "deletionTimestamp"}) != nullptr;
-}
 
 const js::Value* controller_ref(const js::Value& obj) {
   if (const auto* refs = js::find_path(obj, {"metadata", "ownerReferences"});
@@ -162,73 +140,29 @@ std::string running_status_patch(const snapshot& pod, const std::string& pod_ip)
 
 }  // namespace
 
-struct workload_simulator::impl : std::enable_shared_from_this<impl> {
-  using task = std::function<void(impl&)>;
-
+// The work queue holds StatefulSets; pod events reach them through their owner.
+struct workload_simulator::impl : controller_base<workload_simulator::impl> {
   impl(net::io_context& io, cluster_state& state, int delay_ms)
-      : io(io),
-        state(state),
-        strand(net::make_strand(io)),
+      : controller_base(io, state, "workloads", "StatefulSet", nullptr),
         delay_ms(std::max(0, delay_ms)),
         sts_type(*state.find_type("apps", "v1", "statefulsets")),
         pod_type(*state.find_type("", "v1", "pods")),
         pvc_type(*state.find_type("", "v1", "persistentvolumeclaims")),
         node_name(state.name() + "-control-plane") {}
 
-  net::io_context& io;
-  cluster_state& state;
-  net::strand<net::io_context::executor_type> strand;
   std::atomic<int> delay_ms;
-  std::atomic<bool> stopped{false};
   const resource_type sts_type, pod_type, pvc_type;
   const std::string node_name;
 
-  // Held by every task while it runs (tasks run one at a time on the strand) and by start()
-  // and stop(): stop() thus returns only once no task touches the store or the timers.
-  std::mutex running;
+  // With `running` held.
   std::vector<uint64_t> watch_ids;
-  std::map<uint64_t, std::shared_ptr<net::steady_timer>> timers;
-  uint64_t next_timer = 1;
 
   // Used by tasks only.
-  std::set<std::string> queued;         // "ns/name" of StatefulSets awaiting a sync
-  std::map<std::string, int> retry_ms;  // backoff of StatefulSets whose sync failed
-  std::set<std::string> kubelet_pods;   // uids of pods the kubelet has taken on
+  std::set<std::string> kubelet_pods;  // uids of pods the kubelet has taken on
   unsigned next_pod_ip = 0;
   // Pod templates by revision name, per "ns/name": what ControllerRevisions keep for the real
   // controller, so pods below the partition are recreated at their old revision.
   std::map<std::string, std::map<std::string, js::Document>> templates;
-
-  void post(task t) {
-    net::post(strand, [w = weak_from_this(), t = std::move(t)] {
-      if (auto self = w.lock()) self->run(t);
-    });
-  }
-
-  void after(int ms, task t) {
-    auto id = next_timer++;
-    auto timer = std::make_shared<net::steady_timer>(io, std::chrono::milliseconds(ms));
-    timers.emplace(id, timer);
-    timer->async_wait(net::bind_executor(
-        strand, [w = weak_from_this(), id, t = std::move(t)](const boost::system::error_code& ec) {
-          auto self = w.lock();
-          if (!self || ec) return;
-          self->run([id, &t](impl& s) {
-            s.timers.erase(id);
-            t(s);
-          });
-        }));
-  }
-
-  void run(const task& t) {
-    std::lock_guard lock(running);
-    if (stopped) return;
-    try {
-      t(*this);
-    } catch (const std::exception& e) {
-      std::cerr << "kubesim: workloads: " << e.what() << "\n";
-    }
-  }
 
   void start();
   void stop();
@@ -237,50 +171,19 @@ struct workload_simulator::impl : std::enable_shared_from_this<impl> {
   void on_set_event(const char* type, const snapshot_ptr& obj);
   void on_pod_event(const char* type, const snapshot_ptr& obj);
 
-  void enqueue(const std::string& ns, const std::string& name);
-  void sync_with_retry(const std::string& ns, const std::string& name);
   void sync(const std::string& ns, const std::string& name);
   std::vector<std::pair<int, snapshot_ptr>> member_pods(const snapshot& set,
                                                         const sts::set_spec& spec);
   void ensure_claims(const js::Value& set, const std::string& ns, int ordinal);
   void write_status(const snapshot& set, const sts::set_status& st);
   void start_pod(const std::string& ns, const std::string& name, const std::string& uid);
-  snapshot_ptr get_or_null(const resource_type& t, const std::string& ns, const std::string& name);
 };
-
-namespace {
-
-// Forwards watch events to the strand: called under the cluster lock, so it only posts.
-class event_sink : public watch_sink {
- public:
-  using handler = void (workload_simulator::impl::*)(const char*, const snapshot_ptr&);
-  event_sink(std::weak_ptr<workload_simulator::impl> owner, handler h)
-      : owner_(std::move(owner)), handler_(h) {}
-
-  bool deliver(const watch_event& e) override {
-    auto self = owner_.lock();
-    if (!self || self->stopped) return false;
-    if (!e.object) return true;  // bookmark
-    self->post([type = e.type, obj = e.object, h = handler_](workload_simulator::impl& s) {
-      (s.*h)(type, obj);
-    });
-    return true;
-  }
-
- private:
-  std::weak_ptr<workload_simulator::impl> owner_;
-  handler handler_;
-};
-
-}  // namespace
 
 void workload_simulator::impl::start() {
   std::lock_guard lock(running);
   if (stopped || !watch_ids.empty()) return;
-  watch_ids.push_back(state.watch(
-      sts_type, {}, std::make_shared<event_sink>(weak_from_this(), &impl::on_set_event)));
-  watch_ids.push_back(state.watch(
-      pod_type, {}, std::make_shared<event_sink>(weak_from_this(), &impl::on_pod_event)));
+  watch_ids.push_back(watch(sts_type, &impl::on_set_event));
+  watch_ids.push_back(watch(pod_type, &impl::on_pod_event));
 }
 
 void workload_simulator::impl::stop() {
@@ -288,8 +191,7 @@ void workload_simulator::impl::stop() {
   if (stopped.exchange(true)) return;
   for (auto id : watch_ids) state.unwatch(id);
   watch_ids.clear();
-  for (auto& [id, timer] : timers) timer->cancel();
-  timers.clear();
+  cancel_timers();
 }
 
 void workload_simulator::impl::on_set_event(const char* type, const snapshot_ptr& obj) {
@@ -308,8 +210,8 @@ void workload_simulator::impl::on_pod_event(const char* type, const snapshot_ptr
   // Kubelet: every pod that is Pending starts after the ready delay.
   if (deleted) {
     kubelet_pods.erase(uid);
-  } else if (js::get_string(pod, {"status", "phase"}) == "Pending" && !terminating(pod) &&
-             kubelet_pods.insert(uid).second) {
+  } else if (js::get_string(pod, {"status", "phase"}) == "Pending" &&
+             !has_deletion_timestamp(pod) && kubelet_pods.insert(uid).second) {
     after(delay_ms.load(), [ns, name, uid](impl& s) { s.start_pod(ns, name, uid); });
   }
   // Controller: the pod's StatefulSet, or the one that may adopt it.
@@ -319,39 +221,6 @@ void workload_simulator::impl::on_pod_event(const char* type, const snapshot_ptr
       enqueue(ns, std::string(js::get_string(*ref, "name")));
   } else if (auto parent = sts::parent_of(name); parent && !deleted) {
     enqueue(ns, *parent);
-  }
-}
-
-void workload_simulator::impl::enqueue(const std::string& ns, const std::string& name) {
-  if (!queued.insert(key_of(ns, name)).second) return;  // a sync is already on its way
-  post([ns, name](impl& s) {
-    s.queued.erase(key_of(ns, name));
-    s.sync_with_retry(ns, name);
-  });
-}
-
-void workload_simulator::impl::sync_with_retry(const std::string& ns, const std::string& name) {
-  auto key = key_of(ns, name);
-  try {
-    sync(ns, name);
-    retry_ms.erase(key);
-  } catch (const std::exception& e) {
-    // Conflicts and races with other writers: sync again later, as the real controller requeues.
-    int& delay = retry_ms[key];
-    delay = std::clamp(delay * 2, kMinRetryMs, kMaxRetryMs);
-    if (!dynamic_cast<const api_error*>(&e))
-      std::cerr << "kubesim: workloads: sync of StatefulSet " << key << ": " << e.what() << "\n";
-    after(delay, [ns, name](impl& s) { s.enqueue(ns, name); });
-  }
-}
-
-snapshot_ptr workload_simulator::impl::get_or_null(const resource_type& t, const std::string& ns,
-                                                   const std::string& name) {
-  try {
-    return state.get(t, ns, name);
-  } catch (const api_error& e) {
-    if (e.code == 404) return nullptr;
-    throw;
   }
 }
 
@@ -366,7 +235,7 @@ void workload_simulator::impl::sync(const std::string& ns, const std::string& na
   const js::Value& doc = set->doc;
   const js::Value* tmpl = js::find_path(doc, {"spec", "template"});
   // Being deleted: garbage collection takes the pods, the controller lets go.
-  if (terminating(doc) || !tmpl || !tmpl->IsObject()) return;
+  if (has_deletion_timestamp(doc) || !tmpl || !tmpl->IsObject()) return;
   const auto spec = sts::read_spec(doc);
 
   auto& known = templates[key];
@@ -427,7 +296,7 @@ std::vector<std::pair<int, snapshot_ptr>> workload_simulator::impl::member_pods(
       if (js::get_string(*ref, "uid") == spec.uid) out.emplace_back(*ordinal, pod);
       continue;
     }
-    if (terminating(pod->doc) || !selector ||
+    if (has_deletion_timestamp(pod->doc) || !selector ||
         !sts::selector_matches(*selector, js::find_path(pod->doc, {"metadata", "labels"})))
       continue;
     js::Document patch(rapidjson::kObjectType);
@@ -484,7 +353,7 @@ void workload_simulator::impl::write_status(const snapshot& set, const sts::set_
 void workload_simulator::impl::start_pod(const std::string& ns, const std::string& name,
                                          const std::string& uid) {
   snapshot_ptr pod = get_or_null(pod_type, ns, name);
-  if (!pod || meta_string(pod->doc, "uid") != uid || terminating(pod->doc) ||
+  if (!pod || meta_string(pod->doc, "uid") != uid || has_deletion_timestamp(pod->doc) ||
       js::get_string(pod->doc, {"status", "phase"}) != "Pending")
     return;
   try {
