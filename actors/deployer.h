@@ -1,6 +1,7 @@
 // Deployer actors, one per (MultiCasskop, region): carry out the state machine's writes in that
 // region's cluster (and, for the local region, the writes to the MultiCasskop itself) and report
-// each result back to the supervisor as a write_done event.
+// each result back to the supervisor as a write_done event. The local one also records the
+// MultiCasskop's Kubernetes Events, de-duplicated and rate limited (event_correlator.h).
 #pragma once
 
 #include <memory>

@@ -29,6 +29,9 @@ operator_metrics& metrics() {
                  "Watches started again from the last resource version, by cluster and resource"),
       r.counters("multicasskop_watch_relists_total",
                  "Full lists after a watch could not resume (410 Gone, undecodable event)"),
+      r.counters("multicasskop_kubernetes_events_total",
+                 "Kubernetes Events on MultiCasskops by result: created, updated (count bumped), "
+                 "dropped (rate limited), failed"),
   };
   return m;
 }

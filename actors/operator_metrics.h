@@ -27,6 +27,7 @@ struct operator_metrics {
   histograms& api_latency;      // {cluster,verb}
   counters& watch_restarts;     // {cluster,resource}: watches opened again after an end
   counters& watch_relists;      // {cluster,resource}: full lists after a gap (410, garbled line)
+  counters& kubernetes_events;  // {result}: created, updated, dropped, failed
 };
 
 operator_metrics& metrics();

@@ -597,6 +597,17 @@ void state_machine::decide_rollout(multicasskop_state& m, int64_t, std::vector<c
                               js::get_string(**cur, {"status", "phase"}),
                               js::get_string(**cur, {"status", "lastClusterAction"}),
                               js::get_string(**cur, {"status", "lastClusterActionStatus"}));
+      // Ready for this very generation before, and no longer, without a write of ours: said
+      // once, and RegionReady again once it is back. A flapping region is rate limited when
+      // its Events are recorded (actors/event_correlator.h), not here.
+      const auto gen = std::to_string(js::get_int(**cur, {"metadata", "generation"}, 0));
+      if (auto was = m.reported.find("ready/" + cluster); was != m.reported.end() && was->second == gen)
+        report(m, "ready/" + cluster, "lost " + gen,
+               {m.key, "Warning", "RegionNotReady",
+                fmt::format("CassandraCluster {} in region {} is no longer Ready: {}", spec.cc_name,
+                            cluster, r.message),
+                cluster},
+               out);
       continue;
     }
     if (r.awaiting_ready) {

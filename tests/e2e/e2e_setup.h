@@ -8,11 +8,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <regex>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "k8s/json.h"
@@ -219,12 +223,18 @@ class world {
 
   // What to print when a wait fails: the MultiCasskop's status and the operator's last lines.
   std::string explain(const std::string& mcc_name, const operator_process& op) {
+    // No doctest assertion in here: this runs while doctest reports a failed one (as its
+    // message), under the reporter's lock, and an assertion would deadlock it.
     std::string out = "MultiCasskop " + mcc_name + ": ";
-    auto m = mcc_if(mcc_name);
-    if (!m)
+    auto r = api(clusters.front()).get(kMCCs + "/" + mcc_name);
+    if (r.status == 404) {
       out += "(none)";
-    else if (const js::Value* s = js::find(*m, "status"))
-      out += js::to_string(*s);
+    } else if (r.status != 200) {
+      out += "(cannot read it: " + std::to_string(r.status) + " " + r.body + ")";
+    } else {
+      auto m = r.json();
+      if (const js::Value* s = js::find(m, "status")) out += js::to_string(*s);
+    }
     std::string log = op.log();
     out += "\noperator log (end):\n" + log.substr(log.size() > 6000 ? log.size() - 6000 : 0);
     return out;
@@ -236,6 +246,42 @@ class world {
  private:
   std::map<std::string, std::unique_ptr<api_client>> clients_;
 };
+
+// ---- the operator's admin endpoint ----
+
+// Its address, from the operator's log (the generated configs ask for port 0).
+inline std::string admin_address(const operator_process& op) {
+  REQUIRE_MESSAGE(op.wait_for_log("msg=\"Admin endpoint listening\"", std::chrono::seconds(10)), op.log());
+  static const std::regex re(R"re(msg="Admin endpoint listening" address="?([0-9.]+:[0-9]+))re");
+  std::smatch m;
+  const std::string log = op.current_log();
+  REQUIRE_MESSAGE(std::regex_search(log, m, re), log);
+  REQUIRE(m[1].str().substr(m[1].str().find(':')) != ":0");
+  return m[1].str();
+}
+
+inline api_client admin_client(const std::string& address, const std::string& token = "") {
+  return api_client({"http://" + address, token, "", "", "", std::chrono::seconds(10)});
+}
+
+// The value of the series `name` in a Prometheus scrape whose labels include every pair of
+// `labels` (nullopt: no such series).
+inline std::optional<double> metric(const std::string& scrape, const std::string& name,
+                                    const std::vector<std::pair<std::string, std::string>>& labels = {}) {
+  std::istringstream in(scrape);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    auto end = line.find_first_of("{ ");
+    if (end == std::string::npos || line.substr(0, end) != name) continue;
+    auto space = line.rfind(' ');
+    const std::string series = line.substr(0, space);
+    bool all = true;
+    for (const auto& [k, v] : labels)
+      if (series.find(k + "=\"" + v + "\"") == std::string::npos) all = false;
+    if (all) return std::stod(line.substr(space + 1));
+  }
+  return std::nullopt;
+}
 
 // Samples the regions from the last to the first and checks the rollout contract on what it
 // reads: a region `released` (created, or carrying the new spec) while an earlier region, read

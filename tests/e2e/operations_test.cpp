@@ -78,40 +78,6 @@ void replace_file(const std::string& path, const std::string& content) {
   std::filesystem::rename(path + ".next", path);
 }
 
-// ---- the admin endpoint ----
-
-std::string admin_address(const operator_process& op) {
-  REQUIRE_MESSAGE(op.wait_for_log("msg=\"Admin endpoint listening\"", 10s), op.log());
-  static const std::regex re(R"re(msg="Admin endpoint listening" address="?([0-9.]+:[0-9]+))re");
-  std::smatch m;
-  const std::string log = op.current_log();
-  REQUIRE_MESSAGE(std::regex_search(log, m, re), log);
-  REQUIRE(m[1].str().substr(m[1].str().find(':')) != ":0");
-  return m[1].str();
-}
-
-api_client admin_client(const std::string& address, const std::string& token = "") {
-  return api_client({"http://" + address, token, "", "", "", 10s});
-}
-
-// The value of the series `name` whose labels include every `labels` pair (nullopt: no such series).
-std::optional<double> metric(const std::string& text, const std::string& name,
-                             const std::vector<std::pair<std::string, std::string>>& labels = {}) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    auto end = line.find_first_of("{ ");
-    if (end == std::string::npos || line.substr(0, end) != name) continue;
-    auto space = line.rfind(' ');
-    const std::string series = line.substr(0, space);
-    bool all = true;
-    for (const auto& [k, v] : labels)
-      if (series.find(k + "=\"" + v + "\"") == std::string::npos) all = false;
-    if (all) return std::stod(line.substr(space + 1));
-  }
-  return std::nullopt;
-}
-
 // ---- kubesim's control API (GET, which the fixture does not offer) ----
 
 js::Document sim_cluster(const kubesim_instance& sim, const std::string& cluster) {

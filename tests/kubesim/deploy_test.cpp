@@ -209,7 +209,7 @@ TEST_CASE("deploy: the base's Role grants only what multi-casskop uses, to its o
   std::map<std::string, verbs> expected = {
       {"db.orange.com/multicasskops", {"get", "list", "watch", "patch", "update"}},
       {"db.orange.com/multicasskops/status", {"get", "patch", "update"}},
-      {"/events", {"create", "patch"}},
+      {"/events", {"create", "patch", "list"}},
       // Leader election: create/list/watch cannot be limited to a name, the rest is.
       {"coordination.k8s.io/leases", {"create", "list", "watch"}},
       {"coordination.k8s.io/leases[multi-casskop]", {"get", "update", "patch"}},

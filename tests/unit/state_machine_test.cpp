@@ -285,6 +285,52 @@ TEST_CASE("state machine: an unreachable region blocks the ones after it, not ot
   CHECK(w.condition("Degraded") == "False");
 }
 
+TEST_CASE("state machine: a Ready region that stops being Ready is reported once, and Ready again once back") {
+  fake_world w({"a", "b"});
+  w.set_multicasskop(spec_for({"a", "b"}));
+  w.run();
+  w.casskop_done("a");
+  w.run();
+  w.casskop_done("b");
+  w.run();
+  REQUIRE(w.condition("Ready") == "True");
+  auto count = [&](const std::string& reason) {
+    auto r = event_reasons(w);
+    return std::count(r.begin(), r.end(), reason);
+  };
+  REQUIRE(count("RegionReady") == 2);
+  // CassKop takes region b out of Running/Done with no change of ours (same generation).
+  for (int flap = 1; flap <= 3; ++flap) {
+    CAPTURE(flap);
+    w.casskop_ongoing("b");
+    w.run();
+    w.casskop_ongoing("b");  // read again, still not Ready: nothing new
+    w.run();
+    CHECK(w.condition("Ready") == "False");
+    CHECK(count("RegionNotReady") == flap);
+    w.casskop_done("b");
+    w.run();
+    CHECK(w.condition("Ready") == "True");
+    CHECK(count("RegionReady") == 2 + flap);
+  }
+  for (const auto& c : w.issued())
+    if (auto* e = std::get_if<mc::record_event>(&c); e && e->reason == "RegionNotReady") {
+      CHECK(e->type == "Warning");
+      CHECK(e->region == "b");
+      CHECK(e->message.find("region b is no longer Ready") != std::string::npos);
+    }
+  // A spec change of ours takes regions out of Ready too: that is an update, not a warning.
+  w.set_multicasskop(spec_for({"a", "b"}, 2));
+  w.run();
+  w.casskop_done("a");
+  w.run();
+  w.casskop_done("b");
+  w.run();
+  CHECK(w.condition("Ready") == "True");
+  CHECK(count("RegionNotReady") == 3);
+  CHECK(count("CassandraClusterUpdated") == 2);
+}
+
 TEST_CASE("state machine: failed writes back off, are reported, and are retried") {
   fake_world w({"a"});
   w.auto_casskop = true;

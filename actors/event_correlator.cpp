@@ -1,0 +1,246 @@
+#include "actors/event_correlator.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <set>
+
+namespace mc {
+namespace js = k8s::json;
+
+namespace {
+
+// What makes two occurrences the same Event, joined with '\0' (which none of our reasons,
+// messages or region names contains) so that the parts cannot run into each other.
+std::string key_of(std::string_view type, std::string_view reason, std::string_view message,
+                   std::string_view region) {
+  std::string k;
+  k.reserve(type.size() + reason.size() + message.size() + region.size() + 3);
+  k.append(type).push_back('\0');
+  k.append(reason).push_back('\0');
+  k.append(message).push_back('\0');
+  k.append(region);
+  return k;
+}
+
+std::string key_of(const record_event& e) {
+  return key_of(e.type, e.reason, e.message, e.region);
+}
+
+}  // namespace
+
+event_correlator::object_state& event_correlator::object_of(const mc_key& key,
+                                                            const std::string& uid) {
+  auto& o = objects_[key];
+  // The same name with another uid is a new MultiCasskop: the old one's Events are not its.
+  if (!uid.empty() && !o.uid.empty() && o.uid != uid) o = object_state{};
+  if (!uid.empty()) o.uid = uid;
+  return o;
+}
+
+event_correlator::record& event_correlator::touch(object_state& o, const std::string& key) {
+  auto it = o.records.find(key);
+  if (it != o.records.end()) {
+    o.lru.splice(o.lru.begin(), o.lru, it->second.lru);
+    return it->second;
+  }
+  // Forgetting the least recently seen Event only costs a second object if it comes back.
+  while (!o.lru.empty() && o.records.size() >= std::max<size_t>(options_.max_keys, 1)) {
+    o.records.erase(o.lru.back());
+    o.lru.pop_back();
+  }
+  o.lru.push_front(key);
+  record& r = o.records[key];
+  r.lru = o.lru.begin();
+  return r;
+}
+
+bool event_correlator::take_token(object_state& o, int64_t now_ms) {
+  if (!o.bucket_started) {
+    o.bucket_started = true;
+    o.tokens = options_.burst;
+    o.refilled_ms = now_ms;
+  }
+  if (options_.refill_ms > 0 && now_ms > o.refilled_ms) {
+    int64_t earned = (now_ms - o.refilled_ms) / options_.refill_ms;
+    o.tokens = std::min(options_.burst, o.tokens + earned);
+    o.refilled_ms += earned * options_.refill_ms;
+    // A full bucket saves nothing up for later.
+    if (o.tokens == options_.burst) o.refilled_ms = now_ms;
+  }
+  if (o.tokens <= 0) return false;
+  --o.tokens;
+  return true;
+}
+
+event_decision event_correlator::decide(const record_event& e, int64_t now_ms) {
+  auto& o = object_of(e.key, e.uid);
+  record& r = touch(o, key_of(e));
+  if (r.count == 0) r.first_ms = now_ms;
+  ++r.count;
+  r.last_ms = now_ms;
+  event_decision d;
+  d.count = r.count;
+  d.first_ms = r.first_ms;
+  d.last_ms = now_ms;
+  if (!take_token(o, now_ms)) {
+    d.what = event_decision::action::drop;
+    d.name = r.name;
+    return d;
+  }
+  d.what = r.name.empty() ? event_decision::action::create : event_decision::action::bump;
+  d.name = r.name;
+  return d;
+}
+
+void event_correlator::created(const record_event& e, const std::string& name) {
+  auto o = objects_.find(e.key);
+  if (o == objects_.end()) return;
+  auto r = o->second.records.find(key_of(e));
+  if (r != o->second.records.end()) r->second.name = name;
+}
+
+event_decision event_correlator::recreate(const record_event& e, int64_t now_ms) {
+  auto& o = object_of(e.key, e.uid);
+  record& r = touch(o, key_of(e));
+  r.name.clear();
+  r.count = 1;
+  r.first_ms = now_ms;
+  r.last_ms = now_ms;
+  event_decision d;
+  d.what = event_decision::action::create;
+  d.first_ms = d.last_ms = now_ms;
+  return d;
+}
+
+void event_correlator::seed(const mc_key& key, const std::string& uid,
+                            const std::vector<object_ptr>& events) {
+  struct found {
+    const js::Value* event;
+    int64_t last_ms;
+  };
+  std::vector<found> ours;
+  for (const auto& p : events) {
+    if (!p || !p->IsObject()) continue;
+    const js::Value& ev = *p;
+    if (js::get_string(ev, {"involvedObject", "kind"}) != "MultiCasskop" ||
+        js::get_string(ev, {"involvedObject", "namespace"}) != key.ns ||
+        js::get_string(ev, {"involvedObject", "name"}) != key.name)
+      continue;
+    // Listed by name, the Events of an earlier MultiCasskop of that name come along.
+    if (!uid.empty() && js::get_string(ev, {"involvedObject", "uid"}) != uid) continue;
+    if (js::get_string(ev, {"source", "component"}) != "multi-casskop" &&
+        js::get_string(ev, "reportingComponent") != "multi-casskop")
+      continue;
+    if (js::get_string(ev, {"metadata", "name"}).empty()) continue;
+    ours.push_back({&ev, parse_rfc3339_ms(js::get_string(ev, "lastTimestamp"))});
+  }
+  // Oldest first: the most recent ends up most recently used and, of duplicates of one key
+  // (from before de-duplication, or two replicas racing), the most recent is the one bumped.
+  std::stable_sort(ours.begin(), ours.end(),
+                   [](const found& a, const found& b) { return a.last_ms < b.last_ms; });
+  auto& o = object_of(key, uid);
+  std::set<std::string> seeded;
+  for (const auto& f : ours) {
+    const js::Value& ev = *f.event;
+    std::string k = key_of(
+        js::get_string(ev, "type"), js::get_string(ev, "reason"), js::get_string(ev, "message"),
+        js::get_string(ev, {"metadata", "annotations", event_region_annotation}));
+    if (o.records.count(k) && !seeded.count(k)) continue;  // this process knows better
+    seeded.insert(k);
+    record& r = touch(o, k);
+    r.name = std::string(js::get_string(ev, {"metadata", "name"}));
+    r.count = std::max<int64_t>(1, js::get_int(ev, {"count"}, 1));
+    r.last_ms = f.last_ms;
+    r.first_ms = parse_rfc3339_ms(js::get_string(ev, "firstTimestamp"));
+    if (r.first_ms < 0) r.first_ms = r.last_ms;
+  }
+}
+
+size_t event_correlator::keys(const mc_key& key) const {
+  auto o = objects_.find(key);
+  return o == objects_.end() ? 0 : o->second.records.size();
+}
+
+// ---- the wire format ----
+
+std::string rfc3339_seconds(int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+int64_t parse_rfc3339_ms(std::string_view s) {
+  // 2006-01-02T15:04:05Z, with optional fractional seconds and a numeric offset.
+  std::string text(s);
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+    return -1;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000;
+  size_t i = static_cast<size_t>(consumed);
+  if (i < text.size() && text[i] == '.') {
+    int64_t scale = 100;
+    for (++i; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i, scale /= 10)
+      ms += (text[i] - '0') * scale;
+  }
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
+    int hours = 0, minutes = 0;
+    if (std::sscanf(text.c_str() + i + 1, "%2d:%2d", &hours, &minutes) == 2)
+      ms -= (text[i] == '+' ? 1 : -1) * (hours * 3600 + minutes * 60) * int64_t{1000};
+  }
+  return ms;
+}
+
+std::string event_json(const record_event& e, const event_decision& d,
+                       const std::string& instance) {
+  js::Document doc(rapidjson::kObjectType);
+  auto& a = doc.GetAllocator();
+  doc.AddMember("apiVersion", "v1", a);
+  doc.AddMember("kind", "Event", a);
+  js::Value meta(rapidjson::kObjectType);
+  meta.AddMember("generateName", js::string_value(e.key.name + ".", a), a);
+  meta.AddMember("namespace", js::string_value(e.key.ns, a), a);
+  if (!e.region.empty()) {
+    js::Value annotations(rapidjson::kObjectType);
+    annotations.AddMember(js::Value(event_region_annotation, a), js::string_value(e.region, a), a);
+    meta.AddMember("annotations", annotations, a);
+  }
+  doc.AddMember("metadata", meta, a);
+  js::Value involved(rapidjson::kObjectType);
+  involved.AddMember("apiVersion", "db.orange.com/v2", a);
+  involved.AddMember("kind", "MultiCasskop", a);
+  involved.AddMember("name", js::string_value(e.key.name, a), a);
+  involved.AddMember("namespace", js::string_value(e.key.ns, a), a);
+  // `kubectl describe` finds a MultiCasskop's Events by its uid.
+  if (!e.uid.empty()) involved.AddMember("uid", js::string_value(e.uid, a), a);
+  doc.AddMember("involvedObject", involved, a);
+  doc.AddMember("reason", js::string_value(e.reason, a), a);
+  doc.AddMember("message", js::string_value(e.message, a), a);
+  doc.AddMember("type", js::string_value(e.type, a), a);
+  js::Value source(rapidjson::kObjectType);
+  source.AddMember("component", "multi-casskop", a);
+  doc.AddMember("source", source, a);
+  doc.AddMember("reportingComponent", "multi-casskop", a);
+  doc.AddMember("reportingInstance", js::string_value(instance, a), a);
+  doc.AddMember("firstTimestamp", js::string_value(rfc3339_seconds(d.first_ms), a), a);
+  doc.AddMember("lastTimestamp", js::string_value(rfc3339_seconds(d.last_ms), a), a);
+  doc.AddMember("count", static_cast<int64_t>(d.count), a);
+  return js::to_string(doc);
+}
+
+std::string event_bump_patch(const event_decision& d) {
+  js::Document doc(rapidjson::kObjectType);
+  auto& a = doc.GetAllocator();
+  doc.AddMember("count", static_cast<int64_t>(d.count), a);
+  doc.AddMember("lastTimestamp", js::string_value(rfc3339_seconds(d.last_ms), a), a);
+  return js::to_string(doc);
+}
+
+}  // namespace mc
