@@ -1,9 +1,9 @@
 #include "actors/event_correlator.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <ctime>
 #include <set>
+
+#include "k8s/timestamps.h"
 
 namespace mc {
 namespace js = k8s::json;
@@ -25,6 +25,16 @@ std::string key_of(std::string_view type, std::string_view reason, std::string_v
 
 std::string key_of(const record_event& e) {
   return key_of(e.type, e.reason, e.message, e.region);
+}
+
+// An Event's timestamp in Unix milliseconds, -1 when it is absent or unreadable.
+int64_t ms_of(std::string_view text) {
+  const auto t = k8s::parse_rfc3339(text);
+  return t ? k8s::unix_ms(*t) : -1;
+}
+
+std::string time_text(int64_t ms) {
+  return k8s::format_time(k8s::from_unix_ms(ms));
 }
 
 }  // namespace
@@ -133,7 +143,7 @@ void event_correlator::seed(const mc_key& key, const std::string& uid,
         js::get_string(ev, "reportingComponent") != "multi-casskop")
       continue;
     if (js::get_string(ev, {"metadata", "name"}).empty()) continue;
-    ours.push_back({&ev, parse_rfc3339_ms(js::get_string(ev, "lastTimestamp"))});
+    ours.push_back({&ev, ms_of(js::get_string(ev, "lastTimestamp"))});
   }
   // Oldest first: the most recent ends up most recently used and, of duplicates of one key
   // (from before de-duplication, or two replicas racing), the most recent is the one bumped.
@@ -152,7 +162,7 @@ void event_correlator::seed(const mc_key& key, const std::string& uid,
     r.name = std::string(js::get_string(ev, {"metadata", "name"}));
     r.count = std::max<int64_t>(1, js::get_int(ev, {"count"}, 1));
     r.last_ms = f.last_ms;
-    r.first_ms = parse_rfc3339_ms(js::get_string(ev, "firstTimestamp"));
+    r.first_ms = ms_of(js::get_string(ev, "firstTimestamp"));
     if (r.first_ms < 0) r.first_ms = r.last_ms;
   }
 }
@@ -163,40 +173,6 @@ size_t event_correlator::keys(const mc_key& key) const {
 }
 
 // ---- the wire format ----
-
-std::string rfc3339_seconds(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-int64_t parse_rfc3339_ms(std::string_view s) {
-  // 2006-01-02T15:04:05Z, with optional fractional seconds and a numeric offset.
-  std::string text(s);
-  std::tm tm{};
-  int consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
-    return -1;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000;
-  size_t i = static_cast<size_t>(consumed);
-  if (i < text.size() && text[i] == '.') {
-    int64_t scale = 100;
-    for (++i; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i, scale /= 10)
-      ms += (text[i] - '0') * scale;
-  }
-  if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
-    int hours = 0, minutes = 0;
-    if (std::sscanf(text.c_str() + i + 1, "%2d:%2d", &hours, &minutes) == 2)
-      ms -= (text[i] == '+' ? 1 : -1) * (hours * 3600 + minutes * 60) * int64_t{1000};
-  }
-  return ms;
-}
 
 std::string event_json(const record_event& e, const event_decision& d,
                        const std::string& instance) {
@@ -229,8 +205,8 @@ std::string event_json(const record_event& e, const event_decision& d,
   doc.AddMember("source", source, a);
   doc.AddMember("reportingComponent", "multi-casskop", a);
   doc.AddMember("reportingInstance", js::string_value(instance, a), a);
-  doc.AddMember("firstTimestamp", js::string_value(rfc3339_seconds(d.first_ms), a), a);
-  doc.AddMember("lastTimestamp", js::string_value(rfc3339_seconds(d.last_ms), a), a);
+  doc.AddMember("firstTimestamp", js::string_value(time_text(d.first_ms), a), a);
+  doc.AddMember("lastTimestamp", js::string_value(time_text(d.last_ms), a), a);
   doc.AddMember("count", static_cast<int64_t>(d.count), a);
   return js::to_string(doc);
 }
@@ -239,7 +215,7 @@ std::string event_bump_patch(const event_decision& d) {
   js::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();
   doc.AddMember("count", static_cast<int64_t>(d.count), a);
-  doc.AddMember("lastTimestamp", js::string_value(rfc3339_seconds(d.last_ms), a), a);
+  doc.AddMember("lastTimestamp", js::string_value(time_text(d.last_ms), a), a);
   return js::to_string(doc);
 }
 

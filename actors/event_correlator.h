@@ -90,8 +90,4 @@ std::string event_json(const record_event& e, const event_decision& d, const std
 // The merge patch for a bump decision.
 std::string event_bump_patch(const event_decision& d);
 
-// RFC 3339 in whole seconds, UTC; and back (-1 when it cannot be read).
-std::string rfc3339_seconds(int64_t ms);
-int64_t parse_rfc3339_ms(std::string_view s);
-
 }  // namespace mc

@@ -3,14 +3,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <random>
 #include <stdexcept>
 #include <utility>
 
 #include "k8s/log.h"
+#include "k8s/timestamps.h"
 
 namespace k8s {
 
@@ -56,18 +55,6 @@ lease_record lease_record_of(const js::Value& lease) {
   r.renew_time = std::string(js::get_string(lease, {"spec", "renewTime"}));
   r.lease_transitions = js::get_int(lease, {"spec", "leaseTransitions"}, 0);
   return r;
-}
-
-std::string now_micro_time() {
-  auto now = std::chrono::system_clock::now();
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%06lldZ", static_cast<long long>(us % 1000000));
-  return buf;
 }
 
 std::string default_identity() {
@@ -174,7 +161,7 @@ void leader_elector::attempt() {
     // The leader renews straight from the Lease it wrote last (client-go's fast path); a 409
     // sends it back to reading the Lease.
     lease_record rec = observed_;
-    rec.renew_time = now_micro_time();
+    rec.renew_time = format_micro_time(std::chrono::system_clock::now());
     rec.lease_duration_seconds = lease_seconds_;
     const auto sent = steady::now();
     write(rec, false, [weak, gen, sent, rec](result<object_ptr> r) {
@@ -206,7 +193,7 @@ void leader_elector::on_get(uint64_t gen, result<object_ptr> r) {
       if (auto self = weak.lock()) self->on_written(gen, sent, rec, std::move(w));
     };
   };
-  const std::string now = now_micro_time();
+  const std::string now = format_micro_time(std::chrono::system_clock::now());
 
   if (!r.ok()) {
     if (r.error().kind != error_kind::not_found) {
@@ -344,7 +331,7 @@ void leader_elector::do_release() {
   if (phase_ != phase::releasing) return;
   if (!lease_ || observed_.holder_identity != options_.identity) return finish_release(false);
   // client-go's release(): empty holder, a 1 s lease, the transition count kept.
-  const std::string now = now_micro_time();
+  const std::string now = format_micro_time(std::chrono::system_clock::now());
   lease_record rec{"", 1, now, now, observed_.lease_transitions};
   std::weak_ptr<leader_elector> weak = weak_from_this();
   const uint64_t gen = generation_;

@@ -45,8 +45,6 @@ struct lease_record {
   bool operator!=(const lease_record& o) const { return !(*this == o); }
 };
 lease_record lease_record_of(const json::Value& lease);
-// "2024-05-01T10:20:30.123456Z" for now (metav1.MicroTime's format).
-std::string now_micro_time();
 
 class leader_elector : public std::enable_shared_from_this<leader_elector> {
  public:

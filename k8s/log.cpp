@@ -2,8 +2,9 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <mutex>
+
+#include "k8s/timestamps.h"
 
 namespace k8s::log {
 namespace {
@@ -59,16 +60,6 @@ void append_json(std::string& out, std::string_view key, std::string_view value)
   out += '"';
 }
 
-std::string now_rfc3339() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace
 
 bool parse_level(std::string_view s, level& out) {
@@ -121,7 +112,8 @@ std::string format_line(format f, std::string_view time, level l, std::string_vi
 
 void write(level l, std::string_view msg, std::initializer_list<field> fields) {
   if (!enabled(l)) return;
-  std::string line = format_line(static_cast<format>(g_format.load()), now_rfc3339(), l, msg, fields);
+  const std::string now = format_time(std::chrono::system_clock::now());
+  std::string line = format_line(static_cast<format>(g_format.load()), now, l, msg, fields);
   line += '\n';
   std::lock_guard lock(g_out);
   std::fwrite(line.data(), 1, line.size(), stderr);

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <ctime>
 
 #include <fmt/format.h>
 
 #include "actors/multicasskop/seeds.h"
+#include "k8s/timestamps.h"
 
 namespace mc {
 namespace js = k8s::json;
@@ -28,15 +28,6 @@ const char* to_string(region_phase p) {
 }
 
 namespace {
-
-std::string rfc3339(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string meta(const js::Value& obj, std::string_view key) {
   return std::string(js::get_string(obj, {"metadata", key}));
@@ -683,7 +674,7 @@ void state_machine::write_status(multicasskop_state& m, int64_t now, std::vector
                              [&](const condition& p) { return p.type == c.type; });
     c.last_transition = prev != m.conditions.end() && prev->status == c.status
                             ? prev->last_transition
-                            : rfc3339(now);
+                            : k8s::format_time(k8s::from_unix_ms(now));
   }
   m.conditions = conds;
 

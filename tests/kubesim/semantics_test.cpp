@@ -4,7 +4,6 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
-#include <ctime>
 #include <optional>
 #include <regex>
 #include <set>
@@ -19,6 +18,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 
+#include "k8s/timestamps.h"
 #include "tests/support/kubesim_fixture.h"
 
 using namespace testsupport;
@@ -141,16 +141,6 @@ http_reply raw_post(const std::string& url, const std::string& token, const std:
   }
   r.body = raw.substr(end + 4);
   return r;
-}
-
-// Now as the server writes timestamps (RFC 3339, seconds, UTC).
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // The end of kube-apiserver's handler chain is Go's http.NotFound.
@@ -1170,7 +1160,8 @@ TEST_CASE("semantics: a CRD is established at once and served and discoverable a
   CHECK(js::get_string(legacy.json(), "kind") == "APIGroupList");
 
   // An unchanged CRD written again (a second later) is a no-op: its conditions keep their times.
-  CHECK(eventually([&] { return utc_now() != meta(crd, "creationTimestamp"); }, 3s));
+  const auto now = [] { return k8s::format_time(std::chrono::system_clock::now()); };
+  CHECK(eventually([&] { return now() != meta(crd, "creationTimestamp"); }, 3s));
   auto same = e.patch(crd_item, R"({"spec":{"scope":"Namespaced"}})");
   CHECK(rv_of(same) == rv_of(crd));
   CHECK(at(same, {"status", "conditions"}) == at(crd, {"status", "conditions"}));

@@ -234,6 +234,28 @@ TEST_CASE("printer cell: date") {
   CHECK(cell(".spec.nodesPerRacks", "date") == "null");
 }
 
+TEST_CASE("printer cell: human_duration matches apimachinery's HumanDuration") {
+  using kubesim::human_duration;
+  using namespace std::chrono_literals;
+  CHECK(human_duration(-5s) == "<invalid>");
+  CHECK(human_duration(-2s) == "<invalid>");
+  CHECK(human_duration(-1999ms) == "0s");  // Go truncates towards zero
+  CHECK(human_duration(-1s) == "0s");
+  CHECK(human_duration(4s) == "4s");
+  CHECK(human_duration(119s) == "119s");
+  CHECK(human_duration(150s) == "2m30s");
+  CHECK(human_duration(180s) == "3m");
+  CHECK(human_duration(45min) == "45m");
+  CHECK(human_duration(200min) == "3h20m");
+  CHECK(human_duration(5h) == "5h");
+  CHECK(human_duration(30h) == "30h");
+  CHECK(human_duration(76h) == "3d4h");
+  CHECK(human_duration(72h) == "3d");
+  CHECK(human_duration(24h * 100) == "100d");
+  CHECK(human_duration(24h * (365 * 3 + 10)) == "3y10d");
+  CHECK(human_duration(24h * 365 * 9) == "9y");
+}
+
 TEST_CASE("printer cell: no match, null and unknown types") {
   CHECK(cell(".spec.missing", "string") == "null");
   CHECK(cell(".spec.missing", "integer") == "null");

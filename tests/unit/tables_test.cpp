@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "k8s/json.h"
+#include "k8s/timestamps.h"
 
 namespace {
 
@@ -42,9 +43,9 @@ snapshot_ptr make_snapshot(const std::string& json) {
 // Objects are created at this instant; tables are printed at kCreated + an offset.
 constexpr const char* kCreated = "2024-05-01T10:00:00Z";
 table_clock::time_point created_at() {
-  table_clock::time_point t;
-  REQUIRE(kubesim::parse_rfc3339(kCreated, t));
-  return t;
+  const auto t = k8s::parse_rfc3339(kCreated);
+  REQUIRE(t);
+  return table_clock::time_point(std::chrono::seconds(t->seconds));
 }
 
 std::string meta(const std::string& name, const std::string& extra = "") {
@@ -73,38 +74,6 @@ std::string cells(const k8s::json::Value& table, size_t row = 0) {
 }
 
 }  // namespace
-
-TEST_CASE("tables: human_duration matches apimachinery's HumanDuration") {
-  using kubesim::human_duration;
-  CHECK(human_duration(-5s) == "<invalid>");
-  CHECK(human_duration(-1s) == "0s");
-  CHECK(human_duration(4s) == "4s");
-  CHECK(human_duration(119s) == "119s");
-  CHECK(human_duration(150s) == "2m30s");
-  CHECK(human_duration(180s) == "3m");
-  CHECK(human_duration(45min) == "45m");
-  CHECK(human_duration(200min) == "3h20m");
-  CHECK(human_duration(5h) == "5h");
-  CHECK(human_duration(30h) == "30h");
-  CHECK(human_duration(76h) == "3d4h");
-  CHECK(human_duration(72h) == "3d");
-  CHECK(human_duration(24h * 100) == "100d");
-  CHECK(human_duration(24h * (365 * 3 + 10)) == "3y10d");
-  CHECK(human_duration(24h * 365 * 9) == "9y");
-}
-
-TEST_CASE("tables: parse_rfc3339 accepts Time and MicroTime, rejects junk") {
-  table_clock::time_point a, b, c;
-  REQUIRE(kubesim::parse_rfc3339("2024-05-01T10:00:00Z", a));
-  REQUIRE(kubesim::parse_rfc3339("2024-05-01T12:00:00.123456+02:00", b));
-  CHECK(a == b);
-  REQUIRE(kubesim::parse_rfc3339("1970-01-01T00:01:00Z", c));
-  CHECK(table_clock::to_time_t(c) == 60);
-  CHECK_FALSE(kubesim::parse_rfc3339("", c));
-  CHECK_FALSE(kubesim::parse_rfc3339("2024-05-01 10:00:00Z", c));
-  CHECK_FALSE(kubesim::parse_rfc3339("2024-05-01T10:00:00", c));
-  CHECK_FALSE(kubesim::parse_rfc3339("5m", c));
-}
 
 TEST_CASE("tables: ConfigMap table shape, metadata and PartialObjectMetadata rows") {
   auto t = make_type("", "v1", "ConfigMap", "configmaps");

@@ -15,6 +15,8 @@
 #include <string>
 #include <utility>
 
+#include "k8s/timestamps.h"
+
 namespace kubesim {
 namespace {
 
@@ -1108,137 +1110,18 @@ std::string print_text(const Value& v) {
 // ---------------------------------------------------------------------------------------------
 // Date cells: metav1.Time.UnmarshalQueryParameter + duration.HumanDuration.
 
-struct timestamp {
-  int64_t seconds = 0;  // since the Unix epoch
-  int64_t nanos = 0;
-};
-
-constexpr int64_t kGoZeroTimeSeconds = -62135596800;  // 0001-01-01T00:00:00Z
-
-int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-int days_in_month(int64_t year, int64_t month) {
-  static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return month == 2 && leap ? 29 : days[month - 1];
-}
-
-// time.Parse(time.RFC3339, s), including Go's leniency (1-digit hour, ",fraction").
-std::optional<timestamp> parse_rfc3339(std::string_view s) {
-  size_t pos = 0;
-  const auto number = [&](size_t min_digits, size_t max_digits) -> std::optional<int64_t> {
-    size_t n = 0;
-    int64_t v = 0;
-    while (n < max_digits && pos + n < s.size() && is_digit(s[pos + n])) {
-      v = v * 10 + (s[pos + n] - '0');
-      ++n;
-    }
-    if (n < min_digits) return std::nullopt;
-    pos += n;
-    return v;
-  };
-  const auto literal = [&](char c) {
-    if (pos < s.size() && s[pos] == c) {
-      ++pos;
-      return true;
-    }
-    return false;
-  };
-  const auto year = number(4, 4);
-  if (!year || !literal('-')) return std::nullopt;
-  const auto month = number(2, 2);
-  if (!month || !literal('-')) return std::nullopt;
-  const auto day = number(2, 2);
-  if (!day || !literal('T')) return std::nullopt;
-  const auto hour = number(1, 2);
-  if (!hour || !literal(':')) return std::nullopt;
-  const auto minute = number(2, 2);
-  if (!minute || !literal(':')) return std::nullopt;
-  const auto second = number(2, 2);
-  if (!second) return std::nullopt;
-  int64_t nanos = 0;
-  if (pos + 1 < s.size() && (s[pos] == '.' || s[pos] == ',') && is_digit(s[pos + 1])) {
-    ++pos;
-    int scale = 0;
-    while (pos < s.size() && is_digit(s[pos])) {
-      if (scale < 9) {
-        nanos = nanos * 10 + (s[pos] - '0');
-        ++scale;
-      }
-      ++pos;
-    }
-    for (; scale < 9; ++scale) nanos *= 10;
-  }
-  int64_t offset = 0;
-  if (!literal('Z')) {
-    if (pos >= s.size() || (s[pos] != '+' && s[pos] != '-')) return std::nullopt;
-    const bool negative = s[pos++] == '-';
-    const auto oh = number(2, 2);
-    if (!oh || !literal(':')) return std::nullopt;
-    const auto om = number(2, 2);
-    if (!om || *oh > 24 || *om > 60) return std::nullopt;
-    offset = (*oh * 60 + *om) * 60 * (negative ? -1 : 1);
-  }
-  if (pos != s.size() || *month < 1 || *month > 12 || *day < 1 ||
-      *day > days_in_month(*year, *month) || *hour > 23 || *minute > 59 || *second > 59) {
-    return std::nullopt;
-  }
-  const int64_t days = days_from_civil(*year, *month, *day);
-  return timestamp{days * 86400 + *hour * 3600 + *minute * 60 + *second - offset, nanos};
-}
-
-std::string human_duration(int64_t d) {
-  constexpr int64_t second = 1000000000;
-  constexpr int64_t minute = 60 * second;
-  constexpr int64_t hour = 60 * minute;
-  const auto str = [](int64_t v) { return std::to_string(v); };
-  const int64_t seconds = d / second;
-  if (seconds < -1) return "<invalid>";
-  if (seconds < 0) return "0s";
-  if (seconds < 60 * 2) return str(seconds) + "s";
-  const int64_t minutes = d / minute;
-  if (minutes < 10) {
-    const int64_t s = seconds % 60;
-    return s == 0 ? str(minutes) + "m" : str(minutes) + "m" + str(s) + "s";
-  }
-  if (minutes < 60 * 3) return str(minutes) + "m";
-  const int64_t hours = d / hour;
-  if (hours < 8) {
-    const int64_t m = minutes % 60;
-    return m == 0 ? str(hours) + "h" : str(hours) + "h" + str(m) + "m";
-  }
-  if (hours < 48) return str(hours) + "h";
-  if (hours < 24 * 8) {
-    const int64_t h = hours % 24;
-    return h == 0 ? str(hours / 24) + "d" : str(hours / 24) + "d" + str(h) + "h";
-  }
-  if (hours < 24 * 365 * 2) return str(hours / 24) + "d";
-  if (hours < 24 * 365 * 8) {
-    const int64_t dy = (hours / 24) % 365;
-    return dy == 0 ? str(hours / 24 / 365) + "y" : str(hours / 24 / 365) + "y" + str(dy) + "d";
-  }
-  return str(hours / 24 / 365) + "y";
-}
-
 std::string date_cell(std::string_view text, std::chrono::system_clock::time_point now) {
   if (text.empty() || text == "null") return "<unknown>";
-  const auto t = parse_rfc3339(text);
+  const auto t = k8s::parse_rfc3339(text);
   if (!t) return "<invalid>";
-  if (t->seconds == kGoZeroTimeSeconds && t->nanos == 0) return "<unknown>";
+  if (t->is_zero()) return "<unknown>";
   const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch());
   // time.Time.Sub saturates instead of overflowing.
   const __int128 diff = static_cast<__int128>(now_ns.count()) -
                         (static_cast<__int128>(t->seconds) * 1000000000 + t->nanos);
   const __int128 max = std::numeric_limits<int64_t>::max();
   const __int128 min = std::numeric_limits<int64_t>::min();
-  return human_duration(static_cast<int64_t>(std::clamp(diff, min, max)));
+  return human_duration(std::chrono::nanoseconds(static_cast<int64_t>(std::clamp(diff, min, max))));
 }
 
 // tableconvertor's cellForJSONValue, for every type but string.
@@ -1292,6 +1175,40 @@ Value printer_cell(const Value& root, std::string_view path, std::string_view ty
   if (type == "string") return k8s::json::string_value(print_text(v), allocator);
   if (v.IsNull()) return Value();
   return typed_cell(v, type, allocator, now);
+}
+
+std::string human_duration(std::chrono::nanoseconds duration) {
+  const int64_t d = duration.count();
+  constexpr int64_t second = 1000000000;
+  constexpr int64_t minute = 60 * second;
+  constexpr int64_t hour = 60 * minute;
+  const auto str = [](int64_t v) { return std::to_string(v); };
+  const int64_t seconds = d / second;
+  if (seconds < -1) return "<invalid>";
+  if (seconds < 0) return "0s";
+  if (seconds < 60 * 2) return str(seconds) + "s";
+  const int64_t minutes = d / minute;
+  if (minutes < 10) {
+    const int64_t s = seconds % 60;
+    return s == 0 ? str(minutes) + "m" : str(minutes) + "m" + str(s) + "s";
+  }
+  if (minutes < 60 * 3) return str(minutes) + "m";
+  const int64_t hours = d / hour;
+  if (hours < 8) {
+    const int64_t m = minutes % 60;
+    return m == 0 ? str(hours) + "h" : str(hours) + "h" + str(m) + "m";
+  }
+  if (hours < 48) return str(hours) + "h";
+  if (hours < 24 * 8) {
+    const int64_t h = hours % 24;
+    return h == 0 ? str(hours / 24) + "d" : str(hours / 24) + "d" + str(h) + "h";
+  }
+  if (hours < 24 * 365 * 2) return str(hours / 24) + "d";
+  if (hours < 24 * 365 * 8) {
+    const int64_t dy = (hours / 24) % 365;
+    return dy == 0 ? str(hours / 24 / 365) + "y" : str(hours / 24 / 365) + "y" + str(dy) + "d";
+  }
+  return str(hours / 24 / 365) + "y";
 }
 
 }  // namespace kubesim

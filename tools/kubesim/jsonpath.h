@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -41,5 +42,9 @@ k8s::json::Value printer_cell(const k8s::json::Value& root, std::string_view pat
 k8s::json::Value printer_cell(const k8s::json::Value& root, std::string_view path,
                               std::string_view type, k8s::json::Allocator& allocator,
                               std::chrono::system_clock::time_point now);
+
+// apimachinery's duration.HumanDuration ("4s", "2m30s", "5h", "3d4h", "2y10d"): the age in date
+// cells and in the built-in tables.
+std::string human_duration(std::chrono::nanoseconds d);
 
 }  // namespace kubesim

@@ -1,11 +1,12 @@
 #include "tools/kubesim/object_meta.h"
 
 #include <chrono>
-#include <ctime>
 #include <random>
 #include <regex>
 
 #include <fmt/format.h>
+
+#include "k8s/timestamps.h"
 
 namespace kubesim {
 namespace {
@@ -15,22 +16,11 @@ std::mt19937_64& rng() {
   return gen;
 }
 
-std::string format_time(std::chrono::system_clock::time_point t, bool micro) {
-  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
-  std::time_t tt = std::chrono::system_clock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  if (!micro) return std::string(buf) + "Z";
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t - secs).count();
-  return fmt::format("{}.{:06d}Z", buf, us);
-}
-
 }  // namespace
 
-std::string now_rfc3339() { return format_time(std::chrono::system_clock::now(), false); }
-std::string now_rfc3339_micro() { return format_time(std::chrono::system_clock::now(), true); }
+std::string now_rfc3339() {
+  return k8s::format_time(std::chrono::system_clock::now());
+}
 
 std::string new_uid() {
   std::uniform_int_distribution<uint64_t> dist;

@@ -12,7 +12,6 @@
 namespace kubesim {
 
 std::string now_rfc3339();                 // "2026-11-21T10:00:00Z", whole seconds, as stored
-std::string now_rfc3339_micro();           // MicroTime, for Events and Leases
 std::string new_uid();                     // UUIDv4
 std::string random_suffix(size_t length);  // generateName suffix alphabet
 

@@ -6,14 +6,14 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
-#include <ctime>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 
 #include "k8s/json.h"
+#include "k8s/timestamps.h"
 #include "tools/kubesim/jsonpath.h"
 
 namespace kubesim {
@@ -61,6 +61,14 @@ column_def created_at_column() {
   return {"Created At", "date", kCreatedDoc, 0, ""};
 }
 
+// A metav1.Time field; nullopt when unset (translateTimestampSince's "<unknown>") or unreadable.
+// Whole seconds: the real server reads objects back from storage, where the fraction is gone.
+std::optional<table_clock::time_point> time_of(std::string_view text) {
+  const auto t = k8s::parse_rfc3339(text);
+  if (!t || t->is_zero()) return std::nullopt;
+  return table_clock::time_point(std::chrono::seconds(t->seconds));
+}
+
 // One row's cells (and row conditions), allocated in the table's scratch document.
 class row_builder {
  public:
@@ -77,9 +85,8 @@ class row_builder {
   void created_at(const Value& obj) { text(get_string(obj, {"metadata", "creationTimestamp"})); }
   // translateTimestampSince: "<unknown>" for an unset time.
   std::string since(std::string_view ts) const {
-    table_clock::time_point t;
-    if (ts.empty() || !parse_rfc3339(ts, t)) return "<unknown>";
-    return human_duration(std::chrono::duration_cast<std::chrono::seconds>(now_ - t));
+    const auto t = time_of(ts);
+    return t ? human_duration(now_ - *t) : "<unknown>";
   }
   // A "Completed" row condition, as the pod printer sets for terminal phases.
   void completed(std::string_view reason, std::string_view message) {
@@ -319,9 +326,8 @@ bool is_restartable_init(const Value& spec, std::string_view name) {
 
 // Keeps the latest lastState.terminated.finishedAt, for "N (5m ago)".
 void note_last_restart(const Value& status, table_clock::time_point& latest) {
-  table_clock::time_point t;
-  std::string_view finished = get_string(status, {"lastState", "terminated", "finishedAt"});
-  if (parse_rfc3339(finished, t) && t > latest) latest = t;
+  const auto t = time_of(get_string(status, {"lastState", "terminated", "finishedAt"}));
+  if (t && *t > latest) latest = *t;
 }
 
 // printPod: Ready, Status (the "reason" kubectl is known for), Restarts, plus the wide columns.
@@ -437,10 +443,7 @@ void pod_cells(const Value& o, row_builder& r) {
 
   std::string restarts_text = std::to_string(restarts);
   if (restarts != 0 && last_restart != table_clock::time_point{}) {
-    restarts_text +=
-        " (" +
-        human_duration(std::chrono::duration_cast<std::chrono::seconds>(r.now() - last_restart)) +
-        " ago)";
+    restarts_text += " (" + human_duration(r.now() - last_restart) + " ago)";
   }
 
   r.name(o);
@@ -909,70 +912,6 @@ std::string table_row_json(const resource_type& t, const snapshot& item, bool in
   write_row(w, p, item.doc, include_object, now);
   write_table_end(w);
   return std::string(out.GetString(), out.GetSize());
-}
-
-std::string human_duration(std::chrono::seconds d) {
-  long long seconds = d.count();
-  auto f = [](long long a, const char* ua, long long b = 0, const char* ub = "") {
-    std::string s = std::to_string(a) + ua;
-    if (b != 0) s += std::to_string(b) + ub;
-    return s;
-  };
-  // Up to 2 s in the future counts as now (clock skew between machines).
-  if (seconds < -1) return "<invalid>";
-  if (seconds < 0) return "0s";
-  if (seconds < 60 * 2) return f(seconds, "s");
-  long long minutes = seconds / 60;
-  if (minutes < 10) return f(minutes, "m", seconds % 60, "s");
-  if (minutes < 60 * 3) return f(minutes, "m");
-  long long hours = minutes / 60;
-  if (hours < 8) return f(hours, "h", minutes % 60, "m");
-  if (hours < 48) return f(hours, "h");
-  if (hours < 24 * 8) return f(hours / 24, "d", hours % 24, "h");
-  if (hours < 24 * 365 * 2) return f(hours / 24, "d");
-  if (hours < 24 * 365 * 8) return f(hours / 24 / 365, "y", (hours / 24) % 365, "d");
-  return f(hours / 24 / 365, "y");
-}
-
-bool parse_rfc3339(std::string_view text, table_clock::time_point& out) {
-  std::string s(text);
-  int year, month, day, hour, minute, second, consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%*1[Tt]%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute,
-                  &second, &consumed) != 6 ||
-      consumed != 19) {
-    return false;
-  }
-  size_t pos = 19;
-  if (pos < s.size() && s[pos] == '.') {  // fractional seconds: ignored (whole-second ages)
-    ++pos;
-    size_t digits = 0;
-    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) ++pos, ++digits;
-    if (digits == 0) return false;
-  }
-  long long offset = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    ++pos;
-  } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':') {
-    int oh = 0, om = 0;
-    if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2) return false;
-    offset = (oh * 60 + om) * 60 * (s[pos] == '-' ? -1 : 1);
-    pos += 6;
-  } else {
-    return false;
-  }
-  if (pos != s.size() || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
-      minute > 59 || second > 60) {
-    return false;
-  }
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  out = table_clock::from_time_t(timegm(&tm) - offset);
-  return true;
 }
 
 }  // namespace kubesim

@@ -28,10 +28,4 @@ std::string table_json(const resource_type& t, const std::vector<snapshot_ptr>& 
 std::string table_row_json(const resource_type& t, const snapshot& item, bool include_object,
                            table_clock::time_point now = table_clock::now());
 
-// apimachinery's duration.HumanDuration ("4s", "2m30s", "5h", "3d4h", "2y10d").
-std::string human_duration(std::chrono::seconds d);
-
-// Parses an RFC 3339 timestamp (fractional seconds and offsets allowed, as in MicroTime).
-bool parse_rfc3339(std::string_view text, table_clock::time_point& out);
-
 }  // namespace kubesim
