@@ -2,7 +2,8 @@
 // region2 overlay (a remote region) render with the real kubectl, hold exactly the expected
 // objects with least-privilege RBAC, and install into kubesim; the operator accepts the config
 // they ship; the README's manual export of a remote service account makes a secret the operator
-// can use as its secretDir. (The Dockerfile cannot be built here: no Docker daemon.)
+// can use as its secretDir. The Dockerfile cannot be built here (no Docker daemon); its runtime
+// stage is checked against the shared libraries the binary loads.
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
@@ -519,4 +520,56 @@ TEST_CASE("deploy: kubectl apply -k installs both regions in kubesim, the README
     CHECK(op.stop() == 0);
   }
   fs::remove_all(work);
+}
+
+// The Dockerfile cannot be built here, but its runtime stage can be checked against the binary:
+// every shared library `ldd` resolves must come from a Debian package that the stage installs,
+// directly or as a dependency apt pulls in (what is in bookworm-slim already is among those).
+TEST_CASE("deploy: the image's runtime packages provide every shared library the binary loads") {
+  const std::string dockerfile = read_file(repo_root + "/deploy/Dockerfile");
+  const auto runtime_stage = dockerfile.rfind("FROM debian:bookworm-slim");
+  REQUIRE(runtime_stage != std::string::npos);
+  // The packages of the runtime stage's `apt-get install` (up to the `&&` that ends it).
+  std::vector<std::string> packages;
+  {
+    const auto install = dockerfile.find("--no-install-recommends", runtime_stage);
+    REQUIRE(install != std::string::npos);
+    std::istringstream words(dockerfile.substr(install, dockerfile.find("&&", install) - install));
+    std::string w;
+    words >> w;  // the option itself
+    while (words >> w)
+      if (w != "\\") packages.push_back(w);
+  }
+  REQUIRE(std::find(packages.begin(), packages.end(), "libcpprest2.10") != packages.end());
+
+  std::vector<std::string> closure_cmd = {"apt-cache", "depends", "--recurse", "--no-recommends",
+                                          "--no-suggests", "--no-conflicts", "--no-breaks",
+                                          "--no-replaces", "--no-enhances"};
+  closure_cmd.insert(closure_cmd.end(), packages.begin(), packages.end());
+  auto closure_run = run(closure_cmd);
+  REQUIRE_MESSAGE(closure_run.exit_code == 0, closure_run.err);
+  std::set<std::string> installed;
+  {
+    std::istringstream lines(closure_run.out);
+    for (std::string line; std::getline(lines, line);)
+      if (!line.empty() && line[0] != ' ' && line[0] != '<') installed.insert(line);
+  }
+
+  auto ldd = run({"ldd", MULTICASSKOP_BIN});
+  REQUIRE_MESSAGE(ldd.exit_code == 0, ldd.err);
+  static const std::regex resolved(R"(=> (/\S+) \(0x)");
+  std::set<std::string> libraries;
+  for (std::sregex_iterator it(ldd.out.begin(), ldd.out.end(), resolved), end; it != end; ++it)
+    libraries.insert((*it)[1].str());
+  REQUIRE(libraries.size() >= 8);
+  for (const auto& lib : libraries) {
+    CAPTURE(lib);
+    // Debian 12 has merged /usr: dpkg knows each file under one of its two names.
+    auto owner = run({"dpkg", "-S", lib});
+    if (owner.exit_code != 0) owner = run({"dpkg", "-S", "/usr" + lib});
+    REQUIRE_MESSAGE(owner.exit_code == 0, owner.err);
+    const std::string package = owner.out.substr(0, owner.out.find_first_of(":"));
+    CAPTURE(package);
+    CHECK(installed.count(package) == 1);
+  }
 }
