@@ -1,5 +1,6 @@
 #include "actors/cluster_watcher.h"
 
+#include "actors/multicasskop/cache_trim.h"
 #include "actors/multicasskop/resources.h"
 #include "actors/operator_metrics.h"
 #include "k8s/log.h"
@@ -74,6 +75,8 @@ void start_stream(watcher_actor* self, const k8s::resource& what, size_t index) 
   k8s::watcher_options o;
   o.what = what;
   o.namespace_name = st.settings.namespace_name;
+  const auto kind = is_mc ? watched_kind::multicasskop : watched_kind::cassandracluster;
+  o.transform = [kind](const k8s::object_ptr& obj) { return trim_for_cache(obj, kind); };
   auto w = k8s::watcher::create(
       st.settings.client, st.settings.timers, o,
       // Changes go straight to the supervisor: one hop on the hot path.

@@ -6,6 +6,7 @@
 #include <deque>
 
 #include "actors/event_correlator.h"
+#include "actors/multicasskop/cache_trim.h"
 #include "actors/multicasskop/resources.h"
 #include "actors/operator_metrics.h"
 #include "k8s/client.h"
@@ -102,13 +103,16 @@ struct deployer_state {
 using deployer_actor = caf::stateful_actor<deployer_state>;
 
 // The callback every write ends in: the result goes to the supervisor as an event.
-k8s::callback<k8s::object_ptr> report_to(caf::actor supervisor, uint64_t id) {
-  return [supervisor, id](k8s::result<k8s::object_ptr> r) {
+// The written object is kept as the watchers keep it (trimmed: it may stay cached until the
+// watch brings the same version).
+k8s::callback<k8s::object_ptr> report_to(caf::actor supervisor, uint64_t id,
+                                         watched_kind kind = watched_kind::cassandracluster) {
+  return [supervisor, id, kind](k8s::result<k8s::object_ptr> r) {
     write_done w;
     w.command_id = id;
     w.ok = r.ok();
     if (r.ok())
-      w.object = r.value();
+      w.object = trim_for_cache(r.value(), kind);
     else
       w.error = r.error();
     caf::anon_send(supervisor, event_atom::value, event_body{std::move(w)});
@@ -284,7 +288,7 @@ void execute(deployer_actor* self, const command& c) {
           k8s::write_options o;
           o.field_manager = field_manager;
           client->patch(multicasskops, cmd.key.ns, cmd.key.name, k8s::patch_kind::merge, cmd.merge_patch, o,
-                        report_to(st.supervisor, cmd.id), cmd.status ? "status" : "");
+                        report_to(st.supervisor, cmd.id, watched_kind::multicasskop), cmd.status ? "status" : "");
         } else if constexpr (std::is_same_v<T, record_event>) {
           record(self, cmd);
         }

@@ -170,6 +170,8 @@ void watcher::on_list(uint64_t gen, result<list_page> r) {
   std::lock_guard lock(mutex_);
   if (stopped_ || gen != generation_) return;
   std::vector<watch_change> changes;
+  if (r && options_.transform)
+    for (auto& item : r.value().items) item = options_.transform(item);
   list_watch_action next = r ? state_.on_list_page(r.value(), changes) : state_.on_list_error(r.error());
   if (r && next.what == list_watch_action::kind::start_watch) backoff_.healthy_since(std::chrono::steady_clock::now());
   deliver(changes);
@@ -195,6 +197,8 @@ void watcher::on_line(uint64_t gen, std::string_view line) {
   if (!decode_watch_line(line, e, why)) {
     next = state_.on_garbled_line(why);
   } else {
+    if (options_.transform && e.object && e.kind != watch_event::type::bookmark)
+      e.object = options_.transform(e.object);
     next = state_.on_watch_event(e, changes);
   }
   deliver(changes);

@@ -26,6 +26,9 @@ struct watcher_options {
   size_t page_size = 500;
   int timeout_seconds = 290;  // per watch request; the idle limit is this + 5 s
   backoff_policy backoff;
+  // Applied to every object before it is stored and handed on (as client-go's SetTransform):
+  // a cache keeps only what its reader needs. Returns the object itself when nothing changes.
+  std::function<object_ptr(const object_ptr&)> transform;
 };
 
 struct watcher_status {

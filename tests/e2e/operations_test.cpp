@@ -403,6 +403,8 @@ TEST_CASE("operations: watch restarts, relists and failed API requests are count
   REQUIRE(w.sim.control(kC2, "close-watches").status == 200);
   REQUIRE_MESSAGE(scrape_until([&] { return restarts() == 1; }), text);
   CHECK(relists() == 0);
+  // The resumed watch must be open before the next fault, or that fault would hit the request.
+  REQUIRE(eventually([&] { return open_watches(w.sim, kC2) >= 1; }, 10s));
 
   // The next resume is refused with 410 Gone: a full list follows.
   REQUIRE(w.sim.control(kC2, "expire-next-watch").status == 200);

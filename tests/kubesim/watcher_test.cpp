@@ -830,3 +830,47 @@ TEST_CASE("watcher: its owner may let go of it and of the timer service from a c
   REQUIRE(eventually([&] { return o->released.load(); }, 5s));
   CHECK(eventually([&] { return watcher_alive.expired() && timers_alive.expired(); }, 2s));
 }
+
+TEST_CASE("watcher: the transform shapes what is stored and handed on, for listed and watched objects") {
+  kubesim_instance sim;
+  seed(sim, "listed-", 3);
+  auto client = std::make_shared<k8s::client>(k8s::load_kubeconfig(sim.kubeconfig("k1")));
+  auto timers = std::make_shared<k8s::timer_service>();
+  k8s::watcher_options o;
+  o.what = configmaps;
+  o.namespace_name = "default";
+  std::atomic<int> transformed{0};
+  o.transform = [&transformed](const k8s::object_ptr& obj) -> k8s::object_ptr {
+    ++transformed;
+    auto d = std::make_shared<js::Document>(js::copy_of(*obj));
+    js::remove_member(*d, "data");
+    return d;
+  };
+  struct delivered {
+    std::mutex m;
+    std::vector<std::string> with_data;  // names of objects handed on still holding "data"
+    int upserts = 0;
+  };
+  auto seen = std::make_shared<delivered>();
+  auto w = k8s::watcher::create(client, timers, o, [seen](const k8s::watch_change&, const k8s::store_delta& d) {
+    std::lock_guard lock(seen->m);
+    for (const auto& obj : d.upserted) {
+      ++seen->upserts;
+      if (js::find(*obj, "data")) seen->with_data.push_back(name_of(obj));
+    }
+  });
+  w->start();
+  REQUIRE(eventually([&] { return watching(*w); }, 5s));
+  seed(sim, "watched-", 2);
+  REQUIRE(eventually([&] { return w->objects().size() == 5; }, 5s));
+  for (const auto& obj : w->objects()) {
+    CAPTURE(name_of(obj));
+    CHECK(js::find(*obj, "data") == nullptr);
+    CHECK(js::get_string(*obj, {"metadata", "namespace"}) == "default");
+  }
+  CHECK(transformed >= 5);
+  w->stop();
+  std::lock_guard lock(seen->m);
+  CHECK(seen->upserts >= 5);
+  CHECK(seen->with_data.empty());
+}
