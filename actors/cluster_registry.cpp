@@ -18,7 +18,8 @@ const cluster_connection& cluster_registry::connect(const cluster_source& source
   cluster_connection c;
   c.source = source;
   try {
-    c.client = std::make_shared<k8s::client>(connect_settings(source), client_options_for(source.name));
+    c.client =
+        std::make_shared<k8s::client>(connect_settings(source), client_options_for(source.name));
   } catch (const k8s::config_error& e) {
     c.error = e.what();
   } catch (const std::exception& e) {

@@ -287,8 +287,10 @@ void execute(deployer_actor* self, const command& c) {
           if (!client) return fail_now(cmd.id);
           k8s::write_options o;
           o.field_manager = field_manager;
-          client->patch(multicasskops, cmd.key.ns, cmd.key.name, k8s::patch_kind::merge, cmd.merge_patch, o,
-                        report_to(st.supervisor, cmd.id, watched_kind::multicasskop), cmd.status ? "status" : "");
+          client->patch(multicasskops, cmd.key.ns, cmd.key.name, k8s::patch_kind::merge,
+                        cmd.merge_patch, o,
+                        report_to(st.supervisor, cmd.id, watched_kind::multicasskop),
+                        cmd.status ? "status" : "");
         } else if constexpr (std::is_same_v<T, record_event>) {
           record(self, cmd);
         }

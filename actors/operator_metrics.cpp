@@ -7,8 +7,8 @@ namespace mc {
 operator_metrics& metrics() {
   auto& r = k8s::metrics::default_registry();
   // Latency buckets as client-go's rest_client_request_duration_seconds, from 5 ms to 1 min.
-  static const std::vector<double> api_buckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                                  0.5,   1,    2.5,   5,    10,  30, 60};
+  static const std::vector<double> api_buckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                                  1,     2.5,  5,     10,   30,  60};
   static operator_metrics m{
       r.counters("multicasskop_events_total", "Events handled by the supervisor, by type"),
       r.counters("multicasskop_commands_total", "Commands decided by the state machine, by kind"),
@@ -41,15 +41,16 @@ std::function<void(const k8s::request_record&)> api_request_observer(const std::
   return [&m, cluster](const k8s::request_record& r) {
     std::string verb(r.verb);
     m.api_requests
-        .labels({{"cluster", cluster}, {"verb", verb},
+        .labels({{"cluster", cluster},
+                 {"verb", verb},
                  {"code", r.code == 0 ? "<error>" : std::to_string(r.code)}})
         .inc();
     m.api_latency.labels({{"cluster", cluster}, {"verb", verb}}).observe(r.elapsed.count());
   };
 }
 
-std::function<void(const k8s::watcher_status&)> watch_restart_observer(const std::string& cluster,
-                                                                       const std::string& resource) {
+std::function<void(const k8s::watcher_status&)> watch_restart_observer(
+    const std::string& cluster, const std::string& resource) {
   auto& m = metrics();
   auto& restarts = m.watch_restarts.labels({{"cluster", cluster}, {"resource", resource}});
   auto& relists = m.watch_relists.labels({{"cluster", cluster}, {"resource", resource}});

@@ -16,11 +16,11 @@ struct operator_metrics {
   using gauges = k8s::metrics::family<k8s::metrics::gauge>;
   using histograms = k8s::metrics::family<k8s::metrics::histogram>;
 
-  counters& events;             // {type}: events folded by the supervisor
-  counters& commands;           // {kind}: commands decided
-  histograms& decision;         // time to fold one event and decide
-  gauges& reachable;            // {cluster}
-  gauges& region_phase;         // {namespace,multicasskop,region,phase}: 1 for the current phase
+  counters& events;      // {type}: events folded by the supervisor
+  counters& commands;    // {kind}: commands decided
+  histograms& decision;  // time to fold one event and decide
+  gauges& reachable;     // {cluster}
+  gauges& region_phase;  // {namespace,multicasskop,region,phase}: 1 for the current phase
   gauges& journal_size;
   gauges& multicasskops;
   counters& api_requests;       // {cluster,verb,code}

@@ -126,11 +126,15 @@ void handle(supervisor_actor* self, event_body body) {
       auto [at, added] = st.exported_phase.try_emplace({k, region}, r.phase);
       if (!added && at->second == r.phase) continue;
       if (!added)
-        m.region_phase.remove({{"namespace", k.ns}, {"multicasskop", k.name}, {"region", region},
+        m.region_phase.remove({{"namespace", k.ns},
+                               {"multicasskop", k.name},
+                               {"region", region},
                                {"phase", to_string(at->second)}});
       at->second = r.phase;
       m.region_phase
-          .labels({{"namespace", k.ns}, {"multicasskop", k.name}, {"region", region},
+          .labels({{"namespace", k.ns},
+                   {"multicasskop", k.name},
+                   {"region", region},
                    {"phase", to_string(r.phase)}})
           .set(1);
     }

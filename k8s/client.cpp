@@ -311,30 +311,32 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
     http_ = std::move(http);
     auto self = shared_from_this();
     const auto sent = std::chrono::steady_clock::now();
-    http_->request(req, cts_.get_token()).then([self, observe, sent](pplx::task<http::http_response> t) {
-      http::http_response resp;
-      auto tell = [&](int code) {
-        if (observe && !self->cancelled_)
-          call_safely(observe, request_record{"watch", code, std::chrono::steady_clock::now() - sent});
-      };
-      try {
-        resp = t.get();
-      } catch (...) {
-        tell(0);
-        return self->finish(error_of(std::current_exception(), self->token_));
-      }
-      tell(resp.status_code());
-      if (!is_success(resp.status_code())) return self->finish_with_status(resp);
-      self->body_ = resp.body();
-      if (self->on_open_ && !self->cancelled_) {
-        try {
-          self->on_open_();
-        } catch (...) {
-          // a consumer's failure must not end the stream
-        }
-      }
-      self->read_next();
-    });
+    http_->request(req, cts_.get_token())
+        .then([self, observe, sent](pplx::task<http::http_response> t) {
+          http::http_response resp;
+          auto tell = [&](int code) {
+            if (observe && !self->cancelled_)
+              call_safely(observe,
+                          request_record{"watch", code, std::chrono::steady_clock::now() - sent});
+          };
+          try {
+            resp = t.get();
+          } catch (...) {
+            tell(0);
+            return self->finish(error_of(std::current_exception(), self->token_));
+          }
+          tell(resp.status_code());
+          if (!is_success(resp.status_code())) return self->finish_with_status(resp);
+          self->body_ = resp.body();
+          if (self->on_open_ && !self->cancelled_) {
+            try {
+              self->on_open_();
+            } catch (...) {
+              // a consumer's failure must not end the stream
+            }
+          }
+          self->read_next();
+        });
   }
 
   // For settings that cannot even start a request: ends the stream later, on another thread.

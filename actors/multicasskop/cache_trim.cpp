@@ -20,7 +20,8 @@ object_ptr trim_for_cache(const object_ptr& obj, watched_kind kind) {
   if (!obj || !obj->IsObject()) return obj;
   const js::Value* meta = js::find(*obj, "metadata");
   const bool managed_fields = meta && js::find(*meta, "managedFields");
-  const bool kubectl_record = !js::get_string(*obj, {"metadata", "annotations", kubectl_last_applied}).empty();
+  const bool kubectl_record =
+      !js::get_string(*obj, {"metadata", "annotations", kubectl_last_applied}).empty();
   const bool spec = droppable_spec(*obj, kind);
   if (!managed_fields && !kubectl_record && !spec) return obj;
   // Removing members from a RapidJSON pool frees nothing: copy, trim, then copy compactly.

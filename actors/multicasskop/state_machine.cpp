@@ -592,7 +592,8 @@ void state_machine::decide_rollout(multicasskop_state& m, int64_t, std::vector<c
       // once, and RegionReady again once it is back. A flapping region is rate limited when
       // its Events are recorded (actors/event_correlator.h), not here.
       const auto gen = std::to_string(js::get_int(**cur, {"metadata", "generation"}, 0));
-      if (auto was = m.reported.find("ready/" + cluster); was != m.reported.end() && was->second == gen)
+      if (auto was = m.reported.find("ready/" + cluster);
+          was != m.reported.end() && was->second == gen)
         report(m, "ready/" + cluster, "lost " + gen,
                {m.key, "Warning", "RegionNotReady",
                 fmt::format("CassandraCluster {} in region {} is no longer Ready: {}", spec.cc_name,

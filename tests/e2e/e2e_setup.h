@@ -251,7 +251,8 @@ class world {
 
 // Its address, from the operator's log (the generated configs ask for port 0).
 inline std::string admin_address(const operator_process& op) {
-  REQUIRE_MESSAGE(op.wait_for_log("msg=\"Admin endpoint listening\"", std::chrono::seconds(10)), op.log());
+  REQUIRE_MESSAGE(op.wait_for_log("msg=\"Admin endpoint listening\"", std::chrono::seconds(10)),
+                  op.log());
   static const std::regex re(R"re(msg="Admin endpoint listening" address="?([0-9.]+:[0-9]+))re");
   std::smatch m;
   const std::string log = op.current_log();
@@ -266,8 +267,9 @@ inline api_client admin_client(const std::string& address, const std::string& to
 
 // The value of the series `name` in a Prometheus scrape whose labels include every pair of
 // `labels` (nullopt: no such series).
-inline std::optional<double> metric(const std::string& scrape, const std::string& name,
-                                    const std::vector<std::pair<std::string, std::string>>& labels = {}) {
+inline std::optional<double> metric(
+    const std::string& scrape, const std::string& name,
+    const std::vector<std::pair<std::string, std::string>>& labels = {}) {
   std::istringstream in(scrape);
   for (std::string line; std::getline(in, line);) {
     if (line.empty() || line[0] == '#') continue;

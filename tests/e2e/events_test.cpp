@@ -15,9 +15,15 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int64_t count_of(const js::Value& event) { return js::get_int(event, {"count"}, 1); }
-std::string reason_of(const js::Value& event) { return std::string(js::get_string(event, "reason")); }
-std::string name_of(const js::Value& event) { return std::string(js::get_string(event, {"metadata", "name"})); }
+int64_t count_of(const js::Value& event) {
+  return js::get_int(event, {"count"}, 1);
+}
+std::string reason_of(const js::Value& event) {
+  return std::string(js::get_string(event, "reason"));
+}
+std::string name_of(const js::Value& event) {
+  return std::string(js::get_string(event, {"metadata", "name"}));
+}
 
 // The Event objects on the MultiCasskop with `reason`.
 std::vector<js::Document> events_with(world& w, const std::string& mcc, const std::string& reason) {
@@ -33,8 +39,9 @@ void check_one_object_per_event(world& w, const std::string& mcc) {
   for (const auto& e : w.events(mcc)) {
     auto key = std::make_tuple(std::string(js::get_string(e, "type")), reason_of(e),
                                std::string(js::get_string(e, "message")));
-    CHECK_MESSAGE(seen.insert(key).second, "a second Event object for " << reason_of(e) << ": "
-                                                                        << js::get_string(e, "message"));
+    CHECK_MESSAGE(seen.insert(key).second, "a second Event object for "
+                                               << reason_of(e) << ": "
+                                               << js::get_string(e, "message"));
   }
 }
 
@@ -42,7 +49,8 @@ void check_one_object_per_event(world& w, const std::string& mcc) {
 // here (see world::explain).
 std::string summary(world& w, const std::string& mcc) {
   auto r = w.api(kC1).get("/api/v1/namespaces/" + kNs + "/events");
-  if (r.status != 200) return "(cannot list Events: " + std::to_string(r.status) + " " + r.body + ")";
+  if (r.status != 200)
+    return "(cannot list Events: " + std::to_string(r.status) + " " + r.body + ")";
   try {
     std::string out;
     auto list = r.json();
@@ -60,7 +68,8 @@ std::string summary(world& w, const std::string& mcc) {
 // What CassKop would write: the CassandraCluster's phase, through the status subresource.
 void set_cassandra_phase(world& w, const std::string& cluster, const std::string& phase) {
   auto r = w.api(cluster).request("PATCH", kCCs + "/cassandra-e2e/status",
-                                  R"({"status":{"phase":")" + phase + R"("}})", "application/merge-patch+json");
+                                  R"({"status":{"phase":")" + phase + R"("}})",
+                                  "application/merge-patch+json");
   REQUIRE_MESSAGE(r.status == 200, r.body);
 }
 
@@ -91,13 +100,17 @@ double events_total(api_client& admin, const char* result) {
 
 }  // namespace
 
-TEST_CASE("events: a flapping region leaves a few Event objects with growing counts, the rest rate limited and counted") {
+TEST_CASE(
+    "events: a flapping region leaves a few Event objects with growing counts, the rest rate "
+    "limited and counted") {
   world w({kC1}, 100);
   operator_process op(w.sim, w.config());
   auto admin = admin_client(admin_address(op));
   w.create_mcc(mcc_of("flappy", "cassandra-e2e", true, {kC1}));
-  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("flappy")) && w.has_event("flappy", "RegionReady"); }, 15s),
-                  w.explain("flappy", op));
+  REQUIRE_MESSAGE(
+      eventually([&] { return mcc_ready(w.mcc("flappy")) && w.has_event("flappy", "RegionReady"); },
+                 15s),
+      w.explain("flappy", op));
   stop_casskop(w);
   const int flips = 40;
   for (int i = 0; i < flips; ++i) {
@@ -115,7 +128,8 @@ TEST_CASE("events: a flapping region leaves a few Event objects with growing cou
       [&] {
         auto r = admin.get("/metrics");
         scrape = r.status == 200 ? r.body : "";
-        return result("created") + result("updated") + result("dropped") + result("failed") >= occurrences;
+        return result("created") + result("updated") + result("dropped") + result("failed") >=
+               occurrences;
       },
       10s);
   REQUIRE_MESSAGE(settled, scrape);
@@ -150,17 +164,20 @@ TEST_CASE("events: a flapping region leaves a few Event objects with growing cou
   CHECK(op.stop() == 0);
 }
 
-TEST_CASE("events: after a restart the Events already recorded are bumped, not recorded a second time") {
+TEST_CASE(
+    "events: after a restart the Events already recorded are bumped, not recorded a second time") {
   world w({kC1, kC2}, 100);
   operator_process op(w.sim, w.config());
   w.create_mcc(mcc_of("again", "cassandra-e2e", true, {kC1, kC2}));
   REQUIRE_MESSAGE(eventually(
                       [&] {
-                        return mcc_ready(w.mcc("again")) && events_with(w, "again", "RegionReady").size() == 2 &&
+                        return mcc_ready(w.mcc("again")) &&
+                               events_with(w, "again", "RegionReady").size() == 2 &&
                                events_with(w, "again", "CassandraClusterCreated").size() == 2;
                       },
                       15s),
-                  w.explain("again", op) << "\n" << summary(w, "again"));
+                  w.explain("again", op) << "\n"
+                                         << summary(w, "again"));
   std::set<std::string> before;
   for (const auto& e : w.events("again")) {
     before.insert(name_of(e));
@@ -172,9 +189,9 @@ TEST_CASE("events: after a restart the Events already recorded are bumped, not r
   bool bumped = eventually(
       [&] {
         auto ready = events_with(w, "again", "RegionReady");
-        return ready.size() >= 2 && std::all_of(ready.begin(), ready.end(), [](const js::Document& e) {
-                 return count_of(e) == 2;
-               });
+        return ready.size() >= 2 &&
+               std::all_of(ready.begin(), ready.end(),
+                           [](const js::Document& e) { return count_of(e) == 2; });
       },
       20s);
   REQUIRE_MESSAGE(bumped, w.explain("again", op) << "\n" << summary(w, "again"));
@@ -193,8 +210,11 @@ TEST_CASE("events: an Event object deleted meanwhile, as expired ones are, is re
   operator_process op(w.sim, w.config());
   auto admin = admin_client(admin_address(op));
   w.create_mcc(mcc_of("expiring", "cassandra-e2e", true, {kC1}));
-  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("expiring")) && w.has_event("expiring", "RegionReady"); }, 15s),
-                  w.explain("expiring", op));
+  REQUIRE_MESSAGE(
+      eventually(
+          [&] { return mcc_ready(w.mcc("expiring")) && w.has_event("expiring", "RegionReady"); },
+          15s),
+      w.explain("expiring", op));
   stop_casskop(w);
   flip(w, op, "expiring", "Pending");
   flip(w, op, "expiring", "Running");

@@ -330,8 +330,9 @@ TEST_CASE("operations: promtool accepts a live scrape taken after a rollout, and
 
   std::string text;
   auto region_ready = [&](const std::string& region) {
-    return metric(text, "multicasskop_region_phase",
-                  {{"namespace", kNs}, {"multicasskop", "scraped"}, {"region", region}, {"phase", "Ready"}});
+    return metric(
+        text, "multicasskop_region_phase",
+        {{"namespace", kNs}, {"multicasskop", "scraped"}, {"region", region}, {"phase", "Ready"}});
   };
   bool complete = eventually(
       [&] {
@@ -362,21 +363,28 @@ TEST_CASE("operations: promtool accepts a live scrape taken after a rollout, and
   CHECK(metric(text, "multicasskop_multicasskops") == 1.0);
   CHECK(text.find("# TYPE multicasskop_decision_duration_seconds histogram") != std::string::npos);
   // One phase series per region: the Creating one it went through is gone.
-  CHECK_FALSE(metric(text, "multicasskop_region_phase", {{"multicasskop", "scraped"}, {"phase", "Creating"}}));
+  CHECK_FALSE(metric(text, "multicasskop_region_phase",
+                     {{"multicasskop", "scraped"}, {"phase", "Creating"}}));
   // The API requests each cluster saw: lists and watches everywhere; region 2 had one create,
   // region 1 its CassandraCluster's and the Events'.
   for (const auto& c : {kC1, kC2}) {
     CAPTURE(c);
-    CHECK(metric(text, "multicasskop_api_requests_total", {{"cluster", c}, {"verb", "list"}, {"code", "200"}}) >= 1.0);
-    CHECK(metric(text, "multicasskop_api_requests_total", {{"cluster", c}, {"verb", "watch"}, {"code", "200"}}) >= 1.0);
+    CHECK(metric(text, "multicasskop_api_requests_total",
+                 {{"cluster", c}, {"verb", "list"}, {"code", "200"}}) >= 1.0);
+    CHECK(metric(text, "multicasskop_api_requests_total",
+                 {{"cluster", c}, {"verb", "watch"}, {"code", "200"}}) >= 1.0);
   }
-  CHECK(metric(text, "multicasskop_api_requests_total", {{"cluster", kC2}, {"verb", "create"}, {"code", "201"}}) == 1.0);
-  CHECK(metric(text, "multicasskop_api_request_duration_seconds_count", {{"cluster", kC2}, {"verb", "create"}}) == 1.0);
+  CHECK(metric(text, "multicasskop_api_requests_total",
+               {{"cluster", kC2}, {"verb", "create"}, {"code", "201"}}) == 1.0);
+  CHECK(metric(text, "multicasskop_api_request_duration_seconds_count",
+               {{"cluster", kC2}, {"verb", "create"}}) == 1.0);
   CHECK(metric(text, "multicasskop_api_request_duration_seconds_bucket",
                {{"cluster", kC2}, {"verb", "create"}, {"le", "60"}}) == 1.0);
-  CHECK(metric(text, "multicasskop_api_requests_total", {{"cluster", kC1}, {"verb", "create"}, {"code", "201"}}) >= 2.0);
+  CHECK(metric(text, "multicasskop_api_requests_total",
+               {{"cluster", kC1}, {"verb", "create"}, {"code", "201"}}) >= 2.0);
   // Status and finalizer writes go to the local cluster's MultiCasskop.
-  CHECK(metric(text, "multicasskop_api_requests_total", {{"cluster", kC1}, {"verb", "patch"}, {"code", "200"}}) >= 2.0);
+  CHECK(metric(text, "multicasskop_api_requests_total",
+               {{"cluster", kC1}, {"verb", "patch"}, {"code", "200"}}) >= 2.0);
   CHECK(op.stop() == 0);
 }
 
@@ -394,8 +402,11 @@ TEST_CASE("operations: watch restarts, relists and failed API requests are count
         },
         10s);
   };
-  const std::vector<std::pair<std::string, std::string>> cc2 = {{"cluster", kC2}, {"resource", "cassandraclusters"}};
-  auto restarts = [&] { return metric(text, "multicasskop_watch_restarts_total", cc2).value_or(-1); };
+  const std::vector<std::pair<std::string, std::string>> cc2 = {{"cluster", kC2},
+                                                                {"resource", "cassandraclusters"}};
+  auto restarts = [&] {
+    return metric(text, "multicasskop_watch_restarts_total", cc2).value_or(-1);
+  };
   auto relists = [&] { return metric(text, "multicasskop_watch_relists_total", cc2).value_or(-1); };
   REQUIRE_MESSAGE(scrape_until([&] { return restarts() == 0 && relists() == 0; }), text);
 
@@ -413,20 +424,23 @@ TEST_CASE("operations: watch restarts, relists and failed API requests are count
   // (The 410 comes as an ERROR event on an accepted watch, as from a real API server.)
   CHECK(restarts() == 2);
   // The other cluster's watches were not touched.
-  CHECK(metric(text, "multicasskop_watch_restarts_total", {{"cluster", kC1}, {"resource", "cassandraclusters"}}) == 0.0);
+  CHECK(metric(text, "multicasskop_watch_restarts_total",
+               {{"cluster", kC1}, {"resource", "cassandraclusters"}}) == 0.0);
 
   // Unreachable: requests that get no answer are counted as <error>.
   REQUIRE(w.sim.control(kC2, "unreachable").status == 200);
   REQUIRE_MESSAGE(scrape_until([&] {
-                    return metric(text, "multicasskop_api_requests_total", {{"cluster", kC2}, {"code", "<error>"}})
+                    return metric(text, "multicasskop_api_requests_total",
+                                  {{"cluster", kC2}, {"code", "<error>"}})
                                .value_or(0) >= 1.0;
                   }),
                   text);
   REQUIRE(w.sim.control(kC2, "reachable").status == 200);
-  REQUIRE_MESSAGE(scrape_until([&] {
-                    return metric(text, "multicasskop_cluster_reachable", {{"cluster", kC2}}) == 1.0;
-                  }),
-                  text);
+  REQUIRE_MESSAGE(
+      scrape_until([&] {
+        return metric(text, "multicasskop_cluster_reachable", {{"cluster", kC2}}) == 1.0;
+      }),
+      text);
   auto res = run({"promtool", "check", "metrics"}, {}, 30s, text);
   CHECK_MESSAGE(res.exit_code == 0, res.out << res.err);
   CHECK(op.stop() == 0);
@@ -514,7 +528,8 @@ TEST_CASE("operations: reload from the file adds a cluster in its configured pos
   // The removed cluster is no longer reported; its region stays, as Detached.
   CHECK_FALSE(metric(text, "multicasskop_cluster_reachable", {{"cluster", kC3}}));
   CHECK_FALSE(metric(text, "multicasskop_api_requests_total", {{"cluster", kC3}}));
-  CHECK(metric(text, "multicasskop_region_phase", {{"multicasskop", "grow"}, {"region", kC3}, {"phase", "Detached"}}) == 1.0);
+  CHECK(metric(text, "multicasskop_region_phase",
+               {{"multicasskop", "grow"}, {"region", kC3}, {"phase", "Detached"}}) == 1.0);
   CHECK(metric(text, "multicasskop_config_reloads_total", {{"result", "ok"}}) == 2.0);
   CHECK(metric(text, "multicasskop_config_reloads_total", {{"result", "failed"}}) == 0.0);
   CHECK(op.count_log_lines({"Configuration reload refused"}) == 0);
@@ -584,14 +599,17 @@ TEST_CASE("operations: /readyz answers 503 until every reachable cluster's first
   CHECK(early.status == 503);
   auto d = early.json();
   CHECK_FALSE(js::get_bool(d, {"ready"}, true));
-  CHECK_MESSAGE(std::string(js::get_string(d, "reason")).find(kC2) != std::string::npos, early.body);
+  CHECK_MESSAGE(std::string(js::get_string(d, "reason")).find(kC2) != std::string::npos,
+                early.body);
   CHECK(admin.get("/healthz").status == 200);  // alive all along: no restart for a slow cluster
   REQUIRE(w.sim.control(kC2, "latency", "ms=0").status == 200);
-  REQUIRE_MESSAGE(eventually([&] { return admin.get("/readyz").status == 200; }, 15s), admin.get("/readyz").body);
+  REQUIRE_MESSAGE(eventually([&] { return admin.get("/readyz").status == 200; }, 15s),
+                  admin.get("/readyz").body);
 
   // An unreachable cluster does not hold readiness back: the others are served.
   REQUIRE(w.sim.control(kC2, "unreachable").status == 200);
-  REQUIRE_MESSAGE(op.wait_for_log("msg=\"Cluster unreachable, retrying\" kubernetes=" + kC2, 15s), op.log());
+  REQUIRE_MESSAGE(op.wait_for_log("msg=\"Cluster unreachable, retrying\" kubernetes=" + kC2, 15s),
+                  op.log());
   auto still = admin.get("/readyz");
   CHECK_MESSAGE(still.status == 200, still.body);
   CHECK(op.stop() == 0);
@@ -607,24 +625,29 @@ TEST_CASE("operations: a reload changes the log level without a restart") {
   admin_address(op);
   const std::string status_write = "msg=\"Update MultiCasskop status\"";
   w.create_mcc(mcc_of("quiet", "cassandra-e2e", true, {kC1, kC2}));
-  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("quiet")); }, 15s), w.explain("quiet", op));
+  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("quiet")); }, 15s),
+                  w.explain("quiet", op));
   CHECK(op.count_log_lines({"level=debug"}) == 0);
 
   def.log_level = "debug";
   replace_file(config, config_yaml(def));
   REQUIRE_MESSAGE(op.wait_for_log("msg=\"Configuration reloaded\"", 5s), op.log());
   w.create_mcc(mcc_of("chatty", "cassandra-chatty", true, {kC1, kC2}));
-  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("chatty")); }, 15s), w.explain("chatty", op));
+  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("chatty")); }, 15s),
+                  w.explain("chatty", op));
   CHECK(op.count_log_lines({"level=debug", status_write, "multicasskop=chatty"}) >= 1);
 
   def.log_level = "info";
   replace_file(config, config_yaml(def));
-  REQUIRE(eventually([&] { return op.count_log_lines({"msg=\"Configuration reloaded\""}) == 2; }, 5s));
+  REQUIRE(
+      eventually([&] { return op.count_log_lines({"msg=\"Configuration reloaded\""}) == 2; }, 5s));
   const int debug_lines = op.count_log_lines({"level=debug"});
   w.create_mcc(mcc_of("hushed", "cassandra-hushed", true, {kC1, kC2}));
-  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("hushed")); }, 15s), w.explain("hushed", op));
+  REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("hushed")); }, 15s),
+                  w.explain("hushed", op));
   CHECK(op.count_log_lines({"level=debug"}) == debug_lines);
-  CHECK(op.count_log_lines({"Create CassandraCluster", "cluster=cassandra-hushed"}) == 2);  // info still logged
+  CHECK(op.count_log_lines({"Create CassandraCluster", "cluster=cassandra-hushed"}) ==
+        2);  // info still logged
   CHECK(op.stop() == 0);
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);

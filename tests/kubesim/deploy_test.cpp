@@ -542,9 +542,9 @@ TEST_CASE("deploy: the image's runtime packages provide every shared library the
   }
   REQUIRE(std::find(packages.begin(), packages.end(), "libcpprest2.10") != packages.end());
 
-  std::vector<std::string> closure_cmd = {"apt-cache", "depends", "--recurse", "--no-recommends",
-                                          "--no-suggests", "--no-conflicts", "--no-breaks",
-                                          "--no-replaces", "--no-enhances"};
+  std::vector<std::string> closure_cmd = {"apt-cache",       "depends",       "--recurse",
+                                          "--no-recommends", "--no-suggests", "--no-conflicts",
+                                          "--no-breaks",     "--no-replaces", "--no-enhances"};
   closure_cmd.insert(closure_cmd.end(), packages.begin(), packages.end());
   auto closure_run = run(closure_cmd);
   REQUIRE_MESSAGE(closure_run.exit_code == 0, closure_run.err);

@@ -831,7 +831,8 @@ TEST_CASE("watcher: its owner may let go of it and of the timer service from a c
   CHECK(eventually([&] { return watcher_alive.expired() && timers_alive.expired(); }, 2s));
 }
 
-TEST_CASE("watcher: the transform shapes what is stored and handed on, for listed and watched objects") {
+TEST_CASE(
+    "watcher: the transform shapes what is stored and handed on, for listed and watched objects") {
   kubesim_instance sim;
   seed(sim, "listed-", 3);
   auto client = std::make_shared<k8s::client>(k8s::load_kubeconfig(sim.kubeconfig("k1")));
@@ -852,13 +853,15 @@ TEST_CASE("watcher: the transform shapes what is stored and handed on, for liste
     int upserts = 0;
   };
   auto seen = std::make_shared<delivered>();
-  auto w = k8s::watcher::create(client, timers, o, [seen](const k8s::watch_change&, const k8s::store_delta& d) {
-    std::lock_guard lock(seen->m);
-    for (const auto& obj : d.upserted) {
-      ++seen->upserts;
-      if (js::find(*obj, "data")) seen->with_data.push_back(name_of(obj));
-    }
-  });
+  auto w = k8s::watcher::create(client, timers, o,
+                                [seen](const k8s::watch_change&, const k8s::store_delta& d) {
+                                  std::lock_guard lock(seen->m);
+                                  for (const auto& obj : d.upserted) {
+                                    ++seen->upserts;
+                                    if (js::find(*obj, "data"))
+                                      seen->with_data.push_back(name_of(obj));
+                                  }
+                                });
   w->start();
   REQUIRE(eventually([&] { return watching(*w); }, 5s));
   seed(sim, "watched-", 2);

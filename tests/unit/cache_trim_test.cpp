@@ -18,28 +18,33 @@ const std::string managed_fields =
 }  // namespace
 
 TEST_CASE("cache trim: an object with nothing to drop is kept as it is, not copied") {
-  auto cc = object(R"({"metadata":{"name":"a","annotations":{"x":"y"}},"spec":{"nodesPerRacks":3}})");
+  auto cc =
+      object(R"({"metadata":{"name":"a","annotations":{"x":"y"}},"spec":{"nodesPerRacks":3}})");
   CHECK(mc::trim_for_cache(cc, mc::watched_kind::cassandracluster).get() == cc.get());
   auto mcc = object(R"({"metadata":{"name":"m"},"spec":{"base":{}}})");
   CHECK(mc::trim_for_cache(mcc, mc::watched_kind::multicasskop).get() == mcc.get());
 }
 
 TEST_CASE("cache trim: managedFields and kubectl's last-applied record go, everything else stays") {
-  auto mcc = object(R"({"metadata":{"name":"m",)" + managed_fields +
-                    R"(,"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"big\":1}","keep":"me"}},)"
-                    R"("spec":{"base":{"spec":{"nodesPerRacks":1}}},"status":{"rollingRegion":"r1"}})");
+  auto mcc = object(
+      R"({"metadata":{"name":"m",)" + managed_fields +
+      R"(,"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"big\":1}","keep":"me"}},)"
+      R"("spec":{"base":{"spec":{"nodesPerRacks":1}}},"status":{"rollingRegion":"r1"}})");
   auto trimmed = mc::trim_for_cache(mcc, mc::watched_kind::multicasskop);
   REQUIRE(trimmed.get() != mcc.get());
-  CHECK(js::to_string(*trimmed) ==
-        R"({"metadata":{"name":"m","annotations":{"keep":"me"}},"spec":{"base":{"spec":{"nodesPerRacks":1}}},)"
-        R"("status":{"rollingRegion":"r1"}})");
+  CHECK(
+      js::to_string(*trimmed) ==
+      R"({"metadata":{"name":"m","annotations":{"keep":"me"}},"spec":{"base":{"spec":{"nodesPerRacks":1}}},)"
+      R"("status":{"rollingRegion":"r1"}})");
 }
 
-TEST_CASE("cache trim: a CassandraCluster's spec goes only when our record of the last write is there") {
+TEST_CASE(
+    "cache trim: a CassandraCluster's spec goes only when our record of the last write is there") {
   const std::string annotations = std::string(R"("annotations":{")") + mc::last_applied_annotation +
                                   R"(":"{\"spec\":{\"nodesPerRacks\":3}}","owner":"x"})";
-  auto ours = object(R"({"metadata":{"name":"a",)" + annotations +
-                     R"(},"spec":{"nodesPerRacks":3},"status":{"phase":"Running","seedlist":["s1"]}})");
+  auto ours =
+      object(R"({"metadata":{"name":"a",)" + annotations +
+             R"(},"spec":{"nodesPerRacks":3},"status":{"phase":"Running","seedlist":["s1"]}})");
   auto trimmed = mc::trim_for_cache(ours, mc::watched_kind::cassandracluster);
   CHECK(js::find(*trimmed, "spec") == nullptr);
   CHECK(js::get_string(*trimmed, {"status", "phase"}) == "Running");
@@ -53,10 +58,12 @@ TEST_CASE("cache trim: a CassandraCluster's spec goes only when our record of th
 }
 
 TEST_CASE("cache trim: the three-way update reads the same from a trimmed CassandraCluster") {
-  const std::string record = R"({"metadata":{"labels":{},"annotations":{}},"spec":{"nodesPerRacks":3}})";
+  const std::string record =
+      R"({"metadata":{"labels":{},"annotations":{}},"spec":{"nodesPerRacks":3}})";
   auto cc = std::make_shared<js::Document>(js::parse(
       R"({"metadata":{"name":"a","resourceVersion":"7","annotations":{}},"spec":{"nodesPerRacks":3},"status":{}})"));
-  js::set_string((*cc)["metadata"]["annotations"], mc::last_applied_annotation, record, cc->GetAllocator());
+  js::set_string((*cc)["metadata"]["annotations"], mc::last_applied_annotation, record,
+                 cc->GetAllocator());
   mc::object_ptr whole = cc;
   auto trimmed = mc::trim_for_cache(whole, mc::watched_kind::cassandracluster);
   REQUIRE(js::find(*trimmed, "spec") == nullptr);

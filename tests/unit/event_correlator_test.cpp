@@ -13,13 +13,11 @@ namespace {
 const int64_t t0 = 1'700'000'000'000;
 const int64_t minute = 60'000;
 
-mc::record_event ready(const std::string& region = "k8s-cluster1", const std::string& uid = "uid-1") {
-  return {{"ns", "multi"},
-          "Normal",
-          "RegionReady",
-          "CassandraCluster cassandra-e2e in region " + region + " is Running",
-          region,
-          uid};
+mc::record_event ready(const std::string& region = "k8s-cluster1",
+                       const std::string& uid = "uid-1") {
+  return {{"ns", "multi"}, "Normal",
+          "RegionReady",   "CassandraCluster cassandra-e2e in region " + region + " is Running",
+          region,          uid};
 }
 
 // An Event as the API server returns it once `e` was created under `name` with decision `d`.
@@ -31,7 +29,8 @@ mc::object_ptr stored(const mc::record_event& e, const event_decision& d, const 
 
 }  // namespace
 
-TEST_CASE("event correlator: a repeated Event bumps the count of the one created, firstTimestamp kept") {
+TEST_CASE(
+    "event correlator: a repeated Event bumps the count of the one created, firstTimestamp kept") {
   event_correlator c;
   auto e = ready();
   auto d1 = c.decide(e, t0);
@@ -72,7 +71,9 @@ TEST_CASE("event correlator: another message, type, reason or region is another 
   CHECK(c.decide(e, t0 + 2).what == action::bump);
 }
 
-TEST_CASE("event correlator: beyond a burst of 25 occurrences are dropped, and the next bump counts them") {
+TEST_CASE(
+    "event correlator: beyond a burst of 25 occurrences are dropped, and the next bump counts "
+    "them") {
   event_correlator c;  // client-go's defaults
   auto e = ready();
   auto first = c.decide(e, t0);
@@ -104,7 +105,9 @@ TEST_CASE("event correlator: beyond a burst of 25 occurrences are dropped, and t
   CHECK(again.first_ms == t0 + 27);
 }
 
-TEST_CASE("event correlator: one token comes back per 5 minutes of the injected clock, at most the burst") {
+TEST_CASE(
+    "event correlator: one token comes back per 5 minutes of the injected clock, at most the "
+    "burst") {
   mc::event_correlator_options o;
   CHECK(o.burst == 25);
   CHECK(o.refill_ms == 5 * minute);
@@ -128,7 +131,8 @@ TEST_CASE("event correlator: one token comes back per 5 minutes of the injected 
   CHECK(c.decide(e, t0).what == action::drop);
 }
 
-TEST_CASE("event correlator: seeded from the Events already recorded, a repeat bumps the existing one") {
+TEST_CASE(
+    "event correlator: seeded from the Events already recorded, a repeat bumps the existing one") {
   // What a previous process recorded: RegionReady twice, in region 1.
   auto e = ready();
   event_decision d;
@@ -145,7 +149,8 @@ TEST_CASE("event correlator: seeded from the Events already recorded, a repeat b
   event_decision long_ago = d;
   long_ago.last_ms = t0 - 60 * minute;
   listed.push_back(stored(ready("k8s-cluster1", "uid-0"), long_ago, "multi.gone"));
-  auto foreign = std::make_shared<js::Document>(js::parse(mc::event_json(ready("k8s-cluster2"), d, "x")));
+  auto foreign =
+      std::make_shared<js::Document>(js::parse(mc::event_json(ready("k8s-cluster2"), d, "x")));
   js::set_string((*foreign)["metadata"], "name", "multi.foreign", foreign->GetAllocator());
   js::set_string((*foreign)["source"], "component", "someone-else", foreign->GetAllocator());
   js::set_string(*foreign, "reportingComponent", "someone-else", foreign->GetAllocator());
@@ -177,7 +182,9 @@ TEST_CASE("event correlator: seeded from the Events already recorded, a repeat b
   CHECK(knows.decide(e, t0 + 1).name == "multi.mine");
 }
 
-TEST_CASE("event correlator: memory is bounded: least recently seen Events go first, another uid starts afresh") {
+TEST_CASE(
+    "event correlator: memory is bounded: least recently seen Events go first, another uid starts "
+    "afresh") {
   mc::event_correlator_options o;
   o.max_keys = 3;
   event_correlator c(o);
@@ -187,7 +194,7 @@ TEST_CASE("event correlator: memory is bounded: least recently seen Events go fi
     c.decide(e, t0);
     c.created(e, std::string("multi.") + region);
   }
-  CHECK(c.decide(ready("r1"), t0 + 1).what == action::bump);  // r1 is now the most recent
+  CHECK(c.decide(ready("r1"), t0 + 1).what == action::bump);    // r1 is now the most recent
   CHECK(c.decide(ready("r4"), t0 + 2).what == action::create);  // r2 goes
   CHECK(c.keys(key) == 3);
   CHECK(c.decide(ready("r1"), t0 + 3).what == action::bump);
@@ -223,7 +230,9 @@ TEST_CASE("event correlator: an expired Event is created again, counting from on
   CHECK(next.count == 2);
 }
 
-TEST_CASE("event correlator: the Event on the wire names its MultiCasskop by uid, its region, its count") {
+TEST_CASE(
+    "event correlator: the Event on the wire names its MultiCasskop by uid, its region, its "
+    "count") {
   auto e = ready();
   event_decision d;
   d.what = action::create;
@@ -233,7 +242,8 @@ TEST_CASE("event correlator: the Event on the wire names its MultiCasskop by uid
   auto ev = js::parse(mc::event_json(e, d, "host-a"));
   CHECK(js::get_string(ev, {"metadata", "generateName"}) == "multi.");
   CHECK(js::get_string(ev, {"metadata", "namespace"}) == "ns");
-  CHECK(js::get_string(ev, {"metadata", "annotations", mc::event_region_annotation}) == "k8s-cluster1");
+  CHECK(js::get_string(ev, {"metadata", "annotations", mc::event_region_annotation}) ==
+        "k8s-cluster1");
   CHECK(js::get_string(ev, {"involvedObject", "kind"}) == "MultiCasskop");
   CHECK(js::get_string(ev, {"involvedObject", "apiVersion"}) == "db.orange.com/v2");
   CHECK(js::get_string(ev, {"involvedObject", "uid"}) == "uid-1");
@@ -247,7 +257,8 @@ TEST_CASE("event correlator: the Event on the wire names its MultiCasskop by uid
   // Not about one region: no annotation.
   auto general = e;
   general.region.clear();
-  CHECK(js::find_path(js::parse(mc::event_json(general, d, "h")), {"metadata", "annotations"}) == nullptr);
+  CHECK(js::find_path(js::parse(mc::event_json(general, d, "h")), {"metadata", "annotations"}) ==
+        nullptr);
 
   CHECK(mc::event_bump_patch(d) == R"({"count":3,"lastTimestamp":"2023-11-14T22:14:21Z"})");
 }

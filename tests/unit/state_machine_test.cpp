@@ -285,7 +285,9 @@ TEST_CASE("state machine: an unreachable region blocks the ones after it, not ot
   CHECK(w.condition("Degraded") == "False");
 }
 
-TEST_CASE("state machine: a Ready region that stops being Ready is reported once, and Ready again once back") {
+TEST_CASE(
+    "state machine: a Ready region that stops being Ready is reported once, and Ready again once "
+    "back") {
   fake_world w({"a", "b"});
   w.set_multicasskop(spec_for({"a", "b"}));
   w.run();
