@@ -186,6 +186,7 @@ struct write_stats {
   int refused = 0;    // the server answered an error: nothing was applied
   int ambiguous = 0;  // no answer (connection lost): may or may not have been applied
   std::set<std::string> created, deleted;
+  std::map<std::string, std::string> write_rvs;  // name -> the resourceVersions its writes got
 
   void merge(const write_stats& o) {
     creates += o.creates;
@@ -195,6 +196,7 @@ struct write_stats {
     ambiguous += o.ambiguous;
     created.insert(o.created.begin(), o.created.end());
     deleted.insert(o.deleted.begin(), o.deleted.end());
+    for (const auto& [name, rvs] : o.write_rvs) write_rvs[name] += rvs;
   }
 };
 
@@ -265,6 +267,11 @@ class writer {
         ++stats_.refused;
         if (r.status == 404 && op != create) live.erase(std::find(live.begin(), live.end(), name));
         continue;
+      }
+      try {
+        stats_.write_rvs[name] += " " + std::string(js::get_string(r.json(), {"metadata", "resourceVersion"}));
+      } catch (const std::exception&) {
+        stats_.write_rvs[name] += " ?";
       }
       switch (op) {
         case create:
@@ -350,9 +357,20 @@ void expect_converged(const kubesim_instance& sim, const k8s::watcher& w,
   for (const auto& name : ws.deleted) {
     if (!log->seen.count(name)) {
       ++never_seen;  // created and deleted while the watcher was not watching
+      // Evidence for the day this happens in every_one mode (seen once, not reproduced): where
+      // the writes landed and where the watcher resumed from.
+      if (mode == events::every_one) {
+        std::string resumed;
+        for (const auto& st : log->statuses)
+          resumed += " " + std::string(k8s::to_string(st.phase)) + "@" + st.resource_version +
+                     (st.last_error ? "(" + st.last_error->message + ")" : "");
+        MESSAGE(name << " never seen; its writes got resourceVersions" << ws.write_rvs.at(name)
+                     << "; watcher statuses:" << resumed);
+      }
       CHECK_MESSAGE(!log->removed.count(name), name << " removed but never seen");
     } else {
-      CHECK_MESSAGE(log->removed[name] == 1, name << " was removed " << log->removed[name] << " times");
+      CHECK_MESSAGE(log->removed[name] == 1,
+                    name << " was removed " << log->removed[name] << " times");
     }
   }
   for (const auto& [name, n] : log->removed) {
