@@ -16,11 +16,6 @@ namespace js = k8s::json;
 
 namespace {
 
-const char* const event_type_names[] = {"clusters_configured", "cluster_health",        "multicasskop_seen",
-                                        "multicasskop_gone",   "cassandracluster_seen", "cassandracluster_gone",
-                                        "write_done",          "timer_fired"};
-const char* const command_kind_names[] = {"create", "patch", "delete", "multicasskop_patch", "event", "timer"};
-
 struct supervisor_state {
   supervisor_settings settings;
   std::unique_ptr<state_machine> machine;
@@ -108,14 +103,14 @@ void handle(supervisor_actor* self, event_body body) {
   auto& st = self->state;
   event e{++st.seq, now_ms(), std::move(body)};
   auto& m = metrics();
-  m.events.labels({{"type", event_type_names[e.body.index()]}}).inc();
+  m.events.labels({{"type", type_name(e.body)}}).inc();
   auto concerned = st.machine->concerned(e);
   st.events->record(e, concerned);
   auto started = std::chrono::steady_clock::now();
   auto commands = st.machine->apply(e);
   m.decision.labels({}).observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  for (const auto& c : commands) m.commands.labels({{"kind", command_kind_names[c.index()]}}).inc();
+  for (const auto& c : commands) m.commands.labels({{"kind", kind_name(c)}}).inc();
   // A removed cluster's watcher may still have a report in our mailbox: not exported again.
   if (auto* h = std::get_if<cluster_health>(&e.body); h && st.watchers.count(h->cluster))
     m.reachable.labels({{"cluster", h->cluster}}).set(h->reachable && h->synced ? 1 : 0);

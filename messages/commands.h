@@ -67,4 +67,12 @@ struct start_timer {
 using command = std::variant<create_cassandracluster, patch_cassandracluster,
                              delete_cassandracluster, patch_multicasskop, record_event, start_timer>;
 
+// The name of a command's kind, as the metrics show it.
+inline const char* kind_name(const command& c) {
+  static constexpr const char* names[] = {"create", "patch",  "delete", "multicasskop_patch",
+                                          "event",  "timer"};
+  static_assert(sizeof names / sizeof *names == std::variant_size_v<command>);
+  return names[c.index()];
+}
+
 }  // namespace mc

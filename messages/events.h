@@ -77,6 +77,16 @@ using event_body = std::variant<clusters_configured, cluster_health, multicassko
                                 multicasskop_gone, cassandracluster_seen, cassandracluster_gone,
                                 write_done, timer_fired>;
 
+// The name of an event's type, as the journal and the metrics show it.
+inline const char* type_name(const event_body& b) {
+  static constexpr const char* names[] = {"clusters_configured",   "cluster_health",
+                                          "multicasskop_seen",     "multicasskop_gone",
+                                          "cassandracluster_seen", "cassandracluster_gone",
+                                          "write_done",            "timer_fired"};
+  static_assert(sizeof names / sizeof *names == std::variant_size_v<event_body>);
+  return names[b.index()];
+}
+
 struct event {
   uint64_t seq = 0;   // position in the journal
   int64_t at_ms = 0;  // wall clock when the supervisor received it (ms since epoch)

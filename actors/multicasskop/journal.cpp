@@ -11,10 +11,6 @@ namespace js = k8s::json;
 
 namespace {
 
-const char* const type_names[] = {"clusters_configured", "cluster_health",        "multicasskop_seen",
-                                  "multicasskop_gone",   "cassandracluster_seen", "cassandracluster_gone",
-                                  "write_done",          "timer_fired"};
-
 js::Value str(std::string_view s, js::Allocator& a) { return js::string_value(s, a); }
 
 js::Value key_json(const mc_key& k, js::Allocator& a) {
@@ -48,7 +44,7 @@ std::string encode_event(const event& e) {
   auto& a = d.GetAllocator();
   d.AddMember("seq", js::Value(static_cast<uint64_t>(e.seq)), a);
   d.AddMember("at", js::Value(static_cast<int64_t>(e.at_ms)), a);
-  d.AddMember("type", str(type_names[e.body.index()], a), a);
+  d.AddMember("type", str(type_name(e.body), a), a);
   std::visit(
       [&](const auto& b) {
         using T = std::decay_t<decltype(b)>;
@@ -192,7 +188,7 @@ std::string summarize_event(const event& e) {
         }
       },
       e.body);
-  return fmt::format(R"({{"seq":{},"at":{},"type":"{}",{}}})", e.seq, e.at_ms, type_names[e.body.index()],
+  return fmt::format(R"({{"seq":{},"at":{},"type":"{}",{}}})", e.seq, e.at_ms, type_name(e.body),
                      detail);
 }
 
