@@ -69,7 +69,7 @@ using command = std::variant<create_cassandracluster, patch_cassandracluster,
 
 // The name of a command's kind, as the metrics show it.
 inline const char* kind_name(const command& c) {
-  static constexpr const char* names[] = {"create", "patch",  "delete", "multicasskop_patch",
+  static constexpr const char* names[] = {"create", "patch", "delete", "multicasskop_patch",
                                           "event",  "timer"};
   static_assert(sizeof names / sizeof *names == std::variant_size_v<command>);
   return names[c.index()];

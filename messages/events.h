@@ -79,10 +79,9 @@ using event_body = std::variant<clusters_configured, cluster_health, multicassko
 
 // The name of an event's type, as the journal and the metrics show it.
 inline const char* type_name(const event_body& b) {
-  static constexpr const char* names[] = {"clusters_configured",   "cluster_health",
-                                          "multicasskop_seen",     "multicasskop_gone",
-                                          "cassandracluster_seen", "cassandracluster_gone",
-                                          "write_done",            "timer_fired"};
+  static constexpr const char* names[] = {
+      "clusters_configured",   "cluster_health",        "multicasskop_seen", "multicasskop_gone",
+      "cassandracluster_seen", "cassandracluster_gone", "write_done",        "timer_fired"};
   static_assert(sizeof names / sizeof *names == std::variant_size_v<event_body>);
   return names[b.index()];
 }
