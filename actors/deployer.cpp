@@ -11,6 +11,7 @@
 #include "actors/operator_metrics.h"
 #include "k8s/client.h"
 #include "k8s/log.h"
+#include "k8s/timestamps.h"
 #include "messages/atoms.h"
 
 namespace mc {
@@ -58,12 +59,6 @@ struct event_results {
 event_results& event_counts() {
   static event_results m;
   return m;
-}
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 const std::string& instance_name() {
@@ -209,7 +204,7 @@ void record(deployer_actor* self, const record_event& e) {
                    {{"reason", e.reason}, {"multicasskop", e.key.name}, {"namespace", e.key.ns}});
     return;
   }
-  ev.queue.push_back({e, now_ms()});
+  ev.queue.push_back({e, k8s::now_unix_ms()});
   pump_events(self);
 }
 

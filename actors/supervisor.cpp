@@ -9,6 +9,7 @@
 #include "actors/multicasskop/state_machine.h"
 #include "actors/operator_metrics.h"
 #include "k8s/log.h"
+#include "k8s/timestamps.h"
 #include "messages/atoms.h"
 
 namespace mc {
@@ -29,12 +30,6 @@ struct supervisor_state {
 };
 
 using supervisor_actor = caf::stateful_actor<supervisor_state>;
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 caf::actor deployer_for(supervisor_actor* self, const mc_key& key, const std::string& cluster) {
   auto& st = self->state;
@@ -101,7 +96,7 @@ void dispatch(supervisor_actor* self, const command& c) {
 
 void handle(supervisor_actor* self, event_body body) {
   auto& st = self->state;
-  event e{++st.seq, now_ms(), std::move(body)};
+  event e{++st.seq, k8s::now_unix_ms(), std::move(body)};
   auto& m = metrics();
   m.events.labels({{"type", type_name(e.body)}}).inc();
   auto concerned = st.machine->concerned(e);

@@ -139,4 +139,10 @@ int64_t unix_ms(const timestamp& t) {
   return t.seconds * 1000 + t.nanos / 1000000;
 }
 
+int64_t now_unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace k8s

@@ -34,5 +34,7 @@ std::string format_micro_time(std::chrono::system_clock::time_point t);
 // For callers that keep time as Unix milliseconds.
 std::chrono::system_clock::time_point from_unix_ms(int64_t ms);
 int64_t unix_ms(const timestamp& t);
+// Now, as Unix milliseconds (the time events and Events carry).
+int64_t now_unix_ms();
 
 }  // namespace k8s
