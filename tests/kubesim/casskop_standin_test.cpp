@@ -59,6 +59,7 @@ class cc_watch {
       const js::Value* obj = js::find(e, "object");
       if (js::get_string(e, "type") == "BOOKMARK" || !obj) continue;
       seen.push_back(status_of(*obj));
+      seen_objects.push_back(js::to_string(*obj));
       if (pred(seen.back())) {
         js::Document d;
         d.CopyFrom(*obj, d.GetAllocator());
@@ -79,6 +80,7 @@ class cc_watch {
     }
   }
   std::vector<cc_status> seen;
+  std::vector<std::string> seen_objects;  // the same events, whole
 
  private:
   std::unique_ptr<line_stream> s_;
@@ -92,15 +94,23 @@ std::string crd_without_status_subresource() {
   return crd.erase(at, sub.size());
 }
 
-// A kubesim with the CassandraCluster CRD applied after it started, as a user would.
+std::vector<std::string> with_flavor(std::vector<std::string> args, const std::string& flavor) {
+  args.push_back("--casskop-flavor");
+  args.push_back(flavor);
+  return args;
+}
+
+// A kubesim with the CassandraCluster CRD applied after it started, as a user would; its
+// stand-in in the observed-generation flavor unless said otherwise.
 struct casskop_sim {
   kubesim_instance sim;
   api_client k1;
 
   explicit casskop_sim(std::vector<std::string> args = {"--simulate-casskop", "--casskop-delay-ms",
                                                         "300"},
-                       const std::string& crd = cassandracluster_crd_yaml())
-      : sim({"k1"}, std::move(args)), k1(sim.client("k1")) {
+                       const std::string& crd = cassandracluster_crd_yaml(),
+                       const std::string& flavor = "observed-generation")
+      : sim({"k1"}, with_flavor(std::move(args), flavor)), k1(sim.client("k1")) {
     apply_crd(crd);
   }
   void apply_crd(const std::string& crd) {
@@ -257,7 +267,11 @@ TEST_CASE("casskop stand-in: the control API switches it, disabled leaves status
   CHECK(f.sim.control("k1", "casskop", "enabled=true&delayMs=-1").status == 400);
   CHECK(f.sim.control("k1", "casskop", "enabled=true&delayMs=10x").status == 400);
   CHECK(f.sim.control("k1", "casskop", "delayMs=").status == 400);
+  CHECK(f.sim.control("k1", "casskop", "enabled=true&flavor=v3").status == 400);
+  CHECK(f.sim.control("k1", "casskop", "enabled=true&timeScale=0").status == 400);
   CHECK_FALSE(js::get_bool(f.sim.cluster_info("k1").json(), {"casskop", "enabled"}, true));
+  CHECK(js::get_string(f.sim.cluster_info("k1").json(), {"casskop", "flavor"}) ==
+        "observed-generation");
 
   auto on = f.sim.control("k1", "casskop", "enabled=true&delayMs=100");
   REQUIRE_MESSAGE(on.status == 200, on.body);
@@ -357,4 +371,99 @@ TEST_CASE("casskop stand-in without a status subresource compares the spec") {
   auto rv = js::get_string(after, {"metadata", "resourceVersion"});
   std::this_thread::sleep_for(600ms);
   CHECK(js::get_string(f.get(), {"metadata", "resourceVersion"}) == rv);
+}
+
+// ---- the default flavor: CassKop v2.1.0 as it is ----
+
+namespace {
+
+std::string v21_crd() {
+  return read_file(std::string(TESTS_DIR) + "/fixtures/casskop-v2.1.0/cassandraclusters-crd.yaml");
+}
+
+const std::vector<std::string> v21_args = {"--simulate-casskop", "--casskop-delay-ms", "150",
+                                           "--casskop-time-scale", "0.01"};
+
+bool running_done(const cc_status& s) {
+  return s.phase == "Running" && s.action_status == "Done";
+}
+
+// CassKop's record says it reconciled the spec the object has now.
+bool casskop_reconciled(const js::Value& cc) {
+  auto record = js::get_string(cc, {"metadata", "annotations",
+                                    "cassandraclusters.db.orange.com/last-applied-configuration"});
+  if (record.empty()) return false;
+  auto d = js::parse(record);
+  const js::Value* spec = js::find(d, "spec");
+  const js::Value* now = js::find(cc, "spec");
+  return spec && now && *spec == *now;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "casskop stand-in v2.1.0 with CassKop's own CRD: defaults, racks in order, Running and Done, "
+    "plain updates") {
+  casskop_sim f(v21_args, v21_crd(), "v2.1.0");
+  cc_watch w(f.k1, f.list_rv());
+  f.create(R"({"apiVersion":"db.orange.com/v2","kind":"CassandraCluster",
+               "metadata":{"name":"cluster1","namespace":"default"},
+               "spec":{"nodesPerRacks":1,"topology":{"dc":[{"name":"dc1","rack":[{"name":"r1"},{"name":"r2"}]}]}},
+               "status":{"seedlist":["given-0.example"]}})");
+  // SetDefaults first (no last-applied record yet), then its full passes.
+  auto init = w.until([](const cc_status& s) { return s.phase == "Initializing"; });
+  CHECK(js::get_int(init, {"spec", "maxPodUnavailable"}, 0) == 1);
+  CHECK(js::view(*js::find_path(init, {"status", "seedlist"})->Begin()) == "given-0.example");
+  auto last = w.until([](const cc_status& s) { return running_done(s); }, 15s);
+  CHECK(status_of(last).action == "Initializing");
+  CHECK(status_of(last).observed == -1);  // the original reports no observedGeneration
+  CHECK(js::get_string(last, {"spec", "cassandraImage"}) ==
+        "cassandra:3.11.10");             // CheckDefaults, written
+  CHECK(status_of(last).generation > 2);  // its status writes bump the generation: no subresource
+  CHECK(casskop_reconciled(last));
+  // Rack r2 came up only after r1: never Running before it.
+  for (const auto& json : w.seen_objects) {
+    auto o = js::parse(json);
+    if (js::get_string(o, {"status", "cassandraRackStatus", "dc1-r2", "phase"}) == "Running")
+      CHECK(js::get_string(o, {"status", "cassandraRackStatus", "dc1-r1", "phase"}) == "Running");
+  }
+  for (const auto& s : w.seen) CHECK(s.observed == -1);
+  CHECK(js::get_string(last, {"status", "cassandraRackStatus", "dc1-r2", "phase"}) == "Running");
+
+  // A spec change: the write that records it already says the action is not Done.
+  f.patch(R"({"spec":{"nodesPerRacks":2}})");
+  auto reacted = w.until([](const cc_status& s) { return s.action == "ScaleUp"; });
+  CHECK(casskop_reconciled(reacted));
+  CHECK(status_of(reacted).action_status == "Ongoing");
+  auto done = w.until([](const cc_status& s) { return running_done(s); }, 15s);
+  CHECK(status_of(done).action == "ScaleUp");
+}
+
+TEST_CASE(
+    "casskop stand-in v2.1.0 under a CRD with a status subresource: its status is dropped, it "
+    "never starts") {
+  casskop_sim f(v21_args, cassandracluster_crd_yaml(), "v2.1.0");
+  f.create(cluster1);
+  // SetDefaults' spec part lands; its status never does, so it keeps starting over.
+  CHECK(eventually([&] { return js::get_int(f.get(), {"spec", "maxPodUnavailable"}, 0) == 1; }));
+  std::this_thread::sleep_for(1s);  // many of its (scaled) requeues
+  auto cc = f.get();
+  CHECK(js::find(cc, "status") == nullptr);
+  CHECK(js::get_string(cc, {"metadata", "annotations",
+                            "cassandraclusters.db.orange.com/last-applied-configuration"})
+            .empty());
+}
+
+TEST_CASE("casskop stand-in: the control API switches flavor and time scale") {
+  casskop_sim f(v21_args, v21_crd(), "v2.1.0");
+  auto info = f.sim.cluster_info("k1").json();
+  CHECK(js::get_string(info, {"casskop", "flavor"}) == "v2.1.0");
+  CHECK(js::get_int(info, {"casskop", "delayMs"}, 0) == 150);
+  auto r = f.sim.control("k1", "casskop", "flavor=observed-generation&timeScale=2");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(js::get_string(r.json(), {"casskop", "flavor"}) == "observed-generation");
+  CHECK(js::find_path(r.json(), {"casskop", "timeScale"})->GetDouble() == 2.0);
+  f.create(cluster1);
+  // Our conventions: observedGeneration, which the v2.1.0 CRD's status schema does not keep.
+  CHECK(eventually([&] { return running_done(status_of(f.get())); }));
 }

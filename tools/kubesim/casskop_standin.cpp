@@ -8,7 +8,9 @@
 #include <fmt/format.h>
 
 #include "k8s/json.h"
+#include "k8s/timestamps.h"
 #include "tools/kubesim/api_error.h"
+#include "tools/kubesim/casskop_original.h"
 #include "tools/kubesim/casskop_status.h"
 #include "tools/kubesim/cluster_state.h"
 #include "tools/kubesim/controller_base.h"
@@ -56,10 +58,14 @@ struct casskop_standin::impl : controller_base<casskop_standin::impl> {
       : controller_base(io, state, "casskop", "CassandraCluster", &impl::cc_epoch),
         enabled(o.enabled),
         delay_ms(std::max(0, o.delay_ms)),
+        original(o.flavor == kOriginalFlavor),
+        time_scale(o.time_scale),
         crd_type(*state.find_type("apiextensions.k8s.io", "v1", "customresourcedefinitions")) {}
 
   std::atomic<bool> enabled;
   std::atomic<int> delay_ms;
+  std::atomic<bool> original;  // the v2.1.0 flavor
+  std::atomic<double> time_scale;
   std::atomic<uint64_t> crd_epoch{1};
   std::atomic<uint64_t> cc_epoch{1};
   const resource_type crd_type;
@@ -68,7 +74,12 @@ struct casskop_standin::impl : controller_base<casskop_standin::impl> {
   bool started = false;
   uint64_t crd_watch = 0;
   uint64_t cc_watch = 0;
-  std::map<std::string, tracked> objects;  // by "ns/name"
+  std::map<std::string, tracked> objects;  // by "ns/name" (observed-generation flavor)
+  // v2.1.0 flavor, by "ns/name": what CassKop remembers, its next requeue, and how often in a
+  // row it asked to be requeued at once (controller-runtime's per-item rate limiter).
+  std::map<std::string, casskop::original_memory> originals;
+  std::map<std::string, uint64_t> requeue_timers;
+  std::map<std::string, int> immediate_requeues;
 
   void start();
   void stop();
@@ -84,6 +95,9 @@ struct casskop_standin::impl : controller_base<casskop_standin::impl> {
   void on_crd_event(const char* type, const snapshot_ptr& obj);
   void on_cc_event(const char* type, const snapshot_ptr& obj);
   void sync(const std::string& ns, const std::string& name);
+  void sync_observed_generation(const std::string& ns, const std::string& name);
+  void sync_original(const std::string& ns, const std::string& name);
+  void requeue(const std::string& ns, const std::string& name, int64_t after_ms);
   void finish(const std::string& ns, const std::string& name, const std::string& target);
 
   std::optional<resource_type> cc_type() const {
@@ -135,6 +149,9 @@ void casskop_standin::impl::forget_clusters() {
   ++cc_epoch;
   cancel_timers();
   objects.clear();
+  originals.clear();
+  requeue_timers.clear();
+  immediate_requeues.clear();
   queued.clear();
   retry_ms.clear();
 }
@@ -144,6 +161,12 @@ void casskop_standin::impl::forget(const std::string& key) {
     cancel_timer(it->second.timer);
     objects.erase(it);
   }
+  if (auto it = requeue_timers.find(key); it != requeue_timers.end()) {
+    cancel_timer(it->second);
+    requeue_timers.erase(it);
+  }
+  originals.erase(key);
+  immediate_requeues.erase(key);
   retry_ms.erase(key);
 }
 
@@ -202,8 +225,61 @@ void remember_done(tracked& tr, const std::string& key, const js::Value& cc) {
 
 }  // namespace
 
-// Level-triggered: from the object as it is now, start, restart, hold or leave its action.
 void casskop_standin::impl::sync(const std::string& ns, const std::string& name) {
+  if (original)
+    sync_original(ns, name);
+  else
+    sync_observed_generation(ns, name);
+}
+
+// One Reconcile of CassKop v2.1.0, and its write: a PUT of the whole object with the
+// resourceVersion it read (a conflict is retried with backoff, as its failed Update is).
+void casskop_standin::impl::sync_original(const std::string& ns, const std::string& name) {
+  const auto key = key_of(ns, name);
+  auto type = cc_type();
+  snapshot_ptr cc = type ? get_or_null(*type, ns, name) : nullptr;
+  if (!cc) return forget(key);
+  const double scale = time_scale;
+  casskop::original_pace pace;
+  pace.requeue_ms = static_cast<int64_t>(pace.requeue_ms * scale);
+  pace.check_delay_ms = static_cast<int64_t>(pace.check_delay_ms * scale);
+  pace.rack_ready_ms = delay_ms;
+  auto pass = casskop::reconcile_original(cc->doc, originals[key], k8s::now_unix_ms(), pace,
+                                          casskop::held(cc->doc));
+  if (pass.update) {
+    try {
+      state.update(*type, ns, name, std::move(*pass.update), false, {});
+    } catch (const api_error& e) {
+      if (e.code == 404) return forget(key);
+      throw;
+    }
+  }
+  requeue(ns, name, pass.requeue_after_ms);
+}
+
+// Requeue: after `after_ms`, or at once rate limited per object (5 ms doubling up to 1000 s, as
+// controller-runtime's default limiter), the earliest one winning.
+void casskop_standin::impl::requeue(const std::string& ns, const std::string& name,
+                                    int64_t after_ms) {
+  const auto key = key_of(ns, name);
+  int& n = immediate_requeues[key];
+  if (after_ms > 0) {
+    n = 0;
+  } else {
+    after_ms = std::min<int64_t>(int64_t{5} << std::min(n, 20), 1000 * 1000);
+    ++n;
+  }
+  uint64_t& timer = requeue_timers[key];
+  cancel_timer(timer);
+  timer = after(static_cast<int>(after_ms), [ns, name](impl& s) {
+    s.requeue_timers.erase(key_of(ns, name));
+    s.enqueue(ns, name);
+  });
+}
+
+// Level-triggered: from the object as it is now, start, restart, hold or leave its action.
+void casskop_standin::impl::sync_observed_generation(const std::string& ns,
+                                                     const std::string& name) {
   const auto key = key_of(ns, name);
   auto type = cc_type();
   snapshot_ptr cc = type ? get_or_null(*type, ns, name) : nullptr;
@@ -312,6 +388,27 @@ void casskop_standin::set_delay_ms(int ms) {
 }
 int casskop_standin::delay_ms() const {
   return impl_->delay_ms;
+}
+void casskop_standin::set_flavor(const std::string& flavor) {
+  if (flavor != kOriginalFlavor && flavor != kObservedGenerationFlavor)
+    throw std::invalid_argument(
+        fmt::format("flavor must be {} or {}", kOriginalFlavor, kObservedGenerationFlavor));
+  const bool original = flavor == kOriginalFlavor;
+  if (impl_->original == original) return;
+  // Off and on again: what one flavor remembered means nothing to the other.
+  const bool was = enabled();
+  set_enabled(false);
+  impl_->original = original;
+  set_enabled(was);
+}
+std::string casskop_standin::flavor() const {
+  return impl_->original ? kOriginalFlavor : kObservedGenerationFlavor;
+}
+void casskop_standin::set_time_scale(double scale) {
+  impl_->time_scale = std::max(0.0, scale);
+}
+double casskop_standin::time_scale() const {
+  return impl_->time_scale;
 }
 
 }  // namespace kubesim

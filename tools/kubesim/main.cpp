@@ -1,5 +1,5 @@
 // kubesim --state-dir DIR --cluster NAME [--cluster NAME ...] [--insecure-http]
-//         [--simulate-workloads] [--simulate-casskop]
+//         [--simulate-workloads] [--simulate-casskop [--casskop-flavor F] ...]
 #include <iostream>
 
 #include <boost/program_options.hpp>
@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
       "state-dir", po::value(&state_dir)->required(),
       "folder for the per-cluster kubeconfig and service-account files")(
       "cluster", po::value(&o.clusters)->required(), "a cluster name (repeat for more clusters)")(
-      "insecure-http", po::bool_switch(&o.insecure_http), "serve plain HTTP instead of HTTPS, without authentication (kubectl sends no "
+      "insecure-http", po::bool_switch(&o.insecure_http),
+      "serve plain HTTP instead of HTTPS, without authentication (kubectl sends no "
       "credentials over HTTP), as the old --insecure-port")(
       "simulate-workloads", po::bool_switch(&o.simulate_workloads),
       "run a StatefulSet controller and kubelet stand-in")(
@@ -26,7 +27,15 @@ int main(int argc, char** argv) {
       "simulate-casskop", po::bool_switch(&o.simulate_casskop),
       "run a CassKop stand-in that moves CassandraCluster status (on every cluster)")(
       "casskop-delay-ms", po::value(&o.casskop_delay_ms)->default_value(1000),
-      "with --simulate-casskop: how long a CassandraCluster action stays Ongoing")(
+      "with --simulate-casskop: how long a CassandraCluster action takes (a rack's pods becoming "
+      "ready)")(
+      "casskop-flavor", po::value(&o.casskop_flavor)->default_value("v2.1.0"),
+      "with --simulate-casskop: v2.1.0 (CassKop v2.1.0 as it is: plain whole-object updates, no "
+      "observedGeneration) or observed-generation (status through /status with "
+      "observedGeneration)")(
+      "casskop-time-scale", po::value(&o.casskop_time_scale)->default_value(1.0),
+      "with --simulate-casskop v2.1.0: factor on CassKop's own pace (5 s requeue, 20 s before an "
+      "action is checked); 0.01 makes them 50 ms and 200 ms")(
       "bookmark-interval-ms", po::value(&o.bookmark_interval_ms)->default_value(60000),
       "interval of BOOKMARK events on watches that ask for them")(
       "history", po::value(&o.history_limit)->default_value(10000),
@@ -45,6 +54,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.state_dir = state_dir;
+  if (o.casskop_flavor != "v2.1.0" && o.casskop_flavor != "observed-generation") {
+    std::cerr << "kubesim: --casskop-flavor must be v2.1.0 or observed-generation\n";
+    return 2;
+  }
+  if (!(o.casskop_time_scale > 0 && o.casskop_time_scale <= 1000)) {
+    std::cerr << "kubesim: --casskop-time-scale must be above 0 (at most 1000)\n";
+    return 2;
+  }
   for (const auto& c : o.clusters) {
     if (c.empty() || c.find('/') != std::string::npos || c == "control") {
       std::cerr << "kubesim: invalid cluster name \"" << c << "\"\n";

@@ -1,8 +1,8 @@
 #include "tools/kubesim/simulator.h"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 
 #include <fmt/format.h>
 
@@ -17,7 +17,9 @@ using k8s::http::exchange;
 using k8s::http::response;
 
 namespace {
-response json_reply(int status, std::string body) { return {status, "application/json", std::move(body), {}}; }
+response json_reply(int status, std::string body) {
+  return {status, "application/json", std::move(body), {}};
+}
 response control_error(int status, const std::string& message) {
   k8s::json::Document d(rapidjson::kObjectType);
   d.AddMember("error", k8s::json::string_value(message, d.GetAllocator()), d.GetAllocator());
@@ -48,12 +50,27 @@ double parse_fraction(std::string_view key, const std::string& v) {
     throw std::invalid_argument(fmt::format("{} must be between 0 and 1", key));
   return d;
 }
+// A positive factor: "0.01", "1".
+double parse_scale(std::string_view key, const std::string& v) {
+  size_t used = 0;
+  double d = -1;
+  try {
+    d = std::stod(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (v.empty() || used != v.size() || !(d > 0 && d <= 1000))
+    throw std::invalid_argument(fmt::format("{} must be a number above 0 (at most 1000)", key));
+  return d;
+}
 }  // namespace
 
 simulator::simulator(simulator_options options)
     : options_(std::move(options)), io_(std::make_unique<net::io_context>()) {}
 
-simulator::~simulator() { stop(); }
+simulator::~simulator() {
+  stop();
+}
 
 void simulator::start() {
   namespace fs = std::filesystem;
@@ -65,24 +82,28 @@ void simulator::start() {
     auto c = std::make_unique<sim_cluster>();
     c->name = name;
     c->state = std::make_unique<cluster_state>(name, options_.history_limit, defer);
-    c->api = std::make_unique<api_server>(*io_, *c->state,
-                                          api_server_options{"", options_.bookmark_interval_ms,
-                                                             !options_.insecure_http});
+    c->api = std::make_unique<api_server>(
+        *io_, *c->state,
+        api_server_options{"", options_.bookmark_interval_ms, !options_.insecure_http});
     c->token = random_token();
     c->api->set_tokens({c->token});
     k8s::http::listener_options lo;
-    if (!options_.insecure_http) lo.tls = k8s::http::tls_config{server_cert_.cert_pem, server_cert_.key_pem, ca_.cert_pem};
+    if (!options_.insecure_http)
+      lo.tls = k8s::http::tls_config{server_cert_.cert_pem, server_cert_.key_pem, ca_.cert_pem};
     api_server* api = c->api.get();
     c->listener = std::make_unique<k8s::http::listener>(
         *io_, lo, [api](std::shared_ptr<exchange> ex) { api->handle(std::move(ex)); });
     c->listener->open();
     c->api->set_address(fmt::format("127.0.0.1:{}", c->listener->port()));
     if (options_.simulate_workloads) {
-      c->workloads = std::make_unique<workload_simulator>(*io_, *c->state, options_.pod_ready_delay_ms);
+      c->workloads =
+          std::make_unique<workload_simulator>(*io_, *c->state, options_.pod_ready_delay_ms);
       c->workloads->start();
     }
     c->casskop = std::make_unique<casskop_standin>(
-        *io_, *c->state, casskop_options{options_.simulate_casskop, options_.casskop_delay_ms});
+        *io_, *c->state,
+        casskop_options{options_.simulate_casskop, options_.casskop_delay_ms,
+                        options_.casskop_flavor, options_.casskop_time_scale});
     c->casskop->start();
     clusters_.push_back(std::move(c));
   }
@@ -117,7 +138,9 @@ void simulator::stop() {
   io_->stop();
 }
 
-std::string simulator::control_url() const { return control_ ? control_->url() : ""; }
+std::string simulator::control_url() const {
+  return control_ ? control_->url() : "";
+}
 
 sim_cluster* simulator::find(const std::string& name) {
   for (auto& c : clusters_)
@@ -163,9 +186,10 @@ void simulator::handle_control(const std::shared_ptr<exchange>& ex) {
   auto cluster_json = [](sim_cluster& c) {
     auto f = c.api->faults();
     return fmt::format(
-        R"({{"name":"{}","url":"{}","reachable":{},"latencyMs":{},"errorRate":{},"errorCode":{},"openWatches":{},"resourceVersion":{},"casskop":{{"enabled":{},"delayMs":{}}}}})",
+        R"({{"name":"{}","url":"{}","reachable":{},"latencyMs":{},"errorRate":{},"errorCode":{},"openWatches":{},"resourceVersion":{},"casskop":{{"enabled":{},"delayMs":{},"flavor":"{}","timeScale":{}}}}})",
         c.name, c.listener->url(), c.listener->is_open(), f.latency_ms, f.error_rate, f.error_code,
-        c.api->open_watches(), c.state->current_rv(), c.casskop->enabled(), c.casskop->delay_ms());
+        c.api->open_watches(), c.state->current_rv(), c.casskop->enabled(), c.casskop->delay_ms(),
+        c.casskop->flavor(), c.casskop->time_scale());
   };
   if (r.method == "GET" && r.path == "/clusters") {
     std::string items;
@@ -215,7 +239,8 @@ void simulator::handle_control(const std::shared_ptr<exchange>& ex) {
       c->api->set_faults({});
       set_reachable(*c, true);
     } else if (action == "workloads") {
-      if (!c->workloads) return ex->reply(control_error(409, "kubesim runs without --simulate-workloads"));
+      if (!c->workloads)
+        return ex->reply(control_error(409, "kubesim runs without --simulate-workloads"));
       c->workloads->set_ready_delay_ms(parse_int("readyDelayMs", param("readyDelayMs", "1000"), 0));
     } else if (action == "casskop") {
       // Both optional; everything is checked before anything changes.
@@ -223,7 +248,15 @@ void simulator::handle_control(const std::shared_ptr<exchange>& ex) {
       if (enabled != "true" && enabled != "false")
         return ex->reply(control_error(400, "enabled must be true or false"));
       int delay = parse_int("delayMs", param("delayMs", std::to_string(c->casskop->delay_ms())), 0);
+      std::string flavor = param("flavor", c->casskop->flavor());
+      if (flavor != kOriginalFlavor && flavor != kObservedGenerationFlavor)
+        return ex->reply(control_error(400, fmt::format("flavor must be {} or {}", kOriginalFlavor,
+                                                        kObservedGenerationFlavor)));
+      double scale = c->casskop->time_scale();
+      if (auto s = param("timeScale", ""); !s.empty()) scale = parse_scale("timeScale", s);
       c->casskop->set_delay_ms(delay);
+      c->casskop->set_time_scale(scale);
+      c->casskop->set_flavor(flavor);
       c->casskop->set_enabled(enabled == "true");
     } else {
       return ex->reply(control_error(404, "unknown action " + action));

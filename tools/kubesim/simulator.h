@@ -33,6 +33,8 @@ struct simulator_options {
   int pod_ready_delay_ms = 1000;
   bool simulate_casskop = false;  // the CassKop stand-in starts enabled on every cluster
   int casskop_delay_ms = 1000;
+  std::string casskop_flavor = "v2.1.0";  // or "observed-generation" (casskop_standin.h)
+  double casskop_time_scale = 1.0;
   int threads = 2;
 };
 
