@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 
 #include "k8s/json.h"
 
@@ -30,6 +31,7 @@ bool kind_from_reason(std::string_view reason, error_kind& kind) {
       {"TooManyRequests", error_kind::too_many_requests},
       {"UnsupportedMediaType", error_kind::unsupported_media_type},
       {"MethodNotAllowed", error_kind::method_not_allowed},
+      {"RequestEntityTooLarge", error_kind::request_entity_too_large},
   };
   for (const auto& e : table) {
     if (e.reason == reason) {
@@ -56,6 +58,8 @@ error_kind kind_from_code(int code) {
       return error_kind::conflict;
     case 410:
       return error_kind::gone;
+    case 413:
+      return error_kind::request_entity_too_large;
     case 415:
       return error_kind::unsupported_media_type;
     case 422:
@@ -123,6 +127,8 @@ const char* to_string(error_kind k) {
       return "unsupported_media_type";
     case error_kind::method_not_allowed:
       return "method_not_allowed";
+    case error_kind::request_entity_too_large:
+      return "request_entity_too_large";
     case error_kind::server_error:
       return "server_error";
     case error_kind::unreachable:
@@ -190,6 +196,24 @@ api_error transport_error(error_kind kind, std::string message) {
   e.kind = kind;
   e.message = std::move(message);
   return e;
+}
+
+std::string readable_size(size_t bytes) {
+  constexpr size_t kib = 1024, mib = 1024 * 1024;
+  if (bytes < kib) return std::to_string(bytes) + " bytes";
+  const size_t unit = bytes < mib ? kib : mib;
+  const char* name = bytes < mib ? "KiB" : "MiB";
+  if (bytes % unit == 0) return std::to_string(bytes / unit) + " " + name;
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f %s", static_cast<double>(bytes) / unit, name);
+  return text;
+}
+
+api_error body_too_large_error(size_t body_bytes) {
+  return transport_error(
+      error_kind::request_entity_too_large,
+      "request body of " + readable_size(body_bytes) + " (" + std::to_string(body_bytes) +
+          " bytes) is over the API server's limit of " + readable_size(max_request_body_bytes));
 }
 
 }  // namespace k8s

@@ -18,6 +18,7 @@
 #include <functional>
 #include <mutex>
 
+#include "k8s/tls_explainer.h"
 #include "k8s/token_source.h"
 
 namespace k8s {
@@ -29,6 +30,9 @@ namespace hc = web::http::client;
 constexpr std::chrono::seconds watch_idle_margin{5};
 constexpr int watch_timeout_when_unset =
     300;  // server default is 30-60 min; bookmarks come every minute
+// A transport failure while sending a body at least this large may be the server refusing it
+// (a lower limit than kube-apiserver's): its message says the size.
+constexpr size_t large_body_bytes = 1024 * 1024;
 
 // Tokens must never leak into messages; cpprest does not echo headers, but be certain.
 std::string redact(std::string message, const std::string& token) {
@@ -88,13 +92,21 @@ std::shared_ptr<hc::http_client> make_http_client(const connection_settings& s,
   return std::make_shared<hc::http_client>(s.server, cfg);
 }
 
+// Explanations of failed TLS handshakes are handed back on cpprest's pool, like every answer.
+std::shared_ptr<tls_explainer> make_tls_explainer(const connection_settings& s) {
+  tls_explainer::options o;
+  o.post = [](std::function<void()> f) { pplx::create_task(std::move(f)); };
+  return std::make_shared<tls_explainer>(s, std::move(o));
+}
+
 // One settings generation: the pooled client every ordinary request of that generation shares,
-// and the token source that authenticates them all.
+// the token source that authenticates them all, and what explains their TLS failures.
 struct generation {
   connection_settings settings;
   std::string problem;  // non-empty: the settings are unusable and every request fails with it
   std::shared_ptr<hc::http_client> http;
   std::unique_ptr<token_source> tokens;  // thread-safe; re-reads a rotated token file
+  std::shared_ptr<tls_explainer> tls;    // https:// only
 
   generation(connection_settings s, std::chrono::milliseconds request_timeout)
       : settings(std::move(s)) {
@@ -108,6 +120,7 @@ struct generation {
         boost::asio::ssl::context probe(boost::asio::ssl::context::sslv23);
         problem = configure_tls(probe, settings);
         if (!problem.empty()) return;
+        tls = make_tls_explainer(settings);
       }
       http = make_http_client(settings, request_timeout);
       tokens = std::make_unique<token_source>(settings);
@@ -153,6 +166,47 @@ api_error error_of(std::exception_ptr failure, const std::string& token) {
   } catch (...) {
     return transport_error(error_kind::other, "unknown failure");
   }
+}
+
+// cpprest's error code when `failure` is a failed TLS handshake, else nullopt. cpprest 2.10 says
+// only "Error in SSL handshake" (http_client_asio.cpp, handle_handshake), whatever the cause.
+std::optional<int> handshake_failure(std::exception_ptr failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const http::http_exception& e) {
+    if (std::string_view(e.what()).find("SSL handshake") != std::string_view::npos)
+      return e.error_code().value();
+  } catch (...) {
+  }
+  return std::nullopt;
+}
+
+// Hands `e` to `done`; a TLS handshake failure first gets `tls` to say why (later, on another
+// thread: the diagnosis is a handshake of its own).
+void explain_then(const std::shared_ptr<tls_explainer>& tls, std::optional<int> handshake_code,
+                  api_error e, std::function<void(api_error)> done) {
+  if (!tls || !handshake_code) return done(std::move(e));
+  tls->explain(e.message, *handshake_code,
+               [e, done = std::move(done)](std::string message) mutable {
+                 e.message = std::move(message);
+                 done(std::move(e));
+               });
+}
+
+std::string body_size_note(size_t body_bytes) {
+  std::string note = "the request body was " + readable_size(body_bytes);
+  if (body_bytes >= 1024) note += " (" + std::to_string(body_bytes) + " bytes)";
+  return note;
+}
+
+// A connection that broke while a large body was on its way may be a server refusing the body
+// before reading it all (413, then close): say the size.
+api_error with_body_size(api_error e, size_t body_bytes) {
+  const bool transport =
+      e.http_code == 0 && (e.kind == error_kind::unreachable || e.kind == error_kind::timeout);
+  if (transport && body_bytes >= large_body_bytes)
+    e.message += " (" + body_size_note(body_bytes) + ": the server may refuse bodies this large)";
+  return e;
 }
 
 // Parses a 2xx body that must be one JSON object.
@@ -305,10 +359,13 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
     cts_.cancel();  // thread-safe; the pending request or read fails within milliseconds
   }
 
-  // `observe`: told once of the answer's status (0: none came), unless cancelled first.
+  // `observe`: told once of the answer's status (0: none came), unless cancelled first. `tls`
+  // explains a failed handshake.
   void start(std::shared_ptr<hc::http_client> http, http::http_request req,
-             std::function<void(const request_record&)> observe) {
+             std::function<void(const request_record&)> observe,
+             std::shared_ptr<tls_explainer> tls) {
     http_ = std::move(http);
+    tls_ = std::move(tls);
     auto self = shared_from_this();
     const auto sent = std::chrono::steady_clock::now();
     http_->request(req, cts_.get_token())
@@ -323,7 +380,9 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
             resp = t.get();
           } catch (...) {
             tell(0);
-            return self->finish(error_of(std::current_exception(), self->token_));
+            return explain_then(self->tls_, handshake_failure(std::current_exception()),
+                                error_of(std::current_exception(), self->token_),
+                                [self](api_error e) { self->finish(std::move(e)); });
           }
           tell(resp.status_code());
           if (!is_success(resp.status_code())) return self->finish_with_status(resp);
@@ -406,8 +465,8 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
       return true;
     } catch (const std::exception& e) {
       cts_.cancel();
-      finish(transport_error(error_kind::other,
-                             std::string("the line handler failed: ") + e.what()));
+      finish(
+          transport_error(error_kind::other, std::string("the line handler failed: ") + e.what()));
     } catch (...) {
       cts_.cancel();
       finish(transport_error(error_kind::other, "the line handler failed"));
@@ -424,6 +483,7 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
     on_line_ = nullptr;
     body_ = concurrency::streams::istream();
     http_.reset();
+    tls_.reset();
     call_safely(on_end, std::move(why));
   }
 
@@ -432,6 +492,7 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
   std::function<void()> on_open_;
   std::string token_;
   std::shared_ptr<hc::http_client> http_;
+  std::shared_ptr<tls_explainer> tls_;
   pplx::cancellation_token_source cts_;
   concurrency::streams::istream body_;
   static constexpr size_t read_block = 64 * 1024;
@@ -507,6 +568,12 @@ struct client::impl {
   void send(const char* verb, const std::string& target, std::string body,
             const std::string& content_type, std::function<void(result<reply>)> done) {
     const std::string method = method_of(verb);
+    const size_t body_bytes = content_type.empty() ? 0 : body.size();
+    if (body_bytes > max_request_body_bytes) {
+      // The API server would answer 413, possibly only after we sent it all: do not send it.
+      pplx::create_task([done, e = body_too_large_error(body_bytes)] { call_safely(done, e); });
+      return;
+    }
     auto g = snapshot();
     auto token = token_for(*g);
     if (!token) {
@@ -523,8 +590,8 @@ struct client::impl {
       pplx::create_task([done, e] { call_safely(done, e); });
       return;
     }
-    gate->enter([gate = gate, http = g->http, req, done = std::move(done), secret, verb,
-                 observe = options.on_request] {
+    gate->enter([gate = gate, http = g->http, tls = g->tls, req, done = std::move(done), secret,
+                 verb, body_bytes, observe = options.on_request] {
       const auto sent = std::chrono::steady_clock::now();
       try {
         http->request(*req)
@@ -535,7 +602,9 @@ struct client::impl {
                 return reply{status, std::move(text), retry_after};
               });
             })
-            .then([gate, http, done, secret, verb, observe, sent](pplx::task<reply> t) {
+            .then([gate, http, tls, done, secret, verb, body_bytes, observe,
+                   sent](pplx::task<reply> t) {
+              std::optional<int> handshake_code;
               auto outcome = [&]() -> result<reply> {
                 try {
                   reply r = t.get();
@@ -543,14 +612,18 @@ struct client::impl {
                   if (!is_success(r.status)) r.body = redact(std::move(r.body), secret);
                   return r;
                 } catch (...) {
-                  return redacted(error_of(std::current_exception(), secret), secret);
+                  handshake_code = handshake_failure(std::current_exception());
+                  auto e = redacted(error_of(std::current_exception(), secret), secret);
+                  return handshake_code ? e : with_body_size(std::move(e), body_bytes);
                 }
               }();
               if (observe)
                 call_safely(observe, request_record{verb, outcome ? outcome.value().status : 0,
                                                     std::chrono::steady_clock::now() - sent});
               gate->leave();
-              call_safely(done, std::move(outcome));
+              if (outcome) return call_safely(done, std::move(outcome));
+              explain_then(tls, handshake_code, outcome.error(),
+                           [done](api_error e) { call_safely(done, std::move(e)); });
             });
       } catch (...) {
         auto e = redacted(error_of(std::current_exception(), secret), secret);
@@ -566,10 +639,18 @@ struct client::impl {
   void send_for(const char* verb, const std::string& target, std::string body,
                 const std::string& content_type, callback<T> done, Convert convert) {
     std::string what = method_of(verb) + " " + target;
+    const size_t body_bytes = content_type.empty() ? 0 : body.size();
     send(verb, target, std::move(body), content_type,
-         [done = std::move(done), convert = std::move(convert), what](result<reply> r) {
+         [done = std::move(done), convert = std::move(convert), what, body_bytes](result<reply> r) {
            if (!r) return done(r.error());
-           done(convert(r.value(), what));
+           result<T> converted = convert(r.value(), what);
+           if (!converted && converted.error().http_code == 413) {
+             // The server's limit may be lower than kube-apiserver's: say what was sent.
+             api_error e = converted.error();
+             e.message += " (" + body_size_note(body_bytes) + ")";
+             return done(std::move(e));
+           }
+           done(std::move(converted));
          });
   }
 
@@ -596,8 +677,13 @@ client::~client() {
 
 void client::update_settings(connection_settings settings) {
   auto next = std::make_shared<generation>(std::move(settings), impl_->options.request_timeout);
-  std::lock_guard lock(impl_->mutex);
-  impl_->current = std::move(next);  // requests in flight keep the generation they started with
+  std::shared_ptr<generation> previous;
+  {
+    std::lock_guard lock(impl_->mutex);
+    previous = std::exchange(impl_->current, std::move(next));
+  }
+  // Requests in flight keep the generation they started with. The last owner of `previous` may
+  // wait for its TLS explainer's thread: never under the lock.
 }
 
 connection_settings client::settings() const {
@@ -670,9 +756,9 @@ std::shared_ptr<stream_handle> client::watch(const resource& r, const std::strin
                                              std::function<void()> on_open) {
   auto g = impl_->snapshot();
   auto token = impl::token_for(*g);
-  auto stream = std::make_shared<watch_stream>(std::move(on_line), std::move(on_end),
-                                               std::move(on_open),
-                                               token ? token.value() : std::string());
+  auto stream =
+      std::make_shared<watch_stream>(std::move(on_line), std::move(on_end), std::move(on_open),
+                                     token ? token.value() : std::string());
   {
     std::lock_guard lock(impl_->mutex);
     auto& ws = impl_->watches;
@@ -699,7 +785,7 @@ std::shared_ptr<stream_handle> client::watch(const resource& r, const std::strin
     stream->start(std::move(http),
                   make_request("GET", r.collection_path(ns) + q.str(), token.value(),
                                impl_->options.user_agent),
-                  impl_->options.on_request);
+                  impl_->options.on_request, g->tls);
   } catch (...) {
     stream->fail(error_of(std::current_exception(), token.value()));
   }

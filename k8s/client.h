@@ -102,7 +102,8 @@ struct client_options {
   size_t max_in_flight = 8;
   // Told of every ordinary request once its answer (or failure) is in, and of every watch once
   // it opens or fails to (time to the headers). Runs on an I/O thread: keep it cheap. Requests
-  // that never left (no token, bad settings) and cancelled watches are not told.
+  // that never left (no token, bad settings, a body over the limit) and cancelled watches are
+  // not told.
   std::function<void(const request_record&)> on_request;
 };
 
@@ -112,6 +113,11 @@ class client {
   ~client();
   client(const client&) = delete;
   client& operator=(const client&) = delete;
+
+  // Errors are typed (api_error.h). Two are the client's own: a request body over
+  // max_request_body_bytes fails at once, unsent, with request_entity_too_large; a failed TLS
+  // handshake (unreachable) says why in kubectl's words, from a diagnostic handshake of its own
+  // (tls_explainer.h), which delays that error by up to ~3 s.
 
   // Later requests use the new settings; open streams keep the connection they have.
   void update_settings(connection_settings settings);

@@ -4,7 +4,7 @@
 #include "tools/kubesim/certs.h"
 #include "k8s/base64.h"
 #include "tools/kubesim/cluster_files.h"
-#include "tools/kubesim/openssl_handles.h"
+#include "k8s/openssl_handles.h"
 
 #include <doctest/doctest.h>
 
@@ -26,10 +26,10 @@
 #include <yaml-cpp/yaml.h>
 
 namespace fs = std::filesystem;
-using kubesim::openssl_free;
+using k8s::openssl::openssl_free;
 using kubesim::pem_pair;
-using kubesim::pkey_ptr;
-using kubesim::x509_ptr;
+using k8s::openssl::pkey_ptr;
+using k8s::openssl::x509_ptr;
 
 namespace {
 
@@ -39,13 +39,13 @@ using ssl_ctx_ptr = std::unique_ptr<SSL_CTX, openssl_free<SSL_CTX_free>>;
 using ssl_ptr = std::unique_ptr<SSL, openssl_free<SSL_free>>;
 
 x509_ptr parse_cert(const std::string& pem) {
-  x509_ptr cert = kubesim::read_cert_pem(pem);
+  x509_ptr cert = k8s::openssl::read_cert_pem(pem);
   REQUIRE(cert);
   return cert;
 }
 
 pkey_ptr parse_key(const std::string& pem) {
-  pkey_ptr key = kubesim::read_key_pem(pem);
+  pkey_ptr key = k8s::openssl::read_key_pem(pem);
   REQUIRE(key);
   return key;
 }

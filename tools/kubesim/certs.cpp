@@ -15,9 +15,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "tools/kubesim/openssl_handles.h"
+#include "k8s/openssl_handles.h"
 
 namespace kubesim {
+using namespace k8s::openssl;
 namespace {
 
 constexpr long kCaDays = 3650;

@@ -1,5 +1,6 @@
 // Owning pointers to OpenSSL objects, each freed by its own OpenSSL function so that every early
-// return or throw releases it, and PEM read back into them. Used by certs.cpp and its tests.
+// return or throw releases it, and PEM read back into them. Used by the TLS diagnosis of the
+// client (tls_diagnosis.cpp), kubesim's certificates (certs.cpp) and their tests.
 #pragma once
 
 #include <climits>
@@ -11,10 +12,11 @@
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-namespace kubesim {
+namespace k8s::openssl {
 
 // unique_ptr deleter calling the OpenSSL free function `Free`.
 template <auto Free>
@@ -31,6 +33,8 @@ using bn_ptr = std::unique_ptr<BIGNUM, openssl_free<BN_free>>;
 using ext_ptr = std::unique_ptr<X509_EXTENSION, openssl_free<X509_EXTENSION_free>>;
 using names_ptr = std::unique_ptr<GENERAL_NAMES, openssl_free<GENERAL_NAMES_free>>;
 using name_ptr = std::unique_ptr<GENERAL_NAME, openssl_free<GENERAL_NAME_free>>;
+using ssl_ctx_ptr = std::unique_ptr<SSL_CTX, openssl_free<SSL_CTX_free>>;
+using ssl_ptr = std::unique_ptr<SSL, openssl_free<SSL_free>>;
 
 // A read-only memory BIO over `pem` (nullptr if OpenSSL cannot allocate one).
 inline bio_ptr pem_bio(std::string_view pem) {
@@ -50,4 +54,4 @@ inline pkey_ptr read_key_pem(std::string_view pem) {
   return pkey_ptr(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
 }
 
-}  // namespace kubesim
+}  // namespace k8s::openssl
