@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "k8s/json.h"
+#include "tools/kubesim/field_errors.h"
 
 namespace kubesim {
 
@@ -78,15 +79,11 @@ api_error conflict(const std::string& resource, const std::string& group, const 
 
 api_error invalid(const std::string& kind, const std::string& group, const std::string& name,
                   std::vector<status_cause> causes) {
-  std::string details;
-  for (size_t i = 0; i < causes.size(); ++i) {
-    if (i) details += ", ";
-    details += causes[i].message;
-  }
-  if (causes.size() > 1) details = "[" + details + "]";
+  // apierrors.NewInvalid: "<Kind.group> \"<name>\" is invalid: <ErrorList.ToAggregate()>".
   std::string qualified = group.empty() ? kind : kind + "." + group;
   auto e = with_details(
-      api_error(422, "Invalid", fmt::format("{} \"{}\" is invalid: {}", qualified, name, details)),
+      api_error(422, "Invalid",
+                fmt::format("{} \"{}\" is invalid: {}", qualified, name, field::aggregate(causes))),
       name, group, kind);
   // A cause carries field.Error's ErrorBody(): its message without the "<field>: " prefix.
   for (auto& c : causes) {

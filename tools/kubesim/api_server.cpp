@@ -13,6 +13,7 @@
 #include "k8s/yaml_json.h"
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/discovery.h"
+#include "tools/kubesim/field_errors.h"
 #include "tools/kubesim/object_meta.h"
 #include "tools/kubesim/tables.h"
 
@@ -114,6 +115,33 @@ bool served_by_go_restful(const std::vector<std::string>& parts) {
   for (const auto& t : builtin_types())
     if (!t.group.empty() && t.group == parts[1]) return true;
   return false;
+}
+
+// The fieldValidation query parameter (ValidateFieldValidation); absent is Warn, the default.
+field_validation field_validation_of(const request& r, const char* options_kind) {
+  const std::string v = query_string(r, "fieldValidation");
+  if (v.empty() || v == "Warn") return field_validation::warn;
+  if (v == "Strict") return field_validation::strict;
+  if (v == "Ignore") return field_validation::ignore;
+  throw invalid(options_kind, "meta.k8s.io", "",
+                {field::not_supported("fieldValidation", field::go_quote(v),
+                                      {"", "Ignore", "Strict", "Warn"})});
+}
+
+// net.NewWarningHeader for each text: code 299, agent "-", the text as an RFC 7230 quoted-string.
+// The real server sends one header per warning; our HTTP layer keeps one header per name, so
+// they are one comma-separated list, which clients (client-go's ParseWarningHeaders) read alike.
+std::string warning_header(const std::vector<std::string>& texts) {
+  std::string out;
+  for (const auto& text : texts) {
+    out += out.empty() ? "299 - \"" : ", 299 - \"";
+    for (char c : text) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out;
 }
 
 // What a request addresses, once the URL is parsed.
@@ -447,14 +475,23 @@ target api_server::impl::resolve(const std::vector<std::string>& parts, size_t f
 void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const target& t,
                                       bool collection) {
   const request& r = ex->req();
+  std::vector<std::string> warnings;
   write_options wo;
   wo.dry_run = query_string(r, "dryRun") == "All";
   wo.field_manager = query_string(r, "fieldManager");
   wo.force = query_bool(r, "force");
+  wo.version = t.version;
+  wo.warnings = &warnings;
   const std::string ns = t.type.namespaced ? t.ns : "";
   auto reply_object = [&](int code, const snapshot_ptr& s) {
-    ex->reply(json_reply(code, object_json(*s, t.type, t.version)));
+    response res = json_reply(code, object_json(*s, t.type, t.version));
+    if (!warnings.empty()) res.headers.emplace_back("Warning", warning_header(warnings));
+    ex->reply(std::move(res));
   };
+  if (r.method == "POST" || r.method == "PUT" || r.method == "PATCH")
+    wo.validation = field_validation_of(r, r.method == "POST"  ? "CreateOptions"
+                                           : r.method == "PUT" ? "UpdateOptions"
+                                                               : "PatchOptions");
 
   if (collection) {
     if (r.method == "GET") {

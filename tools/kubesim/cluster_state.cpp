@@ -9,6 +9,9 @@
 #include "k8s/json_patch.h"
 #include "k8s/yaml_json.h"
 #include "tools/kubesim/api_error.h"
+#include "tools/kubesim/crd_schema.h"
+#include "tools/kubesim/custom_resources.h"
+#include "tools/kubesim/field_errors.h"
 #include "tools/kubesim/object_meta.h"
 #include "tools/kubesim/strategic_merge.h"
 
@@ -432,8 +435,85 @@ void cluster_state::require_namespace(const resource_type& t, const std::string&
   }
 }
 
+namespace {
+
+// The object a patch produced through the decoder (patch.go jsonPatcher): fieldValidation on the
+// patch's and the object's strict errors, a 422 about the whole patched object under Strict.
+// Server-side apply reports nothing here: its unknown fields failed earlier.
+void decode_patched(const resource_type& t, js::Document& patched, std::vector<std::string> errors,
+                    const write_options& o, bool apply) {
+  // The patched object as it was before decoding, for the error (only Strict needs it).
+  std::string before = o.validation == field_validation::strict ? js::to_string(patched) : "";
+  auto invalid_patch = [&](const std::string& why) {
+    return custom_resources::invalid_patch(before.empty() ? js::to_string(patched) : before, why);
+  };
+  try {
+    auto decoded = custom_resources::decode(t, o.version, patched);
+    errors.insert(errors.end(), decoded.begin(), decoded.end());
+  } catch (const crd::decode_error& e) {
+    throw invalid_patch(e.what());
+  }
+  if (!apply) custom_resources::enforce_field_validation(errors, o, invalid_patch);
+}
+
+// ValidateObjectMetaAccessor's checks of a new object (generateName, name, labels, annotations,
+// owner references, finalizers), then, for a custom resource, its schema's.
+std::vector<status_cause> create_causes(const resource_type& t, const js::Value& obj,
+                                        const std::string& generate, const write_options& o) {
+  std::vector<status_cause> causes;
+  if (!generate.empty())
+    for (auto& e : validate_object_name(t.group, t.kind, generate, true))
+      causes.push_back(field::invalid("metadata.generateName", field::go_quote(generate), e));
+  const std::string name = meta_string(obj, "name");
+  if (name.empty())
+    causes.push_back(field::required("metadata.name", "name or generateName is required"));
+  else
+    for (auto& e : validate_object_name(t.group, t.kind, name, false))
+      causes.push_back(field::invalid("metadata.name", field::go_quote(name), e));
+  if (const js::Value* meta = js::find(obj, "metadata"))
+    for (auto& c : validate_metadata_contents(*meta, "metadata")) causes.push_back(std::move(c));
+  if (t.custom)
+    for (auto& c : custom_resources::validate_create(t, o.version, obj))
+      causes.push_back(std::move(c));
+  return causes;
+}
+
+// ValidateObjectMetaAccessorUpdate's checks of labels, annotations and owner references, then a
+// custom resource's schema (with ratcheting); a status write checks the status schema only.
+std::vector<status_cause> update_causes(const resource_type& t, const js::Value& obj,
+                                        const js::Value& old, bool status_only,
+                                        const write_options& o) {
+  if (status_only)
+    return t.custom ? custom_resources::validate_status_update(t, o.version, obj, old)
+                    : std::vector<status_cause>{};
+  std::vector<status_cause> causes;
+  if (const js::Value* meta = js::find(obj, "metadata"))
+    causes = validate_metadata_contents(*meta, "metadata", false);
+  if (t.custom)
+    for (auto& c : custom_resources::validate_update(t, o.version, obj, old))
+      causes.push_back(std::move(c));
+  return causes;
+}
+
+// A create or update body of a custom resource through the decoder: pruned and defaulted, and
+// fieldValidation applied to its unknown and duplicate fields (a 400 under Strict).
+void decode_body(const resource_type& t, js::Document& body, const write_options& o) {
+  auto cannot_be_handled = [&](const std::string& why) {
+    return custom_resources::cannot_be_handled(t, o.version, why);
+  };
+  try {
+    custom_resources::enforce_field_validation(custom_resources::decode(t, o.version, body), o,
+                                               cannot_be_handled);
+  } catch (const crd::decode_error& e) {
+    throw cannot_be_handled(e.what());
+  }
+}
+
+}  // namespace
+
 cluster_state::write_result cluster_state::create(const resource_type& t, const std::string& ns,
                                                   js::Document body, const write_options& o) {
+  if (t.custom) decode_body(t, body, o);
   std::lock_guard lock(mutex_);
   return create_locked(t, ns, std::move(body), o);
 }
@@ -471,22 +551,15 @@ cluster_state::write_result cluster_state::create_locked(const resource_type& t,
   // Admission (before validation and name generation) checks the namespace.
   require_namespace(t, ns, !name.empty() ? name : !generate.empty() ? generate : "Unknown");
   if (name.empty() && !generate.empty()) {
+    // names.SimpleNameGenerator: at most 58 characters of the prefix, then 5 random ones.
     do {
-      name = generate + random_suffix(5);
+      name = generate.substr(0, 58) + random_suffix(5);
     } while (find_locked(t, ns, name));
     js::set_string(meta, "name", name, a);
   }
-  std::vector<status_cause> causes;
-  if (name.empty()) {
-    causes.push_back({"FieldValueRequired", "metadata.name: Required value: name or generateName is required",
-                      "metadata.name"});
-  } else {
-    auto errs = t.kind == "Namespace" ? validate_dns1123_label(name) : validate_dns1123_subdomain(name);
-    for (auto& e : errs)
-      causes.push_back({"FieldValueInvalid",
-                        fmt::format("metadata.name: Invalid value: \"{}\": {}", name, e),
-                        "metadata.name"});
-  }
+  // PrepareForCreate drops the status of a resource with a status subresource; Validate follows.
+  if (t.custom && t.has_status) js::remove_member(body, "status");
+  auto causes = create_causes(t, body, generate, o);
   if (!causes.empty()) throw invalid(t.kind, t.group, name, std::move(causes));
   // The etcd store refuses it (storage.ErrResourceVersionSetOnCreate, a plain error: 500).
   if (std::string rv(js::get_string(meta, "resourceVersion")); !rv.empty() && rv != "0")
@@ -503,7 +576,6 @@ cluster_state::write_result cluster_state::create_locked(const resource_type& t,
     js::set_member(meta, "generation", js::Value(1), a);
   else
     js::remove_member(meta, "generation");
-  if (t.custom && t.has_status) js::remove_member(body, "status");
   apply_create_defaults(t, body);
 
   std::optional<resource_type> new_type;
@@ -650,6 +722,7 @@ snapshot_ptr cluster_state::update(const resource_type& t, const std::string& ns
                                    const std::string& name, js::Document body, bool status_only,
                                    const write_options& o) {
   if (!body.IsObject()) throw bad_request("the body of the request was in an unknown format");
+  if (t.custom) decode_body(t, body, o);
   std::lock_guard lock(mutex_);
   const snapshot_ptr* cur = find_locked(t, ns, name);
   if (!cur) throw not_found_error(t, name);
@@ -697,6 +770,15 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
   } catch (const std::exception& e) {
     throw bad_request(fmt::format("error decoding patch: {}", e.what()));
   }
+  // Strict decoding of the patch itself: its duplicate keys (the last one wins).
+  std::vector<std::string> patch_errors;
+  if (t.custom && type != patch_type::apply)
+    for (const auto& path : crd::drop_duplicate_fields(patch))
+      patch_errors.push_back(fmt::format("{}duplicate field {}",
+                                         type == patch_type::json ? "json patch " : "",
+                                         field::go_quote(path)));
+  if (t.custom && type == patch_type::apply)
+    custom_resources::check_apply_patch(t, o.version, patch);
   std::lock_guard lock(mutex_);
   const snapshot_ptr* cur = find_locked(t, ns, name);
   if (!cur) {
@@ -706,6 +788,7 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
     if (js::get_string(meta, "name") != name)
       throw bad_request("the name of the object does not match the name on the URL");
     js::remove_member(meta, "resourceVersion");  // not a create's precondition failure here
+    if (t.custom) decode_patched(t, patch, {}, o, true);
     return create_locked(t, ns, std::move(patch), o);
   }
   js::Document next = copy_of((*cur)->doc);
@@ -731,6 +814,7 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
     throw bad_request(fmt::format("invalid patch: {}", e.what()));
   }
   if (!next.IsObject()) throw bad_request("the patch turned the object into a non-object");
+  if (t.custom) decode_patched(t, next, patch_errors, o, type == patch_type::apply);
   // A patch checks the resourceVersion only when it sets one itself.
   std::string rv(js::get_string(next, {"metadata", "resourceVersion"}));
   if (!rv.empty() && rv != std::to_string((*cur)->rv))
@@ -808,6 +892,8 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
     }
     result = std::move(next);
   }
+  if (auto causes = update_causes(t, result, prev, status_only, o); !causes.empty())
+    throw invalid(t.kind, t.group, name, std::move(causes));
   std::optional<resource_type> new_type;
   if (t.kind == "CustomResourceDefinition" && t.group == "apiextensions.k8s.io" && !status_only) {
     new_type = type_from_crd(result);

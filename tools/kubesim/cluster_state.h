@@ -32,10 +32,19 @@ using snapshot_ptr = std::shared_ptr<const snapshot>;
 
 enum class patch_type { merge, json, strategic, apply };
 
+// fieldValidation: what a write does with unknown and duplicate fields of a custom resource.
+enum class field_validation { ignore, warn, strict };
+
 struct write_options {
   bool dry_run = false;
   std::string field_manager;
   bool force = false;
+  // The API version of the request's URL: a custom resource is decoded and validated with that
+  // version's schema. Empty: the storage version.
+  std::string version;
+  field_validation validation = field_validation::warn;  // the server's default
+  // Receives the texts of the Warning headers the write answers with (none when null).
+  std::vector<std::string>* warnings = nullptr;
 };
 
 struct list_options {

@@ -2,13 +2,23 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "tools/kubesim/api_error.h"
+#include "tools/kubesim/crd_schema.h"
+#include "tools/kubesim/field_errors.h"
 
 namespace kubesim {
 namespace js = k8s::json;
 
 bool resource_type::serves(const std::string& version) const {
   return std::find(versions.begin(), versions.end(), version) != versions.end();
+}
+
+const crd::structural_schema* resource_type::schema_for(const std::string& version) const {
+  auto it = schemas.find(version);
+  if (it == schemas.end()) it = schemas.find(storage_version());
+  return it == schemas.end() ? nullptr : it->second.get();
 }
 
 namespace {
@@ -90,6 +100,38 @@ const std::vector<resource_type>& builtin_types() {
   return types;
 }
 
+namespace {
+
+printer_column column_of(const js::Value& c) {
+  printer_column pc;
+  pc.name = js::get_string(c, "name");
+  pc.type = js::get_string(c, "type");
+  pc.format = js::get_string(c, "format");
+  pc.description = js::get_string(c, "description");
+  pc.json_path = js::get_string(c, "jsonPath");
+  pc.priority = static_cast<int>(js::get_int(c, {"priority"}, 0));
+  return pc;
+}
+
+// Each version's schema: required and structural (validation.go validateCustomResourceDefinition-
+// Version); the parsed schema of every acceptable one goes into `t`.
+void add_version_schemas(const js::Value& versions, resource_type& t,
+                         std::vector<status_cause>& causes) {
+  for (rapidjson::SizeType i = 0; i < versions.Size(); ++i) {
+    const js::Value& v = versions[i];
+    const js::Value* schema = js::find_path(v, {"schema", "openAPIV3Schema"});
+    const bool status = js::find_path(v, {"subresources", "status"}) != nullptr;
+    auto errs = crd::check_version_schema(
+        schema, fmt::format("spec.versions[{}].schema.openAPIV3Schema", i), status);
+    if (errs.empty() && schema)
+      t.schemas[std::string(js::get_string(v, "name"))] =
+          std::make_shared<const crd::structural_schema>(*schema);
+    causes.insert(causes.end(), errs.begin(), errs.end());
+  }
+}
+
+}  // namespace
+
 resource_type type_from_crd(const js::Value& crd) {
   const std::string crd_name(js::get_string(crd, {"metadata", "name"}));
   std::vector<status_cause> causes;
@@ -107,14 +149,17 @@ resource_type type_from_crd(const js::Value& crd) {
   t.short_names = string_list(js::find_path(crd, {"spec", "names", "shortNames"}));
   t.categories = string_list(js::find_path(crd, {"spec", "names", "categories"}));
   std::string scope(js::get_string(crd, {"spec", "scope"}));
-  if (t.group.empty()) fail("spec.group", "Required value");
-  if (t.kind.empty()) fail("spec.names.kind", "Required value");
-  if (t.plural.empty()) fail("spec.names.plural", "Required value");
-  if (scope != "Namespaced" && scope != "Cluster")
-    fail("spec.scope", "Unsupported value: \"" + scope +
-                           "\": supported values: \"Cluster\", \"Namespaced\"");
+  if (t.group.empty()) causes.push_back(field::required("spec.group"));
+  if (t.kind.empty()) causes.push_back(field::required("spec.names.kind"));
+  if (t.plural.empty()) causes.push_back(field::required("spec.names.plural"));
+  if (scope.empty())
+    causes.push_back(field::required("spec.scope"));
+  else if (scope != "Namespaced" && scope != "Cluster")
+    causes.push_back(
+        field::not_supported("spec.scope", field::go_quote(scope), {"Cluster", "Namespaced"}));
   if (!t.plural.empty() && !t.group.empty() && crd_name != t.plural + "." + t.group)
-    fail("metadata.name", "Invalid value: \"" + crd_name + "\": must be spec.names.plural+\".\"+spec.group");
+    causes.push_back(field::invalid("metadata.name", field::go_quote(crd_name),
+                                    "must be spec.names.plural+\".\"+spec.group"));
   t.namespaced = scope == "Namespaced";
   if (t.singular.empty()) {
     t.singular = t.kind;
@@ -136,22 +181,13 @@ resource_type type_from_crd(const js::Value& crd) {
           fail("spec.versions", "Invalid value: must have exactly one version marked as storage version");
         storage = name;
         t.has_status = js::find_path(v, {"subresources", "status"}) != nullptr;
-        if (const auto* cols = js::find(v, "additionalPrinterColumns"); cols && cols->IsArray()) {
-          for (const auto& c : cols->GetArray()) {
-            printer_column pc;
-            pc.name = js::get_string(c, "name");
-            pc.type = js::get_string(c, "type");
-            pc.format = js::get_string(c, "format");
-            pc.description = js::get_string(c, "description");
-            pc.json_path = js::get_string(c, "jsonPath");
-            pc.priority = static_cast<int>(js::get_int(c, {"priority"}, 0));
-            t.columns.push_back(std::move(pc));
-          }
-        }
+        if (const auto* cols = js::find(v, "additionalPrinterColumns"); cols && cols->IsArray())
+          for (const auto& c : cols->GetArray()) t.columns.push_back(column_of(c));
       }
     }
     if (storage.empty())
       fail("spec.versions", "Invalid value: must have exactly one version marked as storage version");
+    add_version_schemas(*versions, t, causes);
   }
   if (!causes.empty()) {
     throw invalid("CustomResourceDefinition", "apiextensions.k8s.io", crd_name, std::move(causes));

@@ -12,6 +12,10 @@
 
 namespace kubesim {
 
+namespace crd {
+class structural_schema;
+}
+
 struct printer_column {
   std::string name;
   std::string type;  // integer, number, string, boolean, date
@@ -36,6 +40,8 @@ struct resource_type {
   std::vector<std::string> short_names;
   std::vector<std::string> categories;
   std::vector<printer_column> columns;  // CRD additionalPrinterColumns of the storage version
+  // CRDs: the structural schema of each version, shared so that copies of a type stay cheap.
+  std::map<std::string, std::shared_ptr<const crd::structural_schema>> schemas;
 
   // Key of the storage: objects of all served versions share it.
   std::string id() const { return group.empty() ? plural : plural + "." + group; }
@@ -44,13 +50,18 @@ struct resource_type {
   }
   std::string storage_version() const { return versions.front(); }
   bool serves(const std::string& version) const;
+  // The schema a write in `version` is decoded and validated with (the request's version, as
+  // the apiextensions handler does), else the storage version's; null for built-in kinds.
+  const crd::structural_schema* schema_for(const std::string& version) const;
 };
 
 // The built-in kinds kubesim serves, in discovery order.
 const std::vector<resource_type>& builtin_types();
 
-// Builds the resource type a CustomResourceDefinition (apiextensions.k8s.io/v1) declares.
-// Throws api_error (422) when the CRD is not acceptable.
+// Builds the resource type a CustomResourceDefinition (apiextensions.k8s.io/v1) declares, with
+// the structural schema of every version. Throws api_error (422 Invalid, with the causes the
+// real server gives) when the CRD is not acceptable: names, scope, storage version, a version
+// without schema ("schemas are required"), a schema that is not structural.
 resource_type type_from_crd(const k8s::json::Value& crd);
 
 // All resource types of one cluster, built-ins plus established CRDs. Not thread-safe: the

@@ -11,6 +11,8 @@
 #include <set>
 #include <utility>
 
+#include "tools/kubesim/field_errors.h"
+
 namespace kubesim {
 namespace {
 
@@ -30,74 +32,6 @@ size_t utf8_length(std::string_view s, size_t i) {
   return n;
 }
 
-std::string hex_escape(unsigned value, char kind, int digits) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out = {'\\', kind};
-  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out += hex[(value >> shift) & 0xF];
-  return out;
-}
-
-// Go's %q for strings (strconv.Quote), which field.Error uses for the bad value.
-std::string go_quote(std::string_view s) {
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\a':
-          out += "\\a";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\v':
-          out += "\\v";
-          break;
-        default:
-          if (c >= 0x20 && c < 0x7F) {
-            out += static_cast<char>(c);
-          } else {
-            out += hex_escape(c, 'x', 2);
-          }
-      }
-      ++i;
-      continue;
-    }
-    const size_t n = utf8_length(s, i);
-    if (n == 0) {
-      out += hex_escape(c, 'x', 2);
-      ++i;
-      continue;
-    }
-    // C1 controls are the only non-ASCII runes likely to show up that Go escapes.
-    if (n == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) {
-      out += hex_escape(static_cast<unsigned char>(s[i + 1]), 'u', 4);
-    } else {
-      out.append(s.substr(i, n));
-    }
-    i += n;
-  }
-  return out + "\"";
-}
-
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -109,7 +43,7 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
 
 // field.Invalid(path, value, detail).Error()
 std::string invalid_value(std::string_view path, std::string_view value, std::string_view detail) {
-  return std::string(path) + ": Invalid value: " + go_quote(value) + ": " + std::string(detail);
+  return std::string(path) + ": Invalid value: " + field::go_quote(value) + ": " + std::string(detail);
 }
 
 // utilerrors.NewAggregate(...).Error(): one message alone, several deduplicated in brackets.
