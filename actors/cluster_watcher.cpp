@@ -17,6 +17,7 @@ struct watcher_state {
   struct stream_health {
     bool synced = false;
     bool failing = false;
+    bool denied = false;
     std::string error;
   };
   std::vector<stream_health> status;
@@ -51,14 +52,20 @@ void report_health(watcher_actor* self) {
     if (!s.synced) h.synced = false;
     if (s.failing) {
       h.reachable = false;
-      if (h.error.empty()) h.error = s.error;
+      if (h.error.empty()) {
+        h.error = s.error;
+        h.denied = s.denied;
+      }
     }
   }
   if (st.reported && h.reachable == st.last.reachable && h.synced == st.last.synced &&
-      h.error == st.last.error)
+      h.error == st.last.error && h.denied == st.last.denied)
     return;
   if (h.reachable && h.synced)
     k8s::log::info("Cluster reachable, watching", {{"kubernetes", h.cluster}});
+  else if (h.denied)
+    k8s::log::warn("Cluster refuses our credentials, retrying",
+                   {{"kubernetes", h.cluster}, {"error", h.error}});
   else if (!h.reachable)
     k8s::log::warn("Cluster unreachable, retrying", {{"kubernetes", h.cluster}, {"error", h.error}});
   st.reported = true;
@@ -76,7 +83,9 @@ void start_stream(watcher_actor* self, const k8s::resource& what, size_t index) 
   o.what = what;
   o.namespace_name = st.settings.namespace_name;
   const auto kind = is_mc ? watched_kind::multicasskop : watched_kind::cassandracluster;
-  o.transform = [kind](const k8s::object_ptr& obj) { return trim_for_cache(obj, kind); };
+  o.transform = [kind, limits = st.settings.limits](const k8s::object_ptr& obj) {
+    return trim_for_cache(obj, kind, limits);
+  };
   auto w = k8s::watcher::create(
       st.settings.client, st.settings.timers, o,
       // Changes go straight to the supervisor: one hop on the hot path.
@@ -99,9 +108,12 @@ void start_stream(watcher_actor* self, const k8s::resource& what, size_t index) 
       [weak, index, count_restarts = watch_restart_observer(cluster, what.plural)](
           const k8s::watcher_status& s) {
         count_restarts(s);
+        const bool denied = s.last_error && (s.last_error->kind == k8s::error_kind::unauthorized ||
+                                             s.last_error->kind == k8s::error_kind::forbidden);
         if (auto strong = weak.lock())
           caf::anon_send(caf::actor_cast<caf::actor>(strong), health_atom::value, index, s.synced,
-                         failing(s), s.last_error ? s.last_error->describe() : std::string());
+                         failing(s), denied,
+                         s.last_error ? s.last_error->describe() : std::string());
       });
   st.streams.push_back(w);
   st.status.emplace_back();
@@ -125,10 +137,11 @@ caf::behavior cluster_watcher(watcher_actor* self, watcher_settings s, caf::acto
     report_health(self);
   }
   return {
-      [=](health_atom, size_t index, bool synced, bool is_failing, const std::string& error) {
+      [=](health_atom, size_t index, bool synced, bool is_failing, bool denied,
+          const std::string& error) {
         auto& status = self->state.status;
         if (index >= status.size()) return;
-        status[index] = {synced, is_failing, error};
+        status[index] = {synced, is_failing, denied, error};
         report_health(self);
       },
       [=](stop_atom) { self->quit(); },

@@ -8,6 +8,8 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/multicasskop/cache_trim.h"
+
 namespace k8s {
 class client;
 class timer_service;
@@ -22,6 +24,7 @@ struct watcher_settings {
   std::shared_ptr<k8s::client> client;  // null: the cluster's source could not be read
   std::string connect_error;
   std::shared_ptr<k8s::timer_service> timers;
+  cache_limits limits;
 };
 
 caf::actor spawn_cluster_watcher(caf::actor_system& sys, watcher_settings s, caf::actor supervisor);

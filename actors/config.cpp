@@ -105,7 +105,9 @@ operator_config parse_config(const std::string& yaml, const std::string& origin)
     r.fail(std::string("not valid YAML: ") + e.what());
   }
   if (!root.IsMap()) r.fail("must be a YAML mapping");
-  r.only(root, "config", {"namespace", "clusters", "log", "journal", "readiness", "admin", "leaderElection"});
+  r.only(root, "config",
+         {"namespace", "clusters", "log", "journal", "readiness", "deletion", "admin",
+          "leaderElection", "limits"});
   operator_config c;
   c.origin = origin;
   c.namespace_name = r.str(root, "namespace", "config");
@@ -138,9 +140,24 @@ operator_config parse_config(const std::string& yaml, const std::string& origin)
   }
   if (const YAML::Node j = root["journal"]) {
     if (!j.IsMap()) r.fail("journal must be a mapping");
-    r.only(j, "journal", {"maxEventsPerMultiCasskop", "file"});
+    r.only(j, "journal", {"maxEventsPerMultiCasskop", "file", "maxFileMegabytes", "maxFiles"});
     c.journal_limit = static_cast<size_t>(r.number(j, "maxEventsPerMultiCasskop", "journal", 32, 1));
     c.journal_file = r.str(j, "file", "journal");
+    c.journal_max_file_mib = r.number(j, "maxFileMegabytes", "journal", c.journal_max_file_mib, 1);
+    c.journal_max_files =
+        static_cast<int>(r.number(j, "maxFiles", "journal", c.journal_max_files, 1));
+  }
+  if (const YAML::Node d = root["deletion"]) {
+    if (!d.IsMap()) r.fail("deletion must be a mapping");
+    r.only(d, "deletion", {"startGraceSeconds"});
+    c.deletion_start_grace_ms = r.number(d, "startGraceSeconds", "deletion", 60, 0) * 1000;
+  }
+  if (const YAML::Node l = root["limits"]) {
+    if (!l.IsMap()) r.fail("limits must be a mapping");
+    r.only(l, "limits", {"maxMultiCasskopSpecKilobytes"});
+    c.max_multicasskop_spec_bytes = r.number(l, "maxMultiCasskopSpecKilobytes", "limits",
+                                             c.max_multicasskop_spec_bytes / 1024, 1) *
+                                    1024;
   }
   if (const YAML::Node rd = root["readiness"]) {
     if (!rd.IsMap()) r.fail("readiness must be a mapping");
@@ -241,7 +258,14 @@ std::string config_json(const operator_config& c) {
   d.AddMember("logFormat", str(c.log_format), a);
   d.AddMember("journalLimit", js::Value(static_cast<uint64_t>(c.journal_limit)), a);
   d.AddMember("journalFile", str(c.journal_file), a);
+  d.AddMember("journalMaxFileMegabytes", js::Value(static_cast<int64_t>(c.journal_max_file_mib)),
+              a);
+  d.AddMember("journalMaxFiles", c.journal_max_files, a);
+  d.AddMember("maxMultiCasskopSpecKilobytes",
+              js::Value(static_cast<int64_t>(c.max_multicasskop_spec_bytes / 1024)), a);
   d.AddMember("legacySettleSeconds", js::Value(static_cast<int64_t>(c.legacy_settle_ms / 1000)), a);
+  d.AddMember("deletionStartGraceSeconds",
+              js::Value(static_cast<int64_t>(c.deletion_start_grace_ms / 1000)), a);
   d.AddMember("adminAddress", str(c.admin_address), a);
   d.AddMember("adminTokenFile", str(c.admin_token_file.empty() ? "" : "(set, redacted)"), a);
   d.AddMember("leaderElection", c.leader_election, a);

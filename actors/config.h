@@ -30,7 +30,14 @@ struct operator_config {
   std::string log_format = "logfmt";  // or json
   size_t journal_limit = 32;          // events kept in memory per MultiCasskop
   std::string journal_file;           // every event as a JSON line, for `replay`; "" = none
+  int64_t journal_max_file_mib = 32;  // then it rotates (journal.h)
+  int journal_max_files = 4;
+  // A MultiCasskop whose spec is larger is refused (TooLarge) and not held in memory: its
+  // CassandraClusters carry the spec twice in annotations (ours and CassKop's), and the API
+  // server caps annotations at 256 KiB per object.
+  int64_t max_multicasskop_spec_bytes = 64 * 1024;
   int64_t legacy_settle_ms = 60000;
+  int64_t deletion_start_grace_ms = 60000;  // see machine_options::start_grace_ms
   std::string admin_address = "127.0.0.1:8090";
   std::string admin_token_file;
   // Two replicas: one leads (writes), the other waits, through a Lease in the local cluster.

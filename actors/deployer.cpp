@@ -101,13 +101,14 @@ using deployer_actor = caf::stateful_actor<deployer_state>;
 // The written object is kept as the watchers keep it (trimmed: it may stay cached until the
 // watch brings the same version).
 k8s::callback<k8s::object_ptr> report_to(caf::actor supervisor, uint64_t id,
+                                         const cache_limits& limits,
                                          watched_kind kind = watched_kind::cassandracluster) {
-  return [supervisor, id, kind](k8s::result<k8s::object_ptr> r) {
+  return [supervisor, id, kind, limits](k8s::result<k8s::object_ptr> r) {
     write_done w;
     w.command_id = id;
     w.ok = r.ok();
     if (r.ok())
-      w.object = trim_for_cache(r.value(), kind);
+      w.object = trim_for_cache(r.value(), kind, limits);
     else
       w.error = r.error();
     caf::anon_send(supervisor, event_atom::value, event_body{std::move(w)});
@@ -254,8 +255,9 @@ void execute(deployer_actor* self, const command& c) {
   auto& client = st.settings.client;
   const auto& cluster = st.settings.cluster;
   auto fail_now = [&](uint64_t id) {
-    report_to(st.supervisor, id)(k8s::transport_error(
-        k8s::error_kind::unreachable, "cluster " + cluster + " is not configured: " + st.settings.connect_error));
+    report_to(st.supervisor, id, st.settings.limits)(k8s::transport_error(
+        k8s::error_kind::unreachable,
+        "cluster " + cluster + " is not configured: " + st.settings.connect_error));
   };
   std::visit(
       [&](const auto& cmd) {
@@ -264,28 +266,32 @@ void execute(deployer_actor* self, const command& c) {
           if (!client) return fail_now(cmd.id);
           k8s::write_options o;
           o.field_manager = field_manager;
-          client->create(cassandraclusters, std::string(js::get_string(*cmd.object, {"metadata", "namespace"})),
-                         js::to_string(*cmd.object), o, report_to(st.supervisor, cmd.id));
+          client->create(cassandraclusters,
+                         std::string(js::get_string(*cmd.object, {"metadata", "namespace"})),
+                         js::to_string(*cmd.object), o,
+                         report_to(st.supervisor, cmd.id, st.settings.limits));
         } else if constexpr (std::is_same_v<T, patch_cassandracluster>) {
           if (!client) return fail_now(cmd.id);
           k8s::write_options o;
           o.field_manager = field_manager;
-          client->patch(cassandraclusters, cmd.ns, cmd.name, k8s::patch_kind::merge, cmd.merge_patch, o,
-                        report_to(st.supervisor, cmd.id), cmd.status ? "status" : "");
+          client->patch(cassandraclusters, cmd.ns, cmd.name, k8s::patch_kind::merge,
+                        cmd.merge_patch, o, report_to(st.supervisor, cmd.id, st.settings.limits),
+                        cmd.status ? "status" : "");
         } else if constexpr (std::is_same_v<T, delete_cassandracluster>) {
           if (!client) return fail_now(cmd.id);
           k8s::delete_options o;
           o.propagation = "Background";
           o.precondition_uid = cmd.uid;
-          client->remove(cassandraclusters, cmd.ns, cmd.name, o, report_to(st.supervisor, cmd.id));
+          client->remove(cassandraclusters, cmd.ns, cmd.name, o,
+                         report_to(st.supervisor, cmd.id, st.settings.limits));
         } else if constexpr (std::is_same_v<T, patch_multicasskop>) {
           if (!client) return fail_now(cmd.id);
           k8s::write_options o;
           o.field_manager = field_manager;
-          client->patch(multicasskops, cmd.key.ns, cmd.key.name, k8s::patch_kind::merge,
-                        cmd.merge_patch, o,
-                        report_to(st.supervisor, cmd.id, watched_kind::multicasskop),
-                        cmd.status ? "status" : "");
+          client->patch(
+              multicasskops, cmd.key.ns, cmd.key.name, k8s::patch_kind::merge, cmd.merge_patch, o,
+              report_to(st.supervisor, cmd.id, st.settings.limits, watched_kind::multicasskop),
+              cmd.status ? "status" : "");
         } else if constexpr (std::is_same_v<T, record_event>) {
           record(self, cmd);
         }

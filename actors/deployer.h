@@ -9,6 +9,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/multicasskop/cache_trim.h"
 #include "messages/events.h"
 
 namespace k8s {
@@ -22,6 +23,7 @@ struct deployer_settings {
   std::string cluster;
   std::shared_ptr<k8s::client> client;  // that cluster's; null if it cannot be reached
   std::string connect_error;
+  cache_limits limits;  // written objects are kept as the watchers keep them
 };
 
 caf::actor spawn_deployer(caf::actor_system& sys, deployer_settings s, caf::actor supervisor);

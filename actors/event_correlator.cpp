@@ -1,5 +1,9 @@
 #include "actors/event_correlator.h"
 
+#include <atomic>
+
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
 
@@ -181,7 +185,11 @@ std::string event_json(const record_event& e, const event_decision& d,
   doc.AddMember("apiVersion", "v1", a);
   doc.AddMember("kind", "Event", a);
   js::Value meta(rapidjson::kObjectType);
-  meta.AddMember("generateName", js::string_value(e.key.name + ".", a), a);
+  // Named as client-go's EventRecorder names them, <object>.<hex of a nanosecond time>: a
+  // generateName of "<object>." is refused (a name prefix may not end with a dot).
+  static std::atomic<uint64_t> sequence{0};
+  const uint64_t nanos = static_cast<uint64_t>(d.last_ms) * 1000000 + sequence++ % 1000000;
+  meta.AddMember("name", js::string_value(fmt::format("{}.{:x}", e.key.name, nanos), a), a);
   meta.AddMember("namespace", js::string_value(e.key.ns, a), a);
   if (!e.region.empty()) {
     js::Value annotations(rapidjson::kObjectType);

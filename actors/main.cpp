@@ -3,7 +3,7 @@
 //
 //   multi-casskop --config FILE
 //   multi-casskop -l LOCAL [-r REMOTE ...]     (the original operator's flags; WATCH_NAMESPACE)
-//   multi-casskop replay JOURNAL [--legacy-settle-seconds N]
+//   multi-casskop replay JOURNAL [--legacy-settle-seconds N]   (JOURNAL and its rotated files)
 #include <malloc.h>
 
 #include <atomic>
@@ -38,37 +38,52 @@ namespace po = boost::program_options;
 namespace {
 
 // Re-runs a journal through the state machine and prints each event and the decisions it led
-// to: an incident replayed offline, deterministically.
-int replay(const std::string& path, int64_t settle_seconds) {
-  std::ifstream in(path);
-  if (!in) {
+// to: an incident replayed offline, deterministically. `path` and its rotated files (PATH.n ...
+// PATH.1, PATH: oldest first) are read in order. A file that starts with a snapshot (after a
+// rotation) is rebuilt from it when it is the first one read; further on, the state is already
+// built and its snapshot is skipped.
+int replay(const std::string& path, int64_t settle_seconds, int64_t grace_seconds) {
+  auto files = mc::journal_files(path);
+  if (files.empty()) {
     std::cerr << "multi-casskop replay: cannot read " << path << "\n";
     return 1;
   }
   mc::machine_options o;
   o.legacy_settle_ms = settle_seconds * 1000;
+  o.start_grace_ms = grace_seconds * 1000;
   auto sm = std::make_unique<mc::state_machine>(o);
-  std::string line;
-  size_t n = 0;
+  bool fresh = true;  // nothing applied since the state machine was made
   uint64_t last_seq = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.empty()) continue;
-    mc::event e;
-    try {
-      e = mc::decode_event(line);
-    } catch (const std::exception& ex) {
-      std::cerr << "multi-casskop replay: " << path << ":" << n << ": " << ex.what() << "\n";
+  for (const auto& file : files) {
+    std::ifstream in(file);
+    if (!in) {
+      std::cerr << "multi-casskop replay: cannot read " << file << "\n";
       return 1;
     }
-    if (e.seq <= last_seq) {
-      // The journal is appended to across restarts: a new run starts from an empty state.
-      std::cout << "# restart: a new run of the operator begins here\n";
-      sm = std::make_unique<mc::state_machine>(o);
+    if (files.size() > 1) std::cout << "# file " << file << "\n";
+    std::string line;
+    for (size_t n = 1; std::getline(in, line); ++n) {
+      if (line.empty()) continue;
+      mc::event e;
+      try {
+        e = mc::decode_event(line);
+      } catch (const std::exception& ex) {
+        std::cerr << "multi-casskop replay: " << file << ":" << n << ": " << ex.what() << "\n";
+        return 1;
+      }
+      if (e.snapshot && !fresh) continue;  // the state it restates is already built
+      if (!e.snapshot && e.seq <= last_seq) {
+        // The journal is appended to across restarts: a new run starts from an empty state.
+        std::cout << "# restart: a new run of the operator begins here\n";
+        sm = std::make_unique<mc::state_machine>(o);
+      }
+      if (!e.snapshot) {
+        last_seq = e.seq;
+        fresh = false;
+      }
+      std::cout << (e.snapshot ? "# snapshot " : "") << mc::summarize_event(e) << "\n";
+      for (const auto& c : sm->apply(e)) std::cout << "  -> " << mc::summarize_command(c) << "\n";
     }
-    last_seq = e.seq;
-    std::cout << mc::summarize_event(e) << "\n";
-    for (const auto& c : sm->apply(e)) std::cout << "  -> " << mc::summarize_command(c) << "\n";
   }
   return 0;
 }
@@ -249,9 +264,10 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "replay") {
     po::options_description desc("multi-casskop replay JOURNAL");
     std::string file;
-    int64_t settle = 60;
+    int64_t settle = 60, grace = 60;
     desc.add_options()("help,h", "show this help")("journal", po::value(&file)->required(), "journal file")(
-        "legacy-settle-seconds", po::value(&settle)->default_value(60), "as readiness.legacySettleSeconds");
+        "legacy-settle-seconds", po::value(&settle)->default_value(60), "as readiness.legacySettleSeconds")(
+        "deletion-start-grace-seconds", po::value(&grace)->default_value(60), "as deletion.startGraceSeconds");
     po::positional_options_description pos;
     pos.add("journal", 1);
     po::variables_map vm;
@@ -266,7 +282,7 @@ int main(int argc, char** argv) {
       std::cerr << "multi-casskop replay: " << e.what() << "\n" << desc << "\n";
       return 2;
     }
-    return replay(file, settle);
+    return replay(file, settle, grace);
   }
 
   po::options_description desc("multi-casskop: Cassandra across Kubernetes clusters, one region after the other");
@@ -293,7 +309,11 @@ int main(int argc, char** argv) {
     if (!config_file.empty())
       config = mc::load_config_file(config_file);
     else if (!local.empty())
-      config = mc::from_legacy_flags(local, remotes, [](const char* k) { return std::getenv(k); });
+      config = mc::from_legacy_flags(
+          local, remotes, [](const char* k) { return std::getenv(k); },
+          std::getenv("SERVICEACCOUNT_IMPORTS_DIR")
+              ? std::getenv("SERVICEACCOUNT_IMPORTS_DIR")
+              : "/var/run/secrets/admiralty.io/serviceaccountimports");
     else
       throw mc::config_invalid("give --config FILE (or the original -l LOCAL -r REMOTE flags)");
   } catch (const std::exception& e) {

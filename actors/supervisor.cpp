@@ -35,7 +35,8 @@ caf::actor deployer_for(supervisor_actor* self, const mc_key& key, const std::st
   auto& st = self->state;
   auto& d = st.deployers[{key, cluster}];
   if (!d) {
-    deployer_settings s{key, cluster, st.settings.registry->client(cluster), ""};
+    deployer_settings s{key, cluster, st.settings.registry->client(cluster), "",
+                        cache_limits{st.settings.config.max_multicasskop_spec_bytes}};
     if (!s.client) s.connect_error = "no connection";
     d = spawn_deployer(self->system(), std::move(s), caf::actor_cast<caf::actor>(self));
     self->link_to(d);
@@ -154,8 +155,13 @@ void spawn_watcher(supervisor_actor* self, const cluster_source& source, bool lo
   const auto& conn = st.settings.registry->connect(source);
   k8s::log::info(local ? "Configuring client for the local cluster" : "Configuring client for a remote cluster",
                  {{"kubernetes", source.name}, {"source", source.describe()}});
-  watcher_settings ws{source.name, st.settings.config.namespace_name, local, conn.client, conn.error,
-                      st.settings.registry->timers()};
+  watcher_settings ws{source.name,
+                      st.settings.config.namespace_name,
+                      local,
+                      conn.client,
+                      conn.error,
+                      st.settings.registry->timers(),
+                      cache_limits{st.settings.config.max_multicasskop_spec_bytes}};
   auto w = spawn_cluster_watcher(self->system(), std::move(ws), caf::actor_cast<caf::actor>(self));
   self->link_to(w);
   st.watchers[source.name] = w;
@@ -253,11 +259,15 @@ caf::behavior supervisor(supervisor_actor* self, supervisor_settings s) {
   const auto& cfg = st.settings.config;
   machine_options mo;
   mo.legacy_settle_ms = cfg.legacy_settle_ms;
+  mo.start_grace_ms = cfg.deletion_start_grace_ms;
   st.machine = std::make_unique<state_machine>(mo);
   st.events = std::make_unique<journal>(cfg.journal_limit);
   if (!cfg.journal_file.empty()) {
     try {
-      st.events->open_file(cfg.journal_file);
+      journal_file_options jo{cfg.journal_file,
+                              static_cast<uint64_t>(cfg.journal_max_file_mib) << 20,
+                              cfg.journal_max_files};
+      st.events->open_file(jo, [machine = st.machine.get()] { return machine->snapshot(); });
     } catch (const std::exception& e) {
       k8s::log::error("Cannot write the journal file; continuing without it", {{"error", e.what()}});
     }

@@ -34,7 +34,8 @@ struct cluster_health {
   std::string cluster;
   bool reachable = false;
   bool synced = false;
-  std::string error;  // why not, for status and logs
+  std::string error;    // why not, for status and logs
+  bool denied = false;  // unreachable because the API server refused our credentials (401, 403)
 };
 
 // A MultiCasskop was listed, added or modified in the local cluster.
@@ -90,6 +91,9 @@ struct event {
   uint64_t seq = 0;   // position in the journal
   int64_t at_ms = 0;  // wall clock when the supervisor received it (ms since epoch)
   event_body body;
+  // Written at the start of a journal file (after a rotation): restates what the state machine
+  // knew then, as after a restart, so the file replays on its own.
+  bool snapshot = false;
 };
 
 }  // namespace mc

@@ -21,6 +21,7 @@ js::Value describe(const multicasskop_state& m, const journal* j, js::Allocator&
     e.AddMember("writeInFlight", r.in_flight != 0, a);
     e.AddMember("awaitingReady", r.awaiting_ready, a);
     e.AddMember("backingOff", r.retry_wait, a);
+    e.AddMember("refused", r.refused, a);  // waiting for a change after a refused write
     e.AddMember("failures", r.failures, a);
     regions.PushBack(e, a);
   }

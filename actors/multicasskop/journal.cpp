@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -45,6 +46,7 @@ std::string encode_event(const event& e) {
   d.AddMember("seq", js::Value(static_cast<uint64_t>(e.seq)), a);
   d.AddMember("at", js::Value(static_cast<int64_t>(e.at_ms)), a);
   d.AddMember("type", str(type_name(e.body), a), a);
+  if (e.snapshot) d.AddMember("snapshot", true, a);
   std::visit(
       [&](const auto& b) {
         using T = std::decay_t<decltype(b)>;
@@ -57,6 +59,7 @@ std::string encode_event(const event& e) {
           d.AddMember("reachable", b.reachable, a);
           d.AddMember("synced", b.synced, a);
           d.AddMember("error", str(b.error, a), a);
+          if (b.denied) d.AddMember("denied", true, a);
         } else if constexpr (std::is_same_v<T, multicasskop_seen>) {
           d.AddMember("object", js::Value(*b.object, a), a);
         } else if constexpr (std::is_same_v<T, multicasskop_gone>) {
@@ -103,6 +106,7 @@ event decode_event(std::string_view line) {
   if (!seq || !seq->IsUint64() || !at || !at->IsInt64()) throw std::runtime_error("missing seq or at");
   e.seq = seq->GetUint64();
   e.at_ms = at->GetInt64();
+  e.snapshot = js::get_bool(d, {"snapshot"}, false);
   const std::string type(js::get_string(d, "type"));
   auto need_object = [&]() -> object_ptr {
     const js::Value* o = js::find(d, "object");
@@ -115,8 +119,10 @@ event decode_event(std::string_view line) {
       for (const auto& c : l->GetArray()) b.clusters.emplace_back(js::view(c));
     e.body = b;
   } else if (type == "cluster_health") {
-    e.body = cluster_health{std::string(js::get_string(d, "cluster")), js::get_bool(d, {"reachable"}, false),
-                            js::get_bool(d, {"synced"}, false), std::string(js::get_string(d, "error"))};
+    e.body =
+        cluster_health{std::string(js::get_string(d, "cluster")),
+                       js::get_bool(d, {"reachable"}, false), js::get_bool(d, {"synced"}, false),
+                       std::string(js::get_string(d, "error")), js::get_bool(d, {"denied"}, false)};
   } else if (type == "multicasskop_seen") {
     e.body = multicasskop_seen{need_object()};
   } else if (type == "multicasskop_gone") {
@@ -241,20 +247,66 @@ journal::~journal() {
   if (file_) std::fclose(file_);
 }
 
-void journal::open_file(const std::string& path) {
+std::vector<std::string> journal_files(const std::string& path) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (int i = 1; std::filesystem::exists(path + "." + std::to_string(i), ec); ++i)
+    out.insert(out.begin(), path + "." + std::to_string(i));
+  if (std::filesystem::exists(path, ec)) out.push_back(path);
+  return out;
+}
+
+void journal::open_file(const journal_file_options& o, snapshot_source snapshot) {
   if (file_) std::fclose(file_);
   file_ = nullptr;
-  if (path.empty()) return;
-  file_ = std::fopen(path.c_str(), "a");
-  if (!file_) throw std::runtime_error("cannot open journal file " + path + ": " + std::strerror(errno));
+  file_options_ = o;
+  snapshot_ = std::move(snapshot);
+  if (o.path.empty()) return;
+  file_ = std::fopen(o.path.c_str(), "a");
+  if (!file_)
+    throw std::runtime_error("cannot open journal file " + o.path + ": " + std::strerror(errno));
+  std::error_code ec;
+  written_ = std::filesystem::file_size(o.path, ec);
+  if (ec) written_ = 0;
+}
+
+void journal::write_line(const std::string& line) {
+  std::fwrite(line.data(), 1, line.size(), file_);
+  written_ += line.size();
+}
+
+// PATH becomes PATH.1 (older ones move up, the oldest beyond max_files goes), and the new PATH
+// starts with the world as the state machine knows it before `next`.
+void journal::rotate(const event& next) {
+  namespace fs = std::filesystem;
+  std::fclose(file_);
+  file_ = nullptr;
+  const std::string& path = file_options_.path;
+  std::error_code ec;
+  const int keep = std::max(1, file_options_.max_files);
+  fs::remove(path + "." + std::to_string(keep - 1), ec);
+  for (int i = keep - 2; i >= 1; --i)
+    fs::rename(path + "." + std::to_string(i), path + "." + std::to_string(i + 1), ec);
+  if (keep > 1)
+    fs::rename(path, path + ".1", ec);
+  else
+    fs::remove(path, ec);
+  file_ = std::fopen(path.c_str(), "w");
+  written_ = 0;
+  if (!file_) return;  // a full or read-only disk: the journal stops, the operator goes on
+  if (snapshot_)
+    for (auto& body : snapshot_())
+      write_line(encode_event(event{0, next.at_ms, std::move(body), true}) + '\n');
 }
 
 void journal::record(const event& e, const std::vector<mc_key>& concerned) {
   if (file_) {
-    std::string line = encode_event(e);
-    line += '\n';
-    std::fwrite(line.data(), 1, line.size(), file_);
-    std::fflush(file_);
+    const std::string line = encode_event(e) + '\n';
+    if (written_ > 0 && written_ + line.size() > file_options_.max_bytes) rotate(e);
+    if (file_) {
+      write_line(line);
+      std::fflush(file_);
+    }
   }
   if (concerned.empty()) return;
   std::string summary = summarize_event(e);

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <regex>
 
+#include <fmt/format.h>
+
+#include "actors/multicasskop/cache_trim.h"
 #include "k8s/json_patch.h"
 
 namespace mc {
@@ -18,11 +21,41 @@ bool dns1123_subdomain(const std::string& s) {
   return !s.empty() && s.size() <= 253 && std::regex_match(s, re);
 }
 
+const char* json_type(const js::Value& v) {
+  if (v.IsString()) return "a string";
+  if (v.IsNumber()) return "a number";
+  if (v.IsBool()) return "a boolean";
+  if (v.IsArray()) return "a list";
+  if (v.IsObject()) return "an object";
+  return "null";
+}
+
+// A string field of base that is present with another type: what to say about it, else "".
+std::string not_a_string(const js::Value& base, std::initializer_list<std::string_view> path,
+                         const std::string& name) {
+  const js::Value* v = js::find_path(base, path);
+  if (!v || v->IsString()) return "";
+  return name + " must be a string, not " + json_type(*v) + " (" + js::to_string(*v) + ")";
+}
+
 }  // namespace
 
 parsed_spec parse_multicasskop(const js::Value& object) {
   parsed_spec p;
   const std::string mc_namespace(js::get_string(object, {"metadata", "namespace"}));
+  p.adopt = js::get_string(object, {"metadata", "annotations", adopt_annotation}) == "true";
+  if (const int64_t bytes = dropped_spec_bytes(object)) {
+    // Not held in memory (cache_trim.h): only deleteCassandraCluster is left of it.
+    p.delete_cassandraclusters = js::get_bool(object, {"spec", "deleteCassandraCluster"}, true);
+    p.problems.push_back(
+        {"TooLarge", fmt::format("the spec is {} KiB, over the operator's limit of {} KiB "
+                                 "(limits.maxMultiCasskopSpecKilobytes): its CassandraClusters "
+                                 "would carry it twice in annotations, which the API server caps "
+                                 "at 256 KiB; make it smaller",
+                                 (bytes + 1023) / 1024,
+                                 js::get_int(object, {derived_member, "maxSpecBytes"}, 0) / 1024)});
+    return p;
+  }
   const js::Value* spec = js::find(object, "spec");
   if (!spec || !spec->IsObject()) {
     p.problems.push_back({"InvalidBase", "spec is missing"});
@@ -44,7 +77,16 @@ parsed_spec parse_multicasskop(const js::Value& object) {
     auto api_version = js::get_string(*base, "apiVersion", "db.orange.com/v2");
     p.cc_name = js::get_string(*base, {"metadata", "name"});
     p.cc_namespace = js::get_string(*base, {"metadata", "namespace"}, mc_namespace);
-    if (kind != "CassandraCluster")
+    std::string wrong_type = not_a_string(*base, {"kind"}, "spec.base.kind");
+    if (wrong_type.empty())
+      wrong_type = not_a_string(*base, {"apiVersion"}, "spec.base.apiVersion");
+    if (wrong_type.empty())
+      wrong_type = not_a_string(*base, {"metadata", "name"}, "spec.base.metadata.name");
+    if (wrong_type.empty())
+      wrong_type = not_a_string(*base, {"metadata", "namespace"}, "spec.base.metadata.namespace");
+    if (!wrong_type.empty())
+      p.problems.push_back({"InvalidBase", wrong_type});
+    else if (kind != "CassandraCluster")
       p.problems.push_back({"InvalidBase", "spec.base.kind must be CassandraCluster, not " + std::string(kind)});
     else if (api_version != "db.orange.com/v2")
       p.problems.push_back({"InvalidBase", "spec.base.apiVersion must be db.orange.com/v2, not " +
@@ -73,7 +115,10 @@ parsed_spec parse_multicasskop(const js::Value& object) {
       for (const auto& m : ov->GetObject()) {
         std::string region(js::view(m.name));
         if (!m.value.IsObject()) {
-          p.problems.push_back({"InvalidOverride", "spec.override." + region + " must be an object"});
+          p.problems.push_back(
+              {"InvalidOverride", "spec.override." + region +
+                                      " must be a CassandraCluster fragment (an object), not " +
+                                      json_type(m.value)});
           continue;
         }
         p.overrides[region] = js::compact_copy(m.value);
@@ -160,25 +205,29 @@ std::string update_patch(const js::Value& observed, const js::Value& desired) {
       have_last = false;  // a damaged annotation: fall back to the observed object
     }
   }
-  js::Document patch;
+  js::Document patch(rapidjson::kObjectType);
   if (have_last) {
     patch = js::create_merge_patch(before, want);
     if (patch.ObjectEmpty()) return "";
-  } else {
-    // No record of our last write: set what we want, delete nothing (the fields we do not
-    // know about may be CassKop's defaults).
-    before = managed_part(observed);
-    js::Document target;
-    target.CopyFrom(before, target.GetAllocator());
-    js::apply_merge_patch(target, want, target.GetAllocator());
-    patch = js::create_merge_patch(before, target);
   }
   auto& a = patch.GetAllocator();
   auto& meta = js::ensure_object(patch, "metadata", a);
   auto& annotations = js::ensure_object(meta, "annotations", a);
+  if (!have_last)  // adopting it: the owner (when only the MultiCasskop asked) and our record
+    js::set_string(annotations, owner_annotation,
+                   js::get_string(desired, {"metadata", "annotations", owner_annotation}), a);
   js::set_string(annotations, last_applied_annotation, js::to_string(want), a);
   js::set_string(meta, "resourceVersion", js::get_string(observed, {"metadata", "resourceVersion"}), a);
   return js::to_string(patch);
+}
+
+size_t annotation_bytes(const js::Value& object) {
+  size_t n = 0;
+  if (const js::Value* an = js::find_path(object, {"metadata", "annotations"});
+      an && an->IsObject())
+    for (const auto& m : an->GetObject())
+      n += m.name.GetStringLength() + (m.value.IsString() ? m.value.GetStringLength() : 0);
+  return n;
 }
 
 bool patch_changes_spec(const std::string& patch) {

@@ -16,9 +16,14 @@ inline constexpr const char* owner_annotation = "multicasskop.db.orange.com/owne
 inline constexpr const char* last_applied_annotation = "multicasskop.db.orange.com/last-applied";
 // The original operator's finalizer: objects it created keep working with us.
 inline constexpr const char* finalizer = "kubernetes.io/multi-casskop";
+// On a MultiCasskop: take over the CassandraClusters of its name that carry no owner yet (those
+// the original Multi-CassKop created), without changing their spec.
+inline constexpr const char* adopt_annotation = "multicasskop.db.orange.com/adopt";
+// What a real API server allows in the annotations of one object (keys and values together).
+inline constexpr size_t max_annotation_bytes = 256 * 1024;
 
 struct spec_problem {
-  std::string reason;  // InvalidBase, InvalidOverride, UnknownRegion
+  std::string reason;  // InvalidBase, InvalidOverride, InvalidSpec, TooLarge, UnknownRegion
   std::string message;
 };
 
@@ -30,6 +35,7 @@ struct parsed_spec {
   std::string cc_namespace;
   std::vector<std::string> given_seedlist;  // base.status.seedlist, used unchanged
   std::string seed_domain;                  // spec.seeds.dnsDomain
+  bool adopt = false;                       // the adopt annotation is "true"
   std::vector<spec_problem> problems;
   bool base_valid() const { return base != nullptr; }
 };
@@ -53,9 +59,14 @@ k8s::json::Document managed_part(const k8s::json::Value& cassandracluster);
 // The merge patch bringing `observed` to `desired`, or "" when nothing is to change. Only what
 // changed in the MultiCasskop since our last write (kept in an annotation) is written: fields
 // CassKop defaults or resets in the spec are not fought over. Without that annotation (a
-// CassandraCluster we adopt) the whole managed part is written. The patch carries the
-// observed resourceVersion, so a concurrent change makes it fail with a conflict.
+// CassandraCluster we adopt) only our annotations are written: the record of what we would
+// have written and the owner, so the spec changes only when the MultiCasskop does (taking over
+// from the original Multi-CassKop restarts nothing). The patch carries the observed
+// resourceVersion, so a concurrent change makes it fail with a conflict.
 std::string update_patch(const k8s::json::Value& observed, const k8s::json::Value& desired);
+
+// Bytes of metadata.annotations as the API server counts them (keys plus values).
+size_t annotation_bytes(const k8s::json::Value& object);
 
 // Whether a patch from update_patch changes the spec (CassKop will act) or only metadata.
 bool patch_changes_spec(const std::string& patch);

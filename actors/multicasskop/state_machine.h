@@ -5,7 +5,7 @@
 // The contract (DESIGN.md section 5): regions are the configured clusters in order; a region
 // without an override entry is not deployed; region i+1 is created or updated only when
 // regions 1..i are Ready (phase Running, lastClusterActionStatus Done) for the spec we last
-// wrote; deletion goes through a finalizer.
+// wrote; deletion goes through a finalizer, and nothing is created before it is on the object.
 #pragma once
 
 #include <map>
@@ -23,14 +23,19 @@ struct machine_options {
   // CassKop versions that do not report status.observedGeneration: after a spec change we
   // wait to see the cluster leave Running/Done, or this long, before calling it Ready again.
   int64_t legacy_settle_ms = 60000;
+  // A create sent by the previous run (killed, or a leader that lost its Lease) may land this long
+  // after the state machine started: the API server's request timeout bounds it. Until then a
+  // deletion does not take the region it may have targeted for deleted.
+  int64_t start_grace_ms = 60000;
   int64_t retry_initial_ms = 1000;
   int64_t retry_max_ms = 60000;
 };
 
 enum class region_phase {
-  not_deployed,  // no override entry for this cluster
-  waiting,       // an earlier region is not Ready yet
-  unreachable,   // its cluster cannot be reached (or its first list is not in)
+  not_deployed,   // no override entry for this cluster
+  waiting,        // an earlier region is not Ready yet
+  unreachable,    // its cluster cannot be reached (or its first list is not in)
+  access_denied,  // its API server refuses our credentials (401) or permissions (403)
   creating,
   updating,  // written, waiting for CassKop to finish
   ready,
@@ -52,6 +57,10 @@ struct region_state {
   uint64_t settle_token = 0;
   bool retry_wait = false;  // backing off after a failed write, or waiting for a newer object
   uint64_t retry_token = 0;
+  // A write the API server refused for good (422, 400...): not retried before the MultiCasskop,
+  // the CassandraCluster or the cluster's connection changes.
+  bool refused = false;
+  bool seen = false;  // this run has seen its CassandraCluster (a create of a previous run landed)
   int failures = 0;
   std::string error_reason;  // Degraded reason while phase is error
   std::string last_error;
@@ -81,6 +90,10 @@ struct multicasskop_state {
   int failures = 0;
   std::map<std::string, std::string> reported;  // what an Event was last recorded for, by topic
   bool restored = false;  // region bookkeeping restored from the object's status
+  uint64_t grace_token = 0;  // the timer ending start_grace_ms for a deletion
+  // A write to the MultiCasskop itself (status or finalizers) is on its way: they go one at a
+  // time, so they never race each other's resourceVersion.
+  bool writing() const { return status_in_flight != 0 || metadata_in_flight != 0; }
 };
 
 class state_machine {
@@ -93,6 +106,9 @@ class state_machine {
   const std::map<mc_key, multicasskop_state>& multicasskops() const { return mcs_; }
   const std::vector<std::string>& clusters() const { return clusters_; }
   const std::map<std::string, cluster_health>& health() const { return health_; }
+  // What the state machine knows, as the events that would rebuild it after a restart (for the
+  // snapshot at the start of a journal file).
+  std::vector<event_body> snapshot() const;
   // The MultiCasskops an event concerns (for per-MultiCasskop journals).
   std::vector<mc_key> concerned(const event& e) const;
 
@@ -103,6 +119,9 @@ class state_machine {
     enum class kind { create, update, seedlist, remove, mc_status, mc_metadata } what;
     bool spec_changed = false;
     std::string uid{};  // remove: the CassandraCluster being deleted
+    // seedlist: what was written, and whether through /status
+    std::vector<std::string> seeds{};
+    bool through_status = false;
   };
   using cc_ref = std::tuple<std::string, std::string, std::string>;  // cluster, ns, name
 
@@ -111,6 +130,7 @@ class state_machine {
                      std::vector<command>& out);
   void observe_cassandracluster(const std::string& cluster, const object_ptr& cc,
                                 std::set<mc_key>& touched);
+  void observe_multicasskop(const object_ptr& object, std::set<mc_key>& touched);
   void decide(multicasskop_state& m, int64_t now, std::vector<command>& out);
   void decide_deletion(multicasskop_state& m, int64_t now, std::vector<command>& out);
   void decide_rollout(multicasskop_state& m, int64_t now, std::vector<command>& out);
@@ -120,7 +140,15 @@ class state_machine {
   void back_off(multicasskop_state& m, const std::string& region, region_state& r, bool long_wait,
                 std::vector<command>& out);
   void restore_from_status(multicasskop_state& m);
+  void index_owner(const cc_ref& ref, const object_ptr& before, const object_ptr& after);
+  void drop_cassandracluster(const cc_ref& ref);
+  bool refuse_renamed_base(multicasskop_state& m, std::vector<command>& out);
+  void write_seedlist(multicasskop_state& m, const std::string& cluster, region_state& r,
+                      const object_ptr& cur, const std::vector<std::string>& seeds,
+                      std::vector<command>& out);
   bool reachable(const std::string& cluster) const;
+  // The cluster has said whether it can be reached, and if so its first list is in.
+  bool heard_of(const std::string& cluster) const;
   const object_ptr* observed(const std::string& cluster, const std::string& ns,
                              const std::string& name) const;
   uint64_t next_id() { return ++last_id_; }
@@ -135,11 +163,21 @@ class state_machine {
   // event concerns only them (a scan of every MultiCasskop per event grows with the square).
   std::map<std::pair<std::string, std::string>, std::set<mc_key>> wanted_by_;
   const std::set<mc_key>& wanting(const std::string& ns, const std::string& name) const;
+  // The CassandraClusters each MultiCasskop owns (our owner annotation), whatever their name.
+  std::map<mc_key, std::set<cc_ref>> owned_;
+  // Per cluster, whether its CassandraCluster CRD has a status subresource, as learnt from the
+  // answers to our seed list writes (absent: not known, written in the object as CassKop does).
+  std::map<std::string, bool> status_subresource_;
   std::map<uint64_t, pending_write> pending_;
   uint64_t last_id_ = 0;
+  int64_t started_ms_ = -1;     // time of the first event: when this run began
+  bool start_grace_over_ = false;  // a start_grace_ms timer went off
 };
 
-// Region readiness: Running and Done, for the spec currently in the object.
+// Region readiness: Running and Done, for the spec currently in the object: as the object's
+// status.observedGeneration says (our casskop), else as CassKop's record of the spec it last
+// reconciled says (CassKop v2.1.0, the fork), else (a CassKop that says neither) once it was seen
+// acting on our change or legacy_settle_ms passed.
 bool cassandracluster_ready(const k8s::json::Value& cc, const region_state& r);
 
 }  // namespace mc

@@ -12,8 +12,10 @@
 //
 // Hand-off: kubesim runs WITHOUT its CassKop stand-in; the benchmark plays CassKop. For each run
 // it creates a MultiCasskop, waits for region k's CassandraCluster (and its seed list) on a watch
-// it holds open on every cluster, then sets its status Running/Done for the current generation
-// (merge patch on /status) and measures until region k+1's CassandraCluster shows up:
+// it holds open on every cluster, then writes what CassKop v2.1.0 writes once a cluster is up:
+// status Running/Done and its last-applied-configuration record of the current spec, in the
+// object (one merge patch; the CRD has no status subresource) and measures until region k+1's
+// CassandraCluster shows up:
 //   t0  just before the benchmark sends the status write,
 //   ta  kubesim receives that write      (KUBESIM_TRACE line, read from kubesim's stderr pipe),
 //   tl  the operator logs "Create CassandraCluster" for region k+1 (its stderr pipe),
@@ -22,7 +24,8 @@
 // The hand-off figure is t0 -> tb (arrival at kubesim); t0 -> tc (watch) is printed too, and
 // the pieces in between, so the benchmark's own share (t0 -> ta, tb -> tc) is visible.
 //
-// Scale: kubesim with the CassKop stand-in on every cluster (delay --casskop-delay-ms), N
+// Scale: kubesim with the CassKop v2.1.0 stand-in on every cluster (a rack's pods ready after
+// --casskop-delay-ms, its own 5 s requeue scaled to 1 s), N
 // MultiCasskops over all regions created by C keep-alive clients; the time until every one
 // reports Ready True (a watch on MultiCasskops, checked at the end with a paged list), and the
 // operator's memory: VmRSS sampled every 50 ms, VmHWM at the end; kubesim's for reference.
@@ -730,11 +733,17 @@ void run_handoff(int runs, int warmup, int regions, bool tls, int gap_ms, const 
       auto ready_to_set = hub.wait(
           watches[k], [&](const watch_event& e) { return e.name() == cc && has_seedlist(*e.object); }, timeout);
       if (!ready_to_set) throw std::runtime_error(fmt::format("{} never appeared in {}", cc, clusters[k]));
-      int64_t generation = js::get_int(*ready_to_set->object, {"metadata", "generation"}, 1);
-      std::string patch = fmt::format(
-          R"({{"status":{{"phase":"Running","lastClusterAction":"Initializing","lastClusterActionStatus":"Done","observedGeneration":{}}}}})",
-          generation);
-      std::string path = fmt::format("/apis/db.orange.com/v2/namespaces/{}/cassandraclusters/{}/status", ns, cc);
+      js::Document record(rapidjson::kObjectType);
+      record.AddMember("spec", js::Value((*ready_to_set->object)["spec"], record.GetAllocator()),
+                       record.GetAllocator());
+      js::Document patch_doc = js::parse(
+          R"({"metadata":{"annotations":{}},"status":{"phase":"Running","lastClusterAction":"Initializing","lastClusterActionStatus":"Done"}})");
+      js::set_string(patch_doc["metadata"]["annotations"],
+                     "cassandraclusters.db.orange.com/last-applied-configuration",
+                     js::to_string(record), patch_doc.GetAllocator());
+      std::string patch = js::to_string(patch_doc);
+      std::string path =
+          fmt::format("/apis/db.orange.com/v2/namespaces/{}/cassandraclusters/{}", ns, cc);
       time_point t0 = clock_type::now();
       must(conns[k]->send(http::verb::patch, path, patch, "application/merge-patch+json"), "status write");
       time_point t_reply = clock_type::now();
@@ -800,8 +809,13 @@ void run_handoff(int runs, int warmup, int regions, bool tls, int gap_ms, const 
 void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s, bool tls,
                const std::string& log_file, int hold_s) {
   const std::vector<std::string> clusters = cluster_names(regions);
-  std::vector<std::string> args = {"--history", "1000000", "--simulate-casskop", "--casskop-delay-ms",
-                                   std::to_string(delay_ms)};
+  std::vector<std::string> args = {"--history",
+                                   "1000000",
+                                   "--simulate-casskop",
+                                   "--casskop-delay-ms",
+                                   std::to_string(delay_ms),
+                                   "--casskop-time-scale",
+                                   "0.2"};
   if (!tls) args.push_back("--insecure-http");
   traced_kubesim ks(clusters, args, false);
   auto& sim = ks.sim();

@@ -39,10 +39,26 @@ inline const std::string kMCCs = "/apis/db.orange.com/v2/namespaces/" + kNs + "/
 
 // ---- what the clusters hold ----
 
+// CassKop v2.1.0's record of the spec it last reconciled holds the spec the object has now.
+inline bool casskop_reconciled(const js::Value& cc) {
+  auto record = js::get_string(cc, {"metadata", "annotations",
+                                    "cassandraclusters.db.orange.com/last-applied-configuration"});
+  if (record.empty()) return false;
+  auto d = js::parse(record);
+  const js::Value* recorded = js::find(d, "spec");
+  const js::Value* spec = js::find(cc, "spec");
+  return recorded && spec && *recorded == *spec;
+}
+
+// Running and Done for the spec it has now: as its observedGeneration says (the stand-in's
+// observed-generation flavor), else as CassKop's record says (CassKop v2.1.0, the default).
 inline bool cc_ready(const js::Value& cc) {
-  return js::get_string(cc, {"status", "phase"}) == "Running" &&
-         js::get_string(cc, {"status", "lastClusterActionStatus"}) == "Done" &&
-         js::get_int(cc, {"status", "observedGeneration"}, -1) == js::get_int(cc, {"metadata", "generation"}, 0);
+  if (js::get_string(cc, {"status", "phase"}) != "Running" ||
+      js::get_string(cc, {"status", "lastClusterActionStatus"}) != "Done")
+    return false;
+  if (const js::Value* og = js::find_path(cc, {"status", "observedGeneration"}))
+    return og->IsInt64() && og->GetInt64() >= js::get_int(cc, {"metadata", "generation"}, 0);
+  return casskop_reconciled(cc);
 }
 inline bool cc_ready(const std::optional<js::Document>& cc) { return cc && cc_ready(*cc); }
 inline int64_t nodes(const js::Value& cc) { return js::get_int(cc, {"spec", "nodesPerRacks"}, -1); }
@@ -124,20 +140,60 @@ inline std::string mcc_json(const mcc_def& d) {
       d.nodes, overrides);
 }
 
-// kubesim with the given clusters, each with both CRDs of deploy/crds and the namespace, and the
-// CassKop stand-in taking `delay_ms` per action.
+// Which CassandraCluster CRD the clusters have, as users install them.
+enum class cc_crd {
+  ours,               // deploy/crds
+  casskop_v21,        // CassKop v2.1.0's own (its Helm chart): tests/fixtures/casskop-v2.1.0
+  ours_over_casskop,  // CassKop's first, then ours applied over it, as the README says
+};
+inline const char* to_string(cc_crd c) {
+  return c == cc_crd::ours          ? "ours"
+         : c == cc_crd::casskop_v21 ? "CassKop v2.1.0's"
+                                    : "ours over CassKop's";
+}
+
+// Runs the calling test case once per CassandraCluster CRD a user can have (doctest subcases:
+// each run enters one), and says which one this run has.
+inline cc_crd each_cassandracluster_crd(bool also_ours_over_casskop = false) {
+  cc_crd crd = cc_crd::ours;
+  SUBCASE("our CassandraCluster CRD") { crd = cc_crd::ours; }
+  SUBCASE("CassKop v2.1.0's CRD") { crd = cc_crd::casskop_v21; }
+  if (also_ours_over_casskop) {
+    SUBCASE("ours applied over CassKop's") { crd = cc_crd::ours_over_casskop; }
+  }
+  return crd;
+}
+
+inline std::string crd_json(const std::string& path) {
+  return js::to_string(js::yaml_to_json(read_file(std::string(SOURCE_DIR) + path)));
+}
+
+// kubesim with the given clusters, each with the CRDs and the namespace, and the CassKop
+// stand-in: CassKop v2.1.0 as it is, its own pace scaled down 100 times (50 ms requeue, 200 ms
+// before an action's end is checked), a rack's pods ready `delay_ms` after a change.
 class world {
  public:
-  explicit world(std::vector<std::string> clusters = {kC1, kC2}, int delay_ms = 300)
-      : clusters(clusters), sim(clusters, {"--simulate-casskop", "--casskop-delay-ms", std::to_string(delay_ms)}) {
-    const std::string crds[] = {
-        js::to_string(js::yaml_to_json(read_file(std::string(SOURCE_DIR) + "/deploy/crds/db.orange.com_cassandraclusters.yaml"))),
-        js::to_string(js::yaml_to_json(read_file(std::string(SOURCE_DIR) + "/deploy/crds/db.orange.com_multicasskops.yaml")))};
+  explicit world(std::vector<std::string> clusters = {kC1, kC2}, int delay_ms = 300,
+                 cc_crd crd = cc_crd::ours)
+      : clusters(clusters),
+        sim(clusters, {"--simulate-casskop", "--casskop-delay-ms", std::to_string(delay_ms),
+                       "--casskop-time-scale", "0.01"}) {
+    std::vector<std::string> crds;
+    if (crd != cc_crd::ours)
+      crds.push_back(crd_json("/tests/fixtures/casskop-v2.1.0/cassandraclusters-crd.yaml"));
+    crds.push_back(crd_json("/deploy/crds/db.orange.com_multicasskops.yaml"));
     for (const auto& c : clusters) {
       clients_[c].reset(new api_client(sim.client(c)));
-      for (const auto& crd : crds) {
-        auto r = api(c).request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+      for (const auto& crd_body : crds) {
+        auto r = api(c).request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                                crd_body);
         REQUIRE_MESSAGE(r.status == 201, r.body);
+      }
+      if (crd != cc_crd::casskop_v21) {  // ours, created or applied over CassKop's with kubectl
+        auto r = sim.kubectl(
+            c, {"apply", "-f",
+                std::string(SOURCE_DIR) + "/deploy/crds/db.orange.com_cassandraclusters.yaml"});
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
       }
       auto r = api(c).request("POST", "/api/v1/namespaces",
                               R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")" + kNs + R"("}})");

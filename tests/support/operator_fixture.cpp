@@ -25,16 +25,20 @@ std::string operator_config_yaml(const kubesim_instance& sim, const operator_con
   y << "clusters:\n";
   for (size_t i = 0; i < o.clusters.size(); ++i) {
     y << "- name: " << o.clusters[i] << "\n";
-    if (i == 0)
+    if (auto k = o.kubeconfig_of.find(o.clusters[i]); k != o.kubeconfig_of.end())
+      y << "  kubeconfig: " << k->second << "\n";
+    else if (i == 0)
       y << "  kubeconfig: " << sim.kubeconfig(o.clusters[i]) << "\n  context: " << o.clusters[i] << "\n";
     else
       y << "  secretDir: " << sim.state_dir() << "/state/" << o.clusters[i] << "/serviceaccount\n";
   }
   y << "log:\n  level: " << o.log_level << "\n";
   y << "readiness:\n  legacySettleSeconds: " << o.legacy_settle_seconds << "\n";
+  y << "deletion:\n  startGraceSeconds: " << o.deletion_start_grace_seconds << "\n";
   // Port 0: a free port, so tests may run side by side; the log line names it.
   y << "admin:\n  address: \"" << o.admin_address << "\"\n";
   if (!o.journal_file.empty()) y << "journal:\n  file: " << o.journal_file << "\n";
+  y << o.extra_yaml;
   return y.str();
 }
 

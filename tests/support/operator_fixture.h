@@ -18,9 +18,13 @@ struct operator_config_options {
   std::vector<std::string> clusters;  // regions in order; the first is the local cluster
   std::string namespace_name = "cassandra-e2e";
   int legacy_settle_seconds = 5;
+  int deletion_start_grace_seconds = 3;  // the kubesim tests' creates land well within it
   std::string journal_file;  // "" = no journal file
   std::string log_level = "info";
   std::string admin_address = "127.0.0.1:0";
+  std::string extra_yaml;  // appended to the file as is (e.g. "limits:\n  ...")
+  // Clusters whose connection is this kubeconfig file instead (e.g. one with a wrong token).
+  std::map<std::string, std::string> kubeconfig_of;
 };
 
 // A config file for kubesim's clusters: the local one through its kubeconfig, the remote ones

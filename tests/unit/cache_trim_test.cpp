@@ -72,3 +72,35 @@ TEST_CASE("cache trim: the three-way update reads the same from a trimmed Cassan
   auto same = js::parse(R"({"metadata":{"name":"a"},"spec":{"nodesPerRacks":3}})");
   CHECK(mc::update_patch(*trimmed, same).empty());
 }
+
+TEST_CASE(
+    "cache trim: CassKop's record of the spec becomes whether it reconciled the current spec") {
+  auto with_record = [](const std::string& recorded_spec, const std::string& spec) {
+    js::Document d = js::parse(
+        R"({"metadata":{"name":"a","annotations":{}},"status":{"phase":"Running",)"
+        R"("cassandraRackStatus":{"dc1-rack1":{"phase":"Running"}},"cassandraNodeStatus":{}}})");
+    auto& a = d.GetAllocator();
+    js::set_string(
+        d["metadata"]["annotations"], mc::casskop_last_applied,
+        R"({"metadata":{"name":"a","generation":4},"spec":)" + recorded_spec + R"(,"status":{}})",
+        a);
+    js::set_member(d, "spec", js::Value(js::parse(spec), a), a);
+    return mc::trim_for_cache(std::make_shared<const js::Document>(std::move(d)),
+                              mc::watched_kind::cassandracluster);
+  };
+  auto same = with_record(
+      R"({"nodesPerRacks":2,"topology":{"dc":[{"name":"dc1"}]}})",
+      R"({"topology":{"dc":[{"name":"dc1"}]},"nodesPerRacks":2})");  // member order differs
+  CHECK(mc::casskop_reconciled_spec(*same) == std::optional<bool>(true));
+  auto behind = with_record(R"({"nodesPerRacks":1})", R"({"nodesPerRacks":2})");
+  CHECK(mc::casskop_reconciled_spec(*behind) == std::optional<bool>(false));
+  // The record (a whole copy of the spec) and the status the state machine does not read go.
+  CHECK(js::get_string(*same, {"metadata", "annotations", mc::casskop_last_applied}).empty());
+  CHECK(js::find_path(*same, {"status", "cassandraRackStatus"}) == nullptr);
+  CHECK(js::get_string(*same, {"status", "phase"}) == "Running");
+  // No record: nothing to say.
+  auto none = object(R"({"metadata":{"name":"a"},"spec":{}})");
+  CHECK_FALSE(
+      mc::casskop_reconciled_spec(*mc::trim_for_cache(none, mc::watched_kind::cassandracluster))
+          .has_value());
+}

@@ -34,8 +34,9 @@ clusters:
     kubeconfig: /etc/mc/kubeconfig
     context: east
 log: {level: debug, format: json}
-journal: {maxEventsPerMultiCasskop: 10, file: /var/log/mc.jsonl}
+journal: {maxEventsPerMultiCasskop: 10, file: /var/log/mc.jsonl, maxFileMegabytes: 8, maxFiles: 2}
 readiness: {legacySettleSeconds: 30}
+limits: {maxMultiCasskopSpecKilobytes: 100}
 admin: {address: "0.0.0.0:8090", tokenFile: /etc/mc/token}
 )",
                         "config x");
@@ -50,6 +51,9 @@ admin: {address: "0.0.0.0:8090", tokenFile: /etc/mc/token}
   CHECK(c.log_format == "json");
   CHECK(c.journal_limit == 10);
   CHECK(c.journal_file == "/var/log/mc.jsonl");
+  CHECK(c.journal_max_file_mib == 8);
+  CHECK(c.journal_max_files == 2);
+  CHECK(c.max_multicasskop_spec_bytes == 100 * 1024);
   CHECK(c.legacy_settle_ms == 30000);
   CHECK(c.admin_address == "0.0.0.0:8090");
 }
@@ -78,6 +82,11 @@ TEST_CASE("config: errors name the file and the field") {
   CHECK(error_of("namespace: n\nclusters: [{name: a, inCluster: true}]\nreadiness: {legacySettleSeconds: -1}") ==
         "config test.yaml: readiness.legacySettleSeconds must be at least 0");
   CHECK(error_of("namespace: [").find("not valid YAML") != std::string::npos);
+  CHECK(error_of("namespace: n\nclusters: [{name: a, inCluster: true}]\njournal: {maxFiles: 0}") ==
+        "config test.yaml: journal.maxFiles must be at least 1");
+  CHECK(error_of("namespace: n\nclusters: [{name: a, inCluster: true}]\nlimits: "
+                 "{maxMultiCasskopSpecKilobytes: 0}") ==
+        "config test.yaml: limits.maxMultiCasskopSpecKilobytes must be at least 1");
   CHECK(error_of("- a\n- b") == "config test.yaml: must be a YAML mapping");
 }
 

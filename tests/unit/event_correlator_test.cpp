@@ -240,7 +240,12 @@ TEST_CASE(
   d.first_ms = t0;
   d.last_ms = t0 + 61'500;
   auto ev = js::parse(mc::event_json(e, d, "host-a"));
-  CHECK(js::get_string(ev, {"metadata", "generateName"}) == "multi.");
+  // <object>.<hex nanoseconds> as client-go names Events (a generateName "multi." is refused).
+  const std::string name(js::get_string(ev, {"metadata", "name"}));
+  CHECK(name.rfind("multi.", 0) == 0);
+  CHECK(std::stoull(name.substr(6), nullptr, 16) / 1000000 == static_cast<uint64_t>(t0 + 61'500));
+  CHECK(js::get_string(js::parse(mc::event_json(e, d, "host-a")), {"metadata", "name"}) !=
+        name);  // same ms
   CHECK(js::get_string(ev, {"metadata", "namespace"}) == "ns");
   CHECK(js::get_string(ev, {"metadata", "annotations", mc::event_region_annotation}) ==
         "k8s-cluster1");

@@ -1,6 +1,11 @@
 // The journal: events survive a JSON round trip, and a replay reproduces the decisions.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "actors/multicasskop/journal.h"
 #include "tests/unit/multicasskop_world.h"
 
@@ -76,4 +81,67 @@ TEST_CASE("journal: replaying the recorded events gives the same decisions") {
     for (const auto& c : replayed.apply(e)) again.push_back(mc::summarize_command(c));
   CHECK(!decided.empty());
   CHECK(again == decided);
+}
+
+TEST_CASE(
+    "journal: the file rotates at its size limit, keeps max_files, and each new file starts with a "
+    "snapshot") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("journal-test-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string path = (dir / "journal.jsonl").string();
+  mc::journal j(8);
+  int snapshots = 0;
+  j.open_file({path, 2048, 3}, [&] {
+    ++snapshots;
+    return std::vector<mc::event_body>{mc::clusters_configured{{"a", "b"}},
+                                       mc::cluster_health{"a", true, true, ""}};
+  });
+  for (uint64_t seq = 1; seq <= 100; ++seq)
+    j.record(
+        mc::event{seq, 1700000000000, mc::cluster_health{"a", true, true, std::string(40, 'x')}},
+        {});
+  auto files = mc::journal_files(path);
+  REQUIRE(files.size() == 3);  // journal.jsonl.2, .1 and journal.jsonl: older ones were dropped
+  CHECK(files.front() == path + ".2");
+  CHECK(files.back() == path);
+  CHECK(snapshots >= 3);
+  for (const auto& f : files) {
+    CHECK(fs::file_size(f) <= 2048);
+    std::ifstream in(f);
+    std::string first;
+    std::getline(in, first);
+    auto e = mc::decode_event(first);
+    CHECK(e.snapshot);
+    CHECK(std::holds_alternative<mc::clusters_configured>(e.body));
+  }
+  // Seq numbers go on across files (a replay tells a rotation from a restart).
+  std::ifstream last(path);
+  uint64_t previous = 0;
+  for (std::string line; std::getline(last, line);) {
+    auto e = mc::decode_event(line);
+    if (e.snapshot) continue;
+    CHECK(e.seq > previous);
+    previous = e.seq;
+  }
+  CHECK(previous == 100);
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
+    "journal: a snapshot restates what the state machine knows, and rebuilds it after a restart") {
+  testworld::fake_world w({"a", "b"});
+  w.auto_casskop = true;
+  w.set_multicasskop(R"({"base":{"metadata":{"name":"c"},"spec":{}},"override":{"a":{},"b":{}}})");
+  w.run();
+  REQUIRE(w.condition("Ready") == "True");
+  mc::state_machine rebuilt;
+  std::vector<mc::command> decided;
+  for (auto& b : w.machine().snapshot())
+    for (auto& c : rebuilt.apply(mc::event{0, w.now, std::move(b), true})) decided.push_back(c);
+  CHECK(rebuilt.multicasskops().size() == 1);
+  for (const auto& c : decided) {
+    CHECK_FALSE(std::holds_alternative<mc::create_cassandracluster>(c));
+    CHECK_FALSE(std::holds_alternative<mc::patch_cassandracluster>(c));
+  }
 }
