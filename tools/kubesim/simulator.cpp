@@ -38,7 +38,9 @@ int parse_int(std::string_view key, const std::string& v, int min) {
     throw std::invalid_argument(fmt::format("{} must be an integer >= {}", key, min));
   return n;
 }
-double parse_fraction(std::string_view key, const std::string& v) {
+// A whole-string number within [lo, hi] (lo excluded when open_low): "nan" and "1x" are refused.
+double parse_number(std::string_view key, const std::string& v, double lo, bool open_low, double hi,
+                    std::string_view expected) {
   size_t used = 0;
   double d = -1;
   try {
@@ -46,22 +48,17 @@ double parse_fraction(std::string_view key, const std::string& v) {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (v.empty() || used != v.size() || !(d >= 0 && d <= 1))
-    throw std::invalid_argument(fmt::format("{} must be between 0 and 1", key));
+  const bool low_ok = open_low ? d > lo : d >= lo;
+  if (v.empty() || used != v.size() || !(low_ok && d <= hi))
+    throw std::invalid_argument(fmt::format("{} must be {}", key, expected));
   return d;
+}
+double parse_fraction(std::string_view key, const std::string& v) {
+  return parse_number(key, v, 0, false, 1, "between 0 and 1");
 }
 // A positive factor: "0.01", "1".
 double parse_scale(std::string_view key, const std::string& v) {
-  size_t used = 0;
-  double d = -1;
-  try {
-    d = std::stod(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (v.empty() || used != v.size() || !(d > 0 && d <= 1000))
-    throw std::invalid_argument(fmt::format("{} must be a number above 0 (at most 1000)", key));
-  return d;
+  return parse_number(key, v, 0, true, 1000, "a number above 0 (at most 1000)");
 }
 }  // namespace
 
