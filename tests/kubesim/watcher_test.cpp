@@ -41,6 +41,8 @@ using phase = k8s::list_watch_state::phase;
 
 const k8s::resource configmaps{"", "v1", "configmaps", "ConfigMap", true};
 constexpr const char* cms = "/api/v1/namespaces/default/configmaps";
+// Every namespace of a real cluster (and of kubesim) holds the ConfigMap kube-root-ca.crt.
+constexpr size_t root_ca = 1;
 
 std::string name_of(const k8s::object_ptr& o) {
   return std::string(js::get_string(*o, {"metadata", "name"}));
@@ -63,9 +65,9 @@ struct consumer_log {
   int init_done = 0;
   std::vector<k8s::watcher_status> statuses;
   std::atomic<int> inside{0};
-  std::atomic<int> overlaps{0};     // a callback ran while another one was running
+  std::atomic<int> overlaps{0};      // a callback ran while another one was running
   std::atomic<bool> stopped{false};  // set once stop() returned
-  std::atomic<int> after_stop{0};   // callbacks that ran after that
+  std::atomic<int> after_stop{0};    // callbacks that ran after that
 
   void enter() {
     if (inside.fetch_add(1) != 0) ++overlaps;
@@ -269,7 +271,8 @@ class writer {
         continue;
       }
       try {
-        stats_.write_rvs[name] += " " + std::string(js::get_string(r.json(), {"metadata", "resourceVersion"}));
+        stats_.write_rvs[name] +=
+            " " + std::string(js::get_string(r.json(), {"metadata", "resourceVersion"}));
       } catch (const std::exception&) {
         stats_.write_rvs[name] += " ?";
       }
@@ -312,7 +315,8 @@ void while_writing(const writer& w, std::chrono::milliseconds every, F&& inject)
   }
 }
 
-void control(const kubesim_instance& sim, const std::string& action, const std::string& query = "") {
+void control(const kubesim_instance& sim, const std::string& action,
+             const std::string& query = "") {
   auto r = sim.control("k1", action, query);
   REQUIRE_MESSAGE(r.status == 200, (action + ": " + r.body));
 }
@@ -330,7 +334,8 @@ enum class events { every_one, may_miss_while_disconnected };
 // watch always resumed from its resourceVersion, no relist) it must also have seen every object
 // created and every deletion made.
 void expect_converged(const kubesim_instance& sim, const k8s::watcher& w,
-                      const std::shared_ptr<consumer_log>& log, const write_stats& ws, events mode) {
+                      const std::shared_ptr<consumer_log>& log, const write_stats& ws,
+                      events mode) {
   std::map<std::string, std::string> want, have, told;
   bool same = eventually(
       [&] {
@@ -379,7 +384,8 @@ void expect_converged(const kubesim_instance& sim, const k8s::watcher& w,
     if (ws.ambiguous == 0) CHECK_MESSAGE(ws.deleted.count(name), name << " removed, never deleted");
   }
   for (const auto& name : log->seen)
-    if (!want.count(name)) CHECK_MESSAGE(log->removed.count(name), name << " deleted, never removed");
+    if (!want.count(name))
+      CHECK_MESSAGE(log->removed.count(name), name << " deleted, never removed");
   if (ws.ambiguous == 0) CHECK(log->removed_total + never_seen == ws.deletes);
   CHECK(log->removed_total <= ws.deletes + ws.ambiguous);
   if (mode == events::every_one) {
@@ -390,9 +396,9 @@ void expect_converged(const kubesim_instance& sim, const k8s::watcher& w,
   }
   MESSAGE("writes: " << ws.creates << " creates, " << ws.updates << " updates, " << ws.deletes
                      << " deletes, " << ws.refused << " refused, " << ws.ambiguous
-                     << " ambiguous; removed deltas " << log->removed_total
-                     << "; deleted unseen " << never_seen << "; relists " << w.status().relists
-                     << ", rewatches " << w.status().rewatches);
+                     << " ambiguous; removed deltas " << log->removed_total << "; deleted unseen "
+                     << never_seen << "; relists " << w.status().relists << ", rewatches "
+                     << w.status().rewatches);
 }
 
 bool watching(const k8s::watcher& w) {
@@ -442,7 +448,9 @@ struct fixture {
 
 }  // namespace
 
-TEST_CASE("watcher: watches closed every 100 ms resume from the resourceVersion, nothing missed or repeated") {
+TEST_CASE(
+    "watcher: watches closed every 100 ms resume from the resourceVersion, nothing missed or "
+    "repeated") {
   fixture f;
   seed(f.sim, "seed-", 20);
   f.start();
@@ -463,7 +471,9 @@ TEST_CASE("watcher: watches closed every 100 ms resume from the resourceVersion,
   CHECK(!s.last_error);
 }
 
-TEST_CASE("watcher: 500 bursts on lists and watches are retried with backoff, nothing missed or repeated") {
+TEST_CASE(
+    "watcher: 500 bursts on lists and watches are retried with backoff, nothing missed or "
+    "repeated") {
   fixture f;
   seed(f.sim, "seed-", 20);
   control(f.sim, "errors", "rate=0.5&code=500");
@@ -487,7 +497,8 @@ TEST_CASE("watcher: 500 bursts on lists and watches are retried with backoff, no
   CHECK(eventually([&] { return watching(*f.w); }, 5s));
 }
 
-TEST_CASE("watcher: 429 bursts are retried no sooner than Retry-After, nothing missed or repeated") {
+TEST_CASE(
+    "watcher: 429 bursts are retried no sooner than Retry-After, nothing missed or repeated") {
   fixture f;
   seed(f.sim, "seed-", 20);
   f.start();
@@ -517,7 +528,9 @@ TEST_CASE("watcher: 429 bursts are retried no sooner than Retry-After, nothing m
   CHECK(eventually([&] { return watching(*f.w); }, 5s));
 }
 
-TEST_CASE("watcher: an unreachable cluster, then a partition while objects are deleted and history compacted") {
+TEST_CASE(
+    "watcher: an unreachable cluster, then a partition while objects are deleted and history "
+    "compacted") {
   fixture f;
   seed(f.sim, "seed-", 20);
   f.start();
@@ -641,7 +654,8 @@ TEST_CASE("watcher: 200 ms of latency on every request, with watches dropped") {
   CHECK(!f.w->status().last_error);
 }
 
-TEST_CASE("watcher: a token rotated mid-watch is read from the token file when the watch reconnects") {
+TEST_CASE(
+    "watcher: a token rotated mid-watch is read from the token file when the watch reconnects") {
   fixture f;
   seed(f.sim, "seed-", 20);
   const std::string sa = fs::path(f.sim.kubeconfig("k1")).parent_path() / "serviceaccount";
@@ -671,7 +685,9 @@ TEST_CASE("watcher: a token rotated mid-watch is read from the token file when t
   CHECK(stale.get(cms).status == 401);
 }
 
-TEST_CASE("watcher: status goes synced, carries the error while unreachable and clears it, then stop() is prompt and final") {
+TEST_CASE(
+    "watcher: status goes synced, carries the error while unreachable and clears it, then stop() "
+    "is prompt and final") {
   fixture f;
   seed(f.sim, "seed-", 5);
   f.start();
@@ -688,9 +704,9 @@ TEST_CASE("watcher: status goes synced, carries the error while unreachable and 
     CHECK(!first_synced->last_error);
     CHECK(first_synced->relists == 0);
     CHECK(f.log->init_done == 1);
-    CHECK(f.log->seen.size() == 5);
+    CHECK(f.log->seen.size() == 5 + root_ca);
   }
-  CHECK(f.w->objects().size() == 5);
+  CHECK(f.w->objects().size() == 5 + root_ca);
 
   control(f.sim, "unreachable");
   REQUIRE(eventually(
@@ -702,7 +718,7 @@ TEST_CASE("watcher: status goes synced, carries the error while unreachable and 
   auto down = f.w->status();
   CHECK(down.synced);  // the picture is kept, only stale
   CHECK(down.phase != phase::watching);
-  CHECK(f.w->objects().size() == 5);
+  CHECK(f.w->objects().size() == 5 + root_ca);
   {
     std::lock_guard lock(f.log->m);
     CHECK(std::any_of(f.log->statuses.begin(), f.log->statuses.end(), [](const auto& s) {
@@ -762,7 +778,8 @@ TEST_CASE("watcher: status goes synced, carries the error while unreachable and 
   CHECK(w2->stale_events() == 0);
 }
 
-TEST_CASE("watcher: backoff starts over after reset_after of health, however often the watch reopened") {
+TEST_CASE(
+    "watcher: backoff starts over after reset_after of health, however often the watch reopened") {
   fixture f;
   seed(f.sim, "seed-", 3);
   f.start(3, 10, 400ms);
@@ -808,14 +825,15 @@ TEST_CASE("watcher: backoff starts over after reset_after of health, however oft
   control(f.sim, "unreachable");
   std::optional<k8s::watcher_status> first;
   REQUIRE(eventually([&] { return (first = backing_off_unreachable(from)).has_value(); }, 3s));
-  CHECK_MESSAGE(first->next_retry < 100ms,
-                "the first retry after a long healthy spell waits " << first->next_retry.count()
-                                                                    << " ms");
+  CHECK_MESSAGE(first->next_retry < 100ms, "the first retry after a long healthy spell waits "
+                                               << first->next_retry.count() << " ms");
   control(f.sim, "reachable");
   CHECK(eventually([&] { return watching(*f.w); }, 5s));
 }
 
-TEST_CASE("watcher: its owner may let go of it and of the timer service from a callback on the timer thread") {
+TEST_CASE(
+    "watcher: its owner may let go of it and of the timer service from a callback on the timer "
+    "thread") {
   kubesim_instance sim;
   control(sim, "unreachable");  // the first list fails: the retry comes from the timer thread
   struct owner {
@@ -883,15 +901,15 @@ TEST_CASE(
   w->start();
   REQUIRE(eventually([&] { return watching(*w); }, 5s));
   seed(sim, "watched-", 2);
-  REQUIRE(eventually([&] { return w->objects().size() == 5; }, 5s));
+  REQUIRE(eventually([&] { return w->objects().size() == 5 + root_ca; }, 5s));
   for (const auto& obj : w->objects()) {
     CAPTURE(name_of(obj));
     CHECK(js::find(*obj, "data") == nullptr);
     CHECK(js::get_string(*obj, {"metadata", "namespace"}) == "default");
   }
-  CHECK(transformed >= 5);
+  CHECK(transformed >= 5 + root_ca);
   w->stop();
   std::lock_guard lock(seen->m);
-  CHECK(seen->upserts >= 5);
+  CHECK(seen->upserts >= 5 + root_ca);
   CHECK(seen->with_data.empty());
 }

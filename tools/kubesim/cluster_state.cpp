@@ -22,14 +22,17 @@ namespace {
 
 using k8s::json::copy_of;
 
-
-std::string resource_name(const resource_type& t) { return t.id(); }
+std::string resource_name(const resource_type& t) {
+  return t.id();
+}
 
 api_error not_found_error(const resource_type& t, const std::string& name) {
   return not_found(resource_name(t), t.group, t.plural, name);
 }
 
-js::Value& metadata_of(js::Document& d) { return js::ensure_object(d, "metadata", d.GetAllocator()); }
+js::Value& metadata_of(js::Document& d) {
+  return js::ensure_object(d, "metadata", d.GetAllocator());
+}
 
 std::vector<std::string> finalizers_of(const js::Value& obj) {
   std::vector<std::string> out;
@@ -53,7 +56,8 @@ void set_finalizers(js::Document& d, const std::vector<std::string>& fins) {
 
 std::vector<std::string> owner_uids(const js::Value& obj) {
   std::vector<std::string> out;
-  if (const auto* refs = js::find_path(obj, {"metadata", "ownerReferences"}); refs && refs->IsArray())
+  if (const auto* refs = js::find_path(obj, {"metadata", "ownerReferences"});
+      refs && refs->IsArray())
     for (const auto& r : refs->GetArray()) {
       auto uid = js::get_string(r, "uid");
       if (!uid.empty()) out.emplace_back(uid);
@@ -95,6 +99,7 @@ void apply_create_defaults(const resource_type& t, js::Document& d) {
   auto& a = d.GetAllocator();
   if (t.custom) return;
   if (t.kind == "Namespace") {
+    label_namespace(d);
     auto& spec = js::ensure_object(d, "spec", a);
     js::Value fins(rapidjson::kArrayType);
     fins.PushBack("kubernetes", a);
@@ -117,11 +122,6 @@ void apply_create_defaults(const resource_type& t, js::Document& d) {
     auto& spec = js::ensure_object(d, "spec", a);
     if (!js::find(spec, "type")) js::set_string(spec, "type", "ClusterIP", a);
     if (!js::find(spec, "sessionAffinity")) js::set_string(spec, "sessionAffinity", "None", a);
-    if (!js::find(spec, "clusterIP")) {
-      static std::atomic<unsigned> next_ip{1};
-      unsigned n = next_ip++;
-      js::set_string(spec, "clusterIP", fmt::format("10.96.{}.{}", (n >> 8) & 0xff, n & 0xff), a);
-    }
     js::Value status(rapidjson::kObjectType);
     status.AddMember("loadBalancer", js::Value(rapidjson::kObjectType), a);
     js::set_member(d, "status", std::move(status), a);
@@ -154,7 +154,8 @@ void set_crd_status(js::Document& d, const resource_type& t) {
   auto now = now_rfc3339();
   for (auto [type, reason, message] :
        {std::tuple{"NamesAccepted", "NoConflicts", "no conflicts found"},
-        std::tuple{"Established", "InitialNamesAccepted", "the initial names have been accepted"}}) {
+        std::tuple{"Established", "InitialNamesAccepted",
+                   "the initial names have been accepted"}}) {
     js::Value c(rapidjson::kObjectType);
     c.AddMember("type", js::string_value(type, a), a);
     c.AddMember("status", "True", a);
@@ -202,7 +203,9 @@ constexpr const char* crd_cleanup_finalizer = "customresourcecleanup.apiextensio
 // lastTransitionTime (so an unchanged CRD stays equal), and Terminating stays.
 void keep_crd_conditions(js::Document& d, const js::Value& prev) {
   const js::Value* before = js::find_path(prev, {"status", "conditions"});
-  js::Value* now = js::find(d, "status") ? const_cast<js::Value*>(js::find_path(d, {"status", "conditions"})) : nullptr;
+  js::Value* now = js::find(d, "status")
+                       ? const_cast<js::Value*>(js::find_path(d, {"status", "conditions"}))
+                       : nullptr;
   if (!before || !now || !before->IsArray() || !now->IsArray()) return;
   auto& a = d.GetAllocator();
   for (auto& c : now->GetArray())
@@ -218,14 +221,16 @@ void keep_crd_conditions(js::Document& d, const js::Value& prev) {
 void add_crd_terminating_condition(js::Document& d) {
   auto& a = d.GetAllocator();
   auto& status = js::ensure_object(d, "status", a);
-  if (!js::find(status, "conditions")) js::set_member(status, "conditions", js::Value(rapidjson::kArrayType), a);
+  if (!js::find(status, "conditions"))
+    js::set_member(status, "conditions", js::Value(rapidjson::kArrayType), a);
   js::Value c(rapidjson::kObjectType);
   c.AddMember("type", "Terminating", a);
   c.AddMember("status", "True", a);
   c.AddMember("lastTransitionTime", js::string_value(now_rfc3339(), a), a);
   c.AddMember("reason", "InstanceDeletionPending", a);
-  c.AddMember("message",
-              "CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon", a);
+  c.AddMember(
+      "message",
+      "CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon", a);
   status["conditions"].PushBack(c, a);
 }
 
@@ -288,14 +293,20 @@ const std::string& watch_event::line() const {
 }
 
 cluster_state::cluster_state(std::string name, size_t history_limit,
-                             std::function<void(std::function<void()>)> defer)
-    : name_(std::move(name)), history_limit_(history_limit), defer_(std::move(defer)) {
-  // Every cluster starts with the namespaces kubeadm creates.
+                             std::function<void(std::function<void()>)> defer,
+                             std::string root_ca_pem)
+    : name_(std::move(name)),
+      history_limit_(history_limit),
+      defer_(std::move(defer)),
+      root_ca_pem_(std::move(root_ca_pem)) {
+  // Every cluster starts with the namespaces kubeadm creates and the kubernetes Service.
   const resource_type* ns_type = types_.find("", "v1", "namespaces");
   for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
-    auto d = js::parse(fmt::format(R"({{"apiVersion":"v1","kind":"Namespace","metadata":{{"name":"{}"}}}})", ns));
+    auto d = js::parse(
+        fmt::format(R"({{"apiVersion":"v1","kind":"Namespace","metadata":{{"name":"{}"}}}})", ns));
     create_locked(*ns_type, "", std::move(d), {});
   }
+  create_locked(*types_.find("", "v1", "services"), "default", kubernetes_service(), {});
 }
 
 std::optional<resource_type> cluster_state::find_type(const std::string& group,
@@ -396,7 +407,8 @@ list_result cluster_state::list(const resource_type& t, const std::string& ns,
   for (; pos != objs.end(); ++pos) {
     if (t.namespaced && !ns.empty() && pos->first.first != ns) continue;
     const auto& doc = pos->second->doc;
-    if (!labels.matches(js::find_path(doc, {"metadata", "labels"})) || !fields.matches(doc)) continue;
+    if (!labels.matches(js::find_path(doc, {"metadata", "labels"})) || !fields.matches(doc))
+      continue;
     if (o.limit && r.items.size() >= o.limit) {
       if (r.continue_token.empty()) {
         const auto& last = r.items.back()->doc;
@@ -523,10 +535,12 @@ cluster_state::write_result cluster_state::create_locked(const resource_type& t,
                                                          const write_options& o) {
   if (!body.IsObject()) throw bad_request("the body of the request was in an unknown format");
   if (t.custom) {
-    const resource_type* crd_type = types_.find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+    const resource_type* crd_type =
+        types_.find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
     const snapshot_ptr* crd = crd_type ? find_locked(*crd_type, "", t.id()) : nullptr;
     if (crd && has_deletion_timestamp((*crd)->doc)) {
-      auto e = method_not_allowed("create not allowed while custom resource definition is terminating");
+      auto e =
+          method_not_allowed("create not allowed while custom resource definition is terminating");
       e.group = t.group;
       e.kind = t.plural;
       throw e;
@@ -583,10 +597,12 @@ cluster_state::write_result cluster_state::create_locked(const resource_type& t,
     new_type = type_from_crd(body);
     if (types_.find_by_id(new_type->id()) && !types_.find_by_id(new_type->id())->custom)
       throw invalid(t.kind, t.group, name,
-                    {{"FieldValueInvalid", "spec.group: Invalid value: \"" + new_type->group +
-                                               "\": is a built-in group", "spec.group"}});
+                    {{"FieldValueInvalid",
+                      "spec.group: Invalid value: \"" + new_type->group + "\": is a built-in group",
+                      "spec.group"}});
     set_crd_status(body, *new_type);
   }
+  if (!t.custom && t.kind == "Service") assign_cluster_ip(t, body, o.dry_run);
   if (o.dry_run) return {make_snapshot(std::move(body), 0), true};
   auto snap = commit(t, std::move(body), nullptr, false);
   if (new_type) types_.add_custom(std::move(*new_type));
@@ -607,7 +623,81 @@ snapshot_ptr cluster_state::commit(const resource_type& t, js::Document doc, sna
     objs[{ns, name}] = snap;
   index_owners(t.id(), old, deleted ? nullptr : snap);
   publish(t, deleted ? "DELETED" : (old ? "MODIFIED" : "ADDED"), snap, old);
+  if (!t.custom) after_commit(t, snap, old, deleted);
   return snap;
+}
+
+// The ClusterIP allocator of the Service REST storage: an address from the range, or the one
+// asked for when it is free; "None" is a headless Service.
+void cluster_state::assign_cluster_ip(const resource_type& t, js::Document& service, bool dry_run) {
+  auto& a = service.GetAllocator();
+  auto& spec = js::ensure_object(service, "spec", a);
+  if (js::get_string(spec, "type") == "ExternalName") return;
+  std::string ip(js::get_string(spec, "clusterIP"));
+  if (ip.empty()) {
+    const js::Value* ips = js::find(spec, "clusterIPs");
+    if (ips && ips->IsArray() && !ips->Empty() && (*ips)[0].IsString()) ip = (*ips)[0].GetString();
+  }
+  if (ip.empty()) {
+    if (dry_run) return;
+    try {
+      ip = cluster_ips_.allocate();
+    } catch (const std::runtime_error&) {
+      throw api_error(500, "InternalError",
+                      "Internal error occurred: failed to allocate a serviceIP: range is full");
+    }
+  } else if (ip != "None" && !dry_run && !cluster_ips_.reserve(ip)) {
+    throw invalid(t.kind, t.group, meta_string(service, "name"),
+                  {{"FieldValueInvalid",
+                    fmt::format("spec.clusterIPs: Invalid value: []string{{\"{0}\"}}: failed to "
+                                "allocate IP {0}: provided IP is already allocated",
+                                ip),
+                    "spec.clusterIPs"}});
+  }
+  js::set_string(spec, "clusterIP", ip, a);
+  js::Value list(rapidjson::kArrayType);
+  list.PushBack(js::Value(ip.c_str(), a), a);
+  js::set_member(spec, "clusterIPs", std::move(list), a);
+}
+
+// What the controllers and the allocator do after a built-in object changes: a new namespace
+// gets its default objects, a deleted or edited one is put back, a deleted Service frees its IP.
+void cluster_state::after_commit(const resource_type& t, const snapshot_ptr& now,
+                                 const snapshot_ptr& old, bool deleted) {
+  if (!t.group.empty()) return;
+  const std::string ns = meta_string(now->doc, "namespace");
+  const std::string name = meta_string(now->doc, "name");
+  if (t.kind == "Namespace" && !old && !deleted) {
+    defer_([this, name] { ensure_namespace_defaults(name); });
+  } else if (t.kind == "Service" && deleted) {
+    cluster_ips_.release(std::string(js::get_string(now->doc, {"spec", "clusterIP"})));
+  } else if ((t.kind == "ServiceAccount" && name == "default" && deleted) ||
+             (t.kind == "ConfigMap" && name == root_ca_config_map_name)) {
+    defer_([this, ns] { ensure_namespace_defaults(ns); });
+  }
+}
+
+// The ServiceAccount controller and the root-ca-cert-publisher of one namespace: create what is
+// missing, put back what was changed, nothing in a namespace being deleted.
+void cluster_state::ensure_namespace_defaults(const std::string& ns) {
+  std::lock_guard lock(mutex_);
+  const resource_type* ns_type = types_.find("", "v1", "namespaces");
+  const snapshot_ptr* n = find_locked(*ns_type, "", ns);
+  if (!n || has_deletion_timestamp((*n)->doc)) return;
+  const resource_type sa_type = *types_.find("", "v1", "serviceaccounts");
+  if (!find_locked(sa_type, ns, "default"))
+    create_locked(sa_type, ns, default_service_account(ns), {});
+  if (root_ca_pem_.empty()) return;
+  const resource_type cm_type = *types_.find("", "v1", "configmaps");
+  const snapshot_ptr* cm = find_locked(cm_type, ns, root_ca_config_map_name);
+  if (!cm) {
+    create_locked(cm_type, ns, root_ca_config_map(ns, root_ca_pem_), {});
+  } else if (js::get_string((*cm)->doc, {"data", "ca.crt"}) != root_ca_pem_) {
+    js::Document d = copy_of((*cm)->doc);
+    auto& data = js::ensure_object(d, "data", d.GetAllocator());
+    js::set_string(data, "ca.crt", root_ca_pem_, d.GetAllocator());
+    write_update(cm_type, *cm, std::move(d), false, false, {});
+  }
 }
 
 void cluster_state::index_owners(const std::string& type_id, const snapshot_ptr& old,
@@ -617,7 +707,8 @@ void cluster_state::index_owners(const std::string& type_id, const snapshot_ptr&
   if (old)
     for (auto& uid : owner_uids(old->doc)) {
       auto it = dependents_.find(uid);
-      if (it != dependents_.end() && (it->second.erase(ref), it->second.empty())) dependents_.erase(it);
+      if (it != dependents_.end() && (it->second.erase(ref), it->second.empty()))
+        dependents_.erase(it);
     }
   if (now)
     for (auto& uid : owner_uids(now->doc)) dependents_[uid].insert(ref);
@@ -658,7 +749,8 @@ void cluster_state::publish(const resource_type& t, const char* type, const snap
     auto match = [&](const snapshot& s) {
       if (!w.namespace_name.empty() && meta_string(s.doc, "namespace") != w.namespace_name)
         return false;
-      return w.labels.matches(js::find_path(s.doc, {"metadata", "labels"})) && w.fields.matches(s.doc);
+      return w.labels.matches(js::find_path(s.doc, {"metadata", "labels"})) &&
+             w.fields.matches(s.doc);
     };
     const char* seen = transition(type, now, old, match);
     if (!seen) continue;
@@ -671,12 +763,18 @@ void cluster_state::publish(const resource_type& t, const char* type, const snap
 
 uint64_t cluster_state::watch(const resource_type& t, const watch_options& o,
                               std::shared_ptr<watch_sink> sink) {
-  watcher w{0, t.id(), t.namespaced ? o.namespace_name : "", parse_labels(o.label_selector),
-            parse_fields(t, o.field_selector), sink};
+  watcher w{0,
+            t.id(),
+            t.namespaced ? o.namespace_name : "",
+            parse_labels(o.label_selector),
+            parse_fields(t, o.field_selector),
+            sink};
   std::lock_guard lock(mutex_);
   auto match = [&](const snapshot& s) {
-    if (!w.namespace_name.empty() && meta_string(s.doc, "namespace") != w.namespace_name) return false;
-    return w.labels.matches(js::find_path(s.doc, {"metadata", "labels"})) && w.fields.matches(s.doc);
+    if (!w.namespace_name.empty() && meta_string(s.doc, "namespace") != w.namespace_name)
+      return false;
+    return w.labels.matches(js::find_path(s.doc, {"metadata", "labels"})) &&
+           w.fields.matches(s.doc);
   };
   if (o.from_rv) {
     if (*o.from_rv < compacted_rv_)
@@ -685,8 +783,9 @@ uint64_t cluster_state::watch(const resource_type& t, const watch_options& o,
       if (h.event.rv <= *o.from_rv || h.type_id != w.type_id) continue;
       const char* seen = transition(h.event.type, h.event.object, h.old, match);
       if (!seen) continue;
-      bool alive = seen == h.event.type ? sink->deliver(h.event)
-                                        : sink->deliver(watch_event{seen, h.event.object, h.event.rv, nullptr});
+      bool alive = seen == h.event.type
+                       ? sink->deliver(h.event)
+                       : sink->deliver(watch_event{seen, h.event.object, h.event.rv, nullptr});
       if (!alive) return 0;
     }
   } else if (auto it = objects_.find(w.type_id); it != objects_.end()) {
@@ -709,7 +808,8 @@ void cluster_state::send_bookmark(uint64_t id) {
   std::lock_guard lock(mutex_);
   auto it = watchers_.find(id);
   if (it == watchers_.end()) return;
-  if (!it->second.sink->deliver(watch_event{"BOOKMARK", nullptr, rv_, nullptr})) watchers_.erase(it);
+  if (!it->second.sink->deliver(watch_event{"BOOKMARK", nullptr, rv_, nullptr}))
+    watchers_.erase(it);
 }
 
 void cluster_state::compact() {
@@ -728,17 +828,18 @@ snapshot_ptr cluster_state::update(const resource_type& t, const std::string& ns
   if (!cur) throw not_found_error(t, name);
   std::string body_name(js::get_string(body, {"metadata", "name"}));
   if (body_name != name)
-    throw bad_request(fmt::format("the name of the object ({}) does not match the name on the URL ({})",
-                                  body_name, name));
+    throw bad_request(fmt::format(
+        "the name of the object ({}) does not match the name on the URL ({})", body_name, name));
   // A uid in the body is a storage precondition (rest.DefaultUpdatedObjectInfo), checked first.
   std::string body_uid(js::get_string(body, {"metadata", "uid"}));
   std::string cur_uid = meta_string((*cur)->doc, "uid");
   if (!body_uid.empty() && body_uid != cur_uid)
-    throw conflict(resource_name(t), t.group, t.plural, name,
-                   fmt::format("StorageError: invalid object, Code: 4, Key: {}, ResourceVersion: 0, "
-                               "AdditionalErrorMsg: Precondition failed: UID in precondition: {}, UID "
-                               "in object meta: {}",
-                               registry_key(t, ns, name), body_uid, cur_uid));
+    throw conflict(
+        resource_name(t), t.group, t.plural, name,
+        fmt::format("StorageError: invalid object, Code: 4, Key: {}, ResourceVersion: 0, "
+                    "AdditionalErrorMsg: Precondition failed: UID in precondition: {}, UID "
+                    "in object meta: {}",
+                    registry_key(t, ns, name), body_uid, cur_uid));
   std::string rv(js::get_string(body, {"metadata", "resourceVersion"}));
   if (rv.empty() && t.custom)
     throw invalid(t.kind, t.group, name,
@@ -762,8 +863,8 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
         "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
   if (type == patch_type::apply && o.field_manager.empty())  // ValidatePatchOptions
     throw invalid("PatchOptions", "meta.k8s.io", "",
-                  {{"FieldValueRequired", "fieldManager: Required value: is required for apply patch",
-                    "fieldManager"}});
+                  {{"FieldValueRequired",
+                    "fieldManager: Required value: is required for apply patch", "fieldManager"}});
   js::Document patch;
   try {
     patch = type == patch_type::apply ? js::yaml_to_json(body) : js::parse(body);
@@ -835,7 +936,8 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
     // The status subresource takes only status; everything else stays as stored.
     result = copy_of(prev);
     if (const js::Value* st = js::find(next, "status"))
-      js::set_member(result, "status", js::Value(*st, result.GetAllocator()), result.GetAllocator());
+      js::set_member(result, "status", js::Value(*st, result.GetAllocator()),
+                     result.GetAllocator());
     else
       js::remove_member(result, "status");
   } else {
@@ -856,7 +958,8 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
     if (js::get_string(meta, "name") != name)
       throw bad_request("the name of the object does not match the name on the URL");
     const js::Value& prev_meta = *js::find(prev, "metadata");
-    if (std::string uid(js::get_string(meta, "uid")); !uid.empty() && uid != meta_string(prev, "uid"))
+    if (std::string uid(js::get_string(meta, "uid"));
+        !uid.empty() && uid != meta_string(prev, "uid"))
       throw invalid(t.kind, t.group, name,
                     {{"FieldValueInvalid",
                       fmt::format("metadata.uid: Invalid value: \"{}\": field is immutable", uid),
@@ -878,17 +981,20 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
       if (!added.empty()) {
         std::string list;
         for (auto& f : added) list += (list.empty() ? "" : ", ") + fmt::format("\"{}\"", f);
-        throw invalid(t.kind, t.group, name,
-                      {{"FieldValueForbidden",
-                        fmt::format("metadata.finalizers: Forbidden: no new finalizers can be added "
-                                    "if the object is being deleted, found new finalizers []string{{{}}}",
-                                    list),
-                        "metadata.finalizers"}});
+        throw invalid(
+            t.kind, t.group, name,
+            {{"FieldValueForbidden",
+              fmt::format("metadata.finalizers: Forbidden: no new finalizers can be added "
+                          "if the object is being deleted, found new finalizers []string{{{}}}",
+                          list),
+              "metadata.finalizers"}});
       }
     }
+    if (!t.custom && t.kind == "Namespace") label_namespace(next);
     if (t.tracks_generation && spec_changed(prev, next, t.has_status)) {
-      js::set_member(meta, "generation",
-                     js::Value(static_cast<int64_t>(js::get_int(prev, {"metadata", "generation"}, 0) + 1)), a);
+      js::set_member(
+          meta, "generation",
+          js::Value(static_cast<int64_t>(js::get_int(prev, {"metadata", "generation"}, 0) + 1)), a);
     }
     result = std::move(next);
   }
@@ -901,7 +1007,8 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
     keep_crd_conditions(result, prev);
   }
   // A write that changes nothing is not a write: same resourceVersion, no event.
-  js::set_string(metadata_of(result), "resourceVersion", std::to_string(old->rv), result.GetAllocator());
+  js::set_string(metadata_of(result), "resourceVersion", std::to_string(old->rv),
+                 result.GetAllocator());
   if (result == prev) return old;
   if (o.dry_run) return make_snapshot(std::move(result), 0);
 
@@ -914,16 +1021,13 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
 }
 
 delete_result cluster_state::remove(const resource_type& t, const std::string& ns,
-                                                   const std::string& name,
-                                                   const delete_options& o) {
+                                    const std::string& name, const delete_options& o) {
   std::lock_guard lock(mutex_);
   return remove_locked(t, ns, name, o);
 }
 
-delete_result cluster_state::remove_locked(const resource_type& t,
-                                                          const std::string& ns,
-                                                          const std::string& name,
-                                                          const delete_options& o) {
+delete_result cluster_state::remove_locked(const resource_type& t, const std::string& ns,
+                                           const std::string& name, const delete_options& o) {
   const snapshot_ptr* cur = find_locked(t, ns, name);
   if (!cur) throw not_found_error(t, name);
   snapshot_ptr obj = *cur;
@@ -931,7 +1035,8 @@ delete_result cluster_state::remove_locked(const resource_type& t,
   bool is_namespace = t.kind == "Namespace" && t.group.empty();
   // NamespaceLifecycle admission keeps the system namespaces.
   if (is_namespace && (name == "default" || name == "kube-system" || name == "kube-public")) {
-    auto e = forbidden(fmt::format("namespaces \"{}\" is forbidden: this namespace may not be deleted", name));
+    auto e = forbidden(
+        fmt::format("namespaces \"{}\" is forbidden: this namespace may not be deleted", name));
     e.name = name;
     e.kind = "namespaces";
     throw e;
@@ -939,20 +1044,23 @@ delete_result cluster_state::remove_locked(const resource_type& t,
   // rest.BeforeDelete checks the preconditions first; its Conflict names the Kind.
   std::string qualified_kind = t.group.empty() ? t.kind : t.kind + "." + t.group;
   if (!o.precondition_uid.empty() && o.precondition_uid != uid)
-    throw conflict(qualified_kind, t.group, t.kind, name,
-                   fmt::format("the UID in the precondition ({}) does not match the UID in record ({}). "
-                               "The object might have been deleted and then recreated",
-                               o.precondition_uid, uid));
+    throw conflict(
+        qualified_kind, t.group, t.kind, name,
+        fmt::format("the UID in the precondition ({}) does not match the UID in record ({}). "
+                    "The object might have been deleted and then recreated",
+                    o.precondition_uid, uid));
   if (!o.precondition_rv.empty() && o.precondition_rv != std::to_string(obj->rv))
-    throw conflict(qualified_kind, t.group, t.kind, name,
-                   fmt::format("the ResourceVersion in the precondition ({}) does not match the "
-                               "ResourceVersion in record ({}). The object might have been modified",
-                               o.precondition_rv, obj->rv));
+    throw conflict(
+        qualified_kind, t.group, t.kind, name,
+        fmt::format("the ResourceVersion in the precondition ({}) does not match the "
+                    "ResourceVersion in record ({}). The object might have been modified",
+                    o.precondition_rv, obj->rv));
   if (has_deletion_timestamp(obj->doc)) return {obj, false};
   if (o.propagation != "Background" && o.propagation != "Foreground" && o.propagation != "Orphan")
-    throw bad_request(fmt::format("propagationPolicy: Unsupported value: \"{}\": supported values: "
-                                  "\"Foreground\", \"Background\", \"Orphan\"",
-                                  o.propagation));
+    throw bad_request(
+        fmt::format("propagationPolicy: Unsupported value: \"{}\": supported values: "
+                    "\"Foreground\", \"Background\", \"Orphan\"",
+                    o.propagation));
   if (o.dry_run) return {obj, false};
 
   auto fins = finalizers_of(obj->doc);
@@ -978,8 +1086,10 @@ delete_result cluster_state::remove_locked(const resource_type& t,
     js::set_member(metadata_of(d), "deletionGracePeriodSeconds", js::Value(0), a);
     set_finalizers(d, fins);
     if (t.tracks_generation && !is_crd)  // the CRD registry marks it without the bump
-      js::set_member(metadata_of(d), "generation",
-                     js::Value(static_cast<int64_t>(js::get_int(obj->doc, {"metadata", "generation"}, 0) + 1)), a);
+      js::set_member(
+          metadata_of(d), "generation",
+          js::Value(static_cast<int64_t>(js::get_int(obj->doc, {"metadata", "generation"}, 0) + 1)),
+          a);
     if (is_crd) add_crd_terminating_condition(d);
     if (is_namespace) {
       auto& status = js::ensure_object(d, "status", a);
@@ -1028,7 +1138,8 @@ void cluster_state::finalize_removal(const resource_type& t, const snapshot_ptr&
   }
   if (t.namespaced) {
     std::string ns = meta_string(obj->doc, "namespace");
-    if (namespace_terminating(ns)) defer_([this, ns] {
+    if (namespace_terminating(ns))
+      defer_([this, ns] {
         std::lock_guard lock(mutex_);
         finish_namespace_if_empty(ns);
       });
@@ -1056,7 +1167,8 @@ void cluster_state::cleanup_crd(const std::string& crd_name) {
 }
 
 void cluster_state::finish_crd_if_empty(const std::string& crd_name) {
-  const resource_type* crd_type = types_.find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+  const resource_type* crd_type =
+      types_.find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
   const snapshot_ptr* crd = crd_type ? find_locked(*crd_type, "", crd_name) : nullptr;
   if (!crd || !has_deletion_timestamp((*crd)->doc)) return;
   if (auto it = objects_.find(crd_name); it != objects_.end() && !it->second.empty()) return;
@@ -1076,7 +1188,8 @@ bool cluster_state::has_blocking_dependents(const std::string& owner_uid) const 
   for (const auto& ref : it->second) {
     const snapshot_ptr* dep = find_by_ref(ref);
     if (!dep) continue;
-    if (const auto* refs = js::find_path((*dep)->doc, {"metadata", "ownerReferences"}); refs && refs->IsArray())
+    if (const auto* refs = js::find_path((*dep)->doc, {"metadata", "ownerReferences"});
+        refs && refs->IsArray())
       for (const auto& r : refs->GetArray())
         if (js::get_string(r, "uid") == owner_uid && js::get_bool(r, {"blockOwnerDeletion"}, false))
           return true;
@@ -1129,7 +1242,8 @@ void cluster_state::schedule_gc(std::string owner_uid, std::string propagation) 
   });
 }
 
-void cluster_state::collect_dependents(const std::string& owner_uid, const std::string& propagation) {
+void cluster_state::collect_dependents(const std::string& owner_uid,
+                                       const std::string& propagation) {
   std::lock_guard lock(mutex_);
   // An owner that still exists (e.g. foreground deletion in progress) keeps only the dependents
   // of owners being deleted; an owner that is gone takes all its dependents with it.
@@ -1213,7 +1327,9 @@ std::vector<snapshot_ptr> cluster_state::remove_collection(const resource_type& 
   std::lock_guard lock(mutex_);
   for (auto& s : matched.items) {
     try {
-      out.push_back(remove_locked(t, meta_string(s->doc, "namespace"), meta_string(s->doc, "name"), d).object);
+      out.push_back(
+          remove_locked(t, meta_string(s->doc, "namespace"), meta_string(s->doc, "name"), d)
+              .object);
     } catch (const api_error&) {
     }
   }

@@ -12,11 +12,12 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "k8s/json.h"
+#include "tools/kubesim/cluster_defaults.h"
 #include "tools/kubesim/resource_types.h"
 #include "tools/kubesim/selectors.h"
 
@@ -74,7 +75,7 @@ struct delete_result {
 };
 
 struct watch_event {
-  const char* type;  // ADDED, MODIFIED, DELETED, BOOKMARK
+  const char* type;     // ADDED, MODIFIED, DELETED, BOOKMARK
   snapshot_ptr object;  // nullptr for BOOKMARK
   uint64_t rv = 0;
   // The event line in the storage version as plain JSON, built once and shared by watchers.
@@ -99,10 +100,12 @@ struct watch_options {
 
 class cluster_state {
  public:
-  // `defer` runs follow-up work (garbage collection, namespace cleanup) after the write that
-  // caused it has returned, as the real controllers do asynchronously.
+  // `defer` runs follow-up work (garbage collection, namespace cleanup, each namespace's
+  // default objects) after the write that caused it has returned, as the real controllers do
+  // asynchronously. `root_ca_pem` is what every namespace's kube-root-ca.crt publishes (none
+  // is published when it is empty).
   cluster_state(std::string name, size_t history_limit,
-                std::function<void(std::function<void()>)> defer);
+                std::function<void(std::function<void()>)> defer, std::string root_ca_pem = "");
 
   const std::string& name() const { return name_; }
 
@@ -196,7 +199,12 @@ class cluster_state {
   const snapshot_ptr* find_by_ref(const object_ref& r) const;
   bool namespace_terminating(const std::string& ns) const;
   void finish_namespace_if_empty(const std::string& ns);
-  void require_namespace(const resource_type& t, const std::string& ns, const std::string& name) const;
+  void require_namespace(const resource_type& t, const std::string& ns,
+                         const std::string& name) const;
+  void assign_cluster_ip(const resource_type& t, k8s::json::Document& service, bool dry_run);
+  void after_commit(const resource_type& t, const snapshot_ptr& now, const snapshot_ptr& old,
+                    bool deleted);
+  void ensure_namespace_defaults(const std::string& ns);
 
   std::string name_;
   size_t history_limit_;
@@ -211,6 +219,8 @@ class cluster_state {
   std::map<std::string, object_ref> by_uid_;
   std::map<std::string, std::set<object_ref>> dependents_;  // owner uid -> dependents
   uint64_t next_watch_id_ = 1;
+  std::string root_ca_pem_;
+  cluster_ip_allocator cluster_ips_;
 };
 
 }  // namespace kubesim

@@ -78,7 +78,7 @@ void simulator::start() {
   for (const auto& name : options_.clusters) {
     auto c = std::make_unique<sim_cluster>();
     c->name = name;
-    c->state = std::make_unique<cluster_state>(name, options_.history_limit, defer);
+    c->state = std::make_unique<cluster_state>(name, options_.history_limit, defer, ca_.cert_pem);
     c->api = std::make_unique<api_server>(
         *io_, *c->state,
         api_server_options{"", options_.bookmark_interval_ms, !options_.insecure_http});
