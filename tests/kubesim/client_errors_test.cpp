@@ -15,9 +15,9 @@
 #include "k8s/client.h"
 #include "k8s/connection.h"
 #include "k8s/http_server.h"
+#include "k8s/openssl_handles.h"
 #include "tests/support/kubesim_fixture.h"
 #include "tools/kubesim/certs.h"
-#include "k8s/openssl_handles.h"
 
 using namespace testsupport;
 using namespace std::chrono_literals;
