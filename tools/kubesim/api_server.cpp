@@ -118,14 +118,37 @@ bool served_by_go_restful(const std::vector<std::string>& parts) {
 }
 
 // The fieldValidation query parameter (ValidateFieldValidation); absent is Warn, the default.
+// ValidateDryRun (apimachinery meta/v1/validation): every dryRun value must be "All".
+std::vector<status_cause> dry_run_causes(const std::vector<std::string>& values) {
+  if (std::all_of(values.begin(), values.end(), [](const std::string& v) { return v == "All"; }))
+    return {};
+  std::string list;
+  for (const auto& v : values) list += (list.empty() ? "" : ", ") + field::go_quote(v);
+  return {field::not_supported("dryRun", "[]string{" + list + "}", {"All"})};
+}
+
+std::vector<std::string> dry_run_values(const request& r) {
+  std::vector<std::string> values;
+  for (const auto& [k, v] : r.query)
+    if (k == "dryRun") values.push_back(v);
+  return values;
+}
+
+// The write's options as ValidateCreateOptions/UpdateOptions/PatchOptions check them: dryRun,
+// then fieldValidation, in one 422 about the options kind.
 field_validation field_validation_of(const request& r, const char* options_kind) {
+  auto causes = dry_run_causes(dry_run_values(r));
   const std::string v = query_string(r, "fieldValidation");
-  if (v.empty() || v == "Warn") return field_validation::warn;
-  if (v == "Strict") return field_validation::strict;
-  if (v == "Ignore") return field_validation::ignore;
-  throw invalid(options_kind, "meta.k8s.io", "",
-                {field::not_supported("fieldValidation", field::go_quote(v),
-                                      {"", "Ignore", "Strict", "Warn"})});
+  field_validation result = field_validation::warn;
+  if (v == "Strict")
+    result = field_validation::strict;
+  else if (v == "Ignore")
+    result = field_validation::ignore;
+  else if (!v.empty() && v != "Warn")
+    causes.push_back(field::not_supported("fieldValidation", field::go_quote(v),
+                                          {"", "Ignore", "Strict", "Warn"}));
+  if (!causes.empty()) throw invalid(options_kind, "meta.k8s.io", "", std::move(causes));
+  return result;
 }
 
 // net.NewWarningHeader for each text: code 299, agent "-", the text as an RFC 7230 quoted-string.
@@ -477,7 +500,10 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
   const request& r = ex->req();
   std::vector<std::string> warnings;
   write_options wo;
-  wo.dry_run = query_string(r, "dryRun") == "All";
+  wo.dry_run = !dry_run_values(r).empty();  // only "All" gets past the options' validation
+  if (r.method == "DELETE")
+    if (auto causes = dry_run_causes(dry_run_values(r)); !causes.empty())
+      throw invalid("DeleteOptions", "meta.k8s.io", "", std::move(causes));
   wo.field_manager = query_string(r, "fieldManager");
   wo.force = query_bool(r, "force");
   wo.version = t.version;
@@ -520,7 +546,9 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
       list_options lo;
       lo.label_selector = query_string(r, "labelSelector");
       lo.field_selector = query_string(r, "fieldSelector");
-      auto gone = state.remove_collection(t.type, ns, lo, {});
+      delete_options d;
+      d.dry_run = wo.dry_run;
+      auto gone = state.remove_collection(t.type, ns, lo, d);
       std::string items;
       for (auto& s : gone) items += (items.empty() ? "" : ",") + object_json(*s, t.type, t.version);
       return ex->reply(json_reply(
@@ -586,8 +614,13 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
       o.propagation = std::string(js::get_string(body, "propagationPolicy", "Background"));
       o.precondition_uid = js::get_string(body, {"preconditions", "uid"});
       o.precondition_rv = js::get_string(body, {"preconditions", "resourceVersion"});
-      if (const js::Value* dr = js::find(body, "dryRun"); dr && dr->IsArray() && !dr->Empty())
+      if (const js::Value* dr = js::find(body, "dryRun"); dr && dr->IsArray() && !dr->Empty()) {
+        std::vector<std::string> values;
+        for (const auto& v : dr->GetArray()) values.emplace_back(js::view(v));
+        if (auto causes = dry_run_causes(values); !causes.empty())
+          throw invalid("DeleteOptions", "meta.k8s.io", "", std::move(causes));
         o.dry_run = true;
+      }
       if (js::find(body, "orphanDependents") && js::get_bool(body, {"orphanDependents"}, false))
         o.propagation = "Orphan";
     }

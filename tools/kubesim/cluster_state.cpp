@@ -9,6 +9,8 @@
 #include "k8s/json_patch.h"
 #include "k8s/yaml_json.h"
 #include "tools/kubesim/api_error.h"
+#include "tools/kubesim/builtin_defaults.h"
+#include "tools/kubesim/builtin_validation.h"
 #include "tools/kubesim/crd_schema.h"
 #include "tools/kubesim/custom_resources.h"
 #include "tools/kubesim/field_errors.h"
@@ -487,6 +489,8 @@ std::vector<status_cause> create_causes(const resource_type& t, const js::Value&
   if (t.custom)
     for (auto& c : custom_resources::validate_create(t, o.version, obj))
       causes.push_back(std::move(c));
+  else
+    for (auto& c : builtin::validate_create(t, obj)) causes.push_back(std::move(c));
   return causes;
 }
 
@@ -504,6 +508,8 @@ std::vector<status_cause> update_causes(const resource_type& t, const js::Value&
   if (t.custom)
     for (auto& c : custom_resources::validate_update(t, o.version, obj, old))
       causes.push_back(std::move(c));
+  else
+    for (auto& c : builtin::validate_update(t, obj, old)) causes.push_back(std::move(c));
   return causes;
 }
 
@@ -550,6 +556,9 @@ cluster_state::write_result cluster_state::create_locked(const resource_type& t,
   // Before taking a reference to metadata: adding members may move the object's storage.
   js::set_string(body, "apiVersion", t.group_version(t.storage_version()), a);
   js::set_string(body, "kind", t.kind, a);
+  // A built-in kind's defaults (every decode), then a new Pod's mutating admission.
+  builtin::apply_defaults(t, body, a);
+  if (!t.custom && t.group.empty() && t.kind == "Pod") builtin::admit_pod_create(body, a);
   auto& meta = metadata_of(body);
   std::string name(js::get_string(meta, "name"));
   std::string generate(js::get_string(meta, "generateName"));
@@ -602,7 +611,10 @@ cluster_state::write_result cluster_state::create_locked(const resource_type& t,
                       "spec.group"}});
     set_crd_status(body, *new_type);
   }
-  if (!t.custom && t.kind == "Service") assign_cluster_ip(t, body, o.dry_run);
+  if (!t.custom && t.kind == "Service") {
+    assign_cluster_ip(t, body, o.dry_run);
+    builtin::set_service_ip_families(body, a);
+  }
   if (o.dry_run) return {make_snapshot(std::move(body), 0), true};
   auto snap = commit(t, std::move(body), nullptr, false);
   if (new_type) types_.add_custom(std::move(*new_type));
@@ -941,6 +953,9 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
     else
       js::remove_member(result, "status");
   } else {
+    // A built-in kind's defaults (every decode) and what its strategy keeps from the stored one.
+    builtin::apply_defaults(t, next, a);
+    builtin::prepare_update(t, next, prev, a);
     // Top-level members first: adding them may move the object's storage under `meta`.
     js::set_string(next, "apiVersion", js::get_string(prev, "apiVersion"), a);
     js::set_string(next, "kind", t.kind, a);
