@@ -314,6 +314,19 @@ TEST_CASE("builtin writes: Pods need containers and valid enums; only images cha
         "busybox:1.36");
 }
 
+TEST_CASE("builtin writes: a Pod's limits become its requests and give its QoS class") {
+  kubesim_instance sim;
+  auto r = sim.kubectl("k1", {"apply", "-f", "-"},
+                       "apiVersion: v1\nkind: Pod\nmetadata: {name: q, namespace: default}\nspec:\n"
+                       "  containers:\n  - name: main\n    image: busybox:1.36\n"
+                       "    resources: {limits: {cpu: 100m, memory: 64Mi}}\n");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  auto p = get_json(sim, {"pod", "q"});
+  CHECK(js::to_string(p["spec"]["containers"][0]["resources"]["requests"]) ==
+        R"({"cpu":"100m","memory":"64Mi"})");
+  CHECK(js::get_string(p, {"status", "qosClass"}) == "Guaranteed");
+}
+
 TEST_CASE("builtin writes: a Deployment is defaulted and its selector is immutable") {
   kubesim_instance sim;
   auto deploy = [](const std::string& app) {

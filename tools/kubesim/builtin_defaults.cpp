@@ -380,6 +380,30 @@ void admit_pod_create(Value& pod, Allocator& a) {
   }
 }
 
+std::string pod_qos_class(const Value& pod) {
+  bool any = false, guaranteed = true;
+  for (auto list : {"initContainers", "containers"}) {
+    const Value* l = js::find_path(pod, {"spec", list});
+    if (!l || !l->IsArray()) continue;
+    for (const auto& c : l->GetArray()) {
+      const Value* requests = js::find_path(c, {"resources", "requests"});
+      const Value* limits = js::find_path(c, {"resources", "limits"});
+      for (auto r : {"cpu", "memory"}) {
+        auto quantity = [&](const Value* m) {
+          const Value* q = m && m->IsObject() ? js::find(*m, r) : nullptr;
+          std::string s = q ? (q->IsString() ? std::string(js::view(*q)) : js::to_string(*q)) : "";
+          return s == "0" ? std::string() : s;
+        };
+        const std::string req = quantity(requests), lim = quantity(limits);
+        any = any || !req.empty() || !lim.empty();
+        guaranteed = guaranteed && !lim.empty() && req == lim;
+      }
+    }
+  }
+  if (!any) return "BestEffort";
+  return guaranteed ? "Guaranteed" : "Burstable";
+}
+
 void set_service_ip_families(Value& service, Allocator& a) {
   Value& spec = default_object(service, "spec", a);
   if (js::get_string(spec, "type") == "ExternalName") return;

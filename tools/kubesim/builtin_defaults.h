@@ -6,6 +6,8 @@
 // (ServiceAccount, Priority, DefaultTolerationSeconds). Pure functions of the JSON objects.
 #pragma once
 
+#include <string>
+
 #include "k8s/json.h"
 #include "tools/kubesim/resource_types.h"
 
@@ -28,5 +30,10 @@ void prepare_update(const resource_type& t, k8s::json::Value& next, const k8s::j
 // The ipFamilyPolicy and ipFamilies the Service REST storage sets on a single-stack IPv4
 // cluster once the clusterIP is known (none for ExternalName).
 void set_service_ip_families(k8s::json::Value& service, k8s::json::Allocator& a);
+
+// qos.GetPodQOS of a defaulted Pod, as its PrepareForCreate stores in status.qosClass:
+// Guaranteed when every container limits cpu and memory to what it requests, BestEffort when no
+// container requests or limits either, else Burstable. Quantities compare as written.
+std::string pod_qos_class(const k8s::json::Value& pod);
 
 }  // namespace kubesim::builtin

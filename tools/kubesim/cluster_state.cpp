@@ -112,7 +112,7 @@ void apply_create_defaults(const resource_type& t, js::Document& d) {
   } else if (t.kind == "Pod") {
     js::Value status(rapidjson::kObjectType);
     status.AddMember("phase", "Pending", a);
-    status.AddMember("qosClass", "BestEffort", a);
+    status.AddMember("qosClass", js::string_value(builtin::pod_qos_class(d), a), a);
     js::set_member(d, "status", std::move(status), a);
     auto& spec = js::ensure_object(d, "spec", a);
     if (!js::find(spec, "restartPolicy")) js::set_string(spec, "restartPolicy", "Always", a);
