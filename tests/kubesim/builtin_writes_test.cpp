@@ -99,6 +99,13 @@ TEST_CASE("builtin writes: a StatefulSet whose selector does not match its templ
                 r.err);
   CHECK(sim.kubectl("k1", {"get", "sts", "web"}).exit_code != 0);
 
+  std::string dotted = statefulset("1Gi");
+  dotted.replace(dotted.find("name: web,"), 10, "name: web.v1,");
+  r = sim.kubectl("k1", {"create", "-f", "-"}, dotted);
+  CHECK_MESSAGE(r.err.find("The StatefulSet \"web.v1\" is invalid: metadata.name: Invalid value: "
+                           "\"web.v1\": must not contain dots") != std::string::npos,
+                r.err);
+
   std::string never = statefulset("1Gi");
   never.replace(never.find("      containers:"), 0, "      restartPolicy: Never\n");
   r = sim.kubectl("k1", {"create", "-f", "-"}, never);

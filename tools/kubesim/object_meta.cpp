@@ -258,6 +258,8 @@ std::vector<std::string> validate_object_name(const std::string& group, const st
   const std::string checked = prefix ? mask_trailing_dash(name) : name;
   if (group.empty() && kind == "Namespace") return validate_dns1123_label(checked);
   if (group.empty() && kind == "Service") return validate_dns1035_label(checked);
+  // ValidateStatefulSetName (v1.27+): pods take the name as their hostname.
+  if (group == "apps" && kind == "StatefulSet") return validate_dns1123_label(checked);
   return validate_dns1123_subdomain(checked);
 }
 
