@@ -115,6 +115,23 @@ TEST_CASE("builtin writes: a StatefulSet whose selector does not match its templ
       r.err);
 }
 
+TEST_CASE("builtin writes: a StatefulSet status write is checked as the real server does") {
+  kubesim_instance sim;
+  REQUIRE(sim.kubectl("k1", {"apply", "-f", "-"}, statefulset("1Gi")).exit_code == 0);
+  auto c = sim.client("k1");
+  const std::string status = "/apis/apps/v1/namespaces/default/statefulsets/web/status";
+  auto r = c.request("PATCH", status, R"({"status":{"replicas":1,"readyReplicas":5}})",
+                     "application/merge-patch+json");
+  CHECK(r.status == 422);
+  CHECK(status_message(r) ==
+        "StatefulSet.apps \"web\" is invalid: status.readyReplicas: Invalid value: 5: cannot be "
+        "greater than status.replicas");
+  r = c.request("PATCH", status,
+                R"({"status":{"replicas":2,"readyReplicas":2,"availableReplicas":1}})",
+                "application/merge-patch+json");
+  CHECK_MESSAGE(r.status == 200, r.body);
+}
+
 TEST_CASE("builtin writes: kubectl get sts -o json shows the server's defaults") {
   kubesim_instance sim;
   auto r = sim.kubectl("k1", {"apply", "-f", "-"}, statefulset("1Gi"));

@@ -704,4 +704,43 @@ causes validate_update(const resource_type& t, const Value& obj, const Value& ol
   return out;
 }
 
+causes validate_status_update(const resource_type& t, const Value& obj, const Value& old) {
+  causes out;
+  if (t.custom || t.group != "apps" || (t.kind != "StatefulSet" && t.kind != "Deployment"))
+    return out;
+  const Value* st = js::find(obj, "status");
+  const Value& status = st && st->IsObject() ? *st : empty_object();
+  const bool sts = t.kind == "StatefulSet";
+  const std::vector<const char*> counts =
+      sts ? std::vector<const char*>{"replicas",        "readyReplicas",     "currentReplicas",
+                                     "updatedReplicas", "availableReplicas", "observedGeneration",
+                                     "collisionCount"}
+          : std::vector<const char*>{
+                "observedGeneration",  "replicas",      "updatedReplicas", "availableReplicas",
+                "unavailableReplicas", "readyReplicas", "collisionCount"};
+  for (auto k : counts) nonnegative(status, k, std::string("status.") + k, out);
+  const int64_t replicas = js::get_int(status, {"replicas"}, 0);
+  const std::vector<const char*> bounded =
+      sts ? std::vector<const char*>{"readyReplicas", "currentReplicas", "updatedReplicas",
+                                     "availableReplicas"}
+          : std::vector<const char*>{"updatedReplicas", "availableReplicas", "readyReplicas"};
+  for (auto k : bounded)
+    if (const int64_t n = js::get_int(status, {k}, 0); n > replicas)
+      out.push_back(field::invalid(std::string("status.") + k, std::to_string(n),
+                                   "cannot be greater than status.replicas"));
+  const int64_t available = js::get_int(status, {"availableReplicas"}, 0);
+  if (available > js::get_int(status, {"readyReplicas"}, 0))
+    out.push_back(field::invalid("status.availableReplicas", std::to_string(available),
+                                 sts ? "cannot be greater than status.readyReplicas"
+                                     : "cannot be greater than readyReplicas"));
+  const Value* before = js::find_path(old, {"status", "collisionCount"});
+  const Value* now = js::find(status, "collisionCount");
+  if (before && before->IsInt64() &&
+      (!now || !now->IsInt64() || now->GetInt64() < before->GetInt64()))
+    out.push_back(field::invalid("status.collisionCount",
+                                 std::to_string(now && now->IsInt64() ? now->GetInt64() : 0),
+                                 "cannot be decremented"));
+  return out;
+}
+
 }  // namespace kubesim::builtin

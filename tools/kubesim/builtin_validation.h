@@ -17,4 +17,11 @@ std::vector<status_cause> validate_create(const resource_type& t, const k8s::jso
 std::vector<status_cause> validate_update(const resource_type& t, const k8s::json::Value& obj,
                                           const k8s::json::Value& old);
 
+// What a /status write of the kind checks (ValidateStatefulSetStatusUpdate,
+// ValidateDeploymentStatusUpdate): counts not negative nor above status.replicas, a
+// collisionCount never decremented.
+std::vector<status_cause> validate_status_update(const resource_type& t,
+                                                 const k8s::json::Value& obj,
+                                                 const k8s::json::Value& old);
+
 }  // namespace kubesim::builtin

@@ -501,7 +501,7 @@ std::vector<status_cause> update_causes(const resource_type& t, const js::Value&
                                         const write_options& o) {
   if (status_only)
     return t.custom ? custom_resources::validate_status_update(t, o.version, obj, old)
-                    : std::vector<status_cause>{};
+                    : builtin::validate_status_update(t, obj, old);
   std::vector<status_cause> causes;
   if (const js::Value* meta = js::find(obj, "metadata"))
     causes = validate_metadata_contents(*meta, "metadata", false);
@@ -935,6 +935,38 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
                    "the object has been modified; please apply your changes to the latest version "
                    "and try again");
   return {write_update(t, *cur, std::move(next), status_only, false, o), false};
+}
+
+snapshot_ptr cluster_state::bind_pod(const std::string& ns, const std::string& name,
+                                     const std::string& node, const std::string& uid) {
+  std::lock_guard lock(mutex_);
+  const resource_type& t = *types_.find("", "v1", "pods");
+  const snapshot_ptr* cur = find_locked(t, ns, name);
+  if (!cur) throw not_found_error(t, name);
+  snapshot_ptr old = *cur;
+  auto refuse = [&](const std::string& why) {
+    return conflict(resource_name(t), t.group, t.plural, name, why);
+  };
+  if (!uid.empty() && meta_string(old->doc, "uid") != uid)
+    throw refuse(fmt::format("Precondition failed: UID in precondition: {}, UID in object meta: {}",
+                             uid, meta_string(old->doc, "uid")));
+  if (has_deletion_timestamp(old->doc))
+    throw refuse(fmt::format("pod {} is being deleted, cannot be assigned to a host", name));
+  if (auto bound = js::get_string(old->doc, {"spec", "nodeName"}); !bound.empty())
+    throw refuse(fmt::format("pod {} is already assigned to node \"{}\"", name, bound));
+  js::Document next = copy_of(old->doc);
+  auto& a = next.GetAllocator();
+  js::set_string(js::ensure_object(next, "spec", a), "nodeName", node, a);
+  auto& status = js::ensure_object(next, "status", a);
+  if (!js::find(status, "conditions") || !js::find(status, "conditions")->IsArray())
+    js::set_member(status, "conditions", js::Value(rapidjson::kArrayType), a);
+  js::Value cond(rapidjson::kObjectType);
+  cond.AddMember("type", "PodScheduled", a);
+  cond.AddMember("status", "True", a);
+  cond.AddMember("lastProbeTime", js::Value(), a);
+  cond.AddMember("lastTransitionTime", js::string_value(now_rfc3339(), a), a);
+  const_cast<js::Value*>(js::find(status, "conditions"))->PushBack(cond, a);
+  return commit(t, std::move(next), old, false);
 }
 
 snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_ptr& old,

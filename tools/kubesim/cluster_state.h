@@ -130,6 +130,11 @@ class cluster_state {
   write_result patch(const resource_type& t, const std::string& ns, const std::string& name,
                      patch_type type, std::string_view body, bool status_only,
                      const write_options& o);
+  // The pods/binding subresource (BindingREST.assignPod): sets spec.nodeName of a Pod not yet
+  // bound and its PodScheduled condition, which no update of the Pod itself may do. A non-empty
+  // `uid` is a precondition. Throws 404, or 409 when bound already or being deleted.
+  snapshot_ptr bind_pod(const std::string& ns, const std::string& name, const std::string& node,
+                        const std::string& uid = "");
   delete_result remove(const resource_type& t, const std::string& ns, const std::string& name,
                        const delete_options& o);
   // deletecollection: deletes what the selectors match; returns the deleted objects.

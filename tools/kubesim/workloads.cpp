@@ -358,14 +358,7 @@ void workload_simulator::impl::start_pod(const std::string& ns, const std::strin
     return;
   try {
     if (js::get_string(pod->doc, {"spec", "nodeName"}).empty())
-      pod =
-          state
-              .patch(pod_type, ns, name, patch_type::merge,
-                     fmt::format(
-                         R"({{"metadata":{{"resourceVersion":"{}"}},"spec":{{"nodeName":"{}"}}}})",
-                         pod->rv, node_name),
-                     false, {})
-              .object;
+      pod = state.bind_pod(ns, name, node_name, uid);  // as the scheduler binds it
     unsigned n = next_pod_ip++;
     std::string ip = fmt::format("10.244.{}.{}", (n / 254) % 256, n % 254 + 1);
     state.patch(pod_type, ns, name, patch_type::merge, running_status_patch(*pod, ip), true, {});
