@@ -373,6 +373,27 @@ TEST_CASE("builtin writes: a Deployment is defaulted and its selector is immutab
                 r.err);
 }
 
+TEST_CASE("builtin writes: a PodDisruptionBudget takes minAvailable or maxUnavailable, not both") {
+  kubesim_instance sim;
+  const std::string pdb =
+      "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: pdb, namespace: "
+      "default}\nspec:\n  selector: {matchLabels: {app: web}}\n";
+  auto r =
+      sim.kubectl("k1", {"create", "-f", "-"}, pdb + "  minAvailable: 1\n  maxUnavailable: 1\n");
+  CHECK(r.exit_code != 0);
+  CHECK_MESSAGE(r.err.find("The PodDisruptionBudget \"pdb\" is invalid: spec: Invalid value: ") !=
+                    std::string::npos,
+                r.err);
+  CHECK(r.err.find("minAvailable and maxUnavailable cannot be both set") != std::string::npos);
+  r = sim.kubectl("k1", {"create", "-f", "-"}, pdb + "  maxUnavailable: 120%\n");
+  CHECK_MESSAGE(r.err.find("The PodDisruptionBudget \"pdb\" is invalid: spec.maxUnavailable: "
+                           "Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:\"120%\"}: "
+                           "must not be greater than 100%") != std::string::npos,
+                r.err);
+  r = sim.kubectl("k1", {"create", "-f", "-"}, pdb + "  maxUnavailable: 1\n");
+  CHECK_MESSAGE(r.exit_code == 0, r.err);
+}
+
 TEST_CASE("builtin writes: dryRun values other than All are refused and nothing is stored") {
   kubesim_instance sim;
   auto c = sim.client("k1");
