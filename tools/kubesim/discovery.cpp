@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "k8s/json.h"
+#include "tools/kubesim/builtin_openapi.h"
 
 namespace kubesim {
 namespace {
@@ -574,12 +575,15 @@ std::string openapi_v3_group_version(const std::vector<resource_type>& types,
       if (t.group == group && serves(t, version)) openapi_paths_of(w, t, version);
     }
     w.EndObject();
-    // Present but empty: kubectl's apply wants a components object to look schemas up in.
+    // The built-in kinds' schemas (kubectl explain, client-side apply); none yet for CRDs.
+    std::vector<std::string> builtin_kinds;
+    for (const auto& t : types)
+      if (!t.custom && t.group == group && serves(t, version)) builtin_kinds.push_back(t.kind);
     key(w, "components");
     w.StartObject();
     key(w, "schemas");
-    w.StartObject();
-    w.EndObject();
+    std::string schemas = builtin_openapi::schemas_json(group, version, builtin_kinds);
+    w.RawValue(schemas.data(), schemas.size(), rapidjson::kObjectType);
     w.EndObject();
   });
 }
