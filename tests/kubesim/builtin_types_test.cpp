@@ -196,6 +196,24 @@ TEST_CASE("builtin types: a value of the wrong type is refused as the Go decoder
         "Pod in version \"v1\" cannot be handled as a Pod: quantities must match the regular "
         "expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
 
+  // Times: metav1.MicroTime wants its six fraction digits, metav1.Time RFC 3339 (time.Parse).
+  r = e.req("POST", "/apis/coordination.k8s.io/v1/namespaces/default/leases",
+            R"({"metadata":{"name":"l"},"spec":{"renewTime":"2024-05-01T10:00:00Z"}})");
+  CHECK(r.status == 400);
+  CHECK(message_of(r) ==
+        "Lease in version \"v1\" cannot be handled as a Lease: parsing time "
+        "\"2024-05-01T10:00:00Z\" as \"2006-01-02T15:04:05.000000Z07:00\": cannot parse \"Z\" as "
+        "\".000000\"");
+  r = e.req("POST", cm_path,
+            R"({"metadata":{"name":"t","creationTimestamp":"2024-13-01T00:00:00Z"}})");
+  CHECK(message_of(r) ==
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: parsing time "
+        "\"2024-13-01T00:00:00Z\": month out of range");
+  r = e.req("POST", cm_path, R"({"metadata":{"name":"t","creationTimestamp":"yesterday"}})");
+  CHECK(message_of(r) ==
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: parsing time \"yesterday\" "
+        "as \"2006-01-02T15:04:05Z07:00\": cannot parse \"yesterday\" as \"2006\"");
+
   // Patches: a 422 about the patched object (merge) or the patch (strategic merge, whose map the
   // unstructured converter refuses in its own words).
   REQUIRE(e.req("POST", cm_path, R"({"metadata":{"name":"a"},"data":{"k":"v"}})").status == 201);

@@ -286,39 +286,79 @@ class decoder {
                                         v.IsNumber() ? "number " + number_text(v) : json_kind(v)));
   }
 
-  // metav1.Time/MicroTime.UnmarshalJSON: a string in RFC 3339 (time.Parse's error, shortened to
-  // its first element).
+  // metav1.Time/MicroTime.UnmarshalJSON: time.Parse with RFC3339 or RFC3339Micro.
   static void date_time(const js::Value& v, bool micro) {
     if (!v.IsString())
       throw crd::decode_error(
           fmt::format("json: cannot unmarshal {} into Go value of type string", json_kind(v)));
-    std::string s(js::view(v));
-    const char* layout = micro ? "2006-01-02T15:04:05.000000Z07:00" : "2006-01-02T15:04:05Z07:00";
-    if (!rfc3339(s))
-      throw crd::decode_error(fmt::format("parsing time {} as \"{}\": cannot parse {} as \"2006\"",
-                                          field::go_quote(s), layout, field::go_quote(s)));
+    std::string error = go_time_parse_error(std::string(js::view(v)), micro);
+    if (!error.empty()) throw crd::decode_error(error);
   }
 
-  static bool rfc3339(const std::string& s) {
-    // YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)
-    auto digits = [&](size_t at, size_t n) {
-      if (at + n > s.size()) return false;
-      for (size_t i = at; i < at + n; ++i)
-        if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
-      return true;
+  // Go's time.Parse error for the RFC3339 ("2006-01-02T15:04:05Z07:00") or RFC3339Micro
+  // ("...05.000000Z07:00") layout, "" when it parses: the layout element that failed
+  // (`cannot parse "x" as "01"`), a value out of range, or extra text.
+  static std::string go_time_parse_error(const std::string& s, bool micro) {
+    const std::string layout =
+        micro ? "2006-01-02T15:04:05.000000Z07:00" : "2006-01-02T15:04:05Z07:00";
+    const std::string head = fmt::format("parsing time {}", field::go_quote(s));
+    auto bad = [&](size_t at, const char* elem) {
+      return fmt::format("{} as \"{}\": cannot parse {} as \"{}\"", head, layout,
+                         field::go_quote(s.substr(std::min(at, s.size()))), elem);
     };
-    if (!digits(0, 4) || s.size() < 20 || s[4] != '-' || !digits(5, 2) || s[7] != '-' ||
-        !digits(8, 2) || s[10] != 'T' || !digits(11, 2) || s[13] != ':' || !digits(14, 2) ||
-        s[16] != ':' || !digits(17, 2))
-      return false;
-    size_t i = 19;
-    if (i < s.size() && s[i] == '.') {
-      ++i;
-      while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+    auto digit = [&](size_t i) {
+      return i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]));
+    };
+    size_t i = 0;
+    // Each numeric element: its layout text, its width (0: one or two digits), its range.
+    struct elem {
+      const char* text;
+      const char* sep_before;
+      int width, lo, hi;
+      const char* range;
+    };
+    static const elem elems[] = {{"2006", "", 4, 0, 9999, ""},    {"01", "-", 2, 1, 12, "month"},
+                                 {"02", "-", 2, 1, 31, ""},       {"15", "T", 0, 0, 23, "hour"},
+                                 {"04", ":", 2, 0, 59, "minute"}, {"05", ":", 2, 0, 59, "second"}};
+    int values[6] = {};
+    for (int e = 0; e < 6; ++e) {
+      const elem& el = elems[e];
+      if (*el.sep_before) {
+        if (i >= s.size() || s[i] != el.sep_before[0]) return bad(i, el.sep_before);
+        ++i;
+      }
+      size_t n = el.width ? el.width : (digit(i + 1) ? 2 : 1);
+      for (size_t k = 0; k < n; ++k)
+        if (!digit(i + k)) return bad(i, el.text);
+      values[e] = std::stoi(s.substr(i, n));
+      if (*el.range && (values[e] < el.lo || values[e] > el.hi))
+        return fmt::format("{}: {} out of range", head, el.range);
+      i += n;
     }
-    if (i < s.size() && s[i] == 'Z') return i + 1 == s.size();
-    return i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && digits(i + 1, 2) &&
-           s[i + 3] == ':' && digits(i + 4, 2);
+    if (micro) {
+      if (i + 7 > s.size() || (s[i] != '.' && s[i] != ',')) return bad(i, ".000000");
+      for (size_t k = 1; k <= 6; ++k)
+        if (!digit(i + k)) return bad(i, ".000000");
+      i += 7;
+    } else if (i + 1 < s.size() && (s[i] == '.' || s[i] == ',') && digit(i + 1)) {
+      ++i;
+      while (digit(i)) ++i;
+    }
+    if (i < s.size() && s[i] == 'Z') {
+      ++i;
+    } else if (i + 6 <= s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':' &&
+               digit(i + 1) && digit(i + 2) && digit(i + 4) && digit(i + 5)) {
+      i += 6;
+    } else {
+      return bad(i, "Z07:00");
+    }
+    if (i < s.size()) return fmt::format("{}: extra text: {}", head, field::go_quote(s.substr(i)));
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int year = values[0], month = values[1], day = values[2];
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (day < 1 || day > days[month - 1] || (month == 2 && day == 29 && !leap))
+      return fmt::format("{}: day out of range", head);
+    return "";
   }
 
   // metav1.Duration.UnmarshalJSON: time.ParseDuration.

@@ -451,7 +451,8 @@ void cluster_state::require_namespace(const resource_type& t, const std::string&
 namespace {
 
 // The one decoding step of every write: a custom resource with its CRD's schema, a built-in
-// kind with its Go types (builtin_decode.h). Returns the strict decoding errors.
+// kind with its Go types (builtin_decode.h). Returns the strict decoding errors. As in the real
+// handlers, a built-in's defaults and validation come after this step, on the decoded object.
 std::vector<std::string> decode_object(const resource_type& t, const std::string& version,
                                        js::Document& obj, bool strategic = false) {
   if (t.custom) return custom_resources::decode(t, version, obj);
