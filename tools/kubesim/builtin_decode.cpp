@@ -40,8 +40,31 @@ std::string struct_name(const bs::message& m) {
   return dot == std::string::npos ? m.go_name : m.go_name.substr(dot + 1);
 }
 
-// sigs.k8s.io/json's decoder: walks a value with its Go type; `path` is the strict-error path
-// (with list indices), `go_path` encoding/json's field stack (field names only).
+// Where the decoder is, built into strings only for an error: a field or map key (`name`), or a
+// list index.
+struct step {
+  const step* parent;
+  std::string_view name;
+  rapidjson::SizeType index = 0;
+  enum { field, key, item } what = field;
+};
+
+// The strict-error path: fields and keys dotted, list indices in brackets ("spec.a[0].b").
+std::string strict_path(const step* s) {
+  if (!s) return "";
+  std::string parent = strict_path(s->parent);
+  return s->what == step::item ? field::index(parent, s->index) : field::child(parent, s->name);
+}
+
+// encoding/json's field stack: the struct fields' names only ("spec.a.b").
+std::string go_path(const step* s) {
+  if (!s) return "";
+  std::string parent = go_path(s->parent);
+  if (s->what != step::field) return parent;
+  return parent.empty() ? std::string(s->name) : parent + "." + std::string(s->name);
+}
+
+// sigs.k8s.io/json's decoder: walks a value with its Go type.
 class decoder {
  public:
   // The patched map of a strategic merge patch goes through runtime.DefaultUnstructuredConverter
@@ -49,17 +72,12 @@ class decoder {
   explicit decoder(bool unstructured) : unstructured_(unstructured) {}
   std::vector<std::string> errors;
 
- private:
-  bool unstructured_;
-
- public:
-  void message_value(js::Value& v, const bs::message& m, const std::string& path,
-                     const std::string& go_path, const bs::message* owner,
-                     const std::string& type) {
+  void message_value(js::Value& v, const bs::message& m, const step* at, const bs::message* owner,
+                     std::string_view type) {
     switch (m.form) {
       case bs::json_form::fields:
-        if (!v.IsObject()) type_error(v, owner, go_path, type, "struct");
-        fields(v, m, path, go_path);
+        if (!v.IsObject()) type_error(v, owner, at, type, "struct");
+        fields(v, m, at);
         return;
       case bs::json_form::quantity:
         quantity(v);
@@ -74,9 +92,9 @@ class decoder {
         duration(v);
         return;
       case bs::json_form::string_array:
-        if (!v.IsArray()) type_error(v, owner, go_path, type, "slice");
+        if (!v.IsArray()) type_error(v, owner, at, type, "slice");
         for (auto& e : v.GetArray())
-          if (!e.IsString() && !e.IsNull()) type_error(e, owner, go_path, "string", "string");
+          if (!e.IsString() && !e.IsNull()) type_error(e, owner, at, "string", "string");
         return;
       case bs::json_form::object:
       case bs::json_form::any:
@@ -84,25 +102,28 @@ class decoder {
     }
   }
 
-  void fields(js::Value& obj, const bs::message& m, const std::string& path,
-              const std::string& go_path) {
+  void fields(js::Value& obj, const bs::message& m, const step* at) {
     // Members dropped afterwards: unknown ones, earlier duplicates, omitted nulls.
     std::vector<rapidjson::SizeType> drop;
+    // The converter reports a struct's unknown keys after its known fields (converter.go
+    // popAndVerifyMatchedKeys); the JSON decoder as it meets them.
+    std::vector<std::string> unknown_here;
     auto members = obj.GetObject();
     for (rapidjson::SizeType i = 0; i < members.MemberCount(); ++i) {
       auto& member = members.begin()[i];
       std::string_view name = js::view(member.name);
       const bs::field* f = m.find(name);
-      std::string child = field::child(path, name);
+      step here{at, name};
       if (!f) {
-        errors.push_back(fmt::format("unknown field {}", field::go_quote(child)));
+        (unstructured_ ? unknown_here : errors)
+            .push_back(fmt::format("unknown field {}", field::go_quote(strict_path(&here))));
         drop.push_back(i);
         continue;
       }
       for (rapidjson::SizeType j = 0; j < i; ++j)
         if (js::view(members.begin()[j].name) == name &&
             std::find(drop.begin(), drop.end(), j) == drop.end()) {
-          errors.push_back(fmt::format("duplicate field {}", field::go_quote(child)));
+          errors.push_back(fmt::format("duplicate field {}", field::go_quote(strict_path(&here))));
           drop.push_back(j);
         }
       if (member.value.IsNull()) {  // Go leaves the zero value; omitempty omits it again
@@ -110,69 +131,66 @@ class decoder {
         continue;
       }
       // The Go struct named in a type error is the one declaring the field.
-      const bs::message* owner = owner_of(m, *f);
-      field_value(member.value, *f, child,
-                  go_path.empty() ? std::string(name) : go_path + "." + std::string(name), owner);
+      field_value(member.value, *f, &here, owner_of(m, *f));
     }
-    std::sort(drop.begin(), drop.end());
-    drop.erase(std::unique(drop.begin(), drop.end()), drop.end());
-    for (auto it = drop.rbegin(); it != drop.rend(); ++it) obj.EraseMember(obj.MemberBegin() + *it);
+    errors.insert(errors.end(), unknown_here.begin(), unknown_here.end());
+    erase_members(obj, drop);
   }
 
-  void field_value(js::Value& v, const bs::field& f, const std::string& path,
-                   const std::string& go_path, const bs::message* owner) {
+  void field_value(js::Value& v, const bs::field& f, const step* at, const bs::message* owner) {
     if (f.repeated) {
-      if (!v.IsArray()) return type_error(v, owner, go_path, f.go_type, "slice");
-      std::string elem_type = f.go_type.rfind("[]", 0) == 0 ? f.go_type.substr(2) : f.go_type;
-      for (rapidjson::SizeType i = 0; i < v.Size(); ++i)
-        if (!v[i].IsNull()) element(v[i], f, field::index(path, i), go_path, owner, elem_type);
+      if (!v.IsArray()) return type_error(v, owner, at, f.go_type, "slice");
+      std::string_view elem_type = f.go_type;
+      if (elem_type.rfind("[]", 0) == 0) elem_type.remove_prefix(2);
+      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+        step item{at, {}, i, step::item};
+        if (!v[i].IsNull()) element(v[i], f, &item, owner, elem_type);
+      }
       return;
     }
     if (f.map) {
-      if (!v.IsObject()) return type_error(v, owner, go_path, f.go_type, "map");
-      auto close = f.go_type.find(']');
-      std::string elem_type = close == std::string::npos ? f.go_type : f.go_type.substr(close + 1);
+      if (!v.IsObject()) return type_error(v, owner, at, f.go_type, "map");
+      std::string_view elem_type = f.go_type;
+      if (auto close = elem_type.find(']'); close != std::string_view::npos)
+        elem_type.remove_prefix(close + 1);
       std::vector<rapidjson::SizeType> drop;
       auto members = v.GetObject();
       for (rapidjson::SizeType i = 0; i < members.MemberCount(); ++i) {
         auto& member = members.begin()[i];
-        std::string_view key = js::view(member.name);
+        step key{at, js::view(member.name), 0, step::key};
         for (rapidjson::SizeType j = 0; j < i; ++j)
-          if (js::view(members.begin()[j].name) == key) {
-            errors.push_back(
-                fmt::format("duplicate field {}", field::go_quote(field::child(path, key))));
+          if (js::view(members.begin()[j].name) == key.name) {
+            errors.push_back(fmt::format("duplicate field {}", field::go_quote(strict_path(&key))));
             drop.push_back(j);
           }
         if (member.value.IsNull()) {  // a null map value decodes as the element's zero value
           if (f.type == bs::scalar::string) member.value.SetString("", 0);
           continue;
         }
-        element(member.value, f, field::child(path, key), go_path, owner, elem_type);
+        element(member.value, f, &key, owner, elem_type);
       }
-      std::sort(drop.begin(), drop.end());
-      drop.erase(std::unique(drop.begin(), drop.end()), drop.end());
-      for (auto it = drop.rbegin(); it != drop.rend(); ++it) v.EraseMember(v.MemberBegin() + *it);
+      erase_members(v, drop);
       return;
     }
-    element(v, f, path, go_path, owner, f.go_type);
+    element(v, f, at, owner, f.go_type);
   }
 
-  void element(js::Value& v, const bs::field& f, const std::string& path,
-               const std::string& go_path, const bs::message* owner, const std::string& type) {
+  void element(js::Value& v, const bs::field& f, const step* at, const bs::message* owner,
+               std::string_view type) {
     switch (f.type) {
       case bs::scalar::message:
-        return message_value(v, *f.msg, path, go_path, owner, type);
+        return message_value(v, *f.msg, at, owner, type);
       case bs::scalar::string:
-        if (!v.IsString()) type_error(v, owner, go_path, type, "string");
+        if (!v.IsString()) type_error(v, owner, at, type, "string");
         return;
       case bs::scalar::boolean:
-        if (!v.IsBool()) type_error(v, owner, go_path, type, "bool");
+        if (!v.IsBool()) type_error(v, owner, at, type, "bool");
         return;
       case bs::scalar::float64:
-        if (!v.IsNumber()) type_error(v, owner, go_path, type, "float64");
+        if (!v.IsNumber()) type_error(v, owner, at, type, "float64");
         return;
       case bs::scalar::bytes:
-        if (!v.IsString()) type_error(v, owner, go_path, type, "slice");
+        if (!v.IsString()) type_error(v, owner, at, type, "slice");
         return base64(v);
       case bs::scalar::int32:
       case bs::scalar::int64:
@@ -182,7 +200,7 @@ class decoder {
                            : f.type == bs::scalar::int64  ? "int64"
                            : f.type == bs::scalar::uint32 ? "uint32"
                                                           : "uint64";
-        if (!v.IsNumber()) return type_error(v, owner, go_path, type, kind);
+        if (!v.IsNumber()) return type_error(v, owner, at, type, kind);
         if (unstructured_) {  // an integral float converts, an int converts (overflowing)
           if (!v.IsInt64() && !v.IsUint64() && v.GetDouble() != std::trunc(v.GetDouble()))
             throw crd::decode_error(fmt::format("cannot convert float64 to {}", kind));
@@ -191,17 +209,25 @@ class decoder {
         if (!fits(v, f.type))
           throw crd::decode_error(
               fmt::format("json: cannot unmarshal number {} into Go struct field {}.{} of type {}",
-                          number_text(v), owner ? struct_name(*owner) : "", go_path, type));
+                          number_text(v), owner ? struct_name(*owner) : "", go_path(at), type));
         return;
       }
     }
   }
 
  private:
+  bool unstructured_;
+
+  static void erase_members(js::Value& obj, std::vector<rapidjson::SizeType>& drop) {
+    if (drop.empty()) return;
+    std::sort(drop.begin(), drop.end());
+    drop.erase(std::unique(drop.begin(), drop.end()), drop.end());
+    for (auto it = drop.rbegin(); it != drop.rend(); ++it) obj.EraseMember(obj.MemberBegin() + *it);
+  }
+
   // `kind`: the Go kind the value should have been (struct, slice, map, string, bool, int32...).
-  [[noreturn]] void type_error(const js::Value& v, const bs::message* owner,
-                               const std::string& go_path, const std::string& type,
-                               const char* kind) {
+  [[noreturn]] void type_error(const js::Value& v, const bs::message* owner, const step* at,
+                               std::string_view type, const char* kind) {
     if (unstructured_) {
       // The unstructured value's Go kind: map[string]interface{}, []interface{}, int64, float64.
       std::string from = v.IsObject()                  ? "map"
@@ -220,7 +246,7 @@ class decoder {
     }
     throw crd::decode_error(
         fmt::format("json: cannot unmarshal {} into Go struct field {}.{} of type {}", json_kind(v),
-                    owner ? struct_name(*owner) : "", go_path, type));
+                    owner ? struct_name(*owner) : "", go_path(at), type));
   }
 
   static bool fits(const js::Value& v, bs::scalar t) {
@@ -238,8 +264,7 @@ class decoder {
 
   // Which message declares f: m itself, or the inline struct m embeds it from.
   static const bs::message* owner_of(const bs::message& m, const bs::field& f) {
-    for (const auto& own : m.fields)
-      if (&own == &f) return &m;
+    if (!m.fields.empty() && &f >= &m.fields.front() && &f <= &m.fields.back()) return &m;
     for (const auto& own : m.fields)
       if (own.inline_ && own.msg)
         if (const bs::message* o = owner_of(*own.msg, f)) return o;
@@ -502,7 +527,7 @@ std::vector<std::string> decode(const resource_type& t, js::Value& obj, bool uns
   const bs::message* root = root_of(t);
   if (!root || !obj.IsObject()) return {};
   decoder d(unstructured);
-  d.fields(obj, *root, "", "");
+  d.fields(obj, *root, nullptr);
   return std::move(d.errors);
 }
 
