@@ -244,7 +244,9 @@ std::string openapi_path_of(const std::string& group, const std::string& version
 
 std::string openapi_hash(const std::vector<resource_type>& types, const std::string& group,
                          const std::string& version, uint64_t revision) {
-  std::string key = std::to_string(revision) + "|" + group + "/" + version;
+  // The document's own format is part of it: kubectl keeps /openapi/v3 documents by hash, and
+  // must not reuse one from a kubesim that published no built-in schemas.
+  std::string key = std::to_string(revision) + "|" + group + "/" + version + "|schemas-v0.32.9";
   for (const auto& t : types) {
     if (t.group != group || !serves(t, version)) continue;
     key += "|" + t.plural + "," + t.kind + "," + (t.namespaced ? "n" : "c") +
