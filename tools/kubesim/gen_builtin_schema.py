@@ -369,9 +369,8 @@ def main():
                 field["goType"] = go_type_string(g["go_type"], go_pkg)
                 if g["go_type"].startswith("*"):
                     field["pointer"] = True
-                base = re.sub(r"^[\[\]*]*", "", g["go_type"])
-                if base in enums:
-                    enum = enums[base]
+                enum = find_enum(go, package, g["go_type"])
+                if enum:
                     field["enum"] = sorted(v["value"] for v in enum["values"])
             optional = "optional" in mk or (g is not None and g["omitempty"])
             if optional:
@@ -387,8 +386,7 @@ def main():
                 field["listMapKeys"] = mk["listMapKey"]
             lines = list(f["comments"])
             if "enum" in field:
-                base = re.sub(r"^[\[\]*]*", "", g["go_type"])
-                lines += enum_description_lines(enums[base])
+                lines += enum_description_lines(find_enum(go, package, g["go_type"]))
             field["description"] = description(lines)
             fields.append(field)
         if name not in SPECIAL:
@@ -419,6 +417,18 @@ def main():
         json.dump(data, f, indent=None, separators=(",", ":"), sort_keys=False)
         f.write("\n")
     print(f"{args.out}: {len(out_messages)} messages, {len(kinds)} kinds")
+
+
+def find_enum(go, package, go_type):
+    """The +enum type a field's Go type names: in its own package, or through the import aliases
+    these packages use for core/v1 ("v1.", "corev1.") and meta/v1 ("metav1.")."""
+    base = re.sub(r"^[\[\]*]*", "", go_type)
+    if "." not in base:
+        return go[package][1].get(base)
+    alias, name = base.split(".", 1)
+    target = {"v1": "k8s.io.api.core.v1", "corev1": "k8s.io.api.core.v1",
+              "metav1": "k8s.io.apimachinery.pkg.apis.meta.v1"}.get(alias)
+    return go[target][1].get(name) if target in go else None
 
 
 def structs_of(go, package):
