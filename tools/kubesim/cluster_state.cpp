@@ -9,8 +9,8 @@
 #include "k8s/json_patch.h"
 #include "k8s/yaml_json.h"
 #include "tools/kubesim/api_error.h"
-#include "tools/kubesim/crd_schema.h"
 #include "tools/kubesim/builtin_decode.h"
+#include "tools/kubesim/crd_schema.h"
 #include "tools/kubesim/custom_resources.h"
 #include "tools/kubesim/field_errors.h"
 #include "tools/kubesim/object_meta.h"
@@ -463,12 +463,13 @@ std::vector<std::string> decode_object(const resource_type& t, const std::string
 // patch's and the object's strict errors, a 422 about the whole patched object under Strict.
 // Server-side apply reports nothing here: its unknown fields failed earlier.
 void decode_patched(const resource_type& t, js::Document& patched, std::vector<std::string> errors,
-                    const write_options& o, bool apply, const js::Value* strategic_patch = nullptr) {
+                    const write_options& o, bool apply,
+                    const js::Value* strategic_patch = nullptr) {
   // The patched object as it was before decoding, for the error (only Strict needs it); a
   // strategic merge patch names the patch instead, as Go prints it (applyPatchToObject).
   std::string before = strategic_patch ? builtin_decode::go_map_print(*strategic_patch)
                        : o.validation == field_validation::strict ? js::to_string(patched)
-                                                                 : "";
+                                                                  : "";
   auto invalid_patch = [&](const std::string& why) {
     return custom_resources::invalid_patch(before.empty() ? js::to_string(patched) : before, why);
   };
