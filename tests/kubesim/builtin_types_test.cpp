@@ -159,6 +159,13 @@ TEST_CASE(
                       "\"spec.template.spec.containers[0].bogus\", unknown field \"spec.foo\"\n") !=
       std::string::npos);
 
+  // Server-side apply types the patch first: an undeclared field fails whatever --validate says.
+  auto ssa = e.kubectl({"apply", "--server-side", "--validate=false", "-f", "-"}, manifest);
+  CHECK(ssa.exit_code != 0);
+  CHECK(ssa.err ==
+        "Error from server: failed to create typed patch object (default/web; apps/v1, "
+        "Kind=StatefulSet): .spec.foo: field not declared in schema\n");
+
   auto loose = e.kubectl({"apply", "--validate=false", "-f", "-"},
                          statefulset_yaml("  foo: baz\n  minReadySeconds: 3\n"));
   CHECK_MESSAGE(loose.exit_code == 0, loose.err);
