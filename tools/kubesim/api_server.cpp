@@ -528,10 +528,16 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
       if (t.type.namespaced && t.ns.empty()) throw method_not_allowed("the server does not allow this method on the requested resource");
       auto body = parse_body(r);
       if (!body.IsObject()) throw bad_request("the body of the request must be a JSON object");
-      auto api_version = js::get_string(body, "apiVersion");
-      auto kind = js::get_string(body, "kind");
-      if (kind.empty())
+      std::string api_version(js::get_string(body, "apiVersion"));
+      std::string kind(js::get_string(body, "kind"));
+      // A built-in's decoder takes the kind and version the URL names when the body has none
+      // (runtime/serializer/json Decode with the request's default GVK); a custom resource's
+      // unstructured decoder needs them in the body.
+      const bool url_gvk = !t.type.custom;
+      if (kind.empty() && !url_gvk)
         throw bad_request(fmt::format("Object 'Kind' is missing in '{}'", r.body.substr(0, 200)));
+      if (kind.empty()) kind = t.type.kind;
+      if (api_version.empty() && url_gvk) api_version = t.type.group_version(t.version);
       if (api_version != t.type.group_version(t.version))
         throw bad_request(fmt::format(
             "the API version in the data ({}) does not match the expected API version ({})",

@@ -11,6 +11,7 @@
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/builtin_defaults.h"
 #include "tools/kubesim/builtin_validation.h"
+#include "tools/kubesim/builtin_decode.h"
 #include "tools/kubesim/crd_schema.h"
 #include "tools/kubesim/custom_resources.h"
 #include "tools/kubesim/field_errors.h"
@@ -451,18 +452,31 @@ void cluster_state::require_namespace(const resource_type& t, const std::string&
 
 namespace {
 
+// The one decoding step of every write: a custom resource with its CRD's schema, a built-in
+// kind with its Go types (builtin_decode.h). Returns the strict decoding errors. As in the real
+// handlers, a built-in's defaults and validation come after this step, on the decoded object.
+std::vector<std::string> decode_object(const resource_type& t, const std::string& version,
+                                       js::Document& obj, bool strategic = false) {
+  if (t.custom) return custom_resources::decode(t, version, obj);
+  return builtin_decode::decode(t, obj, strategic);
+}
+
 // The object a patch produced through the decoder (patch.go jsonPatcher): fieldValidation on the
 // patch's and the object's strict errors, a 422 about the whole patched object under Strict.
 // Server-side apply reports nothing here: its unknown fields failed earlier.
 void decode_patched(const resource_type& t, js::Document& patched, std::vector<std::string> errors,
-                    const write_options& o, bool apply) {
-  // The patched object as it was before decoding, for the error (only Strict needs it).
-  std::string before = o.validation == field_validation::strict ? js::to_string(patched) : "";
+                    const write_options& o, bool apply,
+                    const js::Value* strategic_patch = nullptr) {
+  // The patched object as it was before decoding, for the error (only Strict needs it); a
+  // strategic merge patch names the patch instead, as Go prints it (applyPatchToObject).
+  std::string before = strategic_patch ? builtin_decode::go_map_print(*strategic_patch)
+                       : o.validation == field_validation::strict ? js::to_string(patched)
+                                                                  : "";
   auto invalid_patch = [&](const std::string& why) {
     return custom_resources::invalid_patch(before.empty() ? js::to_string(patched) : before, why);
   };
   try {
-    auto decoded = custom_resources::decode(t, o.version, patched);
+    auto decoded = decode_object(t, o.version, patched, strategic_patch != nullptr);
     errors.insert(errors.end(), decoded.begin(), decoded.end());
   } catch (const crd::decode_error& e) {
     throw invalid_patch(e.what());
@@ -513,14 +527,15 @@ std::vector<status_cause> update_causes(const resource_type& t, const js::Value&
   return causes;
 }
 
-// A create or update body of a custom resource through the decoder: pruned and defaulted, and
-// fieldValidation applied to its unknown and duplicate fields (a 400 under Strict).
+// A create or update body through the decoder (a custom resource's pruned and defaulted, a
+// built-in's as its Go struct takes it), fieldValidation applied to its unknown and duplicate
+// fields (a 400 under Strict).
 void decode_body(const resource_type& t, js::Document& body, const write_options& o) {
   auto cannot_be_handled = [&](const std::string& why) {
     return custom_resources::cannot_be_handled(t, o.version, why);
   };
   try {
-    custom_resources::enforce_field_validation(custom_resources::decode(t, o.version, body), o,
+    custom_resources::enforce_field_validation(decode_object(t, o.version, body), o,
                                                cannot_be_handled);
   } catch (const crd::decode_error& e) {
     throw cannot_be_handled(e.what());
@@ -531,7 +546,7 @@ void decode_body(const resource_type& t, js::Document& body, const write_options
 
 cluster_state::write_result cluster_state::create(const resource_type& t, const std::string& ns,
                                                   js::Document body, const write_options& o) {
-  if (t.custom) decode_body(t, body, o);
+  decode_body(t, body, o);
   std::lock_guard lock(mutex_);
   return create_locked(t, ns, std::move(body), o);
 }
@@ -834,7 +849,7 @@ snapshot_ptr cluster_state::update(const resource_type& t, const std::string& ns
                                    const std::string& name, js::Document body, bool status_only,
                                    const write_options& o) {
   if (!body.IsObject()) throw bad_request("the body of the request was in an unknown format");
-  if (t.custom) decode_body(t, body, o);
+  decode_body(t, body, o);
   std::lock_guard lock(mutex_);
   const snapshot_ptr* cur = find_locked(t, ns, name);
   if (!cur) throw not_found_error(t, name);
@@ -885,13 +900,15 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
   }
   // Strict decoding of the patch itself: its duplicate keys (the last one wins).
   std::vector<std::string> patch_errors;
-  if (t.custom && type != patch_type::apply)
+  if (type != patch_type::apply)
     for (const auto& path : crd::drop_duplicate_fields(patch))
       patch_errors.push_back(fmt::format("{}duplicate field {}",
                                          type == patch_type::json ? "json patch " : "",
                                          field::go_quote(path)));
   if (t.custom && type == patch_type::apply)
     custom_resources::check_apply_patch(t, o.version, patch);
+  else if (type == patch_type::apply)
+    builtin_decode::check_apply_patch(t, patch);
   std::lock_guard lock(mutex_);
   const snapshot_ptr* cur = find_locked(t, ns, name);
   if (!cur) {
@@ -901,7 +918,7 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
     if (js::get_string(meta, "name") != name)
       throw bad_request("the name of the object does not match the name on the URL");
     js::remove_member(meta, "resourceVersion");  // not a create's precondition failure here
-    if (t.custom) decode_patched(t, patch, {}, o, true);
+    decode_patched(t, patch, {}, o, true);
     return create_locked(t, ns, std::move(patch), o);
   }
   js::Document next = copy_of((*cur)->doc);
@@ -927,7 +944,8 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
     throw bad_request(fmt::format("invalid patch: {}", e.what()));
   }
   if (!next.IsObject()) throw bad_request("the patch turned the object into a non-object");
-  if (t.custom) decode_patched(t, next, patch_errors, o, type == patch_type::apply);
+  decode_patched(t, next, patch_errors, o, type == patch_type::apply,
+                 type == patch_type::strategic ? &patch : nullptr);
   // A patch checks the resourceVersion only when it sets one itself.
   std::string rv(js::get_string(next, {"metadata", "resourceVersion"}));
   if (!rv.empty() && rv != std::to_string((*cur)->rv))

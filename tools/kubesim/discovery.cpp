@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "k8s/json.h"
+#include "tools/kubesim/builtin_openapi.h"
 
 namespace kubesim {
 namespace {
@@ -243,7 +244,9 @@ std::string openapi_path_of(const std::string& group, const std::string& version
 
 std::string openapi_hash(const std::vector<resource_type>& types, const std::string& group,
                          const std::string& version, uint64_t revision) {
-  std::string key = std::to_string(revision) + "|" + group + "/" + version;
+  // The document's own format is part of it: kubectl keeps /openapi/v3 documents by hash, and
+  // must not reuse one from a kubesim that published no built-in schemas.
+  std::string key = std::to_string(revision) + "|" + group + "/" + version + "|schemas-v0.32.9";
   for (const auto& t : types) {
     if (t.group != group || !serves(t, version)) continue;
     key += "|" + t.plural + "," + t.kind + "," + (t.namespaced ? "n" : "c") +
@@ -574,12 +577,15 @@ std::string openapi_v3_group_version(const std::vector<resource_type>& types,
       if (t.group == group && serves(t, version)) openapi_paths_of(w, t, version);
     }
     w.EndObject();
-    // Present but empty: kubectl's apply wants a components object to look schemas up in.
+    // The built-in kinds' schemas (kubectl explain, client-side apply); none yet for CRDs.
+    std::vector<std::string> builtin_kinds;
+    for (const auto& t : types)
+      if (!t.custom && t.group == group && serves(t, version)) builtin_kinds.push_back(t.kind);
     key(w, "components");
     w.StartObject();
     key(w, "schemas");
-    w.StartObject();
-    w.EndObject();
+    std::string schemas = builtin_openapi::schemas_json(group, version, builtin_kinds);
+    w.RawValue(schemas.data(), schemas.size(), rapidjson::kObjectType);
     w.EndObject();
   });
 }

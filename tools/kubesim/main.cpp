@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 
 #include "k8s/signals.h"
+#include "tools/kubesim/builtin_schema.h"
 #include "tools/kubesim/simulator.h"
 
 namespace po = boost::program_options;
@@ -73,6 +74,8 @@ int main(int argc, char** argv) {
 
   kubesim::simulator sim(o);
   try {
+    // The built-in types once, now: a broken embedded model fails the start, not a write.
+    kubesim::builtin_schema::model::get();
     sim.start();
   } catch (const std::exception& e) {
     std::cerr << "kubesim: " << e.what() << "\n";
