@@ -381,13 +381,20 @@ list_result cluster_state::list(const resource_type& t, const std::string& ns,
     start = {c.ns, c.name};
     after_start = true;
   }
+  if (o.exact_rv) {
+    // The etcd3 store reads at that revision: a future one is etcd's own error (a 500 without
+    // reason), a compacted one 410 Expired (interpretListError).
+    if (*o.exact_rv > rv_) throw api_error(500, "", "etcdserver: mvcc: required revision is a future revision");
+    if (*o.exact_rv < compacted_rv_) throw gone("The resourceVersion for the provided list is too old.");
+    r.rv = *o.exact_rv;
+  }
   auto it = objects_.find(t.id());
   static const object_map none;
   const object_map* current = it == objects_.end() ? &none : &it->second;
   // A continued list reads the snapshot of its first page (as etcd does at that revision): the
   // current objects with the later history undone.
   object_map snapshot_view;
-  if (after_start && r.rv < rv_) {
+  if (r.rv < rv_) {
     snapshot_view = *current;
     for (auto h = history_.rbegin(); h != history_.rend() && h->event.rv > r.rv; ++h) {
       if (h->type_id != t.id()) continue;
@@ -776,7 +783,9 @@ uint64_t cluster_state::watch(const resource_type& t, const watch_options& o,
     return w.labels.matches(js::find_path(s.doc, {"metadata", "labels"})) &&
            w.fields.matches(s.doc);
   };
-  if (o.from_rv) {
+  if (o.from_now) {
+    // No initial state: the events after now only.
+  } else if (o.from_rv) {
     if (*o.from_rv < compacted_rv_)
       throw gone(fmt::format("too old resource version: {} ({})", *o.from_rv, compacted_rv_ + 1));
     for (const auto& h : history_) {
@@ -794,6 +803,9 @@ uint64_t cluster_state::watch(const resource_type& t, const watch_options& o,
       if (!sink->deliver(watch_event{"ADDED", snap, snap->rv, nullptr})) return 0;
     }
   }
+  if (o.initial_events_end_bookmark &&
+      !sink->deliver(watch_event{"BOOKMARK", nullptr, rv_, nullptr, true}))
+    return 0;
   w.id = next_watch_id_++;
   watchers_.emplace(w.id, std::move(w));
   return next_watch_id_ - 1;

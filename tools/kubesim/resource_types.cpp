@@ -176,6 +176,10 @@ resource_type type_from_crd(const js::Value& crd) {
     for (const auto& v : versions->GetArray()) {
       std::string name(js::get_string(v, "name"));
       if (js::get_bool(v, {"served"}, false)) served.push_back(name);
+      if (const js::Value* sc = js::find_path(v, {"subresources", "scale"}); sc && sc->IsObject())
+        t.scale[name] = {std::string(js::get_string(*sc, "specReplicasPath")),
+                         std::string(js::get_string(*sc, "statusReplicasPath")),
+                         std::string(js::get_string(*sc, "labelSelectorPath"))};
       if (js::get_bool(v, {"storage"}, false)) {
         if (!storage.empty())
           fail("spec.versions", "Invalid value: must have exactly one version marked as storage version");
