@@ -100,9 +100,8 @@ TEST_CASE("scale: a StatefulSet's Scale reads and writes spec.replicas and bumps
   CHECK(at(scale, {"metadata", "creationTimestamp"}) ==
         at(created, {"metadata", "creationTimestamp"}));
   CHECK(at(scale, {"spec"}) == R"({"replicas":1})");
-  CHECK(at(scale, {"status", "selector"}) == R"("app=db,tier=x,zone in (a,b)")
-  ");
-      CHECK(js::find_path(scale, {"status", "replicas"}) != nullptr);
+  CHECK(at(scale, {"status", "selector"}) == R"x("app=db,tier=x,zone in (a,b)")x");
+  CHECK(js::find_path(scale, {"status", "replicas"}) != nullptr);
 
   // PATCH (merge) on the Scale: the parent's spec.replicas and generation follow.
   auto patched = e.expect(200, "PATCH", sts + "/scale", R"({"spec":{"replicas":3}})", merge);
