@@ -309,3 +309,18 @@ TEST_CASE(
   CHECK_MESSAGE(r.status == 200, r.body);
   CHECK(js::find(r.json(), "items")->Size() == 2);
 }
+
+TEST_CASE(
+    "list-watch: a watch from a resourceVersion ahead of the store gets only the later events") {
+  env e;
+  uint64_t now = rv_of(e.create(cm("a")));
+  auto s = e.c.stream(cms + "?watch=true&" + mine + "&resourceVersion=" + std::to_string(now + 2));
+  REQUIRE(s->status() == 200);
+  e.create(cm("b"));  // now + 1
+  e.create(cm("c"));  // now + 2
+  auto d = e.create(cm("d"));
+  auto ev = expect_event(*s);
+  CHECK(ev.type == "ADDED");
+  CHECK(ev.name() == "d");
+  CHECK(ev.rv() == rv_of(d));
+}

@@ -225,3 +225,22 @@ TEST_CASE("scale: a custom resource without its spec replicas field, or with a b
              R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
              "message":".spec.nodesPerRacks accessor error: three is of the type string, expected int64","code":500})");
 }
+
+TEST_CASE("scale: a CRD's scale paths are checked as the real server does") {
+  env e;
+  std::string crd = scalable_crd;
+  auto replace = [&](const std::string& from, const std::string& to) {
+    crd.replace(crd.find(from), from.size(), to);
+  };
+  replace("specReplicasPath: .spec.nodesPerRacks", "specReplicasPath: spec.nodesPerRacks");
+  replace("statusReplicasPath: .status.readyNodes\n        ", "");
+  replace("labelSelectorPath: .status.selector", "labelSelectorPath: .metadata.labels");
+  auto r = e.c.request("POST", crd_path, crd, "application/yaml");
+  CHECK(r.status == 422);
+  CHECK(
+      at(r.json(), {"message"}) ==
+      R"("CustomResourceDefinition.apiextensions.k8s.io \"cassandraclusters.db.orange.com\" is invalid: [)"
+      R"(spec.versions[0].subresources.scale.specReplicasPath: Invalid value: \"spec.nodesPerRacks\": must be a simple json path starting with ., )"
+      R"(spec.versions[0].subresources.scale.statusReplicasPath: Required value, )"
+      R"(spec.versions[0].subresources.scale.labelSelectorPath: Invalid value: \".metadata.labels\": should be a json path under either .spec or .status]")");
+}

@@ -584,8 +584,8 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
   if (t.subresource == "scale") return serve_scale(ex, t, wo);
   const bool status_only = t.subresource == "status";
   if (r.method == "GET") {
-    auto answer = [this, ex, t, ns] {
-      auto obj = state.get(t.type, ns, t.name);
+    auto answer = [self = shared_from_this(), ex, t, ns] {
+      auto obj = self->state.get(t.type, ns, t.name);
       if (accepts_table(ex->req()) && t.subresource.empty())
         return ex->reply(json_reply(200, table_json(t.type, {obj}, std::to_string(obj->rv), "", -1,
                                                     query_string(ex->req(), "includeObject") != "None")));
@@ -593,9 +593,9 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
     };
     // The cacher's Get serves a resourceVersion once it has reached it (waitUntilFreshAndBlock).
     auto rv = parse_rv(query_string(r, "resourceVersion")).value_or(0);
-    return wait_until_fresh(io, state, rv, [this, ex, rv, answer](bool fresh) {
+    return wait_until_fresh(io, state, rv, [self = shared_from_this(), ex, rv, answer](bool fresh) {
       guarded(ex, [&] {
-        if (!fresh) throw too_large_resource_version(rv, state.current_rv());
+        if (!fresh) throw too_large_resource_version(rv, self->state.current_rv());
         answer();
       });
     });
@@ -697,10 +697,11 @@ void api_server::impl::serve_list(const std::shared_ptr<exchange>& ex, const tar
   o.exact_rv = plan.exact;
   if (plan.ignore_limit) o.limit = 0;
   // NotOlderThan a resourceVersion not reached yet: the watch cache waits for it.
-  wait_until_fresh(io, state, plan.min_rv, [this, ex, t, o, min = plan.min_rv](bool fresh) {
+  wait_until_fresh(io, state, plan.min_rv,
+                   [self = shared_from_this(), ex, t, o, min = plan.min_rv](bool fresh) {
     guarded(ex, [&] {
-      if (!fresh) throw too_large_resource_version(min, state.current_rv());
-      answer_list(ex, t, o);
+      if (!fresh) throw too_large_resource_version(min, self->state.current_rv());
+      self->answer_list(ex, t, o);
     });
   });
 }
@@ -766,8 +767,9 @@ void api_server::impl::serve_watch(const std::shared_ptr<exchange>& ex, const ta
     timeout = static_cast<int>(std::min<unsigned long long>(*n, 24 * 3600));
   }
   if (timeout == 0) timeout = 1800 + static_cast<int>(std::uniform_int_distribution<int>(0, 1800)(rng));
-  wait_until_fresh(io, state, wait_for, [this, ex, t, o, wait_for, timeout](bool fresh) {
-    guarded(ex, [&] { start_watch(ex, t, o, fresh ? 0 : wait_for, timeout); });
+  wait_until_fresh(io, state, wait_for,
+                   [self = shared_from_this(), ex, t, o, wait_for, timeout](bool fresh) {
+    guarded(ex, [&] { self->start_watch(ex, t, o, fresh ? 0 : wait_for, timeout); });
   });
 }
 

@@ -752,7 +752,7 @@ void cluster_state::publish(const resource_type& t, const char* type, const snap
   const watch_event& shared = history_.back().event;
   std::vector<uint64_t> gone_watchers;
   for (auto& [id, w] : watchers_) {
-    if (w.type_id != t.id()) continue;
+    if (w.type_id != t.id() || now->rv <= w.from_rv) continue;
     auto match = [&](const snapshot& s) {
       if (!w.namespace_name.empty() && meta_string(s.doc, "namespace") != w.namespace_name)
         return false;
@@ -775,7 +775,8 @@ uint64_t cluster_state::watch(const resource_type& t, const watch_options& o,
             t.namespaced ? o.namespace_name : "",
             parse_labels(o.label_selector),
             parse_fields(t, o.field_selector),
-            sink};
+            sink,
+            o.from_rv.value_or(0)};
   std::lock_guard lock(mutex_);
   auto match = [&](const snapshot& s) {
     if (!w.namespace_name.empty() && meta_string(s.doc, "namespace") != w.namespace_name)
@@ -819,7 +820,7 @@ void cluster_state::unwatch(uint64_t id) {
 void cluster_state::send_bookmark(uint64_t id) {
   std::lock_guard lock(mutex_);
   auto it = watchers_.find(id);
-  if (it == watchers_.end()) return;
+  if (it == watchers_.end() || rv_ < it->second.from_rv) return;
   if (!it->second.sink->deliver(watch_event{"BOOKMARK", nullptr, rv_, nullptr}))
     watchers_.erase(it);
 }

@@ -170,6 +170,9 @@ class cluster_state {
     label_selector labels;
     field_selector fields;
     std::shared_ptr<watch_sink> sink;
+    // The resourceVersion the watch started from: a watch from ahead of the store gets only
+    // later events (cacheWatcher.process), and no BOOKMARK older than it.
+    uint64_t from_rv = 0;
   };
   struct history_entry {
     std::string type_id;

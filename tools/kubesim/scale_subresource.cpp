@@ -115,6 +115,39 @@ std::optional<paths> paths_of(const resource_type& t, const std::string& version
                it->second.label_selector_path, false};
 }
 
+std::vector<status_cause> check_crd_scale(const js::Value* scale, const std::string& path) {
+  std::vector<status_cause> errs;
+  if (!scale || !scale->IsObject()) return errs;
+  // validateSimpleJSONPath, then the part of the object the path must be under.
+  auto check = [&](const std::string& name, const std::string& value,
+                   std::initializer_list<const char*> prefixes, const char* under) {
+    std::string field_path = path + ".scale." + name;
+    if (value[0] != '.') {
+      errs.push_back(field::invalid(field_path, field::go_quote(value),
+                                    "must be a simple json path starting with ."));
+      return;
+    }
+    for (const char* p : prefixes)
+      if (value.rfind(p, 0) == 0) return;
+    errs.push_back(field::invalid(field_path, field::go_quote(value), under));
+  };
+  std::string spec(js::get_string(*scale, "specReplicasPath"));
+  std::string status(js::get_string(*scale, "statusReplicasPath"));
+  std::string selector(js::get_string(*scale, "labelSelectorPath"));
+  if (spec.empty())
+    errs.push_back(field::required(path + ".scale.specReplicasPath"));
+  else
+    check("specReplicasPath", spec, {".spec."}, "should be a json path under .spec");
+  if (status.empty())
+    errs.push_back(field::required(path + ".scale.statusReplicasPath"));
+  else
+    check("statusReplicasPath", status, {".status."}, "should be a json path under .status");
+  if (!selector.empty())
+    check("labelSelectorPath", selector, {".spec.", ".status."},
+          "should be a json path under either .spec or .status");
+  return errs;
+}
+
 std::string selector_string(const js::Value* s) {
   if (!s || !s->IsObject()) return "";
   std::vector<std::pair<std::string, std::string>> reqs;  // key, rendered requirement

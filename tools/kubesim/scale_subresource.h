@@ -8,8 +8,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "k8s/json.h"
+#include "tools/kubesim/api_error.h"
 #include "tools/kubesim/cluster_state.h"
 #include "tools/kubesim/resource_types.h"
 
@@ -39,6 +41,10 @@ k8s::json::Document patched(const std::string& current, patch_type type, std::st
 // real ScaleREST.Update (name mismatch 400, negative replicas 422, CR replicas missing 400).
 std::string parent_patch(const resource_type& t, const paths& p, const std::string& name,
                          const k8s::json::Value& parent, const k8s::json::Value& scale);
+
+// ValidateCustomResourceDefinitionSubresources on a CRD version's subresources.scale (`scale` may
+// be null); `path` is that version's "spec.versions[i].subresources".
+std::vector<status_cause> check_crd_scale(const k8s::json::Value* scale, const std::string& path);
 
 // A metav1.LabelSelector as LabelSelectorAsSelector(...).String() prints it.
 std::string selector_string(const k8s::json::Value* label_selector);
