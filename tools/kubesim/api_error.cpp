@@ -33,9 +33,10 @@ std::string api_error::status_json() const {
     js::Value list(rapidjson::kArrayType);
     for (const auto& c : causes) {
       js::Value cause(rapidjson::kObjectType);
-      cause.AddMember("reason", js::string_value(c.reason, a), a);
-      cause.AddMember("message", js::string_value(c.message, a), a);
-      cause.AddMember("field", js::string_value(c.field, a), a);
+      // metav1.StatusCause: every member is omitempty.
+      if (!c.reason.empty()) cause.AddMember("reason", js::string_value(c.reason, a), a);
+      if (!c.message.empty()) cause.AddMember("message", js::string_value(c.message, a), a);
+      if (!c.field.empty()) cause.AddMember("field", js::string_value(c.field, a), a);
       list.PushBack(cause, a);
     }
     details.AddMember("causes", list, a);

@@ -14,7 +14,10 @@
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/discovery.h"
 #include "tools/kubesim/field_errors.h"
+#include "tools/kubesim/freshness_wait.h"
+#include "tools/kubesim/list_options.h"
 #include "tools/kubesim/object_meta.h"
+#include "tools/kubesim/scale_subresource.h"
 #include "tools/kubesim/tables.h"
 
 namespace kubesim {
@@ -67,6 +70,45 @@ response error_reply(const api_error& e) {
   response r = json_reply(e.code, e.status_json());
   if (e.retry_after_seconds > 0) r.headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds));
   return r;
+}
+
+// The patch type the Content-Type names; custom resources take no strategic merge patch.
+patch_type patch_type_of(const request& r, bool custom) {
+  auto type = r.header("Content-Type");
+  type = type.substr(0, type.find(';'));
+  if (type == "application/merge-patch+json") return patch_type::merge;
+  if (type == "application/json-patch+json") return patch_type::json;
+  if (type == "application/strategic-merge-patch+json" && !custom) return patch_type::strategic;
+  if (type == "application/apply-patch+yaml") return patch_type::apply;
+  throw unsupported_media_type(
+      "the body of the request was in an unknown format - accepted media types include: "
+      "application/json-patch+json, application/merge-patch+json, " +
+      std::string(custom ? "" : "application/strategic-merge-patch+json, ") +
+      "application/apply-patch+yaml");
+}
+
+// Runs a handler step that may run after dispatch() returned (a freshness wait): its errors
+// become the reply there too.
+void guarded(const std::shared_ptr<exchange>& ex, const std::function<void()>& step) {
+  try {
+    step();
+  } catch (const api_error& e) {
+    ex->reply(error_reply(e));
+  } catch (const std::exception& e) {
+    ex->reply(error_reply(internal_error(e.what())));
+  }
+}
+
+// The resourceVersion options of a list or watch query (metav1.ListOptions as decoded).
+list_request list_request_of(const request& r, bool watch) {
+  list_request lr;
+  lr.watch = watch;
+  lr.resource_version = query_string(r, "resourceVersion");
+  lr.resource_version_match = query_string(r, "resourceVersionMatch");
+  if (r.query_param("sendInitialEvents")) lr.send_initial_events = query_bool(r, "sendInitialEvents");
+  lr.allow_watch_bookmarks = query_bool(r, "allowWatchBookmarks");
+  lr.continue_token = query_string(r, "continue");
+  return lr;
 }
 
 std::vector<std::string> split_path(std::string_view path) {
@@ -192,7 +234,7 @@ class watch_connection : public watch_sink, public std::enable_shared_from_this<
         timeout_timer_(io) {}
 
   bool deliver(const watch_event& e) override {
-    if (e.object == nullptr) return out_->write(bookmark_line(e.rv));
+    if (e.object == nullptr) return out_->write(bookmark_line(e.rv, e.initial_events_end));
     if (table_) {
       return out_->write(fmt::format("{{\"type\":\"{}\",\"object\":{}}}\n", e.type,
                                      table_row_json(type_, *e.object, true)));
@@ -231,11 +273,15 @@ class watch_connection : public watch_sink, public std::enable_shared_from_this<
   }
 
  private:
-  std::string bookmark_line(uint64_t rv) const {
+  // An empty object of the watched kind with only its resourceVersion, as the cacher sends; the
+  // one ending a watch-list's initial events carries storage.AnnotateInitialEventsEndBookmark's
+  // annotation.
+  std::string bookmark_line(uint64_t rv, bool initial_events_end) const {
     return fmt::format(
         "{{\"type\":\"BOOKMARK\",\"object\":{{\"kind\":\"{}\",\"apiVersion\":\"{}\","
-        "\"metadata\":{{\"resourceVersion\":\"{}\"}}}}}}\n",
-        type_.kind, type_.group_version(version_), rv);
+        "\"metadata\":{{\"resourceVersion\":\"{}\"{}}}}}}}\n",
+        type_.kind, type_.group_version(version_), rv,
+        initial_events_end ? ",\"annotations\":{\"k8s.io/initial-events-end\":\"true\"}" : "");
   }
   void arm_bookmark(int ms) {
     auto self = shared_from_this();
@@ -280,6 +326,10 @@ struct api_server::impl : std::enable_shared_from_this<api_server::impl> {
                  const std::string& version, bool& is_collection);
   void serve_resource(const std::shared_ptr<exchange>& ex, const target& t, bool collection);
   void serve_list(const std::shared_ptr<exchange>& ex, const target& t);
+  void serve_scale(const std::shared_ptr<exchange>& ex, const target& t, const write_options& wo);
+  void answer_list(const std::shared_ptr<exchange>& ex, const target& t, const list_options& o);
+  void start_watch(const std::shared_ptr<exchange>& ex, const target& t, watch_options o,
+                   uint64_t too_large_rv, int timeout);
   void serve_watch(const std::shared_ptr<exchange>& ex, const target& t);
   std::optional<response> serve_discovery(const request& r, const std::vector<std::string>& parts);
 };
@@ -489,7 +539,8 @@ target api_server::impl::resolve(const std::vector<std::string>& parts, size_t f
   t.type = *type;
   if (!t.type.namespaced && !t.ns.empty()) throw path_not_found();
   if (!t.subresource.empty() && !(t.subresource == "status" && t.type.has_status) &&
-      !(t.subresource == "finalize" && t.type.kind == "Namespace"))
+      !(t.subresource == "finalize" && t.type.kind == "Namespace") &&
+      !(t.subresource == "scale" && scale::paths_of(t.type, version)))
     throw path_not_found();
   is_collection = t.name.empty();
   return t;
@@ -564,13 +615,24 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
     throw method_not_allowed("the server does not allow this method on the requested resource");
   }
 
+  if (t.subresource == "scale") return serve_scale(ex, t, wo);
   const bool status_only = t.subresource == "status";
   if (r.method == "GET") {
-    auto obj = state.get(t.type, ns, t.name);
-    if (accepts_table(r) && t.subresource.empty())
-      return ex->reply(json_reply(200, table_json(t.type, {obj}, std::to_string(obj->rv), "", -1,
-                                                  query_string(r, "includeObject") != "None")));
-    return reply_object(200, obj);
+    auto answer = [self = shared_from_this(), ex, t, ns] {
+      auto obj = self->state.get(t.type, ns, t.name);
+      if (accepts_table(ex->req()) && t.subresource.empty())
+        return ex->reply(json_reply(200, table_json(t.type, {obj}, std::to_string(obj->rv), "", -1,
+                                                    query_string(ex->req(), "includeObject") != "None")));
+      ex->reply(json_reply(200, object_json(*obj, t.type, t.version)));
+    };
+    // The cacher's Get serves a resourceVersion once it has reached it (waitUntilFreshAndBlock).
+    auto rv = parse_rv(query_string(r, "resourceVersion")).value_or(0);
+    return wait_until_fresh(io, state, rv, [self = shared_from_this(), ex, rv, answer](bool fresh) {
+      guarded(ex, [&] {
+        if (!fresh) throw too_large_resource_version(rv, self->state.current_rv());
+        answer();
+      });
+    });
   }
   if (r.method == "PUT") {
     auto body = parse_body(r);
@@ -587,23 +649,7 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
     return reply_object(200, state.update(t.type, ns, t.name, std::move(body), status_only, wo));
   }
   if (r.method == "PATCH") {
-    auto type = r.header("Content-Type");
-    type = type.substr(0, type.find(';'));
-    patch_type pt;
-    if (type == "application/merge-patch+json")
-      pt = patch_type::merge;
-    else if (type == "application/json-patch+json")
-      pt = patch_type::json;
-    else if (type == "application/strategic-merge-patch+json")
-      pt = patch_type::strategic;
-    else if (type == "application/apply-patch+yaml")
-      pt = patch_type::apply;
-    else
-      throw unsupported_media_type(
-          "the body of the request was in an unknown format - accepted media types include: "
-          "application/json-patch+json, application/merge-patch+json, " +
-          std::string(t.type.custom ? "" : "application/strategic-merge-patch+json, ") +
-          "application/apply-patch+yaml");
+    patch_type pt = patch_type_of(r, t.type.custom);
     auto res = state.patch(t.type, ns, t.name, pt, r.body, status_only, wo);
     return reply_object(res.created ? 201 : 200, res.object);
   }
@@ -646,6 +692,32 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
   throw method_not_allowed("the server does not allow this method on the requested resource");
 }
 
+// GET, PUT and PATCH of the scale subresource: reads and writes go to the parent object.
+void api_server::impl::serve_scale(const std::shared_ptr<exchange>& ex, const target& t,
+                                   const write_options& wo) {
+  const request& r = ex->req();
+  const auto paths = *scale::paths_of(t.type, t.version);
+  const std::string ns = t.type.namespaced ? t.ns : "";
+  if (r.method == "GET")
+    return ex->reply(json_reply(200, scale::scale_of(paths, state.get(t.type, ns, t.name)->doc)));
+  js::Document next;
+  snapshot_ptr parent = state.get(t.type, ns, t.name);
+  if (r.method == "PUT") {
+    next = parse_body(r);
+  } else if (r.method == "PATCH") {
+    next = scale::patched(scale::scale_of(paths, parent->doc, true), patch_type_of(r, false),
+                          r.body);
+  } else {
+    throw method_not_allowed("the server does not allow this method on the requested resource");
+  }
+  write_options parent_wo = wo;
+  parent_wo.version = t.version;
+  auto written = state.patch(t.type, ns, t.name, patch_type::merge,
+                             scale::parent_patch(t.type, paths, t.name, parent->doc, next), false,
+                             parent_wo);
+  ex->reply(json_reply(200, scale::scale_of(paths, written.object->doc)));
+}
+
 void api_server::impl::serve_list(const std::shared_ptr<exchange>& ex, const target& t) {
   const request& r = ex->req();
   list_options o;
@@ -657,9 +729,25 @@ void api_server::impl::serve_list(const std::shared_ptr<exchange>& ex, const tar
     if (!n) throw bad_request(fmt::format("invalid limit: {}", limit));
     o.limit = static_cast<size_t>(*n);
   }
-  auto rv_match = query_string(r, "resourceVersionMatch");
-  if (!rv_match.empty() && rv_match != "NotOlderThan" && rv_match != "Exact")
-    throw bad_request(fmt::format("resourceVersionMatch: Unsupported value: \"{}\"", rv_match));
+  list_request lr = list_request_of(r, false);
+  lr.limit = static_cast<long long>(o.limit);
+  validate_list_request(lr);
+  list_read plan = plan_list_read(lr);
+  o.exact_rv = plan.exact;
+  if (plan.ignore_limit) o.limit = 0;
+  // NotOlderThan a resourceVersion not reached yet: the watch cache waits for it.
+  wait_until_fresh(io, state, plan.min_rv,
+                   [self = shared_from_this(), ex, t, o, min = plan.min_rv](bool fresh) {
+    guarded(ex, [&] {
+      if (!fresh) throw too_large_resource_version(min, self->state.current_rv());
+      self->answer_list(ex, t, o);
+    });
+  });
+}
+
+void api_server::impl::answer_list(const std::shared_ptr<exchange>& ex, const target& t,
+                                   const list_options& o) {
+  const request& r = ex->req();
   auto res = state.list(t.type, t.type.namespaced ? t.ns : "", o);
   if (accepts_table(r)) {
     bool include_object = query_string(r, "includeObject") != "None";
@@ -689,11 +777,20 @@ void api_server::impl::serve_watch(const std::shared_ptr<exchange>& ex, const ta
   o.namespace_name = t.type.namespaced ? t.ns : "";
   o.label_selector = query_string(r, "labelSelector");
   o.field_selector = query_string(r, "fieldSelector");
-  std::string rv = query_string(r, "resourceVersion");
-  if (!rv.empty() && rv != "0") {
-    auto n = parse_rv(rv);
-    if (!n) throw bad_request(fmt::format("invalid resource version: {}", rv));
-    o.from_rv = *n;
+  list_request lr = list_request_of(r, true);
+  default_list_request(lr);
+  validate_list_request(lr);
+  auto rv = requested_rv(lr);
+  uint64_t wait_for = 0;
+  if (sends_initial_events(lr)) {
+    // A watch-list (cacher.Watch): the current state once the cache is at least at rv, then the
+    // BOOKMARK ending it when bookmarks are allowed.
+    wait_for = rv.value_or(0);
+    o.initial_events_end_bookmark = lr.allow_watch_bookmarks;
+  } else if (rv && *rv != 0) {
+    o.from_rv = *rv;
+  } else {
+    o.from_now = true;  // sendInitialEvents=false from "" or "0": from the current state on
   }
   // Bad selectors are a 400 before any stream starts, as on the real server.
   try {
@@ -709,6 +806,15 @@ void api_server::impl::serve_watch(const std::shared_ptr<exchange>& ex, const ta
     timeout = static_cast<int>(std::min<unsigned long long>(*n, 24 * 3600));
   }
   if (timeout == 0) timeout = 1800 + static_cast<int>(std::uniform_int_distribution<int>(0, 1800)(rng));
+  wait_until_fresh(io, state, wait_for,
+                   [self = shared_from_this(), ex, t, o, wait_for, timeout](bool fresh) {
+    guarded(ex, [&] { self->start_watch(ex, t, o, fresh ? 0 : wait_for, timeout); });
+  });
+}
+
+void api_server::impl::start_watch(const std::shared_ptr<exchange>& ex, const target& t,
+                                   watch_options o, uint64_t too_large_rv, int timeout) {
+  const request& r = ex->req();
   bool expire_now = false;
   {
     std::lock_guard lock(mutex);
@@ -724,6 +830,14 @@ void api_server::impl::serve_watch(const std::shared_ptr<exchange>& ex, const ta
   };
   if (expire_now) {
     send_expired(fmt::format("too old resource version: {} ({})", *o.from_rv, *o.from_rv + 1));
+    return;
+  }
+  if (too_large_rv) {
+    // The cacher's errWatcher: the stream starts, then one ERROR event.
+    out->write(fmt::format(R"({{"type":"ERROR","object":{}}})",
+                           too_large_resource_version(too_large_rv, state.current_rv()).status_json()) +
+               "\n");
+    out->close();
     return;
   }
   auto conn = std::make_shared<watch_connection>(io, state, t.type, t.version, accepts_table(r), out);

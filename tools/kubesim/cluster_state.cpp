@@ -384,13 +384,20 @@ list_result cluster_state::list(const resource_type& t, const std::string& ns,
     start = {c.ns, c.name};
     after_start = true;
   }
+  if (o.exact_rv) {
+    // The etcd3 store reads at that revision: a future one is etcd's own error (a 500 without
+    // reason), a compacted one 410 Expired (interpretListError).
+    if (*o.exact_rv > rv_) throw api_error(500, "", "etcdserver: mvcc: required revision is a future revision");
+    if (*o.exact_rv < compacted_rv_) throw gone("The resourceVersion for the provided list is too old.");
+    r.rv = *o.exact_rv;
+  }
   auto it = objects_.find(t.id());
   static const object_map none;
   const object_map* current = it == objects_.end() ? &none : &it->second;
   // A continued list reads the snapshot of its first page (as etcd does at that revision): the
   // current objects with the later history undone.
   object_map snapshot_view;
-  if (after_start && r.rv < rv_) {
+  if (r.rv < rv_) {
     snapshot_view = *current;
     for (auto h = history_.rbegin(); h != history_.rend() && h->event.rv > r.rv; ++h) {
       if (h->type_id != t.id()) continue;
@@ -772,7 +779,7 @@ void cluster_state::publish(const resource_type& t, const char* type, const snap
   const watch_event& shared = history_.back().event;
   std::vector<uint64_t> gone_watchers;
   for (auto& [id, w] : watchers_) {
-    if (w.type_id != t.id()) continue;
+    if (w.type_id != t.id() || now->rv <= w.from_rv) continue;
     auto match = [&](const snapshot& s) {
       if (!w.namespace_name.empty() && meta_string(s.doc, "namespace") != w.namespace_name)
         return false;
@@ -795,7 +802,8 @@ uint64_t cluster_state::watch(const resource_type& t, const watch_options& o,
             t.namespaced ? o.namespace_name : "",
             parse_labels(o.label_selector),
             parse_fields(t, o.field_selector),
-            sink};
+            sink,
+            o.from_rv.value_or(0)};
   std::lock_guard lock(mutex_);
   auto match = [&](const snapshot& s) {
     if (!w.namespace_name.empty() && meta_string(s.doc, "namespace") != w.namespace_name)
@@ -803,7 +811,9 @@ uint64_t cluster_state::watch(const resource_type& t, const watch_options& o,
     return w.labels.matches(js::find_path(s.doc, {"metadata", "labels"})) &&
            w.fields.matches(s.doc);
   };
-  if (o.from_rv) {
+  if (o.from_now) {
+    // No initial state: the events after now only.
+  } else if (o.from_rv) {
     if (*o.from_rv < compacted_rv_)
       throw gone(fmt::format("too old resource version: {} ({})", *o.from_rv, compacted_rv_ + 1));
     for (const auto& h : history_) {
@@ -821,6 +831,9 @@ uint64_t cluster_state::watch(const resource_type& t, const watch_options& o,
       if (!sink->deliver(watch_event{"ADDED", snap, snap->rv, nullptr})) return 0;
     }
   }
+  if (o.initial_events_end_bookmark &&
+      !sink->deliver(watch_event{"BOOKMARK", nullptr, rv_, nullptr, true}))
+    return 0;
   w.id = next_watch_id_++;
   watchers_.emplace(w.id, std::move(w));
   return next_watch_id_ - 1;
@@ -834,7 +847,7 @@ void cluster_state::unwatch(uint64_t id) {
 void cluster_state::send_bookmark(uint64_t id) {
   std::lock_guard lock(mutex_);
   auto it = watchers_.find(id);
-  if (it == watchers_.end()) return;
+  if (it == watchers_.end() || rv_ < it->second.from_rv) return;
   if (!it->second.sink->deliver(watch_event{"BOOKMARK", nullptr, rv_, nullptr}))
     watchers_.erase(it);
 }

@@ -53,6 +53,9 @@ struct list_options {
   std::string field_selector;
   size_t limit = 0;  // 0: no paging
   std::string continue_token;
+  // The state at exactly this resourceVersion (resourceVersionMatch=Exact): rebuilt from the
+  // history; 410 when it is compacted, 500 (etcd's future revision) when it is not reached.
+  std::optional<uint64_t> exact_rv;
 };
 
 struct list_result {
@@ -80,6 +83,8 @@ struct watch_event {
   uint64_t rv = 0;
   // The event line in the storage version as plain JSON, built once and shared by watchers.
   mutable std::shared_ptr<const std::string> json_line;
+  // A BOOKMARK that ends a watch-list's initial events (annotated k8s.io/initial-events-end).
+  bool initial_events_end = false;
   const std::string& line() const;
 };
 
@@ -96,6 +101,9 @@ struct watch_options {
   std::string label_selector;
   std::string field_selector;
   std::optional<uint64_t> from_rv;  // nullopt: start with ADDED for every current object
+  bool from_now = false;            // neither: only the events after now (sendInitialEvents=false)
+  // After the initial ADDEDs, the BOOKMARK at the current resourceVersion that ends them.
+  bool initial_events_end_bookmark = false;
 };
 
 class cluster_state {
@@ -167,6 +175,9 @@ class cluster_state {
     label_selector labels;
     field_selector fields;
     std::shared_ptr<watch_sink> sink;
+    // The resourceVersion the watch started from: a watch from ahead of the store gets only
+    // later events (cacheWatcher.process), and no BOOKMARK older than it.
+    uint64_t from_rv = 0;
   };
   struct history_entry {
     std::string type_id;

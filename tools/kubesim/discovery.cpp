@@ -11,6 +11,7 @@
 
 #include "k8s/json.h"
 #include "tools/kubesim/builtin_openapi.h"
+#include "tools/kubesim/scale_subresource.h"
 
 namespace kubesim {
 namespace {
@@ -143,17 +144,33 @@ void discovery_resource(json_writer& w, const resource_type& t, const std::strin
   field(w, "scope", t.namespaced ? "Namespaced" : "Cluster");
   field(w, "singularResource", t.singular);
   verbs_and_names(w, t);
-  if (t.has_status) {
+  const bool scales = scale::paths_of(t, version).has_value();
+  if (t.has_status || scales) {
     key(w, "subresources");
     w.StartArray();
+  }
+  if (scales) {  // autoscaling/v1 Scale, listed before status as the real server sorts them
+    w.StartObject();
+    field(w, "subresource", "scale");
+    key(w, "responseKind");
+    w.StartObject();
+    field(w, "group", "autoscaling");
+    field(w, "version", "v1");
+    field(w, "kind", "Scale");
+    w.EndObject();
+    key(w, "verbs");
+    string_array(w, status_verbs());
+    w.EndObject();
+  }
+  if (t.has_status) {
     w.StartObject();
     field(w, "subresource", "status");
     group_version_kind(w, "responseKind", t, version);
     key(w, "verbs");
     string_array(w, status_verbs());
     w.EndObject();
-    w.EndArray();
   }
+  if (t.has_status || scales) w.EndArray();
   w.EndObject();
 }
 
@@ -517,6 +534,19 @@ std::string api_resource_list(const std::vector<resource_type>& types, const std
       api_resource_head(w, t, t.plural, t.singular);
       verbs_and_names(w, t);
       w.EndObject();
+      if (scale::paths_of(t, version)) {
+        w.StartObject();
+        field(w, "name", t.plural + "/scale");
+        field(w, "singularName", "");
+        key(w, "namespaced");
+        w.Bool(t.namespaced);
+        field(w, "group", "autoscaling");
+        field(w, "version", "v1");
+        field(w, "kind", "Scale");
+        key(w, "verbs");
+        string_array(w, status_verbs());
+        w.EndObject();
+      }
       if (t.has_status) {
         w.StartObject();
         api_resource_head(w, t, t.plural + "/status", "");

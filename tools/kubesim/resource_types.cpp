@@ -7,6 +7,7 @@
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/crd_schema.h"
 #include "tools/kubesim/field_errors.h"
+#include "tools/kubesim/scale_subresource.h"
 
 namespace kubesim {
 namespace js = k8s::json;
@@ -127,6 +128,9 @@ void add_version_schemas(const js::Value& versions, resource_type& t,
       t.schemas[std::string(js::get_string(v, "name"))] =
           std::make_shared<const crd::structural_schema>(*schema);
     causes.insert(causes.end(), errs.begin(), errs.end());
+    auto scale_errs = scale::check_crd_scale(js::find_path(v, {"subresources", "scale"}),
+                                             fmt::format("spec.versions[{}].subresources", i));
+    causes.insert(causes.end(), scale_errs.begin(), scale_errs.end());
   }
 }
 
@@ -176,6 +180,10 @@ resource_type type_from_crd(const js::Value& crd) {
     for (const auto& v : versions->GetArray()) {
       std::string name(js::get_string(v, "name"));
       if (js::get_bool(v, {"served"}, false)) served.push_back(name);
+      if (const js::Value* sc = js::find_path(v, {"subresources", "scale"}); sc && sc->IsObject())
+        t.scale[name] = {std::string(js::get_string(*sc, "specReplicasPath")),
+                         std::string(js::get_string(*sc, "statusReplicasPath")),
+                         std::string(js::get_string(*sc, "labelSelectorPath"))};
       if (js::get_bool(v, {"storage"}, false)) {
         if (!storage.empty())
           fail("spec.versions", "Invalid value: must have exactly one version marked as storage version");

@@ -25,6 +25,13 @@ struct printer_column {
   int priority = 0;
 };
 
+// A CRD version's subresources.scale.
+struct crd_scale {
+  std::string spec_replicas_path;
+  std::string status_replicas_path;
+  std::string label_selector_path;
+};
+
 struct resource_type {
   std::string group;  // "" for the core group
   std::vector<std::string> versions;  // served versions, preferred (storage) first
@@ -42,6 +49,7 @@ struct resource_type {
   std::vector<printer_column> columns;  // CRD additionalPrinterColumns of the storage version
   // CRDs: the structural schema of each version, shared so that copies of a type stay cheap.
   std::map<std::string, std::shared_ptr<const crd::structural_schema>> schemas;
+  std::map<std::string, crd_scale> scale;  // CRDs: the versions declaring subresources.scale
 
   // Key of the storage: objects of all served versions share it.
   std::string id() const { return group.empty() ? plural : plural + "." + group; }
