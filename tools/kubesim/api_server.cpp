@@ -15,6 +15,7 @@
 #include "tools/kubesim/discovery.h"
 #include "tools/kubesim/field_errors.h"
 #include "tools/kubesim/object_meta.h"
+#include "tools/kubesim/protobuf_codec.h"
 #include "tools/kubesim/tables.h"
 
 namespace kubesim {
@@ -63,8 +64,31 @@ bool accepts_aggregated_discovery(const request& r) {
 
 response json_reply(int status, std::string body) { return {status, json_type, std::move(body), {}}; }
 
-response error_reply(const api_error& e) {
-  response r = json_reply(e.code, e.status_json());
+// A built-in's object, list or Status in protobuf when the client asked for it
+// (negotiation.NegotiateOutputMediaType), else JSON.
+response encoded_reply(int status, std::string json, bool protobuf) {
+  if (protobuf)
+    if (auto body = protobuf_codec::encode_object(js::parse(json)))
+      return {status, std::string(protobuf_codec::media_type), std::move(*body), {}};
+  return json_reply(status, std::move(json));
+}
+
+// Whether the answer is protobuf: built-in kinds serve JSON, YAML and protobuf, custom resources
+// JSON and YAML (apiextensions-apiserver's unstructured serializer); anything else is a 406.
+bool protobuf_response(const request& r, bool builtin) {
+  if (accepts_table(r)) return false;
+  auto choice = protobuf_codec::negotiate_protobuf(r.header("Accept"), builtin);
+  if (!choice)
+    throw api_error(406, "NotAcceptable",
+                    fmt::format("only the following media types are accepted: {}",
+                                builtin ? "application/json, application/yaml, "
+                                          "application/vnd.kubernetes.protobuf"
+                                        : "application/json, application/yaml"));
+  return *choice;
+}
+
+response error_reply(const api_error& e, bool protobuf = false) {
+  response r = encoded_reply(e.code, e.status_json(), protobuf);
   if (e.retry_after_seconds > 0) r.headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds));
   return r;
 }
@@ -91,7 +115,7 @@ std::string object_json(const snapshot& s, const resource_type& t, const std::st
   return js::to_string(d);
 }
 
-js::Document parse_body(const request& r) {
+js::Document parse_body(const request& r, const resource_type& rt, const std::string& version) {
   auto type = r.header("Content-Type");
   auto semi = type.find(';');
   auto media = type.substr(0, semi);
@@ -101,9 +125,18 @@ js::Document parse_body(const request& r) {
   } catch (const std::exception& e) {
     throw bad_request(fmt::format("the body of the request could not be decoded: {}", e.what()));
   }
+  // Built-in kinds also read protobuf (custom resources do not: 415).
+  if (media == protobuf_codec::media_type && !rt.custom) {
+    try {
+      return protobuf_codec::decode_protobuf_body(r.body, rt.group, version, rt.kind);
+    } catch (const protobuf_codec::decode_error& e) {
+      throw bad_request(e.what());
+    }
+  }
   throw unsupported_media_type(fmt::format(
       "the body of the request was in an unknown format - accepted media types include: "
-      "application/json, application/yaml"));
+      "application/json, application/yaml{}",
+      rt.custom ? "" : ", application/vnd.kubernetes.protobuf"));
 }
 
 // kube-apiserver serves /api and the built-in groups with go-restful, which answers an unknown
@@ -256,7 +289,7 @@ struct api_server::impl : std::enable_shared_from_this<api_server::impl> {
   target resolve(const std::vector<std::string>& parts, size_t first, const std::string& group,
                  const std::string& version, bool& is_collection);
   void serve_resource(const std::shared_ptr<exchange>& ex, const target& t, bool collection);
-  void serve_list(const std::shared_ptr<exchange>& ex, const target& t);
+  void serve_list(const std::shared_ptr<exchange>& ex, const target& t, bool protobuf);
   void serve_watch(const std::shared_ptr<exchange>& ex, const target& t);
   std::optional<response> serve_discovery(const request& r, const std::vector<std::string>& parts);
 };
@@ -389,7 +422,13 @@ void api_server::impl::dispatch(const std::shared_ptr<exchange>& ex) {
     if (e.code == 404 && e.empty_details && !served_by_go_restful(split_path(r.path)))
       return ex->reply({404, "text/plain; charset=utf-8", "404 page not found\n",
                         {{"X-Content-Type-Options", "nosniff"}}});
-    ex->reply(error_reply(e));
+    // A built-in group's handlers answer in the negotiated media type, protobuf included.
+    bool protobuf = false;
+    if (served_by_go_restful(split_path(r.path))) try {
+        protobuf = protobuf_response(r, true);
+      } catch (const api_error&) {
+      }
+    ex->reply(error_reply(e, protobuf));
   } catch (const std::exception& e) {
     ex->reply(error_reply(internal_error(e.what())));
   }
@@ -483,8 +522,10 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
   wo.version = t.version;
   wo.warnings = &warnings;
   const std::string ns = t.type.namespaced ? t.ns : "";
+  const bool watch = r.method == "GET" && collection && query_bool(r, "watch");
+  const bool protobuf = !watch && protobuf_response(r, !t.type.custom);
   auto reply_object = [&](int code, const snapshot_ptr& s) {
-    response res = json_reply(code, object_json(*s, t.type, t.version));
+    response res = encoded_reply(code, object_json(*s, t.type, t.version), protobuf);
     if (!warnings.empty()) res.headers.emplace_back("Warning", warning_header(warnings));
     ex->reply(std::move(res));
   };
@@ -496,11 +537,11 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
   if (collection) {
     if (r.method == "GET") {
       if (query_bool(r, "watch")) return serve_watch(ex, t);
-      return serve_list(ex, t);
+      return serve_list(ex, t, protobuf);
     }
     if (r.method == "POST") {
       if (t.type.namespaced && t.ns.empty()) throw method_not_allowed("the server does not allow this method on the requested resource");
-      auto body = parse_body(r);
+      auto body = parse_body(r, t.type, t.version);
       if (!body.IsObject()) throw bad_request("the body of the request must be a JSON object");
       std::string api_version(js::get_string(body, "apiVersion"));
       std::string kind(js::get_string(body, "kind"));
@@ -529,9 +570,10 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
       auto gone = state.remove_collection(t.type, ns, lo, {});
       std::string items;
       for (auto& s : gone) items += (items.empty() ? "" : ",") + object_json(*s, t.type, t.version);
-      return ex->reply(json_reply(
+      return ex->reply(encoded_reply(
           200, fmt::format(R"({{"kind":"{}","apiVersion":"{}","metadata":{{"resourceVersion":"{}"}},"items":[{}]}})",
-                           t.type.list_kind, t.type.group_version(t.version), state.current_rv(), items)));
+                           t.type.list_kind, t.type.group_version(t.version), state.current_rv(), items),
+          protobuf));
     }
     throw method_not_allowed("the server does not allow this method on the requested resource");
   }
@@ -545,7 +587,7 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
     return reply_object(200, obj);
   }
   if (r.method == "PUT") {
-    auto body = parse_body(r);
+    auto body = parse_body(r, t.type, t.version);
     if (t.subresource == "finalize") {
       // Namespace finalize: only spec.finalizers may change.
       auto cur = state.get(t.type, ns, t.name);
@@ -608,12 +650,13 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
     details.AddMember("kind", js::string_value(t.type.plural, a), a);
     details.AddMember("uid", js::string_value(js::get_string(res.object->doc, {"metadata", "uid"}), a), a);
     st.AddMember("details", details, a);
-    return ex->reply(json_reply(200, js::to_string(st)));
+    return ex->reply(encoded_reply(200, js::to_string(st), protobuf));
   }
   throw method_not_allowed("the server does not allow this method on the requested resource");
 }
 
-void api_server::impl::serve_list(const std::shared_ptr<exchange>& ex, const target& t) {
+void api_server::impl::serve_list(const std::shared_ptr<exchange>& ex, const target& t,
+                                  bool protobuf) {
   const request& r = ex->req();
   list_options o;
   o.label_selector = query_string(r, "labelSelector");
@@ -647,7 +690,7 @@ void api_server::impl::serve_list(const std::shared_ptr<exchange>& ex, const tar
     body += object_json(*res.items[i], t.type, t.version);
   }
   body += "]}";
-  ex->reply(json_reply(200, std::move(body)));
+  ex->reply(encoded_reply(200, std::move(body), protobuf));
 }
 
 void api_server::impl::serve_watch(const std::shared_ptr<exchange>& ex, const target& t) {
