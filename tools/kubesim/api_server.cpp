@@ -192,16 +192,27 @@ struct target {
 class watch_connection : public watch_sink, public std::enable_shared_from_this<watch_connection> {
  public:
   watch_connection(net::io_context& io, cluster_state& state, resource_type type,
-                   std::string version, bool table, std::shared_ptr<k8s::http::stream> out)
+                   std::string version, bool table, bool protobuf,
+                   std::shared_ptr<k8s::http::stream> out)
       : state_(state),
         type_(std::move(type)),
         version_(std::move(version)),
         table_(table),
+        protobuf_(protobuf),
         out_(std::move(out)),
         bookmark_timer_(io),
         timeout_timer_(io) {}
 
   bool deliver(const watch_event& e) override {
+    if (protobuf_) {  // the same event as a length-prefixed protobuf frame
+      if (e.object == nullptr) return out_->write(protobuf_codec::watch_frame(js::parse(bookmark_line(e.rv))));
+      js::Document event(rapidjson::kObjectType);
+      auto& a = event.GetAllocator();
+      event.AddMember("type", js::string_value(e.type, a), a);
+      js::Document object = js::parse(object_json(*e.object, type_, version_));
+      event.AddMember("object", js::Value(object, a), a);
+      return out_->write(protobuf_codec::watch_frame(event));
+    }
     if (e.object == nullptr) return out_->write(bookmark_line(e.rv));
     if (table_) {
       return out_->write(fmt::format("{{\"type\":\"{}\",\"object\":{}}}\n", e.type,
@@ -261,6 +272,7 @@ class watch_connection : public watch_sink, public std::enable_shared_from_this<
   resource_type type_;
   std::string version_;
   bool table_;
+  bool protobuf_;  // application/vnd.kubernetes.protobuf;stream=watch
   std::shared_ptr<k8s::http::stream> out_;
   net::steady_timer bookmark_timer_;
   net::steady_timer timeout_timer_;
@@ -727,16 +739,22 @@ void api_server::impl::serve_watch(const std::shared_ptr<exchange>& ex, const ta
       expire_now = true;
     }
   }
-  auto out = ex->start_stream(200, json_type);
+  const bool protobuf = protobuf_response(r, !t.type.custom);
+  auto out = ex->start_stream(200, protobuf ? std::string(protobuf_codec::watch_media_type) : json_type);
+  auto error_event = [protobuf](const api_error& e) {
+    std::string line = fmt::format(R"({{"type":"ERROR","object":{}}})", e.status_json());
+    return protobuf ? protobuf_codec::watch_frame(js::parse(line)) : line + "\n";
+  };
   auto send_expired = [&](const std::string& message) {
-    out->write(fmt::format(R"({{"type":"ERROR","object":{}}})", gone(message).status_json()) + "\n");
+    out->write(error_event(gone(message)));
     out->close();
   };
   if (expire_now) {
     send_expired(fmt::format("too old resource version: {} ({})", *o.from_rv, *o.from_rv + 1));
     return;
   }
-  auto conn = std::make_shared<watch_connection>(io, state, t.type, t.version, accepts_table(r), out);
+  auto conn = std::make_shared<watch_connection>(io, state, t.type, t.version, accepts_table(r),
+                                                protobuf, out);
   if (query_bool(r, "allowWatchBookmarks")) conn->enable_bookmarks();
   uint64_t id;
   try {
@@ -744,7 +762,7 @@ void api_server::impl::serve_watch(const std::shared_ptr<exchange>& ex, const ta
   } catch (const api_error& e) {
     if (e.code != 410) {
       // Headers are already sent: report like the server does mid-stream.
-      out->write(fmt::format(R"({{"type":"ERROR","object":{}}})", e.status_json()) + "\n");
+      out->write(error_event(e));
       out->close();
       return;
     }

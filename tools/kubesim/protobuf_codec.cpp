@@ -785,6 +785,23 @@ std::optional<std::string> encode_object(const js::Value& obj) {
   return wrap(api_version, kind, encode_value(*m, &obj));
 }
 
+std::string watch_frame(const js::Value& event) {
+  std::string object;
+  if (const js::Value* o = js::find(event, "object")) {
+    auto enveloped = encode_object(*o);
+    object = enveloped ? *enveloped : js::to_string(*o);
+  }
+  std::string raw_extension;
+  put_bytes(raw_extension, 1, object);
+  std::string message;
+  put_bytes(message, 1, js::get_string(event, "type"));
+  put_bytes(message, 2, raw_extension);
+  const auto n = static_cast<uint32_t>(message.size());
+  std::string out{static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                  static_cast<char>(n)};
+  return out + message;
+}
+
 std::optional<bool> negotiate_protobuf(std::string_view accept, bool protobuf_ok) {
   struct range {
     std::string type;
@@ -812,7 +829,7 @@ std::optional<bool> negotiate_protobuf(std::string_view accept, bool protobuf_ok
       while (!param.empty() && param.front() == ' ') param.remove_prefix(1);
       if (param.substr(0, 2) == "q=")
         r.q = std::atof(std::string(param.substr(2)).c_str());
-      else if (!param.empty())
+      else if (!param.empty() && param != "stream=watch")
         r.other_params = true;
       semi = next;
     }

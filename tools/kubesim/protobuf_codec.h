@@ -68,10 +68,16 @@ k8s::json::Document decode_protobuf_body(std::string_view body, std::string_view
 // it is); nullopt when the model has no message for that kind (a custom resource).
 std::optional<std::string> encode_object(const k8s::json::Value& obj);
 
+// One event of a protobuf watch from its JSON form {"type": ..., "object": {...}}: what the real
+// server's stream serializer writes (protobuf.LengthDelimitedFramer and the raw serializer): a
+// 4-byte big-endian length, then metav1.WatchEvent{type, object: RawExtension{raw: the object
+// enveloped as encode_object does}}.
+std::string watch_frame(const k8s::json::Value& event);
+
 // Whether a response to a request with this Accept header is protobuf: the first media range by
 // quality (then order) that the endpoint can produce decides. `protobuf_ok`: the endpoint serves
 // protobuf (built-in kinds, not Tables). Returns nullopt when nothing acceptable matches (406).
-// Media ranges with parameters other than q (as=Table, stream=watch) are left to the caller.
+// Media ranges with parameters other than q and stream=watch (as=Table) are left to the caller.
 std::optional<bool> negotiate_protobuf(std::string_view accept, bool protobuf_ok);
 
 }  // namespace kubesim::protobuf_codec
