@@ -192,3 +192,14 @@ TEST_CASE("protobuf codec: Accept negotiation") {
   CHECK_FALSE(pc::negotiate_protobuf("application/vnd.kubernetes.protobuf", false).has_value());
   CHECK_FALSE(pc::negotiate_protobuf("text/html", true).has_value());
 }
+
+TEST_CASE("protobuf codec: a TokenRequest (serviceaccounts/token) decodes") {
+  auto tr = round_trip(R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest",
+    "metadata":{"name":"default"},"spec":{"audiences":["https://kubernetes.default.svc"],
+    "expirationSeconds":3600,"boundObjectRef":{"kind":"Pod","apiVersion":"v1","name":"p"}},
+    "status":{"token":"abc","expirationTimestamp":"2024-01-02T04:04:05Z"}})");
+  CHECK(at(tr, {"spec", "audiences"}) == R"(["https://kubernetes.default.svc"])");
+  CHECK(at(tr, {"spec", "expirationSeconds"}) == "3600");
+  CHECK(at(tr, {"spec", "boundObjectRef", "name"}) == R"("p")");
+  CHECK(at(tr, {"status", "expirationTimestamp"}) == R"("2024-01-02T04:04:05Z")");
+}
