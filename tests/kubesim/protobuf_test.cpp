@@ -53,8 +53,7 @@ std::string field(int number, const std::string& bytes) {
 std::string namespace_body(const std::string& name) {
   std::string type_meta = field(1, "v1") + field(2, "Namespace");
   std::string ns = field(1, field(1, name));  // Namespace{metadata: ObjectMeta{name}}
-  return std::string("k8s\0", 4) + field(1, type_meta) + field(2, ns) + field(3, "") +
-         field(4, "");
+  return std::string("k8s\0", 4) + field(1, type_meta) + field(2, ns) + field(3, "") + field(4, "");
 }
 
 }  // namespace
@@ -149,8 +148,8 @@ TEST_CASE("protobuf: raw requests: the answer is an enveloped message, lists and
   REQUIRE(r.status == 200);
   auto list = pc::unwrap(r.body);
   CHECK(list.kind == "NamespaceList");
-  auto items = pc::decode(*kubesim::builtin_schema::model::get().root("", "v1", "NamespaceList"),
-                          list.raw);
+  auto items =
+      pc::decode(*kubesim::builtin_schema::model::get().root("", "v1", "NamespaceList"), list.raw);
   CHECK(js::to_string(items).find(R"("name":"raw")") != std::string::npos);
 
   r = e.c.request("POST", "/api/v1/namespaces", namespace_body("raw"), protobuf,
@@ -196,7 +195,8 @@ TEST_CASE("protobuf: malformed bodies are a 400, custom resources a 415 or 406")
   CHECK(js::get_string(r.json(), "message") ==
         "only the following media types are accepted: application/json, application/yaml");
   // kubectl's typed clients also accept JSON: a custom resource answers in JSON.
-  r = e.c.request("GET", crd_path, "", "", {{"Accept", "application/vnd.kubernetes.protobuf, */*"}});
+  r = e.c.request("GET", crd_path, "", "",
+                  {{"Accept", "application/vnd.kubernetes.protobuf, */*"}});
   CHECK(r.status == 200);
   CHECK(r.headers["content-type"] == "application/json");
 }

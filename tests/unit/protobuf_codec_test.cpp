@@ -34,7 +34,8 @@ std::string at(const js::Value& doc, std::initializer_list<std::string_view> pat
   return v ? js::to_string(*v) : "<absent>";
 }
 
-const js::Value& item(const js::Value& doc, std::initializer_list<std::string_view> path, size_t i) {
+const js::Value& item(const js::Value& doc, std::initializer_list<std::string_view> path,
+                      size_t i) {
   const js::Value* v = js::find_path(doc, path);
   REQUIRE(v);
   REQUIRE(v->IsArray());
@@ -156,7 +157,8 @@ TEST_CASE("protobuf codec: authorization and authentication reviews decode") {
     "spec":{"resourceAttributes":{"namespace":"ns","verb":"create","resource":"pods"}}})");
   CHECK(at(sar, {"spec", "resourceAttributes", "verb"}) == R"("create")");
   CHECK(at(sar, {"spec", "resourceAttributes", "namespace"}) == R"("ns")");
-  auto rules = round_trip(R"({"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectRulesReview",
+  auto rules =
+      round_trip(R"({"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectRulesReview",
     "spec":{"namespace":"ns"}})");
   CHECK(at(rules, {"spec", "namespace"}) == R"("ns")");
   auto ssr = round_trip(R"({"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview",
@@ -172,9 +174,10 @@ TEST_CASE("protobuf codec: malformed bodies fail with the real decoder's words")
                        pc::decode_error);
   // The envelope holds a raw Namespace whose first field's length runs past the end.
   std::string body = pc::wrap("v1", "Namespace", std::string("\x0a\x05\x0a\x09x", 5));
-  CHECK_THROWS_WITH_AS(pc::decode_protobuf_body(body, "", "v1", "Namespace"),
-                       "Namespace in version \"v1\" cannot be handled as a Namespace: unexpected EOF",
-                       pc::decode_error);
+  CHECK_THROWS_WITH_AS(
+      pc::decode_protobuf_body(body, "", "v1", "Namespace"),
+      "Namespace in version \"v1\" cannot be handled as a Namespace: unexpected EOF",
+      pc::decode_error);
   std::string wrong_wire = pc::wrap("v1", "Namespace", std::string("\x0a\x02\x08\x01", 4));
   CHECK_THROWS_WITH_AS(pc::decode_protobuf_body(wrong_wire, "", "v1", "Namespace"),
                        "Namespace in version \"v1\" cannot be handled as a Namespace: proto: wrong "
@@ -185,9 +188,10 @@ TEST_CASE("protobuf codec: malformed bodies fail with the real decoder's words")
 TEST_CASE("protobuf codec: Accept negotiation") {
   CHECK(pc::negotiate_protobuf("application/vnd.kubernetes.protobuf, */*", true) == true);
   CHECK(pc::negotiate_protobuf("application/vnd.kubernetes.protobuf, */*", false) == false);
-  CHECK(pc::negotiate_protobuf("application/json, application/vnd.kubernetes.protobuf", true) == false);
-  CHECK(pc::negotiate_protobuf("application/json;q=0.5, application/vnd.kubernetes.protobuf", true) ==
-        true);
+  CHECK(pc::negotiate_protobuf("application/json, application/vnd.kubernetes.protobuf", true) ==
+        false);
+  CHECK(pc::negotiate_protobuf("application/json;q=0.5, application/vnd.kubernetes.protobuf",
+                               true) == true);
   CHECK(pc::negotiate_protobuf("", true) == false);
   CHECK_FALSE(pc::negotiate_protobuf("application/vnd.kubernetes.protobuf", false).has_value());
   CHECK_FALSE(pc::negotiate_protobuf("text/html", true).has_value());
@@ -202,4 +206,12 @@ TEST_CASE("protobuf codec: a TokenRequest (serviceaccounts/token) decodes") {
   CHECK(at(tr, {"spec", "expirationSeconds"}) == "3600");
   CHECK(at(tr, {"spec", "boundObjectRef", "name"}) == R"("p")");
   CHECK(at(tr, {"status", "expirationTimestamp"}) == R"("2024-01-02T04:04:05Z")");
+}
+
+TEST_CASE("protobuf codec: DeleteOptions in any group version") {
+  auto out = round_trip(R"({"apiVersion":"apps/v1","kind":"DeleteOptions",
+    "propagationPolicy":"Foreground","preconditions":{"uid":"u"},"dryRun":["All"]})");
+  CHECK(at(out, {"propagationPolicy"}) == R"("Foreground")");
+  CHECK(at(out, {"preconditions", "uid"}) == R"("u")");
+  CHECK(at(out, {"dryRun"}) == R"(["All"])");
 }

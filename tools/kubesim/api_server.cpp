@@ -205,7 +205,8 @@ class watch_connection : public watch_sink, public std::enable_shared_from_this<
 
   bool deliver(const watch_event& e) override {
     if (protobuf_) {  // the same event as a length-prefixed protobuf frame
-      if (e.object == nullptr) return out_->write(protobuf_codec::watch_frame(js::parse(bookmark_line(e.rv))));
+      if (e.object == nullptr)
+        return out_->write(protobuf_codec::watch_frame(js::parse(bookmark_line(e.rv))));
       js::Document event(rapidjson::kObjectType);
       auto& a = event.GetAllocator();
       event.AddMember("type", js::string_value(e.type, a), a);
@@ -583,8 +584,10 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
       std::string items;
       for (auto& s : gone) items += (items.empty() ? "" : ",") + object_json(*s, t.type, t.version);
       return ex->reply(encoded_reply(
-          200, fmt::format(R"({{"kind":"{}","apiVersion":"{}","metadata":{{"resourceVersion":"{}"}},"items":[{}]}})",
-                           t.type.list_kind, t.type.group_version(t.version), state.current_rv(), items),
+          200,
+          fmt::format(
+              R"({{"kind":"{}","apiVersion":"{}","metadata":{{"resourceVersion":"{}"}},"items":[{}]}})",
+              t.type.list_kind, t.type.group_version(t.version), state.current_rv(), items),
           protobuf));
     }
     throw method_not_allowed("the server does not allow this method on the requested resource");
@@ -639,7 +642,12 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
     if (!r.body.empty()) {
       js::Document body;
       try {
-        body = js::parse(r.body);
+        // Go typed clients send their DeleteOptions in protobuf too.
+        auto type = r.header("Content-Type");
+        body = type.substr(0, type.find(';')) == protobuf_codec::media_type
+                   ? protobuf_codec::decode_protobuf_body(r.body, t.type.group, t.version,
+                                                          "DeleteOptions")
+                   : js::parse(r.body);
       } catch (const std::exception& e) {
         throw bad_request(fmt::format("the body of the request could not be decoded: {}", e.what()));
       }
@@ -740,7 +748,8 @@ void api_server::impl::serve_watch(const std::shared_ptr<exchange>& ex, const ta
     }
   }
   const bool protobuf = protobuf_response(r, !t.type.custom);
-  auto out = ex->start_stream(200, protobuf ? std::string(protobuf_codec::watch_media_type) : json_type);
+  auto out =
+      ex->start_stream(200, protobuf ? std::string(protobuf_codec::watch_media_type) : json_type);
   auto error_event = [protobuf](const api_error& e) {
     std::string line = fmt::format(R"({{"type":"ERROR","object":{}}})", e.status_json());
     return protobuf ? protobuf_codec::watch_frame(js::parse(line)) : line + "\n";
@@ -754,7 +763,7 @@ void api_server::impl::serve_watch(const std::shared_ptr<exchange>& ex, const ta
     return;
   }
   auto conn = std::make_shared<watch_connection>(io, state, t.type, t.version, accepts_table(r),
-                                                protobuf, out);
+                                                 protobuf, out);
   if (query_bool(r, "allowWatchBookmarks")) conn->enable_bookmarks();
   uint64_t id;
   try {

@@ -81,8 +81,8 @@ void put_scalar(std::string& out, const bs::field& f, const js::Value* v) {
       return;
     case bs::scalar::int32:  // sign-extended, as Go's uint64(int32) is
       put_tag(out, f.number, wire_varint);
-      put_varint(out, static_cast<uint64_t>(static_cast<int64_t>(
-                          static_cast<int32_t>(v ? to_int(*v) : 0))));
+      put_varint(out, static_cast<uint64_t>(
+                          static_cast<int64_t>(static_cast<int32_t>(v ? to_int(*v) : 0))));
       return;
     case bs::scalar::int64:
     case bs::scalar::uint32:
@@ -125,9 +125,12 @@ std::string go_duration(int64_t ns) {
   };
   std::string out;
   if (u < 1000000000ULL) {
-    if (u < 1000) out = std::to_string(u) + "ns";
-    else if (u < 1000000) out = fraction(u, 3) + "µs";
-    else out = fraction(u, 6) + "ms";
+    if (u < 1000)
+      out = std::to_string(u) + "ns";
+    else if (u < 1000000)
+      out = fraction(u, 3) + "µs";
+    else
+      out = fraction(u, 6) + "ms";
   } else {
     uint64_t secs = u / 1000000000ULL, sub = u % 1000000000ULL;
     std::string s = fraction(secs % 60 * 1000000000ULL + sub, 9) + "s";
@@ -230,7 +233,10 @@ std::string encode_value(const bs::message& m, const js::Value* v) {
       encode_fields(m, v, out);
       break;
     case bs::json_form::quantity:  // Quantity.Marshal: its canonical string ("0" when zero)
-      put_bytes(out, 1, !v ? std::string("0") : v->IsString() ? std::string(js::view(*v)) : number_text(*v));
+      put_bytes(out, 1,
+                !v              ? std::string("0")
+                : v->IsString() ? std::string(js::view(*v))
+                                : number_text(*v));
       break;
     case bs::json_form::int_or_string: {  // type, intVal, strVal, always all three
       const bool is_string = v && v->IsString();
@@ -254,7 +260,8 @@ std::string encode_value(const bs::message& m, const js::Value* v) {
     }
     case bs::json_form::duration:
       put_tag(out, 1, wire_varint);
-      put_varint(out, static_cast<uint64_t>(v && v->IsString() ? parse_go_duration(js::view(*v)) : 0));
+      put_varint(out,
+                 static_cast<uint64_t>(v && v->IsString() ? parse_go_duration(js::view(*v)) : 0));
       break;
     case bs::json_form::object:  // RawExtension / FieldsV1: the JSON text, nothing when nil
       if (v) put_bytes(out, 1, js::to_string(*v));
@@ -315,7 +322,8 @@ std::string go_field_name(const bs::field& f) {
 }
 
 std::vector<wire_field> read_fields(std::string_view data, const std::string& type_name) {
-  pio::CodedInputStream in(reinterpret_cast<const uint8_t*>(data.data()), static_cast<int>(data.size()));
+  pio::CodedInputStream in(reinterpret_cast<const uint8_t*>(data.data()),
+                           static_cast<int>(data.size()));
   const int size = static_cast<int>(data.size());
   std::vector<wire_field> out;
   const wire_error eof("unexpected EOF");
@@ -325,7 +333,8 @@ std::vector<wire_field> read_fields(std::string_view data, const std::string& ty
     wire_field f;
     f.number = static_cast<int>(key >> 3);
     f.wire = static_cast<int>(key & 7);
-    if (f.wire == 4) throw wire_error(fmt::format("proto: {}: wiretype end group for non-group", type_name));
+    if (f.wire == 4)
+      throw wire_error(fmt::format("proto: {}: wiretype end group for non-group", type_name));
     if ((key >> 3) == 0 || (key >> 3) > INT_MAX)
       throw wire_error(fmt::format("proto: {}: illegal tag {} (wire type {})", type_name,
                                    static_cast<int32_t>(key >> 3), f.wire));
@@ -433,13 +442,15 @@ struct grouped {
 void check_wire(const bs::field& f, const wire_field& w, bool packed_ok) {
   const int want = f.map ? wire_bytes : expected_wire(f.type);
   if (w.wire == want || (packed_ok && w.wire == wire_bytes)) return;
-  throw wire_error(fmt::format("proto: wrong wireType = {} for field {}", w.wire, go_field_name(f)));
+  throw wire_error(
+      fmt::format("proto: wrong wireType = {} for field {}", w.wire, go_field_name(f)));
 }
 
 // A packed repeated scalar's elements.
 std::vector<wire_field> unpack(const bs::field& f, std::string_view bytes) {
   std::vector<wire_field> out;
-  pio::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()), static_cast<int>(bytes.size()));
+  pio::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                           static_cast<int>(bytes.size()));
   while (in.CurrentPosition() < static_cast<int>(bytes.size())) {
     wire_field w;
     w.number = f.number;
@@ -465,9 +476,10 @@ void decode_fields_into(const bs::message& m, std::string_view wire, js::Value& 
     auto it = by_number.find(f.number);
     const std::vector<const wire_field*> none;
     const auto& items = it == by_number.end() ? none : it->second;
-    for (const wire_field* w : items) check_wire(f, *w, f.repeated && f.type != bs::scalar::message &&
-                                                           f.type != bs::scalar::string &&
-                                                           f.type != bs::scalar::bytes);
+    for (const wire_field* w : items)
+      check_wire(f, *w,
+                 f.repeated && f.type != bs::scalar::message && f.type != bs::scalar::string &&
+                     f.type != bs::scalar::bytes);
     auto merged = [&]() {
       std::string all;
       for (const wire_field* w : items) all.append(w->bytes);
@@ -629,7 +641,8 @@ js::Value decode_value(const bs::message& m, std::string_view wire, js::Allocato
         js::Value arr(rapidjson::kArrayType);
         for (const auto& w : fields)
           if (w.number == 2)
-            arr.PushBack(strings ? js::string_value(w.bytes, a) : decode_value(*schema, w.bytes, a), a);
+            arr.PushBack(strings ? js::string_value(w.bytes, a) : decode_value(*schema, w.bytes, a),
+                         a);
         if (!arr.Empty()) return arr;
         if (const wire_field* s = last(1); s && schema) return decode_value(*schema, s->bytes, a);
         return js::Value();
@@ -652,7 +665,8 @@ std::string hex(std::string_view data) {
 // handlers/rest.go summarizeData(body, 30).
 std::string summarize(std::string_view body) {
   if (body.empty()) return "<empty>";
-  if (body[0] == '{') return body.size() > 30 ? std::string(body.substr(0, 30)) + " ..." : std::string(body);
+  if (body[0] == '{')
+    return body.size() > 30 ? std::string(body.substr(0, 30)) + " ..." : std::string(body);
   return body.size() > 30 ? hex(body.substr(0, 30)) + " ..." : hex(body);
 }
 
@@ -662,12 +676,14 @@ std::pair<std::string, std::string> split_api_version(std::string_view api_versi
   return {std::string(api_version.substr(0, slash)), std::string(api_version.substr(slash + 1))};
 }
 
-// The message of a kind; Status travels as "v1" but is meta.k8s.io's.
-const bs::message* root_of(std::string_view group, std::string_view version, std::string_view kind) {
+// The message of a kind; Status travels as "v1" and DeleteOptions in the request's group
+// version, but both are meta.k8s.io's.
+const bs::message* root_of(std::string_view group, std::string_view version,
+                           std::string_view kind) {
   const auto& model = bs::model::get();
   if (const bs::message* m = model.root(group, version, kind)) return m;
-  if (group.empty() && version == "v1" && (kind == "Status" || kind == "DeleteOptions"))
-    return model.root("meta.k8s.io", "v1", kind);
+  // metav1's kinds are registered in every group version (metav1.AddToGroupVersion).
+  if (kind == "Status" || kind == "DeleteOptions") return model.root("meta.k8s.io", "v1", kind);
   return nullptr;
 }
 
@@ -729,7 +745,9 @@ std::string wrap(std::string_view api_version, std::string_view kind, std::strin
   return out;
 }
 
-std::string encode(const bs::message& m, const js::Value& json) { return encode_value(m, &json); }
+std::string encode(const bs::message& m, const js::Value& json) {
+  return encode_value(m, &json);
+}
 
 js::Document decode(const bs::message& m, std::string_view wire) {
   js::Document d;
@@ -746,8 +764,9 @@ js::Document decode_protobuf_body(std::string_view body, std::string_view group,
     e = unwrap(body);
   } catch (const std::exception& err) {
     // Decode returned no kind: transformDecodeError's "unrecognized" form.
-    throw decode_error(fmt::format("the object provided is unrecognized (must be of type {}): {} ({})",
-                                   kind, err.what(), summarize(body)));
+    throw decode_error(
+        fmt::format("the object provided is unrecognized (must be of type {}): {} ({})", kind,
+                    err.what(), summarize(body)));
   }
   auto [g, v] = split_api_version(e.api_version);
   std::string k = e.kind;
@@ -825,7 +844,8 @@ std::optional<bool> negotiate_protobuf(std::string_view accept, bool protobuf_ok
     for (char c : type) r.type += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     while (semi != std::string_view::npos) {
       size_t next = part.find(';', semi + 1);
-      std::string_view param = part.substr(semi + 1, next == std::string_view::npos ? part.npos : next - semi - 1);
+      std::string_view param =
+          part.substr(semi + 1, next == std::string_view::npos ? part.npos : next - semi - 1);
       while (!param.empty() && param.front() == ' ') param.remove_prefix(1);
       if (param.substr(0, 2) == "q=")
         r.q = std::atof(std::string(param.substr(2)).c_str());
