@@ -4,6 +4,7 @@
 // server's.
 #include <doctest/doctest.h>
 
+#include <map>
 #include <string>
 
 #include "k8s/base64.h"
@@ -54,6 +55,32 @@ std::string namespace_body(const std::string& name) {
   std::string type_meta = field(1, "v1") + field(2, "Namespace");
   std::string ns = field(1, field(1, name));  // Namespace{metadata: ObjectMeta{name}}
   return std::string("k8s\0", 4) + field(1, type_meta) + field(2, ns) + field(3, "") + field(4, "");
+}
+
+// A protobuf varint at `pos` (advanced past it).
+uint64_t read_varint(const std::string& b, size_t& pos) {
+  uint64_t v = 0;
+  for (int shift = 0; pos < b.size(); shift += 7) {
+    auto c = static_cast<unsigned char>(b[pos++]);
+    v |= static_cast<uint64_t>(c & 0x7f) << shift;
+    if (!(c & 0x80)) break;
+  }
+  return v;
+}
+
+// The length-delimited fields of a message: number -> bytes (the last of each number).
+std::map<int, std::string> read_message(const std::string& b) {
+  std::map<int, std::string> out;
+  size_t pos = 0;
+  while (pos < b.size()) {
+    uint64_t key = read_varint(b, pos);
+    REQUIRE((key & 7) == 2);
+    size_t n = read_varint(b, pos);
+    REQUIRE(pos + n <= b.size());
+    out[static_cast<int>(key >> 3)] = b.substr(pos, n);
+    pos += n;
+  }
+  return out;
 }
 
 }  // namespace
@@ -198,4 +225,31 @@ TEST_CASE("protobuf: malformed bodies are a 400, custom resources a 415 or 406")
                   {{"Accept", "application/vnd.kubernetes.protobuf, */*"}});
   CHECK(r.status == 200);
   CHECK(r.headers["content-type"] == "application/json");
+}
+
+TEST_CASE("protobuf: a watch in protobuf is length-prefixed WatchEvent frames") {
+  env e;
+  auto r = e.c.request("POST", "/api/v1/namespaces", namespace_body("w"), protobuf);
+  REQUIRE(r.status == 201);
+  // The stream ends after timeoutSeconds; its whole body is the frames of the initial events.
+  r = e.c.request(
+      "GET", "/api/v1/namespaces?watch=true&fieldSelector=metadata.name%3Dw&timeoutSeconds=1", "",
+      "", {{"Accept", "application/vnd.kubernetes.protobuf;stream=watch, application/json"}});
+  REQUIRE(r.status == 200);
+  CHECK(r.headers["content-type"] == "application/vnd.kubernetes.protobuf;stream=watch");
+  REQUIRE(r.body.size() > 4);
+  const auto& b = r.body;
+  size_t n = static_cast<size_t>(static_cast<unsigned char>(b[0])) << 24 |
+             static_cast<size_t>(static_cast<unsigned char>(b[1])) << 16 |
+             static_cast<size_t>(static_cast<unsigned char>(b[2])) << 8 |
+             static_cast<size_t>(static_cast<unsigned char>(b[3]));
+  REQUIRE(b.size() == 4 + n);                 // one event: the namespace, ADDED
+  auto event = read_message(b.substr(4, n));  // metav1.WatchEvent{type = 1, object = 2}
+  CHECK(event[1] == "ADDED");
+  auto raw = read_message(event[2])[1];  // runtime.RawExtension{raw = 1}
+  auto object = pc::unwrap(raw);
+  CHECK(object.kind == "Namespace");
+  auto ns =
+      pc::decode(*kubesim::builtin_schema::model::get().root("", "v1", "Namespace"), object.raw);
+  CHECK(at(ns, {"metadata", "name"}) == R"("w")");
 }
