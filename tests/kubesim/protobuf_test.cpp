@@ -50,10 +50,11 @@ std::string field(int number, const std::string& bytes) {
   return out + bytes;
 }
 
-// What client-go's protobuf serializer sends for a Namespace named `name`.
-std::string namespace_body(const std::string& name) {
+// What client-go's protobuf serializer sends for a Namespace named `name` (with a label).
+std::string namespace_body(const std::string& name, const std::string& label = "") {
   std::string type_meta = field(1, "v1") + field(2, "Namespace");
-  std::string ns = field(1, field(1, name));  // Namespace{metadata: ObjectMeta{name}}
+  std::string labels = label.empty() ? "" : field(11, field(1, label) + field(2, "yes"));
+  std::string ns = field(1, field(1, name) + labels);  // Namespace{metadata: ObjectMeta{name}}
   return std::string("k8s\0", 4) + field(1, type_meta) + field(2, ns) + field(3, "") + field(4, "");
 }
 
@@ -165,10 +166,16 @@ TEST_CASE("protobuf: raw requests: the answer is an enveloped message, lists and
   // The metadata's name is field 1 of field 1 of the raw message: the bytes themselves.
   CHECK(env_of.raw.find(field(1, "raw")) != std::string::npos);
 
+  // An update in protobuf (PUT) goes the same way.
+  r = e.c.request("PUT", "/api/v1/namespaces/raw", namespace_body("raw", "team"), protobuf);
+  REQUIRE(r.status == 200);
+  CHECK(r.headers["content-type"] == "application/json");  // no Accept: JSON
+
   // JSON stays the answer for a client that prefers it.
   r = e.c.request("GET", "/api/v1/namespaces/raw", "", "", {{"Accept", "application/json, */*"}});
   CHECK(r.headers["content-type"] == "application/json");
   CHECK(js::get_string(r.json(), {"metadata", "name"}) == "raw");
+  CHECK(js::get_string(r.json(), {"metadata", "labels", "team"}) == "yes");
 
   r = e.c.request("GET", "/api/v1/namespaces", "", "", {{"Accept", protobuf}});
   REQUIRE(r.status == 200);
