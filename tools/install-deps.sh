@@ -12,6 +12,7 @@ packages=(
   rapidjson-dev          # JSON
   libfmt-dev             # formatting
   doctest-dev            # unit tests
+  libprotobuf-dev        # protobuf wire primitives: kubesim's application/vnd.kubernetes.protobuf codec
   libyaml-cpp-dev        # YAML (kubeconfig, operator config, kubectl apply input)
   libssl-dev openssl     # TLS, certificate generation
   zlib1g-dev             # needed by cpprestsdk's CMake package

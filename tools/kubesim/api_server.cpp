@@ -17,6 +17,7 @@
 #include "tools/kubesim/freshness_wait.h"
 #include "tools/kubesim/list_options.h"
 #include "tools/kubesim/object_meta.h"
+#include "tools/kubesim/protobuf_codec.h"
 #include "tools/kubesim/scale_subresource.h"
 #include "tools/kubesim/tables.h"
 
@@ -64,11 +65,37 @@ bool accepts_aggregated_discovery(const request& r) {
          accept.find("v=v2") != std::string_view::npos;
 }
 
-response json_reply(int status, std::string body) { return {status, json_type, std::move(body), {}}; }
+response json_reply(int status, std::string body) {
+  return {status, json_type, std::move(body), {}};
+}
 
-response error_reply(const api_error& e) {
-  response r = json_reply(e.code, e.status_json());
-  if (e.retry_after_seconds > 0) r.headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds));
+// A built-in's object, list or Status in protobuf when the client asked for it
+// (negotiation.NegotiateOutputMediaType), else JSON.
+response encoded_reply(int status, std::string json, bool protobuf) {
+  if (protobuf)
+    if (auto body = protobuf_codec::encode_object(js::parse(json)))
+      return {status, std::string(protobuf_codec::media_type), std::move(*body), {}};
+  return json_reply(status, std::move(json));
+}
+
+// Whether the answer is protobuf: built-in kinds serve JSON, YAML and protobuf, custom resources
+// JSON and YAML (apiextensions-apiserver's unstructured serializer); anything else is a 406.
+bool protobuf_response(const request& r, bool builtin) {
+  if (accepts_table(r)) return false;
+  auto choice = protobuf_codec::negotiate_protobuf(r.header("Accept"), builtin);
+  if (!choice)
+    throw api_error(406, "NotAcceptable",
+                    fmt::format("only the following media types are accepted: {}",
+                                builtin ? "application/json, application/yaml, "
+                                          "application/vnd.kubernetes.protobuf"
+                                        : "application/json, application/yaml"));
+  return *choice;
+}
+
+response error_reply(const api_error& e, bool protobuf = false) {
+  response r = encoded_reply(e.code, e.status_json(), protobuf);
+  if (e.retry_after_seconds > 0)
+    r.headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds));
   return r;
 }
 
@@ -105,7 +132,8 @@ list_request list_request_of(const request& r, bool watch) {
   lr.watch = watch;
   lr.resource_version = query_string(r, "resourceVersion");
   lr.resource_version_match = query_string(r, "resourceVersionMatch");
-  if (r.query_param("sendInitialEvents")) lr.send_initial_events = query_bool(r, "sendInitialEvents");
+  if (r.query_param("sendInitialEvents"))
+    lr.send_initial_events = query_bool(r, "sendInitialEvents");
   lr.allow_watch_bookmarks = query_bool(r, "allowWatchBookmarks");
   lr.continue_token = query_string(r, "continue");
   return lr;
@@ -133,7 +161,9 @@ std::string object_json(const snapshot& s, const resource_type& t, const std::st
   return js::to_string(d);
 }
 
-js::Document parse_body(const request& r) {
+// A request body of kind `kind` (group/version): JSON, YAML, or protobuf when `protobuf_ok`.
+js::Document parse_body_as(const request& r, std::string_view group, std::string_view version,
+                           std::string_view kind, bool protobuf_ok) {
   auto type = r.header("Content-Type");
   auto semi = type.find(';');
   auto media = type.substr(0, semi);
@@ -143,9 +173,23 @@ js::Document parse_body(const request& r) {
   } catch (const std::exception& e) {
     throw bad_request(fmt::format("the body of the request could not be decoded: {}", e.what()));
   }
+  // Built-in kinds also read protobuf (custom resources do not: 415).
+  if (media == protobuf_codec::media_type && protobuf_ok) {
+    try {
+      return protobuf_codec::decode_protobuf_body(r.body, group, version, kind);
+    } catch (const protobuf_codec::decode_error& e) {
+      throw bad_request(e.what());
+    }
+  }
   throw unsupported_media_type(fmt::format(
       "the body of the request was in an unknown format - accepted media types include: "
-      "application/json, application/yaml"));
+      "application/json, application/yaml{}",
+      protobuf_ok ? ", application/vnd.kubernetes.protobuf" : ""));
+}
+
+// A body of the resource's kind; built-in kinds also read protobuf (custom resources do not: 415).
+js::Document parse_body(const request& r, const resource_type& rt, const std::string& version) {
+  return parse_body_as(r, rt.group, version, rt.kind, !rt.custom);
 }
 
 // kube-apiserver serves /api and the built-in groups with go-restful, which answers an unknown
@@ -224,16 +268,29 @@ struct target {
 class watch_connection : public watch_sink, public std::enable_shared_from_this<watch_connection> {
  public:
   watch_connection(net::io_context& io, cluster_state& state, resource_type type,
-                   std::string version, bool table, std::shared_ptr<k8s::http::stream> out)
+                   std::string version, bool table, bool protobuf,
+                   std::shared_ptr<k8s::http::stream> out)
       : state_(state),
         type_(std::move(type)),
         version_(std::move(version)),
         table_(table),
+        protobuf_(protobuf),
         out_(std::move(out)),
         bookmark_timer_(io),
         timeout_timer_(io) {}
 
   bool deliver(const watch_event& e) override {
+    if (protobuf_) {  // the same event as a length-prefixed protobuf frame
+      if (e.object == nullptr)
+        return out_->write(
+            protobuf_codec::watch_frame(js::parse(bookmark_line(e.rv, e.initial_events_end))));
+      js::Document event(rapidjson::kObjectType);
+      auto& a = event.GetAllocator();
+      event.AddMember("type", js::string_value(e.type, a), a);
+      js::Document object = js::parse(object_json(*e.object, type_, version_));
+      event.AddMember("object", js::Value(object, a), a);
+      return out_->write(protobuf_codec::watch_frame(event));
+    }
     if (e.object == nullptr) return out_->write(bookmark_line(e.rv, e.initial_events_end));
     if (table_) {
       return out_->write(fmt::format("{{\"type\":\"{}\",\"object\":{}}}\n", e.type,
@@ -297,6 +354,7 @@ class watch_connection : public watch_sink, public std::enable_shared_from_this<
   resource_type type_;
   std::string version_;
   bool table_;
+  bool protobuf_;  // application/vnd.kubernetes.protobuf;stream=watch
   std::shared_ptr<k8s::http::stream> out_;
   net::steady_timer bookmark_timer_;
   net::steady_timer timeout_timer_;
@@ -325,9 +383,11 @@ struct api_server::impl : std::enable_shared_from_this<api_server::impl> {
   target resolve(const std::vector<std::string>& parts, size_t first, const std::string& group,
                  const std::string& version, bool& is_collection);
   void serve_resource(const std::shared_ptr<exchange>& ex, const target& t, bool collection);
-  void serve_list(const std::shared_ptr<exchange>& ex, const target& t);
-  void serve_scale(const std::shared_ptr<exchange>& ex, const target& t, const write_options& wo);
-  void answer_list(const std::shared_ptr<exchange>& ex, const target& t, const list_options& o);
+  void serve_list(const std::shared_ptr<exchange>& ex, const target& t, bool protobuf);
+  void serve_scale(const std::shared_ptr<exchange>& ex, const target& t, const write_options& wo,
+                   bool protobuf);
+  void answer_list(const std::shared_ptr<exchange>& ex, const target& t, const list_options& o,
+                   bool protobuf);
   void start_watch(const std::shared_ptr<exchange>& ex, const target& t, watch_options o,
                    uint64_t too_large_rv, int timeout);
   void serve_watch(const std::shared_ptr<exchange>& ex, const target& t);
@@ -337,9 +397,13 @@ struct api_server::impl : std::enable_shared_from_this<api_server::impl> {
 api_server::api_server(net::io_context& io, cluster_state& state, api_server_options options)
     : impl_(std::make_shared<impl>(io, state, std::move(options))) {}
 
-api_server::~api_server() { close_watches(); }
+api_server::~api_server() {
+  close_watches();
+}
 
-void api_server::handle(std::shared_ptr<exchange> ex) { impl_->handle(ex); }
+void api_server::handle(std::shared_ptr<exchange> ex) {
+  impl_->handle(ex);
+}
 
 void api_server::set_tokens(std::set<std::string> tokens) {
   std::lock_guard lock(impl_->mutex);
@@ -388,8 +452,10 @@ bool api_server::impl::authenticated(const request& r) const {
   // bearertoken.go: SplitN(TrimSpace(header), " ", 3); a non-Bearer scheme or an empty token is
   // no credential at all, not a failure.
   std::string_view auth = r.header("Authorization");
-  while (!auth.empty() && std::isspace(static_cast<unsigned char>(auth.front()))) auth.remove_prefix(1);
-  while (!auth.empty() && std::isspace(static_cast<unsigned char>(auth.back()))) auth.remove_suffix(1);
+  while (!auth.empty() && std::isspace(static_cast<unsigned char>(auth.front())))
+    auth.remove_prefix(1);
+  while (!auth.empty() && std::isspace(static_cast<unsigned char>(auth.back())))
+    auth.remove_suffix(1);
   auto space = auth.find(' ');
   if (space != std::string_view::npos) {
     std::string scheme(auth.substr(0, space));
@@ -404,8 +470,8 @@ bool api_server::impl::authenticated(const request& r) const {
   }
   if (failed) return false;
   // Anonymous requests may read what system:public-info-viewer allows.
-  return r.path == "/version" || r.path == "/version/" || r.path == "/healthz" || r.path == "/livez" ||
-         r.path == "/readyz";
+  return r.path == "/version" || r.path == "/version/" || r.path == "/healthz" ||
+         r.path == "/livez" || r.path == "/readyz";
 }
 
 std::optional<response> api_server::impl::injected_error() {
@@ -415,7 +481,9 @@ std::optional<response> api_server::impl::injected_error() {
   if (faults.error_code == 429) {
     // The API server's overload filters (max-in-flight, priority and fairness) answer with
     // http.Error: plain text, not a Status object.
-    return response{429, "text/plain; charset=utf-8", "Too many requests, please try again later.\n",
+    return response{429,
+                    "text/plain; charset=utf-8",
+                    "Too many requests, please try again later.\n",
                     {{"Retry-After", std::to_string(faults.retry_after_seconds)}}};
   }
   return error_reply(internal_error("injected fault"));
@@ -436,8 +504,8 @@ void api_server::impl::handle(const std::shared_ptr<exchange>& ex) {
 void api_server::impl::dispatch(const std::shared_ptr<exchange>& ex) {
   const request& r = ex->req();
   if (trace_requests())
-    std::fprintf(stderr, "kubesim %s %s %s accept=%s type=%s\n", state.name().c_str(), r.method.c_str(),
-                 r.target.c_str(), std::string(r.header("Accept")).c_str(),
+    std::fprintf(stderr, "kubesim %s %s %s accept=%s type=%s\n", state.name().c_str(),
+                 r.method.c_str(), r.target.c_str(), std::string(r.header("Accept")).c_str(),
                  std::string(r.header("Content-Type")).c_str());
   try {
     if (options.authenticate && !authenticated(r)) return ex->reply(error_reply(unauthorized()));
@@ -446,7 +514,8 @@ void api_server::impl::dispatch(const std::shared_ptr<exchange>& ex) {
     if (r.path == "/healthz" || r.path == "/livez" || r.path == "/readyz")
       return ex->reply({200, "text/plain; charset=utf-8", "ok", {}});
     // go-restful serves the version WebService at "/version" and "/version/" (Python's VersionApi).
-    if (r.path == "/version" || r.path == "/version/") return ex->reply(json_reply(200, version_info()));
+    if (r.path == "/version" || r.path == "/version/")
+      return ex->reply(json_reply(200, version_info()));
     if (auto d = serve_discovery(r, parts)) return ex->reply(std::move(*d));
     bool collection = false;
     if (parts.size() >= 3 && parts[0] == "api" && parts[1] == "v1") {
@@ -460,9 +529,17 @@ void api_server::impl::dispatch(const std::shared_ptr<exchange>& ex) {
     throw path_not_found();
   } catch (const api_error& e) {
     if (e.code == 404 && e.empty_details && !served_by_go_restful(split_path(r.path)))
-      return ex->reply({404, "text/plain; charset=utf-8", "404 page not found\n",
+      return ex->reply({404,
+                        "text/plain; charset=utf-8",
+                        "404 page not found\n",
                         {{"X-Content-Type-Options", "nosniff"}}});
-    ex->reply(error_reply(e));
+    // A built-in group's handlers answer in the negotiated media type, protobuf included.
+    bool protobuf = false;
+    if (served_by_go_restful(split_path(r.path))) try {
+        protobuf = protobuf_response(r, true);
+      } catch (const api_error&) {
+      }
+    ex->reply(error_reply(e, protobuf));
   } catch (const std::exception& e) {
     ex->reply(error_reply(internal_error(e.what())));
   }
@@ -560,8 +637,10 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
   wo.version = t.version;
   wo.warnings = &warnings;
   const std::string ns = t.type.namespaced ? t.ns : "";
+  const bool watch = r.method == "GET" && collection && query_bool(r, "watch");
+  const bool protobuf = !watch && protobuf_response(r, !t.type.custom);
   auto reply_object = [&](int code, const snapshot_ptr& s) {
-    response res = json_reply(code, object_json(*s, t.type, t.version));
+    response res = encoded_reply(code, object_json(*s, t.type, t.version), protobuf);
     if (!warnings.empty()) res.headers.emplace_back("Warning", warning_header(warnings));
     ex->reply(std::move(res));
   };
@@ -573,11 +652,12 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
   if (collection) {
     if (r.method == "GET") {
       if (query_bool(r, "watch")) return serve_watch(ex, t);
-      return serve_list(ex, t);
+      return serve_list(ex, t, protobuf);
     }
     if (r.method == "POST") {
-      if (t.type.namespaced && t.ns.empty()) throw method_not_allowed("the server does not allow this method on the requested resource");
-      auto body = parse_body(r);
+      if (t.type.namespaced && t.ns.empty())
+        throw method_not_allowed("the server does not allow this method on the requested resource");
+      auto body = parse_body(r, t.type, t.version);
       if (!body.IsObject()) throw bad_request("the body of the request must be a JSON object");
       std::string api_version(js::get_string(body, "apiVersion"));
       std::string kind(js::get_string(body, "kind"));
@@ -594,8 +674,8 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
             "the API version in the data ({}) does not match the expected API version ({})",
             api_version, t.type.group_version(t.version)));
       if (kind != t.type.kind)
-        throw bad_request(fmt::format("the kind in the data ({}) does not match the expected kind ({})",
-                                      kind, t.type.kind));
+        throw bad_request(fmt::format(
+            "the kind in the data ({}) does not match the expected kind ({})", kind, t.type.kind));
       auto res = state.create(t.type, ns, std::move(body), wo);
       return reply_object(201, res.object);
     }
@@ -608,21 +688,25 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
       auto gone = state.remove_collection(t.type, ns, lo, d);
       std::string items;
       for (auto& s : gone) items += (items.empty() ? "" : ",") + object_json(*s, t.type, t.version);
-      return ex->reply(json_reply(
-          200, fmt::format(R"({{"kind":"{}","apiVersion":"{}","metadata":{{"resourceVersion":"{}"}},"items":[{}]}})",
-                           t.type.list_kind, t.type.group_version(t.version), state.current_rv(), items)));
+      return ex->reply(encoded_reply(
+          200,
+          fmt::format(
+              R"({{"kind":"{}","apiVersion":"{}","metadata":{{"resourceVersion":"{}"}},"items":[{}]}})",
+              t.type.list_kind, t.type.group_version(t.version), state.current_rv(), items),
+          protobuf));
     }
     throw method_not_allowed("the server does not allow this method on the requested resource");
   }
 
-  if (t.subresource == "scale") return serve_scale(ex, t, wo);
+  if (t.subresource == "scale") return serve_scale(ex, t, wo, protobuf);
   const bool status_only = t.subresource == "status";
   if (r.method == "GET") {
     auto answer = [self = shared_from_this(), ex, t, ns] {
       auto obj = self->state.get(t.type, ns, t.name);
       if (accepts_table(ex->req()) && t.subresource.empty())
-        return ex->reply(json_reply(200, table_json(t.type, {obj}, std::to_string(obj->rv), "", -1,
-                                                    query_string(ex->req(), "includeObject") != "None")));
+        return ex->reply(
+            json_reply(200, table_json(t.type, {obj}, std::to_string(obj->rv), "", -1,
+                                       query_string(ex->req(), "includeObject") != "None")));
       ex->reply(json_reply(200, object_json(*obj, t.type, t.version)));
     };
     // The cacher's Get serves a resourceVersion once it has reached it (waitUntilFreshAndBlock).
@@ -635,7 +719,7 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
     });
   }
   if (r.method == "PUT") {
-    auto body = parse_body(r);
+    auto body = parse_body(r, t.type, t.version);
     if (t.subresource == "finalize") {
       // Namespace finalize: only spec.finalizers may change.
       auto cur = state.get(t.type, ns, t.name);
@@ -659,9 +743,15 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
     if (!r.body.empty()) {
       js::Document body;
       try {
-        body = js::parse(r.body);
+        // Go typed clients send their DeleteOptions in protobuf too.
+        auto type = r.header("Content-Type");
+        body = type.substr(0, type.find(';')) == protobuf_codec::media_type
+                   ? protobuf_codec::decode_protobuf_body(r.body, t.type.group, t.version,
+                                                          "DeleteOptions")
+                   : js::parse(r.body);
       } catch (const std::exception& e) {
-        throw bad_request(fmt::format("the body of the request could not be decoded: {}", e.what()));
+        throw bad_request(
+            fmt::format("the body of the request could not be decoded: {}", e.what()));
       }
       o.propagation = std::string(js::get_string(body, "propagationPolicy", "Background"));
       o.precondition_uid = js::get_string(body, {"preconditions", "uid"});
@@ -685,40 +775,43 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
     details.AddMember("name", js::string_value(t.name, a), a);
     details.AddMember("group", js::string_value(t.type.group, a), a);
     details.AddMember("kind", js::string_value(t.type.plural, a), a);
-    details.AddMember("uid", js::string_value(js::get_string(res.object->doc, {"metadata", "uid"}), a), a);
+    details.AddMember("uid",
+                      js::string_value(js::get_string(res.object->doc, {"metadata", "uid"}), a), a);
     st.AddMember("details", details, a);
-    return ex->reply(json_reply(200, js::to_string(st)));
+    return ex->reply(encoded_reply(200, js::to_string(st), protobuf));
   }
   throw method_not_allowed("the server does not allow this method on the requested resource");
 }
 
 // GET, PUT and PATCH of the scale subresource: reads and writes go to the parent object.
 void api_server::impl::serve_scale(const std::shared_ptr<exchange>& ex, const target& t,
-                                   const write_options& wo) {
+                                   const write_options& wo, bool protobuf) {
   const request& r = ex->req();
   const auto paths = *scale::paths_of(t.type, t.version);
   const std::string ns = t.type.namespaced ? t.ns : "";
   if (r.method == "GET")
-    return ex->reply(json_reply(200, scale::scale_of(paths, state.get(t.type, ns, t.name)->doc)));
+    return ex->reply(
+        encoded_reply(200, scale::scale_of(paths, state.get(t.type, ns, t.name)->doc), protobuf));
   js::Document next;
   snapshot_ptr parent = state.get(t.type, ns, t.name);
   if (r.method == "PUT") {
-    next = parse_body(r);
+    next = parse_body_as(r, "autoscaling", "v1", "Scale", !t.type.custom);
   } else if (r.method == "PATCH") {
-    next = scale::patched(scale::scale_of(paths, parent->doc, true), patch_type_of(r, false),
-                          r.body);
+    next =
+        scale::patched(scale::scale_of(paths, parent->doc, true), patch_type_of(r, false), r.body);
   } else {
     throw method_not_allowed("the server does not allow this method on the requested resource");
   }
   write_options parent_wo = wo;
   parent_wo.version = t.version;
-  auto written = state.patch(t.type, ns, t.name, patch_type::merge,
-                             scale::parent_patch(t.type, paths, t.name, parent->doc, next), false,
-                             parent_wo);
-  ex->reply(json_reply(200, scale::scale_of(paths, written.object->doc)));
+  auto written =
+      state.patch(t.type, ns, t.name, patch_type::merge,
+                  scale::parent_patch(t.type, paths, t.name, parent->doc, next), false, parent_wo);
+  ex->reply(encoded_reply(200, scale::scale_of(paths, written.object->doc), protobuf));
 }
 
-void api_server::impl::serve_list(const std::shared_ptr<exchange>& ex, const target& t) {
+void api_server::impl::serve_list(const std::shared_ptr<exchange>& ex, const target& t,
+                                  bool protobuf) {
   const request& r = ex->req();
   list_options o;
   o.label_selector = query_string(r, "labelSelector");
@@ -737,22 +830,23 @@ void api_server::impl::serve_list(const std::shared_ptr<exchange>& ex, const tar
   if (plan.ignore_limit) o.limit = 0;
   // NotOlderThan a resourceVersion not reached yet: the watch cache waits for it.
   wait_until_fresh(io, state, plan.min_rv,
-                   [self = shared_from_this(), ex, t, o, min = plan.min_rv](bool fresh) {
-    guarded(ex, [&] {
-      if (!fresh) throw too_large_resource_version(min, self->state.current_rv());
-      self->answer_list(ex, t, o);
-    });
-  });
+                   [self = shared_from_this(), ex, t, o, min = plan.min_rv, protobuf](bool fresh) {
+                     guarded(ex, [&] {
+                       if (!fresh) throw too_large_resource_version(min, self->state.current_rv());
+                       self->answer_list(ex, t, o, protobuf);
+                     });
+                   });
 }
 
 void api_server::impl::answer_list(const std::shared_ptr<exchange>& ex, const target& t,
-                                   const list_options& o) {
+                                   const list_options& o, bool protobuf) {
   const request& r = ex->req();
   auto res = state.list(t.type, t.type.namespaced ? t.ns : "", o);
   if (accepts_table(r)) {
     bool include_object = query_string(r, "includeObject") != "None";
-    return ex->reply(json_reply(200, table_json(t.type, res.items, std::to_string(res.rv),
-                                                res.continue_token, res.remaining, include_object)));
+    return ex->reply(
+        json_reply(200, table_json(t.type, res.items, std::to_string(res.rv), res.continue_token,
+                                   res.remaining, include_object)));
   }
   std::string body;
   size_t size = 256;
@@ -768,7 +862,7 @@ void api_server::impl::answer_list(const std::shared_ptr<exchange>& ex, const ta
     body += object_json(*res.items[i], t.type, t.version);
   }
   body += "]}";
-  ex->reply(json_reply(200, std::move(body)));
+  ex->reply(encoded_reply(200, std::move(body), protobuf));
 }
 
 void api_server::impl::serve_watch(const std::shared_ptr<exchange>& ex, const target& t) {
@@ -805,11 +899,12 @@ void api_server::impl::serve_watch(const std::shared_ptr<exchange>& ex, const ta
     if (!n) throw bad_request(fmt::format("invalid timeoutSeconds: {}", ts));
     timeout = static_cast<int>(std::min<unsigned long long>(*n, 24 * 3600));
   }
-  if (timeout == 0) timeout = 1800 + static_cast<int>(std::uniform_int_distribution<int>(0, 1800)(rng));
-  wait_until_fresh(io, state, wait_for,
-                   [self = shared_from_this(), ex, t, o, wait_for, timeout](bool fresh) {
-    guarded(ex, [&] { self->start_watch(ex, t, o, fresh ? 0 : wait_for, timeout); });
-  });
+  if (timeout == 0)
+    timeout = 1800 + static_cast<int>(std::uniform_int_distribution<int>(0, 1800)(rng));
+  wait_until_fresh(
+      io, state, wait_for, [self = shared_from_this(), ex, t, o, wait_for, timeout](bool fresh) {
+        guarded(ex, [&] { self->start_watch(ex, t, o, fresh ? 0 : wait_for, timeout); });
+      });
 }
 
 void api_server::impl::start_watch(const std::shared_ptr<exchange>& ex, const target& t,
@@ -823,9 +918,15 @@ void api_server::impl::start_watch(const std::shared_ptr<exchange>& ex, const ta
       expire_now = true;
     }
   }
-  auto out = ex->start_stream(200, json_type);
+  const bool protobuf = protobuf_response(r, !t.type.custom);
+  auto out =
+      ex->start_stream(200, protobuf ? std::string(protobuf_codec::watch_media_type) : json_type);
+  auto error_event = [protobuf](const api_error& e) {
+    std::string line = fmt::format(R"({{"type":"ERROR","object":{}}})", e.status_json());
+    return protobuf ? protobuf_codec::watch_frame(js::parse(line)) : line + "\n";
+  };
   auto send_expired = [&](const std::string& message) {
-    out->write(fmt::format(R"({{"type":"ERROR","object":{}}})", gone(message).status_json()) + "\n");
+    out->write(error_event(gone(message)));
     out->close();
   };
   if (expire_now) {
@@ -834,13 +935,12 @@ void api_server::impl::start_watch(const std::shared_ptr<exchange>& ex, const ta
   }
   if (too_large_rv) {
     // The cacher's errWatcher: the stream starts, then one ERROR event.
-    out->write(fmt::format(R"({{"type":"ERROR","object":{}}})",
-                           too_large_resource_version(too_large_rv, state.current_rv()).status_json()) +
-               "\n");
+    out->write(error_event(too_large_resource_version(too_large_rv, state.current_rv())));
     out->close();
     return;
   }
-  auto conn = std::make_shared<watch_connection>(io, state, t.type, t.version, accepts_table(r), out);
+  auto conn = std::make_shared<watch_connection>(io, state, t.type, t.version, accepts_table(r),
+                                                 protobuf, out);
   if (query_bool(r, "allowWatchBookmarks")) conn->enable_bookmarks();
   uint64_t id;
   try {
@@ -848,7 +948,7 @@ void api_server::impl::start_watch(const std::shared_ptr<exchange>& ex, const ta
   } catch (const api_error& e) {
     if (e.code != 410) {
       // Headers are already sent: report like the server does mid-stream.
-      out->write(fmt::format(R"({{"type":"ERROR","object":{}}})", e.status_json()) + "\n");
+      out->write(error_event(e));
       out->close();
       return;
     }
@@ -857,8 +957,9 @@ void api_server::impl::start_watch(const std::shared_ptr<exchange>& ex, const ta
   }
   {
     std::lock_guard lock(mutex);
-    watches.erase(std::remove_if(watches.begin(), watches.end(), [](auto& w) { return w.expired(); }),
-                  watches.end());
+    watches.erase(
+        std::remove_if(watches.begin(), watches.end(), [](auto& w) { return w.expired(); }),
+        watches.end());
     watches.push_back(conn);
   }
   conn->start(id, timeout, options.bookmark_interval_ms);

@@ -75,6 +75,7 @@ KINDS = [
      "k8s.io.api.authorization.v1.SelfSubjectRulesReview"),
     ("authentication.k8s.io", "v1", "TokenReview", "k8s.io.api.authentication.v1.TokenReview"),
     ("authentication.k8s.io", "v1", "SelfSubjectReview", "k8s.io.api.authentication.v1.SelfSubjectReview"),
+    ("authentication.k8s.io", "v1", "TokenRequest", "k8s.io.api.authentication.v1.TokenRequest"),
     ("autoscaling", "v1", "Scale", "k8s.io.api.autoscaling.v1.Scale"),
     ("discovery.k8s.io", "v1", "EndpointSlice", "k8s.io.api.discovery.v1.EndpointSlice"),
     ("meta.k8s.io", "v1", "Status", "k8s.io.apimachinery.pkg.apis.meta.v1.Status"),
