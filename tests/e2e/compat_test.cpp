@@ -271,7 +271,7 @@ TEST_CASE(
   CHECK(condition(m, "Degraded", "message")
             .find("delete CassandraCluster " + kNs + "/cassandra-old") != std::string::npos);
   CHECK_FALSE(w.cc(kC1, "cassandra-new").has_value());
-  CHECK(w.has_event("renamed", "BaseRenamed"));
+  CHECK(eventually([&] { return w.has_event("renamed", "BaseRenamed"); }, 10s));
   auto del = w.kubectl({"delete", "cassc", "cassandra-old", "-n", kNs});
   REQUIRE_MESSAGE(del.exit_code == 0, del.err);
   REQUIRE_MESSAGE(
@@ -301,7 +301,7 @@ TEST_CASE(
   auto m = w.mcc("denied");
   CHECK(condition(m, "Degraded", "reason") == "RegionAccessDenied");
   CHECK(region_field(m, kC2, "message").find("Unauthorized (401)") != std::string::npos);
-  CHECK(w.has_event("denied", "RegionAccessDenied"));
+  CHECK(eventually([&] { return w.has_event("denied", "RegionAccessDenied"); }, 10s));
   CHECK_FALSE(w.has_event("denied", "RegionUnreachable"));
   CHECK(op.log().find("not-the-token") == std::string::npos);
 

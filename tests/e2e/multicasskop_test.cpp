@@ -77,8 +77,8 @@ TEST_CASE(
         "orangeopensource/cassandra-bootstrap:0.1.9");
   CHECK(op.count_log_lines({"msg=\"Update CassandraCluster\""}) == 0);
 
-  CHECK(w.has_event("multi-casskop-e2e", "CassandraClusterCreated"));
-  CHECK(w.has_event("multi-casskop-e2e", "RegionReady"));
+  CHECK(eventually([&] { return w.has_event("multi-casskop-e2e", "CassandraClusterCreated"); }, 10s));
+  CHECK(eventually([&] { return w.has_event("multi-casskop-e2e", "RegionReady"); }, 10s));
   CHECK(op.count_log_lines({"msg=\"Create CassandraCluster\"", "kubernetes=" + kC1}) == 1);
   CHECK(op.count_log_lines({"msg=\"Create CassandraCluster\"", "kubernetes=" + kC2}) == 1);
   CHECK(op.stop() == 0);
@@ -151,7 +151,7 @@ TEST_CASE(
   CHECK(op.count_log_lines({"msg=\"Update CassandraCluster\"", "kubernetes=" + kC2}) == 1);
   CHECK(js::get_string(*after1, {"status", "lastClusterAction"}) == "ScaleUp");
   CHECK(js::get_string(*after2, {"status", "lastClusterAction"}) == "ScaleUp");
-  CHECK(w.has_event("roll", "CassandraClusterUpdated"));
+  CHECK(eventually([&] { return w.has_event("roll", "CassandraClusterUpdated"); }, 10s));
 }
 
 TEST_CASE(
@@ -216,7 +216,7 @@ TEST_CASE("a region unreachable at start is reported, and deployed once it comes
   REQUIRE(region_entry(m, kC2) != nullptr);
   CHECK_FALSE(js::get_bool(*region_entry(m, kC2), {"reachable"}, true));
   CHECK(js::get_bool(*region_entry(m, kC1), {"reachable"}, false));
-  CHECK(w.has_event("reach", "RegionUnreachable"));
+  CHECK(eventually([&] { return w.has_event("reach", "RegionUnreachable"); }, 10s));
   CHECK(op.running());
   CHECK(op.count_log_lines({"level=warning", "msg=\"Cluster unreachable, retrying\"", "kubernetes=" + kC2}) >= 1);
 
@@ -374,7 +374,7 @@ TEST_CASE("bad inputs are reported in status and as Events, never a crash") {
   CHECK(condition(unknown, "Degraded", "message").find("k8s-nowhere") != std::string::npos);
   CHECK(cc_ready(w.cc(kC1, "cassandra-unknown")));
   CHECK(cc_ready(w.cc(kC2, "cassandra-unknown")));
-  CHECK(w.has_event("unknown", "UnknownRegion"));
+  CHECK(eventually([&] { return w.has_event("unknown", "UnknownRegion"); }, 10s));
 
   // An invalid base: nothing created.
   REQUIRE_MESSAGE(eventually(
@@ -418,7 +418,7 @@ TEST_CASE("bad inputs are reported in status and as Events, never a crash") {
                       },
                       10s),
                   w.explain("foreign", op));
-  CHECK(w.has_event("foreign", "ForeignCassandraCluster"));
+  CHECK(eventually([&] { return w.has_event("foreign", "ForeignCassandraCluster"); }, 10s));
   CHECK(condition(w.mcc("foreign"), "Ready") == "False");
   CHECK(region_field(w.mcc("foreign"), kC2) == "Waiting");
   CHECK(rv(*w.cc(kC1, "cassandra-foreign")) == rv(foreign_before));

@@ -170,7 +170,13 @@ TEST_CASE("kubectl delete with a finalizer waits until the finalizer is removed"
   // kubectl wait --for=delete blocks until the finalizer goes.
   child waiter(f.sim.kubectl_argv("k1", {"wait", "--for=delete", "cassc/cluster1", "--timeout=30s"}),
                f.sim.kubectl_env());
-  std::this_thread::sleep_for(300ms);
+  // Only once its watch is open may the finalizer go: before, kubectl wait would find nothing.
+  auto open_watches = [&] {
+    auto info = f.sim.cluster_info("k1");
+    return info.status == 200 ? k8s::json::get_int(k8s::json::parse(info.body), {"openWatches"}, -1)
+                              : -1;
+  };
+  REQUIRE(eventually([&] { return open_watches() >= 1; }, 20s));
   CHECK(waiter.running());
   auto p = f.kubectl({"patch", "cassc", "cluster1", "--type", "json", "-p",
                       R"([{"op":"remove","path":"/metadata/finalizers"}])"});
