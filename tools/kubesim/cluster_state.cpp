@@ -23,7 +23,7 @@ namespace {
 using k8s::json::copy_of;
 
 std::string resource_name(const resource_type& t) {
-  return t.id();
+  return t.group.empty() ? t.plural : t.plural + "." + t.group;
 }
 
 api_error not_found_error(const resource_type& t, const std::string& name) {
@@ -623,6 +623,8 @@ snapshot_ptr cluster_state::commit(const resource_type& t, js::Document doc, sna
     objs[{ns, name}] = snap;
   index_owners(t.id(), old, deleted ? nullptr : snap);
   publish(t, deleted ? "DELETED" : (old ? "MODIFIED" : "ADDED"), snap, old);
+  if (!deleted && owners_may_be_dangling(snap->doc))
+    defer_([this, ref = object_ref{t.id(), ns, name}] { collect_if_owners_absent(ref); });
   if (!t.custom) after_commit(t, snap, old, deleted);
   return snap;
 }
@@ -890,9 +892,12 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
       throw bad_request("the name of the object does not match the name on the URL");
     js::remove_member(meta, "resourceVersion");  // not a create's precondition failure here
     if (t.custom) decode_patched(t, patch, {}, o, true);
+    if (t.stored_as)
+      return create_locked(*types_.find_by_id(t.id()), ns, t.stored_as->to_storage(patch), o);
     return create_locked(t, ns, std::move(patch), o);
   }
-  js::Document next = copy_of((*cur)->doc);
+  // A kind stored as another (events.k8s.io Events) is patched in its own form.
+  js::Document next = t.stored_as ? t.stored_as->from_storage((*cur)->doc) : copy_of((*cur)->doc);
   try {
     switch (type) {
       case patch_type::merge:
@@ -915,6 +920,7 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
     throw bad_request(fmt::format("invalid patch: {}", e.what()));
   }
   if (!next.IsObject()) throw bad_request("the patch turned the object into a non-object");
+  if (t.stored_as) next = t.stored_as->to_storage(next);
   if (t.custom) decode_patched(t, next, patch_errors, o, type == patch_type::apply);
   // A patch checks the resourceVersion only when it sets one itself.
   std::string rv(js::get_string(next, {"metadata", "resourceVersion"}));
@@ -922,7 +928,9 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
     throw conflict(resource_name(t), t.group, t.plural, name,
                    "the object has been modified; please apply your changes to the latest version "
                    "and try again");
-  return {write_update(t, *cur, std::move(next), status_only, false, o), false};
+  return {write_update(t.stored_as ? *types_.find_by_id(t.id()) : t, *cur, std::move(next),
+                       status_only, false, o),
+          false};
 }
 
 snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_ptr& old,

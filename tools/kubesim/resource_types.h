@@ -25,6 +25,16 @@ struct printer_column {
   int priority = 0;
 };
 
+// A kind served from another kind's storage, as events.k8s.io/v1 Events are core/v1 Events on
+// a real server: objects are stored in the storing kind's form (same plural), converted on the
+// way in and out, and share names, uids, resourceVersions and watches.
+struct stored_as_kind {
+  std::string group;  // the storing kind's group and version
+  std::string version;
+  k8s::json::Document (*to_storage)(const k8s::json::Value&);
+  k8s::json::Document (*from_storage)(const k8s::json::Value&);
+};
+
 struct resource_type {
   std::string group;  // "" for the core group
   std::vector<std::string> versions;  // served versions, preferred (storage) first
@@ -43,8 +53,13 @@ struct resource_type {
   // CRDs: the structural schema of each version, shared so that copies of a type stay cheap.
   std::map<std::string, std::shared_ptr<const crd::structural_schema>> schemas;
 
-  // Key of the storage: objects of all served versions share it.
-  std::string id() const { return group.empty() ? plural : plural + "." + group; }
+  std::shared_ptr<const stored_as_kind> stored_as;  // null: stored as itself
+
+  // Key of the storage: objects of all served versions share it (and kinds stored as another).
+  std::string id() const {
+    const std::string& g = stored_as ? stored_as->group : group;
+    return g.empty() ? plural : plural + "." + g;
+  }
   std::string group_version(const std::string& version) const {
     return group.empty() ? version : group + "/" + version;
   }

@@ -89,6 +89,7 @@ struct set_status {
   int available = 0;
   std::string current_revision;
   std::string update_revision;
+  int collision_count = 0;
 };
 set_status compute_status(const set_spec& s, const std::vector<pod_state>& pods,
                           const revisions& r);
