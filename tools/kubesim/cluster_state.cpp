@@ -623,7 +623,7 @@ snapshot_ptr cluster_state::commit(const resource_type& t, js::Document doc, sna
     objs[{ns, name}] = snap;
   index_owners(t.id(), old, deleted ? nullptr : snap);
   publish(t, deleted ? "DELETED" : (old ? "MODIFIED" : "ADDED"), snap, old);
-  if (!deleted && owners_may_be_dangling(snap->doc))
+  if (!deleted && owners_may_be_dangling(snap->doc, ns))
     defer_([this, ref = object_ref{t.id(), ns, name}] { collect_if_owners_absent(ref); });
   if (!t.custom) after_commit(t, snap, old, deleted);
   return snap;

@@ -31,11 +31,24 @@ std::string_view group_of(std::string_view api_version) {
 
 }  // namespace
 
-bool cluster_state::owners_may_be_dangling(const js::Value& obj) const {
+// The owner an ownerReference names, looked up as the garbage collector does: by uid, then kind,
+// group and name must match, in the dependent's namespace unless the owner is cluster-scoped.
+const snapshot_ptr* cluster_state::owner_named_by(const js::Value& r, const std::string& ns) const {
+  auto it = by_uid_.find(std::string(js::get_string(r, "uid")));
+  if (it == by_uid_.end()) return nullptr;
+  const resource_type* ot = types_.find_by_id(it->second.type_id);
+  if (!ot || ot->kind != js::get_string(r, "kind") ||
+      ot->group != group_of(js::get_string(r, "apiVersion")) ||
+      it->second.name != js::get_string(r, "name") || (ot->namespaced && it->second.ns != ns))
+    return nullptr;
+  return find_by_ref(it->second);
+}
+
+bool cluster_state::owners_may_be_dangling(const js::Value& obj, const std::string& ns) const {
   if (const auto* refs = js::find_path(obj, {"metadata", "ownerReferences"});
       refs && refs->IsArray())
     for (const auto& r : refs->GetArray())
-      if (!by_uid_.count(std::string(js::get_string(r, "uid")))) return true;
+      if (!owner_named_by(r, ns)) return true;
   return false;
 }
 
@@ -54,17 +67,7 @@ void cluster_state::collect_if_owners_absent(const object_ref& ref) {
   bool solid = false;
   for (const auto& r : refs->GetArray()) {
     const std::string uid(js::get_string(r, "uid"));
-    const snapshot_ptr* owner = nullptr;
-    if (auto it = by_uid_.find(uid); it != by_uid_.end()) {
-      const resource_type* ot = types_.find_by_id(it->second.type_id);
-      // The owner is looked up as the reference names it: kind, group, name, and the
-      // dependent's namespace (or none, for a cluster-scoped owner).
-      if (ot && ot->kind == js::get_string(r, "kind") &&
-          ot->group == group_of(js::get_string(r, "apiVersion")) &&
-          it->second.name == js::get_string(r, "name") &&
-          (!ot->namespaced || it->second.ns == ref.ns))
-        owner = find_by_ref(it->second);
-    }
+    const snapshot_ptr* owner = owner_named_by(r, ref.ns);
     if (!owner)
       dangling.push_back(uid);
     else if (has_deletion_timestamp((*owner)->doc) &&

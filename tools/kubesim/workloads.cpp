@@ -183,6 +183,7 @@ struct workload_simulator::impl : controller_base<workload_simulator::impl> {
   std::vector<std::pair<int, snapshot_ptr>> member_pods(const snapshot& set,
                                                         const sts::set_spec& spec);
   void ensure_claims(const js::Value& set, const std::string& ns, int ordinal);
+  snapshot_ptr adopt(const resource_type& t, const snapshot& orphan, const js::Value& set);
   revision_set sync_revisions(const snapshot& set, const js::Value& pod_template);
   void truncate_history(const js::Value& set, const revision_set& revs,
                         const std::vector<sts::pod_state>& pods);
@@ -303,9 +304,17 @@ workload_simulator::impl::revision_set workload_simulator::impl::sync_revisions(
   const std::string uid = meta_string(doc, "uid");
   revision_set out;
   std::map<std::string, snapshot_ptr> owned;
-  for (auto& cr : state.list(revision_type, ns, {}).items) {
+  const js::Value* selector = js::find_path(doc, {"spec", "selector"});
+  for (auto cr : state.list(revision_type, ns, {}).items) {
     const js::Value* ref = controller_ref(cr->doc);
-    if (!ref || js::get_string(*ref, "uid") != uid) continue;
+    if (ref && js::get_string(*ref, "uid") != uid) continue;
+    // ClaimControllerRevisions: an orphan the selector matches is adopted.
+    if (!ref) {
+      if (!selector || has_deletion_timestamp(cr->doc) ||
+          !sts::selector_matches(*selector, js::find_path(cr->doc, {"metadata", "labels"})))
+        continue;
+      cr = adopt(revision_type, *cr, doc);
+    }
     std::string name = meta_string(cr->doc, "name");
     out.sorted.push_back({name, js::get_int(cr->doc, {"revision"}, 0),
                           meta_string(cr->doc, "creationTimestamp")});
@@ -389,21 +398,28 @@ std::vector<std::pair<int, snapshot_ptr>> workload_simulator::impl::member_pods(
     if (has_deletion_timestamp(pod->doc) || !selector ||
         !sts::selector_matches(*selector, js::find_path(pod->doc, {"metadata", "labels"})))
       continue;
-    js::Document patch(rapidjson::kObjectType);
-    auto& a = patch.GetAllocator();
-    auto& meta = js::ensure_object(patch, "metadata", a);
-    js::Value refs(rapidjson::kArrayType);
-    if (const auto* old = js::find_path(pod->doc, {"metadata", "ownerReferences"});
-        old && old->IsArray())
-      refs.CopyFrom(*old, a);
-    refs.PushBack(sts::owner_reference(set.doc, a), a);
-    meta.AddMember("ownerReferences", refs, a);
-    meta.AddMember("resourceVersion", js::string_value(std::to_string(pod->rv), a), a);
-    auto adopted = state.patch(pod_type, spec.ns, meta_string(pod->doc, "name"), patch_type::merge,
-                               js::to_string(patch), false, {});
-    out.emplace_back(*ordinal, adopted.object);
+    out.emplace_back(*ordinal, adopt(pod_type, *pod, set.doc));
   }
   return out;
+}
+
+// Makes the StatefulSet the controller of an orphan (pod or revision), at the version read.
+snapshot_ptr workload_simulator::impl::adopt(const resource_type& t, const snapshot& orphan,
+                                             const js::Value& set) {
+  js::Document patch(rapidjson::kObjectType);
+  auto& a = patch.GetAllocator();
+  auto& meta = js::ensure_object(patch, "metadata", a);
+  js::Value refs(rapidjson::kArrayType);
+  if (const auto* old = js::find_path(orphan.doc, {"metadata", "ownerReferences"});
+      old && old->IsArray())
+    refs.CopyFrom(*old, a);
+  refs.PushBack(sts::owner_reference(set, a), a);
+  meta.AddMember("ownerReferences", refs, a);
+  meta.AddMember("resourceVersion", js::string_value(std::to_string(orphan.rv), a), a);
+  return state
+      .patch(t, meta_string(orphan.doc, "namespace"), meta_string(orphan.doc, "name"),
+             patch_type::merge, js::to_string(patch), false, {})
+      .object;
 }
 
 // Creates the ordinal's missing PVCs and binds them at once (a provisioner with immediate
