@@ -169,13 +169,6 @@ std::string revision_name(std::string_view set, const js::Value& pod_template) {
                                 history::revision_hash(history::revision_data(pod_template), 0));
 }
 
-revisions pick_revisions(const js::Value& sts, const std::string& update,
-                         const std::function<bool(const std::string&)>& known) {
-  std::string current(js::get_string(sts, {"status", "currentRevision"}));
-  if (current.empty() || (current != update && !known(current))) current = update;
-  return {current, update};
-}
-
 const std::string& revision_for(const set_spec& s, const revisions& r, int ordinal) {
   return !s.on_delete && ordinal < s.start_ordinal + s.partition ? r.current : r.update;
 }
