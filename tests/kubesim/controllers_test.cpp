@@ -400,3 +400,41 @@ type: Normal
   k({"delete", "events.v1.events.k8s.io", "core-made"});
   CHECK(sim.kubectl("k1", {"get", "events", "core-made"}).exit_code != 0);
 }
+
+TEST_CASE("controllers: the Python client's CoreV1Api and EventsV1Api see the same Events") {
+  auto probe = run({"/usr/bin/python3", "-c", "import kubernetes"}, {}, 30s);
+  REQUIRE_MESSAGE(probe.exit_code == 0, "/usr/bin/python3 with python3-kubernetes is needed");
+  kubesim_instance sim;
+  const char* script = R"(
+import datetime, sys
+from kubernetes import client, config
+config.load_kube_config(config_file=sys.argv[1])
+core, events = client.CoreV1Api(), client.EventsV1Api()
+when = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+pod = client.V1ObjectReference(kind="Pod", name="p", namespace="default")
+made = events.create_namespaced_event("default", client.EventsV1Event(
+    metadata=client.V1ObjectMeta(name="py-new"), event_time=when, reporting_controller="py/ctl",
+    reporting_instance="py-1", action="Test", reason="Made", regarding=pod, note="from python",
+    type="Normal"))
+seen = core.read_namespaced_event("py-new", "default")
+assert seen.message == "from python", seen.message
+assert seen.reporting_component == "py/ctl", seen.reporting_component
+assert seen.metadata.uid == made.metadata.uid
+assert seen.metadata.resource_version == made.metadata.resource_version
+made = core.create_namespaced_event("default", client.CoreV1Event(
+    metadata=client.V1ObjectMeta(name="py-core"), involved_object=pod, message="core made",
+    reason="Made", type="Normal", event_time=when))
+seen = events.read_namespaced_event("py-core", "default")
+assert seen.note == "core made", seen.note
+assert seen.regarding.name == "p"
+assert seen.metadata.uid == made.metadata.uid
+names = sorted(e.metadata.name for e in events.list_namespaced_event("default").items)
+assert names == ["py-core", "py-new"], names
+print("all checks passed")
+)";
+  auto r = run({"/usr/bin/python3", "-c", script, sim.kubeconfig("k1")},
+               {{"HOME", sim.state_dir()}, {"PYTHONDONTWRITEBYTECODE", "1"}}, 60s);
+  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "all checks passed\n");
+}
