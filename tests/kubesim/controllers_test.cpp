@@ -64,6 +64,11 @@ struct workloads {
   }
 };
 
+// kubectl create configmap speaks protobuf, which kubesim does not: apply instead.
+std::string configmap(const std::string& name) {
+  return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n";
+}
+
 // The first four words of the table line that starts with `name` (the age left out).
 std::vector<std::string> words_of_line(const std::string& table, const std::string& name) {
   std::vector<std::string> words;
@@ -223,7 +228,7 @@ TEST_CASE("controllers: a PDB over pods of no known controller fails safe, unman
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     return r.out;
   };
-  k({"create", "configmap", "boss"});
+  k({"apply", "-f", "-"}, configmap("boss"));
   const std::string uid = k({"get", "cm", "boss", "-o", "jsonpath={.metadata.uid}"});
   k({"apply", "-f", "-"},
     "apiVersion: v1\nkind: Pod\nmetadata:\n  name: owned\n  labels:\n    app: x\n"
@@ -242,11 +247,11 @@ TEST_CASE("controllers: a PDB over pods of no known controller fails safe, unman
 
   // Without a controller the pod only counts toward an integer minAvailable.
   k({"apply", "-f", "-"},
-    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: free\n  labels:\n    app: y\n"
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: free\n  labels:\n    app: free\n"
     "spec:\n  containers:\n  - name: c\n    image: busybox\n");
   k({"apply", "-f", "-"},
     "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: q\nspec:\n"
-    "  minAvailable: 0\n  selector:\n    matchLabels:\n      app: y\n");
+    "  minAvailable: 0\n  selector:\n    matchLabels:\n      app: free\n");
   CHECK(eventually([&] {
     return sim.kubectl("k1", {"get", "pdb", "q", "-o",
                               "jsonpath={.status.expectedPods}/{.status.currentHealthy}/"
@@ -285,14 +290,14 @@ TEST_CASE("controllers: the garbage collector deletes dependents whose owners do
   CHECK(eventually([&] { return !exists("orphan"); }));
 
   // An owner deleted before its dependent was created.
-  k({"create", "configmap", "gone"});
+  k({"apply", "-f", "-"}, configmap("gone"));
   const std::string gone_uid = k({"get", "cm", "gone", "-o", "jsonpath={.metadata.uid}"});
   k({"delete", "cm", "gone"});
   k({"apply", "-f", "-"}, cm_with_owners("late", {{"gone", gone_uid}}));
   CHECK(eventually([&] { return !exists("late"); }));
 
   // One owner alive: the dependent stays and loses the dangling reference only.
-  k({"create", "configmap", "alive"});
+  k({"apply", "-f", "-"}, configmap("alive"));
   const std::string alive_uid = k({"get", "cm", "alive", "-o", "jsonpath={.metadata.uid}"});
   k({"apply", "-f", "-"}, cm_with_owners("kept", {{"alive", alive_uid}, {"gone", gone_uid}}));
   CHECK(eventually([&] {
@@ -413,7 +418,7 @@ core, events = client.CoreV1Api(), client.EventsV1Api()
 when = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 pod = client.V1ObjectReference(kind="Pod", name="p", namespace="default")
 made = events.create_namespaced_event("default", client.EventsV1Event(
-    metadata=client.V1ObjectMeta(name="py-new"), event_time=when, reporting_controller="py/ctl",
+    api_version="events.k8s.io/v1", kind="Event", metadata=client.V1ObjectMeta(name="py-new"), event_time=when, reporting_controller="py/ctl",
     reporting_instance="py-1", action="Test", reason="Made", regarding=pod, note="from python",
     type="Normal"))
 seen = core.read_namespaced_event("py-new", "default")
@@ -422,7 +427,7 @@ assert seen.reporting_component == "py/ctl", seen.reporting_component
 assert seen.metadata.uid == made.metadata.uid
 assert seen.metadata.resource_version == made.metadata.resource_version
 made = core.create_namespaced_event("default", client.CoreV1Event(
-    metadata=client.V1ObjectMeta(name="py-core"), involved_object=pod, message="core made",
+    api_version="v1", kind="Event", metadata=client.V1ObjectMeta(name="py-core"), involved_object=pod, message="core made",
     reason="Made", type="Normal", event_time=when))
 seen = events.read_namespaced_event("py-core", "default")
 assert seen.note == "core made", seen.note
