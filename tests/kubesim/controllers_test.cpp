@@ -24,9 +24,11 @@ metadata:
   name: web
   namespace: default
 spec:
-  replicas: )" + std::to_string(replicas) +
+  replicas: )" +
+         std::to_string(replicas) +
          R"(
-  revisionHistoryLimit: )" + std::to_string(history_limit) +
+  revisionHistoryLimit: )" +
+         std::to_string(history_limit) +
          R"(
   serviceName: web
   selector:
@@ -39,7 +41,8 @@ spec:
     spec:
       containers:
       - name: nginx
-        image: )" + image + "\n";
+        image: )" +
+         image + "\n";
 }
 
 struct workloads {
@@ -85,7 +88,9 @@ std::string str(const js::Value& v, std::initializer_list<std::string_view> path
 
 }  // namespace
 
-TEST_CASE("controllers: a StatefulSet keeps ControllerRevisions that kubectl rollout history, undo and status use") {
+TEST_CASE(
+    "controllers: a StatefulSet keeps ControllerRevisions that kubectl rollout history, undo and "
+    "status use") {
   workloads w;
   REQUIRE(w.out({"apply", "-f", "-"}, web_sts("nginx:1.25")) == "statefulset.apps/web created\n");
   w.rolled_out();
@@ -107,8 +112,8 @@ TEST_CASE("controllers: a StatefulSet keeps ControllerRevisions that kubectl rol
   CHECK(str(sts, {"status", "currentRevision"}) == first_name);
   CHECK(str(sts, {"status", "updateRevision"}) == first_name);
   CHECK(js::get_int(sts, {"status", "collisionCount"}, -1) == 0);
-  CHECK(w.out({"get", "pod", "web-0", "-o", "jsonpath={.metadata.labels.controller-revision-hash}"}) ==
-        first_name);
+  CHECK(w.out({"get", "pod", "web-0", "-o",
+               "jsonpath={.metadata.labels.controller-revision-hash}"}) == first_name);
   // The table kubectl prints: NAME CONTROLLER REVISION AGE.
   auto table = w.out({"get", "controllerrevisions"});
   CHECK(table.find("CONTROLLER") != std::string::npos);
@@ -138,15 +143,16 @@ TEST_CASE("controllers: a StatefulSet keeps ControllerRevisions that kubectl rol
       },
       30s));
   CHECK(w.out({"get", "controllerrevision", first_name, "-o", "jsonpath={.revision}"}) == "3");
-  CHECK(w.out({"get", "pod", "web-1", "-o", "jsonpath={.metadata.labels.controller-revision-hash}"}) ==
-        first_name);
+  CHECK(w.out({"get", "pod", "web-1", "-o",
+               "jsonpath={.metadata.labels.controller-revision-hash}"}) == first_name);
   history = w.out({"rollout", "history", "sts/web"});
   CHECK(history.find("\n1 ") == std::string::npos);
   CHECK(history.find("\n2 ") != std::string::npos);
   CHECK(history.find("\n3 ") != std::string::npos);
 }
 
-TEST_CASE("controllers: StatefulSet history is pruned to revisionHistoryLimit, revisions in use kept") {
+TEST_CASE(
+    "controllers: StatefulSet history is pruned to revisionHistoryLimit, revisions in use kept") {
   workloads w;
   w.out({"apply", "-f", "-"}, web_sts("nginx:1.21", 1, 1));
   w.rolled_out();
@@ -157,7 +163,8 @@ TEST_CASE("controllers: StatefulSet history is pruned to revisionHistoryLimit, r
   // The live revision plus one old one.
   CHECK(eventually([&] {
     return w.kubectl({"get", "controllerrevisions", "-o", "name"}).out.size() > 0 &&
-           js::parse(w.kubectl({"get", "controllerrevisions", "-o", "json"}).out)["items"].Size() == 2;
+           js::parse(w.kubectl({"get", "controllerrevisions", "-o", "json"}).out)["items"].Size() ==
+               2;
   }));
   auto revs = w.json({"get", "controllerrevisions", "--sort-by=.revision"});
   REQUIRE(revs["items"].Size() == 2);
@@ -165,7 +172,9 @@ TEST_CASE("controllers: StatefulSet history is pruned to revisionHistoryLimit, r
   CHECK(js::get_int(revs["items"][1], {"revision"}, 0) == 4);
   // Deleting the StatefulSet takes its revisions (owner references).
   w.out({"delete", "sts", "web"});
-  CHECK(eventually([&] { return w.kubectl({"get", "controllerrevisions", "-o", "name"}).out.empty(); }));
+  CHECK(eventually([&] {
+    return w.kubectl({"get", "controllerrevisions", "-o", "name"}).out.empty();
+  }));
 }
 
 TEST_CASE("controllers: the disruption controller writes PodDisruptionBudget status") {
@@ -177,9 +186,9 @@ TEST_CASE("controllers: the disruption controller writes PodDisruptionBudget sta
            "\nspec:\n  " + rule + "\n  selector:\n    matchLabels:\n      app: web\n";
   };
   w.out({"apply", "-f", "-"}, pdb("min-int", "minAvailable: 2") + "---\n" +
-                                   pdb("min-pct", "minAvailable: 50%") + "---\n" +
-                                   pdb("max-pct", "maxUnavailable: 50%") + "---\n" +
-                                   pdb("max-int", "maxUnavailable: 3"));
+                                  pdb("min-pct", "minAvailable: 50%") + "---\n" +
+                                  pdb("max-pct", "maxUnavailable: 50%") + "---\n" +
+                                  pdb("max-int", "maxUnavailable: 3"));
   auto allowed = [&](const std::string& name) {
     return w.kubectl({"get", "pdb", name, "-o", "jsonpath={.status.disruptionsAllowed}"}).out;
   };
@@ -221,7 +230,9 @@ TEST_CASE("controllers: the disruption controller writes PodDisruptionBudget sta
   }));
 }
 
-TEST_CASE("controllers: a PDB over pods of no known controller fails safe, unmanaged pods are not expected") {
+TEST_CASE(
+    "controllers: a PDB over pods of no known controller fails safe, unmanaged pods are not "
+    "expected") {
   kubesim_instance sim;
   auto k = [&](const std::vector<std::string>& args, const std::string& in = "") {
     auto r = sim.kubectl("k1", args, in);
@@ -238,11 +249,12 @@ TEST_CASE("controllers: a PDB over pods of no known controller fails safe, unman
     "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: p\nspec:\n"
     "  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app: x\n");
   CHECK(eventually([&] {
-    return sim.kubectl("k1", {"get", "pdb", "p", "-o", "jsonpath={.status.conditions[0].reason}"}).out ==
-           "SyncFailed";
+    return sim.kubectl("k1", {"get", "pdb", "p", "-o", "jsonpath={.status.conditions[0].reason}"})
+               .out == "SyncFailed";
   }));
   auto st = js::parse(k({"get", "pdb", "p", "-o", "json"}));
-  CHECK(str(st["status"]["conditions"][0], {"message"}) == "found no controllers for pod \"owned\"");
+  CHECK(str(st["status"]["conditions"][0], {"message"}) ==
+        "found no controllers for pod \"owned\"");
   CHECK(js::get_int(st, {"status", "disruptionsAllowed"}, -1) == 0);
 
   // Without a controller the pod only counts toward an integer minAvailable.
@@ -276,17 +288,21 @@ TEST_CASE("controllers: the garbage collector deletes dependents whose owners do
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     return r.out;
   };
-  auto cm_with_owners = [](const std::string& name, const std::vector<std::pair<std::string, std::string>>& owners) {
-    std::string y = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n  ownerReferences:\n";
+  auto cm_with_owners = [](const std::string& name,
+                           const std::vector<std::pair<std::string, std::string>>& owners) {
+    std::string y =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n  ownerReferences:\n";
     for (const auto& [owner, uid] : owners)
-      y += "  - apiVersion: v1\n    kind: ConfigMap\n    name: " + owner + "\n    uid: " + uid + "\n";
+      y += "  - apiVersion: v1\n    kind: ConfigMap\n    name: " + owner + "\n    uid: " + uid +
+           "\n";
     return y;
   };
   auto exists = [&](const std::string& name) {
     return sim.kubectl("k1", {"get", "cm", name, "-o", "name"}).exit_code == 0;
   };
   // An owner that never existed.
-  k({"apply", "-f", "-"}, cm_with_owners("orphan", {{"ghost", "0b9c9d5e-0000-4000-8000-000000000001"}}));
+  k({"apply", "-f", "-"},
+    cm_with_owners("orphan", {{"ghost", "0b9c9d5e-0000-4000-8000-000000000001"}}));
   CHECK(eventually([&] { return !exists("orphan"); }));
 
   // An owner deleted before its dependent was created.
@@ -301,7 +317,8 @@ TEST_CASE("controllers: the garbage collector deletes dependents whose owners do
   const std::string alive_uid = k({"get", "cm", "alive", "-o", "jsonpath={.metadata.uid}"});
   k({"apply", "-f", "-"}, cm_with_owners("kept", {{"alive", alive_uid}, {"gone", gone_uid}}));
   CHECK(eventually([&] {
-    return sim.kubectl("k1", {"get", "cm", "kept", "-o", "jsonpath={.metadata.ownerReferences[*].name}"})
+    return sim.kubectl("k1",
+                       {"get", "cm", "kept", "-o", "jsonpath={.metadata.ownerReferences[*].name}"})
                .out == "alive";
   }));
   CHECK(exists("kept"));
@@ -390,7 +407,8 @@ type: Normal
   auto client = sim.client("k1");
   auto rv = str(core, {"metadata", "resourceVersion"});
   auto stream = client.stream("/api/v1/namespaces/default/events?watch=true&resourceVersion=" + rv);
-  k({"patch", "events.v1.events.k8s.io", "new-made", "--type=merge", "-p", R"({"note":"patched"})"});
+  k({"patch", "events.v1.events.k8s.io", "new-made", "--type=merge", "-p",
+     R"({"note":"patched"})"});
   std::string line;
   CHECK(eventually([&] {
     if (auto l = stream->next(100ms)) line = *l;

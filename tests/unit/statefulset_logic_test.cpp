@@ -136,9 +136,10 @@ TEST_CASE("StatefulSet logic: ControllerRevision data, hash and name as the real
       R"({"spec":{"containers":[{"name":"nginx","image":"nginx:1.25"}]},"metadata":{"labels":{"app":"web"}}})");
   const std::string data = h::revision_data(tmpl);
   // getPatch: keys sorted, "$patch": "replace", the ObjectMeta's null creationTimestamp.
-  CHECK(data ==
-        R"({"spec":{"template":{"$patch":"replace","metadata":{"creationTimestamp":null,)"
-        R"("labels":{"app":"web"}},"spec":{"containers":[{"image":"nginx:1.25","name":"nginx"}]}}}})");
+  CHECK(
+      data ==
+      R"({"spec":{"template":{"$patch":"replace","metadata":{"creationTimestamp":null,)"
+      R"("labels":{"app":"web"}},"spec":{"containers":[{"image":"nginx:1.25","name":"nginx"}]}}}})");
   // FNV-1 32 of data + "0" is 2844124142; SafeEncodeString maps each digit.
   CHECK(h::revision_hash(data, 0) == "6d88568586");
   CHECK(h::revision_hash(data, 1) == "6d88568587");
@@ -150,11 +151,13 @@ TEST_CASE("StatefulSet logic: ControllerRevision data, hash and name as the real
   auto set = make_set();
   auto cr = h::new_revision(set, data, 2, 0);
   CHECK(js::get_string(cr, {"metadata", "name"}) == "web-6d88568586");
-  CHECK(js::get_string(cr, {"metadata", "labels", "controller.kubernetes.io/hash"}) == "6d88568586");
+  CHECK(js::get_string(cr, {"metadata", "labels", "controller.kubernetes.io/hash"}) ==
+        "6d88568586");
   CHECK(js::get_int(cr, {"revision"}, 0) == 2);
   CHECK(h::has_data(cr, data));
-  CHECK(js::to_string(h::template_of(cr)) ==
-        R"({"metadata":{"creationTimestamp":null,"labels":{"app":"web"}},"spec":{"containers":[{"image":"nginx:1.25","name":"nginx"}]}})");
+  CHECK(
+      js::to_string(h::template_of(cr)) ==
+      R"({"metadata":{"creationTimestamp":null,"labels":{"app":"web"}},"spec":{"containers":[{"image":"nginx:1.25","name":"nginx"}]}})");
 
   // truncateHistory: the oldest unused revisions beyond the limit go.
   std::vector<h::revision_info> revs{{"r1", 1, ""}, {"r2", 2, ""}, {"r3", 3, ""}, {"r4", 4, ""}};

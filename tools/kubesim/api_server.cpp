@@ -540,9 +540,9 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
         throw bad_request(fmt::format("the kind in the data ({}) does not match the expected kind ({})",
                                       kind, t.type.kind));
       if (t.type.stored_as)
-        return reply_object(201, state.create(storage_type(t.type), ns,
-                                              t.type.stored_as->to_storage(body), wo)
-                                     .object);
+        return reply_object(
+            201,
+            state.create(storage_type(t.type), ns, t.type.stored_as->to_storage(body), wo).object);
       auto res = state.create(t.type, ns, std::move(body), wo);
       return reply_object(201, res.object);
     }
@@ -564,8 +564,9 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
   if (r.method == "GET") {
     auto obj = state.get(t.type, ns, t.name);
     if (accepts_table(r) && t.subresource.empty())
-      return ex->reply(json_reply(200, table_json(t.type, {as_served(t.type, obj)}, std::to_string(obj->rv), "", -1,
-                                                  query_string(r, "includeObject") != "None")));
+      return ex->reply(
+          json_reply(200, table_json(t.type, {as_served(t.type, obj)}, std::to_string(obj->rv), "",
+                                     -1, query_string(r, "includeObject") != "None")));
     return reply_object(200, obj);
   }
   if (r.method == "PUT") {
@@ -657,8 +658,9 @@ void api_server::impl::serve_list(const std::shared_ptr<exchange>& ex, const tar
   auto res = state.list(t.type, t.type.namespaced ? t.ns : "", o);
   if (accepts_table(r)) {
     bool include_object = query_string(r, "includeObject") != "None";
-    return ex->reply(json_reply(200, table_json(t.type, as_served(t.type, res.items), std::to_string(res.rv),
-                                                res.continue_token, res.remaining, include_object)));
+    return ex->reply(
+        json_reply(200, table_json(t.type, as_served(t.type, res.items), std::to_string(res.rv),
+                                   res.continue_token, res.remaining, include_object)));
   }
   std::string body;
   size_t size = 256;

@@ -200,7 +200,8 @@ class cluster_state {
   // garbage collector's decision on such a dependent (runs deferred, takes the lock).
   bool owners_may_be_dangling(const k8s::json::Value& obj, const std::string& ns) const;
   void collect_if_owners_absent(const object_ref& ref);
-  const snapshot_ptr* owner_named_by(const k8s::json::Value& owner_ref, const std::string& ns) const;
+  const snapshot_ptr* owner_named_by(const k8s::json::Value& owner_ref,
+                                     const std::string& ns) const;
   const snapshot_ptr* find_by_ref(const object_ref& r) const;
   bool namespace_terminating(const std::string& ns) const;
   void finish_namespace_if_empty(const std::string& ns);

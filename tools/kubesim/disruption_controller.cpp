@@ -72,7 +72,9 @@ js::Value condition(const std::string& status, const char* reason, const std::st
 
 long long scaled_value(const js::Value& v, long long total) {
   if (v.IsInt64()) return v.GetInt64();
-  if (!v.IsString()) throw std::runtime_error("invalid value for IntOrString: invalid type: neither int nor percentage");
+  if (!v.IsString())
+    throw std::runtime_error(
+        "invalid value for IntOrString: invalid type: neither int nor percentage");
   std::string s(js::view(v));
   if (s.empty() || s.back() != '%')
     throw std::runtime_error(
@@ -90,7 +92,8 @@ long long scaled_value(const js::Value& v, long long total) {
         "invalid value for IntOrString: invalid value \"{}\": strconv.Atoi: parsing \"{}\": "
         "invalid syntax",
         s, digits));
-  return static_cast<long long>(std::ceil(static_cast<double>(n) * static_cast<double>(total) / 100));
+  return static_cast<long long>(
+      std::ceil(static_cast<double>(n) * static_cast<double>(total) / 100));
 }
 
 counts compute(const js::Value& pdb, const std::vector<const js::Value*>& pods,
@@ -134,8 +137,7 @@ js::Document status(const js::Value& pdb, const counts& c, const std::string* fa
   const long long generation = js::get_int(pdb, {"metadata", "generation"}, 0);
   // failSafe keeps every count and the old observedGeneration, and only zeroes
   // disruptionsAllowed; updatePdbStatus writes them all anew.
-  const long long observed =
-      failure ? js::get_int(*old, {"observedGeneration"}, 0) : generation;
+  const long long observed = failure ? js::get_int(*old, {"observedGeneration"}, 0) : generation;
   if (observed != 0) d.AddMember("observedGeneration", static_cast<int64_t>(observed), a);
   if (const auto* disrupted = js::find(*old, "disruptedPods");
       disrupted && disrupted->IsObject() && disrupted->MemberCount() > 0)
@@ -152,9 +154,9 @@ js::Document status(const js::Value& pdb, const counts& c, const std::string* fa
 
   // SetStatusCondition on DisruptionAllowed: lastTransitionTime moves only with the status.
   std::string cond_status = failure || c.disruptions_allowed <= 0 ? "False" : "True";
-  const char* reason = failure                      ? "SyncFailed"
+  const char* reason = failure                     ? "SyncFailed"
                        : c.disruptions_allowed > 0 ? "SufficientPods"
-                                                    : "InsufficientPods";
+                                                   : "InsufficientPods";
   js::Value conds(rapidjson::kArrayType);
   bool found = false;
   if (const auto* list = js::find(*old, "conditions"); list && list->IsArray())
@@ -166,7 +168,8 @@ js::Document status(const js::Value& pdb, const counts& c, const std::string* fa
       found = true;
       std::string since(js::get_string(oc, "lastTransitionTime"));
       if (js::get_string(oc, "status") != cond_status || since.empty()) since = now;
-      conds.PushBack(condition(cond_status, reason, failure ? *failure : "", observed, since, a), a);
+      conds.PushBack(condition(cond_status, reason, failure ? *failure : "", observed, since, a),
+                     a);
     }
   if (!found)
     conds.PushBack(condition(cond_status, reason, failure ? *failure : "", observed, now, a), a);
@@ -205,8 +208,9 @@ struct disruption_controller::impl : controller_base<disruption_controller::impl
   std::optional<long long> scale_of(const js::Value& ref, const std::string& ns) {
     std::string_view kind = js::get_string(ref, "kind");
     if (js::get_string(ref, "apiVersion").substr(0, 5) != "apps/") return std::nullopt;
-    const resource_type* t =
-        kind == "StatefulSet" ? &sts_type : kind == "Deployment" ? &deploy_type : nullptr;
+    const resource_type* t = kind == "StatefulSet"  ? &sts_type
+                             : kind == "Deployment" ? &deploy_type
+                                                    : nullptr;
     if (!t) return std::nullopt;
     snapshot_ptr owner = get_or_null(*t, ns, std::string(js::get_string(ref, "name")));
     if (!owner || meta_string(owner->doc, "uid") != js::get_string(ref, "uid")) return std::nullopt;
@@ -228,8 +232,7 @@ struct disruption_controller::impl : controller_base<disruption_controller::impl
     const std::string now = now_rfc3339();
     js::Document next;
     try {
-      auto c = pdb::compute(p->doc, pods,
-                            [&](const js::Value& ref) { return scale_of(ref, ns); });
+      auto c = pdb::compute(p->doc, pods, [&](const js::Value& ref) { return scale_of(ref, ns); });
       next = pdb::status(p->doc, c, nullptr, now);
     } catch (const std::runtime_error& e) {
       std::string why = e.what();

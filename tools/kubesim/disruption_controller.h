@@ -25,7 +25,8 @@ namespace pdb {
 
 // The scale of a pod's controller (the finders: a StatefulSet's or Deployment's
 // spec.replicas), nullopt when no supported controller with that uid exists.
-using scale_finder = std::function<std::optional<long long>(const k8s::json::Value& controller_ref)>;
+using scale_finder =
+    std::function<std::optional<long long>(const k8s::json::Value& controller_ref)>;
 
 // trySync's numbers for one PDB and the pods its selector matches; throws std::runtime_error
 // with the real message when they cannot be computed (failSafe then writes SyncFailed).
@@ -44,8 +45,8 @@ long long scaled_value(const k8s::json::Value& int_or_percent, long long total);
 // The status the controller writes (updatePdbStatus / failSafe): `old` is the current status
 // (its conditions and disruptedPods are carried over), `failure` the sync error if any.
 // `now` stamps a condition whose status changes.
-k8s::json::Document status(const k8s::json::Value& pdb, const counts& c,
-                           const std::string* failure, const std::string& now);
+k8s::json::Document status(const k8s::json::Value& pdb, const counts& c, const std::string* failure,
+                           const std::string& now);
 
 }  // namespace pdb
 

@@ -48,7 +48,8 @@ js::Document to_events_v1(const js::Value& core) {
   if (const js::Value* s = js::find(core, "series"); s && s->IsObject()) {
     js::Value series(*s, *a);
     if (!js::find(series, "count")) series.AddMember("count", 0, *a);
-    if (!js::find(series, "lastObservedTime")) series.AddMember("lastObservedTime", js::Value(), *a);
+    if (!js::find(series, "lastObservedTime"))
+      series.AddMember("lastObservedTime", js::Value(), *a);
     d.AddMember("series", series, *a);
   }
   copy_field(core, "reportingComponent", d, "reportingController", *a);

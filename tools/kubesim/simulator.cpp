@@ -8,8 +8,8 @@
 
 #include "k8s/json.h"
 #include "tools/kubesim/casskop_standin.h"
-#include "tools/kubesim/disruption_controller.h"
 #include "tools/kubesim/cluster_files.h"
+#include "tools/kubesim/disruption_controller.h"
 #include "tools/kubesim/workloads.h"
 
 namespace kubesim {

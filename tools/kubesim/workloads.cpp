@@ -213,8 +213,8 @@ void workload_simulator::impl::on_set_event(const char*, const snapshot_ptr& obj
 
 // A revision changed or went away: its StatefulSet syncs (and creates it again if needed).
 void workload_simulator::impl::on_revision_event(const char*, const snapshot_ptr& obj) {
-  if (const js::Value* ref = controller_ref(obj->doc); ref &&
-      js::get_string(*ref, "kind") == "StatefulSet")
+  if (const js::Value* ref = controller_ref(obj->doc);
+      ref && js::get_string(*ref, "kind") == "StatefulSet")
     enqueue(meta_string(obj->doc, "namespace"), std::string(js::get_string(*ref, "name")));
 }
 
@@ -316,8 +316,8 @@ workload_simulator::impl::revision_set workload_simulator::impl::sync_revisions(
       cr = adopt(revision_type, *cr, doc);
     }
     std::string name = meta_string(cr->doc, "name");
-    out.sorted.push_back({name, js::get_int(cr->doc, {"revision"}, 0),
-                          meta_string(cr->doc, "creationTimestamp")});
+    out.sorted.push_back(
+        {name, js::get_int(cr->doc, {"revision"}, 0), meta_string(cr->doc, "creationTimestamp")});
     owned[name] = cr;
   }
   history::sort_revisions(out.sorted);
