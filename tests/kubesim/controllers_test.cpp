@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "k8s/json.h"
+#include "k8s/timestamps.h"
 #include "tests/support/kubesim_fixture.h"
 
 using namespace testsupport;
@@ -278,6 +279,17 @@ TEST_CASE(
                               "jsonpath={.status.currentHealthy}/{.status.disruptionsAllowed}/"
                               "{.status.conditions[0].reason}"})
                .out == "1/1/SufficientPods";
+  }));
+  // An eviction in flight (status.disruptedPods): the pod no longer counts as healthy until
+  // DeletionTimeout; entries of pods that do not exist are dropped.
+  const std::string now = k8s::format_time(std::chrono::system_clock::now());
+  k({"patch", "pdb", "q", "--subresource=status", "--type=merge", "-p",
+     R"({"status":{"disruptedPods":{"free":")" + now + R"(","nobody":")" + now + R"("}}})"});
+  CHECK(eventually([&] {
+    return sim.kubectl("k1", {"get", "pdb", "q", "-o",
+                              "jsonpath={.status.currentHealthy}/{.status.disruptionsAllowed}/"
+                              "{.status.disruptedPods}"})
+               .out == "0/0/{\"free\":\"" + now + "\"}";
   }));
 }
 

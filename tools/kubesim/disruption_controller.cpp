@@ -97,8 +97,20 @@ long long scaled_value(const js::Value& v, long long total) {
 }
 
 counts compute(const js::Value& pdb, const std::vector<const js::Value*>& pods,
-               const scale_finder& scale_of) {
+               const scale_finder& scale_of, int64_t now_unix_ms) {
   counts c;
+  constexpr int64_t kDeletionTimeoutMs = 2 * 60 * 1000;
+  if (const auto* old = js::find_path(pdb, {"status", "disruptedPods"}); old && old->IsObject())
+    for (const auto* pod : pods) {
+      if (js::find_path(*pod, {"metadata", "deletionTimestamp"})) continue;
+      const js::Value* since = js::find(*old, js::get_string(*pod, {"metadata", "name"}));
+      auto t = since && since->IsString() ? k8s::parse_rfc3339(js::view(*since)) : std::nullopt;
+      if (!t) continue;
+      const int64_t deadline = k8s::unix_ms(*t) + kDeletionTimeoutMs;
+      if (deadline < now_unix_ms) continue;  // expected to be gone by now: dropped
+      c.disrupted[std::string(js::get_string(*pod, {"metadata", "name"}))] = js::view(*since);
+      if (!c.recheck_unix_ms || deadline < *c.recheck_unix_ms) c.recheck_unix_ms = deadline;
+    }
   const js::Value* max_unavailable = js::find_path(pdb, {"spec", "maxUnavailable"});
   const js::Value* min_available = js::find_path(pdb, {"spec", "minAvailable"});
   if (max_unavailable && max_unavailable->IsNull()) max_unavailable = nullptr;
@@ -117,9 +129,10 @@ counts compute(const js::Value& pdb, const std::vector<const js::Value*>& pods,
       c.expected = static_cast<long long>(pods.size());
     }
   }
-  // countHealthyPods: Ready and not being deleted.
+  // countHealthyPods: Ready, not being deleted and not about to be (disrupted).
   for (const auto* pod : pods)
-    if (!js::find_path(*pod, {"metadata", "deletionTimestamp"}) && pod_ready(*pod))
+    if (!js::find_path(*pod, {"metadata", "deletionTimestamp"}) && pod_ready(*pod) &&
+        !c.disrupted.count(std::string(js::get_string(*pod, {"metadata", "name"}))))
       ++c.current_healthy;
   // updatePdbStatus: none allowed while no pod is expected.
   c.disruptions_allowed = c.current_healthy - c.desired_healthy;
@@ -139,9 +152,16 @@ js::Document status(const js::Value& pdb, const counts& c, const std::string* fa
   // disruptionsAllowed; updatePdbStatus writes them all anew.
   const long long observed = failure ? js::get_int(*old, {"observedGeneration"}, 0) : generation;
   if (observed != 0) d.AddMember("observedGeneration", static_cast<int64_t>(observed), a);
-  if (const auto* disrupted = js::find(*old, "disruptedPods");
-      disrupted && disrupted->IsObject() && disrupted->MemberCount() > 0)
-    d.AddMember("disruptedPods", js::Value(*disrupted, a), a);
+  if (failure) {
+    if (const auto* disrupted = js::find(*old, "disruptedPods");
+        disrupted && disrupted->IsObject() && disrupted->MemberCount() > 0)
+      d.AddMember("disruptedPods", js::Value(*disrupted, a), a);
+  } else if (!c.disrupted.empty()) {
+    js::Value disrupted(rapidjson::kObjectType);
+    for (const auto& [pod, since] : c.disrupted)
+      disrupted.AddMember(js::string_value(pod, a), js::string_value(since, a), a);
+    d.AddMember("disruptedPods", disrupted, a);
+  }
   auto number = [&](const char* key, long long fresh) {
     long long v = failure ? js::get_int(*old, {key}, 0) : fresh;
     d.AddMember(rapidjson::StringRef(key), static_cast<int64_t>(v), a);
@@ -232,8 +252,14 @@ struct disruption_controller::impl : controller_base<disruption_controller::impl
     const std::string now = now_rfc3339();
     js::Document next;
     try {
-      auto c = pdb::compute(p->doc, pods, [&](const js::Value& ref) { return scale_of(ref, ns); });
+      const int64_t now_ms = k8s::now_unix_ms();
+      auto c = pdb::compute(
+          p->doc, pods, [&](const js::Value& ref) { return scale_of(ref, ns); }, now_ms);
       next = pdb::status(p->doc, c, nullptr, now);
+      // enqueuePdbForRecheck: look again when the first disrupted pod is overdue.
+      if (c.recheck_unix_ms)
+        after(static_cast<int>(std::min<int64_t>(*c.recheck_unix_ms - now_ms + 1, 3'600'000)),
+              [ns, name](impl& s) { s.enqueue(ns, name); });
     } catch (const std::runtime_error& e) {
       std::string why = e.what();
       next = pdb::status(p->doc, {}, &why, now);

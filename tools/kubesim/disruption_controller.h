@@ -5,7 +5,9 @@
 // it, so every simulated cluster does.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,9 +37,13 @@ struct counts {
   long long desired_healthy = 0;
   long long current_healthy = 0;
   long long disruptions_allowed = 0;
+  // buildDisruptedPodMap: status.disruptedPods entries of pods still there, not being deleted,
+  // whose deletion is expected within DeletionTimeout (2 min); the earliest of those deadlines.
+  std::map<std::string, std::string> disrupted;
+  std::optional<int64_t> recheck_unix_ms;
 };
 counts compute(const k8s::json::Value& pdb, const std::vector<const k8s::json::Value*>& pods,
-               const scale_finder& scale_of);
+               const scale_finder& scale_of, int64_t now_unix_ms);
 
 // GetScaledValueFromIntOrPercent with rounding up: an integer, or "<n>%" of `total`.
 long long scaled_value(const k8s::json::Value& int_or_percent, long long total);
