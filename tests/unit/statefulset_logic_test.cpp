@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "k8s/json.h"
+#include "tools/kubesim/controller_history.h"
 #include "tools/kubesim/statefulset_logic.h"
 
 namespace js = k8s::json;
@@ -114,9 +115,8 @@ TEST_CASE("StatefulSet logic: revision hash is stable and tracks the template") 
   CHECK(rev == revision_name("web", a));
   CHECK(rev == revision_name("web", b));  // key order does not matter
   CHECK(rev != revision_name("web", c));
-  REQUIRE(rev.size() == std::string("web-").size() + 10);
   CHECK(rev.rfind("web-", 0) == 0);
-  CHECK(rev.substr(4).find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(rev.substr(4).find_first_not_of("bcdfghjklmnpqrstvwxz2456789") == std::string::npos);
   CHECK(stable_hex("abc", 64).size() == 64);
   CHECK(stable_hex("abc", 64) == stable_hex("abc", 64));
 
@@ -128,14 +128,41 @@ TEST_CASE("StatefulSet logic: revision hash is stable and tracks the template") 
   CHECK_FALSE(s.parallel);
   CHECK_FALSE(s.on_delete);
   CHECK(s.claim_templates == std::vector<std::string>{"data"});
-  auto known = [](const std::string& r) { return r == "web-old"; };
-  CHECK(pick_revisions(set, "web-new", known).current == "web-new");  // no status yet
-  js::set_member(set, "status",
-                 js::Value(js::parse(R"({"currentRevision":"web-old"})"), set.GetAllocator()),
-                 set.GetAllocator());
-  CHECK(pick_revisions(set, "web-new", known).current == "web-old");
-  CHECK(pick_revisions(set, "web-new", [](const std::string&) { return false; }).current ==
-        "web-new");
+}
+
+TEST_CASE("StatefulSet logic: ControllerRevision data, hash and name as the real controller's") {
+  namespace h = kubesim::history;
+  auto tmpl = js::parse(
+      R"({"spec":{"containers":[{"name":"nginx","image":"nginx:1.25"}]},"metadata":{"labels":{"app":"web"}}})");
+  const std::string data = h::revision_data(tmpl);
+  // getPatch: keys sorted, "$patch": "replace", the ObjectMeta's null creationTimestamp.
+  CHECK(
+      data ==
+      R"({"spec":{"template":{"$patch":"replace","metadata":{"creationTimestamp":null,)"
+      R"("labels":{"app":"web"}},"spec":{"containers":[{"image":"nginx:1.25","name":"nginx"}]}}}})");
+  // FNV-1 32 of data + "0" is 2844124142; SafeEncodeString maps each digit.
+  CHECK(h::revision_hash(data, 0) == "6d88568586");
+  CHECK(h::revision_hash(data, 1) == "6d88568587");
+  CHECK(revision_name("web", tmpl) == "web-6d88568586");
+  CHECK(h::revision_name(std::string(300, 'a'), "x").size() == 225);
+  // json.Marshal escapes HTML characters.
+  CHECK(h::go_json(js::parse(R"({"b":"<&>","a":1.0})")) == R"({"a":1,"b":"\u003c\u0026\u003e"})");
+
+  auto set = make_set();
+  auto cr = h::new_revision(set, data, 2, 0);
+  CHECK(js::get_string(cr, {"metadata", "name"}) == "web-6d88568586");
+  CHECK(js::get_string(cr, {"metadata", "labels", "controller.kubernetes.io/hash"}) ==
+        "6d88568586");
+  CHECK(js::get_int(cr, {"revision"}, 0) == 2);
+  CHECK(h::has_data(cr, data));
+  CHECK(
+      js::to_string(h::template_of(cr)) ==
+      R"({"metadata":{"creationTimestamp":null,"labels":{"app":"web"}},"spec":{"containers":[{"image":"nginx:1.25","name":"nginx"}]}})");
+
+  // truncateHistory: the oldest unused revisions beyond the limit go.
+  std::vector<h::revision_info> revs{{"r1", 1, ""}, {"r2", 2, ""}, {"r3", 3, ""}, {"r4", 4, ""}};
+  CHECK(h::revisions_to_prune(revs, {"r4", "r1"}, 1) == std::vector<std::string>{"r2"});
+  CHECK(h::revisions_to_prune(revs, {"r4"}, 10).empty());
 }
 
 TEST_CASE("StatefulSet logic: OrderedReady creates in ordinal order, one ready pod at a time") {

@@ -153,12 +153,32 @@ std::vector<std::string> split_path(std::string_view path) {
 
 // The object as the client asked for it: another served version only changes apiVersion
 // (the "None" conversion strategy of CRDs).
+// A kind stored as another (events.k8s.io Events) is converted from the stored form.
 std::string object_json(const snapshot& s, const resource_type& t, const std::string& version) {
-  if (version == t.storage_version()) return s.json;
+  if (version == t.storage_version() && !t.stored_as) return s.json;
   js::Document d;
-  d.CopyFrom(s.doc, d.GetAllocator());
+  if (t.stored_as)
+    d = t.stored_as->from_storage(s.doc);
+  else
+    d.CopyFrom(s.doc, d.GetAllocator());
   js::set_string(d, "apiVersion", t.group_version(version), d.GetAllocator());
   return js::to_string(d);
+}
+
+// The stored object in the form of the kind it is served as, for tables.
+snapshot_ptr as_served(const resource_type& t, const snapshot_ptr& s) {
+  if (!t.stored_as || !s) return s;
+  auto out = std::make_shared<snapshot>();
+  out->doc = t.stored_as->from_storage(s->doc);
+  out->json = js::to_string(out->doc);
+  out->rv = s->rv;
+  return out;
+}
+
+std::vector<snapshot_ptr> as_served(const resource_type& t, std::vector<snapshot_ptr> items) {
+  if (t.stored_as)
+    for (auto& s : items) s = as_served(t, s);
+  return items;
 }
 
 // A request body of kind `kind` (group/version): JSON, YAML, or protobuf when `protobuf_ok`.
@@ -294,9 +314,9 @@ class watch_connection : public watch_sink, public std::enable_shared_from_this<
     if (e.object == nullptr) return out_->write(bookmark_line(e.rv, e.initial_events_end));
     if (table_) {
       return out_->write(fmt::format("{{\"type\":\"{}\",\"object\":{}}}\n", e.type,
-                                     table_row_json(type_, *e.object, true)));
+                                     table_row_json(type_, *as_served(type_, e.object), true)));
     }
-    if (version_ != type_.storage_version())
+    if (version_ != type_.storage_version() || type_.stored_as)
       return out_->write(fmt::format("{{\"type\":\"{}\",\"object\":{}}}\n", e.type,
                                      object_json(*e.object, type_, version_)));
     e.line();
@@ -383,6 +403,12 @@ struct api_server::impl : std::enable_shared_from_this<api_server::impl> {
   target resolve(const std::vector<std::string>& parts, size_t first, const std::string& group,
                  const std::string& version, bool& is_collection);
   void serve_resource(const std::shared_ptr<exchange>& ex, const target& t, bool collection);
+  // The kind whose storage a kind stored as another writes to.
+  resource_type storage_type(const resource_type& t) {
+    auto st = state.find_type(t.stored_as->group, t.stored_as->version, t.plural);
+    if (!st) throw std::logic_error("no storage kind for " + t.id());
+    return *st;
+  }
   void serve_list(const std::shared_ptr<exchange>& ex, const target& t, bool protobuf);
   void serve_scale(const std::shared_ptr<exchange>& ex, const target& t, const write_options& wo,
                    bool protobuf);
@@ -676,6 +702,10 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
       if (kind != t.type.kind)
         throw bad_request(fmt::format(
             "the kind in the data ({}) does not match the expected kind ({})", kind, t.type.kind));
+      if (t.type.stored_as)
+        return reply_object(
+            201,
+            state.create(storage_type(t.type), ns, t.type.stored_as->to_storage(body), wo).object);
       auto res = state.create(t.type, ns, std::move(body), wo);
       return reply_object(201, res.object);
     }
@@ -701,13 +731,13 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
   if (t.subresource == "scale") return serve_scale(ex, t, wo, protobuf);
   const bool status_only = t.subresource == "status";
   if (r.method == "GET") {
-    auto answer = [self = shared_from_this(), ex, t, ns] {
+    auto answer = [self = shared_from_this(), ex, t, ns, protobuf] {
       auto obj = self->state.get(t.type, ns, t.name);
       if (accepts_table(ex->req()) && t.subresource.empty())
-        return ex->reply(
-            json_reply(200, table_json(t.type, {obj}, std::to_string(obj->rv), "", -1,
-                                       query_string(ex->req(), "includeObject") != "None")));
-      ex->reply(json_reply(200, object_json(*obj, t.type, t.version)));
+        return ex->reply(json_reply(
+            200, table_json(t.type, {as_served(t.type, obj)}, std::to_string(obj->rv), "", -1,
+                            query_string(ex->req(), "includeObject") != "None")));
+      ex->reply(encoded_reply(200, object_json(*obj, t.type, t.version), protobuf));
     };
     // The cacher's Get serves a resourceVersion once it has reached it (waitUntilFreshAndBlock).
     auto rv = parse_rv(query_string(r, "resourceVersion")).value_or(0);
@@ -730,6 +760,9 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
                        js::Value(*f, next.GetAllocator()), next.GetAllocator());
       return reply_object(200, state.update(t.type, ns, t.name, std::move(next), false, wo));
     }
+    if (t.type.stored_as)
+      return reply_object(200, state.update(storage_type(t.type), ns, t.name,
+                                            t.type.stored_as->to_storage(body), status_only, wo));
     return reply_object(200, state.update(t.type, ns, t.name, std::move(body), status_only, wo));
   }
   if (r.method == "PATCH") {
@@ -845,8 +878,8 @@ void api_server::impl::answer_list(const std::shared_ptr<exchange>& ex, const ta
   if (accepts_table(r)) {
     bool include_object = query_string(r, "includeObject") != "None";
     return ex->reply(
-        json_reply(200, table_json(t.type, res.items, std::to_string(res.rv), res.continue_token,
-                                   res.remaining, include_object)));
+        json_reply(200, table_json(t.type, as_served(t.type, res.items), std::to_string(res.rv),
+                                   res.continue_token, res.remaining, include_object)));
   }
   std::string body;
   size_t size = 256;

@@ -9,9 +9,9 @@
 #include "k8s/json_patch.h"
 #include "k8s/yaml_json.h"
 #include "tools/kubesim/api_error.h"
+#include "tools/kubesim/builtin_decode.h"
 #include "tools/kubesim/builtin_defaults.h"
 #include "tools/kubesim/builtin_validation.h"
-#include "tools/kubesim/builtin_decode.h"
 #include "tools/kubesim/crd_schema.h"
 #include "tools/kubesim/custom_resources.h"
 #include "tools/kubesim/field_errors.h"
@@ -26,7 +26,7 @@ namespace {
 using k8s::json::copy_of;
 
 std::string resource_name(const resource_type& t) {
-  return t.id();
+  return t.group.empty() ? t.plural : t.plural + "." + t.group;
 }
 
 api_error not_found_error(const resource_type& t, const std::string& name) {
@@ -387,8 +387,10 @@ list_result cluster_state::list(const resource_type& t, const std::string& ns,
   if (o.exact_rv) {
     // The etcd3 store reads at that revision: a future one is etcd's own error (a 500 without
     // reason), a compacted one 410 Expired (interpretListError).
-    if (*o.exact_rv > rv_) throw api_error(500, "", "etcdserver: mvcc: required revision is a future revision");
-    if (*o.exact_rv < compacted_rv_) throw gone("The resourceVersion for the provided list is too old.");
+    if (*o.exact_rv > rv_)
+      throw api_error(500, "", "etcdserver: mvcc: required revision is a future revision");
+    if (*o.exact_rv < compacted_rv_)
+      throw gone("The resourceVersion for the provided list is too old.");
     r.rv = *o.exact_rv;
   }
   auto it = objects_.find(t.id());
@@ -657,6 +659,8 @@ snapshot_ptr cluster_state::commit(const resource_type& t, js::Document doc, sna
     objs[{ns, name}] = snap;
   index_owners(t.id(), old, deleted ? nullptr : snap);
   publish(t, deleted ? "DELETED" : (old ? "MODIFIED" : "ADDED"), snap, old);
+  if (!deleted && owners_may_be_dangling(snap->doc, ns))
+    defer_([this, ref = object_ref{t.id(), ns, name}] { collect_if_owners_absent(ref); });
   if (!t.custom) after_commit(t, snap, old, deleted);
   return snap;
 }
@@ -932,9 +936,12 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
       throw bad_request("the name of the object does not match the name on the URL");
     js::remove_member(meta, "resourceVersion");  // not a create's precondition failure here
     decode_patched(t, patch, {}, o, true);
+    if (t.stored_as)
+      return create_locked(*types_.find_by_id(t.id()), ns, t.stored_as->to_storage(patch), o);
     return create_locked(t, ns, std::move(patch), o);
   }
-  js::Document next = copy_of((*cur)->doc);
+  // A kind stored as another (events.k8s.io Events) is patched in its own form.
+  js::Document next = t.stored_as ? t.stored_as->from_storage((*cur)->doc) : copy_of((*cur)->doc);
   try {
     switch (type) {
       case patch_type::merge:
@@ -959,13 +966,16 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
   if (!next.IsObject()) throw bad_request("the patch turned the object into a non-object");
   decode_patched(t, next, patch_errors, o, type == patch_type::apply,
                  type == patch_type::strategic ? &patch : nullptr);
+  if (t.stored_as) next = t.stored_as->to_storage(next);
   // A patch checks the resourceVersion only when it sets one itself.
   std::string rv(js::get_string(next, {"metadata", "resourceVersion"}));
   if (!rv.empty() && rv != std::to_string((*cur)->rv))
     throw conflict(resource_name(t), t.group, t.plural, name,
                    "the object has been modified; please apply your changes to the latest version "
                    "and try again");
-  return {write_update(t, *cur, std::move(next), status_only, false, o), false};
+  return {write_update(t.stored_as ? *types_.find_by_id(t.id()) : t, *cur, std::move(next),
+                       status_only, false, o),
+          false};
 }
 
 snapshot_ptr cluster_state::bind_pod(const std::string& ns, const std::string& name,

@@ -212,6 +212,12 @@ class cluster_state {
   void cleanup_crd(const std::string& crd_name);
   void finish_crd_if_empty(const std::string& crd_name);
   void index_owners(const std::string& type_id, const snapshot_ptr& old, const snapshot_ptr& now);
+  // dangling_owners.cpp: whether an owner reference names a uid no object has, and the
+  // garbage collector's decision on such a dependent (runs deferred, takes the lock).
+  bool owners_may_be_dangling(const k8s::json::Value& obj, const std::string& ns) const;
+  void collect_if_owners_absent(const object_ref& ref);
+  const snapshot_ptr* owner_named_by(const k8s::json::Value& owner_ref,
+                                     const std::string& ns) const;
   const snapshot_ptr* find_by_ref(const object_ref& r) const;
   bool namespace_terminating(const std::string& ns) const;
   void finish_namespace_if_empty(const std::string& ns);

@@ -6,6 +6,7 @@
 
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/crd_schema.h"
+#include "tools/kubesim/event_conversion.h"
 #include "tools/kubesim/field_errors.h"
 #include "tools/kubesim/scale_subresource.h"
 
@@ -49,6 +50,8 @@ std::vector<resource_type> make_builtins() {
        {"pvc"}, {}},
       {"", "v1", "Event", "events", true, false, false, false, {"ev"}, {}},
       {"", "v1", "Endpoints", "endpoints", true, false, false, false, {"ep"}, {}},
+      {"apps", "v1", "ControllerRevision", "controllerrevisions", true, false, false, false, {},
+       {}},
       {"apps", "v1", "StatefulSet", "statefulsets", true, true, true, false, {"sts"}, {"all"}},
       {"apps", "v1", "Deployment", "deployments", true, true, true, false, {"deploy"}, {"all"}},
       {"policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, true, true, false,
@@ -81,6 +84,9 @@ std::vector<resource_type> make_builtins() {
     t.returns_deleted_object = s.returns_deleted;
     t.short_names = s.short_names;
     t.categories = s.categories;
+    if (t.group == "events.k8s.io")
+      t.stored_as = std::make_shared<const stored_as_kind>(
+          stored_as_kind{"", "v1", &events::to_core_v1, &events::to_events_v1});
     out.push_back(std::move(t));
   }
   return out;

@@ -32,17 +32,27 @@ struct crd_scale {
   std::string label_selector_path;
 };
 
+// A kind served from another kind's storage, as events.k8s.io/v1 Events are core/v1 Events on
+// a real server: objects are stored in the storing kind's form (same plural), converted on the
+// way in and out, and share names, uids, resourceVersions and watches.
+struct stored_as_kind {
+  std::string group;  // the storing kind's group and version
+  std::string version;
+  k8s::json::Document (*to_storage)(const k8s::json::Value&);
+  k8s::json::Document (*from_storage)(const k8s::json::Value&);
+};
+
 struct resource_type {
-  std::string group;  // "" for the core group
+  std::string group;                  // "" for the core group
   std::vector<std::string> versions;  // served versions, preferred (storage) first
   std::string kind;
   std::string plural;
   std::string singular;
   std::string list_kind;
   bool namespaced = true;
-  bool has_status = false;        // status subresource
-  bool tracks_generation = false;  // metadata.generation bumped on spec changes
-  bool custom = false;            // defined by a CRD: no strategic merge, stricter PUT
+  bool has_status = false;              // status subresource
+  bool tracks_generation = false;       // metadata.generation bumped on spec changes
+  bool custom = false;                  // defined by a CRD: no strategic merge, stricter PUT
   bool returns_deleted_object = false;  // DELETE answers with the object, not a Status
   std::vector<std::string> short_names;
   std::vector<std::string> categories;
@@ -51,8 +61,13 @@ struct resource_type {
   std::map<std::string, std::shared_ptr<const crd::structural_schema>> schemas;
   std::map<std::string, crd_scale> scale;  // CRDs: the versions declaring subresources.scale
 
-  // Key of the storage: objects of all served versions share it.
-  std::string id() const { return group.empty() ? plural : plural + "." + group; }
+  std::shared_ptr<const stored_as_kind> stored_as;  // null: stored as itself
+
+  // Key of the storage: objects of all served versions share it (and kinds stored as another).
+  std::string id() const {
+    const std::string& g = stored_as ? stored_as->group : group;
+    return g.empty() ? plural : plural + "." + g;
+  }
   std::string group_version(const std::string& version) const {
     return group.empty() ? version : group + "/" + version;
   }

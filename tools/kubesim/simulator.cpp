@@ -9,6 +9,7 @@
 #include "k8s/json.h"
 #include "tools/kubesim/casskop_standin.h"
 #include "tools/kubesim/cluster_files.h"
+#include "tools/kubesim/disruption_controller.h"
 #include "tools/kubesim/workloads.h"
 
 namespace kubesim {
@@ -102,6 +103,9 @@ void simulator::start() {
         casskop_options{options_.simulate_casskop, options_.casskop_delay_ms,
                         options_.casskop_flavor, options_.casskop_time_scale});
     c->casskop->start();
+    // kube-controller-manager's disruption controller runs on every real cluster.
+    c->disruption = std::make_unique<disruption_controller>(*io_, *c->state);
+    c->disruption->start();
     clusters_.push_back(std::move(c));
   }
   for (auto& c : clusters_) write_files(*c);
@@ -128,6 +132,7 @@ void simulator::stop() {
   for (auto& c : clusters_) {
     if (c->workloads) c->workloads->stop();
     if (c->casskop) c->casskop->stop();
+    if (c->disruption) c->disruption->stop();
     c->api->close_watches();
     c->listener->close();
   }

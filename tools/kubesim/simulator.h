@@ -22,6 +22,7 @@ namespace kubesim {
 
 class workload_simulator;
 class casskop_standin;
+class disruption_controller;
 
 struct simulator_options {
   std::filesystem::path state_dir;
@@ -46,6 +47,7 @@ struct sim_cluster {
   std::unique_ptr<k8s::http::listener> listener;
   std::unique_ptr<workload_simulator> workloads;
   std::unique_ptr<casskop_standin> casskop;  // always there; enabled by flag or control API
+  std::unique_ptr<disruption_controller> disruption;  // always running, as on a real cluster
   std::string token;
   std::string previous_token;  // still accepted after a rotation with keepOld
 };

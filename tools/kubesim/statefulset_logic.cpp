@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "tools/kubesim/controller_history.h"
+
 namespace kubesim::sts {
 namespace js = k8s::json;
 
@@ -163,14 +165,8 @@ std::string canonical_json(const js::Value& v) {
 }
 
 std::string revision_name(std::string_view set, const js::Value& pod_template) {
-  return fmt::format("{}-{}", set, stable_hex(canonical_json(pod_template), 10));
-}
-
-revisions pick_revisions(const js::Value& sts, const std::string& update,
-                         const std::function<bool(const std::string&)>& known) {
-  std::string current(js::get_string(sts, {"status", "currentRevision"}));
-  if (current.empty() || (current != update && !known(current))) current = update;
-  return {current, update};
+  return history::revision_name(set,
+                                history::revision_hash(history::revision_data(pod_template), 0));
 }
 
 const std::string& revision_for(const set_spec& s, const revisions& r, int ordinal) {
@@ -286,7 +282,7 @@ js::Document status_json(const set_status& st, const js::Value* old_status) {
     d.AddMember("currentRevision", js::string_value(st.current_revision, a), a);
   if (!st.update_revision.empty())
     d.AddMember("updateRevision", js::string_value(st.update_revision, a), a);
-  d.AddMember("collisionCount", 0, a);
+  d.AddMember("collisionCount", st.collision_count, a);
   if (old_status)
     if (const auto* conds = js::find(*old_status, "conditions"))
       d.AddMember("conditions", js::Value(*conds, a), a);

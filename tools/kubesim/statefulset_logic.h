@@ -60,10 +60,6 @@ struct revisions {
   std::string current;
   std::string update;
 };
-// currentRevision is status.currentRevision while its template is still known, else the update
-// revision (the real controller falls back the same way when the ControllerRevision is gone).
-revisions pick_revisions(const k8s::json::Value& sts, const std::string& update,
-                         const std::function<bool(const std::string&)>& known);
 // The revision a new pod with this ordinal gets: below the partition it keeps the current one.
 const std::string& revision_for(const set_spec& s, const revisions& r, int ordinal);
 
@@ -89,6 +85,7 @@ struct set_status {
   int available = 0;
   std::string current_revision;
   std::string update_revision;
+  int collision_count = 0;
 };
 set_status compute_status(const set_spec& s, const std::vector<pod_state>& pods,
                           const revisions& r);

@@ -600,6 +600,27 @@ void event_cells(const Value& o, row_builder& r, const event_fields& f) {
   r.name(o);
 }
 
+// printControllerRevision: the controller as "<kind>.<group>/<name>", lowercased kind.group.
+void controller_revision_cells(const Value& o, row_builder& r) {
+  std::string controller = "<none>";
+  if (const Value* refs = find_path(o, {"metadata", "ownerReferences"}); refs && refs->IsArray())
+    for (const auto& ref : refs->GetArray()) {
+      if (!k8s::json::get_bool(ref, {"controller"}, false)) continue;
+      std::string api_version(get_string(ref, "apiVersion"));
+      auto slash = api_version.find('/');
+      std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
+      std::string kind(get_string(ref, "kind"));
+      if (!group.empty()) kind += "." + group;
+      std::transform(kind.begin(), kind.end(), kind.begin(), ::tolower);
+      controller = kind + "/" + std::string(get_string(ref, "name"));
+      break;
+    }
+  r.name(o);
+  r.text(controller);
+  r.number(get_int(o, {"revision"}, 0));
+  r.age(o);
+}
+
 void lease_cells(const Value& o, row_builder& r) {
   r.name(o);
   r.text(str(o, {"spec", "holderIdentity"}));
@@ -695,6 +716,10 @@ const std::map<std::string, printer>& builtin_printers() {
         pvc_cells};
     const auto containers = col("Containers", "Names of each container in the template.", 1);
     const auto images = col("Images", "Images referenced by each container in the template.", 1);
+    p["apps/ControllerRevision"] = {
+        {name, col("Controller", "Controller of the object"),
+         col("Revision", "Revision is the revision number", 0, "integer"), age},
+        controller_revision_cells};
     p["apps/StatefulSet"] = {
         {name, col("Ready", "Number of the pod with ready state"), age, containers, images},
         stateful_set_cells};

@@ -11,6 +11,7 @@
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/cluster_state.h"
 #include "tools/kubesim/controller_base.h"
+#include "tools/kubesim/controller_history.h"
 #include "tools/kubesim/object_meta.h"
 #include "tools/kubesim/statefulset_logic.h"
 
@@ -148,10 +149,11 @@ struct workload_simulator::impl : controller_base<workload_simulator::impl> {
         sts_type(*state.find_type("apps", "v1", "statefulsets")),
         pod_type(*state.find_type("", "v1", "pods")),
         pvc_type(*state.find_type("", "v1", "persistentvolumeclaims")),
+        revision_type(*state.find_type("apps", "v1", "controllerrevisions")),
         node_name(state.name() + "-control-plane") {}
 
   std::atomic<int> delay_ms;
-  const resource_type sts_type, pod_type, pvc_type;
+  const resource_type sts_type, pod_type, pvc_type, revision_type;
   const std::string node_name;
 
   // With `running` held.
@@ -160,9 +162,14 @@ struct workload_simulator::impl : controller_base<workload_simulator::impl> {
   // Used by tasks only.
   std::set<std::string> kubelet_pods;  // uids of pods the kubelet has taken on
   unsigned next_pod_ip = 0;
-  // Pod templates by revision name, per "ns/name": what ControllerRevisions keep for the real
-  // controller, so pods below the partition are recreated at their old revision.
-  std::map<std::string, std::map<std::string, js::Document>> templates;
+
+  // A StatefulSet's ControllerRevisions once its update revision exists (getStatefulSetRevisions).
+  struct revision_set {
+    std::map<std::string, js::Document> templates;  // pod template by revision name
+    std::vector<history::revision_info> sorted;
+    std::string current, update;
+    int32_t collision_count = 0;
+  };
 
   void start();
   void stop();
@@ -170,11 +177,16 @@ struct workload_simulator::impl : controller_base<workload_simulator::impl> {
   // Watch events, on the strand.
   void on_set_event(const char* type, const snapshot_ptr& obj);
   void on_pod_event(const char* type, const snapshot_ptr& obj);
+  void on_revision_event(const char* type, const snapshot_ptr& obj);
 
   void sync(const std::string& ns, const std::string& name);
   std::vector<std::pair<int, snapshot_ptr>> member_pods(const snapshot& set,
                                                         const sts::set_spec& spec);
   void ensure_claims(const js::Value& set, const std::string& ns, int ordinal);
+  snapshot_ptr adopt(const resource_type& t, const snapshot& orphan, const js::Value& set);
+  revision_set sync_revisions(const snapshot& set, const js::Value& pod_template);
+  void truncate_history(const js::Value& set, const revision_set& revs,
+                        const std::vector<sts::pod_state>& pods);
   void write_status(const snapshot& set, const sts::set_status& st);
   void start_pod(const std::string& ns, const std::string& name, const std::string& uid);
 };
@@ -184,6 +196,7 @@ void workload_simulator::impl::start() {
   if (stopped || !watch_ids.empty()) return;
   watch_ids.push_back(watch(sts_type, &impl::on_set_event));
   watch_ids.push_back(watch(pod_type, &impl::on_pod_event));
+  watch_ids.push_back(watch(revision_type, &impl::on_revision_event));
 }
 
 void workload_simulator::impl::stop() {
@@ -194,11 +207,15 @@ void workload_simulator::impl::stop() {
   cancel_timers();
 }
 
-void workload_simulator::impl::on_set_event(const char* type, const snapshot_ptr& obj) {
-  std::string ns = meta_string(obj->doc, "namespace");
-  std::string name = meta_string(obj->doc, "name");
-  if (std::string_view(type) == "DELETED") templates.erase(key_of(ns, name));
-  enqueue(ns, name);
+void workload_simulator::impl::on_set_event(const char*, const snapshot_ptr& obj) {
+  enqueue(meta_string(obj->doc, "namespace"), meta_string(obj->doc, "name"));
+}
+
+// A revision changed or went away: its StatefulSet syncs (and creates it again if needed).
+void workload_simulator::impl::on_revision_event(const char*, const snapshot_ptr& obj) {
+  if (const js::Value* ref = controller_ref(obj->doc);
+      ref && js::get_string(*ref, "kind") == "StatefulSet")
+    enqueue(meta_string(obj->doc, "namespace"), std::string(js::get_string(*ref, "name")));
 }
 
 void workload_simulator::impl::on_pod_event(const char* type, const snapshot_ptr& obj) {
@@ -225,11 +242,9 @@ void workload_simulator::impl::on_pod_event(const char* type, const snapshot_ptr
 }
 
 void workload_simulator::impl::sync(const std::string& ns, const std::string& name) {
-  const auto key = key_of(ns, name);
   snapshot_ptr set = get_or_null(sts_type, ns, name);
   if (!set) {
-    templates.erase(key);
-    retry_ms.erase(key);
+    retry_ms.erase(key_of(ns, name));
     return;
   }
   const js::Value& doc = set->doc;
@@ -237,12 +252,9 @@ void workload_simulator::impl::sync(const std::string& ns, const std::string& na
   // Being deleted: garbage collection takes the pods, the controller lets go.
   if (has_deletion_timestamp(doc) || !tmpl || !tmpl->IsObject()) return;
   const auto spec = sts::read_spec(doc);
-
-  auto& known = templates[key];
-  const std::string update = sts::revision_name(name, *tmpl);
-  if (!known.count(update)) known[update].CopyFrom(*tmpl, known[update].GetAllocator());
-  const auto revs =
-      sts::pick_revisions(doc, update, [&](const std::string& r) { return known.count(r) > 0; });
+  auto revisions = sync_revisions(*set, *tmpl);
+  const sts::revisions revs{revisions.current, revisions.update};
+  const auto& known = revisions.templates;
 
   auto pods = member_pods(*set, spec);
   std::vector<sts::pod_state> states;
@@ -252,13 +264,6 @@ void workload_simulator::impl::sync(const std::string& ns, const std::string& na
     uids[ordinal] = meta_string(pod->doc, "uid");
     // A pending pod whose claim went missing gets it again (createMissingPersistentVolumeClaims).
     if (js::get_string(pod->doc, {"status", "phase"}) == "Pending") ensure_claims(doc, ns, ordinal);
-  }
-  // Forget templates no pod and no status revision refers to any more.
-  for (auto it = known.begin(); it != known.end();) {
-    bool used = it->first == revs.current || it->first == revs.update ||
-                std::any_of(states.begin(), states.end(),
-                            [&](const auto& p) { return p.revision == it->first; });
-    it = used ? std::next(it) : known.erase(it);
   }
 
   const auto steps = sts::plan(spec, states, revs);
@@ -280,7 +285,101 @@ void workload_simulator::impl::sync(const std::string& ns, const std::string& na
   }
   // Our writes come back as events and sync again; the status waits for a sync that writes
   // nothing, so it always describes pods as they are.
-  if (steps.empty()) write_status(*set, sts::compute_status(spec, states, revs));
+  if (steps.empty()) {
+    auto status = sts::compute_status(spec, states, revs);
+    status.collision_count = revisions.collision_count;
+    write_status(*set, status);
+  }
+  truncate_history(doc, revisions, states);
+}
+
+// getStatefulSetRevisions: the set's revisions (those it controls), the update revision for
+// its template: the latest revision when its data is the template's, an older equal one moved
+// to the next revision number (a rollback), else a new one; a name taken by other data bumps
+// collisionCount. The current revision is status.currentRevision while it exists.
+workload_simulator::impl::revision_set workload_simulator::impl::sync_revisions(
+    const snapshot& set, const js::Value& pod_template) {
+  const js::Value& doc = set.doc;
+  const std::string ns = meta_string(doc, "namespace");
+  const std::string uid = meta_string(doc, "uid");
+  revision_set out;
+  std::map<std::string, snapshot_ptr> owned;
+  const js::Value* selector = js::find_path(doc, {"spec", "selector"});
+  for (auto cr : state.list(revision_type, ns, {}).items) {
+    const js::Value* ref = controller_ref(cr->doc);
+    if (ref && js::get_string(*ref, "uid") != uid) continue;
+    // ClaimControllerRevisions: an orphan the selector matches is adopted.
+    if (!ref) {
+      if (!selector || has_deletion_timestamp(cr->doc) ||
+          !sts::selector_matches(*selector, js::find_path(cr->doc, {"metadata", "labels"})))
+        continue;
+      cr = adopt(revision_type, *cr, doc);
+    }
+    std::string name = meta_string(cr->doc, "name");
+    out.sorted.push_back(
+        {name, js::get_int(cr->doc, {"revision"}, 0), meta_string(cr->doc, "creationTimestamp")});
+    owned[name] = cr;
+  }
+  history::sort_revisions(out.sorted);
+  out.collision_count = static_cast<int32_t>(js::get_int(doc, {"status", "collisionCount"}, 0));
+  const std::string data = history::revision_data(pod_template);
+  const long long next = out.sorted.empty() ? 1 : out.sorted.back().number + 1;
+  std::string equal;  // the latest revision with the same data
+  for (const auto& r : out.sorted)
+    if (history::has_data(owned[r.name]->doc, data)) equal = r.name;
+
+  if (!equal.empty() && equal == out.sorted.back().name) {
+    out.update = equal;
+  } else if (!equal.empty()) {
+    auto moved = state.patch(revision_type, ns, equal, patch_type::merge,
+                             fmt::format(R"({{"revision":{}}})", next), false, {});
+    owned[equal] = moved.object;
+    for (auto& r : out.sorted)
+      if (r.name == equal) r.number = next;
+    history::sort_revisions(out.sorted);
+    out.update = equal;
+  } else {
+    for (;;) {
+      auto cr = history::new_revision(doc, data, next, out.collision_count);
+      std::string name = meta_string(cr, "name");
+      try {
+        auto created = state.create(revision_type, ns, std::move(cr), {});
+        owned[name] = created.object;
+        out.sorted.push_back({name, next, meta_string(created.object->doc, "creationTimestamp")});
+        out.update = name;
+        break;
+      } catch (const api_error& e) {
+        if (e.code != 409) throw;
+        snapshot_ptr existing = get_or_null(revision_type, ns, name);
+        if (existing && history::has_data(existing->doc, data)) {
+          owned[name] = existing;
+          out.update = name;
+          break;
+        }
+        ++out.collision_count;
+      }
+    }
+  }
+  std::string current(js::get_string(doc, {"status", "currentRevision"}));
+  out.current = owned.count(current) ? current : out.update;
+  for (const auto& [name, cr] : owned) out.templates[name] = history::template_of(cr->doc);
+  return out;
+}
+
+// truncateHistory: revisions no pod uses, beyond spec.revisionHistoryLimit, oldest first.
+void workload_simulator::impl::truncate_history(const js::Value& set, const revision_set& revs,
+                                                const std::vector<sts::pod_state>& pods) {
+  std::vector<std::string> live{revs.current, revs.update};
+  for (const auto& p : pods) live.push_back(p.revision);
+  const int limit = static_cast<int>(js::get_int(set, {"spec", "revisionHistoryLimit"}, 10));
+  const std::string ns = meta_string(set, "namespace");
+  for (const auto& name : history::revisions_to_prune(revs.sorted, live, limit)) {
+    try {
+      state.remove(revision_type, ns, name, {});
+    } catch (const api_error& e) {
+      if (e.code != 404) throw;
+    }
+  }
 }
 
 // The pods that belong to the StatefulSet, adopting orphans whose name and labels fit (as
@@ -299,21 +398,28 @@ std::vector<std::pair<int, snapshot_ptr>> workload_simulator::impl::member_pods(
     if (has_deletion_timestamp(pod->doc) || !selector ||
         !sts::selector_matches(*selector, js::find_path(pod->doc, {"metadata", "labels"})))
       continue;
-    js::Document patch(rapidjson::kObjectType);
-    auto& a = patch.GetAllocator();
-    auto& meta = js::ensure_object(patch, "metadata", a);
-    js::Value refs(rapidjson::kArrayType);
-    if (const auto* old = js::find_path(pod->doc, {"metadata", "ownerReferences"});
-        old && old->IsArray())
-      refs.CopyFrom(*old, a);
-    refs.PushBack(sts::owner_reference(set.doc, a), a);
-    meta.AddMember("ownerReferences", refs, a);
-    meta.AddMember("resourceVersion", js::string_value(std::to_string(pod->rv), a), a);
-    auto adopted = state.patch(pod_type, spec.ns, meta_string(pod->doc, "name"), patch_type::merge,
-                               js::to_string(patch), false, {});
-    out.emplace_back(*ordinal, adopted.object);
+    out.emplace_back(*ordinal, adopt(pod_type, *pod, set.doc));
   }
   return out;
+}
+
+// Makes the StatefulSet the controller of an orphan (pod or revision), at the version read.
+snapshot_ptr workload_simulator::impl::adopt(const resource_type& t, const snapshot& orphan,
+                                             const js::Value& set) {
+  js::Document patch(rapidjson::kObjectType);
+  auto& a = patch.GetAllocator();
+  auto& meta = js::ensure_object(patch, "metadata", a);
+  js::Value refs(rapidjson::kArrayType);
+  if (const auto* old = js::find_path(orphan.doc, {"metadata", "ownerReferences"});
+      old && old->IsArray())
+    refs.CopyFrom(*old, a);
+  refs.PushBack(sts::owner_reference(set, a), a);
+  meta.AddMember("ownerReferences", refs, a);
+  meta.AddMember("resourceVersion", js::string_value(std::to_string(orphan.rv), a), a);
+  return state
+      .patch(t, meta_string(orphan.doc, "namespace"), meta_string(orphan.doc, "name"),
+             patch_type::merge, js::to_string(patch), false, {})
+      .object;
 }
 
 // Creates the ordinal's missing PVCs and binds them at once (a provisioner with immediate
