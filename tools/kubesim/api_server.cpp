@@ -479,6 +479,7 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
   write_options wo;
   wo.dry_run = query_string(r, "dryRun") == "All";
   wo.field_manager = query_string(r, "fieldManager");
+  wo.user_agent = std::string(r.header("User-Agent"));
   wo.force = query_bool(r, "force");
   wo.version = t.version;
   wo.warnings = &warnings;

@@ -12,6 +12,7 @@
 #include "tools/kubesim/crd_schema.h"
 #include "tools/kubesim/custom_resources.h"
 #include "tools/kubesim/field_errors.h"
+#include "tools/kubesim/field_manager.h"
 #include "tools/kubesim/object_meta.h"
 #include "tools/kubesim/strategic_merge.h"
 
@@ -583,14 +584,17 @@ cluster_state::write_result cluster_state::create_locked(const resource_type& t,
   // Server-set fields: whatever the client sent is replaced.
   js::set_string(meta, "uid", new_uid(), a);
   js::set_string(meta, "creationTimestamp", now_rfc3339(), a);
-  for (auto k : {"deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "managedFields",
-                 "resourceVersion"})
+  for (auto k : {"deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "resourceVersion"})
     js::remove_member(meta, k);
+  // The create handler's FieldManager.UpdateNoErrors, after decoding (defaults are owned).
+  ssa::managed_input managed =
+      o.managed_fields_final ? ssa::managed_input{} : ssa::read_request_managed(body, nullptr, false);
   if (t.tracks_generation)
     js::set_member(meta, "generation", js::Value(1), a);
   else
     js::remove_member(meta, "generation");
   apply_create_defaults(t, body);
+  if (!o.managed_fields_final) field_manager(t, o, false).track(nullptr, managed, body);
 
   std::optional<resource_type> new_type;
   if (t.kind == "CustomResourceDefinition" && t.group == "apiextensions.k8s.io") {
@@ -889,19 +893,27 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
     if (js::get_string(meta, "name") != name)
       throw bad_request("the name of the object does not match the name on the URL");
     js::remove_member(meta, "resourceVersion");  // not a create's precondition failure here
-    if (t.custom) decode_patched(t, patch, {}, o, true);
-    return create_locked(t, ns, std::move(patch), o);
+    write_options applied = o;
+    applied.managed_fields_final = true;
+    js::Document created = field_manager(t, o, false).apply(nullptr, patch, o.force).object;
+    if (t.custom) decode_patched(t, created, {}, o, true);
+    return create_locked(t, ns, std::move(created), applied);
   }
   js::Document next = copy_of((*cur)->doc);
+  write_options written = o;
   try {
     switch (type) {
       case patch_type::merge:
         js::apply_merge_patch(next, patch, next.GetAllocator());
         break;
-      case patch_type::apply:
+      case patch_type::apply: {
         if (!patch.IsObject()) throw bad_request("apply patch body must be an object");
-        js::apply_merge_patch(next, patch, next.GetAllocator());
+        // Server-side apply: merged by the schema, owned, pruned (structured_merge.h).
+        auto applied = field_manager(t, o, status_only).apply(&(*cur)->doc, patch, o.force);
+        next.Swap(applied.object);
+        written.managed_fields_final = true;
         break;
+      }
       case patch_type::strategic:
         apply_strategic_merge_patch(next, patch, next.GetAllocator());
         break;
@@ -922,7 +934,7 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
     throw conflict(resource_name(t), t.group, t.plural, name,
                    "the object has been modified; please apply your changes to the latest version "
                    "and try again");
-  return {write_update(t, *cur, std::move(next), status_only, false, o), false};
+  return {write_update(t, *cur, std::move(next), status_only, false, written), false};
 }
 
 snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_ptr& old,
@@ -931,6 +943,10 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
   auto& a = next.GetAllocator();
   const js::Value& prev = old->doc;
   std::string name = meta_string(prev, "name");
+  // The managedFields an update starts from, read before the request's are dropped.
+  ssa::managed_input managed = o.managed_fields_final
+                                   ? ssa::managed_input{}
+                                   : ssa::read_request_managed(next, &prev, status_only);
   js::Document result;
   if (status_only) {
     // The status subresource takes only status; everything else stays as stored.
@@ -940,6 +956,10 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
                      result.GetAllocator());
     else
       js::remove_member(result, "status");
+    if (const js::Value* mf = js::find_path(next, {"metadata", "managedFields"});
+        mf && o.managed_fields_final)
+      js::set_member(metadata_of(result), "managedFields", js::Value(*mf, result.GetAllocator()),
+                     result.GetAllocator());
   } else {
     // Top-level members first: adding them may move the object's storage under `meta`.
     js::set_string(next, "apiVersion", js::get_string(prev, "apiVersion"), a);
@@ -971,7 +991,7 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
       else
         js::remove_member(meta, k);
     }
-    js::remove_member(meta, "managedFields");
+    if (!o.managed_fields_final) js::remove_member(meta, "managedFields");
     js::remove_member(meta, "selfLink");
     if (has_deletion_timestamp(prev)) {
       auto before = finalizers_of(prev);
@@ -1006,6 +1026,7 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
     set_crd_status(result, *new_type);
     keep_crd_conditions(result, prev);
   }
+  if (!o.managed_fields_final) field_manager(t, o, status_only).track(&prev, managed, result);
   // A write that changes nothing is not a write: same resourceVersion, no event.
   js::set_string(metadata_of(result), "resourceVersion", std::to_string(old->rv),
                  result.GetAllocator());
