@@ -587,8 +587,9 @@ cluster_state::write_result cluster_state::create_locked(const resource_type& t,
   for (auto k : {"deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "resourceVersion"})
     js::remove_member(meta, k);
   // The create handler's FieldManager.UpdateNoErrors, after decoding (defaults are owned).
-  ssa::managed_input managed =
-      o.managed_fields_final ? ssa::managed_input{} : ssa::read_request_managed(body, nullptr, false);
+  ssa::managed_input managed = o.managed_fields_final
+                                   ? ssa::managed_input{}
+                                   : ssa::read_request_managed(body, nullptr, false);
   if (t.tracks_generation)
     js::set_member(meta, "generation", js::Value(1), a);
   else

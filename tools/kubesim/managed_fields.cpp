@@ -49,8 +49,8 @@ std::string key_json(const std::vector<std::pair<std::string, std::string>>& fie
   std::string out = "{";
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i) out += ',';
-    out += js::to_string(js::Value(fields[i].first.c_str(),
-                                   static_cast<rapidjson::SizeType>(fields[i].first.size())));
+    out += js::to_string(
+        js::Value(rapidjson::StringRef(fields[i].first.data(), fields[i].first.size())));
     out += ':';
     out += fields[i].second;
   }
@@ -264,14 +264,23 @@ field_set field_set::from_fields_v1(const js::Value& v) {
 }
 
 std::string managed_entry::identifier() const {
-  js::Document d(rapidjson::kObjectType);
-  auto& a = d.GetAllocator();
-  if (!manager.empty()) d.AddMember("manager", js::string_value(manager, a), a);
-  if (!operation.empty()) d.AddMember("operation", js::string_value(operation, a), a);
-  if (operation != "Apply" && !api_version.empty())
-    d.AddMember("apiVersion", js::string_value(api_version, a), a);
-  if (!subresource.empty()) d.AddMember("subresource", js::string_value(subresource, a), a);
-  return js::to_string(d);
+  // json.Marshal of the entry (Go field order, omitempty), without a Document per call: this
+  // runs on every write.
+  auto quoted = [](const std::string& v) {
+    return js::to_string(js::Value(rapidjson::StringRef(v.data(), v.size())));
+  };
+  std::string out = "{";
+  auto add = [&](const char* name, const std::string& v) {
+    if (v.empty()) return;
+    if (out.size() > 1) out += ',';
+    out += name;
+    out += quoted(v);
+  };
+  add("\"manager\":", manager);
+  add("\"operation\":", operation);
+  if (operation != "Apply") add("\"apiVersion\":", api_version);
+  add("\"subresource\":", subresource);
+  return out + "}";
 }
 
 std::string managed_entry::printed() const {

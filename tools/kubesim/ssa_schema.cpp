@@ -1,6 +1,8 @@
 #include "tools/kubesim/ssa_schema.h"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 
 #include "tools/kubesim/crd_schema.h"
 
@@ -26,7 +28,8 @@ list_info map_list(std::vector<std::string> keys,
 // (+listType, +listMapKey, +mapType, patchMergeKey). Lists not named here are atomic.
 class builtin_schema : public ssa_schema {
  public:
-  explicit builtin_schema(std::string kind) : kind_(std::move(kind)) {}
+  explicit builtin_schema(std::string kind)
+      : kind_(std::move(kind)), baseline_(make_baseline(kind_)) {}
 
   list_info list_at(const schema_path& p) const override {
     std::string_view name = at(p, 0), parent = at(p, 1);
@@ -68,7 +71,10 @@ class builtin_schema : public ssa_schema {
                                       "allocatable", "hard", "used", "parameters", "matchLabels"});
   }
 
-  js::Document create_baseline() const override {
+  const js::Value& create_baseline() const override { return baseline_; }
+
+ private:
+  static js::Document make_baseline(const std::string& kind_) {
     static const char* pod_template = R"({"metadata":{},"spec":{"containers":null}})";
     std::string spec;
     if (kind_ == "Deployment")
@@ -99,13 +105,13 @@ class builtin_schema : public ssa_schema {
     return js::parse("{\"metadata\":{}" + spec + "}");
   }
 
- private:
   static std::string fmt_spec(std::initializer_list<std::string_view> parts) {
     std::string out = ",\"spec\":{";
     for (auto s : parts) out += s;
     return out + "}";
   }
   std::string kind_;
+  js::Document baseline_;
 };
 
 // A custom resource: its CRD's structural schema; metadata is an ObjectMeta.
@@ -141,7 +147,7 @@ class crd_schema : public ssa_schema {
     return n && n->properties.count(std::string(field));
   }
 
-  js::Document create_baseline() const override { return js::parse("{}"); }
+  const js::Value& create_baseline() const override { return baseline_; }
 
  private:
   const crd::schema_node* node_at(const schema_path& p) const {
@@ -160,6 +166,7 @@ class crd_schema : public ssa_schema {
   }
   std::shared_ptr<const crd::structural_schema> schema_;
   builtin_schema meta_;
+  js::Document baseline_{rapidjson::kObjectType};
 };
 
 }  // namespace
@@ -172,7 +179,13 @@ std::shared_ptr<const ssa_schema> ssa_schema_for(const resource_type& t,
     if (it != t.schemas.end() && it->second)
       return std::make_shared<crd_schema>(it->second, t.kind);
   }
-  return std::make_shared<builtin_schema>(t.custom ? std::string() : t.kind);
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<const ssa_schema>> builtins;
+  std::string kind = t.custom ? std::string() : t.kind;
+  std::lock_guard lock(mutex);
+  auto& s = builtins[kind];
+  if (!s) s = std::make_shared<builtin_schema>(kind);
+  return s;
 }
 
 }  // namespace kubesim::ssa

@@ -40,10 +40,11 @@ class ssa_schema {
   // Whether the map at `parent` declares `field` (a struct field, not a free-form map key).
   virtual bool declares_field(const schema_path& parent, std::string_view field) const = 0;
   // The object a create compares against: non-pointer structs present, non-omitempty lists null.
-  virtual k8s::json::Document create_baseline() const = 0;
+  virtual const k8s::json::Value& create_baseline() const = 0;
 };
 
-// The schema of `t` in `version` (empty: storage version).
+// The schema of `t` in `version` (empty: storage version). Built-in kinds' schemas are made once
+// and shared (thread-safe).
 std::shared_ptr<const ssa_schema> ssa_schema_for(const resource_type& t,
                                                  const std::string& version);
 

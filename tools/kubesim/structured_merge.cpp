@@ -575,11 +575,7 @@ managed_input read_request_managed(const js::Value& request_obj, const js::Value
 void track_update(const write_context& c, const js::Value* live, const managed_input& in,
                   js::Document& next) {
   auto& a = next.GetAllocator();
-  js::Document baseline;
-  if (!live) {
-    baseline = c.schema.create_baseline();
-    live = &baseline;
-  }
+  if (!live) live = &c.schema.create_baseline();
   comparison cmp;
   try {
     cmp = compare_objects(c, *live, next);
@@ -668,8 +664,8 @@ apply_result apply(const write_context& c, const js::Value* live, const js::Valu
   self.fields = config_set;
   m[self_id] = self;
 
-  js::Document baseline = c.schema.create_baseline();
-  const js::Value& before = live ? static_cast<const js::Value&>(live_plain) : baseline;
+  const js::Value& before =
+      live ? static_cast<const js::Value&>(live_plain) : c.schema.create_baseline();
   comparison cmp;
   try {
     if (!last.empty()) {
