@@ -312,3 +312,25 @@ spec:
   CHECK(js::to_string(*js::find(c.get("widget/w"), "spec")) ==
         R"({"parts":[{"name":"b","size":2}],"tags":["alpha","beta"]})");
 }
+
+TEST_CASE("kubectl apply --server-side takes over from client-side apply without conflicts") {
+  cluster c;
+  // Client-side apply: kubectl-client-side-apply owns everything, the annotation records it.
+  auto r = c.kubectl({"apply", "-f", "-"}, deployment(2, "app: web", nginx));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  // Server-side apply as "kubectl" with another replicas: what the annotation says kubectl
+  // applied (and still matches) is no conflict (lastappliedmanager.go).
+  r = c.kubectl({"apply", "--server-side", "-f", "-"}, deployment(3, "app: web", nginx));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  auto d = c.get("deploy/web");
+  CHECK(js::get_int(d, {"spec", "replicas"}, 0) == 3);
+  // The annotation follows the applied configuration (lastappliedupdater.go).
+  auto last = js::parse(js::get_string(
+      d, {"metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration"}));
+  CHECK(js::get_int(last, {"spec", "replicas"}, 0) == 3);
+  // Another manager gets no such pass.
+  r = c.kubectl({"apply", "--server-side", "--field-manager=other", "-f", "-"},
+                deployment(5, "app: web", nginx));
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("conflict with \"kubectl\": .spec.replicas") != std::string::npos);
+}

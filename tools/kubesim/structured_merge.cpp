@@ -538,6 +538,90 @@ api_error conflict_error(const std::vector<std::pair<const managed_entry*, field
   return e;
 }
 
+constexpr std::string_view last_applied_key = "kubectl.kubernetes.io/last-applied-configuration";
+
+std::string_view last_applied_of(const js::Value& obj) {
+  return js::get_string(obj, {"metadata", "annotations", last_applied_key});
+}
+
+// Go's json encoding of a map: keys sorted.
+void append_sorted_json(std::string& out, const js::Value& v) {
+  if (v.IsObject()) {
+    std::vector<const js::Value::Member*> members;
+    for (const auto& m : v.GetObject()) members.push_back(&m);
+    std::sort(members.begin(), members.end(),
+              [](auto* a, auto* b) { return js::view(a->name) < js::view(b->name); });
+    out += '{';
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (i) out += ',';
+      js::append_to(out, members[i]->name);
+      out += ':';
+      append_sorted_json(out, members[i]->value);
+    }
+    out += '}';
+  } else if (v.IsArray()) {
+    out += '[';
+    bool first = true;
+    for (const auto& e : v.GetArray()) {
+      if (!first) out += ',';
+      first = false;
+      append_sorted_json(out, e);
+    }
+    out += ']';
+  } else {
+    js::append_to(out, v);
+  }
+}
+
+// lastAppliedManager: kubectl's server-side apply may take over what its client-side apply
+// last applied, where that still matches the live object: those conflicts are forgiven.
+void forgive_client_side_apply(const write_context& c, const js::Value& live,
+                               std::vector<std::pair<const managed_entry*, field_set>>& conflicts) {
+  std::string_view text = last_applied_of(live);
+  if (text.empty()) return;
+  js::Document last_applied;
+  try {
+    last_applied = js::parse(text);
+  } catch (const std::exception&) {
+    return;
+  }
+  if (!last_applied.IsObject() || js::get_string(last_applied, "apiVersion") != c.api_version)
+    return;
+  field_set allowed;
+  try {
+    allowed = to_field_set(c, last_applied);
+    comparison differs = compare_objects(c, last_applied, live);
+    allowed.subtract(differs.modified);
+    allowed.subtract(differs.added);
+    allowed.subtract(differs.removed);
+  } catch (const typed_error&) {
+    return;
+  }
+  std::vector<std::pair<const managed_entry*, field_set>> left;
+  for (auto& [e, set] : conflicts) {
+    set.subtract(allowed);
+    if (!set.empty()) left.emplace_back(e, std::move(set));
+  }
+  conflicts = std::move(left);
+}
+
+// lastAppliedUpdater: kubectl's server-side apply keeps an existing client-side apply
+// annotation in step: the applied configuration, without that annotation, as JSON.
+void sync_last_applied(js::Document& obj, const js::Value& config) {
+  if (last_applied_of(obj).empty()) return;
+  js::Document copy;
+  copy.CopyFrom(config, copy.GetAllocator());
+  if (js::Value* meta = const_cast<js::Value*>(js::find(copy, "metadata")))
+    if (js::Value* ann = const_cast<js::Value*>(js::find(*meta, "annotations")))
+      js::remove_member(*ann, last_applied_key);
+  std::string text;
+  append_sorted_json(text, copy);
+  text += '\n';  // json.Encoder.Encode
+  auto& a = obj.GetAllocator();
+  auto& ann = js::ensure_object(js::ensure_object(obj, "metadata", a), "annotations", a);
+  js::set_string(ann, last_applied_key, text, a);
+}
+
 }  // namespace
 
 std::string manager_for(std::string_view field_manager, std::string_view user_agent) {
@@ -690,8 +774,11 @@ apply_result apply(const write_context& c, const js::Value* live, const js::Valu
     field_set both = e.fields.intersection(changed);
     if (!both.empty()) conflicts.emplace_back(&e, std::move(both));
   }
+  if (!force && !conflicts.empty() && c.manager == "kubectl")
+    forgive_client_side_apply(c, live_plain, conflicts);
   if (!force && !conflicts.empty()) throw conflict_error(conflicts);
   take_from_others(m, self_id, cmp);
+  if (c.manager == "kubectl") sync_last_applied(out.object, config);
 
   out.changed = !live || out.object != live_plain;
   if (!out.changed) out.object.CopyFrom(live_plain, a);
