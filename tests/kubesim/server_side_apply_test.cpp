@@ -334,3 +334,24 @@ TEST_CASE("kubectl apply --server-side takes over from client-side apply without
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("conflict with \"kubectl\": .spec.replicas") != std::string::npos);
 }
+
+TEST_CASE("write options: fieldManager of more than 128 bytes and force on a merge patch are 422") {
+  cluster c;
+  auto api = c.sim.client("k1");
+  const std::string cms = "/api/v1/namespaces/default/configmaps";
+  auto r = api.request("POST", cms + "?fieldManager=" + std::string(129, 'm'),
+                       R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"}})");
+  CHECK(r.status == 422);
+  CHECK(js::get_string(r.json(), "message") ==
+        "CreateOptions.meta.k8s.io \"\" is invalid: fieldManager: Too long: may not be more than "
+        "128 bytes");
+  r = api.request("POST", cms,
+                  R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"}})");
+  REQUIRE(r.status == 201);
+  r = api.request("PATCH", cms + "/cm?force=false", R"({"data":{"a":"b"}})",
+                  "application/merge-patch+json");
+  CHECK(r.status == 422);
+  CHECK(js::get_string(r.json(), "message") ==
+        "PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for "
+        "non-apply patch");
+}

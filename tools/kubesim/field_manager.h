@@ -4,8 +4,11 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "k8s/json.h"
+#include "tools/kubesim/api_error.h"
 #include "tools/kubesim/cluster_state.h"
 #include "tools/kubesim/resource_types.h"
 #include "tools/kubesim/structured_merge.h"
@@ -27,5 +30,9 @@ class field_manager {
   std::shared_ptr<const ssa::ssa_schema> schema_;
   ssa::write_context context_;
 };
+
+// ValidateFieldManager (apimachinery apis/meta/v1/validation): at most 128 bytes, printable
+// characters only (ASCII control characters are what kubesim recognizes).
+std::vector<status_cause> field_manager_causes(const std::string& field_manager);
 
 }  // namespace kubesim
