@@ -235,13 +235,15 @@ void field_set::for_each(field_path& prefix,
 
 void field_set::to_fields_v1(js::Value& out, js::Allocator& a) const {
   out.SetObject();
+  append_fields_v1(out, a);
+}
+
+void field_set::append_fields_v1(js::Value& out, js::Allocator& a) const {
   for (const auto& [pe, c] : children) {
     js::Value child(rapidjson::kObjectType);
     if (!c.children.empty()) {
       if (c.member) child.AddMember(".", js::Value(rapidjson::kObjectType), a);
-      js::Value nested;
-      c.to_fields_v1(nested, a);
-      for (auto& m : nested.GetObject()) child.AddMember(m.name, m.value, a);
+      c.append_fields_v1(child, a);
     }
     out.AddMember(js::string_value(pe.encoded(), a), child, a);
   }
@@ -267,7 +269,18 @@ std::string managed_entry::identifier() const {
   // json.Marshal of the entry (Go field order, omitempty), without a Document per call: this
   // runs on every write.
   auto quoted = [](const std::string& v) {
-    return js::to_string(js::Value(rapidjson::StringRef(v.data(), v.size())));
+    std::string q = "\"";
+    for (char ch : v) {
+      if (ch == '"' || ch == '\\') {
+        q += '\\';
+        q += ch;
+      } else if (static_cast<unsigned char>(ch) < 0x20) {
+        q += fmt::format("\\u{:04x}", static_cast<unsigned>(ch));
+      } else {
+        q += ch;
+      }
+    }
+    return q + '"';
   };
   std::string out = "{";
   auto add = [&](const char* name, const std::string& v) {

@@ -482,10 +482,10 @@ void cap_update_managers(manager_map& m) {
   }
 }
 
-void write_managers(const manager_map& m, js::Document& obj) {
+void write_managers(manager_map&& m, js::Document& obj) {
   std::vector<managed_entry> entries;
-  for (const auto& [id, e] : m)
-    if (!e.fields.empty()) entries.push_back(e);
+  for (auto& [id, e] : m)
+    if (!e.fields.empty()) entries.push_back(std::move(e));
   auto& a = obj.GetAllocator();
   encode_managed_fields(std::move(entries), js::ensure_object(obj, "metadata", a), a);
 }
@@ -497,6 +497,7 @@ const js::Value* managed_fields_of(const js::Value* obj) {
 // Every other manager loses what changed: with `force`, what it owned and the write changed;
 // always, what the write removed (Updater.update).
 void take_from_others(manager_map& m, const std::string& self, const comparison& cmp) {
+  if (m.empty() || (m.size() == 1 && m.begin()->first == self)) return;
   field_set changed = cmp.modified;
   changed.unite(cmp.added);
   for (auto it = m.begin(); it != m.end();) {
@@ -652,7 +653,8 @@ managed_input read_request_managed(const js::Value& request_obj, const js::Value
   std::vector<managed_entry> decoded;
   if (!decode_managed_fields(mf, decoded) || decoded.empty()) return in;
   in.source = managed_input::request;
-  in.request_entries.CopyFrom(*mf, in.request_entries.GetAllocator());
+  in.request_entries = std::make_unique<js::Document>();
+  in.request_entries->CopyFrom(*mf, in.request_entries->GetAllocator());
   return in;
 }
 
@@ -679,7 +681,7 @@ void track_update(const write_context& c, const js::Value* live, const managed_i
   }
   std::vector<managed_entry> entries;
   if (in.source == managed_input::request)
-    decode_managed_fields(&in.request_entries, entries);
+    decode_managed_fields(in.request_entries.get(), entries);
   else if (in.source == managed_input::live && !decode_managed_fields(live_mf, entries))
     entries.clear();
   manager_map m = by_identifier(std::move(entries));
@@ -689,8 +691,8 @@ void track_update(const write_context& c, const js::Value* live, const managed_i
   const std::string self_id = self.identifier();
   // Updater.Update runs as "current-operation": every manager, this one too, loses what changed.
   take_from_others(m, "", cmp);
-  field_set current = cmp.modified;
-  current.unite(cmp.added);
+  field_set current = std::move(cmp.added);
+  current.unite(cmp.modified);
   if (!current.empty()) {
     auto it = m.find(self_id);
     if (it != m.end()) current.unite(it->second.fields);
@@ -699,7 +701,7 @@ void track_update(const write_context& c, const js::Value* live, const managed_i
     m[self_id] = std::move(self);
   }
   cap_update_managers(m);
-  write_managers(m, next);
+  write_managers(std::move(m), next);
 }
 
 apply_result apply(const write_context& c, const js::Value* live, const js::Value& config,
@@ -786,7 +788,7 @@ apply_result apply(const write_context& c, const js::Value* live, const js::Valu
   strip_meta(m[self_id].fields);
   if (m[self_id].fields.empty()) m.erase(self_id);
   cap_update_managers(m);
-  write_managers(m, out.object);
+  write_managers(std::move(m), out.object);
   return out;
 }
 

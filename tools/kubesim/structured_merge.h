@@ -7,6 +7,7 @@
 // Pure: works on JSON documents with an ssa_schema; no locks, no I/O.
 #pragma once
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -36,7 +37,7 @@ std::string manager_for(std::string_view field_manager, std::string_view user_ag
 // request's object before the write drops its metadata.managedFields.
 struct managed_input {
   enum source_t { live, request, reset } source = live;
-  k8s::json::Document request_entries;  // source == request
+  std::unique_ptr<k8s::json::Document> request_entries;  // source == request
 };
 managed_input read_request_managed(const k8s::json::Value& request_obj,
                                    const k8s::json::Value* live_obj, bool subresource);
