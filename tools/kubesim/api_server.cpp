@@ -14,6 +14,7 @@
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/discovery.h"
 #include "tools/kubesim/field_errors.h"
+#include "tools/kubesim/field_manager.h"
 #include "tools/kubesim/freshness_wait.h"
 #include "tools/kubesim/list_options.h"
 #include "tools/kubesim/object_meta.h"
@@ -659,6 +660,7 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
     if (auto causes = dry_run_causes(dry_run_values(r)); !causes.empty())
       throw invalid("DeleteOptions", "meta.k8s.io", "", std::move(causes));
   wo.field_manager = query_string(r, "fieldManager");
+  wo.user_agent = std::string(r.header("User-Agent"));
   wo.force = query_bool(r, "force");
   wo.version = t.version;
   wo.warnings = &warnings;
@@ -670,10 +672,14 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
     if (!warnings.empty()) res.headers.emplace_back("Warning", warning_header(warnings));
     ex->reply(std::move(res));
   };
-  if (r.method == "POST" || r.method == "PUT" || r.method == "PATCH")
-    wo.validation = field_validation_of(r, r.method == "POST"  ? "CreateOptions"
-                                           : r.method == "PUT" ? "UpdateOptions"
-                                                               : "PatchOptions");
+  if (r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
+    const char* options_kind = r.method == "POST"  ? "CreateOptions"
+                               : r.method == "PUT" ? "UpdateOptions"
+                                                   : "PatchOptions";
+    if (auto causes = field_manager_causes(wo.field_manager); !causes.empty())
+      throw invalid(options_kind, "meta.k8s.io", "", std::move(causes));
+    wo.validation = field_validation_of(r, options_kind);
+  }
 
   if (collection) {
     if (r.method == "GET") {
@@ -767,6 +773,9 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
   }
   if (r.method == "PATCH") {
     patch_type pt = patch_type_of(r, t.type.custom);
+    if (pt != patch_type::apply && r.query_param("force"))  // ValidatePatchOptions
+      throw invalid("PatchOptions", "meta.k8s.io", "",
+                    {field::forbidden("force", "may not be specified for non-apply patch")});
     auto res = state.patch(t.type, ns, t.name, pt, r.body, status_only, wo);
     return reply_object(res.created ? 201 : 200, res.object);
   }

@@ -15,6 +15,7 @@
 #include "tools/kubesim/crd_schema.h"
 #include "tools/kubesim/custom_resources.h"
 #include "tools/kubesim/field_errors.h"
+#include "tools/kubesim/field_manager.h"
 #include "tools/kubesim/object_meta.h"
 #include "tools/kubesim/strategic_merge.h"
 
@@ -616,14 +617,18 @@ cluster_state::write_result cluster_state::create_locked(const resource_type& t,
   // Server-set fields: whatever the client sent is replaced.
   js::set_string(meta, "uid", new_uid(), a);
   js::set_string(meta, "creationTimestamp", now_rfc3339(), a);
-  for (auto k : {"deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "managedFields",
-                 "resourceVersion"})
+  for (auto k : {"deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "resourceVersion"})
     js::remove_member(meta, k);
+  // The create handler's FieldManager.UpdateNoErrors, after decoding (defaults are owned).
+  ssa::managed_input managed = o.managed_fields_final
+                                   ? ssa::managed_input{}
+                                   : ssa::read_request_managed(body, nullptr, false);
   if (t.tracks_generation)
     js::set_member(meta, "generation", js::Value(1), a);
   else
     js::remove_member(meta, "generation");
   apply_create_defaults(t, body);
+  if (!o.managed_fields_final) field_manager(t, o, false).track(nullptr, managed, body);
 
   std::optional<resource_type> new_type;
   if (t.kind == "CustomResourceDefinition" && t.group == "apiextensions.k8s.io") {
@@ -935,22 +940,33 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
     if (js::get_string(meta, "name") != name)
       throw bad_request("the name of the object does not match the name on the URL");
     js::remove_member(meta, "resourceVersion");  // not a create's precondition failure here
-    decode_patched(t, patch, {}, o, true);
+    write_options applied = o;
+    applied.managed_fields_final = true;
+    js::Document created = field_manager(t, o, false).apply(nullptr, patch, o.force).object;
+    decode_patched(t, created, {}, o, true);
     if (t.stored_as)
-      return create_locked(*types_.find_by_id(t.id()), ns, t.stored_as->to_storage(patch), o);
-    return create_locked(t, ns, std::move(patch), o);
+      return create_locked(*types_.find_by_id(t.id()), ns, t.stored_as->to_storage(created),
+                           applied);
+    return create_locked(t, ns, std::move(created), applied);
   }
   // A kind stored as another (events.k8s.io Events) is patched in its own form.
   js::Document next = t.stored_as ? t.stored_as->from_storage((*cur)->doc) : copy_of((*cur)->doc);
+  const js::Document live = t.stored_as ? copy_of(next) : js::Document();
+  write_options written = o;
   try {
     switch (type) {
       case patch_type::merge:
         js::apply_merge_patch(next, patch, next.GetAllocator());
         break;
-      case patch_type::apply:
+      case patch_type::apply: {
         if (!patch.IsObject()) throw bad_request("apply patch body must be an object");
-        js::apply_merge_patch(next, patch, next.GetAllocator());
+        // Server-side apply: merged by the schema, owned, pruned (structured_merge.h).
+        auto applied = field_manager(t, o, status_only)
+                           .apply(t.stored_as ? &live : &(*cur)->doc, patch, o.force);
+        next.Swap(applied.object);
+        written.managed_fields_final = true;
         break;
+      }
       case patch_type::strategic:
         apply_strategic_merge_patch(next, patch, next.GetAllocator());
         break;
@@ -974,7 +990,7 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
                    "the object has been modified; please apply your changes to the latest version "
                    "and try again");
   return {write_update(t.stored_as ? *types_.find_by_id(t.id()) : t, *cur, std::move(next),
-                       status_only, false, o),
+                       status_only, false, written),
           false};
 }
 
@@ -1016,6 +1032,10 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
   auto& a = next.GetAllocator();
   const js::Value& prev = old->doc;
   std::string name = meta_string(prev, "name");
+  // The managedFields an update starts from, read before the request's are dropped.
+  ssa::managed_input managed = o.managed_fields_final
+                                   ? ssa::managed_input{}
+                                   : ssa::read_request_managed(next, &prev, status_only);
   js::Document result;
   if (status_only) {
     // The status subresource takes only status; everything else stays as stored.
@@ -1025,6 +1045,10 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
                      result.GetAllocator());
     else
       js::remove_member(result, "status");
+    if (const js::Value* mf = js::find_path(next, {"metadata", "managedFields"});
+        mf && o.managed_fields_final)
+      js::set_member(metadata_of(result), "managedFields", js::Value(*mf, result.GetAllocator()),
+                     result.GetAllocator());
   } else {
     // A built-in kind's defaults (every decode) and what its strategy keeps from the stored one.
     builtin::apply_defaults(t, next, a);
@@ -1059,7 +1083,7 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
       else
         js::remove_member(meta, k);
     }
-    js::remove_member(meta, "managedFields");
+    if (!o.managed_fields_final) js::remove_member(meta, "managedFields");
     js::remove_member(meta, "selfLink");
     if (has_deletion_timestamp(prev)) {
       auto before = finalizers_of(prev);
@@ -1094,6 +1118,7 @@ snapshot_ptr cluster_state::write_update(const resource_type& t, const snapshot_
     set_crd_status(result, *new_type);
     keep_crd_conditions(result, prev);
   }
+  if (!o.managed_fields_final) field_manager(t, o, status_only).track(&prev, managed, result);
   // A write that changes nothing is not a write: same resourceVersion, no event.
   js::set_string(metadata_of(result), "resourceVersion", std::to_string(old->rv),
                  result.GetAllocator());

@@ -39,6 +39,11 @@ enum class field_validation { ignore, warn, strict };
 struct write_options {
   bool dry_run = false;
   std::string field_manager;
+  // The request's User-Agent: the field manager when fieldManager is empty (managerOrUserAgent).
+  // Writes of kubesim's own controllers keep this default.
+  std::string user_agent = "kube-controller-manager";
+  // Server-side apply has set metadata.managedFields already: the write keeps them.
+  bool managed_fields_final = false;
   bool force = false;
   // The API version of the request's URL: a custom resource is decoded and validated with that
   // version's schema. Empty: the storage version.
