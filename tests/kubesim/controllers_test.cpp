@@ -445,7 +445,9 @@ import datetime, sys
 from kubernetes import client, config
 config.load_kube_config(config_file=sys.argv[1])
 core, events = client.CoreV1Api(), client.EventsV1Api()
-when = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+# MicroTime parses exactly six fraction digits: a datetime without microseconds, which
+# isoformat() prints without them, is refused by a real server too.
+when = datetime.datetime(2026, 1, 1, 0, 0, 0, 123456, tzinfo=datetime.timezone.utc)
 pod = client.V1ObjectReference(kind="Pod", name="p", namespace="default")
 made = events.create_namespaced_event("default", client.EventsV1Event(
     api_version="events.k8s.io/v1", kind="Event", metadata=client.V1ObjectMeta(name="py-new"), event_time=when, reporting_controller="py/ctl",
