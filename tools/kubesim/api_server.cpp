@@ -11,10 +11,14 @@
 #include <fmt/format.h>
 
 #include "k8s/yaml_json.h"
+#include "tools/kubesim/access_reviews.h"
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/discovery.h"
 #include "tools/kubesim/field_errors.h"
+#include "tools/kubesim/impersonation.h"
 #include "tools/kubesim/object_meta.h"
+#include "tools/kubesim/rbac_authorizer.h"
+#include "tools/kubesim/service_account_tokens.h"
 #include "tools/kubesim/tables.h"
 
 namespace kubesim {
@@ -251,7 +255,8 @@ struct api_server::impl : std::enable_shared_from_this<api_server::impl> {
 
   void handle(const std::shared_ptr<exchange>& ex);
   void dispatch(const std::shared_ptr<exchange>& ex);
-  bool authenticated(const request& r) const;
+  std::optional<user_info> authenticate(const request& r) const;
+  user_info authorized_user(const request& r) const;
   std::optional<response> injected_error();
   target resolve(const std::vector<std::string>& parts, size_t first, const std::string& group,
                  const std::string& version, bool& is_collection);
@@ -308,9 +313,15 @@ size_t api_server::open_watches() const {
 }
 
 // kube-apiserver's union authenticator: x509 first, then bearer tokens; a failing one is an error
-// (401) unless a later one succeeds; anonymous applies only when none of them errored.
-bool api_server::impl::authenticated(const request& r) const {
-  if (!r.client_cert_subject.empty()) return true;
+// (401) unless a later one succeeds; anonymous (system:anonymous) applies only when none of them
+// errored.
+std::optional<user_info> api_server::impl::authenticate(const request& r) const {
+  if (!r.client_cert_subject.empty()) {
+    // x509.CommonNameUserConversion: CN is the user, O the groups.
+    user_info u{r.client_cert_subject, "", r.client_cert_organizations, {}};
+    u.groups.push_back("system:authenticated");
+    return u;
+  }
   bool failed = r.client_cert_unverified;
   // bearertoken.go: SplitN(TrimSpace(header), " ", 3); a non-Bearer scheme or an empty token is
   // no credential at all, not a failure.
@@ -324,15 +335,40 @@ bool api_server::impl::authenticated(const request& r) const {
     auto token = auth.substr(space + 1);
     token = token.substr(0, token.find(' '));
     if (scheme == "bearer" && !token.empty()) {
-      std::lock_guard lock(mutex);
-      if (tokens.count(std::string(token))) return true;
+      {
+        std::lock_guard lock(mutex);
+        if (tokens.count(std::string(token)))
+          return user_info{"kubesim-admin", "", {kMastersGroup, "system:authenticated"}, {}};
+      }
+      bool ours = false;
+      if (options.sa_tokens)
+        if (auto u = options.sa_tokens->authenticate(std::string(token), ours)) return u;
       failed = true;
     }
   }
-  if (failed) return false;
-  // Anonymous requests may read what system:public-info-viewer allows.
-  return r.path == "/version" || r.path == "/version/" || r.path == "/healthz" || r.path == "/livez" ||
-         r.path == "/readyz";
+  if (failed) return std::nullopt;
+  return user_info{"system:anonymous", "", {"system:unauthenticated"}, {}};
+}
+
+// Authentication, impersonation, then RBAC, in the order of the real handler chain; throws the
+// 401 or 403 that ends the request.
+user_info api_server::impl::authorized_user(const request& r) const {
+  auto who = authenticate(r);
+  if (!who) throw unauthorized();
+  const rbac_policy policy = policy_of(state);
+  auto allowed = [&](const user_info& u, const request_attributes& a, std::string& reason) {
+    auto d = authorize(u, a, policy);
+    reason = d.reason;
+    return d.allowed;
+  };
+  if (auto as = impersonated_user(r.headers, *who, [&](const request_attributes& a, std::string& reason) {
+        return allowed(*who, a, reason);
+      }))
+    who = std::move(as);
+  auto attributes = request_attributes_of(r.method, r.path, r.query);
+  std::string reason;
+  if (!allowed(*who, attributes, reason)) throw forbidden_error(*who, attributes, reason);
+  return *who;
 }
 
 std::optional<response> api_server::impl::injected_error() {
@@ -367,9 +403,13 @@ void api_server::impl::dispatch(const std::shared_ptr<exchange>& ex) {
                  r.target.c_str(), std::string(r.header("Accept")).c_str(),
                  std::string(r.header("Content-Type")).c_str());
   try {
-    if (options.authenticate && !authenticated(r)) return ex->reply(error_reply(unauthorized()));
+    user_info user;
+    if (options.authenticate) user = authorized_user(r);
     if (auto err = injected_error()) return ex->reply(*err);
     auto parts = split_path(r.path);
+    if (auto review = serve_access_review(r.method, parts, [&] { return parse_body(r); }, user, state,
+                                          options.sa_tokens))
+      return ex->reply(json_reply(review->code, std::move(review->json)));
     if (r.path == "/healthz" || r.path == "/livez" || r.path == "/readyz")
       return ex->reply({200, "text/plain; charset=utf-8", "ok", {}});
     // go-restful serves the version WebService at "/version" and "/version/" (Python's VersionApi).
