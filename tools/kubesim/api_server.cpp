@@ -18,6 +18,7 @@
 #include "tools/kubesim/impersonation.h"
 #include "tools/kubesim/object_meta.h"
 #include "tools/kubesim/rbac_authorizer.h"
+#include "tools/kubesim/rbac_escalation.h"
 #include "tools/kubesim/service_account_tokens.h"
 #include "tools/kubesim/tables.h"
 
@@ -261,6 +262,7 @@ struct api_server::impl : std::enable_shared_from_this<api_server::impl> {
   target resolve(const std::vector<std::string>& parts, size_t first, const std::string& group,
                  const std::string& version, bool& is_collection);
   void serve_resource(const std::shared_ptr<exchange>& ex, const target& t, bool collection);
+  void check_rbac_write(const user_info& user, const request& r, const target& t);
   void serve_list(const std::shared_ptr<exchange>& ex, const target& t);
   void serve_watch(const std::shared_ptr<exchange>& ex, const target& t);
   std::optional<response> serve_discovery(const request& r, const std::vector<std::string>& parts);
@@ -371,6 +373,40 @@ user_info api_server::impl::authorized_user(const request& r) const {
   return *who;
 }
 
+// RBAC's escalation check judges the object as it would be stored: a dry run of the same write.
+void api_server::impl::check_rbac_write(const user_info& user, const request& r, const target& t) {
+  if (t.type.group != "rbac.authorization.k8s.io" || user.in_group(kMastersGroup)) return;
+  if (r.method != "POST" && r.method != "PUT" && r.method != "PATCH") return;
+  write_options dry;
+  dry.dry_run = true;
+  dry.version = t.version;
+  const std::string ns = t.type.namespaced ? t.ns : "";
+  snapshot_ptr result;
+  if (r.method == "POST") {
+    result = state.create(t.type, ns, parse_body(r), dry).object;
+  } else if (r.method == "PUT") {
+    result = state.update(t.type, ns, t.name, parse_body(r), false, dry);
+  } else {
+    auto type = r.header("Content-Type");
+    type = type.substr(0, type.find(';'));
+    patch_type pt;
+    if (type == "application/merge-patch+json")
+      pt = patch_type::merge;
+    else if (type == "application/json-patch+json")
+      pt = patch_type::json;
+    else if (type == "application/strategic-merge-patch+json")
+      pt = patch_type::strategic;
+    else if (type == "application/apply-patch+yaml")
+      pt = patch_type::apply;
+    else
+      return;  // refused with 415 by serve_resource
+    dry.field_manager = query_string(r, "fieldManager");
+    dry.force = query_bool(r, "force");
+    result = state.patch(t.type, ns, t.name, pt, r.body, false, dry).object;
+  }
+  check_no_escalation(user, t.type.plural, ns, result->doc, policy_of(state));
+}
+
 std::optional<response> api_server::impl::injected_error() {
   std::lock_guard lock(mutex);
   if (faults.error_rate <= 0) return std::nullopt;
@@ -422,6 +458,7 @@ void api_server::impl::dispatch(const std::shared_ptr<exchange>& ex) {
     }
     if (parts.size() >= 4 && parts[0] == "apis") {
       target t = resolve(parts, 3, parts[1], parts[2], collection);
+      if (options.authenticate) check_rbac_write(user, r, t);
       return serve_resource(ex, t, collection);
     }
     throw path_not_found();
