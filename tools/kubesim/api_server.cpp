@@ -19,6 +19,7 @@
 #include "tools/kubesim/object_meta.h"
 #include "tools/kubesim/rbac_authorizer.h"
 #include "tools/kubesim/rbac_escalation.h"
+#include "tools/kubesim/review_protobuf.h"
 #include "tools/kubesim/service_account_tokens.h"
 #include "tools/kubesim/tables.h"
 
@@ -443,8 +444,13 @@ void api_server::impl::dispatch(const std::shared_ptr<exchange>& ex) {
     if (options.authenticate) user = authorized_user(r);
     if (auto err = injected_error()) return ex->reply(*err);
     auto parts = split_path(r.path);
-    if (auto review = serve_access_review(r.method, parts, [&] { return parse_body(r); }, user, state,
-                                          options.sa_tokens))
+    auto review_body = [&] {
+      // kubectl's typed clients send these as protobuf.
+      if (r.header("Content-Type").substr(0, std::string_view(kProtobufContentType).size()) == kProtobufContentType)
+        return review_from_protobuf(r.body);
+      return parse_body(r);
+    };
+    if (auto review = serve_access_review(r.method, parts, review_body, user, state, options.sa_tokens))
       return ex->reply(json_reply(review->code, std::move(review->json)));
     if (r.path == "/healthz" || r.path == "/livez" || r.path == "/readyz")
       return ex->reply({200, "text/plain; charset=utf-8", "ok", {}});
