@@ -188,6 +188,26 @@ review_reply token_request(js::Document body, const std::string& ns, const std::
 
 bool is_access_review_path(const std::vector<std::string>& parts) { return kind_of(parts) != review::none; }
 
+std::vector<resource_type> with_review_types(std::vector<resource_type> types) {
+  auto review_type = [](const char* group, const char* kind, const char* plural, const char* singular) {
+    resource_type t;
+    t.group = group;
+    t.versions = {"v1"};
+    t.kind = kind;
+    t.plural = plural;
+    t.singular = singular;
+    t.namespaced = false;
+    t.verbs = {"create"};
+    return t;
+  };
+  types.push_back(review_type("authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews", "selfsubjectreview"));
+  types.push_back(review_type("authorization.k8s.io", "SelfSubjectAccessReview", "selfsubjectaccessreviews",
+                              "selfsubjectaccessreview"));
+  types.push_back(review_type("authorization.k8s.io", "SelfSubjectRulesReview", "selfsubjectrulesreviews",
+                              "selfsubjectrulesreview"));
+  return types;
+}
+
 std::optional<review_reply> serve_access_review(const std::string& method, const std::vector<std::string>& parts,
                                                 const std::function<js::Document()>& body, const user_info& user,
                                                 const cluster_state& state, const service_account_tokens* tokens) {

@@ -15,6 +15,7 @@
 #include "k8s/json.h"
 #include "tools/kubesim/rbac_authorizer.h"
 #include "tools/kubesim/request_info.h"
+#include "tools/kubesim/resource_types.h"
 
 namespace kubesim {
 
@@ -35,5 +36,7 @@ std::optional<review_reply> serve_access_review(const std::string& method, const
 
 // For discovery: whether the path names one of these resources.
 bool is_access_review_path(const std::vector<std::string>& parts);
+// `types` and the three reviews (create only, cluster scope), as discovery lists them.
+std::vector<resource_type> with_review_types(std::vector<resource_type> types);
 
 }  // namespace kubesim

@@ -480,9 +480,10 @@ void api_server::impl::dispatch(const std::shared_ptr<exchange>& ex) {
 
 std::optional<response> api_server::impl::serve_discovery(const request& r,
                                                           const std::vector<std::string>& parts) {
+  auto discovery_types = [&] { return with_review_types(state.types()); };
   if (r.method != "GET") return std::nullopt;
   if (parts.size() == 1 && (parts[0] == "api" || parts[0] == "apis")) {
-    auto types = state.types();
+    auto types = discovery_types();
     if (accepts_aggregated_discovery(r))
       return response{200, aggregated_type, aggregated_discovery(types, parts[0] == "api"), {}};
     std::string address;
@@ -493,24 +494,24 @@ std::optional<response> api_server::impl::serve_discovery(const request& r,
     return json_reply(200, parts[0] == "api" ? api_versions(address) : api_group_list(types));
   }
   if (parts.size() == 2 && parts[0] == "api" && parts[1] == "v1")
-    return json_reply(200, api_resource_list(state.types(), "", "v1"));
+    return json_reply(200, api_resource_list(discovery_types(), "", "v1"));
   if (parts.size() == 2 && parts[0] == "apis") {
-    auto body = api_group(state.types(), parts[1]);
+    auto body = api_group(discovery_types(), parts[1]);
     if (body.empty()) throw path_not_found();
     return json_reply(200, body);
   }
   if (parts.size() == 3 && parts[0] == "apis") {
-    auto body = api_resource_list(state.types(), parts[1], parts[2]);
+    auto body = api_resource_list(discovery_types(), parts[1], parts[2]);
     if (body.empty()) throw path_not_found();
     return json_reply(200, body);
   }
   if (!parts.empty() && parts[0] == "openapi") {
     if (parts.size() == 2 && parts[1] == "v3")
-      return json_reply(200, openapi_v3_root(state.types(), state.types_revision()));
+      return json_reply(200, openapi_v3_root(discovery_types(), state.types_revision()));
     if (parts.size() > 2 && parts[1] == "v3") {
       std::string gv;
       for (size_t i = 2; i < parts.size(); ++i) gv += (i > 2 ? "/" : "") + parts[i];
-      auto body = openapi_v3_group_version(state.types(), gv, state.types_revision());
+      auto body = openapi_v3_group_version(discovery_types(), gv, state.types_revision());
       if (body.empty()) throw path_not_found();
       response res = json_reply(200, body);
       res.headers.emplace_back("Cache-Control", "no-cache, private");

@@ -42,6 +42,8 @@ struct resource_type {
   std::vector<printer_column> columns;  // CRD additionalPrinterColumns of the storage version
   // CRDs: the structural schema of each version, shared so that copies of a type stay cheap.
   std::map<std::string, std::shared_ptr<const crd::structural_schema>> schemas;
+  // Discovery's verbs when not the usual set (the create-only reviews of access_reviews.h).
+  std::vector<std::string> verbs{};
 
   // Key of the storage: objects of all served versions share it.
   std::string id() const { return group.empty() ? plural : plural + "." + group; }
