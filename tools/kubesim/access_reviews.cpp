@@ -24,9 +24,11 @@ review kind_of(const std::vector<std::string>& p) {
     if (p[3] == "selfsubjectaccessreviews") return review::access;
     if (p[3] == "selfsubjectrulesreviews") return review::rules;
   }
-  if (p.size() == 4 && p[0] == "apis" && p[1] == "authentication.k8s.io" && p[2] == "v1" && p[3] == "selfsubjectreviews")
+  if (p.size() == 4 && p[0] == "apis" && p[1] == "authentication.k8s.io" && p[2] == "v1" &&
+      p[3] == "selfsubjectreviews")
     return review::self;
-  if (p.size() == 7 && p[0] == "api" && p[1] == "v1" && p[2] == "namespaces" && p[4] == "serviceaccounts" && p[6] == "token")
+  if (p.size() == 7 && p[0] == "api" && p[1] == "v1" && p[2] == "namespaces" &&
+      p[4] == "serviceaccounts" && p[6] == "token")
     return review::token;
   return review::none;
 }
@@ -44,7 +46,8 @@ js::Document echo(js::Document body, const char* kind, const char* api_version) 
   js::set_string(body, "kind", kind, a);
   js::set_string(body, "apiVersion", api_version, a);
   Value& meta = js::ensure_object(body, "metadata", a);
-  if (!js::find(meta, "creationTimestamp")) js::set_member(meta, "creationTimestamp", Value(rapidjson::kNullType), a);
+  if (!js::find(meta, "creationTimestamp"))
+    js::set_member(meta, "creationTimestamp", Value(rapidjson::kNullType), a);
   return body;
 }
 
@@ -52,9 +55,11 @@ review_reply access_review(js::Document body, const user_info& u, const rbac_pol
   const Value* ra = js::find_path(body, {"spec", "resourceAttributes"});
   const Value* na = js::find_path(body, {"spec", "nonResourceAttributes"});
   if ((!ra || ra->IsNull()) && (!na || na->IsNull()))
-    throw invalid("SelfSubjectAccessReview", "authorization.k8s.io", "",
-                  {field::invalid("spec.resourceAttributes", "\"null\"",
-                                  "exactly one of nonResourceAttributes or resourceAttributes must be specified")});
+    throw invalid(
+        "SelfSubjectAccessReview", "authorization.k8s.io", "",
+        {field::invalid(
+            "spec.resourceAttributes", "\"null\"",
+            "exactly one of nonResourceAttributes or resourceAttributes must be specified")});
   if (ra && !ra->IsNull() && na && !na->IsNull())
     throw invalid("SelfSubjectAccessReview", "authorization.k8s.io", "",
                   {field::invalid("spec.nonResourceAttributes", "\"" + field::go_json(*na) + "\"",
@@ -110,7 +115,9 @@ review_reply rules_review(js::Document body, const user_info& u, const rbac_poli
   if (!rules.errors.empty()) {
     std::string joined;
     for (const auto& e : rules.errors) joined += (joined.empty() ? "" : ", ") + e;
-    status.AddMember("evaluationError", js::string_value(rules.errors.size() == 1 ? joined : "[" + joined + "]", a), a);
+    status.AddMember("evaluationError",
+                     js::string_value(rules.errors.size() == 1 ? joined : "[" + joined + "]", a),
+                     a);
   }
   js::set_member(out, "status", std::move(status), a);
   return {201, js::to_string(out)};
@@ -156,7 +163,8 @@ review_reply token_request(js::Document body, const std::string& ns, const std::
   int64_t seconds = js::get_int(body, {"spec", "expirationSeconds"}, 3600);
   if (seconds < 600)
     throw invalid("TokenRequest", "authentication.k8s.io", name,
-                  {field::invalid("spec.expirationSeconds", std::to_string(seconds), "may not specify a duration less than 10 minutes")});
+                  {field::invalid("spec.expirationSeconds", std::to_string(seconds),
+                                  "may not specify a duration less than 10 minutes")});
   if (seconds > (int64_t(1) << 32))
     throw invalid("TokenRequest", "authentication.k8s.io", name,
                   {field::too_long("spec.expirationSeconds", int64_t(1) << 32)});
@@ -167,7 +175,9 @@ review_reply token_request(js::Document body, const std::string& ns, const std::
   if (audiences.empty()) audiences.push_back("https://kubernetes.default.svc.cluster.local");
   std::string uid(js::get_string(sa->doc, {"metadata", "uid"}));
   std::string token = tokens.bound_token(ns, name, uid, audiences, seconds);
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   js::Document out = echo(std::move(body), "TokenRequest", "authentication.k8s.io/v1");
   auto& a = out.GetAllocator();
   Value& meta = js::ensure_object(out, "metadata", a);
@@ -176,7 +186,8 @@ review_reply token_request(js::Document body, const std::string& ns, const std::
   Value& spec = js::ensure_object(out, "spec", a);
   js::set_member(spec, "audiences", strings(audiences, a), a);
   js::set_member(spec, "expirationSeconds", Value(seconds), a);
-  if (!js::find(spec, "boundObjectRef")) js::set_member(spec, "boundObjectRef", Value(rapidjson::kNullType), a);
+  if (!js::find(spec, "boundObjectRef"))
+    js::set_member(spec, "boundObjectRef", Value(rapidjson::kNullType), a);
   Value status(rapidjson::kObjectType);
   status.AddMember("token", js::string_value(token, a), a);
   status.AddMember("expirationTimestamp", js::string_value(rfc3339(now + seconds), a), a);
@@ -186,10 +197,13 @@ review_reply token_request(js::Document body, const std::string& ns, const std::
 
 }  // namespace
 
-bool is_access_review_path(const std::vector<std::string>& parts) { return kind_of(parts) != review::none; }
+bool is_access_review_path(const std::vector<std::string>& parts) {
+  return kind_of(parts) != review::none;
+}
 
 std::vector<resource_type> with_review_types(std::vector<resource_type> types) {
-  auto review_type = [](const char* group, const char* kind, const char* plural, const char* singular) {
+  auto review_type = [](const char* group, const char* kind, const char* plural,
+                        const char* singular) {
     resource_type t;
     t.group = group;
     t.versions = {"v1"};
@@ -200,26 +214,35 @@ std::vector<resource_type> with_review_types(std::vector<resource_type> types) {
     t.verbs = {"create"};
     return t;
   };
-  types.push_back(review_type("authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews", "selfsubjectreview"));
-  types.push_back(review_type("authorization.k8s.io", "SelfSubjectAccessReview", "selfsubjectaccessreviews",
-                              "selfsubjectaccessreview"));
-  types.push_back(review_type("authorization.k8s.io", "SelfSubjectRulesReview", "selfsubjectrulesreviews",
-                              "selfsubjectrulesreview"));
+  types.push_back(review_type("authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews",
+                              "selfsubjectreview"));
+  types.push_back(review_type("authorization.k8s.io", "SelfSubjectAccessReview",
+                              "selfsubjectaccessreviews", "selfsubjectaccessreview"));
+  types.push_back(review_type("authorization.k8s.io", "SelfSubjectRulesReview",
+                              "selfsubjectrulesreviews", "selfsubjectrulesreview"));
   return types;
 }
 
-std::optional<review_reply> serve_access_review(const std::string& method, const std::vector<std::string>& parts,
-                                                const std::function<js::Document()>& body, const user_info& user,
-                                                const cluster_state& state, const service_account_tokens* tokens) {
+std::optional<review_reply> serve_access_review(const std::string& method,
+                                                const std::vector<std::string>& parts,
+                                                const std::function<js::Document()>& body,
+                                                const user_info& user, const cluster_state& state,
+                                                const service_account_tokens* tokens) {
   review k = kind_of(parts);
   if (k == review::none || (k == review::token && !tokens)) return std::nullopt;
-  if (method != "POST") throw method_not_allowed("the server does not allow this method on the requested resource");
+  if (method != "POST")
+    throw method_not_allowed("the server does not allow this method on the requested resource");
   switch (k) {
-    case review::access: return access_review(body(), user, policy_of(state));
-    case review::rules: return rules_review(body(), user, policy_of(state));
-    case review::self: return self_review(user);
-    case review::token: return token_request(body(), parts[3], parts[5], state, *tokens);
-    case review::none: break;
+    case review::access:
+      return access_review(body(), user, policy_of(state));
+    case review::rules:
+      return rules_review(body(), user, policy_of(state));
+    case review::self:
+      return self_review(user);
+    case review::token:
+      return token_request(body(), parts[3], parts[5], state, *tokens);
+    case review::none:
+      break;
   }
   return std::nullopt;
 }

@@ -29,7 +29,8 @@ struct review_reply {
 
 // The reply when `parts` (the URL path split on "/") addresses one of those APIs, else nullopt.
 // `body` decodes the request body; throws api_error for the real server's refusals.
-std::optional<review_reply> serve_access_review(const std::string& method, const std::vector<std::string>& parts,
+std::optional<review_reply> serve_access_review(const std::string& method,
+                                                const std::vector<std::string>& parts,
                                                 const std::function<k8s::json::Document()>& body,
                                                 const user_info& user, const cluster_state& state,
                                                 const service_account_tokens* tokens);

@@ -18,7 +18,8 @@ constexpr const char* kClusterRoleQueue = "";
 }  // namespace
 
 struct auth_controllers::impl : controller_base<auth_controllers::impl> {
-  impl(net::io_context& io, cluster_state& state, const service_account_tokens& tokens, std::string ca_pem)
+  impl(net::io_context& io, cluster_state& state, const service_account_tokens& tokens,
+       std::string ca_pem)
       : controller_base(io, state, "auth controllers", "Secret or ClusterRole", nullptr),
         tokens(tokens),
         ca_pem(std::move(ca_pem)),
@@ -64,7 +65,8 @@ struct auth_controllers::impl : controller_base<auth_controllers::impl> {
   // Any ClusterRole change may change what an aggregated one gathers: resync every one.
   void on_cluster_role(const char*, const snapshot_ptr&) {
     for (const auto& r : state.list(cluster_role_type, "", {}).items)
-      if (js::find(r->doc, "aggregationRule")) enqueue(kClusterRoleQueue, meta_string(r->doc, "name"));
+      if (js::find(r->doc, "aggregationRule"))
+        enqueue(kClusterRoleQueue, meta_string(r->doc, "name"));
   }
 
   void sync(const std::string& ns, const std::string& name) {
@@ -79,8 +81,10 @@ struct auth_controllers::impl : controller_base<auth_controllers::impl> {
     if (!secret || js::get_string(secret->doc, "type") != kServiceAccountTokenType) return;
     if (js::find_path(secret->doc, {"metadata", "deletionTimestamp"})) return;
     const js::Value* annotations = js::find_path(secret->doc, {"metadata", "annotations"});
-    std::string sa_name = annotations ? std::string(js::get_string(*annotations, kServiceAccountNameAnnotation)) : "";
-    std::string want_uid = annotations ? std::string(js::get_string(*annotations, kServiceAccountUidAnnotation)) : "";
+    std::string sa_name =
+        annotations ? std::string(js::get_string(*annotations, kServiceAccountNameAnnotation)) : "";
+    std::string want_uid =
+        annotations ? std::string(js::get_string(*annotations, kServiceAccountUidAnnotation)) : "";
     auto sa = sa_name.empty() ? nullptr : get_or_null(sa_type, ns, sa_name);
     std::string sa_uid = sa ? meta_string(sa->doc, "uid") : "";
     if (!sa || (!want_uid.empty() && want_uid != sa_uid)) {
@@ -98,10 +102,12 @@ struct auth_controllers::impl : controller_base<auth_controllers::impl> {
     js::Document next = js::copy_of(secret->doc);
     auto& a = next.GetAllocator();
     js::Value& meta = js::ensure_object(next, "metadata", a);
-    js::set_string(js::ensure_object(meta, "annotations", a), kServiceAccountUidAnnotation, sa_uid, a);
+    js::set_string(js::ensure_object(meta, "annotations", a), kServiceAccountUidAnnotation, sa_uid,
+                   a);
     js::Value& d = js::ensure_object(next, "data", a);
     if (!present("token"))
-      js::set_string(d, "token", k8s::base64_encode(tokens.legacy_token(ns, sa_name, sa_uid, name)), a);
+      js::set_string(d, "token", k8s::base64_encode(tokens.legacy_token(ns, sa_name, sa_uid, name)),
+                     a);
     if (!present("ca.crt")) js::set_string(d, "ca.crt", k8s::base64_encode(ca_pem), a);
     if (!present("namespace")) js::set_string(d, "namespace", k8s::base64_encode(ns), a);
     state.update(secret_type, ns, name, std::move(next), false, {});
@@ -110,18 +116,21 @@ struct auth_controllers::impl : controller_base<auth_controllers::impl> {
   void sync_aggregated_role(const std::string& name) {
     auto role = get_or_null(cluster_role_type, "", name);
     if (!role) return;
-    const js::Value* selectors = js::find_path(role->doc, {"aggregationRule", "clusterRoleSelectors"});
+    const js::Value* selectors =
+        js::find_path(role->doc, {"aggregationRule", "clusterRoleSelectors"});
     if (!selectors || !selectors->IsArray()) return;
     auto all = state.list(cluster_role_type, "", {}).items;
-    std::sort(all.begin(), all.end(),
-              [](const snapshot_ptr& x, const snapshot_ptr& y) { return meta_string(x->doc, "name") < meta_string(y->doc, "name"); });
+    std::sort(all.begin(), all.end(), [](const snapshot_ptr& x, const snapshot_ptr& y) {
+      return meta_string(x->doc, "name") < meta_string(y->doc, "name");
+    });
     js::Document next = js::copy_of(role->doc);
     auto& a = next.GetAllocator();
     js::Value rules(rapidjson::kArrayType);
     for (const auto& sel : selectors->GetArray()) {
       for (const auto& other : all) {
         if (meta_string(other->doc, "name") == name) continue;  // never its own rules
-        if (!sts::selector_matches(sel, js::find_path(other->doc, {"metadata", "labels"}))) continue;
+        if (!sts::selector_matches(sel, js::find_path(other->doc, {"metadata", "labels"})))
+          continue;
         const js::Value* theirs = js::find(other->doc, "rules");
         if (!theirs || !theirs->IsArray()) continue;
         for (const auto& r : theirs->GetArray()) {
@@ -139,12 +148,18 @@ struct auth_controllers::impl : controller_base<auth_controllers::impl> {
   }
 };
 
-auth_controllers::auth_controllers(net::io_context& io, cluster_state& state, const service_account_tokens& tokens,
-                                   std::string ca_pem)
+auth_controllers::auth_controllers(net::io_context& io, cluster_state& state,
+                                   const service_account_tokens& tokens, std::string ca_pem)
     : impl_(std::make_shared<impl>(io, state, tokens, std::move(ca_pem))) {}
 
-auth_controllers::~auth_controllers() { stop(); }
-void auth_controllers::start() { impl_->start(); }
-void auth_controllers::stop() { impl_->stop(); }
+auth_controllers::~auth_controllers() {
+  stop();
+}
+void auth_controllers::start() {
+  impl_->start();
+}
+void auth_controllers::stop() {
+  impl_->stop();
+}
 
 }  // namespace kubesim

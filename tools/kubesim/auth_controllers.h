@@ -21,8 +21,8 @@ class service_account_tokens;
 
 class auth_controllers {
  public:
-  auth_controllers(boost::asio::io_context& io, cluster_state& state, const service_account_tokens& tokens,
-                   std::string ca_pem);
+  auth_controllers(boost::asio::io_context& io, cluster_state& state,
+                   const service_account_tokens& tokens, std::string ca_pem);
   ~auth_controllers();
   auth_controllers(const auth_controllers&) = delete;
   auth_controllers& operator=(const auth_controllers&) = delete;

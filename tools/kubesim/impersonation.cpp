@@ -33,22 +33,28 @@ std::string unescape(const std::string& s) {
 
 }  // namespace
 
-std::optional<user_info> impersonated_user(const k8s::http::header_list& headers, const user_info& requester,
-                                           const std::function<bool(const request_attributes&, std::string& reason)>& allowed) {
+std::optional<user_info> impersonated_user(
+    const k8s::http::header_list& headers, const user_info& requester,
+    const std::function<bool(const request_attributes&, std::string& reason)>& allowed) {
   std::optional<std::string> user, uid;
   std::vector<std::string> groups;
   std::vector<std::pair<std::string, std::string>> extras;
   for (const auto& [k, v] : headers) {
     const std::string name = lower(k);
-    if (name == "impersonate-user") user = v;
-    else if (name == "impersonate-group") groups.push_back(v);
-    else if (name == "impersonate-uid") uid = v;
-    else if (name.rfind("impersonate-extra-", 0) == 0) extras.emplace_back(lower(unescape(name.substr(18))), v);
+    if (name == "impersonate-user")
+      user = v;
+    else if (name == "impersonate-group")
+      groups.push_back(v);
+    else if (name == "impersonate-uid")
+      uid = v;
+    else if (name.rfind("impersonate-extra-", 0) == 0)
+      extras.emplace_back(lower(unescape(name.substr(18))), v);
   }
   if (!user && groups.empty() && !uid && extras.empty()) return std::nullopt;
   if (!user || user->empty())
     // buildImpersonationRequests refuses it; the filter answers with responsewriters.InternalError.
-    throw internal_error("requested impersonation of groups, extra or uid without impersonating a user");
+    throw internal_error(
+        "requested impersonation of groups, extra or uid without impersonating a user");
 
   user_info out;
   auto check = [&](request_attributes a) {
@@ -105,7 +111,8 @@ std::optional<user_info> impersonated_user(const k8s::http::header_list& headers
   }
   const bool anonymous = out.name == "system:anonymous";
   const char* implied = anonymous ? "system:unauthenticated" : "system:authenticated";
-  bool has_implied = out.in_group("system:unauthenticated") || (!anonymous && out.in_group("system:authenticated"));
+  bool has_implied = out.in_group("system:unauthenticated") ||
+                     (!anonymous && out.in_group("system:authenticated"));
   if (!has_implied) out.groups.push_back(implied);
   return out;
 }

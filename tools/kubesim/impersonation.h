@@ -15,7 +15,8 @@ namespace kubesim {
 // Returns the user to act as, or nullopt when the request impersonates no one. Throws the
 // api_error the real filter answers with: 403 from forbidden_error when `allowed` refuses one
 // step, 500 when groups, uid or extras come without a user.
-std::optional<user_info> impersonated_user(const k8s::http::header_list& headers, const user_info& requester,
-                                           const std::function<bool(const request_attributes&, std::string& reason)>& allowed);
+std::optional<user_info> impersonated_user(
+    const k8s::http::header_list& headers, const user_info& requester,
+    const std::function<bool(const request_attributes&, std::string& reason)>& allowed);
 
 }  // namespace kubesim

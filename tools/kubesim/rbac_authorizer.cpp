@@ -41,14 +41,16 @@ bool resource_matches(const policy_rule& r, const std::string& resource, const s
 bool url_matches(const policy_rule& r, const std::string& path) {
   for (const auto& u : r.non_resource_urls) {
     if (u == "*" || u == path) return true;
-    if (!u.empty() && u.back() == '*' && path.compare(0, u.size() - 1, u, 0, u.size() - 1) == 0) return true;
+    if (!u.empty() && u.back() == '*' && path.compare(0, u.size() - 1, u, 0, u.size() - 1) == 0)
+      return true;
   }
   return false;
 }
 
 using doc_ptr = std::shared_ptr<const js::Document>;
 
-std::vector<doc_ptr> docs_of(const cluster_state& state, const char* plural, const std::string& ns) {
+std::vector<doc_ptr> docs_of(const cluster_state& state, const char* plural,
+                             const std::string& ns) {
   auto t = state.find_type("rbac.authorization.k8s.io", "v1", plural);
   std::vector<doc_ptr> out;
   if (!t) return out;
@@ -56,7 +58,8 @@ std::vector<doc_ptr> docs_of(const cluster_state& state, const char* plural, con
   return out;
 }
 
-doc_ptr doc_named(const cluster_state& state, const char* plural, const std::string& ns, const std::string& name) {
+doc_ptr doc_named(const cluster_state& state, const char* plural, const std::string& ns,
+                  const std::string& name) {
   auto t = state.find_type("rbac.authorization.k8s.io", "v1", plural);
   if (!t) return nullptr;
   try {
@@ -83,7 +86,8 @@ void visit_rules(const user_info& u, const std::string& ns, const rbac_policy& p
     std::string kind(js::get_string(*b, {"roleRef", "kind"}));
     std::string name(js::get_string(*b, {"roleRef", "name"}));
     if (kind != "ClusterRole") continue;
-    if (!visit_role(p.cluster_role(name), fmt::format("clusterrole.rbac.authorization.k8s.io \"{}\" not found", name)))
+    if (!visit_role(p.cluster_role(name),
+                    fmt::format("clusterrole.rbac.authorization.k8s.io \"{}\" not found", name)))
       return;
   }
   if (ns.empty()) return;
@@ -91,10 +95,15 @@ void visit_rules(const user_info& u, const std::string& ns, const rbac_policy& p
     if (!binding_applies(u, *b, ns)) continue;
     std::string kind(js::get_string(*b, {"roleRef", "kind"}));
     std::string name(js::get_string(*b, {"roleRef", "name"}));
-    bool go_on = kind == "ClusterRole"
-                     ? visit_role(p.cluster_role(name), fmt::format("clusterrole.rbac.authorization.k8s.io \"{}\" not found", name))
-                 : kind == "Role" ? visit_role(p.role(ns, name), fmt::format("role.rbac.authorization.k8s.io \"{}\" not found", name))
-                                  : true;
+    bool go_on =
+        kind == "ClusterRole"
+            ? visit_role(
+                  p.cluster_role(name),
+                  fmt::format("clusterrole.rbac.authorization.k8s.io \"{}\" not found", name))
+        : kind == "Role"
+            ? visit_role(p.role(ns, name),
+                         fmt::format("role.rbac.authorization.k8s.io \"{}\" not found", name))
+            : true;
     if (!go_on) return;
   }
 }
@@ -141,12 +150,17 @@ rbac_policy policy_of(const cluster_state& state) {
   rbac_policy p;
   p.cluster_role_bindings = [&state] { return docs_of(state, "clusterrolebindings", ""); };
   p.role_bindings = [&state](const std::string& ns) { return docs_of(state, "rolebindings", ns); };
-  p.cluster_role = [&state](const std::string& name) { return doc_named(state, "clusterroles", "", name); };
-  p.role = [&state](const std::string& ns, const std::string& name) { return doc_named(state, "roles", ns, name); };
+  p.cluster_role = [&state](const std::string& name) {
+    return doc_named(state, "clusterroles", "", name);
+  };
+  p.role = [&state](const std::string& ns, const std::string& name) {
+    return doc_named(state, "roles", ns, name);
+  };
   return p;
 }
 
-authorization_decision authorize(const user_info& u, const request_attributes& a, const rbac_policy& p) {
+authorization_decision authorize(const user_info& u, const request_attributes& a,
+                                 const rbac_policy& p) {
   // authorizerfactory.NewPrivilegedGroups(user.SystemPrivilegedGroup) comes first.
   if (u.in_group(kMastersGroup)) return {true, ""};
   bool allowed = false;

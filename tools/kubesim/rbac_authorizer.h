@@ -26,14 +26,18 @@ std::vector<policy_rule> rules_of(const k8s::json::Value& role);
 bool rule_allows(const request_attributes& a, const policy_rule& r);
 // appliesTo: does one of a binding's subjects name this user? A ServiceAccount subject without
 // namespace is in the binding's own namespace (`binding_ns`, empty for a ClusterRoleBinding).
-bool binding_applies(const user_info& u, const k8s::json::Value& binding, const std::string& binding_ns);
+bool binding_applies(const user_info& u, const k8s::json::Value& binding,
+                     const std::string& binding_ns);
 
 // Where the authorizer reads the policy. Role lookups return nullptr when there is none.
 struct rbac_policy {
   std::function<std::vector<std::shared_ptr<const k8s::json::Document>>()> cluster_role_bindings;
-  std::function<std::vector<std::shared_ptr<const k8s::json::Document>>(const std::string& ns)> role_bindings;
+  std::function<std::vector<std::shared_ptr<const k8s::json::Document>>(const std::string& ns)>
+      role_bindings;
   std::function<std::shared_ptr<const k8s::json::Document>(const std::string& name)> cluster_role;
-  std::function<std::shared_ptr<const k8s::json::Document>(const std::string& ns, const std::string& name)> role;
+  std::function<std::shared_ptr<const k8s::json::Document>(const std::string& ns,
+                                                           const std::string& name)>
+      role;
 };
 rbac_policy policy_of(const cluster_state& state);
 
@@ -43,7 +47,8 @@ struct authorization_decision {
   bool allowed = false;
   std::string reason;  // on a denial: "RBAC: <missing roles>", or empty
 };
-authorization_decision authorize(const user_info& u, const request_attributes& a, const rbac_policy& p);
+authorization_decision authorize(const user_info& u, const request_attributes& a,
+                                 const rbac_policy& p);
 
 // Every rule that applies to the user in a namespace (cluster-wide bindings included), for
 // SelfSubjectRulesReview; `errors` names the roles that bindings refer to but do not exist.

@@ -19,6 +19,7 @@ void check_no_escalation(const user_info& u, const std::string& plural, const st
 
 // ConfirmNoEscalation's test: which of `wanted`, broken down into one verb, group, resource and
 // name (or URL) each, no rule of `held` covers. Pure.
-std::vector<policy_rule> uncovered_rules(const std::vector<policy_rule>& held, const std::vector<policy_rule>& wanted);
+std::vector<policy_rule> uncovered_rules(const std::vector<policy_rule>& held,
+                                         const std::vector<policy_rule>& wanted);
 
 }  // namespace kubesim

@@ -39,9 +39,11 @@ const std::string* query_value(const k8s::http::header_list& q, const char* key)
 std::string exact_name(const std::string& selector) {
   for (auto term : split(selector, ',')) {
     auto t = term;
-    t.erase(std::remove_if(t.begin(), t.end(), [](unsigned char c) { return std::isspace(c); }), t.end());
+    t.erase(std::remove_if(t.begin(), t.end(), [](unsigned char c) { return std::isspace(c); }),
+            t.end());
     for (const char* prefix : {"metadata.name==", "metadata.name="})
-      if (t.rfind(prefix, 0) == 0 && t.find("!=") == std::string::npos) return t.substr(std::string(prefix).size());
+      if (t.rfind(prefix, 0) == 0 && t.find("!=") == std::string::npos)
+        return t.substr(std::string(prefix).size());
   }
   return "";
 }
@@ -94,7 +96,8 @@ request_attributes request_attributes_of(const std::string& method, const std::s
   std::vector<std::string> rest(parts.begin() + static_cast<long>(i), parts.end());
   if (rest[0] == "namespaces" && rest.size() > 1) {
     a.ns = rest[1];
-    if (rest.size() > 2 && rest[2] != "status" && rest[2] != "finalize") rest.erase(rest.begin(), rest.begin() + 2);
+    if (rest.size() > 2 && rest[2] != "status" && rest[2] != "finalize")
+      rest.erase(rest.begin(), rest.begin() + 2);
   }
   if (rest.size() >= 3 && a.verb != "proxy") a.subresource = rest[2];
   if (rest.size() >= 2) a.name = rest[1];
@@ -126,28 +129,39 @@ std::string forbidden_message(const user_info& u, const request_attributes& a,
   } else {
     std::string resource = a.resource;
     if (!a.subresource.empty()) resource += "/" + a.subresource;
-    msg = a.ns.empty() ? fmt::format("User \"{}\" cannot {} resource \"{}\" in API group \"{}\" at the cluster scope",
-                                     u.name, a.verb, resource, a.api_group)
-                       : fmt::format("User \"{}\" cannot {} resource \"{}\" in API group \"{}\" in the namespace \"{}\"",
-                                     u.name, a.verb, resource, a.api_group, a.ns);
+    msg =
+        a.ns.empty()
+            ? fmt::format(
+                  "User \"{}\" cannot {} resource \"{}\" in API group \"{}\" at the cluster scope",
+                  u.name, a.verb, resource, a.api_group)
+            : fmt::format(
+                  "User \"{}\" cannot {} resource \"{}\" in API group \"{}\" in the namespace "
+                  "\"{}\"",
+                  u.name, a.verb, resource, a.api_group, a.ns);
   }
   // The sanitizer keeps the message from looking like HTML.
   std::string out;
   for (char c : msg) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else out += c;
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else
+      out += c;
   }
   return reason.empty() ? out : out + ": " + reason;
 }
 
-api_error forbidden_error(const user_info& u, const request_attributes& a, const std::string& reason) {
+api_error forbidden_error(const user_info& u, const request_attributes& a,
+                          const std::string& reason) {
   std::string text = forbidden_message(u, a, reason);
   std::string gr = a.api_group.empty() ? a.resource : a.resource + "." + a.api_group;
-  std::string message = gr.empty()       ? "forbidden: " + text
-                        : a.name.empty() ? gr + " is forbidden: " + text
-                                         : fmt::format("{} \"{}\" is forbidden: {}", gr, a.name, text);
+  std::string message = gr.empty() ? "forbidden: " + text
+                        : a.name.empty()
+                            ? gr + " is forbidden: " + text
+                            : fmt::format("{} \"{}\" is forbidden: {}", gr, a.name, text);
   api_error e = forbidden(message);
   e.name = a.name;
   e.group = a.api_group;

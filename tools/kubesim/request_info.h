@@ -49,6 +49,7 @@ std::string forbidden_message(const user_info& u, const request_attributes& a,
                               const std::string& reason);
 // The whole 403: apierrors.NewForbidden(group/resource, name, that message), e.g.
 // `configmaps "x" is forbidden: User ...`, or `forbidden: User ...` for a path.
-api_error forbidden_error(const user_info& u, const request_attributes& a, const std::string& reason);
+api_error forbidden_error(const user_info& u, const request_attributes& a,
+                          const std::string& reason);
 
 }  // namespace kubesim

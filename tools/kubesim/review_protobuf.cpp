@@ -32,7 +32,10 @@ class reader {
     uint64_t key = varint();
     field = static_cast<int>(key >> 3);
     switch (key & 7) {
-      case 0: value = varint(); bytes = {}; return true;
+      case 0:
+        value = varint();
+        bytes = {};
+        return true;
       case 2: {
         uint64_t n = varint();
         if (n > b_.size() - pos_) fail();
@@ -40,9 +43,14 @@ class reader {
         pos_ += n;
         return true;
       }
-      case 1: skip(8); return true;
-      case 5: skip(4); return true;
-      default: fail();
+      case 1:
+        skip(8);
+        return true;
+      case 5:
+        skip(4);
+        return true;
+      default:
+        fail();
     }
   }
 
@@ -51,7 +59,9 @@ class reader {
     if (n > b_.size() - pos_) fail();
     pos_ += n;
   }
-  [[noreturn]] static void fail() { throw bad_request("the body of the request could not be decoded: malformed protobuf"); }
+  [[noreturn]] static void fail() {
+    throw bad_request("the body of the request could not be decoded: malformed protobuf");
+  }
   std::string_view b_;
   size_t pos_ = 0;
 };
@@ -67,11 +77,13 @@ void each_field(std::string_view bytes, const field_handler& h) {
 }
 
 // A message of string fields: `names[i]` is field i+1 ("" skips it).
-js::Value strings_message(std::string_view bytes, std::initializer_list<const char*> names, js::Allocator& a) {
+js::Value strings_message(std::string_view bytes, std::initializer_list<const char*> names,
+                          js::Allocator& a) {
   js::Value out(rapidjson::kObjectType);
   std::vector<const char*> n(names);
   each_field(bytes, [&](int f, std::string_view b, uint64_t) {
-    if (f >= 1 && static_cast<size_t>(f) <= n.size() && *n[f - 1]) js::set_string(out, n[f - 1], b, a);
+    if (f >= 1 && static_cast<size_t>(f) <= n.size() && *n[f - 1])
+      js::set_string(out, n[f - 1], b, a);
   });
   return out;
 }
@@ -80,9 +92,13 @@ js::Value access_review_spec(std::string_view bytes, js::Allocator& a) {
   js::Value spec(rapidjson::kObjectType);
   each_field(bytes, [&](int f, std::string_view b, uint64_t) {
     if (f == 1)
-      js::set_member(spec, "resourceAttributes",
-                     strings_message(b, {"namespace", "verb", "group", "version", "resource", "subresource", "name"}, a), a);
-    if (f == 2) js::set_member(spec, "nonResourceAttributes", strings_message(b, {"path", "verb"}, a), a);
+      js::set_member(
+          spec, "resourceAttributes",
+          strings_message(
+              b, {"namespace", "verb", "group", "version", "resource", "subresource", "name"}, a),
+          a);
+    if (f == 2)
+      js::set_member(spec, "nonResourceAttributes", strings_message(b, {"path", "verb"}, a), a);
   });
   return spec;
 }
@@ -93,7 +109,9 @@ js::Value token_request_spec(std::string_view bytes, js::Allocator& a) {
   each_field(bytes, [&](int f, std::string_view b, uint64_t v) {
     if (f == 1) audiences.PushBack(js::string_value(b, a), a);
     if (f == 4) js::set_member(spec, "expirationSeconds", js::Value(static_cast<int64_t>(v)), a);
-    if (f == 3) js::set_member(spec, "boundObjectRef", strings_message(b, {"kind", "apiVersion", "name", "uid"}, a), a);
+    if (f == 3)
+      js::set_member(spec, "boundObjectRef",
+                     strings_message(b, {"kind", "apiVersion", "name", "uid"}, a), a);
   });
   js::set_member(spec, "audiences", std::move(audiences), a);
   return spec;
@@ -102,7 +120,8 @@ js::Value token_request_spec(std::string_view bytes, js::Allocator& a) {
 }  // namespace
 
 js::Document review_from_protobuf(std::string_view bytes) {
-  if (bytes.substr(0, 4) != std::string_view("k8s\0", 4)) throw bad_request("the body of the request could not be decoded: no protobuf magic");
+  if (bytes.substr(0, 4) != std::string_view("k8s\0", 4))
+    throw bad_request("the body of the request could not be decoded: no protobuf magic");
   std::string api_version, kind;
   std::string_view raw;
   each_field(bytes.substr(4), [&](int f, std::string_view b, uint64_t) {
@@ -119,9 +138,11 @@ js::Document review_from_protobuf(std::string_view bytes) {
   js::set_string(out, "apiVersion", api_version, a);
   out.AddMember("metadata", js::Value(rapidjson::kObjectType), a);
   each_field(raw, [&](int f, std::string_view b, uint64_t) {
-    if (f != 2 || kind == "SelfSubjectReview") return;  // spec is field 2; SelfSubjectReview has none
+    if (f != 2 || kind == "SelfSubjectReview")
+      return;  // spec is field 2; SelfSubjectReview has none
     if (kind == "SelfSubjectAccessReview") js::set_member(out, "spec", access_review_spec(b, a), a);
-    if (kind == "SelfSubjectRulesReview") js::set_member(out, "spec", strings_message(b, {"namespace"}, a), a);
+    if (kind == "SelfSubjectRulesReview")
+      js::set_member(out, "spec", strings_message(b, {"namespace"}, a), a);
     if (kind == "TokenRequest") js::set_member(out, "spec", token_request_spec(b, a), a);
   });
   return out;

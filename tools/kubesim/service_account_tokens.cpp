@@ -29,7 +29,8 @@ std::string hmac_sha256(const std::string& key, const std::string& data) {
 }
 
 int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -53,7 +54,8 @@ std::vector<std::string> service_account_groups(const std::string& ns) {
   return {"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"};
 }
 
-std::optional<std::pair<std::string, std::string>> split_service_account_username(const std::string& user) {
+std::optional<std::pair<std::string, std::string>> split_service_account_username(
+    const std::string& user) {
   const std::string prefix = "system:serviceaccount:";
   if (user.rfind(prefix, 0) != 0) return std::nullopt;
   auto rest = user.substr(prefix.size());
@@ -64,7 +66,8 @@ std::optional<std::pair<std::string, std::string>> split_service_account_usernam
   return std::make_pair(rest.substr(0, colon), rest.substr(colon + 1));
 }
 
-service_account_tokens::service_account_tokens(cluster_state& state) : state_(state), key_(random_token(32)) {}
+service_account_tokens::service_account_tokens(cluster_state& state)
+    : state_(state), key_(random_token(32)) {}
 
 std::string service_account_tokens::sign(const std::string& claims_json) const {
   const std::string header = k8s::base64_encode(R"({"alg":"HS256","kid":"kubesim"})", true);
@@ -73,7 +76,8 @@ std::string service_account_tokens::sign(const std::string& claims_json) const {
 }
 
 std::string service_account_tokens::legacy_token(const std::string& ns, const std::string& sa,
-                                                 const std::string& sa_uid, const std::string& secret) const {
+                                                 const std::string& sa_uid,
+                                                 const std::string& secret) const {
   js::Document c(rapidjson::kObjectType);
   auto& a = c.GetAllocator();
   js::set_string(c, "iss", kLegacyIssuer, a);
@@ -86,7 +90,8 @@ std::string service_account_tokens::legacy_token(const std::string& ns, const st
 }
 
 std::string service_account_tokens::bound_token(const std::string& ns, const std::string& sa,
-                                                const std::string& sa_uid, const std::vector<std::string>& audiences,
+                                                const std::string& sa_uid,
+                                                const std::vector<std::string>& audiences,
                                                 int64_t seconds) const {
   js::Document c(rapidjson::kObjectType);
   auto& a = c.GetAllocator();
@@ -110,7 +115,8 @@ std::string service_account_tokens::bound_token(const std::string& ns, const std
   return sign(js::to_string(c));
 }
 
-std::optional<user_info> service_account_tokens::authenticate(const std::string& token, bool& ours) const {
+std::optional<user_info> service_account_tokens::authenticate(const std::string& token,
+                                                              bool& ours) const {
   ours = false;
   auto dot1 = token.find('.');
   auto dot2 = dot1 == std::string::npos ? std::string::npos : token.find('.', dot1 + 1);
@@ -118,7 +124,8 @@ std::optional<user_info> service_account_tokens::authenticate(const std::string&
   const std::string signing_input = token.substr(0, dot2);
   auto sig = k8s::base64_decode(token.substr(dot2 + 1), true);
   const std::string expected = hmac_sha256(key_, signing_input);
-  if (!sig || sig->size() != expected.size() || CRYPTO_memcmp(sig->data(), expected.data(), expected.size()) != 0)
+  if (!sig || sig->size() != expected.size() ||
+      CRYPTO_memcmp(sig->data(), expected.data(), expected.size()) != 0)
     return std::nullopt;
   ours = true;
   auto payload = k8s::base64_decode(token.substr(dot1 + 1, dot2 - dot1 - 1), true);

@@ -26,7 +26,8 @@ constexpr const char* kServiceAccountUidAnnotation = "kubernetes.io/service-acco
 std::string service_account_username(const std::string& ns, const std::string& name);
 std::vector<std::string> service_account_groups(const std::string& ns);
 // SplitUsername: {ns, name} of "system:serviceaccount:NS:NAME"; nullopt for any other name.
-std::optional<std::pair<std::string, std::string>> split_service_account_username(const std::string& user);
+std::optional<std::pair<std::string, std::string>> split_service_account_username(
+    const std::string& user);
 
 class service_account_tokens {
  public:
