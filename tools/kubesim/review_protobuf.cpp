@@ -72,7 +72,7 @@ void each_field(std::string_view bytes, const field_handler& h) {
   reader r(bytes);
   int f;
   std::string_view b;
-  uint64_t v;
+  uint64_t v = 0;
   while (r.next(f, b, v)) h(f, b, v);
 }
 
