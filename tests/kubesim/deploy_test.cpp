@@ -471,13 +471,12 @@ TEST_CASE("deploy: kubectl apply -k installs both regions in kubesim, the README
         "customresourcedefinition.apiextensions.k8s.io/cassandraclusters.db.orange.com\n");
   kubectl("cluster2", {"wait", "--for=condition=Established", "crd/cassandraclusters.db.orange.com", "--timeout=20s"});
 
-  // kubesim has no token controller: fill the token secret as Kubernetes would (kubesim's token
-  // of cluster2 stands for the service account's).
-  const std::string sa_dir = fs::path(sim.kubeconfig("cluster2")).parent_path().string() + "/serviceaccount/";
-  kubectl("cluster2", {"patch", "secret", "multi-casskop-remote-token", "-n", watched, "--type", "merge", "-p",
-                       R"({"data":{"token":")" + k8s::base64_encode(read_file(sa_dir + "token")) +
-                           R"(","ca.crt":")" + k8s::base64_encode(read_file(sa_dir + "ca.crt")) +
-                           R"(","namespace":")" + k8s::base64_encode(watched) + R"("}})"});
+  // The token controller fills the token Secret (token, ca.crt, namespace), as Kubernetes does.
+  CHECK(eventually([&] {
+    return !sim.kubectl("cluster2", {"get", "secret", "multi-casskop-remote-token", "-n", watched, "-o",
+                                     "jsonpath={.data.token}"})
+                .out.empty();
+  }));
 
   // The README's commands for users without kubemcsa, verbatim, with contexts cluster1 and cluster2.
   const std::string work = make_temp_dir("deploy-export");

@@ -42,6 +42,14 @@ const js::Value* named(const js::Value& kubeconfig, const char* list, const std:
   return nullptr;
 }
 
+// An anonymous request (system:anonymous) outside system:public-info-viewer's paths: RBAC's 403.
+void check_anonymous_forbidden(const http_reply& r, const std::string& path) {
+  CHECK(r.status == 403);
+  CHECK(r.body ==
+        R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"forbidden: User \"system:anonymous\" cannot get path \")" +
+            path + R"(\"","reason":"Forbidden","details":{},"code":403})");
+}
+
 void check_unauthorized(const http_reply& r) {
   CHECK(r.status == 401);
   CHECK(r.body ==
@@ -82,9 +90,12 @@ TEST_CASE("tls: only the cluster CA is trusted, then tokens and anonymous paths 
   check_unauthorized(wrong.get("/healthz"));
 
   auto anon = sim.anonymous_client("k1");
-  check_unauthorized(anon.get("/api"));
-  check_unauthorized(anon.get("/api/v1/namespaces"));
-  check_unauthorized(anon.get("/apis"));
+  // Anonymous requests are authenticated as system:anonymous, then refused by RBAC.
+  check_anonymous_forbidden(anon.get("/api"), "/api");
+  check_anonymous_forbidden(anon.get("/apis"), "/apis");
+  auto list = anon.get("/api/v1/namespaces");
+  CHECK(list.status == 403);
+  CHECK(list.body.find(R"(namespaces is forbidden: User \"system:anonymous\" cannot list resource \"namespaces\" in API group \"\" at the cluster scope)") != std::string::npos);
   for (const char* p : {"/version", "/version/"}) {
     auto v = anon.get(p);
     CHECK_MESSAGE(v.status == 200, p);
@@ -97,10 +108,10 @@ TEST_CASE("tls: only the cluster CA is trusted, then tokens and anonymous paths 
   }
   // Only Bearer is a token scheme; anything else is no credential at all (as bearertoken.go).
   CHECK(anon.request("GET", "/version", "", "", {{"Authorization", "Basic dXNlcjpwYXNz"}}).status == 200);
-  check_unauthorized(anon.request("GET", "/api", "", "", {{"Authorization", "Basic dXNlcjpwYXNz"}}));
+  check_anonymous_forbidden(anon.request("GET", "/api", "", "", {{"Authorization", "Basic dXNlcjpwYXNz"}}), "/api");
   // An empty bearer token is no credential either.
   CHECK(anon.request("GET", "/version", "", "", {{"Authorization", "Bearer "}}).status == 200);
-  check_unauthorized(anon.request("GET", "/api", "", "", {{"Authorization", "Bearer "}}));
+  check_anonymous_forbidden(anon.request("GET", "/api", "", "", {{"Authorization", "Bearer "}}), "/api");
   // The scheme is case-insensitive.
   CHECK(anon.request("GET", "/api", "", "", {{"Authorization", "bearer " + sim.token("k1")}}).status == 200);
 }

@@ -6,20 +6,27 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <random>
+#include <tuple>
 
 #include <fmt/format.h>
 
 #include "k8s/yaml_json.h"
+#include "tools/kubesim/access_reviews.h"
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/discovery.h"
 #include "tools/kubesim/field_errors.h"
 #include "tools/kubesim/field_manager.h"
 #include "tools/kubesim/freshness_wait.h"
+#include "tools/kubesim/impersonation.h"
 #include "tools/kubesim/list_options.h"
 #include "tools/kubesim/object_meta.h"
 #include "tools/kubesim/protobuf_codec.h"
+#include "tools/kubesim/rbac_authorizer.h"
+#include "tools/kubesim/rbac_escalation.h"
 #include "tools/kubesim/scale_subresource.h"
+#include "tools/kubesim/service_account_tokens.h"
 #include "tools/kubesim/tables.h"
 
 namespace kubesim {
@@ -206,6 +213,22 @@ js::Document parse_body_as(const request& r, std::string_view group, std::string
       "the body of the request was in an unknown format - accepted media types include: "
       "application/json, application/yaml{}",
       protobuf_ok ? ", application/vnd.kubernetes.protobuf" : ""));
+}
+
+// The kind a review request's body is (access_reviews.h), as its URL names it; kubectl's typed
+// clients send these in protobuf.
+std::tuple<std::string, std::string, std::string> review_kind_of(
+    const std::vector<std::string>& parts) {
+  static const std::map<std::string, std::string, std::less<>> kinds = {
+      {"selfsubjectaccessreviews", "SelfSubjectAccessReview"},
+      {"selfsubjectrulesreviews", "SelfSubjectRulesReview"},
+      {"selfsubjectreviews", "SelfSubjectReview"},
+      {"token", "TokenRequest"}};
+  if (parts.empty()) return {};
+  auto k = kinds.find(parts.back());
+  if (k == kinds.end()) return {};
+  if (k->first == "token") return {"authentication.k8s.io", "v1", k->second};
+  return {parts.size() > 1 ? parts[1] : "", parts.size() > 2 ? parts[2] : "", k->second};
 }
 
 // A body of the resource's kind; built-in kinds also read protobuf (custom resources do not: 415).
@@ -399,7 +422,8 @@ struct api_server::impl : std::enable_shared_from_this<api_server::impl> {
 
   void handle(const std::shared_ptr<exchange>& ex);
   void dispatch(const std::shared_ptr<exchange>& ex);
-  bool authenticated(const request& r) const;
+  std::optional<user_info> authenticate(const request& r) const;
+  user_info authorized_user(const request& r) const;
   std::optional<response> injected_error();
   target resolve(const std::vector<std::string>& parts, size_t first, const std::string& group,
                  const std::string& version, bool& is_collection);
@@ -417,6 +441,7 @@ struct api_server::impl : std::enable_shared_from_this<api_server::impl> {
                    bool protobuf);
   void start_watch(const std::shared_ptr<exchange>& ex, const target& t, watch_options o,
                    uint64_t too_large_rv, int timeout);
+  void check_rbac_write(const user_info& user, const request& r, const target& t);
   void serve_watch(const std::shared_ptr<exchange>& ex, const target& t);
   std::optional<response> serve_discovery(const request& r, const std::vector<std::string>& parts);
 };
@@ -472,9 +497,15 @@ size_t api_server::open_watches() const {
 }
 
 // kube-apiserver's union authenticator: x509 first, then bearer tokens; a failing one is an error
-// (401) unless a later one succeeds; anonymous applies only when none of them errored.
-bool api_server::impl::authenticated(const request& r) const {
-  if (!r.client_cert_subject.empty()) return true;
+// (401) unless a later one succeeds; anonymous (system:anonymous) applies only when none of them
+// errored.
+std::optional<user_info> api_server::impl::authenticate(const request& r) const {
+  if (!r.client_cert_subject.empty()) {
+    // x509.CommonNameUserConversion: CN is the user, O the groups.
+    user_info u{r.client_cert_subject, "", r.client_cert_organizations, {}};
+    u.groups.push_back("system:authenticated");
+    return u;
+  }
   bool failed = r.client_cert_unverified;
   // bearertoken.go: SplitN(TrimSpace(header), " ", 3); a non-Bearer scheme or an empty token is
   // no credential at all, not a failure.
@@ -490,15 +521,75 @@ bool api_server::impl::authenticated(const request& r) const {
     auto token = auth.substr(space + 1);
     token = token.substr(0, token.find(' '));
     if (scheme == "bearer" && !token.empty()) {
-      std::lock_guard lock(mutex);
-      if (tokens.count(std::string(token))) return true;
+      {
+        std::lock_guard lock(mutex);
+        if (tokens.count(std::string(token)))
+          return user_info{"kubesim-admin", "", {kMastersGroup, "system:authenticated"}, {}};
+      }
+      bool ours = false;
+      if (options.sa_tokens)
+        if (auto u = options.sa_tokens->authenticate(std::string(token), ours)) return u;
       failed = true;
     }
   }
-  if (failed) return false;
-  // Anonymous requests may read what system:public-info-viewer allows.
-  return r.path == "/version" || r.path == "/version/" || r.path == "/healthz" ||
-         r.path == "/livez" || r.path == "/readyz";
+  if (failed) return std::nullopt;
+  return user_info{"system:anonymous", "", {"system:unauthenticated"}, {}};
+}
+
+// Authentication, impersonation, then RBAC, in the order of the real handler chain; throws the
+// 401 or 403 that ends the request.
+user_info api_server::impl::authorized_user(const request& r) const {
+  auto who = authenticate(r);
+  if (!who) throw unauthorized();
+  const rbac_policy policy = policy_of(state);
+  auto allowed = [&](const user_info& u, const request_attributes& a, std::string& reason) {
+    auto d = authorize(u, a, policy);
+    reason = d.reason;
+    return d.allowed;
+  };
+  if (auto as =
+          impersonated_user(r.headers, *who, [&](const request_attributes& a, std::string& reason) {
+            return allowed(*who, a, reason);
+          }))
+    who = std::move(as);
+  auto attributes = request_attributes_of(r.method, r.path, r.query);
+  std::string reason;
+  if (!allowed(*who, attributes, reason)) throw forbidden_error(*who, attributes, reason);
+  return *who;
+}
+
+// RBAC's escalation check judges the object as it would be stored: a dry run of the same write.
+void api_server::impl::check_rbac_write(const user_info& user, const request& r, const target& t) {
+  if (t.type.group != "rbac.authorization.k8s.io" || user.in_group(kMastersGroup)) return;
+  if (r.method != "POST" && r.method != "PUT" && r.method != "PATCH") return;
+  write_options dry;
+  dry.dry_run = true;
+  dry.version = t.version;
+  const std::string ns = t.type.namespaced ? t.ns : "";
+  snapshot_ptr result;
+  if (r.method == "POST") {
+    result = state.create(t.type, ns, parse_body(r, t.type, t.version), dry).object;
+  } else if (r.method == "PUT") {
+    result = state.update(t.type, ns, t.name, parse_body(r, t.type, t.version), false, dry);
+  } else {
+    auto type = r.header("Content-Type");
+    type = type.substr(0, type.find(';'));
+    patch_type pt;
+    if (type == "application/merge-patch+json")
+      pt = patch_type::merge;
+    else if (type == "application/json-patch+json")
+      pt = patch_type::json;
+    else if (type == "application/strategic-merge-patch+json")
+      pt = patch_type::strategic;
+    else if (type == "application/apply-patch+yaml")
+      pt = patch_type::apply;
+    else
+      return;  // refused with 415 by serve_resource
+    dry.field_manager = query_string(r, "fieldManager");
+    dry.force = query_bool(r, "force");
+    result = state.patch(t.type, ns, t.name, pt, r.body, false, dry).object;
+  }
+  check_no_escalation(user, t.type.plural, ns, result->doc, policy_of(state));
 }
 
 std::optional<response> api_server::impl::injected_error() {
@@ -535,9 +626,18 @@ void api_server::impl::dispatch(const std::shared_ptr<exchange>& ex) {
                  r.method.c_str(), r.target.c_str(), std::string(r.header("Accept")).c_str(),
                  std::string(r.header("Content-Type")).c_str());
   try {
-    if (options.authenticate && !authenticated(r)) return ex->reply(error_reply(unauthorized()));
+    user_info user;
+    if (options.authenticate) user = authorized_user(r);
     if (auto err = injected_error()) return ex->reply(*err);
     auto parts = split_path(r.path);
+    auto review_body = [&] {
+      auto [group, version, kind] = review_kind_of(parts);
+      return parse_body_as(r, group, version, kind, true);
+    };
+    if (auto review =
+            serve_access_review(r.method, parts, review_body, user, state, options.sa_tokens))
+      return ex->reply(
+          encoded_reply(review->code, std::move(review->json), protobuf_response(r, true)));
     if (r.path == "/healthz" || r.path == "/livez" || r.path == "/readyz")
       return ex->reply({200, "text/plain; charset=utf-8", "ok", {}});
     // go-restful serves the version WebService at "/version" and "/version/" (Python's VersionApi).
@@ -551,6 +651,7 @@ void api_server::impl::dispatch(const std::shared_ptr<exchange>& ex) {
     }
     if (parts.size() >= 4 && parts[0] == "apis") {
       target t = resolve(parts, 3, parts[1], parts[2], collection);
+      if (options.authenticate) check_rbac_write(user, r, t);
       return serve_resource(ex, t, collection);
     }
     throw path_not_found();
@@ -574,9 +675,10 @@ void api_server::impl::dispatch(const std::shared_ptr<exchange>& ex) {
 
 std::optional<response> api_server::impl::serve_discovery(const request& r,
                                                           const std::vector<std::string>& parts) {
+  auto discovery_types = [&] { return with_review_types(state.types()); };
   if (r.method != "GET") return std::nullopt;
   if (parts.size() == 1 && (parts[0] == "api" || parts[0] == "apis")) {
-    auto types = state.types();
+    auto types = discovery_types();
     if (accepts_aggregated_discovery(r))
       return response{200, aggregated_type, aggregated_discovery(types, parts[0] == "api"), {}};
     std::string address;
@@ -587,24 +689,24 @@ std::optional<response> api_server::impl::serve_discovery(const request& r,
     return json_reply(200, parts[0] == "api" ? api_versions(address) : api_group_list(types));
   }
   if (parts.size() == 2 && parts[0] == "api" && parts[1] == "v1")
-    return json_reply(200, api_resource_list(state.types(), "", "v1"));
+    return json_reply(200, api_resource_list(discovery_types(), "", "v1"));
   if (parts.size() == 2 && parts[0] == "apis") {
-    auto body = api_group(state.types(), parts[1]);
+    auto body = api_group(discovery_types(), parts[1]);
     if (body.empty()) throw path_not_found();
     return json_reply(200, body);
   }
   if (parts.size() == 3 && parts[0] == "apis") {
-    auto body = api_resource_list(state.types(), parts[1], parts[2]);
+    auto body = api_resource_list(discovery_types(), parts[1], parts[2]);
     if (body.empty()) throw path_not_found();
     return json_reply(200, body);
   }
   if (!parts.empty() && parts[0] == "openapi") {
     if (parts.size() == 2 && parts[1] == "v3")
-      return json_reply(200, openapi_v3_root(state.types(), state.types_revision()));
+      return json_reply(200, openapi_v3_root(discovery_types(), state.types_revision()));
     if (parts.size() > 2 && parts[1] == "v3") {
       std::string gv;
       for (size_t i = 2; i < parts.size(); ++i) gv += (i > 2 ? "/" : "") + parts[i];
-      auto body = openapi_v3_group_version(state.types(), gv, state.types_revision());
+      auto body = openapi_v3_group_version(discovery_types(), gv, state.types_revision());
       if (body.empty()) throw path_not_found();
       response res = json_reply(200, body);
       res.headers.emplace_back("Cache-Control", "no-cache, private");

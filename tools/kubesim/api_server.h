@@ -16,6 +16,8 @@ class io_context;
 
 namespace kubesim {
 
+class service_account_tokens;
+
 // Faults the control API can inject into one cluster's API.
 struct fault_settings {
   int latency_ms = 0;
@@ -31,6 +33,8 @@ struct api_server_options {
   // false: no authentication at all, like the old --insecure-port (kubectl sends no credentials
   // over plain http: clientcmd only reads a user's auth info for TLS servers).
   bool authenticate = true;
+  // ServiceAccount tokens (and TokenRequest) of this cluster; none when null.
+  const service_account_tokens* sa_tokens = nullptr;
 };
 
 class api_server {
@@ -40,7 +44,8 @@ class api_server {
 
   void handle(std::shared_ptr<k8s::http::exchange> ex);
 
-  // Tokens accepted as `Authorization: Bearer`. Rotation may keep the old one valid.
+  // The admin tokens accepted as `Authorization: Bearer` (user kubesim-admin in system:masters).
+  // Rotation may keep the old one valid.
   void set_tokens(std::set<std::string> tokens);
   fault_settings faults() const;
   void set_faults(const fault_settings& f);

@@ -54,6 +54,7 @@ std::string group_version(const std::string& group, const std::string& version) 
 // Namespaces have no deletecollection in kube-apiserver; every other kind kubesim serves has the
 // full set.
 std::vector<std::string> verbs_of(const resource_type& t) {
+  if (!t.verbs.empty()) return t.verbs;
   if (t.group.empty() && t.kind == "Namespace") {
     return {"create", "delete", "get", "list", "patch", "update", "watch"};
   }

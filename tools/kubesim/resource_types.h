@@ -60,6 +60,8 @@ struct resource_type {
   // CRDs: the structural schema of each version, shared so that copies of a type stay cheap.
   std::map<std::string, std::shared_ptr<const crd::structural_schema>> schemas;
   std::map<std::string, crd_scale> scale;  // CRDs: the versions declaring subresources.scale
+  // Discovery's verbs when not the usual set (the create-only reviews of access_reviews.h).
+  std::vector<std::string> verbs{};
 
   std::shared_ptr<const stored_as_kind> stored_as;  // null: stored as itself
 

@@ -7,9 +7,12 @@
 #include <fmt/format.h>
 
 #include "k8s/json.h"
+#include "tools/kubesim/auth_controllers.h"
+#include "tools/kubesim/bootstrap_policy.h"
 #include "tools/kubesim/casskop_standin.h"
 #include "tools/kubesim/cluster_files.h"
 #include "tools/kubesim/disruption_controller.h"
+#include "tools/kubesim/service_account_tokens.h"
 #include "tools/kubesim/workloads.h"
 
 namespace kubesim {
@@ -80,9 +83,12 @@ void simulator::start() {
     auto c = std::make_unique<sim_cluster>();
     c->name = name;
     c->state = std::make_unique<cluster_state>(name, options_.history_limit, defer, ca_.cert_pem);
+    create_bootstrap_policy(*c->state);
+    c->sa_tokens = std::make_unique<service_account_tokens>(*c->state);
     c->api = std::make_unique<api_server>(
         *io_, *c->state,
-        api_server_options{"", options_.bookmark_interval_ms, !options_.insecure_http});
+        api_server_options{"", options_.bookmark_interval_ms, !options_.insecure_http,
+                           c->sa_tokens.get()});
     c->token = random_token();
     c->api->set_tokens({c->token});
     k8s::http::listener_options lo;
@@ -106,6 +112,8 @@ void simulator::start() {
     // kube-controller-manager's disruption controller runs on every real cluster.
     c->disruption = std::make_unique<disruption_controller>(*io_, *c->state);
     c->disruption->start();
+    c->auth = std::make_unique<auth_controllers>(*io_, *c->state, *c->sa_tokens, ca_.cert_pem);
+    c->auth->start();
     clusters_.push_back(std::move(c));
   }
   for (auto& c : clusters_) write_files(*c);
@@ -133,6 +141,7 @@ void simulator::stop() {
     if (c->workloads) c->workloads->stop();
     if (c->casskop) c->casskop->stop();
     if (c->disruption) c->disruption->stop();
+    if (c->auth) c->auth->stop();
     c->api->close_watches();
     c->listener->close();
   }

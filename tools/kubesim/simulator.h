@@ -23,6 +23,8 @@ namespace kubesim {
 class workload_simulator;
 class casskop_standin;
 class disruption_controller;
+class service_account_tokens;
+class auth_controllers;
 
 struct simulator_options {
   std::filesystem::path state_dir;
@@ -43,11 +45,13 @@ struct simulator_options {
 struct sim_cluster {
   std::string name;
   std::unique_ptr<cluster_state> state;
+  std::unique_ptr<service_account_tokens> sa_tokens;
   std::unique_ptr<api_server> api;
   std::unique_ptr<k8s::http::listener> listener;
   std::unique_ptr<workload_simulator> workloads;
   std::unique_ptr<casskop_standin> casskop;  // always there; enabled by flag or control API
   std::unique_ptr<disruption_controller> disruption;  // always running, as on a real cluster
+  std::unique_ptr<auth_controllers> auth;  // token controller and ClusterRole aggregation
   std::string token;
   std::string previous_token;  // still accepted after a rotation with keepOld
 };
