@@ -29,7 +29,27 @@ std::string configmap(const std::string& name, int i) {
       name, i);
 }
 
-double run_writes(const target& t, int clients, int writes, const std::string& prefix, bool patch) {
+// A StatefulSet as casskop writes one: the kind whose decoding, defaults, validation and
+// managedFields cost kubesim the most.
+std::string statefulset(const std::string& name) {
+  return fmt::format(
+      R"({{"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{{"name":"{0}","labels":{{"app":"{0}"}}}},)"
+      R"("spec":{{"replicas":3,"serviceName":"{0}","selector":{{"matchLabels":{{"app":"{0}"}}}},)"
+      R"("template":{{"metadata":{{"labels":{{"app":"{0}"}}}},"spec":{{"containers":[{{"name":"cassandra",)"
+      R"("image":"cassandra:3.11","ports":[{{"name":"cql","containerPort":9042}},{{"name":"jmx","containerPort":7199}}],)"
+      R"("env":[{{"name":"CASSANDRA_CLUSTER_NAME","value":"{0}"}},{{"name":"POD_IP","valueFrom":{{"fieldRef":{{"fieldPath":"status.podIP"}}}}}}],)"
+      R"("resources":{{"requests":{{"cpu":"1","memory":"2Gi"}},"limits":{{"cpu":"1","memory":"2Gi"}}}},)"
+      R"("readinessProbe":{{"exec":{{"command":["/ready-probe.sh"]}},"initialDelaySeconds":30}},)"
+      R"("volumeMounts":[{{"name":"data","mountPath":"/var/lib/cassandra"}}]}}]}}}},)"
+      R"("volumeClaimTemplates":[{{"metadata":{{"name":"data"}},"spec":{{"accessModes":["ReadWriteOnce"],)"
+      R"("resources":{{"requests":{{"storage":"10Gi"}}}}}}}}]}}}})",
+      name);
+}
+
+enum class write_kind { configmap_create, configmap_patch, statefulset_create };
+
+double run_writes(const target& t, int clients, int writes, const std::string& prefix,
+                  write_kind kind) {
   std::atomic<int> next{0}, failures{0};
   auto start = clock_type::now();
   std::vector<std::thread> threads;
@@ -38,12 +58,17 @@ double run_writes(const target& t, int clients, int writes, const std::string& p
       connection conn(t);
       for (int i; (i = next++) < writes;) {
         std::string name = fmt::format("{}-{}", prefix, i);
-        reply r =
-            patch ? conn.send(http::verb::patch, "/api/v1/namespaces/default/configmaps/" + name,
-                              fmt::format(R"({{"data":{{"i":"patched-{}"}}}})", i),
-                              "application/merge-patch+json")
-                  : conn.send(http::verb::post, "/api/v1/namespaces/default/configmaps",
-                              configmap(name, i));
+        reply r;
+        if (kind == write_kind::configmap_patch)
+          r = conn.send(http::verb::patch, "/api/v1/namespaces/default/configmaps/" + name,
+                        fmt::format(R"({{"data":{{"i":"patched-{}"}}}})", i),
+                        "application/merge-patch+json");
+        else if (kind == write_kind::configmap_create)
+          r = conn.send(http::verb::post, "/api/v1/namespaces/default/configmaps",
+                        configmap(name, i));
+        else
+          r = conn.send(http::verb::post, "/apis/apps/v1/namespaces/default/statefulsets",
+                        statefulset(name));
         if (r.status != 200 && r.status != 201) ++failures;
       }
     });
@@ -91,7 +116,7 @@ void run_fanout(const target& t, int watchers, int events, const std::string& pr
   auto list = probe.get("/api/v1/namespaces/default/configmaps?limit=1").json();
   std::string rv(k8s::json::get_string(list, {"metadata", "resourceVersion"}));
 
-  if (replay) run_writes(t, 4, events, prefix, false);
+  if (replay) run_writes(t, 4, events, prefix, write_kind::configmap_create);
 
   net::io_context io;
   ssl::context ctx(ssl::context::tls_client);
@@ -104,7 +129,7 @@ void run_fanout(const target& t, int watchers, int events, const std::string& pr
   std::thread reader([&] { io.run(); });
   if (!replay) {
     start = clock_type::now();
-    run_writes(t, 4, events, prefix, false);
+    run_writes(t, 4, events, prefix, write_kind::configmap_create);
   }
   long expected = static_cast<long>(watchers) * events;
   auto deadline = clock_type::now() + std::chrono::seconds(120);
@@ -114,7 +139,8 @@ void run_fanout(const target& t, int watchers, int events, const std::string& pr
   io.stop();
   reader.join();
   fmt::print("watch {} to {:>3} watcher(s):   {:>9.0f} events/s delivered ({} of {} in {:.2f} s)\n",
-             replay ? "replay" : "live  ", watchers, delivered / secs, delivered.load(), expected, secs);
+             replay ? "replay" : "live  ", watchers, delivered / secs, delivered.load(), expected,
+             secs);
 }
 
 }  // namespace
@@ -125,10 +151,14 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::stoi(argv[++i]) : 0; };
-    if (a == "--writes") writes = next();
-    else if (a == "--clients") clients = next();
-    else if (a == "--events") events = next();
-    else if (a == "--tls") tls = true;
+    if (a == "--writes")
+      writes = next();
+    else if (a == "--clients")
+      clients = next();
+    else if (a == "--events")
+      events = next();
+    else if (a == "--tls")
+      tls = true;
     else {
       fmt::print(stderr, "usage: kubesim_bench [--writes N] [--clients C] [--events E] [--tls]\n");
       return 2;
@@ -141,9 +171,11 @@ int main(int argc, char** argv) {
   fmt::print("kubesim benchmark: {} on 127.0.0.1, {} hardware threads\n", tls ? "HTTPS" : "HTTP",
              std::thread::hardware_concurrency());
   fmt::print("writes (create ConfigMap, {} clients): {:>9.0f} writes/s\n", clients,
-             run_writes(t, clients, writes, "w", false));
+             run_writes(t, clients, writes, "w", write_kind::configmap_create));
   fmt::print("writes (merge patch, {} clients):      {:>9.0f} writes/s\n", clients,
-             run_writes(t, clients, writes, "w", true));
+             run_writes(t, clients, writes, "w", write_kind::configmap_patch));
+  fmt::print("writes (create StatefulSet, {} clients): {:>7.0f} writes/s\n", clients,
+             run_writes(t, clients, writes / 4, "s", write_kind::statefulset_create));
   run_fanout(t, 1, events * 10, "l1", false);
   run_fanout(t, 100, events, "l100", false);
   run_fanout(t, 1, events * 10, "r1", true);

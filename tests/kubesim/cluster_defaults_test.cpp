@@ -87,6 +87,10 @@ TEST_CASE("cluster defaults: the kubernetes Service holds 10.96.0.1, which no ot
              "jsonpath={.spec.clusterIP} {.spec.ports[0].port} {.metadata.labels.component}"});
   REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   CHECK(r.out == "10.96.0.1 443 apiserver");
+  // Its Endpoints name the API server's address, as `kubectl get endpoints` shows them.
+  auto ep = sim.kubectl("k1", {"get", "endpoints", "kubernetes", "-n", "default"});
+  REQUIRE_MESSAGE(ep.exit_code == 0, ep.err);
+  CHECK(ep.out.find("127.0.0.1:6443") != std::string::npos);
 
   REQUIRE(sim.kubectl("k1", {"apply", "-f", "-"}, namespace_yaml).exit_code == 0);
   r = sim.kubectl("k1", {"apply", "-f", "-"}, service_yaml("cassandra"));

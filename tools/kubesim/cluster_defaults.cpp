@@ -58,6 +58,16 @@ js::Document kubernetes_service() {
       cluster_ip_allocator::kubernetes_ip));
 }
 
+js::Document kubernetes_endpoints() {
+  // The API server's endpoint reconciler (pkg/controlplane/reconcilers): its advertise address
+  // and secure port, not mirrored to an EndpointSlice.
+  return js::parse(
+      R"({"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"kubernetes","namespace":"default",)"
+      R"("labels":{"endpointslice.kubernetes.io/skip-mirror":"true"}},)"
+      R"("subsets":[{"addresses":[{"ip":"127.0.0.1"}],)"
+      R"("ports":[{"name":"https","port":6443,"protocol":"TCP"}]}]})");
+}
+
 namespace {
 std::string address(unsigned n) {
   return fmt::format("10.96.{}.{}", (n >> 8) & 0xff, n & 0xff);

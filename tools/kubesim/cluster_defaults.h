@@ -20,6 +20,9 @@ k8s::json::Document root_ca_config_map(const std::string& ns, const std::string&
 constexpr const char* root_ca_config_map_name = "kube-root-ca.crt";
 // The `default/kubernetes` Service the API server keeps, on the first address of the range.
 k8s::json::Document kubernetes_service();
+// Its Endpoints: the API server's address (127.0.0.1, where kubesim listens) and port 6443, the
+// Service's targetPort.
+k8s::json::Document kubernetes_endpoints();
 
 // The Service ClusterIP range 10.96.0.0/16 as kube-apiserver's allocator hands it out:
 // 10.96.0.1 is the kubernetes Service's (never allocated, never freed), an address is used by

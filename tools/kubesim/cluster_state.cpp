@@ -311,6 +311,7 @@ cluster_state::cluster_state(std::string name, size_t history_limit,
     create_locked(*ns_type, "", std::move(d), {});
   }
   create_locked(*types_.find("", "v1", "services"), "default", kubernetes_service(), {});
+  create_locked(*types_.find("", "v1", "endpoints"), "default", kubernetes_endpoints(), {});
 }
 
 std::optional<resource_type> cluster_state::find_type(const std::string& group,

@@ -12,6 +12,8 @@
 #include <set>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "k8s/json.h"
 #include "k8s/timestamps.h"
 #include "tools/kubesim/jsonpath.h"
@@ -253,6 +255,31 @@ void secret_cells(const Value& o, row_builder& r) {
 void service_account_cells(const Value& o, row_builder& r) {
   r.name(o);
   r.number(size_of(at(o, {"secrets"})));
+  r.age(o);
+}
+
+// formatEndpoints of kubectl's printers: ip:port of every address and port, three at most.
+void endpoints_cells(const Value& o, row_builder& r) {
+  std::vector<std::string> all;
+  const Value& subsets = at(o, {"subsets"});
+  if (subsets.IsArray())
+    for (const auto& ss : subsets.GetArray()) {
+      const Value& ports = at(ss, {"ports"});
+      const Value& addresses = at(ss, {"addresses"});
+      if (!addresses.IsArray()) continue;
+      for (const auto& a : addresses.GetArray()) {
+        if (!ports.IsArray() || ports.Empty())
+          all.push_back(str(a, {"ip"}));
+        else
+          for (const auto& p : ports.GetArray())
+            all.push_back(fmt::format("{}:{}", str(a, {"ip"}), get_int(p, {"port"}, 0)));
+      }
+    }
+  std::string text;
+  for (size_t i = 0; i < all.size() && i < 3; ++i) text += (i ? "," : "") + all[i];
+  if (all.size() > 3) text += fmt::format(" + {} more...", all.size() - 3);
+  r.name(o);
+  r.text(all.empty() ? "<none>" : text);
   r.age(o);
 }
 
@@ -672,6 +699,9 @@ const std::map<std::string, printer>& builtin_printers() {
     p["/ServiceAccount"] = {
         {name, col("Secrets", "Secrets is a list of the secrets in the same namespace."), age},
         service_account_cells};
+    p["/Endpoints"] = {
+        {name, col("Endpoints", "Endpoints is the list of endpoints in the object."), age},
+        endpoints_cells};
     p["/Service"] = {{name, col("Type", "type determines how the Service is exposed."),
                       col("Cluster-IP", "clusterIP is the IP address of the service."),
                       col("External-IP",
