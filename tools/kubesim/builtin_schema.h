@@ -48,8 +48,8 @@ struct field {
   std::vector<std::string> list_map_keys;
   std::string patch_strategy;
   std::string patch_merge_key;
-  std::string map_type;     // +mapType
-  std::string struct_type;  // +structType
+  std::string map_type;      // +mapType
+  std::string struct_type;   // +structType
   std::string default_json;  // +default: its JSON ("\"TCP\""), or ref(<Go constant>)
   std::vector<std::string> enum_values;
   std::string description;
