@@ -77,6 +77,7 @@ field field_of(const js::Value& f) {
   out.patch_merge_key = js::get_string(f, "patchMergeKey");
   out.map_type = js::get_string(f, "mapType");
   out.struct_type = js::get_string(f, "structType");
+  out.default_json = js::get_string(f, "default");
   out.enum_values = strings(js::find(f, "enum"));
   out.description = js::get_string(f, "description");
   return out;
@@ -105,6 +106,7 @@ model::model(std::string_view text) {
     msg.go_name = js::get_string(m.value, "go");
     msg.description = js::get_string(m.value, "description");
     msg.form = form_of(js::get_string(m.value, "json"));
+    msg.struct_type = js::get_string(m.value, "structType");
     if (const js::Value* fields = js::find(m.value, "fields"))
       for (const auto& f : fields->GetArray()) msg.fields.push_back(field_of(f));
     messages_.emplace(msg.name, std::move(msg));

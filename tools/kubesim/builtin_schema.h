@@ -2,7 +2,8 @@
 // tools/kubesim/schemas/builtin-types-v1.32.json (made by gen_builtin_schema.py from the
 // generated.proto and types.go files), embedded in the binary and loaded once.
 // Messages keep their proto names and field numbers (for a protobuf codec) and the markers the
-// API machinery reads (+listType, +listMapKey, +patchStrategy, +patchMergeKey, +enum).
+// API machinery reads (+listType, +listMapKey, +patchStrategy, +patchMergeKey, +mapType, +enum,
+// +default; +structType on fields and types).
 #pragma once
 
 #include <map>
@@ -47,8 +48,9 @@ struct field {
   std::vector<std::string> list_map_keys;
   std::string patch_strategy;
   std::string patch_merge_key;
-  std::string map_type;     // +mapType
-  std::string struct_type;  // +structType
+  std::string map_type;      // +mapType
+  std::string struct_type;   // +structType
+  std::string default_json;  // +default: its JSON ("\"TCP\""), or ref(<Go constant>)
   std::vector<std::string> enum_values;
   std::string description;
 };
@@ -58,6 +60,7 @@ struct message {
   std::string go_name;  // "v1.StatefulSet"
   std::string description;
   json_form form = json_form::fields;
+  std::string struct_type;    // the type's +structType (atomic: SSA owns it whole)
   std::vector<field> fields;  // as declared; inline fields not expanded
 
   // The field a JSON member name is, with inline structs expanded; null when unknown.

@@ -969,7 +969,8 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
         break;
       }
       case patch_type::strategic:
-        apply_strategic_merge_patch(next, patch, next.GetAllocator());
+        apply_strategic_merge_patch(next, patch, next.GetAllocator(),
+                                    strategic_merge_type(t, o.version));
         break;
       case patch_type::json:
         js::apply_json_patch(next, patch, next.GetAllocator());

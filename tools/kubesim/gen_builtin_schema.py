@@ -338,6 +338,9 @@ def main():
         entry = {"go": go_pkg + "." + short, "description": description(doc_lines)}
         if name in SPECIAL:
             entry["json"] = SPECIAL[name]
+        type_markers = markers(msg["comments"] or type_docs.get(short, []))
+        if "structType" in type_markers:  # a type-level marker (+structType=atomic)
+            entry["structType"] = type_markers["structType"][0]
         by_proto = {g["proto"]: g for g in go_fields if g["proto"]}
         fields = []
         if any(g["inline"] and g["go_type"].endswith("TypeMeta") for g in go_fields):
@@ -385,6 +388,8 @@ def main():
                     field[key] = mk[marker][0]
             if "listMapKey" in mk:
                 field["listMapKeys"] = mk["listMapKey"]
+            if "default" in mk:  # +default=<JSON>, as openapi-gen publishes it
+                field["default"] = mk["default"][0]
             lines = list(f["comments"])
             if "enum" in field:
                 lines += enum_description_lines(find_enum(go, package, g["go_type"]))

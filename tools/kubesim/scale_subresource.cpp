@@ -8,6 +8,7 @@
 #include "k8s/json_patch.h"
 #include "k8s/yaml_json.h"
 #include "tools/kubesim/api_error.h"
+#include "tools/kubesim/builtin_schema.h"
 #include "tools/kubesim/field_errors.h"
 #include "tools/kubesim/strategic_merge.h"
 
@@ -225,7 +226,9 @@ js::Document patched(const std::string& current, patch_type type, std::string_vi
         js::apply_merge_patch(next, patch, next.GetAllocator());
         break;
       case patch_type::strategic:
-        apply_strategic_merge_patch(next, patch, next.GetAllocator());
+        apply_strategic_merge_patch(
+            next, patch, next.GetAllocator(),
+            builtin_schema::model::get().root("autoscaling", "v1", "Scale"));
         break;
       case patch_type::json:
         js::apply_json_patch(next, patch, next.GetAllocator());

@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 
+#include "tools/kubesim/builtin_schema.h"
 #include "tools/kubesim/crd_schema.h"
 
 namespace kubesim::ssa {
@@ -15,60 +16,93 @@ bool is_one_of(std::string_view s, std::initializer_list<std::string_view> names
   return std::find(names.begin(), names.end(), s) != names.end();
 }
 
-std::string_view at(const schema_path& p, size_t from_end) {
-  return p.size() > from_end ? p[p.size() - 1 - from_end] : std::string_view{};
+namespace bs = builtin_schema;
+
+// Where a schema path leads in a built-in kind's types: a struct (msg, field null at the root),
+// a field's value (a list or map field itself), or an element of a list or map field.
+struct builtin_node {
+  const bs::message* msg = nullptr;  // the struct at this node, when it is one
+  const bs::field* field = nullptr;  // the field this node is the value or an element of
+  bool element = false;
+};
+
+// Walks `p` from the root; false when a step is not in the types (unknown field, untyped JSON).
+bool walk(const bs::message* root, const schema_path& p, builtin_node& n) {
+  if (!root) return false;
+  n = {root, nullptr, false};
+  for (auto step : p) {
+    if (n.field && !n.element && (n.field->repeated || n.field->map)) {
+      // A list item ("[]") or a map value (its key): the element type.
+      if (n.field->repeated != (step == "[]")) return false;
+      n.element = true;
+      n.msg = n.field->msg;
+      continue;
+    }
+    if (!n.msg || n.msg->form != bs::json_form::fields) return false;
+    const bs::field* f = n.msg->find(step);
+    if (!f) return false;
+    n = {f->msg, f, false};
+  }
+  return true;
 }
 
-list_info map_list(std::vector<std::string> keys,
-                   std::vector<std::pair<std::string, std::string>> defaults = {}) {
-  return {list_type::map, std::move(keys), std::move(defaults)};
+// A list's merge as structured-merge-diff sees the v1.32 OpenAPI (kube-openapi
+// pkg/schemaconv/smd.go getListElementRelationship): x-kubernetes-list-type when declared; else
+// patch strategy merge makes it associative, keyed by the patch merge key (a set without one);
+// everything else is atomic. Key defaults are the key fields' +default (ports' protocol "TCP").
+list_info list_of(const bs::field& f) {
+  list_info info;
+  if (f.list_type == "set") {
+    info.type = list_type::set;
+  } else if (f.list_type == "map") {
+    info.type = list_type::map;
+    info.keys = f.list_map_keys;
+  } else if (f.list_type.empty() &&
+             (f.patch_strategy == "merge" || f.patch_strategy == "merge,retainKeys")) {
+    info.type = f.patch_merge_key.empty() ? list_type::set : list_type::map;
+    if (!f.patch_merge_key.empty()) info.keys = {f.patch_merge_key};
+  }
+  if (info.type == list_type::map && f.msg)
+    for (const auto& k : info.keys)
+      if (const bs::field* kf = f.msg->find(k);
+          kf && !kf->default_json.empty() && kf->default_json.rfind("ref(", 0) != 0)
+        info.key_defaults.emplace_back(k, kf->default_json);
+  return info;
 }
 
-// The built-in kinds, from the list types, map types and merge keys of k8s.io/api v0.32 types.go
-// (+listType, +listMapKey, +mapType, patchMergeKey). Lists not named here are atomic.
-class builtin_schema : public ssa_schema {
+// The built-in kinds, from their v1.32 types (builtin_schema: +listType, +listMapKey,
+// +patchStrategy, +patchMergeKey, +mapType, +structType, +default).
+class builtin_kind_schema : public ssa_schema {
  public:
-  explicit builtin_schema(std::string kind)
-      : kind_(std::move(kind)), baseline_(make_baseline(kind_)) {}
+  // metadata_only: a custom resource without a schema, typed only in its ObjectMeta.
+  builtin_kind_schema(const bs::message* root, std::string kind, bool metadata_only = false)
+      : root_(root),
+        metadata_only_(metadata_only),
+        kind_(std::move(kind)),
+        baseline_(make_baseline(kind_)) {}
 
   list_info list_at(const schema_path& p) const override {
-    std::string_view name = at(p, 0), parent = at(p, 1);
-    if (p.size() == 2 && parent == "metadata") {
-      if (name == "finalizers") return {list_type::set, {}, {}};
-      if (name == "ownerReferences") return map_list({"uid"});
-      if (name == "managedFields") return {};
-    }
-    if (is_one_of(name, {"containers", "initContainers", "ephemeralContainers", "volumes",
-                         "imagePullSecrets", "env", "resourceClaims", "schedulingGates"}))
-      return map_list({"name"});
-    if (name == "ports") {
-      if (kind_ == "Service" && p.size() == 2)  // ServiceSpec.ports: +listMapKey=port,protocol
-        return map_list({"port", "protocol"}, {{"protocol", "\"TCP\""}});
-      if (parent == "[]")  // Container.ports
-        return map_list({"containerPort", "protocol"}, {{"protocol", "\"TCP\""}});
-      return {};
-    }
-    if (name == "volumeMounts") return map_list({"mountPath"});
-    if (name == "volumeDevices") return map_list({"devicePath"});
-    if (name == "conditions") return map_list({"type"});
-    if (name == "hostAliases") return map_list({"ip"});
-    if (name == "topologySpreadConstraints") return map_list({"topologyKey", "whenUnsatisfiable"});
-    return {};
+    builtin_node n;
+    if (!walk_to(p, n) || !n.field || n.element || !n.field->repeated) return {};
+    return list_of(*n.field);
   }
 
   bool atomic_map_at(const schema_path& p) const override {
-    std::string_view name = at(p, 0);
-    // LabelSelector (+structType=atomic), ServiceSpec.selector (+mapType=atomic), the
-    // references of env sources (+structType=atomic).
-    return is_one_of(name, {"selector", "labelSelector", "namespaceSelector", "configMapKeyRef",
-                            "secretKeyRef", "fieldRef", "resourceFieldRef"});
+    builtin_node n;
+    if (!walk_to(p, n)) return false;
+    // x-kubernetes-map-type atomic: a map field's +mapType, or a struct's +structType (on the
+    // field or on its type).
+    if (n.field && !n.element && n.field->map) return n.field->map_type == "atomic";
+    if (n.field && !n.element && n.field->struct_type == "atomic") return true;
+    return n.msg && n.msg->struct_type == "atomic";
   }
 
-  bool declares_field(const schema_path& parent, std::string_view) const override {
-    // Free-form maps (map[string]...) hold keys, not declared fields.
-    return !is_one_of(at(parent, 0), {"labels", "annotations", "data", "binaryData", "stringData",
-                                      "nodeSelector", "limits", "requests", "capacity",
-                                      "allocatable", "hard", "used", "parameters", "matchLabels"});
+  bool declares_field(const schema_path& parent, std::string_view field) const override {
+    builtin_node n;
+    if (!walk_to(parent, n)) return true;                     // not in the types: as if declared
+    if (n.field && !n.element && n.field->map) return false;  // map[string]...: keys
+    if (!n.msg || n.msg->form != bs::json_form::fields) return false;  // untyped JSON
+    return n.msg->find(field) != nullptr;
   }
 
   const js::Value& create_baseline() const override { return baseline_; }
@@ -110,6 +144,13 @@ class builtin_schema : public ssa_schema {
     for (auto s : parts) out += s;
     return out + "}";
   }
+  bool walk_to(const schema_path& p, builtin_node& n) const {
+    if (metadata_only_ && (p.empty() || p[0] != "metadata")) return false;
+    return walk(root_, p, n);
+  }
+
+  const bs::message* root_;  // null for a kind the types do not have: every list atomic
+  bool metadata_only_;
   std::string kind_;
   js::Document baseline_;
 };
@@ -118,7 +159,9 @@ class builtin_schema : public ssa_schema {
 class crd_schema : public ssa_schema {
  public:
   crd_schema(std::shared_ptr<const crd::structural_schema> s, std::string kind)
-      : schema_(std::move(s)), meta_(std::move(kind)) {}
+      // Any built-in's metadata is an ObjectMeta; a ConfigMap's stands in for the resource's.
+      : schema_(std::move(s)),
+        meta_(bs::model::get().root("", "v1", "ConfigMap"), std::move(kind), true) {}
 
   list_info list_at(const schema_path& p) const override {
     if (!p.empty() && p[0] == "metadata") return meta_.list_at(p);
@@ -165,7 +208,7 @@ class crd_schema : public ssa_schema {
     return n;
   }
   std::shared_ptr<const crd::structural_schema> schema_;
-  builtin_schema meta_;
+  builtin_kind_schema meta_;
   js::Document baseline_{rapidjson::kObjectType};
 };
 
@@ -182,9 +225,15 @@ std::shared_ptr<const ssa_schema> ssa_schema_for(const resource_type& t,
   static std::mutex mutex;
   static std::map<std::string, std::shared_ptr<const ssa_schema>> builtins;
   std::string kind = t.custom ? std::string() : t.kind;
+  std::string v = version.empty() || !t.serves(version) ? t.storage_version() : version;
   std::lock_guard lock(mutex);
-  auto& s = builtins[kind];
-  if (!s) s = std::make_shared<builtin_schema>(kind);
+  auto& s = builtins[t.group + "/" + v + "/" + kind];
+  if (!s) {
+    const bs::model& m = bs::model::get();
+    const bs::message* root = t.custom ? m.root("", "v1", "ConfigMap") : m.root(t.group, v, kind);
+    if (!root && !t.custom) root = m.root(t.group, t.storage_version(), kind);
+    s = std::make_shared<builtin_kind_schema>(root, kind, t.custom);
+  }
   return s;
 }
 

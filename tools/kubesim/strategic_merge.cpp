@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "k8s/json_patch.h"
+#include "tools/kubesim/builtin_schema.h"
 
 namespace kubesim {
 namespace {
@@ -39,51 +40,59 @@ std::string_view directive_of(const Value& patch) {
   return s;
 }
 
-enum class list_strategy { replace, merge_by_key, primitive_union };
+namespace bs = builtin_schema;
 
-struct list_rule {
-  list_strategy strategy;
-  std::string_view key;
+// The Go type at a node of the patched object, standing in for the reflect.Type that
+// k8s.io/apimachinery pkg/util/strategicpatch (PatchMetaFromStruct) walks: a struct (msg), a
+// Go map whose values are of `values_of`'s element type, or untyped (both null: a field the
+// types do not know, RawExtension, or a kind without types).
+struct go_type {
+  const bs::message* msg = nullptr;
+  const bs::field* values_of = nullptr;
 };
 
-bool any_element_has(const Value& list, std::string_view field) {
-  if (!list.IsArray()) return false;
-  for (auto& e : list.GetArray()) {
-    if (find(e, field)) return true;
+// The type of a list's or a Go map's elements.
+go_type type_of_element(const bs::field& f) {
+  if (f.msg && f.msg->form == bs::json_form::fields) return {f.msg, nullptr};
+  return {};
+}
+
+// The type of a struct field's value.
+go_type type_of(const bs::field* f) {
+  if (!f) return {};
+  if (f->map) return {nullptr, f};
+  if (f->msg && f->msg->form == bs::json_form::fields) return {f->msg, nullptr};
+  return {};
+}
+
+// The field `name` of the struct at `t` (null for a Go map's key or an untyped node).
+const bs::field* field_of(const go_type& t, std::string_view name) {
+  return t.msg ? t.msg->find(name) : nullptr;
+}
+
+// The type of a member's value: a struct field's, or a Go map's element type.
+go_type member_type(const go_type& t, std::string_view name) {
+  if (t.values_of) return type_of_element(*t.values_of);
+  return type_of(field_of(t, name));
+}
+
+// The patchStrategy tag's strategies ("merge,retainKeys" -> merge, retainKeys).
+bool has_strategy(const bs::field* f, std::string_view strategy) {
+  if (!f) return false;
+  std::string_view s = f->patch_strategy;
+  while (!s.empty()) {
+    auto comma = s.find(',');
+    if (s.substr(0, comma) == strategy) return true;
+    s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
   }
   return false;
 }
 
-// Stands in for the Go struct tags the real server reads: decided by field name only.
-list_rule rule_for(std::string_view field, const Value& target, const Value& patch) {
-  struct entry {
-    std::string_view field, key;
-  };
-  static constexpr entry kMergeKeys[] = {
-      {"containers", "name"},          {"initContainers", "name"},
-      {"ephemeralContainers", "name"}, {"volumes", "name"},
-      {"imagePullSecrets", "name"},    {"env", "name"},
-      {"volumeMounts", "mountPath"},   {"volumeDevices", "devicePath"},
-      {"ownerReferences", "uid"},      {"conditions", "type"},
-      {"hostAliases", "ip"},           {"topologySpreadConstraints", "topologyKey"},
-  };
-  if (field == "finalizers") return {list_strategy::primitive_union, {}};
-  if (field == "ports") {
-    // Container ports are keyed by containerPort, Service ports (which have none) by port.
-    bool container =
-        any_element_has(target, "containerPort") || any_element_has(patch, "containerPort");
-    bool service = any_element_has(target, "port") || any_element_has(patch, "port");
-    return {list_strategy::merge_by_key, !container && service ? "port" : "containerPort"};
-  }
-  for (const auto& e : kMergeKeys) {
-    if (e.field == field) return {list_strategy::merge_by_key, e.key};
-  }
-  return {list_strategy::replace, {}};
-}
+void merge_map(Value& target, const Value& patch, const go_type& type, Allocator& a);
 
-void merge_map(Value& target, const Value& patch, Allocator& a);
-
-void merge_keyed_list(Value& target, const Value& patch, std::string_view key, Allocator& a) {
+// A list of structs with patchStrategy merge: elements merge by their patchMergeKey.
+void merge_keyed_list(Value& target, const Value& patch, std::string_view key,
+                      const go_type& element, Allocator& a) {
   if (!target.IsArray()) target.SetArray();
   for (auto& e : patch.GetArray()) {
     if (e.IsObject() && directive_of(e) == "replace") {
@@ -121,10 +130,10 @@ void merge_keyed_list(Value& target, const Value& patch, std::string_view key, A
       }
     }
     if (existing) {
-      merge_map(*existing, e, a);
+      merge_map(*existing, e, element, a);
     } else {
       Value fresh(rapidjson::kObjectType);  // merged, not copied, so directives are stripped
-      merge_map(fresh, e, a);
+      merge_map(fresh, e, element, a);
       target.PushBack(fresh, a);
     }
   }
@@ -137,22 +146,23 @@ bool list_contains(const Value& list, const Value& v) {
   return false;
 }
 
-void merge_list(Value& target, const Value& patch, std::string_view field, Allocator& a) {
-  list_rule rule = rule_for(field, target, patch);
-  switch (rule.strategy) {
-    case list_strategy::replace:
-      target.CopyFrom(patch, a);
-      return;
-    case list_strategy::primitive_union:
-      if (!target.IsArray()) target.SetArray();
-      for (auto& e : patch.GetArray()) {
-        if (!list_contains(target, e)) target.PushBack(Value(e, a), a);
-      }
-      return;
-    case list_strategy::merge_by_key:
-      merge_keyed_list(target, patch, rule.key, a);
-      return;
+// mergeSliceHandler: a field tagged patchStrategy merge merges (structs by the merge key,
+// primitives as a set); any other list is replaced by the patch's.
+void merge_list(Value& target, const Value& patch, const bs::field* f, Allocator& a) {
+  if (!has_strategy(f, "merge")) {
+    target.CopyFrom(patch, a);
+    return;
   }
+  go_type element = type_of_element(*f);
+  if (!element.msg) {
+    if (!target.IsArray()) target.SetArray();
+    for (auto& e : patch.GetArray()) {
+      if (!list_contains(target, e)) target.PushBack(Value(e, a), a);
+    }
+    return;
+  }
+  if (f->patch_merge_key.empty()) invalid("cannot merge lists without merge key for " + f->name);
+  merge_keyed_list(target, patch, f->patch_merge_key, element, a);
 }
 
 // `$deleteFromPrimitiveList/<field>: [values]` removes those values from target[field].
@@ -168,13 +178,37 @@ void delete_from_primitive_list(Value& target, std::string_view field, const Val
   }
 }
 
-void merge_map(Value& target, const Value& patch, Allocator& a) {
+// applyRetainKeysDirective (as the server merges, MergeParallelList): every patched key must be
+// in the `$retainKeys` list, and the target keeps only the listed keys.
+void retain_keys(Value& target, const Value& patch, const Value& retain) {
+  if (!retain.IsArray()) invalid("invalid patch format of retainKeys");
+  auto listed = [&](std::string_view key) {
+    for (auto& k : retain.GetArray()) {
+      if (k.IsString() && view(k) == key) return true;
+    }
+    return false;
+  };
+  for (auto& m : patch.GetObject()) {
+    std::string_view name = view(m.name);
+    if (m.value.IsNull() || name == kRetainKeys || name == kPatchDirective ||
+        starts_with(name, kDeleteFromPrimitiveList) || starts_with(name, kSetElementOrder)) {
+      continue;
+    }
+    if (!listed(name)) invalid("invalid patch format of retainKeys");
+  }
+  for (auto it = target.MemberBegin(); it != target.MemberEnd();) {
+    it = listed(view(it->name)) ? it + 1 : target.EraseMember(it);
+  }
+}
+
+void merge_map(Value& target, const Value& patch, const go_type& type, Allocator& a) {
   std::string_view directive = directive_of(patch);
   if (directive == "delete") {
     target.SetObject();
     return;
   }
   if (directive == "replace" || !target.IsObject()) target.SetObject();
+  if (const Value* retain = find(patch, kRetainKeys)) retain_keys(target, patch, *retain);
   for (auto& m : patch.GetObject()) {
     std::string_view name = view(m.name);
     if (name == kPatchDirective || name == kRetainKeys || starts_with(name, kSetElementOrder)) {
@@ -196,9 +230,13 @@ void merge_map(Value& target, const Value& patch, Allocator& a) {
       it = target.MemberEnd() - 1;
     }
     if (m.value.IsObject()) {
-      merge_map(it->value, m.value, a);
+      if (has_strategy(field_of(type, name), "replace") && !is_new) {
+        it->value.CopyFrom(m.value, a);  // mergeMapHandler: the patch's map as it is
+      } else {
+        merge_map(it->value, m.value, member_type(type, name), a);
+      }
     } else if (m.value.IsArray()) {
-      merge_list(it->value, m.value, name, a);
+      merge_list(it->value, m.value, type.values_of ? nullptr : field_of(type, name), a);
       // A new list made only of delete directives would be an empty list nobody asked for.
       if (is_new && it->value.Empty() && !m.value.Empty()) target.EraseMember(it);
     } else {
@@ -209,15 +247,26 @@ void merge_map(Value& target, const Value& patch, Allocator& a) {
 
 }  // namespace
 
-void apply_strategic_merge_patch(Value& target, const Value& patch, Allocator& a) {
+void apply_strategic_merge_patch(Value& target, const Value& patch, Allocator& a,
+                                 const builtin_schema::message* type) {
   if (!patch.IsObject()) {
     target.CopyFrom(patch, a);  // as RFC 7386 would; the real server rejects such a patch
     return;
   }
   // Work on a copy so a malformed directive deep inside leaves the caller's object untouched.
   Value work(target, a);
-  merge_map(work, patch, a);
+  merge_map(work, patch,
+            type && type->form == bs::json_form::fields ? go_type{type, nullptr} : go_type{}, a);
   target.Swap(work);
+}
+
+const builtin_schema::message* strategic_merge_type(const resource_type& t,
+                                                    const std::string& version) {
+  if (t.custom) return nullptr;
+  const auto& m = builtin_schema::model::get();
+  const builtin_schema::message* root = nullptr;
+  if (!version.empty()) root = m.root(t.group, version, t.kind);
+  return root ? root : m.root(t.group, t.storage_version(), t.kind);
 }
 
 }  // namespace kubesim
