@@ -258,7 +258,10 @@ TEST_CASE(
 TEST_CASE("crd schema: a malformed ObjectMeta or embedded kind cannot be decoded") {
   auto s = schema(cluster_schema);
   auto labels = object("{}");
-  labels["metadata"].AddMember("labels", js::parse(R"({"a":1})").Move(), labels.GetAllocator());
+  // Copied into the object's allocator: a moved temporary Document's members die with it.
+  auto bad_labels = js::parse(R"({"a":1})");
+  labels["metadata"].AddMember("labels", js::Value(bad_labels, labels.GetAllocator()),
+                               labels.GetAllocator());
   CHECK_THROWS_WITH_AS(
       s.prune(labels, labels.GetAllocator()),
       "json: cannot unmarshal number into Go struct field ObjectMeta.labels of type string",

@@ -9,6 +9,7 @@
 
 #include "k8s/json.h"
 #include "tools/kubesim/controller_history.h"
+#include "tools/kubesim/go_format.h"
 #include "tools/kubesim/statefulset_logic.h"
 
 namespace js = k8s::json;
@@ -146,7 +147,8 @@ TEST_CASE("StatefulSet logic: ControllerRevision data, hash and name as the real
   CHECK(revision_name("web", tmpl) == "web-6d88568586");
   CHECK(h::revision_name(std::string(300, 'a'), "x").size() == 225);
   // json.Marshal escapes HTML characters.
-  CHECK(h::go_json(js::parse(R"({"b":"<&>","a":1.0})")) == R"({"a":1,"b":"\u003c\u0026\u003e"})");
+  CHECK(kubesim::go::json(js::parse(R"({"b":"<&>","a":1.0})")) ==
+        R"({"a":1,"b":"\u003c\u0026\u003e"})");
 
   auto set = make_set();
   auto cr = h::new_revision(set, data, 2, 0);

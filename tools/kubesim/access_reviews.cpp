@@ -8,6 +8,7 @@
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/cluster_state.h"
 #include "tools/kubesim/field_errors.h"
+#include "tools/kubesim/go_format.h"
 #include "tools/kubesim/service_account_tokens.h"
 
 namespace kubesim {
@@ -62,7 +63,7 @@ review_reply access_review(js::Document body, const user_info& u, const rbac_pol
             "exactly one of nonResourceAttributes or resourceAttributes must be specified")});
   if (ra && !ra->IsNull() && na && !na->IsNull())
     throw invalid("SelfSubjectAccessReview", "authorization.k8s.io", "",
-                  {field::invalid("spec.nonResourceAttributes", "\"" + field::go_json(*na) + "\"",
+                  {field::invalid("spec.nonResourceAttributes", "\"" + go::json(*na) + "\"",
                                   "cannot be specified in combination with resourceAttributes")});
   request_attributes a;
   if (ra && !ra->IsNull()) {

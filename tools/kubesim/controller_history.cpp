@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "tools/kubesim/go_format.h"
+
 namespace kubesim::history {
 namespace js = k8s::json;
 
@@ -15,114 +17,10 @@ namespace {
 
 const char kHashLabel[] = "controller.kubernetes.io/hash";
 
-// encoding/json's string encoding with HTML escaping on (json.Marshal's default).
-void go_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '<':
-        out += "\\u003c";
-        break;
-      case '>':
-        out += "\\u003e";
-        break;
-      case '&':
-        out += "\\u0026";
-        break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-                   (static_cast<unsigned char>(s[i + 2]) == 0xA8 ||
-                    static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
-          out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
-          i += 2;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
-// A float64 as encoding/json prints it: integers without exponent below 1e21.
-void go_number(std::string& out, const js::Value& v) {
-  if (v.IsInt64()) {
-    out += std::to_string(v.GetInt64());
-    return;
-  }
-  if (v.IsUint64()) {
-    out += std::to_string(v.GetUint64());
-    return;
-  }
-  double d = v.GetDouble();
-  if (std::floor(d) == d && std::fabs(d) < 1e21) {
-    out += fmt::format("{:.0f}", d);
-    return;
-  }
-  out += js::to_string(v);
-}
-
-void write_go(std::string& out, const js::Value& v) {
-  if (v.IsObject()) {
-    std::vector<const js::Value::Member*> members;
-    for (const auto& m : v.GetObject()) members.push_back(&m);
-    std::sort(members.begin(), members.end(),
-              [](auto* a, auto* b) { return js::view(a->name) < js::view(b->name); });
-    out += '{';
-    for (size_t i = 0; i < members.size(); ++i) {
-      if (i) out += ',';
-      go_string(out, js::view(members[i]->name));
-      out += ':';
-      write_go(out, members[i]->value);
-    }
-    out += '}';
-  } else if (v.IsArray()) {
-    out += '[';
-    bool first = true;
-    for (const auto& e : v.GetArray()) {
-      if (!first) out += ',';
-      first = false;
-      write_go(out, e);
-    }
-    out += ']';
-  } else if (v.IsString()) {
-    go_string(out, js::view(v));
-  } else if (v.IsNumber()) {
-    go_number(out, v);
-  } else if (v.IsBool()) {
-    out += v.GetBool() ? "true" : "false";
-  } else {
-    out += "null";
-  }
-}
-
 // rand.SafeEncodeString's alphabet: no vowels, so hashes spell no words.
 constexpr std::string_view kAlphanums = "bcdfghjklmnpqrstvwxz2456789";
 
 }  // namespace
-
-std::string go_json(const js::Value& v) {
-  std::string out;
-  write_go(out, v);
-  return out;
-}
 
 std::string revision_data(const js::Value& pod_template) {
   js::Document d(rapidjson::kObjectType);
@@ -135,7 +33,7 @@ std::string revision_data(const js::Value& pod_template) {
   js::Value spec(rapidjson::kObjectType);
   spec.AddMember("template", tmpl, a);
   d.AddMember("spec", spec, a);
-  return go_json(d);
+  return go::json(d);
 }
 
 std::string revision_hash(std::string_view data, int32_t collision_count) {
@@ -213,7 +111,7 @@ js::Document template_of(const js::Value& revision) {
 
 bool has_data(const js::Value& revision, const std::string& data) {
   const js::Value* d = js::find(revision, "data");
-  return d && go_json(*d) == data;
+  return d && go::json(*d) == data;
 }
 
 void sort_revisions(std::vector<revision_info>& revisions) {

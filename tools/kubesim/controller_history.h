@@ -13,10 +13,6 @@
 
 namespace kubesim::history {
 
-// Go's json.Marshal of a decoded JSON value (map[string]interface{}): object keys sorted,
-// <, > and & escaped as \u003c, \u003e, \u0026, numbers as float64 prints them.
-std::string go_json(const k8s::json::Value& v);
-
 // getPatch: {"spec":{"template":{"$patch":"replace", <the template>}}} as json.Marshal writes
 // it. The template's metadata.creationTimestamp is null when absent, as Go encodes an
 // ObjectMeta.

@@ -18,6 +18,7 @@
 
 #include "tools/kubesim/crd_schema.h"
 #include "tools/kubesim/field_errors.h"
+#include "tools/kubesim/go_format.h"
 #include "tools/kubesim/object_meta.h"
 
 namespace kubesim::crd {
@@ -345,7 +346,7 @@ class openapi_validator {
         if (!e.IsNull() && enum_matches(v, e)) return {};
     std::vector<std::string> supported;
     for (const auto& e : s.enum_values->GetArray())
-      supported.push_back(e.IsString() ? std::string(js::view(e)) : field::go_json(e));
+      supported.push_back(e.IsString() ? std::string(js::view(e)) : go::json(e));
     return one(field::not_supported(field_path(path), field::go_value(v), supported));
   }
 

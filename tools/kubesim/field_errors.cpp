@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "tools/kubesim/go_format.h"
+
 namespace kubesim::field {
 namespace js = k8s::json;
 
@@ -35,40 +37,6 @@ bool printable(long r) {
   return true;
 }
 
-// The shortest decimal digits of |d| and the position of the decimal point (strconv's digs).
-struct decimal_digits {
-  std::string digits;
-  int point = 0;  // digits[0] is at 10^(point-1)
-};
-
-decimal_digits shortest_digits(double d) {
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, std::fabs(d), std::chars_format::scientific);
-  std::string_view text(buf, static_cast<size_t>(res.ptr - buf));
-  auto e = text.find('e');
-  decimal_digits out;
-  for (char c : text.substr(0, e))
-    if (c != '.') out.digits.push_back(c);
-  out.point = std::atoi(std::string(text.substr(e + 1)).c_str()) + 1;
-  while (out.digits.size() > 1 && out.digits.back() == '0') out.digits.pop_back();
-  return out;
-}
-
-std::string exponent_form(const decimal_digits& g) {
-  std::string s(1, g.digits[0]);
-  if (g.digits.size() > 1) s += "." + g.digits.substr(1);
-  int exp = g.point - 1;
-  return s + fmt::format("e{}{:02d}", exp < 0 ? '-' : '+', std::abs(exp));
-}
-
-std::string fixed_form(const decimal_digits& g) {
-  const int nd = static_cast<int>(g.digits.size());
-  if (g.point <= 0) return "0." + std::string(static_cast<size_t>(-g.point), '0') + g.digits;
-  if (g.point >= nd) return g.digits + std::string(static_cast<size_t>(g.point - nd), '0');
-  return g.digits.substr(0, static_cast<size_t>(g.point)) + "." +
-         g.digits.substr(static_cast<size_t>(g.point));
-}
-
 std::vector<const js::Value::Member*> sorted_members(const js::Value& obj) {
   std::vector<const js::Value::Member*> members;
   for (const auto& m : obj.GetObject()) members.push_back(&m);
@@ -80,20 +48,6 @@ std::vector<const js::Value::Member*> sorted_members(const js::Value& obj) {
 std::string go_number(const js::Value& v) {
   if (v.IsInt64()) return std::to_string(v.GetInt64());
   return go_float(v.GetDouble());  // beyond int64: the decoder gives a float64
-}
-
-// encoding/json's float64 format: 'f', or 'e' for very large and small magnitudes.
-std::string json_float(double d) {
-  const double a = std::fabs(d);
-  if (a != 0 && (a < 1e-6 || a >= 1e21)) {
-    auto s = exponent_form(shortest_digits(d));
-    // "e-07" is written "e-7".
-    auto e = s.find('e');
-    if (s.size() >= e + 4 && s[e + 2] == '0') s.erase(e + 2, 1);
-    return (d < 0 ? "-" : "") + s;
-  }
-  if (d == 0) return "0";
-  return (d < 0 ? "-" : "") + fixed_form(shortest_digits(d));
 }
 
 status_cause make(const char* type, const std::string& path, const std::string& body) {
@@ -158,12 +112,7 @@ std::string go_quote(std::string_view s) {
 std::string go_float(double d) {
   if (std::isnan(d)) return "NaN";
   if (std::isinf(d)) return d > 0 ? "+Inf" : "-Inf";
-  if (d == 0) return std::signbit(d) ? "-0" : "0";
-  auto g = shortest_digits(d);
-  const int exp = g.point - 1;
-  // strconv: %e when the exponent is < -4 or >= 6 for the shortest representation.
-  std::string body = exp < -4 || exp >= 6 ? exponent_form(g) : fixed_form(g);
-  return (d < 0 ? "-" : "") + body;
+  return go::float_text(d);
 }
 
 std::string go_sharp_value(const js::Value& v) {
@@ -193,25 +142,6 @@ std::string go_value(const js::Value& v) {
   if (v.IsNumber()) return go_number(v);
   if (v.IsBool()) return v.GetBool() ? "true" : "false";
   return go_sharp_value(v);
-}
-
-std::string go_json(const js::Value& v) {
-  if (v.IsNumber()) return v.IsInt64() ? std::to_string(v.GetInt64()) : json_float(v.GetDouble());
-  if (v.IsArray()) {
-    std::string out = "[";
-    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) out += (i ? "," : "") + go_json(v[i]);
-    return out + "]";
-  }
-  if (v.IsObject()) {
-    std::string out = "{";
-    bool first = true;
-    for (const auto* m : sorted_members(v)) {
-      out += (first ? "" : ",") + js::to_string(m->name) + ":" + go_json(m->value);
-      first = false;
-    }
-    return out + "}";
-  }
-  return js::to_string(v);
 }
 
 std::string child(const std::string& path, std::string_view name) {

@@ -23,8 +23,6 @@ std::string go_float(double d);
 std::string go_value(const k8s::json::Value& v);
 // %#v of a decoded JSON value: "a" as "\"a\"", maps as map[string]interface {}{"k":v}.
 std::string go_sharp_value(const k8s::json::Value& v);
-// How json.Marshal writes a decoded value (map keys sorted).
-std::string go_json(const k8s::json::Value& v);
 
 // Path pieces: Child ("a.b"), Index ("a[0]"), Key ("a[k]").
 std::string child(const std::string& path, std::string_view name);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "tools/kubesim/api_error.h"
+#include "tools/kubesim/go_format.h"
 
 namespace kubesim::ssa {
 namespace js = k8s::json;
@@ -545,35 +546,6 @@ std::string_view last_applied_of(const js::Value& obj) {
   return js::get_string(obj, {"metadata", "annotations", last_applied_key});
 }
 
-// Go's json encoding of a map: keys sorted.
-void append_sorted_json(std::string& out, const js::Value& v) {
-  if (v.IsObject()) {
-    std::vector<const js::Value::Member*> members;
-    for (const auto& m : v.GetObject()) members.push_back(&m);
-    std::sort(members.begin(), members.end(),
-              [](auto* a, auto* b) { return js::view(a->name) < js::view(b->name); });
-    out += '{';
-    for (size_t i = 0; i < members.size(); ++i) {
-      if (i) out += ',';
-      js::append_to(out, members[i]->name);
-      out += ':';
-      append_sorted_json(out, members[i]->value);
-    }
-    out += '}';
-  } else if (v.IsArray()) {
-    out += '[';
-    bool first = true;
-    for (const auto& e : v.GetArray()) {
-      if (!first) out += ',';
-      first = false;
-      append_sorted_json(out, e);
-    }
-    out += ']';
-  } else {
-    js::append_to(out, v);
-  }
-}
-
 // lastAppliedManager: kubectl's server-side apply may take over what its client-side apply
 // last applied, where that still matches the live object: those conflicts are forgiven.
 void forgive_client_side_apply(const write_context& c, const js::Value& live,
@@ -615,9 +587,7 @@ void sync_last_applied(js::Document& obj, const js::Value& config) {
   if (js::Value* meta = const_cast<js::Value*>(js::find(copy, "metadata")))
     if (js::Value* ann = const_cast<js::Value*>(js::find(*meta, "annotations")))
       js::remove_member(*ann, last_applied_key);
-  std::string text;
-  append_sorted_json(text, copy);
-  text += '\n';  // json.Encoder.Encode
+  std::string text = go::json(copy) + '\n';  // json.Encoder.Encode
   auto& a = obj.GetAllocator();
   auto& ann = js::ensure_object(js::ensure_object(obj, "metadata", a), "annotations", a);
   js::set_string(ann, last_applied_key, text, a);
