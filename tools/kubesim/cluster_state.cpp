@@ -17,6 +17,7 @@
 #include "tools/kubesim/field_errors.h"
 #include "tools/kubesim/field_manager.h"
 #include "tools/kubesim/object_meta.h"
+#include "tools/kubesim/patches.h"
 #include "tools/kubesim/strategic_merge.h"
 
 namespace kubesim {
@@ -915,12 +916,7 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
     throw invalid("PatchOptions", "meta.k8s.io", "",
                   {{"FieldValueRequired",
                     "fieldManager: Required value: is required for apply patch", "fieldManager"}});
-  js::Document patch;
-  try {
-    patch = type == patch_type::apply ? js::yaml_to_json(body) : js::parse(body);
-  } catch (const std::exception& e) {
-    throw bad_request(fmt::format("error decoding patch: {}", e.what()));
-  }
+  js::Document patch = parse_patch(type, body);
   // Strict decoding of the patch itself: its duplicate keys (the last one wins).
   std::vector<std::string> patch_errors;
   if (type != patch_type::apply)
@@ -954,32 +950,15 @@ cluster_state::write_result cluster_state::patch(const resource_type& t, const s
   js::Document next = t.stored_as ? t.stored_as->from_storage((*cur)->doc) : copy_of((*cur)->doc);
   const js::Document live = t.stored_as ? copy_of(next) : js::Document();
   write_options written = o;
-  try {
-    switch (type) {
-      case patch_type::merge:
-        js::apply_merge_patch(next, patch, next.GetAllocator());
-        break;
-      case patch_type::apply: {
-        if (!patch.IsObject()) throw bad_request("apply patch body must be an object");
-        // Server-side apply: merged by the schema, owned, pruned (structured_merge.h).
-        auto applied = field_manager(t, o, status_only)
-                           .apply(t.stored_as ? &live : &(*cur)->doc, patch, o.force);
-        next.Swap(applied.object);
-        written.managed_fields_final = true;
-        break;
-      }
-      case patch_type::strategic:
-        apply_strategic_merge_patch(next, patch, next.GetAllocator(),
-                                    strategic_merge_type(t, o.version));
-        break;
-      case patch_type::json:
-        js::apply_json_patch(next, patch, next.GetAllocator());
-        break;
-    }
-  } catch (const js::json_patch_error& e) {
-    throw api_error(422, "Invalid", e.what());
-  } catch (const js::usage_error& e) {
-    throw bad_request(fmt::format("invalid patch: {}", e.what()));
+  if (type == patch_type::apply) {
+    if (!patch.IsObject()) throw bad_request("apply patch body must be an object");
+    // Server-side apply: merged by the schema, owned, pruned (structured_merge.h).
+    auto applied =
+        field_manager(t, o, status_only).apply(t.stored_as ? &live : &(*cur)->doc, patch, o.force);
+    next.Swap(applied.object);
+    written.managed_fields_final = true;
+  } else {
+    apply_patch(next, type, patch, strategic_merge_type(t, o.version));
   }
   if (!next.IsObject()) throw bad_request("the patch turned the object into a non-object");
   decode_patched(t, next, patch_errors, o, type == patch_type::apply,

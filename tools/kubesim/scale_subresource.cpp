@@ -10,6 +10,7 @@
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/builtin_schema.h"
 #include "tools/kubesim/field_errors.h"
+#include "tools/kubesim/patches.h"
 #include "tools/kubesim/strategic_merge.h"
 
 namespace kubesim::scale {
@@ -210,35 +211,13 @@ std::string scale_of(const paths& p, const js::Value& parent, bool for_update) {
 }
 
 js::Document patched(const std::string& current, patch_type type, std::string_view body) {
-  js::Document patch;
-  try {
-    patch = type == patch_type::apply ? js::yaml_to_json(body) : js::parse(body);
-  } catch (const std::exception& e) {
-    throw bad_request(fmt::format("error decoding patch: {}", e.what()));
-  }
+  js::Document patch = parse_patch(type, body);
+  if (type == patch_type::apply && !patch.IsObject())
+    throw bad_request("apply patch body must be an object");
   js::Document next = js::parse(current);
-  try {
-    switch (type) {
-      case patch_type::merge:
-      case patch_type::apply:  // approximated: the applied fields overwrite, no field ownership
-        if (type == patch_type::apply && !patch.IsObject())
-          throw bad_request("apply patch body must be an object");
-        js::apply_merge_patch(next, patch, next.GetAllocator());
-        break;
-      case patch_type::strategic:
-        apply_strategic_merge_patch(
-            next, patch, next.GetAllocator(),
-            builtin_schema::model::get().root("autoscaling", "v1", "Scale"));
-        break;
-      case patch_type::json:
-        js::apply_json_patch(next, patch, next.GetAllocator());
-        break;
-    }
-  } catch (const js::json_patch_error& e) {
-    throw api_error(422, "Invalid", e.what());
-  } catch (const js::usage_error& e) {
-    throw bad_request(fmt::format("invalid patch: {}", e.what()));
-  }
+  // Apply approximated: the applied fields overwrite, with no field ownership.
+  apply_patch(next, type == patch_type::apply ? patch_type::merge : type, patch,
+              builtin_schema::model::get().root("autoscaling", "v1", "Scale"));
   return next;
 }
 
