@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "k8s/json.h"
@@ -243,7 +244,7 @@ class cluster_state {
   uint64_t compacted_rv_ = 0;  // history holds events with rv > compacted_rv_
   std::deque<history_entry> history_;
   std::map<uint64_t, watcher> watchers_;
-  std::map<std::string, object_ref> by_uid_;
+  std::unordered_map<std::string, object_ref> by_uid_;      // looked up only, never walked in order
   std::map<std::string, std::set<object_ref>> dependents_;  // owner uid -> dependents
   uint64_t next_watch_id_ = 1;
   std::string root_ca_pem_;

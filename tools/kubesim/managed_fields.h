@@ -64,7 +64,6 @@ struct field_set {
   static field_set from_fields_v1(const k8s::json::Value& v);
 
  private:
-  void append_fields_v1(k8s::json::Value& out, k8s::json::Allocator& a) const;
   void for_each(field_path& prefix, const std::function<void(const field_path&)>& f) const;
   void prune_empty();
 };

@@ -208,20 +208,41 @@ class comparer {
     }
     if (leaf) {
       if (!l)
-        out_.added.insert(path_);
+        added_.insert(path_);
       else if (!r)
-        out_.removed.insert(path_);
+        removed_.insert(path_);
       else if (*l != *r)
-        out_.modified.insert(path_);
+        modified_.insert(path_);
     } else if (!path_.empty()) {
       if (!l)
-        out_.added.insert(path_);
+        added_.insert(path_);
       else if (!r)
-        out_.removed.insert(path_);
+        removed_.insert(path_);
     }
   }
 
  private:
+  // Inserts the comparer's current path into one set, starting from the deepest node of that
+  // path it already holds: a create adds every leaf, and walking each one from the root (map
+  // lookups and path_element copies at every level) cost most of the comparison.
+  class path_inserter {
+   public:
+    explicit path_inserter(field_set& root) : nodes_{&root} {}
+    void insert(const field_path& path) {
+      for (size_t i = nodes_.size() - 1; i < path.size(); ++i)
+        nodes_.push_back(&nodes_.back()->child_at(path[i]));
+      nodes_.back()->member = true;
+    }
+    // The path lost its last element: nodes below it no longer lie on it (std::map nodes stay
+    // where they are, so the pointers kept stay valid).
+    void truncate(size_t depth) {
+      if (nodes_.size() > depth + 1) nodes_.resize(depth + 1);
+    }
+
+   private:
+    std::vector<field_set*> nodes_;  // nodes_[i]: the node of the path's first i elements
+  };
+
   void child(path_element pe, std::string_view schema_step, const js::Value* l,
              const js::Value* r) {
     path_.push_back(std::move(pe));
@@ -229,6 +250,7 @@ class comparer {
     compare(l, r);
     sp_.pop_back();
     path_.pop_back();
+    for (auto* s : {&added_, &removed_, &modified_}) s->truncate(path_.size());
   }
 
   void compare_maps(const js::Value* l, const js::Value* r) {
@@ -255,6 +277,7 @@ class comparer {
 
   const write_context& c_;
   comparison& out_;
+  path_inserter added_{out_.added}, removed_{out_.removed}, modified_{out_.modified};
   field_path path_;
   schema_path sp_;
 };
