@@ -172,7 +172,7 @@ TEST_CASE("builtin writes: kubectl get sts -o json shows the server's defaults")
 }
 
 TEST_CASE(
-    "builtin writes: a Service's clusterIP may not change; ports and IP families are defaulted") {
+    "builtin writes: a Service's clusterIP may not change, ports and IP families are defaulted") {
   kubesim_instance sim;
   const std::string svc = R"(apiVersion: v1
 kind: Service
@@ -292,7 +292,7 @@ TEST_CASE(
       r.err);
 }
 
-TEST_CASE("builtin writes: Pods need containers and valid enums; only images change") {
+TEST_CASE("builtin writes: Pods need containers and valid enums, and only images change") {
   kubesim_instance sim;
   auto r = sim.kubectl("k1", {"create", "-f", "-"},
                        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n");
