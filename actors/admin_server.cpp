@@ -8,9 +8,9 @@
 
 #include <fmt/format.h>
 
-#include "k8s/http_server.h"
-#include "k8s/json.h"
-#include "k8s/metrics.h"
+#include "k8s/http/http_server.h"
+#include "k8s/json/json.h"
+#include "k8s/base/metrics.h"
 #include "messages/atoms.h"
 
 namespace mc {

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "actors/config.h"
-#include "k8s/client.h"
-#include "k8s/timer_service.h"
+#include "k8s/api/client.h"
+#include "k8s/base/timer_service.h"
 
 namespace mc {
 

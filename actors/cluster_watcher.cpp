@@ -1,10 +1,10 @@
 #include "actors/cluster_watcher.h"
 
-#include "actors/multicasskop/cache_trim.h"
-#include "actors/multicasskop/resources.h"
+#include "actors/multicasskop/logic/cache_trim.h"
+#include "actors/multicasskop/logic/resources.h"
 #include "actors/operator_metrics.h"
-#include "k8s/log.h"
-#include "k8s/watcher.h"
+#include "k8s/base/log.h"
+#include "k8s/watch/watcher.h"
 #include "messages/atoms.h"
 
 namespace mc {

@@ -8,7 +8,7 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/multicasskop/cache_trim.h"
+#include "actors/multicasskop/logic/cache_trim.h"
 
 namespace k8s {
 class client;

@@ -8,7 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 
 namespace mc {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "k8s/connection.h"
+#include "k8s/api/connection.h"
 
 namespace mc {
 

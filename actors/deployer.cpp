@@ -6,12 +6,12 @@
 #include <deque>
 
 #include "actors/event_correlator.h"
-#include "actors/multicasskop/cache_trim.h"
-#include "actors/multicasskop/resources.h"
+#include "actors/multicasskop/logic/cache_trim.h"
+#include "actors/multicasskop/logic/resources.h"
 #include "actors/operator_metrics.h"
-#include "k8s/client.h"
-#include "k8s/log.h"
-#include "k8s/timestamps.h"
+#include "k8s/api/client.h"
+#include "k8s/base/log.h"
+#include "k8s/base/timestamps.h"
 #include "messages/atoms.h"
 
 namespace mc {

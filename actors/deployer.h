@@ -9,8 +9,8 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/multicasskop/cache_trim.h"
-#include "messages/events.h"
+#include "actors/multicasskop/logic/cache_trim.h"
+#include "messages/multicasskop/events.h"
 
 namespace k8s {
 class client;

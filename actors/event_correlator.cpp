@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <set>
 
-#include "k8s/timestamps.h"
+#include "k8s/base/timestamps.h"
 
 namespace mc {
 namespace js = k8s::json;

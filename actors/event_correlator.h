@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "messages/commands.h"
+#include "messages/multicasskop/commands.h"
 
 namespace mc {
 

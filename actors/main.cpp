@@ -22,15 +22,15 @@
 #include <pplx/threadpool.h>
 
 #include "actors/config.h"
-#include "actors/multicasskop/journal.h"
-#include "actors/multicasskop/state_machine.h"
+#include "actors/multicasskop/logic/journal.h"
+#include "actors/multicasskop/logic/state_machine.h"
 #include "actors/supervisor.h"
 #include "actors/admin_server.h"
 #include "actors/cluster_registry.h"
-#include "k8s/leader_election.h"
-#include "k8s/log.h"
-#include "k8s/metrics.h"
-#include "k8s/signals.h"
+#include "k8s/api/leader_election.h"
+#include "k8s/base/log.h"
+#include "k8s/base/metrics.h"
+#include "k8s/base/signals.h"
 #include "messages/atoms.h"
 
 namespace po = boost::program_options;

@@ -5,9 +5,9 @@
 #include <functional>
 #include <string>
 
-#include "k8s/client.h"
-#include "k8s/metrics.h"
-#include "k8s/watcher.h"
+#include "k8s/api/client.h"
+#include "k8s/base/metrics.h"
+#include "k8s/watch/watcher.h"
 
 namespace mc {
 

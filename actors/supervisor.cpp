@@ -4,12 +4,12 @@
 
 #include "actors/cluster_watcher.h"
 #include "actors/deployer.h"
-#include "actors/multicasskop/inspect.h"
-#include "actors/multicasskop/journal.h"
-#include "actors/multicasskop/state_machine.h"
+#include "actors/multicasskop/logic/inspect.h"
+#include "actors/multicasskop/logic/journal.h"
+#include "actors/multicasskop/logic/state_machine.h"
 #include "actors/operator_metrics.h"
-#include "k8s/log.h"
-#include "k8s/timestamps.h"
+#include "k8s/base/log.h"
+#include "k8s/base/timestamps.h"
 #include "messages/atoms.h"
 
 namespace mc {

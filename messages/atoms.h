@@ -5,8 +5,8 @@
 #include <caf/all.hpp>
 
 #include "actors/config.h"
-#include "messages/commands.h"
-#include "messages/events.h"
+#include "messages/multicasskop/commands.h"
+#include "messages/multicasskop/events.h"
 
 namespace mc {
 

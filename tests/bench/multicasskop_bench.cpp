@@ -58,8 +58,8 @@
 
 #include <fmt/format.h>
 
-#include "k8s/json.h"
-#include "k8s/yaml_json.h"
+#include "k8s/json/json.h"
+#include "k8s/json/yaml_json.h"
 #include "tests/bench/bench_http.h"
 #include "tests/support/kubesim_fixture.h"
 

@@ -33,11 +33,11 @@
 
 #include <fmt/format.h>
 
-#include "k8s/client.h"
-#include "k8s/connection.h"
-#include "k8s/list_watch.h"
-#include "k8s/object_store.h"
-#include "k8s/watch_event.h"
+#include "k8s/api/client.h"
+#include "k8s/api/connection.h"
+#include "k8s/watch/list_watch.h"
+#include "k8s/watch/object_store.h"
+#include "k8s/watch/watch_event.h"
 #include "tests/bench/bench_http.h"
 #include "tests/support/kubesim_fixture.h"
 

@@ -19,8 +19,8 @@
 #include <utility>
 #include <vector>
 
-#include "k8s/json.h"
-#include "k8s/yaml_json.h"
+#include "k8s/json/json.h"
+#include "k8s/json/yaml_json.h"
 #include "tests/support/kubesim_fixture.h"
 #include "tests/support/operator_fixture.h"
 

@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "k8s/base64.h"
+#include "k8s/json/base64.h"
 #include "tests/e2e/e2e_setup.h"
 
 using namespace testsupport;

@@ -18,8 +18,8 @@
 #include <string>
 #include <string_view>
 
-#include "k8s/json.h"
-#include "k8s/json_patch.h"
+#include "k8s/json/json.h"
+#include "k8s/json/json_patch.h"
 
 #include <rapidjson/memorystream.h>
 

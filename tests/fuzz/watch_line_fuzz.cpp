@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "k8s/watch_event.h"
+#include "k8s/watch/watch_event.h"
 
 namespace {
 

@@ -12,10 +12,10 @@
 #include <future>
 #include <thread>
 
-#include "k8s/client.h"
-#include "k8s/connection.h"
-#include "k8s/http_server.h"
-#include "k8s/openssl_handles.h"
+#include "k8s/api/client.h"
+#include "k8s/api/connection.h"
+#include "k8s/http/http_server.h"
+#include "k8s/api/openssl_handles.h"
 #include "tests/support/kubesim_fixture.h"
 #include "tools/kubesim/certs.h"
 

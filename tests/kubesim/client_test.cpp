@@ -12,9 +12,9 @@
 #include <future>
 #include <mutex>
 
-#include "k8s/client.h"
-#include "k8s/connection.h"
-#include "k8s/yaml_json.h"
+#include "k8s/api/client.h"
+#include "k8s/api/connection.h"
+#include "k8s/json/yaml_json.h"
 #include "tests/support/kubesim_fixture.h"
 #include "tools/kubesim/certs.h"
 

@@ -5,8 +5,8 @@
 
 #include <filesystem>
 
-#include "k8s/connection.h"
-#include "k8s/token_source.h"
+#include "k8s/api/connection.h"
+#include "k8s/api/token_source.h"
 #include "tests/support/kubesim_fixture.h"
 
 using namespace testsupport;

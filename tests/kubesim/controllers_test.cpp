@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "k8s/json.h"
-#include "k8s/timestamps.h"
+#include "k8s/json/json.h"
+#include "k8s/base/timestamps.h"
 #include "tests/support/kubesim_fixture.h"
 
 using namespace testsupport;

@@ -14,8 +14,8 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "k8s/json_patch.h"
-#include "k8s/yaml_json.h"
+#include "k8s/json/json_patch.h"
+#include "k8s/json/yaml_json.h"
 #include "tests/support/kubesim_fixture.h"
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/crd_schema.h"

@@ -23,8 +23,8 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "k8s/base64.h"
-#include "k8s/yaml_json.h"
+#include "k8s/json/base64.h"
+#include "k8s/json/yaml_json.h"
 #include "tests/support/kubesim_fixture.h"
 #include "tests/support/operator_fixture.h"
 

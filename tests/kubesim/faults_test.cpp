@@ -2,7 +2,7 @@
 // Every wait is bounded: lines are awaited with timeouts and conditions polled with eventually().
 #include <doctest/doctest.h>
 
-#include "k8s/yaml_json.h"
+#include "k8s/json/yaml_json.h"
 #include "tests/kubesim/raw_http.h"
 #include "tests/support/kubesim_fixture.h"
 

@@ -9,10 +9,10 @@
 #include <regex>
 #include <thread>
 
-#include "k8s/client.h"
-#include "k8s/connection.h"
-#include "k8s/leader_election.h"
-#include "k8s/timestamps.h"
+#include "k8s/api/client.h"
+#include "k8s/api/connection.h"
+#include "k8s/api/leader_election.h"
+#include "k8s/base/timestamps.h"
 #include "tests/support/kubesim_fixture.h"
 
 using namespace testsupport;

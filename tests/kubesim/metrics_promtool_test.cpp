@@ -4,7 +4,7 @@
 
 #include <limits>
 
-#include "k8s/metrics.h"
+#include "k8s/base/metrics.h"
 #include "tests/support/process.h"
 
 using namespace std::chrono_literals;

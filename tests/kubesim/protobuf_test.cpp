@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include "k8s/base64.h"
+#include "k8s/json/base64.h"
 #include "tests/support/kubesim_fixture.h"
 #include "tools/kubesim/builtin_schema.h"
 #include "tools/kubesim/protobuf_codec.h"

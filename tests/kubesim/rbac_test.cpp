@@ -4,8 +4,8 @@
 // Through the real kubectl, and raw HTTP where the exact status body matters.
 #include <doctest/doctest.h>
 
-#include "k8s/base64.h"
-#include "k8s/json.h"
+#include "k8s/json/base64.h"
+#include "k8s/json/json.h"
 #include "tests/support/kubesim_fixture.h"
 #include "tools/kubesim/rbac_authorizer.h"
 #include "tools/kubesim/request_info.h"

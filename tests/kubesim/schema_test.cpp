@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "k8s/yaml_json.h"
+#include "k8s/json/yaml_json.h"
 #include "tests/support/kubesim_fixture.h"
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/resource_types.h"

@@ -18,7 +18,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 
-#include "k8s/timestamps.h"
+#include "k8s/base/timestamps.h"
 #include "tests/support/kubesim_fixture.h"
 
 using namespace testsupport;

@@ -11,8 +11,8 @@
 
 #include <openssl/evp.h>
 
-#include "k8s/base64.h"
-#include "k8s/yaml_json.h"
+#include "k8s/json/base64.h"
+#include "k8s/json/yaml_json.h"
 #include "tests/kubesim/raw_http.h"
 #include "tests/support/kubesim_fixture.h"
 #include "tools/kubesim/certs.h"

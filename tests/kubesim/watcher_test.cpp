@@ -23,10 +23,10 @@
 #include <sstream>
 #include <thread>
 
-#include "k8s/client.h"
-#include "k8s/connection.h"
-#include "k8s/timer_service.h"
-#include "k8s/watcher.h"
+#include "k8s/api/client.h"
+#include "k8s/api/connection.h"
+#include "k8s/base/timer_service.h"
+#include "k8s/watch/watcher.h"
 #include "tests/support/kubesim_fixture.h"
 
 using namespace testsupport;

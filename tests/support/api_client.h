@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 
 namespace testsupport {
 

@@ -7,7 +7,7 @@
 #include <future>
 #include <memory>
 
-#include "k8s/client.h"
+#include "k8s/api/client.h"
 
 namespace testsupport {
 

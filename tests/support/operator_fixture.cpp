@@ -12,8 +12,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "k8s/json.h"
-#include "k8s/yaml_json.h"
+#include "k8s/json/json.h"
+#include "k8s/json/yaml_json.h"
 
 namespace testsupport {
 namespace js = k8s::json;

@@ -1,8 +1,8 @@
 // What the watch caches keep of each object (actors/multicasskop/cache_trim).
 #include <doctest/doctest.h>
 
-#include "actors/multicasskop/cache_trim.h"
-#include "actors/multicasskop/spec.h"
+#include "actors/multicasskop/logic/cache_trim.h"
+#include "actors/multicasskop/logic/spec.h"
 
 namespace js = k8s::json;
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/casskop_original.h"
 
 namespace {

@@ -2,9 +2,9 @@
 // a real TLS handshake succeeds with IP verification and mTLS, and the written kubeconfig and
 // serviceaccount folder have the expected content and file modes.
 #include "tools/kubesim/certs.h"
-#include "k8s/base64.h"
+#include "k8s/json/base64.h"
 #include "tools/kubesim/cluster_files.h"
-#include "k8s/openssl_handles.h"
+#include "k8s/api/openssl_handles.h"
 
 #include <doctest/doctest.h>
 

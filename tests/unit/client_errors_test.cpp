@@ -1,8 +1,8 @@
 // The client's error messages without a network: Go's x509 texts, the TLS failure message for each
 // finding, sizes and the 413 kind; and the TLS explainer's caching, with a fake diagnosis.
-#include "k8s/api_error.h"
-#include "k8s/tls_diagnosis.h"
-#include "k8s/tls_explainer.h"
+#include "k8s/api/api_error.h"
+#include "k8s/api/tls_diagnosis.h"
+#include "k8s/api/tls_explainer.h"
 
 #include <doctest/doctest.h>
 

@@ -1,9 +1,9 @@
 // Connection sources read from temporary files: every kubeconfig form, each error message (and
 // that none carries a secret), the in-cluster service account with an injected environment, the
 // kubemcsa folder, and the token source following rotations.
-#include "k8s/base64.h"
-#include "k8s/connection.h"
-#include "k8s/token_source.h"
+#include "k8s/json/base64.h"
+#include "k8s/api/connection.h"
+#include "k8s/api/token_source.h"
 
 #include <doctest/doctest.h>
 

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "actors/multicasskop/spec.h"
-#include "k8s/yaml_json.h"
+#include "actors/multicasskop/logic/spec.h"
+#include "k8s/json/yaml_json.h"
 #include "tools/kubesim/crd_schema.h"
 
 namespace js = k8s::json;

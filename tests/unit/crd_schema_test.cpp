@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "k8s/yaml_json.h"
+#include "k8s/json/yaml_json.h"
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/crd_schema.h"
 #include "tools/kubesim/field_errors.h"

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "actors/multicasskop/journal.h"
+#include "actors/multicasskop/logic/journal.h"
 #include "tests/unit/multicasskop_world.h"
 
 namespace js = k8s::json;

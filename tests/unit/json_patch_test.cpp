@@ -1,4 +1,4 @@
-#include "k8s/json_patch.h"
+#include "k8s/json/json_patch.h"
 
 #include <doctest/doctest.h>
 

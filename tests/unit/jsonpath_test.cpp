@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/jsonpath.h"
 
 using kubesim::jsonpath_error;

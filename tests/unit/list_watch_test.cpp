@@ -1,10 +1,10 @@
 // The list-watch state machine, the reflector store, backoff and the watch line decoder.
 #include <doctest/doctest.h>
 
-#include "k8s/backoff.h"
-#include "k8s/list_watch.h"
-#include "k8s/object_store.h"
-#include "k8s/watch_event.h"
+#include "k8s/base/backoff.h"
+#include "k8s/watch/list_watch.h"
+#include "k8s/watch/object_store.h"
+#include "k8s/watch/watch_event.h"
 
 using namespace k8s;
 using kind = list_watch_action::kind;

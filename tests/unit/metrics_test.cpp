@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "k8s/metrics.h"
+#include "k8s/base/metrics.h"
 
 namespace m = k8s::metrics;
 

@@ -1,8 +1,8 @@
 #include "tests/unit/multicasskop_world.h"
 
-#include "actors/multicasskop/cache_trim.h"
-#include "actors/multicasskop/journal.h"
-#include "k8s/json_patch.h"
+#include "actors/multicasskop/logic/cache_trim.h"
+#include "actors/multicasskop/logic/journal.h"
+#include "k8s/json/json_patch.h"
 
 #include <algorithm>
 #include <climits>

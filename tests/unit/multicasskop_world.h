@@ -12,7 +12,7 @@
 #include <tuple>
 #include <vector>
 
-#include "actors/multicasskop/state_machine.h"
+#include "actors/multicasskop/logic/state_machine.h"
 
 namespace testworld {
 

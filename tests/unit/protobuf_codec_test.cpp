@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 
 namespace {
 

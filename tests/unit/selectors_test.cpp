@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/selectors.h"
 
 using kubesim::field_op;

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "actors/multicasskop/spec.h"
+#include "actors/multicasskop/logic/spec.h"
 #include "tests/unit/multicasskop_world.h"
 
 using testworld::fake_world;

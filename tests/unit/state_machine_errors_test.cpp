@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "actors/multicasskop/cache_trim.h"
-#include "actors/multicasskop/spec.h"
+#include "actors/multicasskop/logic/cache_trim.h"
+#include "actors/multicasskop/logic/spec.h"
 #include "tests/unit/multicasskop_world.h"
 
 using testworld::condition_field;

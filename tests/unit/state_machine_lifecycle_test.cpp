@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <random>
 
-#include "actors/multicasskop/spec.h"
+#include "actors/multicasskop/logic/spec.h"
 #include "tests/unit/multicasskop_world.h"
 
 using testworld::fake_world;

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "actors/multicasskop/seeds.h"
+#include "actors/multicasskop/logic/seeds.h"
 #include "tests/unit/multicasskop_world.h"
 
 using testworld::fake_world;

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/controller_history.h"
 #include "tools/kubesim/go_format.h"
 #include "tools/kubesim/statefulset_logic.h"

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "k8s/json_patch.h"
+#include "k8s/json/json_patch.h"
 
 using namespace k8s::json;
 

@@ -1,5 +1,5 @@
 // metav1.Time / MicroTime formatting and Go's time.Parse(time.RFC3339).
-#include "k8s/timestamps.h"
+#include "k8s/base/timestamps.h"
 
 #include <doctest/doctest.h>
 

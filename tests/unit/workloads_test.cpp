@@ -15,7 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/cluster_state.h"
 #include "tools/kubesim/workloads.h"

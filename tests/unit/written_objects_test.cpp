@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "k8s/yaml_json.h"
+#include "k8s/json/yaml_json.h"
 #include "tests/unit/multicasskop_world.h"
 #include "tools/kubesim/crd_schema.h"
 

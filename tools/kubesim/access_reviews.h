@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/rbac_authorizer.h"
 #include "tools/kubesim/request_info.h"
 #include "tools/kubesim/resource_types.h"

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/field_errors.h"
 
 namespace kubesim {

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 
 namespace kubesim {
 

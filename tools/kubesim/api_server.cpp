@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "k8s/yaml_json.h"
+#include "k8s/json/yaml_json.h"
 #include "tools/kubesim/access_reviews.h"
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/discovery.h"

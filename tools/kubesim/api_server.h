@@ -7,7 +7,7 @@
 #include <set>
 #include <string>
 
-#include "k8s/http_server.h"
+#include "k8s/http/http_server.h"
 #include "tools/kubesim/cluster_state.h"
 
 namespace boost::asio {

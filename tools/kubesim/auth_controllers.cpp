@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "k8s/base64.h"
+#include "k8s/json/base64.h"
 #include "tools/kubesim/controller_base.h"
 #include "tools/kubesim/object_meta.h"
 #include "tools/kubesim/service_account_tokens.h"

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/cluster_state.h"
 
 namespace kubesim {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/resource_types.h"
 
 namespace kubesim::builtin_decode {

@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "k8s/base64.h"
+#include "k8s/json/base64.h"
 #include "tools/kubesim/object_meta.h"
 
 namespace kubesim::builtin {

@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/resource_types.h"
 
 namespace kubesim::builtin {

@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "k8s/base64.h"
+#include "k8s/json/base64.h"
 #include "tools/kubesim/builtin_validation_parts.h"
 #include "tools/kubesim/field_errors.h"
 #include "tools/kubesim/object_meta.h"

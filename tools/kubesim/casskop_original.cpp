@@ -4,7 +4,7 @@
 #include <regex>
 #include <set>
 
-#include "k8s/timestamps.h"
+#include "k8s/base/timestamps.h"
 #include "tools/kubesim/statefulset_logic.h"
 
 namespace kubesim::casskop {

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 
 namespace kubesim::casskop {
 

@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "k8s/json.h"
-#include "k8s/timestamps.h"
+#include "k8s/json/json.h"
+#include "k8s/base/timestamps.h"
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/casskop_original.h"
 #include "tools/kubesim/casskop_status.h"

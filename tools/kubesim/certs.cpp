@@ -15,7 +15,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "k8s/openssl_handles.h"
+#include "k8s/api/openssl_handles.h"
 
 namespace kubesim {
 using namespace k8s::openssl;

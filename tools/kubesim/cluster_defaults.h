@@ -5,7 +5,7 @@
 #include <set>
 #include <string>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 
 namespace kubesim {
 

@@ -7,7 +7,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "k8s/base64.h"
+#include "k8s/json/base64.h"
 #include <yaml-cpp/yaml.h>
 
 namespace kubesim {

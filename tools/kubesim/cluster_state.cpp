@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 
-#include "k8s/base64.h"
-#include "k8s/json_patch.h"
-#include "k8s/yaml_json.h"
+#include "k8s/json/base64.h"
+#include "k8s/json/json_patch.h"
+#include "k8s/json/yaml_json.h"
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/builtin_decode.h"
 #include "tools/kubesim/builtin_defaults.h"

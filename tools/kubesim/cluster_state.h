@@ -17,7 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/cluster_defaults.h"
 #include "tools/kubesim/resource_types.h"
 #include "tools/kubesim/selectors.h"

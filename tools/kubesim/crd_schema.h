@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/api_error.h"
 
 namespace kubesim::crd {

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <utility>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/builtin_openapi.h"
 #include "tools/kubesim/scale_subresource.h"
 

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "k8s/timestamps.h"
+#include "k8s/base/timestamps.h"
 #include "tools/kubesim/cluster_state.h"
 #include "tools/kubesim/controller_base.h"
 #include "tools/kubesim/object_meta.h"

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 
 namespace boost::asio {
 class io_context;

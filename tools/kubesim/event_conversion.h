@@ -6,7 +6,7 @@
 // reportingInstance keep their names. kubesim stores the core/v1 form.
 #pragma once
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 
 namespace kubesim::events {
 

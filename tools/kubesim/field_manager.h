@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/cluster_state.h"
 #include "tools/kubesim/resource_types.h"

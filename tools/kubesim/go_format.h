@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 
 namespace kubesim::go {
 

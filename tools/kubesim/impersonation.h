@@ -7,7 +7,7 @@
 #include <functional>
 #include <optional>
 
-#include "k8s/http_server.h"
+#include "k8s/http/http_server.h"
 #include "tools/kubesim/request_info.h"
 
 namespace kubesim {

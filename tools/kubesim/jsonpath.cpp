@@ -15,7 +15,7 @@
 #include <string>
 #include <utility>
 
-#include "k8s/timestamps.h"
+#include "k8s/base/timestamps.h"
 #include "tools/kubesim/go_format.h"
 
 namespace kubesim {

@@ -6,7 +6,7 @@
 
 #include <boost/program_options.hpp>
 
-#include "k8s/signals.h"
+#include "k8s/base/signals.h"
 #include "tools/kubesim/builtin_schema.h"
 #include "tools/kubesim/simulator.h"
 

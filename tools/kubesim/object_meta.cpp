@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "k8s/timestamps.h"
+#include "k8s/base/timestamps.h"
 #include "tools/kubesim/field_errors.h"
 
 namespace kubesim {

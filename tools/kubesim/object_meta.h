@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/api_error.h"
 
 namespace kubesim {

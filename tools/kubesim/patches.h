@@ -5,7 +5,7 @@
 
 #include <string_view>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/builtin_schema.h"
 #include "tools/kubesim/cluster_state.h"
 

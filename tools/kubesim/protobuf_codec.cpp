@@ -12,8 +12,8 @@
 
 #include <fmt/format.h>
 
-#include "k8s/base64.h"
-#include "k8s/timestamps.h"
+#include "k8s/json/base64.h"
+#include "k8s/base/timestamps.h"
 
 namespace kubesim::protobuf_codec {
 namespace js = k8s::json;

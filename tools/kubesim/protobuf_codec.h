@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/builtin_schema.h"
 
 namespace kubesim::protobuf_codec {

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/rbac_authorizer.h"
 
 namespace kubesim {

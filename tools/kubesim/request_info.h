@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "k8s/http_server.h"
+#include "k8s/http/http_server.h"
 #include "tools/kubesim/api_error.h"
 
 namespace kubesim {

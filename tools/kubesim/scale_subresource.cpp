@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "k8s/json_patch.h"
-#include "k8s/yaml_json.h"
+#include "k8s/json/json_patch.h"
+#include "k8s/json/yaml_json.h"
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/builtin_schema.h"
 #include "tools/kubesim/field_errors.h"

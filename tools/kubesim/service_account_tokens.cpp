@@ -6,8 +6,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "k8s/base64.h"
-#include "k8s/json.h"
+#include "k8s/json/base64.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/certs.h"
 #include "tools/kubesim/cluster_state.h"

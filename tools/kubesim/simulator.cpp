@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/auth_controllers.h"
 #include "tools/kubesim/bootstrap_policy.h"
 #include "tools/kubesim/casskop_standin.h"

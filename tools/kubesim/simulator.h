@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "k8s/http_server.h"
+#include "k8s/http/http_server.h"
 #include "tools/kubesim/api_server.h"
 #include "tools/kubesim/certs.h"
 #include "tools/kubesim/cluster_state.h"

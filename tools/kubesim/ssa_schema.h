@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/resource_types.h"
 
 namespace kubesim::ssa {

@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "k8s/json_patch.h"
+#include "k8s/json/json_patch.h"
 #include "tools/kubesim/builtin_schema.h"
 
 namespace kubesim {

@@ -29,7 +29,7 @@
 // resources never get here (415, as the real server answers).
 #pragma once
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/builtin_schema.h"
 #include "tools/kubesim/resource_types.h"
 

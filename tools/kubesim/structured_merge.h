@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "k8s/json.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/managed_fields.h"
 #include "tools/kubesim/ssa_schema.h"
 

@@ -14,8 +14,8 @@
 
 #include <fmt/format.h>
 
-#include "k8s/json.h"
-#include "k8s/timestamps.h"
+#include "k8s/json/json.h"
+#include "k8s/base/timestamps.h"
 #include "tools/kubesim/jsonpath.h"
 
 namespace kubesim {

@@ -1,0 +1,45 @@
+// What the operator keeps of a watched object: its watch caches hold thousands of them, and the
+// state machine reads only part of each. Dropped:
+// - metadata.managedFields (server-side apply bookkeeping, often the largest part of an object)
+//   and kubectl's last-applied-configuration annotation (a whole copy of what was applied);
+// - of a CassandraCluster: its spec when it carries our last-applied annotation (three-way
+//   updates compare against that record of our own write, never against the live spec, which is
+//   only read when the record is missing, and is then kept); CassKop's last-applied-configuration
+//   annotation (a whole copy of the spec), replaced by what the state machine needs of it: whether
+//   CassKop has reconciled the spec the object has now; status fields other than the ones read;
+// - of a MultiCasskop whose spec is over the size limit: the spec, but deleteCassandraCluster.
+// What trimming derives is kept under the top-level member `derived_member`, so the journal and a
+// replay see exactly what the state machine saw.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "messages/multicasskop/events.h"
+
+namespace mc {
+
+enum class watched_kind { multicasskop, cassandracluster };
+
+inline constexpr const char* derived_member = "multicasskop.derived";
+// CassKop (v2.1.0 and the cscetbon fork) records the object it last reconciled here, with every
+// status update it writes.
+inline constexpr const char* casskop_last_applied =
+    "cassandraclusters.db.orange.com/last-applied-configuration";
+
+struct cache_limits {
+  int64_t max_multicasskop_spec_bytes = 64 * 1024;
+};
+
+// The object to cache: `obj` itself when there is nothing to drop, else a compact copy without
+// those parts.
+object_ptr trim_for_cache(const object_ptr& obj, watched_kind kind,
+                          const cache_limits& limits = {});
+
+// Of a trimmed CassandraCluster: whether CassKop's record says it reconciled the current spec;
+// nullopt when CassKop keeps no record (another CassKop, or not reconciled once yet).
+std::optional<bool> casskop_reconciled_spec(const k8s::json::Value& cc);
+// Of a trimmed MultiCasskop: the size of a spec dropped for being over the limit, else 0.
+int64_t dropped_spec_bytes(const k8s::json::Value& mcc);
+
+}  // namespace mc
