@@ -22,7 +22,9 @@
 #include <pplx/threadpool.h>
 
 #include "actors/config.h"
+#include "actors/multicasskop/journal_file.h"
 #include "actors/multicasskop/logic/journal.h"
+#include "actors/multicasskop/logic/replay.h"
 #include "actors/multicasskop/logic/state_machine.h"
 #include "actors/supervisor.h"
 #include "actors/admin_server.h"
@@ -41,7 +43,9 @@ namespace {
 // to: an incident replayed offline, deterministically. `path` and its rotated files (PATH.n ...
 // PATH.1, PATH: oldest first) are read in order. A file that starts with a snapshot (after a
 // rotation) is rebuilt from it when it is the first one read; further on, the state is already
-// built and its snapshot is skipped.
+// built and its snapshot is skipped. The journal's command_issued events are folded as they come;
+// a journal written before they were journaled has the decisions issued right after each event,
+// as the operator did.
 int replay(const std::string& path, int64_t settle_seconds, int64_t grace_seconds) {
   auto files = mc::journal_files(path);
   if (files.empty()) {
@@ -51,7 +55,7 @@ int replay(const std::string& path, int64_t settle_seconds, int64_t grace_second
   mc::machine_options o;
   o.legacy_settle_ms = settle_seconds * 1000;
   o.start_grace_ms = grace_seconds * 1000;
-  auto sm = std::make_unique<mc::state_machine>(o);
+  mc::journal_replay sm(o);
   bool fresh = true;  // nothing applied since the state machine was made
   uint64_t last_seq = 0;
   for (const auto& file : files) {
@@ -75,14 +79,18 @@ int replay(const std::string& path, int64_t settle_seconds, int64_t grace_second
       if (!e.snapshot && e.seq <= last_seq) {
         // The journal is appended to across restarts: a new run starts from an empty state.
         std::cout << "# restart: a new run of the operator begins here\n";
-        sm = std::make_unique<mc::state_machine>(o);
+        sm.restart();
       }
       if (!e.snapshot) {
         last_seq = e.seq;
         fresh = false;
       }
+      if (std::holds_alternative<mc::command_issued>(e.body)) {
+        sm.feed(e);  // the decision it issues was printed with its event
+        continue;
+      }
       std::cout << (e.snapshot ? "# snapshot " : "") << mc::summarize_event(e) << "\n";
-      for (const auto& c : sm->apply(e)) std::cout << "  -> " << mc::summarize_command(c) << "\n";
+      for (const auto& c : sm.feed(e)) std::cout << "  -> " << mc::summarize_command(c) << "\n";
     }
   }
   return 0;

@@ -5,6 +5,7 @@
 #include "actors/cluster_watcher.h"
 #include "actors/deployer.h"
 #include "actors/multicasskop/logic/inspect.h"
+#include "actors/multicasskop/journal_file.h"
 #include "actors/multicasskop/logic/journal.h"
 #include "actors/multicasskop/logic/state_machine.h"
 #include "actors/operator_metrics.h"
@@ -21,6 +22,7 @@ struct supervisor_state {
   supervisor_settings settings;
   std::unique_ptr<state_machine> machine;
   std::unique_ptr<journal> events;
+  journal_file file;
   std::map<std::string, caf::actor> watchers;
   std::map<std::pair<mc_key, std::string>, caf::actor> deployers;
   uint64_t seq = 0;
@@ -102,10 +104,19 @@ void handle(supervisor_actor* self, event_body body) {
   m.events.labels({{"type", type_name(e.body)}}).inc();
   auto concerned = st.machine->concerned(e);
   st.events->record(e, concerned);
+  st.file.record(e);
   auto started = std::chrono::steady_clock::now();
-  auto commands = st.machine->apply(e);
+  st.machine->evolve(e);
+  const auto commands = st.machine->decide();
   m.decision.labels({}).observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  // Each command's issuance is journaled and folded before it goes out (below): the state knows
+  // it is made, and a replay sees the same.
+  for (const auto& c : commands) {
+    event issued{++st.seq, e.at_ms, issuance_of(c)};
+    st.file.record(issued);
+    st.machine->evolve(issued);
+  }
   for (const auto& c : commands) m.commands.labels({{"kind", kind_name(c)}}).inc();
   // A removed cluster's watcher may still have a report in our mailbox: not exported again.
   if (auto* h = std::get_if<cluster_health>(&e.body); h && st.watchers.count(h->cluster))
@@ -267,7 +278,7 @@ caf::behavior supervisor(supervisor_actor* self, supervisor_settings s) {
       journal_file_options jo{cfg.journal_file,
                               static_cast<uint64_t>(cfg.journal_max_file_mib) << 20,
                               cfg.journal_max_files};
-      st.events->open_file(jo, [machine = st.machine.get()] { return machine->snapshot(); });
+      st.file.open(jo, [machine = st.machine.get()] { return machine->snapshot(); });
     } catch (const std::exception& e) {
       k8s::log::error("Cannot write the journal file; continuing without it", {{"error", e.what()}});
     }

@@ -1,5 +1,5 @@
 // Everything the supervisor learns is one of these events. The MultiCasskop state is the fold
-// of them (actors/multicasskop/state_machine.h), so they are plain data: no logic, no CAF.
+// of them (actors/multicasskop/logic/state_machine.h), so they are plain data: no logic, no CAF.
 #pragma once
 
 #include <cstdint>
@@ -74,15 +74,25 @@ struct timer_fired {
   uint64_t token = 0;
 };
 
+// The supervisor carried out a command the state machine decided: sent a write, started a
+// timer or recorded an Event. Journaled and folded like any other event, so the decision it
+// belongs to counts as made and decide() does not return it again (replay sees the same).
+struct command_issued {
+  std::string kind;  // kind_name() of the command
+  uint64_t id = 0;   // the write's id or the timer's token; 0 for an Event
+  mc_key key;        // the MultiCasskop it is for
+};
+
 using event_body = std::variant<clusters_configured, cluster_health, multicasskop_seen,
                                 multicasskop_gone, cassandracluster_seen, cassandracluster_gone,
-                                write_done, timer_fired>;
+                                write_done, timer_fired, command_issued>;
 
 // The name of an event's type, as the journal and the metrics show it.
 inline const char* type_name(const event_body& b) {
   static constexpr const char* names[] = {
-      "clusters_configured",   "cluster_health",        "multicasskop_seen", "multicasskop_gone",
-      "cassandracluster_seen", "cassandracluster_gone", "write_done",        "timer_fired"};
+      "clusters_configured", "cluster_health",        "multicasskop_seen",
+      "multicasskop_gone",   "cassandracluster_seen", "cassandracluster_gone",
+      "write_done",          "timer_fired",           "command_issued"};
   static_assert(sizeof names / sizeof *names == std::variant_size_v<event_body>);
   return names[b.index()];
 }

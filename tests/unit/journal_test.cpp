@@ -6,14 +6,15 @@
 #include <filesystem>
 #include <fstream>
 
+#include "actors/multicasskop/journal_file.h"
 #include "actors/multicasskop/logic/journal.h"
 #include "tests/unit/multicasskop_world.h"
 
 namespace js = k8s::json;
 
 TEST_CASE("journal: every event type survives encode and decode") {
-  auto obj = std::make_shared<const js::Document>(
-      js::parse(R"({"metadata":{"namespace":"ns","name":"x","resourceVersion":"7"},"spec":{"a":[1,2]}})"));
+  auto obj = std::make_shared<const js::Document>(js::parse(
+      R"({"metadata":{"namespace":"ns","name":"x","resourceVersion":"7"},"spec":{"a":[1,2]}})"));
   k8s::api_error err;
   err.kind = k8s::error_kind::conflict;
   err.http_code = 409;
@@ -44,10 +45,12 @@ TEST_CASE("journal: every event type survives encode and decode") {
 
 TEST_CASE("journal: malformed lines are refused with a reason") {
   CHECK_THROWS_WITH(mc::decode_event("{"), doctest::Contains("not JSON"));
-  CHECK_THROWS_WITH(mc::decode_event(R"({"seq":1,"at":2,"type":"nope"})"), "unknown event type \"nope\"");
+  CHECK_THROWS_WITH(mc::decode_event(R"({"seq":1,"at":2,"type":"nope"})"),
+                    "unknown event type \"nope\"");
   CHECK_THROWS_WITH(mc::decode_event(R"({"type":"timer_fired"})"), "missing seq or at");
-  CHECK_THROWS_WITH(mc::decode_event(R"({"seq":1,"at":2,"type":"cassandracluster_seen","cluster":"a"})"),
-                    "cassandracluster_seen without object");
+  CHECK_THROWS_WITH(
+      mc::decode_event(R"({"seq":1,"at":2,"type":"cassandracluster_seen","cluster":"a"})"),
+      "cassandracluster_seen without object");
 }
 
 TEST_CASE("journal: replaying the recorded events gives the same decisions") {
@@ -90,17 +93,16 @@ TEST_CASE(
   const fs::path dir = fs::temp_directory_path() / ("journal-test-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string path = (dir / "journal.jsonl").string();
-  mc::journal j(8);
+  mc::journal_file j;
   int snapshots = 0;
-  j.open_file({path, 2048, 3}, [&] {
+  j.open({path, 2048, 3}, [&] {
     ++snapshots;
     return std::vector<mc::event_body>{mc::clusters_configured{{"a", "b"}},
                                        mc::cluster_health{"a", true, true, ""}};
   });
   for (uint64_t seq = 1; seq <= 100; ++seq)
     j.record(
-        mc::event{seq, 1700000000000, mc::cluster_health{"a", true, true, std::string(40, 'x')}},
-        {});
+        mc::event{seq, 1700000000000, mc::cluster_health{"a", true, true, std::string(40, 'x')}});
   auto files = mc::journal_files(path);
   REQUIRE(files.size() == 3);  // journal.jsonl.2, .1 and journal.jsonl: older ones were dropped
   CHECK(files.front() == path + ".2");

@@ -1,8 +1,5 @@
 #include "actors/multicasskop/logic/journal.h"
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -12,7 +9,9 @@ namespace js = k8s::json;
 
 namespace {
 
-js::Value str(std::string_view s, js::Allocator& a) { return js::string_value(s, a); }
+js::Value str(std::string_view s, js::Allocator& a) {
+  return js::string_value(s, a);
+}
 
 js::Value key_json(const mc_key& k, js::Allocator& a) {
   js::Value v(rapidjson::kObjectType);
@@ -86,6 +85,10 @@ std::string encode_event(const event& e) {
           d.AddMember("key", key_json(b.key, a), a);
           d.AddMember("cluster", str(b.cluster, a), a);
           d.AddMember("token", js::Value(static_cast<uint64_t>(b.token)), a);
+        } else if constexpr (std::is_same_v<T, command_issued>) {
+          d.AddMember("kind", str(b.kind, a), a);
+          d.AddMember("id", js::Value(static_cast<uint64_t>(b.id)), a);
+          d.AddMember("key", key_json(b.key, a), a);
         }
       },
       e.body);
@@ -103,7 +106,8 @@ event decode_event(std::string_view line) {
   event e;
   const js::Value* seq = js::find(d, "seq");
   const js::Value* at = js::find(d, "at");
-  if (!seq || !seq->IsUint64() || !at || !at->IsInt64()) throw std::runtime_error("missing seq or at");
+  if (!seq || !seq->IsUint64() || !at || !at->IsInt64())
+    throw std::runtime_error("missing seq or at");
   e.seq = seq->GetUint64();
   e.at_ms = at->GetInt64();
   e.snapshot = js::get_bool(d, {"snapshot"}, false);
@@ -145,7 +149,8 @@ event decode_event(std::string_view line) {
       const std::string kind(js::get_string(d, "errorKind"));
       w.error.kind = k8s::error_kind::other;
       for (int k = 0; k <= static_cast<int>(k8s::error_kind::other); ++k)
-        if (kind == k8s::to_string(static_cast<k8s::error_kind>(k))) w.error.kind = static_cast<k8s::error_kind>(k);
+        if (kind == k8s::to_string(static_cast<k8s::error_kind>(k)))
+          w.error.kind = static_cast<k8s::error_kind>(k);
       w.error.http_code = static_cast<int>(js::get_int(d, {"httpCode"}, 0));
       w.error.reason = js::get_string(d, "reason");
       w.error.message = js::get_string(d, "message");
@@ -158,6 +163,13 @@ event decode_event(std::string_view line) {
     const js::Value* t = js::find(d, "token");
     if (!k || !t || !t->IsUint64()) throw std::runtime_error("timer_fired without key or token");
     e.body = timer_fired{key_from(*k), std::string(js::get_string(d, "cluster")), t->GetUint64()};
+  } else if (type == "command_issued") {
+    const js::Value* k = js::find(d, "key");
+    const js::Value* id = js::find(d, "id");
+    const std::string kind(js::get_string(d, "kind"));
+    if (!k || !id || !id->IsUint64() || kind.empty())
+      throw std::runtime_error("command_issued without kind, id or key");
+    e.body = command_issued{kind, id->GetUint64(), key_from(*k)};
   } else {
     throw std::runtime_error("unknown event type \"" + type + "\"");
   }
@@ -173,24 +185,29 @@ std::string summarize_event(const event& e) {
           for (const auto& c : b.clusters) l += (l.empty() ? "" : ",") + c;
           return fmt::format(R"("clusters":"{}")", l);
         } else if constexpr (std::is_same_v<T, cluster_health>) {
-          return fmt::format(R"("cluster":"{}","reachable":{},"synced":{})", b.cluster, b.reachable, b.synced);
+          return fmt::format(R"("cluster":"{}","reachable":{},"synced":{})", b.cluster, b.reachable,
+                             b.synced);
         } else if constexpr (std::is_same_v<T, multicasskop_seen>) {
           return fmt::format(R"("object":"{}","generation":{})", object_label(b.object),
                              js::get_int(*b.object, {"metadata", "generation"}, 0));
         } else if constexpr (std::is_same_v<T, multicasskop_gone>) {
           return fmt::format(R"("object":"{}")", b.key.str());
         } else if constexpr (std::is_same_v<T, cassandracluster_seen>) {
-          return fmt::format(R"("cluster":"{}","object":"{}","phase":"{}","action":"{}","status":"{}")", b.cluster,
-                             object_label(b.object), js::get_string(*b.object, {"status", "phase"}),
-                             js::get_string(*b.object, {"status", "lastClusterAction"}),
-                             js::get_string(*b.object, {"status", "lastClusterActionStatus"}));
+          return fmt::format(
+              R"("cluster":"{}","object":"{}","phase":"{}","action":"{}","status":"{}")", b.cluster,
+              object_label(b.object), js::get_string(*b.object, {"status", "phase"}),
+              js::get_string(*b.object, {"status", "lastClusterAction"}),
+              js::get_string(*b.object, {"status", "lastClusterActionStatus"}));
         } else if constexpr (std::is_same_v<T, cassandracluster_gone>) {
           return fmt::format(R"("cluster":"{}","object":"{}/{}")", b.cluster, b.ns, b.name);
         } else if constexpr (std::is_same_v<T, write_done>) {
-          return fmt::format(R"("command":{},"ok":{}{})", b.command_id, b.ok,
-                             b.ok ? "" : fmt::format(R"(,"error":"{}")", k8s::to_string(b.error.kind)));
-        } else {
+          return fmt::format(
+              R"("command":{},"ok":{}{})", b.command_id, b.ok,
+              b.ok ? "" : fmt::format(R"(,"error":"{}")", k8s::to_string(b.error.kind)));
+        } else if constexpr (std::is_same_v<T, timer_fired>) {
           return fmt::format(R"("cluster":"{}","token":{})", b.cluster, b.token);
+        } else if constexpr (std::is_same_v<T, command_issued>) {
+          return fmt::format(R"("kind":"{}","id":{},"object":"{}")", b.kind, b.id, b.key.str());
         }
       },
       e.body);
@@ -221,7 +238,8 @@ std::string summarize_command(const command& c) {
           d.AddMember("cluster", str(b.cluster, a), a);
           d.AddMember("object", str(b.ns + "/" + b.name, a), a);
         } else if constexpr (std::is_same_v<T, patch_multicasskop>) {
-          d.AddMember("command", str(b.status ? "multicasskop-status" : "multicasskop-metadata", a), a);
+          d.AddMember("command", str(b.status ? "multicasskop-status" : "multicasskop-metadata", a),
+                      a);
           d.AddMember("id", js::Value(static_cast<uint64_t>(b.id)), a);
           d.AddMember("object", str(b.key.str(), a), a);
           d.AddMember("patch", str(b.merge_patch, a), a);
@@ -243,71 +261,7 @@ std::string summarize_command(const command& c) {
       c);
 }
 
-journal::~journal() {
-  if (file_) std::fclose(file_);
-}
-
-std::vector<std::string> journal_files(const std::string& path) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (int i = 1; std::filesystem::exists(path + "." + std::to_string(i), ec); ++i)
-    out.insert(out.begin(), path + "." + std::to_string(i));
-  if (std::filesystem::exists(path, ec)) out.push_back(path);
-  return out;
-}
-
-void journal::open_file(const journal_file_options& o, snapshot_source snapshot) {
-  if (file_) std::fclose(file_);
-  file_ = nullptr;
-  file_options_ = o;
-  snapshot_ = std::move(snapshot);
-  if (o.path.empty()) return;
-  file_ = std::fopen(o.path.c_str(), "a");
-  if (!file_)
-    throw std::runtime_error("cannot open journal file " + o.path + ": " + std::strerror(errno));
-  std::error_code ec;
-  written_ = std::filesystem::file_size(o.path, ec);
-  if (ec) written_ = 0;
-}
-
-void journal::write_line(const std::string& line) {
-  std::fwrite(line.data(), 1, line.size(), file_);
-  written_ += line.size();
-}
-
-// PATH becomes PATH.1 (older ones move up, the oldest beyond max_files goes), and the new PATH
-// starts with the world as the state machine knows it before `next`.
-void journal::rotate(const event& next) {
-  namespace fs = std::filesystem;
-  std::fclose(file_);
-  file_ = nullptr;
-  const std::string& path = file_options_.path;
-  std::error_code ec;
-  const int keep = std::max(1, file_options_.max_files);
-  fs::remove(path + "." + std::to_string(keep - 1), ec);
-  for (int i = keep - 2; i >= 1; --i)
-    fs::rename(path + "." + std::to_string(i), path + "." + std::to_string(i + 1), ec);
-  if (keep > 1)
-    fs::rename(path, path + ".1", ec);
-  else
-    fs::remove(path, ec);
-  file_ = std::fopen(path.c_str(), "w");
-  written_ = 0;
-  if (!file_) return;  // a full or read-only disk: the journal stops, the operator goes on
-  if (snapshot_)
-    for (auto& body : snapshot_())
-      write_line(encode_event(event{0, next.at_ms, std::move(body), true}) + '\n');
-}
-
 void journal::record(const event& e, const std::vector<mc_key>& concerned) {
-  if (file_) {
-    const std::string line = encode_event(e) + '\n';
-    if (written_ > 0 && written_ + line.size() > file_options_.max_bytes) rotate(e);
-    if (file_) {
-      write_line(line);
-      std::fflush(file_);
-    }
-  }
   if (concerned.empty()) return;
   std::string summary = summarize_event(e);
   for (const auto& k : concerned) {

@@ -14,18 +14,28 @@ namespace js = k8s::json;
 
 const char* to_string(region_phase p) {
   switch (p) {
-    case region_phase::not_deployed: return "NotDeployed";
-    case region_phase::waiting: return "Waiting";
-    case region_phase::unreachable: return "Unreachable";
+    case region_phase::not_deployed:
+      return "NotDeployed";
+    case region_phase::waiting:
+      return "Waiting";
+    case region_phase::unreachable:
+      return "Unreachable";
     case region_phase::access_denied:
       return "AccessDenied";
-    case region_phase::creating: return "Creating";
-    case region_phase::updating: return "Updating";
-    case region_phase::ready: return "Ready";
-    case region_phase::deleting: return "Deleting";
-    case region_phase::deleted: return "Deleted";
-    case region_phase::error: return "Error";
-    case region_phase::detached: return "Detached";
+    case region_phase::creating:
+      return "Creating";
+    case region_phase::updating:
+      return "Updating";
+    case region_phase::ready:
+      return "Ready";
+    case region_phase::deleting:
+      return "Deleting";
+    case region_phase::deleted:
+      return "Deleted";
+    case region_phase::error:
+      return "Error";
+    case region_phase::detached:
+      return "Detached";
   }
   return "Unknown";
 }
@@ -151,7 +161,8 @@ bool refused_for_good(const k8s::api_error& e) {
 bool cassandracluster_ready(const js::Value& cc, const region_state& r) {
   if (!running_and_done(cc)) return false;
   // Our casskop reports which generation its status is about: trust only a current one.
-  if (const js::Value* og = js::find_path(cc, {"status", "observedGeneration"}); og && og->IsInt64())
+  if (const js::Value* og = js::find_path(cc, {"status", "observedGeneration"});
+      og && og->IsInt64())
     return og->GetInt64() >= js::get_int(cc, {"metadata", "generation"}, 0);
   // CassKop records the spec it reconciled with every status it writes: a Running/Done written
   // with the current spec is about the current spec (and CassKop marks a change it starts in
@@ -214,8 +225,9 @@ std::vector<mc_key> state_machine::concerned(const event& e) const {
           for (const auto& k : wanting(ns, name))
             if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
         } else if constexpr (std::is_same_v<T, write_done>) {
-          if (auto it = pending_.find(b.command_id); it != pending_.end()) out.push_back(it->second.key);
-        } else if constexpr (std::is_same_v<T, timer_fired>) {
+          if (auto it = pending_.find(b.command_id); it != pending_.end())
+            out.push_back(it->second.key);
+        } else if constexpr (std::is_same_v<T, timer_fired> || std::is_same_v<T, command_issued>) {
           out.push_back(b.key);
         }
       },
@@ -233,20 +245,112 @@ std::vector<event_body> state_machine::snapshot() const {
   return out;
 }
 
-std::vector<command> state_machine::apply(const event& e) {
+const cluster_health& state_machine::health_of(const std::string& cluster) const {
+  static const cluster_health none;
+  auto it = health_.find(cluster);
+  return it == health_.end() ? none : it->second;
+}
+
+namespace {
+
+const mc_key& key_of(const command& c) {
+  return std::visit(
+      [](const auto& b) -> const mc_key& {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, create_cassandracluster> ||
+                      std::is_same_v<T, patch_cassandracluster> ||
+                      std::is_same_v<T, delete_cassandracluster>)
+          return b.owner;
+        else
+          return b.key;
+      },
+      c);
+}
+
+uint64_t id_of(const command& c) {
+  return std::visit(
+      [](const auto& b) -> uint64_t {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, record_event>)
+          return 0;
+        else if constexpr (std::is_same_v<T, start_timer>)
+          return b.token;
+        else
+          return b.id;
+      },
+      c);
+}
+
+}  // namespace
+
+command_issued issuance_of(const command& c) {
+  return {kind_name(c), id_of(c), key_of(c)};
+}
+
+void state_machine::evolve(const event& e) {
   if (started_ms_ < 0) started_ms_ = e.at_ms;
-  std::vector<command> out;
+  if (const auto* c = std::get_if<command_issued>(&e.body)) {
+    issued(*c);
+    return;
+  }
+  now_ = e.at_ms;
   std::set<mc_key> touched;
-  fold(e, touched, e.at_ms, out);
+  fold(e, touched);
+  // A decision not issued is taken again, on what is known now.
+  for (const auto& [k, p] : proposals_) touched.insert(k);
+  proposals_.clear();
+  uint64_t id = last_id_;
   for (const auto& k : touched) {
     auto it = mcs_.find(k);
-    if (it != mcs_.end()) decide(it->second, e.at_ms, out);
+    if (it == mcs_.end()) continue;
+    proposal p{it->second, decision{id}};
+    plan(p.decided, p.d);
+    if (p.d.out.empty()) {
+      it->second = std::move(p.decided);  // nothing to issue: the decision holds at once
+      continue;
+    }
+    id = p.d.last_id;
+    proposals_.emplace(k, std::move(p));
   }
+}
+
+std::vector<command> state_machine::decide() const {
+  std::vector<command> out = owed_;
+  for (const auto& [k, p] : proposals_) out.insert(out.end(), p.d.out.begin(), p.d.out.end());
   return out;
 }
 
-void state_machine::fold(const event& e, std::set<mc_key>& touched, int64_t now,
-                         std::vector<command>& out) {
+void state_machine::issued(const command_issued& c) {
+  adopt(c.key);
+  for (auto it = owed_.begin(); it != owed_.end(); ++it)
+    if (kind_name(*it) == c.kind && id_of(*it) == c.id && key_of(*it) == c.key) {
+      owed_.erase(it);
+      break;
+    }
+  last_id_ = std::max(last_id_, c.id);
+}
+
+// The MultiCasskop's decision is made: its state becomes what deciding left, its writes are in
+// flight and its ids are used.
+void state_machine::adopt(const mc_key& key) {
+  auto p = proposals_.find(key);
+  if (p == proposals_.end()) return;
+  if (auto it = mcs_.find(key); it != mcs_.end()) {
+    it->second = std::move(p->second.decided);
+    for (auto& [id, w] : p->second.d.pending) pending_[id] = std::move(w);
+    last_id_ = std::max(last_id_, p->second.d.last_id);
+  }
+  proposals_.erase(p);
+}
+
+std::vector<command> state_machine::apply(const event& e) {
+  evolve(e);
+  auto out = decide();
+  for (const auto& c : out) evolve(event{e.seq, e.at_ms, issuance_of(c)});
+  return out;
+}
+
+void state_machine::fold(const event& e, std::set<mc_key>& touched) {
   auto touch_all = [&] {
     for (const auto& [k, m] : mcs_) touched.insert(k);
   };
@@ -283,7 +387,7 @@ void state_machine::fold(const event& e, std::set<mc_key>& touched, int64_t now,
           drop_cassandracluster({b.cluster, b.ns, b.name});
           for (const auto& k : wanting(b.ns, b.name)) touched.insert(k);
         } else if constexpr (std::is_same_v<T, write_done>) {
-          on_write_done(b, touched, now, out);
+          on_write_done(b, touched);
         } else if constexpr (std::is_same_v<T, timer_fired>) {
           auto it = mcs_.find(b.key);
           if (it == mcs_.end()) return;
@@ -297,6 +401,8 @@ void state_machine::fold(const event& e, std::set<mc_key>& touched, int64_t now,
           if (r == it->second.regions.end()) return;
           if (b.token == r->second.retry_token) r->second.retry_wait = false;
           if (b.token == r->second.settle_token) r->second.settled = true;
+        } else if constexpr (std::is_same_v<T, command_issued>) {
+          // folded by evolve() itself
         }
       },
       e.body);
@@ -376,7 +482,8 @@ void state_machine::observe_cassandracluster(const std::string& cluster, const o
     if (auto owner = owner_key(*before)) concern(*owner);
 }
 
-const std::set<mc_key>& state_machine::wanting(const std::string& ns, const std::string& name) const {
+const std::set<mc_key>& state_machine::wanting(const std::string& ns,
+                                               const std::string& name) const {
   static const std::set<mc_key> none;
   auto it = wanted_by_.find({ns, name});
   return it == wanted_by_.end() ? none : it->second;
@@ -407,8 +514,8 @@ void state_machine::restore_from_status(multicasskop_state& m) {
   }
 }
 
-void state_machine::on_write_done(const write_done& w, std::set<mc_key>& touched, int64_t,
-                                  std::vector<command>& out) {
+void state_machine::on_write_done(const write_done& w, std::set<mc_key>& touched) {
+  auto& out = owed_;
   auto p = pending_.find(w.command_id);
   if (p == pending_.end()) return;
   pending_write pw = std::move(p->second);
@@ -450,8 +557,10 @@ void state_machine::on_write_done(const write_done& w, std::set<mc_key>& touched
       // The watch usually shows our write before its answer arrives: then the answer is the
       // same object again, and keeping it instead of the watch's copy (shared with the
       // watcher's store) would hold every CassandraCluster twice.
-      const object_ptr* seen = observed(pw.region, meta(*w.object, "namespace"), meta(*w.object, "name"));
-      if (!seen || meta(**seen, "uid") != meta(*w.object, "uid") || rv_of(**seen) < rv_of(*w.object))
+      const object_ptr* seen =
+          observed(pw.region, meta(*w.object, "namespace"), meta(*w.object, "name"));
+      if (!seen || meta(**seen, "uid") != meta(*w.object, "uid") ||
+          rv_of(**seen) < rv_of(*w.object))
         observe_cassandracluster(pw.region, w.object, touched);
     }
     const std::string cc = m.spec.cc_name;
@@ -575,26 +684,30 @@ void state_machine::report(multicasskop_state& m, const std::string& topic,
   out.push_back(std::move(e));
 }
 
-void state_machine::decide(multicasskop_state& m, int64_t now, std::vector<command>& out) {
+void state_machine::plan(multicasskop_state& m, decision& d) const {
+  auto& out = d.out;
   if (m.deleting) {
-    decide_deletion(m, now, out);
+    plan_deletion(m, d);
   } else {
     // A finalizer only when we will have to clean up, as the original; and removed again
     // when deleteCassandraCluster is turned off (the original left it behind).
     if (!m.writing() && !m.retry_wait && m.spec.delete_cassandraclusters != m.has_finalizer &&
         (m.spec.base_valid() || !m.spec.delete_cassandraclusters)) {
-      m.metadata_in_flight = next_id();
-      pending_[m.metadata_in_flight] = {m.key, "", pending_write::kind::mc_metadata};
+      m.metadata_in_flight = d.next_id();
+      d.pending.emplace_back(m.metadata_in_flight,
+                             pending_write{m.key, "", pending_write::kind::mc_metadata});
       out.push_back(patch_multicasskop{m.metadata_in_flight, m.key,
                                        finalizers_patch(*m.object, m.spec.delete_cassandraclusters),
                                        false});
     }
-    decide_rollout(m, now, out);
+    plan_rollout(m, d);
   }
-  write_status(m, now, out);
+  write_status(m, d);
 }
 
-void state_machine::decide_deletion(multicasskop_state& m, int64_t now, std::vector<command>& out) {
+void state_machine::plan_deletion(multicasskop_state& m, decision& d) const {
+  auto& out = d.out;
+  const int64_t now = now_;
   m.rolling_region.clear();
   if (!m.has_finalizer) return;  // nothing of ours holds it
   bool all_gone = true;
@@ -607,7 +720,7 @@ void state_machine::decide_deletion(multicasskop_state& m, int64_t now, std::vec
       auto& r = m.regions[cluster];
       if (!reachable(cluster)) {
         all_gone = false;
-        const auto& h = health_[cluster];
+        const auto& h = health_of(cluster);
         r.phase = h.denied ? region_phase::access_denied : region_phase::unreachable;
         r.message = "cannot delete the CassandraCluster: " +
                     (h.error.empty() ? std::string("cluster unreachable") : h.error);
@@ -634,12 +747,14 @@ void state_machine::decide_deletion(multicasskop_state& m, int64_t now, std::vec
           first_absent = false;
           all_gone = false;
           r.phase = region_phase::deleting;
-          r.message = fmt::format("waiting until {} s after the operator started: a create its previous run sent may "
-                                  "still land",
-                                  options_.start_grace_ms / 1000);
+          r.message = fmt::format(
+              "waiting until {} s after the operator started: a create its previous run sent may "
+              "still land",
+              options_.start_grace_ms / 1000);
           if (!m.grace_token) {
-            m.grace_token = next_id();
-            out.push_back(start_timer{m.key, "", m.grace_token, started_ms_ + options_.start_grace_ms - now});
+            m.grace_token = d.next_id();
+            out.push_back(
+                start_timer{m.key, "", m.grace_token, started_ms_ + options_.start_grace_ms - now});
           }
           continue;
         }
@@ -655,23 +770,27 @@ void state_machine::decide_deletion(multicasskop_state& m, int64_t now, std::vec
       r.phase = region_phase::deleting;
       r.message = is_deleting(**found) ? "waiting for the CassandraCluster's finalizers" : "";
       if (r.in_flight || r.retry_wait || is_deleting(**found)) continue;
-      r.in_flight = next_id();
-      pending_[r.in_flight] = {m.key, cluster, pending_write::kind::remove, false, meta(**found, "uid")};
+      r.in_flight = d.next_id();
+      d.pending.emplace_back(r.in_flight, pending_write{m.key, cluster, pending_write::kind::remove,
+                                                        false, meta(**found, "uid")});
       out.push_back(delete_cassandracluster{r.in_flight, m.key, cluster, meta(**found, "namespace"),
                                             meta(**found, "name"), meta(**found, "uid")});
     }
   }
   if (all_gone && !m.writing() && !m.retry_wait) {
-    m.metadata_in_flight = next_id();
-    pending_[m.metadata_in_flight] = {m.key, "", pending_write::kind::mc_metadata};
-    out.push_back(patch_multicasskop{m.metadata_in_flight, m.key, finalizers_patch(*m.object, false), false});
+    m.metadata_in_flight = d.next_id();
+    d.pending.emplace_back(m.metadata_in_flight,
+                           pending_write{m.key, "", pending_write::kind::mc_metadata});
+    out.push_back(
+        patch_multicasskop{m.metadata_in_flight, m.key, finalizers_patch(*m.object, false), false});
   }
 }
 
 // spec.base.metadata.name changed while CassandraClusters of the old name are ours: creating
 // the new one would start a second, empty Cassandra cluster beside the old one, which no one
 // would delete. Refused with a condition until the old one is gone or the name is back.
-bool state_machine::refuse_renamed_base(multicasskop_state& m, std::vector<command>& out) {
+bool state_machine::refuse_renamed_base(multicasskop_state& m, decision& d) const {
+  auto& out = d.out;
   auto owned = owned_.find(m.key);
   if (owned == owned_.end()) return false;
   std::string old_name, regions;
@@ -702,30 +821,31 @@ bool state_machine::refuse_renamed_base(multicasskop_state& m, std::vector<comma
 // in the object (guarded by its resourceVersion), as the original Multi-CassKop wrote it.
 void state_machine::write_seedlist(multicasskop_state& m, const std::string& cluster,
                                    region_state& r, const object_ptr& cur,
-                                   const std::vector<std::string>& seeds,
-                                   std::vector<command>& out) {
+                                   const std::vector<std::string>& seeds, decision& d) const {
   auto known = status_subresource_.find(cluster);
   const bool through_status = known != status_subresource_.end() && known->second;
   r.phase = region_phase::updating;
   r.message = "writing the seed list";
-  r.in_flight = next_id();
+  r.in_flight = d.next_id();
   pending_write pw{m.key, cluster, pending_write::kind::seedlist};
   pw.seeds = seeds;
   pw.through_status = through_status;
-  pending_[r.in_flight] = std::move(pw);
-  out.push_back(patch_cassandracluster{
+  d.pending.emplace_back(r.in_flight, std::move(pw));
+  d.out.push_back(patch_cassandracluster{
       r.in_flight, m.key, cluster, m.spec.cc_namespace, m.spec.cc_name,
       seedlist_patch(seeds, through_status ? nullptr : cur.get()), through_status});
 }
 
-void state_machine::decide_rollout(multicasskop_state& m, int64_t, std::vector<command>& out) {
+void state_machine::plan_rollout(multicasskop_state& m, decision& d) const {
+  auto& out = d.out;
   m.rolling_region.clear();
   auto& spec = m.spec;
   for (auto& [name, r] : m.regions)
     if (std::find(clusters_.begin(), clusters_.end(), name) == clusters_.end())
       // Detached: a region it deploys to (an override names it) whose cluster a reload removed.
-      r.phase = ever_configured_.count(name) && spec.overrides.count(name) ? region_phase::detached
-                                                                           : region_phase::not_deployed;
+      r.phase = ever_configured_.count(name) && spec.overrides.count(name)
+                    ? region_phase::detached
+                    : region_phase::not_deployed;
   if (!spec.base_valid()) {
     for (const auto& p : spec.problems)
       report(m, "spec", p.message, {m.key, "Warning", p.reason, p.message, ""}, out);
@@ -735,7 +855,7 @@ void state_machine::decide_rollout(multicasskop_state& m, int64_t, std::vector<c
     report(m, "unknown/" + p.message, "1", {m.key, "Warning", p.reason, p.message, ""}, out);
   for (const auto& p : spec.problems)  // an override that is not an object
     report(m, "spec", p.message, {m.key, "Warning", p.reason, p.message, ""}, out);
-  if (refuse_renamed_base(m, out)) return;
+  if (refuse_renamed_base(m, d)) return;
   m.reported.erase("renamed");
 
   // Seeds: given ones unchanged, else computed over every deployed region, else none.
@@ -773,7 +893,7 @@ void state_machine::decide_rollout(multicasskop_state& m, int64_t, std::vector<c
       continue;
     }
     if (!reachable(cluster)) {
-      const auto& h = health_[cluster];
+      const auto& h = health_of(cluster);
       if (h.reachable || (h.error.empty() && !h.synced)) {
         // Connected (or connecting) and the first list is not in yet: nothing to report, and
         // nothing to decide before we know what exists there.
@@ -855,10 +975,11 @@ void state_machine::decide_rollout(multicasskop_state& m, int64_t, std::vector<c
       }
       r.phase = region_phase::creating;
       r.message.clear();
-      r.in_flight = next_id();
-      pending_[r.in_flight] = {m.key, cluster, pending_write::kind::create, true};
-      out.push_back(create_cassandracluster{r.in_flight, m.key, cluster,
-                                            std::make_shared<const js::Document>(std::move(desired))});
+      r.in_flight = d.next_id();
+      d.pending.emplace_back(r.in_flight,
+                             pending_write{m.key, cluster, pending_write::kind::create, true});
+      out.push_back(create_cassandracluster{
+          r.in_flight, m.key, cluster, std::make_shared<const js::Document>(std::move(desired))});
       continue;
     }
     if (is_deleting(**cur)) {
@@ -870,18 +991,19 @@ void state_machine::decide_rollout(multicasskop_state& m, int64_t, std::vector<c
     if (!patch.empty()) {
       r.phase = region_phase::updating;
       r.message = adoptable || owner_of(**cur).empty() ? "taking it over" : "";
-      r.in_flight = next_id();
-      pending_[r.in_flight] = {m.key, cluster, pending_write::kind::update, patch_changes_spec(patch)};
+      r.in_flight = d.next_id();
+      d.pending.emplace_back(r.in_flight, pending_write{m.key, cluster, pending_write::kind::update,
+                                                        patch_changes_spec(patch)});
       out.push_back(patch_cassandracluster{r.in_flight, m.key, cluster, spec.cc_namespace,
                                            spec.cc_name, patch, false});
       continue;
     }
     if (!seeds.empty() && seedlist_of(**cur) != seeds) {
-      write_seedlist(m, cluster, r, *cur, seeds, out);
+      write_seedlist(m, cluster, r, *cur, seeds, d);
       continue;
     }
     if (r.awaiting_ready && r.settle_token == 0) {  // restored after a restart: its own settle time
-      r.settle_token = next_id();
+      r.settle_token = d.next_id();
       out.push_back(start_timer{m.key, cluster, r.settle_token, options_.legacy_settle_ms});
     }
     if (!cassandracluster_ready(**cur, r)) {
@@ -931,7 +1053,8 @@ void state_machine::decide_rollout(multicasskop_state& m, int64_t, std::vector<c
   }
 }
 
-void state_machine::write_status(multicasskop_state& m, int64_t now, std::vector<command>& out) {
+void state_machine::write_status(multicasskop_state& m, decision& d) const {
+  const int64_t now = now_;
   if (m.writing() || m.retry_wait || !m.object) return;
   // Until every region's cluster has been heard of (after a restart), what we would write is a
   // guess: a Ready MultiCasskop would flap to Waiting and back.
@@ -949,8 +1072,10 @@ void state_machine::write_status(multicasskop_state& m, int64_t now, std::vector
     if (!m.spec.overrides.count(cluster)) continue;
     ++deployed;
     const auto& r = m.regions[cluster];
-    if (r.phase == region_phase::ready) ++ready;
-    else if (not_ready.empty()) not_ready = cluster;
+    if (r.phase == region_phase::ready)
+      ++ready;
+    else if (not_ready.empty())
+      not_ready = cluster;
     if (r.phase == region_phase::unreachable)
       problems.push_back({"RegionUnreachable", "region " + cluster + ": " + r.message});
     else if (r.phase == region_phase::access_denied)
@@ -978,7 +1103,8 @@ void state_machine::write_status(multicasskop_state& m, int64_t now, std::vector
     conds.push_back({"Ready", "False", "Deleting", "the MultiCasskop is being deleted", ""});
     conds.push_back({"Progressing", "True", "Deleting", "deleting CassandraClusters", ""});
   } else if (!m.spec.base_valid()) {
-    conds.push_back({"Ready", "False", "InvalidSpec", problems.empty() ? "" : problems[0].message, ""});
+    conds.push_back(
+        {"Ready", "False", "InvalidSpec", problems.empty() ? "" : problems[0].message, ""});
     conds.push_back({"Progressing", "False", "InvalidSpec", "fix the spec to continue", ""});
   } else if (!renamed.empty()) {
     conds.push_back({"Ready", "False", "BaseRenamed", renamed, ""});
@@ -1002,10 +1128,11 @@ void state_machine::write_status(multicasskop_state& m, int64_t now, std::vector
     const auto& r = m.regions[m.rolling_region.empty() ? not_ready : m.rolling_region];
     conds.push_back({"Ready", "False", "RegionsNotReady",
                      fmt::format("{} of {} regions Ready", ready, deployed), ""});
-    conds.push_back({"Progressing", "True", "RollingRegion",
-                     fmt::format("region {}: {}{}", m.rolling_region.empty() ? not_ready : m.rolling_region,
-                                 to_string(r.phase), r.message.empty() ? "" : " (" + r.message + ")"),
-                     ""});
+    conds.push_back(
+        {"Progressing", "True", "RollingRegion",
+         fmt::format("region {}: {}{}", m.rolling_region.empty() ? not_ready : m.rolling_region,
+                     to_string(r.phase), r.message.empty() ? "" : " (" + r.message + ")"),
+         ""});
   }
   if (problems.empty())
     conds.push_back({"Degraded", "False", "AsExpected", "", ""});
@@ -1036,13 +1163,16 @@ void state_machine::write_status(multicasskop_state& m, int64_t now, std::vector
     js::Value e(rapidjson::kObjectType);
     e.AddMember("name", js::string_value(name, a), a);
     e.AddMember("phase", js::string_value(to_string(r.phase), a), a);
-    const object_ptr* cur = m.spec.base_valid() ? observed(name, m.spec.cc_namespace, m.spec.cc_name) : nullptr;
+    const object_ptr* cur =
+        m.spec.base_valid() ? observed(name, m.spec.cc_namespace, m.spec.cc_name) : nullptr;
     if (cur && managed_by(**cur, m.key)) {
-      e.AddMember("cassandraPhase", js::string_value(js::get_string(**cur, {"status", "phase"}), a), a);
+      e.AddMember("cassandraPhase", js::string_value(js::get_string(**cur, {"status", "phase"}), a),
+                  a);
       e.AddMember("lastClusterAction",
                   js::string_value(js::get_string(**cur, {"status", "lastClusterAction"}), a), a);
       e.AddMember("lastClusterActionStatus",
-                  js::string_value(js::get_string(**cur, {"status", "lastClusterActionStatus"}), a), a);
+                  js::string_value(js::get_string(**cur, {"status", "lastClusterActionStatus"}), a),
+                  a);
     }
     e.AddMember("reachable", reachable(name), a);
     if (!r.message.empty()) e.AddMember("message", js::string_value(truncated(r.message), a), a);
@@ -1076,9 +1206,10 @@ void state_machine::write_status(multicasskop_state& m, int64_t now, std::vector
     }
   }
   m.written_status = json;
-  m.status_in_flight = next_id();
-  pending_[m.status_in_flight] = {m.key, "", pending_write::kind::mc_status};
-  out.push_back(patch_multicasskop{m.status_in_flight, m.key, json, true});
+  m.status_in_flight = d.next_id();
+  d.pending.emplace_back(m.status_in_flight,
+                         pending_write{m.key, "", pending_write::kind::mc_status});
+  d.out.push_back(patch_multicasskop{m.status_in_flight, m.key, json, true});
 }
 
 }  // namespace mc

@@ -1,11 +1,18 @@
-// The MultiCasskop state machine: a pure, deterministic fold of events into state, and the
-// commands that state calls for. No I/O, no clock (time comes in the events), no CAF: the
-// supervisor actor feeds it, and `multi-casskop replay` re-runs a journal through it.
+// The MultiCasskop state machine, split as evolve and decide. evolve(event) folds one event
+// into the state; decide() says what that state calls for, without changing it. Both pure and
+// deterministic: no I/O, no clock (time comes in the events), no CAF. The supervisor actor
+// feeds it; `multi-casskop replay` re-runs a journal through it.
 //
-// The contract (DESIGN.md section 5): regions are the configured clusters in order; a region
-// without an override entry is not deployed; region i+1 is created or updated only when
-// regions 1..i are Ready (phase Running, lastClusterActionStatus Done) for the spec we last
-// wrote; deletion goes through a finalizer, and nothing is created before it is on the object.
+// Issuance is an event: for each command decide() returned, the shell journals and folds a
+// command_issued before carrying it out. Folding it takes that MultiCasskop's decision as made
+// (its writes in flight, its ids and timer tokens used), so decide() asked twice gives the same
+// commands, and never again once they are issued.
+//
+// The rules (README.md, "The MultiCasskop resource"): regions are the configured clusters in
+// order; a region without an override entry is not deployed; region i+1 is created or updated
+// only when regions 1..i are Ready (phase Running, lastClusterActionStatus Done) for the spec we
+// last wrote; deletion goes through a finalizer, and nothing is created before it is on the
+// object.
 #pragma once
 
 #include <map>
@@ -81,7 +88,7 @@ struct multicasskop_state {
   std::string rolling_region;
   std::vector<std::string> seedlist;
   std::vector<condition> conditions;
-  std::string written_status;  // last status we wrote (or are writing)
+  std::string written_status;    // last status we wrote (or are writing)
   bool status_compared = false;  // the object's own status was compared with ours (first write)
   uint64_t status_in_flight = 0;
   uint64_t metadata_in_flight = 0;  // finalizer write
@@ -89,7 +96,7 @@ struct multicasskop_state {
   uint64_t retry_token = 0;
   int failures = 0;
   std::map<std::string, std::string> reported;  // what an Event was last recorded for, by topic
-  bool restored = false;  // region bookkeeping restored from the object's status
+  bool restored = false;     // region bookkeeping restored from the object's status
   uint64_t grace_token = 0;  // the timer ending start_grace_ms for a deletion
   // A write to the MultiCasskop itself (status or finalizers) is on its way: they go one at a
   // time, so they never race each other's resourceVersion.
@@ -100,7 +107,13 @@ class state_machine {
  public:
   explicit state_machine(machine_options o = {});
 
-  // Folds one event into the state and returns what to do now.
+  // Folds one event into the state (a command_issued too).
+  void evolve(const event& e);
+  // What to do now: the commands folded events called for and no command_issued has covered
+  // yet. Const, so asking changes nothing.
+  std::vector<command> decide() const;
+  // evolve(e), decide(), and the issuance of every command decided, in one call: the live loop
+  // for tests, and for replaying journals written before issuance was journaled.
   std::vector<command> apply(const event& e);
 
   const std::map<mc_key, multicasskop_state>& multicasskops() const { return mcs_; }
@@ -125,27 +138,43 @@ class state_machine {
   };
   using cc_ref = std::tuple<std::string, std::string, std::string>;  // cluster, ns, name
 
-  void fold(const event& e, std::set<mc_key>& touched, int64_t now, std::vector<command>& out);
-  void on_write_done(const write_done& w, std::set<mc_key>& touched, int64_t now,
-                     std::vector<command>& out);
+  // One decision about one MultiCasskop: the state it leaves (its region phases, conditions,
+  // writes in flight) and the commands; adopted when its first command is issued.
+  struct decision {
+    uint64_t last_id = 0;  // ids and timer tokens come from this counter
+    std::vector<std::pair<uint64_t, pending_write>> pending{};
+    std::vector<command> out{};
+    uint64_t next_id() { return ++last_id; }
+  };
+  struct proposal {
+    multicasskop_state decided;
+    decision d;
+  };
+
+  void fold(const event& e, std::set<mc_key>& touched);
+  void issued(const command_issued& c);
+  void adopt(const mc_key& key);
+  void on_write_done(const write_done& w, std::set<mc_key>& touched);
   void observe_cassandracluster(const std::string& cluster, const object_ptr& cc,
                                 std::set<mc_key>& touched);
   void observe_multicasskop(const object_ptr& object, std::set<mc_key>& touched);
-  void decide(multicasskop_state& m, int64_t now, std::vector<command>& out);
-  void decide_deletion(multicasskop_state& m, int64_t now, std::vector<command>& out);
-  void decide_rollout(multicasskop_state& m, int64_t now, std::vector<command>& out);
-  void write_status(multicasskop_state& m, int64_t now, std::vector<command>& out);
-  void report(multicasskop_state& m, const std::string& topic, const std::string& state,
-              record_event e, std::vector<command>& out);
+  // Deciding for one MultiCasskop: changes only `m` (a copy) and `d`.
+  void plan(multicasskop_state& m, decision& d) const;
+  void plan_deletion(multicasskop_state& m, decision& d) const;
+  void plan_rollout(multicasskop_state& m, decision& d) const;
+  void write_status(multicasskop_state& m, decision& d) const;
+  static void report(multicasskop_state& m, const std::string& topic, const std::string& state,
+                     record_event e, std::vector<command>& out);
   void back_off(multicasskop_state& m, const std::string& region, region_state& r, bool long_wait,
                 std::vector<command>& out);
   void restore_from_status(multicasskop_state& m);
   void index_owner(const cc_ref& ref, const object_ptr& before, const object_ptr& after);
   void drop_cassandracluster(const cc_ref& ref);
-  bool refuse_renamed_base(multicasskop_state& m, std::vector<command>& out);
+  bool refuse_renamed_base(multicasskop_state& m, decision& d) const;
   void write_seedlist(multicasskop_state& m, const std::string& cluster, region_state& r,
                       const object_ptr& cur, const std::vector<std::string>& seeds,
-                      std::vector<command>& out);
+                      decision& d) const;
+  const cluster_health& health_of(const std::string& cluster) const;
   bool reachable(const std::string& cluster) const;
   // The cluster has said whether it can be reached, and if so its first list is in.
   bool heard_of(const std::string& cluster) const;
@@ -170,7 +199,14 @@ class state_machine {
   std::map<std::string, bool> status_subresource_;
   std::map<uint64_t, pending_write> pending_;
   uint64_t last_id_ = 0;
-  int64_t started_ms_ = -1;     // time of the first event: when this run began
+  // Commands folding an event called for (a retry timer, an Event about a write's answer),
+  // not issued yet.
+  std::vector<command> owed_;
+  // Decisions whose commands are not issued yet, by MultiCasskop. A decision without commands
+  // is adopted at once.
+  std::map<mc_key, proposal> proposals_;
+  int64_t now_ = 0;                // time of the last event folded (command_issued aside)
+  int64_t started_ms_ = -1;        // time of the first event: when this run began
   bool start_grace_over_ = false;  // a start_grace_ms timer went off
 };
 
@@ -179,5 +215,8 @@ class state_machine {
 // reconciled says (CassKop v2.1.0, the fork), else (a CassKop that says neither) once it was seen
 // acting on our change or legacy_settle_ms passed.
 bool cassandracluster_ready(const k8s::json::Value& cc, const region_state& r);
+
+// The command_issued event the shell records when it carries out `c`.
+command_issued issuance_of(const command& c);
 
 }  // namespace mc
