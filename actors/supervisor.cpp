@@ -4,8 +4,8 @@
 
 #include "actors/cluster_watcher.h"
 #include "actors/deployer.h"
-#include "actors/multicasskop/logic/inspect.h"
 #include "actors/multicasskop/journal_file.h"
+#include "actors/multicasskop/logic/inspect.h"
 #include "actors/multicasskop/logic/journal.h"
 #include "actors/multicasskop/logic/state_machine.h"
 #include "actors/operator_metrics.h"

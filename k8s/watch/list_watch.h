@@ -1,6 +1,6 @@
 // The list-then-watch loop of client-go's reflector and kube-rs' watcher, as a pure state
 // machine: inputs are list pages, watch events and stream ends; outputs are the next action
-// for the driver (k8s/watcher.h) and the changes for the consumer. No I/O, no clock.
+// for the driver (k8s/watch/watcher.h) and the changes for the consumer. No I/O, no clock.
 //
 //   empty ──list pages──▶ listed ──watch──▶ watching ──clean end──▶ listed (re-watch from RV)
 //     ▲                                        │

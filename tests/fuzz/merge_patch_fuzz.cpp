@@ -1,4 +1,4 @@
-// libFuzzer target: JSON merge patch (RFC 7386) and JSON patch (RFC 6902), k8s/json_patch.h.
+// libFuzzer target: JSON merge patch (RFC 7386) and JSON patch (RFC 6902), k8s/json/json_patch.h.
 //
 // The input is two JSON documents one after the other (`{"a":1} {"a":2}`): A, then B from where
 // A ends. When both parse:
@@ -59,7 +59,6 @@ bool has_duplicate_names(const json::Value& v) {
   }
   return false;
 }
-
 
 void check_merge(const json::Value& a, const json::Value& b, bool unique_names) {
   json::Document once = copy_of(a);

@@ -1,5 +1,5 @@
 // The semantics of kube-apiserver v1.32 that controllers and kubectl rely on, driven over HTTP
-// against kubesim: one case per row of the emulator reference's checklist (§4) and pitfalls (§6).
+// against kubesim: one case per behaviour (and per known pitfall) a controller or kubectl meets.
 // Expected bodies are those of the real server; when kubesim differs, kubesim is wrong.
 #include <doctest/doctest.h>
 

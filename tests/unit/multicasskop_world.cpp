@@ -1,5 +1,7 @@
 #include "tests/unit/multicasskop_world.h"
 
+#include <doctest/doctest.h>
+
 #include "actors/multicasskop/logic/cache_trim.h"
 #include "actors/multicasskop/logic/journal.h"
 #include "k8s/json/json_patch.h"
@@ -15,9 +17,10 @@ namespace {
 
 using k8s::json::copy_of;
 
-
-mc::object_ptr share(const js::Value& v) { return std::make_shared<const js::Document>(copy_of(v)); }
-// As the watchers and deployers keep a CassandraCluster (actors/multicasskop/cache_trim.h).
+mc::object_ptr share(const js::Value& v) {
+  return std::make_shared<const js::Document>(copy_of(v));
+}
+// As the watchers and deployers keep a CassandraCluster (actors/multicasskop/logic/cache_trim.h).
 mc::object_ptr cached(const js::Value& cc) {
   return mc::trim_for_cache(share(cc), mc::watched_kind::cassandracluster);
 }
@@ -43,7 +46,24 @@ void fake_world::deliver(mc::event_body b) {
   now += 10;
   static const bool trace = std::getenv("WORLD_TRACE") != nullptr;
   if (trace) fprintf(stderr, "%s\n", mc::summarize_event(e).c_str());
-  for (const auto& c : sm_.apply(e)) {
+  // The supervisor's loop: fold the event, decide, fold the issuance of each command, carry it
+  // out. Deciding changes nothing, and nothing issued is decided again.
+  journal.push_back(e);
+  sm_.evolve(e);
+  const auto commands = sm_.decide();
+  auto summaries = [](const std::vector<mc::command>& cs) {
+    std::vector<std::string> out;
+    for (const auto& c : cs) out.push_back(mc::summarize_command(c));
+    return out;
+  };
+  CHECK_MESSAGE(summaries(sm_.decide()) == summaries(commands), "decide() twice differs");
+  for (const auto& c : commands) {
+    mc::event issued{++seq_, e.at_ms, mc::issuance_of(c)};
+    journal.push_back(issued);
+    sm_.evolve(issued);
+  }
+  CHECK_MESSAGE(sm_.decide().empty(), "decide() repeats issued commands");
+  for (const auto& c : commands) {
     if (trace) fprintf(stderr, "  -> %s\n", mc::summarize_command(c).c_str());
     issued_.push_back(c);
     if (before_write) before_write(*this, c);
@@ -84,14 +104,16 @@ void fake_world::done(uint64_t id, const js::Value* obj, k8s::error_kind err, bo
 
 void fake_world::set_multicasskop(const std::string& spec_json) {
   if (!mc_exists_) {
-    mc_ = js::parse(R"({"apiVersion":"db.orange.com/v2","kind":"MultiCasskop","metadata":{"name":"mcc","namespace":"ns","uid":"mc-uid","generation":0}})");
+    mc_ = js::parse(
+        R"({"apiVersion":"db.orange.com/v2","kind":"MultiCasskop","metadata":{"name":"mcc","namespace":"ns","uid":"mc-uid","generation":0}})");
     mc_exists_ = true;
   }
   auto& a = mc_.GetAllocator();
   js::Document spec = js::parse(spec_json);
   js::set_member(mc_, "spec", js::Value(spec, a), a);
   auto& meta = mc_["metadata"];
-  js::set_member(meta, "generation", js::Value(js::get_int(mc_, {"metadata", "generation"}, 0) + 1), a);
+  js::set_member(meta, "generation", js::Value(js::get_int(mc_, {"metadata", "generation"}, 0) + 1),
+                 a);
   js::set_string(meta, "resourceVersion", next_rv(), a);
   queue_mc();
 }
@@ -126,7 +148,8 @@ void fake_world::casskop_writes(const std::string& cluster, const char* phase,
     js::set_string(st, "lastClusterAction", "Initializing", a);
     js::set_string(st, "lastClusterActionStatus", action_status, a);
     if (legacy_casskop == 0 && std::string_view(action_status) == "Done")
-      js::set_member(st, "observedGeneration", js::Value(js::get_int(d, {"metadata", "generation"}, 0)), a);
+      js::set_member(st, "observedGeneration",
+                     js::Value(js::get_int(d, {"metadata", "generation"}, 0)), a);
     if (legacy_casskop == 2) {
       js::Document record(rapidjson::kObjectType);
       record.AddMember("spec", js::Value(d["spec"], record.GetAllocator()), record.GetAllocator());
@@ -152,8 +175,8 @@ void fake_world::casskop_ongoing(const std::string& cluster) {
 
 void fake_world::set_reachable(const std::string& cluster, bool reachable) {
   down_[cluster] = !reachable;
-  queues_["health/" + cluster].push_back(mc::cluster_health{cluster, reachable, reachable,
-                                                            reachable ? "" : "connection refused"});
+  queues_["health/" + cluster].push_back(
+      mc::cluster_health{cluster, reachable, reachable, reachable ? "" : "connection refused"});
 }
 
 void fake_world::restart_operator() {
@@ -178,9 +201,10 @@ void fake_world::delete_cassandracluster_in(const std::string& cluster, const st
 }
 
 void fake_world::put_foreign_cassandracluster(const std::string& cluster, const std::string& name) {
-  auto d = js::parse(R"({"apiVersion":"db.orange.com/v2","kind":"CassandraCluster","metadata":{"namespace":"ns","name":")" +
-                     name + R"(","uid":"foreign","generation":1,"resourceVersion":")" + next_rv() +
-                     R"("},"spec":{}})");
+  auto d = js::parse(
+      R"({"apiVersion":"db.orange.com/v2","kind":"CassandraCluster","metadata":{"namespace":"ns","name":")" +
+      name + R"(","uid":"foreign","generation":1,"resourceVersion":")" + next_rv() +
+      R"("},"spec":{}})");
   auto& slot = ccs_[{cluster, "ns", name}];
   slot = std::move(d);
   queue_cc(cluster, &slot, "", "");
@@ -190,7 +214,8 @@ void fake_world::execute(const mc::command& c) {
   const std::string* cluster = std::visit(
       [](const auto& cmd) -> const std::string* {
         using T = std::decay_t<decltype(cmd)>;
-        if constexpr (std::is_same_v<T, mc::create_cassandracluster> || std::is_same_v<T, mc::patch_cassandracluster> ||
+        if constexpr (std::is_same_v<T, mc::create_cassandracluster> ||
+                      std::is_same_v<T, mc::patch_cassandracluster> ||
                       std::is_same_v<T, mc::delete_cassandracluster>)
           return &cmd.cluster;
         else
@@ -305,12 +330,14 @@ void fake_world::land(const mc::command& c, int run) {
           js::set_string(mc_["metadata"], "resourceVersion", next_rv(), a);
           // Finalizers gone while deleting: the object disappears.
           if (js::find_path(mc_, {"metadata", "deletionTimestamp"}) &&
-              (!js::find_path(mc_, {"metadata", "finalizers"}) || mc_["metadata"]["finalizers"].Empty()))
+              (!js::find_path(mc_, {"metadata", "finalizers"}) ||
+               mc_["metadata"]["finalizers"].Empty()))
             mc_exists_ = false;
           done(cmd.id, mc_exists_ ? &mc_ : nullptr);
           queue_mc();
         } else if constexpr (std::is_same_v<T, mc::start_timer>) {
-          timers_due_.emplace_back(now + cmd.delay_ms, mc::timer_fired{cmd.key, cmd.cluster, cmd.token});
+          timers_due_.emplace_back(now + cmd.delay_ms,
+                                   mc::timer_fired{cmd.key, cmd.cluster, cmd.token});
         }
       },
       c);
@@ -330,8 +357,8 @@ bool fake_world::step(std::mt19937* rng) {
     if (!q.empty() && !held.count(name)) sources.push_back(name);
   for (auto& [cluster, q] : in_transit_)
     if (!q.empty() && !held.count("transit/" + cluster)) sources.push_back("transit/" + cluster);
-  const bool timer_due =
-      !hold_timers && std::any_of(timers_due_.begin(), timers_due_.end(), [&](const auto& t) { return t.first <= now; });
+  const bool timer_due = !hold_timers && std::any_of(timers_due_.begin(), timers_due_.end(),
+                                                     [&](const auto& t) { return t.first <= now; });
   if (timer_due) sources.push_back("timer");
   if (sources.empty()) {
     if (!advance_time) return false;
@@ -348,7 +375,8 @@ bool fake_world::step(std::mt19937* rng) {
   std::string pick = sources.front();
   if (rng) pick = sources[std::uniform_int_distribution<size_t>(0, sources.size() - 1)(*rng)];
   if (pick == "timer") {
-    auto it = std::find_if(timers_due_.begin(), timers_due_.end(), [&](const auto& t) { return t.first <= now; });
+    auto it = std::find_if(timers_due_.begin(), timers_due_.end(),
+                           [&](const auto& t) { return t.first <= now; });
     auto fired = it->second;
     timers_due_.erase(it);
     deliver(fired);
@@ -380,7 +408,8 @@ const js::Value* fake_world::cc(const std::string& cluster) const {
 
 std::string fake_world::condition(const std::string& type) const {
   if (!mc_exists_) return "";
-  if (const js::Value* conds = js::find_path(mc_, {"status", "conditions"}); conds && conds->IsArray())
+  if (const js::Value* conds = js::find_path(mc_, {"status", "conditions"});
+      conds && conds->IsArray())
     for (const auto& c : conds->GetArray())
       if (js::get_string(c, "type") == type) return std::string(js::get_string(c, "status"));
   return "";

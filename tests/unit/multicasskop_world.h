@@ -63,15 +63,18 @@ class fake_world {
   // How CassKop tells which spec its status is about: 0 status.observedGeneration (our casskop),
   // 1 nothing, 2 its last-applied-configuration record (CassKop v2.1.0).
   int legacy_casskop = 0;
-  bool status_subresource = false;           // the CassandraCluster CRD's, in every cluster
-  bool auto_casskop = false;                 // CassKop finishes every change at once
-  bool hold_timers = false;                  // timers do not fire until released
+  bool status_subresource = false;  // the CassandraCluster CRD's, in every cluster
+  bool auto_casskop = false;        // CassKop finishes every change at once
+  bool hold_timers = false;         // timers do not fire until released
   // Called before each command is carried out, with the world as it is: tests check
   // invariants that must hold whenever we write.
   std::function<void(const fake_world&, const mc::command&)> before_write;
   // Whether region `cluster` is truly Ready for the current spec (the invariant's notion).
   bool truly_ready(const std::string& cluster) const;
   mc::state_machine& machine() { return sm_; }
+  // Every event the state machine folded, command_issued ones included, as the supervisor
+  // journals them.
+  std::vector<mc::event> journal;
   std::vector<std::string> violations;
   int64_t now = 1'700'000'000'000;
 

@@ -1,4 +1,5 @@
-// The MultiCasskop state machine as a specification (DESIGN.md section 5).
+// The MultiCasskop state machine as a specification (the rules: README.md, "The MultiCasskop
+// resource").
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -19,19 +20,22 @@ std::string spec_for(const std::vector<std::string>& regions, int nodes = 1,
   int dc = 1;
   for (const auto& r : regions) {
     if (!overrides.empty()) overrides += ",";
-    overrides += "\"" + r + "\":{\"spec\":{\"topology\":{\"dc\":[{\"name\":\"dc" + std::to_string(dc++) +
-                 "\",\"rack\":[{\"name\":\"rack1\"}]}]}}}";
+    overrides += "\"" + r + "\":{\"spec\":{\"topology\":{\"dc\":[{\"name\":\"dc" +
+                 std::to_string(dc++) + "\",\"rack\":[{\"name\":\"rack1\"}]}]}}}";
   }
   return R"({"deleteCassandraCluster":true,)" + extra +
          R"("base":{"apiVersion":"db.orange.com/v2","kind":"CassandraCluster","metadata":{"name":"cassandra-e2e","namespace":"ns","labels":{"app":"c"}},"spec":{"nodesPerRacks":)" +
-         std::to_string(nodes) + R"(,"cassandraImage":"cassandra:3.11.10","autoPilot":true}},"override":{)" +
-         overrides + "}}";
+         std::to_string(nodes) +
+         R"(,"cassandraImage":"cassandra:3.11.10","autoPilot":true}},"override":{)" + overrides +
+         "}}";
 }
 
 int count_patches(const fake_world& w, const std::string& cluster, bool status) {
   int n = 0;
   for (const auto& c : w.issued())
-    if (auto* p = std::get_if<mc::patch_cassandracluster>(&c); p && p->cluster == cluster && p->status == status) ++n;
+    if (auto* p = std::get_if<mc::patch_cassandracluster>(&c);
+        p && p->cluster == cluster && p->status == status)
+      ++n;
   return n;
 }
 
@@ -83,7 +87,8 @@ TEST_CASE("state machine: regions are created one after the other, each once Rea
 TEST_CASE("state machine: the desired CassandraCluster is base merged with the region's override") {
   fake_world w({"a", "b"});
   w.auto_casskop = true;
-  w.set_multicasskop(R"({"base":{"metadata":{"name":"c1","namespace":"ns","labels":{"x":"1"}},"spec":{"autoPilot":true,"nodesPerRacks":3,"hardAntiAffinity":true,"pod":{"annotations":{"k":"v"}}}},
+  w.set_multicasskop(
+      R"({"base":{"metadata":{"name":"c1","namespace":"ns","labels":{"x":"1"}},"spec":{"autoPilot":true,"nodesPerRacks":3,"hardAntiAffinity":true,"pod":{"annotations":{"k":"v"}}}},
     "override":{"a":{"spec":{"autoPilot":false,"nodesPerRacks":0,"imagepullpolicy":""}},
                 "b":{"metadata":{"labels":{"x":null,"y":"2"}},"spec":{"hardAntiAffinity":null,"pod":{"annotations":{"k2":"v2"}}}}}})");
   w.run();
@@ -96,9 +101,11 @@ TEST_CASE("state machine: the desired CassandraCluster is base merged with the r
   CHECK(js::get_int(*a, {"spec", "nodesPerRacks"}, -1) == 0);
   CHECK(js::get_string(*a, {"spec", "imagepullpolicy"}, "unset") == "");
   CHECK(js::find_path(*b, {"spec", "hardAntiAffinity"}) == nullptr);
-  CHECK(js::to_string(*js::find_path(*b, {"spec", "pod", "annotations"})) == R"({"k":"v","k2":"v2"})");
+  CHECK(js::to_string(*js::find_path(*b, {"spec", "pod", "annotations"})) ==
+        R"({"k":"v","k2":"v2"})");
   CHECK(js::to_string(*js::find_path(*b, {"metadata", "labels"})) == R"({"y":"2"})");
-  CHECK(js::get_string(*a, {"metadata", "annotations", "multicasskop.db.orange.com/owner"}) == "ns/mcc");
+  CHECK(js::get_string(*a, {"metadata", "annotations", "multicasskop.db.orange.com/owner"}) ==
+        "ns/mcc");
 }
 
 TEST_CASE("state machine: a region without an override entry is not deployed") {
@@ -141,7 +148,9 @@ TEST_CASE("state machine: a spec change rolls region by region, never on a stale
   CHECK(w.creates().size() == 3);  // updates, never re-creates
 }
 
-TEST_CASE("state machine: with a CassKop that reports no observedGeneration, Ready needs a visible action") {
+TEST_CASE(
+    "state machine: with a CassKop that reports no observedGeneration, Ready needs a visible "
+    "action") {
   mc::machine_options o;
   o.legacy_settle_ms = 5000;
   fake_world w({"a", "b"}, o);
@@ -197,7 +206,8 @@ TEST_CASE("state machine: deletion removes every region's CassandraCluster, then
 TEST_CASE("state machine: deleteCassandraCluster false leaves the CassandraClusters") {
   fake_world w({"a"});
   w.auto_casskop = true;
-  w.set_multicasskop(R"({"deleteCassandraCluster":false,"base":{"metadata":{"name":"c1","namespace":"ns"},"spec":{}},"override":{"a":{}}})");
+  w.set_multicasskop(
+      R"({"deleteCassandraCluster":false,"base":{"metadata":{"name":"c1","namespace":"ns"},"spec":{}},"override":{"a":{}}})");
   w.run();
   CHECK(js::find_path(*w.multicasskop(), {"metadata", "finalizers"}) == nullptr);
   w.delete_multicasskop();
@@ -209,10 +219,12 @@ TEST_CASE("state machine: deleteCassandraCluster false leaves the CassandraClust
 TEST_CASE("state machine: turning deleteCassandraCluster off removes the finalizer") {
   fake_world w({"a"});
   w.auto_casskop = true;
-  w.set_multicasskop(R"({"deleteCassandraCluster":true,"base":{"metadata":{"name":"c1","namespace":"ns"},"spec":{}},"override":{"a":{}}})");
+  w.set_multicasskop(
+      R"({"deleteCassandraCluster":true,"base":{"metadata":{"name":"c1","namespace":"ns"},"spec":{}},"override":{"a":{}}})");
   w.run();
   REQUIRE(js::find_path(*w.multicasskop(), {"metadata", "finalizers"}));
-  w.set_multicasskop(R"({"deleteCassandraCluster":false,"base":{"metadata":{"name":"c1","namespace":"ns"},"spec":{}},"override":{"a":{}}})");
+  w.set_multicasskop(
+      R"({"deleteCassandraCluster":false,"base":{"metadata":{"name":"c1","namespace":"ns"},"spec":{}},"override":{"a":{}}})");
   w.run();
   const js::Value* f = js::find_path(*w.multicasskop(), {"metadata", "finalizers"});
   CHECK((f == nullptr || f->Empty()));
@@ -273,7 +285,9 @@ TEST_CASE("state machine: a CassandraCluster not created by us is never touched"
   CHECK(has(event_reasons(w), "ForeignCassandraCluster"));
 }
 
-TEST_CASE("state machine: an unreachable region blocks the ones after it, not other MultiCasskops' earlier regions") {
+TEST_CASE(
+    "state machine: an unreachable region blocks the ones after it, not other MultiCasskops' "
+    "earlier regions") {
   fake_world w(three);
   w.auto_casskop = true;
   w.set_reachable("k8s-cluster2", false);
@@ -364,16 +378,19 @@ TEST_CASE("state machine: failed writes back off, are reported, and are retried"
 TEST_CASE("state machine: seeds given in base.status.seedlist are written unchanged") {
   fake_world w({"a", "b"});
   w.auto_casskop = true;
-  w.set_multicasskop(R"({"base":{"metadata":{"name":"c"},"spec":{},"status":{"seedlist":["s1.zone","s2.zone"]}},"override":{"a":{},"b":{}}})");
+  w.set_multicasskop(
+      R"({"base":{"metadata":{"name":"c"},"spec":{},"status":{"seedlist":["s1.zone","s2.zone"]}},"override":{"a":{},"b":{}}})");
   w.run();
   for (const char* r : {"a", "b"})
-    CHECK(js::to_string(*js::find_path(*w.cc(r), {"status", "seedlist"})) == R"(["s1.zone","s2.zone"])");
+    CHECK(js::to_string(*js::find_path(*w.cc(r), {"status", "seedlist"})) ==
+          R"(["s1.zone","s2.zone"])");
 }
 
 TEST_CASE("state machine: seeds computed from the topology and a DNS domain, 3 per DC at most") {
   fake_world w({"a", "b"});
   w.auto_casskop = true;
-  w.set_multicasskop(R"({"seeds":{"dnsDomain":"my.zone"},"base":{"metadata":{"name":"c"},"spec":{"nodesPerRacks":2}},
+  w.set_multicasskop(
+      R"({"seeds":{"dnsDomain":"my.zone"},"base":{"metadata":{"name":"c"},"spec":{"nodesPerRacks":2}},
     "override":{"a":{"spec":{"topology":{"dc":[{"name":"dc1","rack":[{"name":"rack1"},{"name":"rack2"}]}]}}},
                 "b":{"spec":{"topology":{"dc":[{"name":"dc2","nodesPerRacks":4,"rack":[{"name":"rack4"}]}]}}}}})");
   w.run();
@@ -393,10 +410,14 @@ TEST_CASE("seeds: CassKop's InitSeedList rule") {
   };
   CHECK(seeds(R"({})") == "cc-dc1-rack1-0.z ");
   CHECK(seeds(R"({"nodesPerRacks":5})") == "cc-dc1-rack1-0.z cc-dc1-rack1-1.z cc-dc1-rack1-2.z ");
-  CHECK(seeds(R"({"nodesPerRacks":1,"topology":{"dc":[{"name":"d","rack":[{"name":"r1"},{"name":"r2"}]}]}})") ==
-        "cc-d-r1-0.z cc-d-r2-0.z ");
-  CHECK(seeds(R"({"nodesPerRacks":3,"topology":{"dc":[{"name":"d","rack":[{"name":"r1"},{"name":"r2"},{"name":"r3"},{"name":"r4"},{"name":"r5"}]}]}})") ==
-        "cc-d-r1-0.z cc-d-r2-0.z cc-d-r3-0.z ");
+  CHECK(
+      seeds(
+          R"({"nodesPerRacks":1,"topology":{"dc":[{"name":"d","rack":[{"name":"r1"},{"name":"r2"}]}]}})") ==
+      "cc-d-r1-0.z cc-d-r2-0.z ");
+  CHECK(
+      seeds(
+          R"({"nodesPerRacks":3,"topology":{"dc":[{"name":"d","rack":[{"name":"r1"},{"name":"r2"},{"name":"r3"},{"name":"r4"},{"name":"r5"}]}]}})") ==
+      "cc-d-r1-0.z cc-d-r2-0.z cc-d-r3-0.z ");
   CHECK(seeds(R"({"topology":{"dc":[{"name":"d1"},{"name":"d2","nodesPerRacks":2}]}})") ==
         "cc-d1-rack1-0.z cc-d2-rack1-0.z cc-d2-rack1-1.z ");
 }
@@ -454,17 +475,20 @@ TEST_CASE("state machine: randomized interleavings keep the invariants") {
       for (const auto& r : three) {
         if (r == target) break;
         if (!world.truly_ready(r))
-          w.violations.push_back("seed " + std::to_string(seed) + ": wrote " + target + " while " + r +
-                                 " not Ready");
+          w.violations.push_back("seed " + std::to_string(seed) + ": wrote " + target + " while " +
+                                 r + " not Ready");
       }
     };
     w.set_multicasskop(spec_for(three, 1));
     int nodes = 1;
     for (int round = 0; round < 60; ++round) {
       int action = std::uniform_int_distribution<int>(0, 9)(rng);
-      if (action == 0 && nodes < 4) w.set_multicasskop(spec_for(three, ++nodes));
-      else if (action <= 3) w.casskop_done(three[std::uniform_int_distribution<size_t>(0, 2)(rng)]);
-      else if (action == 4) w.casskop_ongoing(three[std::uniform_int_distribution<size_t>(0, 2)(rng)]);
+      if (action == 0 && nodes < 4)
+        w.set_multicasskop(spec_for(three, ++nodes));
+      else if (action <= 3)
+        w.casskop_done(three[std::uniform_int_distribution<size_t>(0, 2)(rng)]);
+      else if (action == 4)
+        w.casskop_ongoing(three[std::uniform_int_distribution<size_t>(0, 2)(rng)]);
       for (int i = 0; i < 5; ++i) w.step(&rng);
     }
     // Let everything settle: CassKop finishes whatever is pending.
@@ -493,7 +517,8 @@ mc::object_ptr shared_copy(const js::Value& v) {
 
 }  // namespace
 
-TEST_CASE("state machine: a CassandraCluster deleted at once is deleted once, before its watch event") {
+TEST_CASE(
+    "state machine: a CassandraCluster deleted at once is deleted once, before its watch event") {
   fake_world w({"a"});
   w.auto_casskop = true;
   w.set_multicasskop(spec_for({"a"}));
@@ -510,7 +535,8 @@ TEST_CASE("state machine: a CassandraCluster deleted at once is deleted once, be
     feed(mc::cluster_health{"a", true, true, ""});
     js::Document deleting;
     deleting.CopyFrom(*w.multicasskop(), deleting.GetAllocator());
-    js::set_string(deleting["metadata"], "deletionTimestamp", "2026-01-01T00:00:00Z", deleting.GetAllocator());
+    js::set_string(deleting["metadata"], "deletionTimestamp", "2026-01-01T00:00:00Z",
+                   deleting.GetAllocator());
     auto out = feed(mc::multicasskop_seen{shared_copy(deleting)});
     const mc::delete_cassandracluster* del = nullptr;
     const mc::patch_multicasskop* status = nullptr;

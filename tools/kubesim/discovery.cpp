@@ -1,5 +1,6 @@
-// Discovery and OpenAPI documents, shaped like kube-apiserver v1.32's (see
-// shared/reference/k8s-api-emulator.md §3.1 and §3.3 for what kubectl needs from them).
+// Discovery and OpenAPI documents, shaped like kube-apiserver v1.32's: kubectl reads the
+// aggregated discovery documents (/api, /apis) to map kinds to resources and verbs, and the
+// OpenAPI v3 documents for `kubectl explain` and client-side validation.
 #include "tools/kubesim/discovery.h"
 
 #include <algorithm>

@@ -9,8 +9,10 @@ name, proto number, type and the markers the API machinery reads from the commen
 decoder's error messages), the values of +enum string types, and descriptions made as
 kube-openapi's generateDescription makes them.
 
-Usage: gen_builtin_schema.py [--mirrors DIR] [--tag v0.32.9] [--out FILE]
-The mirrors are bare git repositories read with `git show <tag>:<path>` (no work tree needed).
+Usage: gen_builtin_schema.py --mirrors DIR [--tag v0.32.9] [--out FILE]
+DIR holds git clones of kubernetes/api, kubernetes/apimachinery and
+kubernetes/apiextensions-apiserver as DIR/<owner>+<name>/repo, read with
+`git show <tag>:<path>` (no work tree needed).
 Python 3 standard library only.
 """
 
@@ -298,7 +300,8 @@ def enum_description_lines(enum):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mirrors", default="/work/.mirror")
+    ap.add_argument("--mirrors", required=True,
+                    help="directory of the git clones, as DIR/<owner>+<name>/repo")
     ap.add_argument("--tag", default="v0.32.9")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas",
                                                   "builtin-types-v1.32.json"))
