@@ -462,6 +462,25 @@ TEST_CASE("replay: the journal of a rollout re-runs to the same create decisions
   REQUIRE(live1 != std::string::npos);
   REQUIRE(live2 != std::string::npos);
   CHECK(live1 < live2);
+  // Every write the live run issued is journaled (command_issued), and the replay decides the
+  // same writes with the same ids, in the same order.
+  auto id_of = [](const std::string& line) {
+    auto at = line.find("\"id\":");
+    return at == std::string::npos ? std::string()
+                                   : line.substr(at + 5, line.find_first_of(",}", at) - at - 5);
+  };
+  std::vector<std::string> issued, replayed;
+  std::istringstream journal(read_file(cfg.journal_file));
+  for (std::string l; std::getline(journal, l);)
+    if (l.find("\"type\":\"command_issued\"") != std::string::npos &&
+        l.find("\"kind\":\"timer\"") == std::string::npos &&
+        l.find("\"kind\":\"event\"") == std::string::npos)
+      issued.push_back(id_of(l));
+  std::istringstream out(r.out);
+  for (std::string l; std::getline(out, l);)
+    if (l.rfind("  -> ", 0) == 0 && !id_of(l).empty()) replayed.push_back(id_of(l));
+  CHECK(issued.size() >= 2);
+  CHECK(replayed == issued);
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }
