@@ -107,10 +107,13 @@ class state_machine {
  public:
   explicit state_machine(machine_options o = {});
 
-  // Folds one event into the state (a command_issued too).
+  // Folds one event into the state. For each MultiCasskop it concerns, the decision its new
+  // state calls for is worked out (plan(), const, on a copy): one without commands holds at
+  // once (region phases, conditions); one with commands is kept, not yet made, until a
+  // command_issued for it is folded.
   void evolve(const event& e);
-  // What to do now: the commands folded events called for and no command_issued has covered
-  // yet. Const, so asking changes nothing.
+  // What to do now: the commands folded events called for that no command_issued has covered
+  // yet, in order. Const: asking changes nothing, and asking again gives the same.
   std::vector<command> decide() const;
   // evolve(e), decide(), and the issuance of every command decided, in one call: the live loop
   // for tests, and for replaying journals written before issuance was journaled.
@@ -139,7 +142,8 @@ class state_machine {
   using cc_ref = std::tuple<std::string, std::string, std::string>;  // cluster, ns, name
 
   // One decision about one MultiCasskop: the state it leaves (its region phases, conditions,
-  // writes in flight) and the commands; adopted when its first command is issued.
+  // writes in flight) and the commands; adopted when its first command is issued (the shell
+  // issues every command decide() returns before the next event).
   struct decision {
     uint64_t last_id = 0;  // ids and timer tokens come from this counter
     std::vector<std::pair<uint64_t, pending_write>> pending{};
