@@ -30,6 +30,8 @@ TEST_CASE("journal: every event type survives encode and decode") {
       mc::write_done{5, false, err, nullptr},
       mc::write_done{6, true, {}, obj},
       mc::timer_fired{{"ns", "x"}, "a", 9},
+      mc::command_issued{"create", 10, {"ns", "x"}},
+      mc::command_issued{"event", 0, {"ns", "x"}},
   };
   uint64_t seq = 0;
   for (const auto& b : bodies) {
@@ -48,6 +50,8 @@ TEST_CASE("journal: malformed lines are refused with a reason") {
   CHECK_THROWS_WITH(mc::decode_event(R"({"seq":1,"at":2,"type":"nope"})"),
                     "unknown event type \"nope\"");
   CHECK_THROWS_WITH(mc::decode_event(R"({"type":"timer_fired"})"), "missing seq or at");
+  CHECK_THROWS_WITH(mc::decode_event(R"({"seq":1,"at":2,"type":"command_issued","id":3})"),
+                    "command_issued without kind, id or key");
   CHECK_THROWS_WITH(
       mc::decode_event(R"({"seq":1,"at":2,"type":"cassandracluster_seen","cluster":"a"})"),
       "cassandracluster_seen without object");
