@@ -8,8 +8,8 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/runtime/cluster_registry.h"
 #include "actors/multicasskop/config.h"
+#include "actors/runtime/cluster_registry.h"
 
 namespace mc {
 
