@@ -8,14 +8,14 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/cluster_registry.h"
-#include "actors/config.h"
+#include "actors/multicasskop/config.h"
+#include "actors/runtime/cluster_registry.h"
 
 namespace mc {
 
 struct supervisor_settings {
   operator_config config;
-  std::shared_ptr<cluster_registry> registry;
+  std::shared_ptr<runtime::cluster_registry> registry;
 };
 
 caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_settings s);

@@ -4,7 +4,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/config.h"
+#include "actors/multicasskop/config.h"
 #include "messages/multicasskop/commands.h"
 #include "messages/multicasskop/events.h"
 

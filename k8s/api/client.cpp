@@ -104,12 +104,18 @@ std::shared_ptr<tls_explainer> make_tls_explainer(const connection_settings& s) 
 struct generation {
   connection_settings settings;
   std::string problem;  // non-empty: the settings are unusable and every request fails with it
+  error_kind problem_kind = error_kind::other;
   std::shared_ptr<hc::http_client> http;
   std::unique_ptr<token_source> tokens;  // thread-safe; re-reads a rotated token file
   std::shared_ptr<tls_explainer> tls;    // https:// only
 
   generation(connection_settings s, std::chrono::milliseconds request_timeout)
       : settings(std::move(s)) {
+    if (!settings.unavailable.empty()) {
+      problem = settings.unavailable;
+      problem_kind = error_kind::unreachable;  // retried with backoff, like a cluster that is down
+      return;
+    }
     const std::string& url = settings.server;
     if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) {
       problem = "the server URL of " + settings.origin + " must start with https:// or http://";
@@ -556,7 +562,7 @@ struct client::impl {
 
   // The token for the next request of generation `g`, or why there is none.
   static result<std::string> token_for(generation& g) {
-    if (!g.problem.empty()) return transport_error(error_kind::other, g.problem);
+    if (!g.problem.empty()) return transport_error(g.problem_kind, g.problem);
     try {
       return g.token();
     } catch (const std::exception& e) {

@@ -21,7 +21,7 @@ bool connection_settings::operator==(const connection_settings& o) const {
          insecure_skip_tls_verify == o.insecure_skip_tls_verify && token == o.token &&
          token_file == o.token_file && client_cert_pem == o.client_cert_pem &&
          client_key_pem == o.client_key_pem && namespace_name == o.namespace_name &&
-         origin == o.origin;
+         origin == o.origin && unavailable == o.unavailable;
 }
 
 namespace {

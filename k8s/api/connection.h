@@ -11,15 +11,19 @@
 namespace k8s {
 
 struct connection_settings {
-  std::string server;  // e.g. https://10.0.0.1:6443 (no trailing slash)
-  std::string ca_pem;  // trusted CAs (PEM); empty: the system trust store
+  std::string server;                     // e.g. https://10.0.0.1:6443 (no trailing slash)
+  std::string ca_pem;                     // trusted CAs (PEM); empty: the system trust store
   bool insecure_skip_tls_verify = false;  // only when the source explicitly says so
-  std::string token;       // static bearer token
+  std::string token;                      // static bearer token
   std::string token_file;  // bearer token re-read when the file changes; wins over `token`
   std::string client_cert_pem;
   std::string client_key_pem;
   std::string namespace_name;  // the source's default namespace, "" if it names none
   std::string origin;          // where these came from, for messages: never a secret
+  // Non-empty: the source could not be loaded (yet), and every request of a client with these
+  // settings fails at once, unsent, as unreachable with this reason. Lets a client exist (and be
+  // handed to its users) before its credentials do; update_settings() then makes it work.
+  std::string unavailable;
 
   bool operator==(const connection_settings& o) const;
   bool operator!=(const connection_settings& o) const { return !(*this == o); }

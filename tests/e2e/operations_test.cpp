@@ -1,5 +1,5 @@
 // Operating multi-casskop, end to end with the real binary against kubesim: the admin endpoint
-// (routes, shapes, token, no secret in /config), a live Prometheus scrape checked by promtool,
+// (routes, shapes, token on all but the probes, no secret in /config), a live Prometheus scrape checked by promtool,
 // live configuration reload (a cluster added, removed, given new credentials; an invalid file
 // refused, on change and on SIGHUP), Kubernetes Events (one per change), and leader election
 // between two processes (a takeover after kill -9, a leader that cannot renew stops writing).
@@ -126,7 +126,7 @@ std::vector<std::string> names_of(const js::Value& array) {
 
 // ---------------------------------------------------------------------------------------------
 
-TEST_CASE("operations: every admin route answers with its JSON shape behind the bearer token, 404, 405, and /config holds no secret") {
+TEST_CASE("operations: every admin route answers with its JSON shape behind the bearer token (the probes without it), 404, 405, and /config holds no secret") {
   world w({kC1, kC2}, 100);
   const std::string dir = make_temp_dir("mc-admin");
   const std::string token = "e2e-admin-Qx7vT2mK9pLw";
@@ -142,11 +142,18 @@ TEST_CASE("operations: every admin route answers with its JSON shape behind the 
   w.create_mcc(mcc_of("shown", "cassandra-e2e", true, {kC1, kC2}));
   REQUIRE_MESSAGE(eventually([&] { return mcc_ready(w.mcc("shown")); }, 15s), w.explain("shown", op));
 
-  // Authentication: every route, including the probes, wants the token.
-  for (const std::string& path : std::vector<std::string>{"/healthz", "/readyz", "/metrics", "/config", "/actors"}) {
+  // Authentication: every route wants the token but the probes, which the kubelet calls
+  // without one (and which answer the same with any token).
+  for (const std::string& path : std::vector<std::string>{"/metrics", "/config", "/actors"}) {
     CAPTURE(path);
     CHECK(admin_client(address).get(path).status == 401);
     CHECK(admin_client(address, "not-" + token).get(path).status == 401);
+    CHECK(admin.get(path).status == 200);
+  }
+  for (const std::string& path : std::vector<std::string>{"/healthz", "/readyz"}) {
+    CAPTURE(path);
+    CHECK(admin_client(address).get(path).status == 200);
+    CHECK(admin_client(address, "not-" + token).get(path).status == 200);
     CHECK(admin.get(path).status == 200);
   }
 
@@ -358,8 +365,8 @@ TEST_CASE("operations: promtool accepts a live scrape taken after a rollout, and
   CHECK(metric(text, "multicasskop_decision_duration_seconds_count") >= 1.0);
   CHECK(metric(text, "multicasskop_cluster_reachable", {{"cluster", kC1}}) == 1.0);
   CHECK(metric(text, "multicasskop_cluster_reachable", {{"cluster", kC2}}) == 1.0);
-  CHECK(metric(text, "multicasskop_config_reloads_total", {{"result", "ok"}}) == 0.0);
-  CHECK(metric(text, "multicasskop_config_reloads_total", {{"result", "failed"}}) == 0.0);
+  CHECK(metric(text, "operator_config_reloads_total", {{"result", "ok"}}) == 0.0);
+  CHECK(metric(text, "operator_config_reloads_total", {{"result", "failed"}}) == 0.0);
   CHECK(metric(text, "multicasskop_multicasskops") == 1.0);
   CHECK(text.find("# TYPE multicasskop_decision_duration_seconds histogram") != std::string::npos);
   // One phase series per region: the Creating one it went through is gone.
@@ -531,8 +538,8 @@ TEST_CASE("operations: reload from the file adds a cluster in its configured pos
   CHECK_FALSE(metric(text, "multicasskop_api_requests_total", {{"cluster", kC3}}));
   CHECK(metric(text, "multicasskop_region_phase",
                {{"multicasskop", "grow"}, {"region", kC3}, {"phase", "Detached"}}) == 1.0);
-  CHECK(metric(text, "multicasskop_config_reloads_total", {{"result", "ok"}}) == 2.0);
-  CHECK(metric(text, "multicasskop_config_reloads_total", {{"result", "failed"}}) == 0.0);
+  CHECK(metric(text, "operator_config_reloads_total", {{"result", "ok"}}) == 2.0);
+  CHECK(metric(text, "operator_config_reloads_total", {{"result", "failed"}}) == 0.0);
   CHECK(op.count_log_lines({"Configuration reload refused"}) == 0);
   CHECK(op.count_log_lines({"msg=\"Delete CassandraCluster\""}) == 0);
   CHECK(op.stop() == 0);
@@ -661,7 +668,7 @@ TEST_CASE("operations: an invalid file is refused, on change and on SIGHUP, and 
   REQUIRE_MESSAGE(op.wait_for_log("msg=\"Cluster reachable, watching\" kubernetes=" + kC2, 10s), op.log());
   const std::string good = read_file(op.config_path());
   const auto reloads = [&](const std::string& result) {
-    return metric(admin.get("/metrics").body, "multicasskop_config_reloads_total", {{"result", result}});
+    return metric(admin.get("/metrics").body, "operator_config_reloads_total", {{"result", result}});
   };
   REQUIRE(reloads("failed") == 0.0);
 
@@ -809,7 +816,7 @@ TEST_CASE("operations: leader election: one replica leads, and after kill -9 mid
   CHECK(lease_holder(w) == leader_name);
   CHECK(leader_admin.get("/actors").status == 200);
   CHECK(standby_admin.get("/actors").status == 503);
-  CHECK(standby.count_log_lines({"Leading: starting the supervisor"}) == 0);
+  CHECK(standby.count_log_lines({"Leading: starting the controllers"}) == 0);
 
   // The rollout starts; the leader dies right after region 1's create.
   w.create_mcc(mcc_of("ha", "cassandra-e2e", true, {kC1, kC2}));
@@ -841,7 +848,7 @@ TEST_CASE("operations: leader election: one replica leads, and after kill -9 mid
   CHECK(leader.count_log_lines({"msg=\"Create CassandraCluster\"", "kubernetes=" + kC2}) == 0);
   CHECK(standby.count_log_lines({"msg=\"Create CassandraCluster\"", "kubernetes=" + kC1}) == 0);
   CHECK(standby.count_log_lines({"msg=\"Create CassandraCluster\"", "kubernetes=" + kC2}) == 1);
-  CHECK(standby.count_log_lines({"Leading: starting the supervisor", "identity=" + standby_name}) == 1);
+  CHECK(standby.count_log_lines({"Leading: starting the controllers", "identity=" + standby_name}) == 1);
   // SIGTERM: the leader releases the Lease and exits cleanly.
   CHECK_MESSAGE(standby.stop() == 0, standby.current_log());
   CHECK(standby.count_log_lines({"leader election: released the lease", "identity=" + standby_name}) == 1);
@@ -874,9 +881,11 @@ TEST_CASE("operations: leader election: a leader that cannot renew its Lease sto
   const auto lost_after = std::chrono::steady_clock::now() - cut;
   CHECK(lost_after < 3500ms);  // the renew deadline (2 s) and a retry
   CHECK(standby.count_log_lines({"Lost the lease"}) == 0);
+  // It cannot read the local cluster any more: not ready (nor leading) until it can again.
   auto ready = leader_admin.get("/readyz");
-  CHECK(ready.status == 200);
-  CHECK_FALSE(js::get_bool(ready.json(), {"leader"}, true));
+  CHECK(ready.status == 503);
+  CHECK_MESSAGE(std::string(js::get_string(ready.json(), "reason")).find("cannot read the local cluster") != std::string::npos,
+                ready.body);
   CHECK(leader_admin.get("/actors").status == 503);
 
   // Region 2 is still reachable: its CassandraCluster disappears, and no replica recreates it

@@ -80,6 +80,14 @@ operator_process::operator_process(std::vector<std::string> args, std::map<std::
   start();
 }
 
+operator_process::operator_process(binary b, std::vector<std::string> args, std::map<std::string, std::string> env)
+    : env_(std::move(env)) {
+  make_dir();
+  argv_ = {b.path};
+  argv_.insert(argv_.end(), args.begin(), args.end());
+  start();
+}
+
 void operator_process::make_dir() {
   dir_ = make_temp_dir("multi-casskop-test");
   log_path_ = dir_ + "/operator.log";

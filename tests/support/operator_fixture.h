@@ -41,6 +41,11 @@ class operator_process {
   operator_process(const kubesim_instance& sim, const operator_config_options& o);
   // `multi-casskop ARGS...` with extra environment variables; started at once.
   explicit operator_process(std::vector<std::string> args, std::map<std::string, std::string> env = {});
+  // Another operator binary on the same runtime (e.g. the test controller's): `binary ARGS...`.
+  struct binary {
+    std::string path;
+  };
+  operator_process(binary b, std::vector<std::string> args, std::map<std::string, std::string> env = {});
   ~operator_process();  // SIGKILL if still running, and removes its folder
   operator_process(const operator_process&) = delete;
   operator_process& operator=(const operator_process&) = delete;

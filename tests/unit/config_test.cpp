@@ -5,7 +5,7 @@
 #include <fstream>
 #include <map>
 
-#include "actors/config.h"
+#include "actors/multicasskop/config.h"
 
 using namespace mc;
 

@@ -1,0 +1,110 @@
+#include "actors/multicasskop/controller.h"
+
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "actors/multicasskop/config.h"
+#include "actors/supervisor.h"
+#include "k8s/json/json.h"
+#include "messages/atoms.h"
+
+namespace mc {
+namespace js = k8s::json;
+using runtime::admin_reply;
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) parts.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return parts;
+}
+
+admin_reply error_reply(int status, const std::string& message) {
+  js::Document d(rapidjson::kObjectType);
+  d.AddMember("error", js::string_value(message, d.GetAllocator()), d.GetAllocator());
+  return {status, js::to_string(d)};
+}
+
+class multicasskop_controller : public runtime::controller {
+ public:
+  std::string name() const override { return "multicasskop"; }
+
+  caf::actor start(const runtime::controller_context& ctx,
+                   const runtime::host_config& config) override {
+    system_ = &ctx.system;
+    return spawn_supervisor(ctx.system,
+                            {dynamic_cast<const operator_config&>(config), ctx.registry});
+  }
+
+  void reload(const caf::actor& root, const runtime::host_config& config) override {
+    caf::anon_send(root, reload_atom::value, dynamic_cast<const operator_config&>(config));
+  }
+
+  std::string not_ready(const caf::actor& root) override {
+    auto state = ask(root, state_atom::value);
+    if (!state) return "the supervisor is not answering";
+    auto d = js::parse(*state);
+    std::string waiting;
+    // Waiting: listing, or not heard of yet. An unreachable cluster (it has an error) does not
+    // hold readiness back: the operator serves the others.
+    for (const auto& c : d["clusters"].GetArray())
+      if (!js::get_bool(c, {"synced"}, false) && js::get_string(c, "error").empty())
+        waiting += (waiting.empty() ? "" : ",") + std::string(js::get_string(c, "name"));
+    return waiting.empty() ? "" : "first list not in yet: " + waiting;
+  }
+
+  bool serves(const std::string& path) const override {
+    const auto parts = split_path(path);
+    return path == "/actors" || path == "/clusters" ||
+           (!parts.empty() && parts[0] == "multicasskops" && parts.size() <= 3 &&
+            parts.size() != 2);
+  }
+
+  admin_reply route(const caf::actor& root, const std::string& path) override {
+    const auto parts = split_path(path);
+    if (path == "/actors") {
+      auto s = ask(root, actors_atom::value);
+      return s ? admin_reply{200, *s} : error_reply(503, "the supervisor is not answering");
+    }
+    if (parts.size() == 3) {
+      auto s = ask(root, state_atom::value, parts[1], parts[2]);
+      if (!s) return error_reply(503, "the supervisor is not answering");
+      if (s->empty()) return error_reply(404, "no MultiCasskop " + parts[1] + "/" + parts[2]);
+      return {200, *s};
+    }
+    auto s = ask(root, state_atom::value);
+    if (!s) return error_reply(503, "the supervisor is not answering");
+    auto d = js::parse(*s);
+    return {200, js::to_string(d[path == "/clusters" ? "clusters" : "multicasskops"])};
+  }
+
+ private:
+  // Asks the supervisor; nullopt when it does not answer in time.
+  template <class... Ts>
+  std::optional<std::string> ask(const caf::actor& root, Ts... xs) {
+    if (!root || !system_) return std::nullopt;
+    caf::scoped_actor self{*system_};
+    std::optional<std::string> out;
+    self->request(root, std::chrono::seconds(2), xs...)
+        .receive([&](const std::string& s) { out = s; }, [&](caf::error&) {});
+    return out;
+  }
+
+  caf::actor_system* system_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<runtime::controller> make_multicasskop_controller() {
+  return std::make_unique<multicasskop_controller>();
+}
+
+}  // namespace mc
