@@ -1,6 +1,6 @@
 #include "actors/cluster_registry.h"
 
-#include "actors/operator_metrics.h"
+#include "actors/runtime/client_metrics.h"
 
 namespace mc {
 namespace {
@@ -8,7 +8,7 @@ namespace {
 // Every client reports its requests to the operator's metrics, by cluster.
 k8s::client_options client_options_for(const std::string& cluster) {
   k8s::client_options o;
-  o.on_request = api_request_observer(cluster);
+  o.on_request = runtime::api_request_observer("multicasskop", cluster);
   return o;
 }
 

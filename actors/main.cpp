@@ -24,7 +24,7 @@
 #include "actors/config.h"
 #include "actors/multicasskop/logic/journal.h"
 #include "actors/multicasskop/logic/state_machine.h"
-#include "actors/supervisor.h"
+#include "actors/multicasskop/supervisor.h"
 #include "actors/admin_server.h"
 #include "actors/cluster_registry.h"
 #include "k8s/api/leader_election.h"

@@ -1,11 +1,13 @@
-// The supervisor actor: owns the MultiCasskop state machine and its journal, spawns one
-// watcher per cluster and the deployers, turns every input into an event, and hands the
-// state machine's commands to the deployers (writes), to timers and to the log.
+// The supervisor actor: owns the MultiCasskop state machine and its journal, spawns per cluster
+// a resource watcher and a writer (and in the local cluster the Event recorder), restarts any of
+// them that fails, turns every input into an event, and hands the state machine's commands to
+// the writers, the recorder, timers and the log.
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 
 #include "actors/cluster_registry.h"
@@ -21,3 +23,6 @@ struct supervisor_settings {
 caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_settings s);
 
 }  // namespace mc
+
+// (reload_atom, operator_config): a local message, never serialized.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mc::operator_config)

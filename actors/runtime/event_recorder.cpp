@@ -1,65 +1,21 @@
-#include "actors/deployer.h"
+#include "actors/runtime/event_recorder.h"
 
 #include <unistd.h>
 
-#include <chrono>
 #include <deque>
+#include <map>
 
-#include "actors/event_correlator.h"
-#include "actors/multicasskop/logic/cache_trim.h"
-#include "actors/multicasskop/logic/resources.h"
-#include "actors/operator_metrics.h"
+#include "actors/runtime/client_metrics.h"
 #include "k8s/api/client.h"
 #include "k8s/base/log.h"
 #include "k8s/base/timestamps.h"
-#include "messages/atoms.h"
 
-namespace mc {
-namespace {
-
-// Answers of the Event pipeline's own requests, sent back to the deployer as messages.
-struct events_listed {
-  bool ok = false;
-  std::string error;
-  std::vector<object_ptr> items;
-};
-struct event_written {
-  bool ok = false;
-  k8s::api_error error;
-  std::string name;  // of the created Event
-};
-
-}  // namespace
-}  // namespace mc
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mc::events_listed)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mc::event_written)
-
-namespace mc {
+namespace runtime {
 namespace js = k8s::json;
 
 namespace {
 
-using evlisted_atom = caf::atom_constant<caf::atom("evlisted")>;
-using evwritten_atom = caf::atom_constant<caf::atom("evwritten")>;
-
-constexpr const char* field_manager = "multi-casskop";
-// Waiting Events while one is written or the list is out. Only a slow or unreachable API server
-// fills it (each write waits for its answer); beyond this, new Events are dropped.
-constexpr size_t max_queued_events = 256;
-
-// The Kubernetes Event results, one counter each (their series exist, at 0, from the start).
-struct event_results {
-  k8s::metrics::counter& created = metrics().kubernetes_events.labels({{"result", "created"}});
-  k8s::metrics::counter& updated = metrics().kubernetes_events.labels({{"result", "updated"}});
-  k8s::metrics::counter& dropped = metrics().kubernetes_events.labels({{"result", "dropped"}});
-  k8s::metrics::counter& failed = metrics().kubernetes_events.labels({{"result", "failed"}});
-};
-
-event_results& event_counts() {
-  static event_results m;
-  return m;
-}
+const k8s::resource core_events{"", "v1", "events", "Event", true};
 
 const std::string& instance_name() {
   static const std::string host = [] {
@@ -70,69 +26,50 @@ const std::string& instance_name() {
   return host;
 }
 
-// record_event commands of one MultiCasskop, carried out one at a time and in order: a bump
-// needs the name the create got. The first one waits for a list of the Events already there.
-struct event_pipeline {
+// The Events of one involved object, carried out one at a time and in order.
+struct pipeline {
   struct queued {
-    record_event event;
+    event_record event;
     int64_t at_ms = 0;
   };
   enum class seeding { not_started, listing, done };
 
-  event_correlator correlator;
   seeding seed = seeding::not_started;
-  std::string seed_uid;  // the MultiCasskop's, as the first record_event gave it
+  involved_object seeded_as;  // as the first Event gave it (its uid)
   std::deque<queued> queue;
   bool writing = false;
-  record_event in_flight;
+  event_record in_flight;
   event_decision decision;  // of in_flight
 };
 
-struct deployer_state {
-  deployer_settings settings;
-  caf::actor supervisor;
-  event_pipeline events;
-  static inline const char* name = "deployer";
+struct recorder_state {
+  event_recorder_settings settings;
+  event_correlator correlator;
+  std::map<std::string, pipeline> pipelines;  // by involved_object::key()
+  std::unique_ptr<event_counters> counts;
+  static inline const char* name = "event-recorder";
 };
 
-using deployer_actor = caf::stateful_actor<deployer_state>;
+using recorder_pointer = event_recorder_actor::stateful_pointer<recorder_state>;
 
-// The callback every write ends in: the result goes to the supervisor as an event.
-// The written object is kept as the watchers keep it (trimmed: it may stay cached until the
-// watch brings the same version).
-k8s::callback<k8s::object_ptr> report_to(caf::actor supervisor, uint64_t id,
-                                         const cache_limits& limits,
-                                         watched_kind kind = watched_kind::cassandracluster) {
-  return [supervisor, id, kind, limits](k8s::result<k8s::object_ptr> r) {
-    write_done w;
-    w.command_id = id;
-    w.ok = r.ok();
-    if (r.ok())
-      w.object = trim_for_cache(r.value(), kind, limits);
-    else
-      w.error = r.error();
-    caf::anon_send(supervisor, event_atom::value, event_body{std::move(w)});
-  };
-}
-
-// Sends (atom, value) to the deployer from a client callback, unless it has stopped meanwhile.
-template <class Atom, class T>
-auto to_self(deployer_actor* self) {
+// Sends a value to the recorder from a client callback, unless it has stopped meanwhile.
+auto to_self(recorder_pointer self) {
   auto weak = caf::actor_cast<caf::weak_actor_ptr>(self);
-  return [weak](T value) {
+  return [weak](auto value) {
     if (auto strong = weak.lock())
-      caf::anon_send(caf::actor_cast<caf::actor>(strong), Atom::value, std::move(value));
+      caf::anon_send(caf::actor_cast<event_recorder_actor>(strong), std::move(value));
   };
 }
 
-void write_event(deployer_actor* self, record_event e, const event_decision& d) {
-  auto& ev = self->state.events;
-  ev.writing = true;
-  ev.in_flight = std::move(e);
-  ev.decision = d;
-  auto send = to_self<evwritten_atom, event_written>(self);
-  auto done = [send](k8s::result<k8s::object_ptr> r) {
+void write_event(recorder_pointer self, pipeline& p, const std::string& key, event_record e,
+                 const event_decision& d) {
+  auto& st = self->state;
+  p.writing = true;
+  p.in_flight = std::move(e);
+  p.decision = d;
+  auto done = [send = to_self(self), key](k8s::result<k8s::object_ptr> r) {
     event_written w;
+    w.object_key = key;
     w.ok = r.ok();
     if (!r.ok())
       w.error = r.error();
@@ -140,29 +77,30 @@ void write_event(deployer_actor* self, record_event e, const event_decision& d) 
       w.name = std::string(js::get_string(*r.value(), {"metadata", "name"}));
     send(std::move(w));
   };
-  auto& client = *self->state.settings.client;
   k8s::write_options o;
-  o.field_manager = field_manager;
-  const auto& cmd = ev.in_flight;
+  o.field_manager = st.settings.source.component;
+  const auto& cmd = p.in_flight;
   if (d.what == event_decision::action::create)
-    client.create(core_events, cmd.key.ns, event_json(cmd, d, instance_name()), o, std::move(done));
+    st.settings.client->create(core_events, cmd.object.ns,
+                               event_json(cmd, d, st.settings.source, instance_name()), o,
+                               std::move(done));
   else
-    client.patch(core_events, cmd.key.ns, d.name, k8s::patch_kind::merge, event_bump_patch(d), o,
-                 std::move(done));
+    st.settings.client->patch(core_events, cmd.object.ns, d.name, k8s::patch_kind::merge,
+                              event_bump_patch(d), o, std::move(done));
 }
 
-void list_existing_events(deployer_actor* self, const record_event& first) {
-  auto& ev = self->state.events;
-  ev.seed = event_pipeline::seeding::listing;
-  ev.seed_uid = first.uid;
+void list_existing_events(recorder_pointer self, pipeline& p, const std::string& key) {
+  p.seed = pipeline::seeding::listing;
+  p.seeded_as = p.queue.front().event.object;
+  const auto& obj = p.seeded_as;
   k8s::list_options o;
-  o.field_selector = first.uid.empty()
-                         ? "involvedObject.kind=MultiCasskop,involvedObject.name=" + first.key.name
-                         : "involvedObject.uid=" + first.uid;
+  o.field_selector = obj.uid.empty()
+                         ? "involvedObject.kind=" + obj.kind + ",involvedObject.name=" + obj.name
+                         : "involvedObject.uid=" + obj.uid;
   self->state.settings.client->list(
-      core_events, first.key.ns, o,
-      [send = to_self<evlisted_atom, events_listed>(self)](k8s::result<k8s::list_page> r) {
+      core_events, obj.ns, o, [send = to_self(self), key](k8s::result<k8s::list_page> r) {
         events_listed l;
+        l.object_key = key;
         l.ok = r.ok();
         if (r.ok())
           l.items = std::move(r.value().items);
@@ -172,149 +110,125 @@ void list_existing_events(deployer_actor* self, const record_event& first) {
       });
 }
 
-// Moves the queue on: the list first, then one write at a time; drops need no write.
-void pump_events(deployer_actor* self) {
-  auto& ev = self->state.events;
-  if (ev.writing || ev.seed == event_pipeline::seeding::listing || ev.queue.empty()) return;
-  if (!self->state.settings.client) {
-    event_counts().failed.inc(ev.queue.size());
-    ev.queue.clear();
+// Moves an object's queue on: the list first, then one write at a time; drops need no write.
+void pump(recorder_pointer self, const std::string& key) {
+  auto& st = self->state;
+  auto it = st.pipelines.find(key);
+  if (it == st.pipelines.end()) return;
+  auto& p = it->second;
+  if (p.writing || p.seed == pipeline::seeding::listing || p.queue.empty()) return;
+  if (!st.settings.client) {
+    st.counts->failed.inc(p.queue.size());
+    p.queue.clear();
     return;
   }
-  if (ev.seed == event_pipeline::seeding::not_started)
-    return list_existing_events(self, ev.queue.front().event);
-  while (!ev.queue.empty()) {
-    auto q = std::move(ev.queue.front());
-    ev.queue.pop_front();
-    auto d = ev.correlator.decide(q.event, q.at_ms);
-    if (d.what != event_decision::action::drop) return write_event(self, std::move(q.event), d);
-    event_counts().dropped.inc();
-    // The supervisor logged it already: a dropped Event is still in the log.
-    k8s::log::debug("Event not recorded: rate limited", {{"reason", q.event.reason},
-                                                         {"multicasskop", q.event.key.name},
-                                                         {"namespace", q.event.key.ns},
-                                                         {"count", std::to_string(d.count)}});
+  if (p.seed == pipeline::seeding::not_started) return list_existing_events(self, p, key);
+  while (!p.queue.empty()) {
+    auto q = std::move(p.queue.front());
+    p.queue.pop_front();
+    auto d = st.correlator.decide(q.event, q.at_ms);
+    if (d.what != event_decision::action::drop) return write_event(self, p, key, std::move(q.event), d);
+    st.counts->dropped.inc();
+    // The controller logged it already: a dropped Event is still in the log.
+    k8s::log::debug("Event not recorded: rate limited",
+                    {{"reason", q.event.reason},
+                     {"kind", q.event.object.kind},
+                     {"name", q.event.object.name},
+                     {"namespace", q.event.object.ns},
+                     {"count", std::to_string(d.count)}});
   }
 }
 
-void record(deployer_actor* self, const record_event& e) {
-  auto& ev = self->state.events;
-  if (ev.queue.size() >= max_queued_events) {
-    event_counts().dropped.inc();
+void record(recorder_pointer self, event_record& e) {
+  auto& st = self->state;
+  const auto key = e.object.key();
+  auto& p = st.pipelines[key];
+  if (p.queue.size() >= st.settings.max_queued) {
+    st.counts->dropped.inc();
     k8s::log::warn("Event not recorded: too many waiting for the API server",
-                   {{"reason", e.reason}, {"multicasskop", e.key.name}, {"namespace", e.key.ns}});
+                   {{"reason", e.reason},
+                    {"kind", e.object.kind},
+                    {"name", e.object.name},
+                    {"namespace", e.object.ns}});
     return;
   }
-  ev.queue.push_back({e, k8s::now_unix_ms()});
-  pump_events(self);
+  p.queue.push_back({std::move(e), k8s::now_unix_ms()});
+  pump(self, key);
 }
 
-void on_events_listed(deployer_actor* self, const events_listed& l) {
-  auto& ev = self->state.events;
-  const auto& key = self->state.settings.key;
-  ev.seed = event_pipeline::seeding::done;
+void on_listed(recorder_pointer self, events_listed& l) {
+  auto& st = self->state;
+  auto it = st.pipelines.find(l.object_key);
+  if (it == st.pipelines.end()) return;  // forgotten meanwhile
+  auto& p = it->second;
+  p.seed = pipeline::seeding::done;
+  const auto& obj = p.seeded_as;
   if (l.ok) {
-    ev.correlator.seed(key, ev.seed_uid, l.items);
-    k8s::log::debug("Known Events of the MultiCasskop listed",
-                    {{"multicasskop", key.name},
-                     {"namespace", key.ns},
-                     {"events", std::to_string(ev.correlator.keys(key))}});
+    st.correlator.seed(obj, st.settings.source, l.items);
+    k8s::log::debug("Known Events of the object listed",
+                    {{"kind", obj.kind},
+                     {"name", obj.name},
+                     {"namespace", obj.ns},
+                     {"events", std::to_string(st.correlator.keys(obj))}});
   } else {
     // Recording without them at worst repeats an Event once; losing Events would be worse.
-    k8s::log::warn("Cannot list the MultiCasskop's Events; recording new ones without them",
-                   {{"multicasskop", key.name}, {"namespace", key.ns}, {"error", l.error}});
+    k8s::log::warn("Cannot list the object's Events; recording new ones without them",
+                   {{"kind", obj.kind}, {"name", obj.name}, {"namespace", obj.ns}, {"error", l.error}});
   }
-  pump_events(self);
+  pump(self, l.object_key);
 }
 
-void on_event_written(deployer_actor* self, const event_written& w) {
-  auto& ev = self->state.events;
-  ev.writing = false;
-  const auto& e = ev.in_flight;
-  const bool create = ev.decision.what == event_decision::action::create;
+void on_written(recorder_pointer self, const event_written& w) {
+  auto& st = self->state;
+  auto it = st.pipelines.find(w.object_key);
+  if (it == st.pipelines.end()) return;  // forgotten meanwhile
+  auto& p = it->second;
+  p.writing = false;
+  const auto& e = p.in_flight;
+  const bool create = p.decision.what == event_decision::action::create;
   if (w.ok && create) {
-    ev.correlator.created(e, w.name);
-    event_counts().created.inc();
+    st.correlator.created(e, w.name);
+    st.counts->created.inc();
   } else if (w.ok) {
-    event_counts().updated.inc();
+    st.counts->updated.inc();
   } else if (!create && w.error.kind == k8s::error_kind::not_found) {
     // Expired (Events live an hour by default): this occurrence starts a new one.
-    return write_event(self, e, ev.correlator.recreate(e, ev.decision.last_ms));
+    return write_event(self, p, w.object_key, e, st.correlator.recreate(e, p.decision.last_ms));
   } else {
-    event_counts().failed.inc();
+    st.counts->failed.inc();
     k8s::log::warn("Cannot record Event", {{"reason", e.reason},
-                                           {"multicasskop", e.key.name},
-                                           {"namespace", e.key.ns},
+                                           {"kind", e.object.kind},
+                                           {"name", e.object.name},
+                                           {"namespace", e.object.ns},
                                            {"error", w.error.describe()}});
   }
-  pump_events(self);
+  pump(self, w.object_key);
 }
 
-void execute(deployer_actor* self, const command& c) {
+event_recorder_actor::behavior_type event_recorder(recorder_pointer self,
+                                                   event_recorder_settings s) {
   auto& st = self->state;
-  auto& client = st.settings.client;
-  const auto& cluster = st.settings.cluster;
-  auto fail_now = [&](uint64_t id) {
-    report_to(st.supervisor, id, st.settings.limits)(k8s::transport_error(
-        k8s::error_kind::unreachable,
-        "cluster " + cluster + " is not configured: " + st.settings.connect_error));
-  };
-  std::visit(
-      [&](const auto& cmd) {
-        using T = std::decay_t<decltype(cmd)>;
-        if constexpr (std::is_same_v<T, create_cassandracluster>) {
-          if (!client) return fail_now(cmd.id);
-          k8s::write_options o;
-          o.field_manager = field_manager;
-          client->create(cassandraclusters,
-                         std::string(js::get_string(*cmd.object, {"metadata", "namespace"})),
-                         js::to_string(*cmd.object), o,
-                         report_to(st.supervisor, cmd.id, st.settings.limits));
-        } else if constexpr (std::is_same_v<T, patch_cassandracluster>) {
-          if (!client) return fail_now(cmd.id);
-          k8s::write_options o;
-          o.field_manager = field_manager;
-          client->patch(cassandraclusters, cmd.ns, cmd.name, k8s::patch_kind::merge,
-                        cmd.merge_patch, o, report_to(st.supervisor, cmd.id, st.settings.limits),
-                        cmd.status ? "status" : "");
-        } else if constexpr (std::is_same_v<T, delete_cassandracluster>) {
-          if (!client) return fail_now(cmd.id);
-          k8s::delete_options o;
-          o.propagation = "Background";
-          o.precondition_uid = cmd.uid;
-          client->remove(cassandraclusters, cmd.ns, cmd.name, o,
-                         report_to(st.supervisor, cmd.id, st.settings.limits));
-        } else if constexpr (std::is_same_v<T, patch_multicasskop>) {
-          if (!client) return fail_now(cmd.id);
-          k8s::write_options o;
-          o.field_manager = field_manager;
-          client->patch(
-              multicasskops, cmd.key.ns, cmd.key.name, k8s::patch_kind::merge, cmd.merge_patch, o,
-              report_to(st.supervisor, cmd.id, st.settings.limits, watched_kind::multicasskop),
-              cmd.status ? "status" : "");
-        } else if constexpr (std::is_same_v<T, record_event>) {
-          record(self, cmd);
-        }
-      },
-      c);
-}
-
-caf::behavior deployer(deployer_actor* self, deployer_settings s, caf::actor supervisor) {
-  self->state.settings = std::move(s);
-  self->state.supervisor = std::move(supervisor);
+  st.settings = std::move(s);
+  st.correlator = event_correlator(st.settings.correlation);
+  st.counts = std::make_unique<event_counters>(event_counts(st.settings.controller));
   return {
-      [=](command_atom, const command& c) { execute(self, c); },
-      [=](evlisted_atom, const events_listed& l) { on_events_listed(self, l); },
-      [=](evwritten_atom, const event_written& w) { on_event_written(self, w); },
+      [=](event_record& e) { record(self, e); },
+      [=](const forget_object& f) {
+        // An Event still in flight answers into nothing; the object is gone anyway.
+        self->state.pipelines.erase(f.object.key());
+        self->state.correlator.forget(f.object);
+      },
+      [=](events_listed& l) { on_listed(self, l); },
+      [=](const event_written& w) { on_written(self, w); },
       [=](stop_atom) { self->quit(); },
   };
 }
 
 }  // namespace
 
-caf::actor spawn_deployer(caf::actor_system& sys, deployer_settings s, caf::actor supervisor) {
-  event_counts();  // the series exist, at 0, from the first MultiCasskop on
-  return sys.spawn(deployer, std::move(s), std::move(supervisor));
+event_recorder_actor spawn_event_recorder(caf::actor_system& sys, event_recorder_settings s) {
+  event_counts(s.controller);  // the series exist, at 0, from the start
+  return sys.spawn(event_recorder, std::move(s));
 }
 
-}  // namespace mc
+}  // namespace runtime

@@ -1,31 +1,34 @@
-// Deployer actors, one per (MultiCasskop, region): carry out the state machine's writes in that
-// region's cluster (and, for the local region, the writes to the MultiCasskop itself) and report
-// each result back to the supervisor as a write_done event. The local one also records the
-// MultiCasskop's Kubernetes Events, de-duplicated and rate limited (event_correlator.h).
+// The Event recorder: one actor per cluster that records Kubernetes Events on any object,
+// de-duplicated and rate limited per object (logic/event_correlator.h). An object's Events are
+// written one at a time and in order (a bump needs the name the create got); the first one
+// waits for a list of the object's Events already there, so a restarted operator bumps them
+// instead of repeating them.
 #pragma once
 
 #include <memory>
 #include <string>
 
-#include <caf/fwd.hpp>
-
-#include "actors/multicasskop/logic/cache_trim.h"
-#include "messages/multicasskop/events.h"
+#include "actors/runtime/logic/event_correlator.h"
+#include "messages/runtime/protocols.h"
 
 namespace k8s {
 class client;
 }
 
-namespace mc {
+namespace runtime {
 
-struct deployer_settings {
-  mc_key key;
+struct event_recorder_settings {
+  std::string controller;  // the metrics' `controller` label
   std::string cluster;
-  std::shared_ptr<k8s::client> client;  // that cluster's; null if it cannot be reached
-  std::string connect_error;
-  cache_limits limits;  // written objects are kept as the watchers keep them
+  std::shared_ptr<k8s::client> client;  // null: every Event fails
+  event_source source;                  // component, detail annotation
+  event_correlator_options correlation;
+  // Waiting Events per object while one is written or the list is out. Only a slow or
+  // unreachable API server fills it (each write waits for its answer); beyond it, new Events of
+  // that object are dropped.
+  size_t max_queued = 256;
 };
 
-caf::actor spawn_deployer(caf::actor_system& sys, deployer_settings s, caf::actor supervisor);
+event_recorder_actor spawn_event_recorder(caf::actor_system& sys, event_recorder_settings s);
 
-}  // namespace mc
+}  // namespace runtime

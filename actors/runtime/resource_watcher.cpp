@@ -1,18 +1,19 @@
-#include "actors/cluster_watcher.h"
+#include "actors/runtime/resource_watcher.h"
 
-#include "actors/multicasskop/logic/cache_trim.h"
-#include "actors/multicasskop/logic/resources.h"
-#include "actors/operator_metrics.h"
+#include <caf/all.hpp>
+
+#include "actors/runtime/client_metrics.h"
 #include "k8s/base/log.h"
 #include "k8s/watch/watcher.h"
-#include "messages/atoms.h"
 
-namespace mc {
+namespace runtime {
 namespace {
+
+using health_atom = caf::atom_constant<caf::atom("health")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
 
 struct watcher_state {
   watcher_settings settings;
-  caf::actor supervisor;
   std::vector<std::shared_ptr<k8s::watcher>> streams;
   struct stream_health {
     bool synced = false;
@@ -23,7 +24,7 @@ struct watcher_state {
   std::vector<stream_health> status;
   cluster_health last;
   bool reported = false;
-  static inline const char* name = "cluster-watcher";
+  static inline const char* name = "resource-watcher";
 
   ~watcher_state() {
     for (auto& s : streams) s->stop();
@@ -44,10 +45,17 @@ bool failing(const k8s::watcher_status& s) {
   }
 }
 
-// Combines the streams' states into the cluster's health and tells the supervisor on change.
+void report(watcher_actor* self, const cluster_health& h) {
+  auto& st = self->state;
+  st.reported = true;
+  st.last = h;
+  if (st.settings.on_health) st.settings.on_health(h);
+}
+
+// Combines the streams' states into the cluster's health and reports it on change.
 void report_health(watcher_actor* self) {
   auto& st = self->state;
-  cluster_health h{st.settings.cluster, true, true, ""};
+  cluster_health h{st.settings.cluster, true, true, "", false};
   for (const auto& s : st.status) {
     if (!s.synced) h.synced = false;
     if (s.failing) {
@@ -68,45 +76,24 @@ void report_health(watcher_actor* self) {
                    {{"kubernetes", h.cluster}, {"error", h.error}});
   else if (!h.reachable)
     k8s::log::warn("Cluster unreachable, retrying", {{"kubernetes", h.cluster}, {"error", h.error}});
-  st.reported = true;
-  st.last = h;
-  self->send(st.supervisor, event_atom::value, event_body{h});
+  report(self, h);
 }
 
-void start_stream(watcher_actor* self, const k8s::resource& what, size_t index) {
+void start_stream(watcher_actor* self, const watched_resource& r, size_t index) {
   auto& st = self->state;
-  caf::actor supervisor = st.supervisor;
-  const std::string cluster = st.settings.cluster;
-  const bool is_mc = &what == &multicasskops;
   auto weak = caf::actor_cast<caf::weak_actor_ptr>(self);
   k8s::watcher_options o;
-  o.what = what;
-  o.namespace_name = st.settings.namespace_name;
-  const auto kind = is_mc ? watched_kind::multicasskop : watched_kind::cassandracluster;
-  o.transform = [kind, limits = st.settings.limits](const k8s::object_ptr& obj) {
-    return trim_for_cache(obj, kind, limits);
-  };
+  o.what = r.what;
+  o.namespace_name = r.namespace_name;
+  o.transform = r.transform;
   auto w = k8s::watcher::create(
       st.settings.client, st.settings.timers, o,
-      // Changes go straight to the supervisor: one hop on the hot path.
-      [supervisor, cluster, is_mc](const k8s::watch_change&, const k8s::store_delta& d) {
-        for (const auto& obj : d.upserted) {
-          if (is_mc)
-            caf::anon_send(supervisor, event_atom::value, event_body{multicasskop_seen{obj}});
-          else
-            caf::anon_send(supervisor, event_atom::value, event_body{cassandracluster_seen{cluster, obj}});
-        }
-        for (const auto& obj : d.removed) {
-          std::string ns(k8s::json::get_string(*obj, {"metadata", "namespace"}));
-          std::string name(k8s::json::get_string(*obj, {"metadata", "name"}));
-          if (is_mc)
-            caf::anon_send(supervisor, event_atom::value, event_body{multicasskop_gone{{ns, name}}});
-          else
-            caf::anon_send(supervisor, event_atom::value, event_body{cassandracluster_gone{cluster, ns, name}});
-        }
+      [on_change = r.on_change](const k8s::watch_change&, const k8s::store_delta& d) {
+        if (on_change) on_change(d);
       },
-      [weak, index, count_restarts = watch_restart_observer(cluster, what.plural)](
-          const k8s::watcher_status& s) {
+      [weak, index,
+       count_restarts = watch_restart_observer(st.settings.controller, st.settings.cluster,
+                                               r.what.plural)](const k8s::watcher_status& s) {
         count_restarts(s);
         const bool denied = s.last_error && (s.last_error->kind == k8s::error_kind::unauthorized ||
                                              s.last_error->kind == k8s::error_kind::forbidden);
@@ -120,20 +107,17 @@ void start_stream(watcher_actor* self, const k8s::resource& what, size_t index) 
   w->start();
 }
 
-caf::behavior cluster_watcher(watcher_actor* self, watcher_settings s, caf::actor supervisor) {
-  self->state.settings = std::move(s);
-  self->state.supervisor = supervisor;
+caf::behavior resource_watcher(watcher_actor* self, watcher_settings s) {
   auto& st = self->state;
+  st.settings = std::move(s);
   if (!st.settings.client) {
-    // The source could not be read: report it; a config reload may fix it.
-    st.last = {st.settings.cluster, false, false, st.settings.connect_error};
-    st.reported = true;
+    // The source could not be read: report it; a configuration reload may fix it.
     k8s::log::error("Cannot configure cluster access", {{"kubernetes", st.settings.cluster},
                                                          {"error", st.settings.connect_error}});
-    self->send(supervisor, event_atom::value, event_body{st.last});
+    report(self, {st.settings.cluster, false, false, st.settings.connect_error, false});
   } else {
-    start_stream(self, cassandraclusters, 0);
-    if (st.settings.local) start_stream(self, multicasskops, 1);
+    for (size_t i = 0; i < st.settings.resources.size(); ++i)
+      start_stream(self, st.settings.resources[i], i);
     report_health(self);
   }
   return {
@@ -150,8 +134,8 @@ caf::behavior cluster_watcher(watcher_actor* self, watcher_settings s, caf::acto
 
 }  // namespace
 
-caf::actor spawn_cluster_watcher(caf::actor_system& sys, watcher_settings s, caf::actor supervisor) {
-  return sys.spawn(cluster_watcher, std::move(s), std::move(supervisor));
+caf::actor spawn_resource_watcher(caf::actor_system& sys, watcher_settings s) {
+  return sys.spawn(resource_watcher, std::move(s));
 }
 
-}  // namespace mc
+}  // namespace runtime

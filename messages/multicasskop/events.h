@@ -9,11 +9,12 @@
 #include <vector>
 
 #include "k8s/api/api_error.h"
+#include "k8s/api/client.h"
 #include "k8s/json/json.h"
 
 namespace mc {
 
-using object_ptr = std::shared_ptr<const k8s::json::Document>;
+using k8s::object_ptr;  // one definition, the client's
 
 // namespace/name of a MultiCasskop.
 struct mc_key {

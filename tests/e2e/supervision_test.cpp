@@ -1,0 +1,142 @@
+// Supervision: the multi-casskop supervisor runs in this process against kubesim, and the tests
+// kill its children (an exit with a failure reason, as an exception would end them). A killed
+// child must be restarted, with a new handle; a writer's writes in flight must not be lost (the
+// state machine retries them), and the MultiCasskop must still converge.
+#include <caf/all.hpp>
+
+#include "actors/cluster_registry.h"
+#include "actors/multicasskop/supervisor.h"
+#include "messages/atoms.h"
+#include "tests/e2e/e2e_setup.h"
+
+using namespace e2e;
+using namespace std::chrono_literals;
+using testsupport::eventually;
+
+namespace {
+
+// The supervisor of a world's clusters, in this process.
+class in_process_operator {
+ public:
+  explicit in_process_operator(world& w) : system_(config()), self_(system_) {
+    mc::operator_config c;
+    c.namespace_name = kNs;
+    c.origin = "supervision_test";
+    for (const auto& name : w.clusters) {
+      mc::cluster_source s;
+      s.name = name;
+      s.kubeconfig = w.sim.kubeconfig(name);
+      c.clusters.push_back(s);
+    }
+    supervisor_ = mc::spawn_supervisor(system_, {c, std::make_shared<mc::cluster_registry>()});
+  }
+  ~in_process_operator() {
+    self_->send_exit(supervisor_, caf::exit_reason::user_shutdown);
+    self_->wait_for(supervisor_);
+  }
+
+  // The child's handle (invalid when it has none right now).
+  caf::actor child(const std::string& role, const std::string& cluster) {
+    caf::actor out;
+    self_->request(supervisor_, 5s, mc::actors_atom::value, role, cluster)
+        .receive([&](caf::actor& a) { out = std::move(a); },
+                 [&](caf::error& e) { FAIL("no answer: " << caf::to_string(e)); });
+    return out;
+  }
+  js::Document actors() {
+    std::string text;
+    self_->request(supervisor_, 5s, mc::actors_atom::value)
+        .receive([&](std::string& s) { text = std::move(s); },
+                 [&](caf::error& e) { FAIL("no answer: " << caf::to_string(e)); });
+    return js::parse(text);
+  }
+  // Writes in flight of that cluster's writer, -1 when it has no writer.
+  int64_t in_flight(const std::string& cluster) {
+    auto d = actors();
+    for (const auto& a : d.GetArray())
+      if (js::get_string(a, "role") == "writer" && js::get_string(a, "cluster") == cluster)
+        return js::get_int(a, {"inFlight"}, -1);
+    return -1;
+  }
+  // Ends a child as a crash would.
+  void kill(const caf::actor& a) { self_->send_exit(a, caf::exit_reason::unhandled_exception); }
+
+ private:
+  static caf::actor_system_config& config() {
+    static caf::actor_system_config cfg;
+    cfg.set("scheduler.max-threads", 2);
+    return cfg;
+  }
+  caf::actor_system system_;
+  caf::scoped_actor self_;
+  caf::actor supervisor_;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "supervision: a writer killed with writes in flight is restarted and they are retried; the "
+    "MultiCasskop converges") {
+  world w({kC1, kC2}, 100);
+  in_process_operator op(w);
+  // Slow writes in region 1, so the create is in flight when the writer dies.
+  REQUIRE(w.sim.control(kC1, "latency", "ms=1500").status == 200);
+  w.create_mcc(mcc_of("crash", "cassandra-e2e", true, {kC1, kC2}));
+  REQUIRE(eventually([&] { return op.in_flight(kC1) > 0; }, 15s));
+  auto before = op.child("writer", kC1);
+  REQUIRE(before);
+  op.kill(before);
+  REQUIRE(w.sim.control(kC1, "latency", "ms=0").status == 200);
+
+  // A new writer, not the dead one, and nothing waits on the dead one.
+  REQUIRE(eventually([&] {
+    auto now = op.child("writer", kC1);
+    return now && now != before;
+  }, 10s));
+  // The killed writes were retried: both regions get their CassandraCluster and go Ready.
+  REQUIRE(eventually([&] { return mcc_ready(w.mcc("crash")); }, 30s));
+  CHECK(w.cc(kC1).has_value());
+  CHECK(w.cc(kC2).has_value());
+  CHECK(eventually([&] { return op.in_flight(kC1) == 0 && op.in_flight(kC2) == 0; }, 10s));
+}
+
+TEST_CASE(
+    "supervision: a killed watcher is restarted and reports its cluster again; the MultiCasskop "
+    "converges") {
+  world w({kC1, kC2}, 100);
+  in_process_operator op(w);
+  REQUIRE(eventually([&] {
+    auto d = op.actors();
+    for (const auto& a : d.GetArray())
+      if (js::get_string(a, "role") == "cluster-watcher" && js::get_string(a, "cluster") == kC2)
+        return js::get_string(a, "state") == "connected";
+    return false;
+  }, 10s));
+  auto before = op.child("cluster-watcher", kC2);
+  REQUIRE(before);
+  op.kill(before);
+  // Region 2 is only Ready once its watcher sees its CassandraCluster Running: a watcher that
+  // stayed dead would leave it waiting.
+  w.create_mcc(mcc_of("blind", "cassandra-e2e", true, {kC1, kC2}));
+  REQUIRE(eventually([&] {
+    auto now = op.child("cluster-watcher", kC2);
+    return now && now != before;
+  }, 10s));
+  REQUIRE(eventually([&] { return mcc_ready(w.mcc("blind")); }, 30s));
+  CHECK(w.cc(kC2).has_value());
+}
+
+TEST_CASE("supervision: a killed Event recorder is restarted and Events are recorded again") {
+  world w({kC1}, 100);
+  in_process_operator op(w);
+  auto before = op.child("event-recorder", kC1);
+  REQUIRE(before);
+  op.kill(before);
+  REQUIRE(eventually([&] {
+    auto now = op.child("event-recorder", kC1);
+    return now && now != before;
+  }, 10s));
+  w.create_mcc(mcc_of("noisy", "cassandra-e2e", true, {kC1}));
+  REQUIRE(eventually([&] { return mcc_ready(w.mcc("noisy")); }, 30s));
+  CHECK(eventually([&] { return w.has_event("noisy", "RegionReady"); }, 10s));
+}
