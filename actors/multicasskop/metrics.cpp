@@ -4,9 +4,9 @@
 
 namespace mc {
 
-operator_metrics& metrics() {
+multicasskop_metrics& metrics() {
   auto& r = k8s::metrics::default_registry();
-  static operator_metrics m{
+  static multicasskop_metrics m{
       r.counters("multicasskop_events_total", "Events handled by the supervisor, by type"),
       r.counters("multicasskop_commands_total", "Commands decided by the state machine, by kind"),
       r.histograms("multicasskop_decision_duration_seconds", "Time to fold one event and decide",

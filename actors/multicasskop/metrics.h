@@ -12,7 +12,7 @@ namespace mc {
 // This controller's name in the runtime's metrics (their `controller` label).
 inline constexpr const char* controller_name = "multicasskop";
 
-struct operator_metrics {
+struct multicasskop_metrics {
   using counters = k8s::metrics::family<k8s::metrics::counter>;
   using gauges = k8s::metrics::family<k8s::metrics::gauge>;
   using histograms = k8s::metrics::family<k8s::metrics::histogram>;
@@ -27,7 +27,7 @@ struct operator_metrics {
   counters& child_restarts;  // {role}: actors the supervisor restarted after they failed
 };
 
-operator_metrics& metrics();
+multicasskop_metrics& metrics();
 
 // Forgets a cluster's series, ours and the runtime's (a cluster removed by a reload is no longer
 // reported; its regions stay, as Detached).

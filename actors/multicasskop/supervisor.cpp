@@ -77,8 +77,9 @@ void log_command(const command& c) {
                             {"namespace", js::get_string(*b.object, {"metadata", "namespace"})}});
           },
           [](const patch_cassandracluster& b) {
-            k8s::log::info(b.status ? "Update CassandraCluster seed list" : "Update CassandraCluster",
-                           {{"cluster", b.name}, {"kubernetes", b.cluster}, {"namespace", b.ns}});
+            k8s::log::info(
+                b.status ? "Update CassandraCluster seed list" : "Update CassandraCluster",
+                {{"cluster", b.name}, {"kubernetes", b.cluster}, {"namespace", b.ns}});
           },
           [](const delete_cassandracluster& b) {
             k8s::log::info("Delete CassandraCluster",
@@ -93,8 +94,9 @@ void log_command(const command& c) {
                              {"kubernetes", b.region}});
           },
           [](const patch_multicasskop& b) {
-            k8s::log::debug(b.status ? "Update MultiCasskop status" : "Update MultiCasskop finalizers",
-                            {{"multicasskop", b.key.name}, {"namespace", b.key.ns}});
+            k8s::log::debug(
+                b.status ? "Update MultiCasskop status" : "Update MultiCasskop finalizers",
+                {{"multicasskop", b.key.name}, {"namespace", b.key.ns}});
           },
           [](const start_timer&) {},
       },
@@ -110,50 +112,49 @@ runtime::write_request write_of(const command& c, const cache_limits& limits) {
   using verb = runtime::write_request::verb;
   runtime::write_request r;
   r.field_manager = field_manager;
-  std::visit(
-      k8s::overloaded{
-          [&](const create_cassandracluster& b) {
-            r.id = b.id;
-            r.what = verb::create;
-            r.resource = cassandraclusters;
-            r.ns = std::string(js::get_string(*b.object, {"metadata", "namespace"}));
-            r.name = std::string(js::get_string(*b.object, {"metadata", "name"}));
-            r.body = js::to_string(*b.object);
-            r.transform = trim(watched_kind::cassandracluster);
-          },
-          [&](const patch_cassandracluster& b) {
-            r.id = b.id;
-            r.what = verb::patch;
-            r.resource = cassandraclusters;
-            r.ns = b.ns;
-            r.name = b.name;
-            r.body = b.merge_patch;
-            r.subresource = b.status ? "status" : "";
-            r.transform = trim(watched_kind::cassandracluster);
-          },
-          [&](const delete_cassandracluster& b) {
-            r.id = b.id;
-            r.what = verb::remove;
-            r.resource = cassandraclusters;
-            r.ns = b.ns;
-            r.name = b.name;
-            r.precondition_uid = b.uid;
-            r.transform = trim(watched_kind::cassandracluster);
-          },
-          [&](const patch_multicasskop& b) {
-            r.id = b.id;
-            r.what = verb::patch;
-            r.resource = multicasskops;
-            r.ns = b.key.ns;
-            r.name = b.key.name;
-            r.body = b.merge_patch;
-            r.subresource = b.status ? "status" : "";
-            r.transform = trim(watched_kind::multicasskop);
-          },
-          [](const record_event&) {},  // not writes: dispatch() sends them elsewhere
-          [](const start_timer&) {},
-      },
-      c);
+  std::visit(k8s::overloaded{
+                 [&](const create_cassandracluster& b) {
+                   r.id = b.id;
+                   r.what = verb::create;
+                   r.resource = cassandraclusters;
+                   r.ns = std::string(js::get_string(*b.object, {"metadata", "namespace"}));
+                   r.name = std::string(js::get_string(*b.object, {"metadata", "name"}));
+                   r.body = js::to_string(*b.object);
+                   r.transform = trim(watched_kind::cassandracluster);
+                 },
+                 [&](const patch_cassandracluster& b) {
+                   r.id = b.id;
+                   r.what = verb::patch;
+                   r.resource = cassandraclusters;
+                   r.ns = b.ns;
+                   r.name = b.name;
+                   r.body = b.merge_patch;
+                   r.subresource = b.status ? "status" : "";
+                   r.transform = trim(watched_kind::cassandracluster);
+                 },
+                 [&](const delete_cassandracluster& b) {
+                   r.id = b.id;
+                   r.what = verb::remove;
+                   r.resource = cassandraclusters;
+                   r.ns = b.ns;
+                   r.name = b.name;
+                   r.precondition_uid = b.uid;
+                   r.transform = trim(watched_kind::cassandracluster);
+                 },
+                 [&](const patch_multicasskop& b) {
+                   r.id = b.id;
+                   r.what = verb::patch;
+                   r.resource = multicasskops;
+                   r.ns = b.key.ns;
+                   r.name = b.key.name;
+                   r.body = b.merge_patch;
+                   r.subresource = b.status ? "status" : "";
+                   r.transform = trim(watched_kind::multicasskop);
+                 },
+                 [](const record_event&) {},  // not writes: dispatch() sends them elsewhere
+                 [](const start_timer&) {},
+             },
+             c);
   return r;
 }
 
@@ -192,20 +193,29 @@ void dispatch(supervisor_actor* self, const command& c) {
   log_command(c);
   auto& st = self->state;
   const cache_limits limits{st.settings.config.max_multicasskop_spec_bytes};
-  std::visit(k8s::overloaded{
-                 [&](const create_cassandracluster& b) { send_write(self, b.cluster, write_of(c, limits)); },
-                 [&](const patch_cassandracluster& b) { send_write(self, b.cluster, write_of(c, limits)); },
-                 [&](const delete_cassandracluster& b) { send_write(self, b.cluster, write_of(c, limits)); },
-                 [&](const patch_multicasskop&) { send_write(self, local_cluster(self), write_of(c, limits)); },
-                 [&](const record_event& b) {
-                   send_event(self, {involved(b.key, b.uid), b.type, b.reason, b.message, b.region});
-                 },
-                 [&](const start_timer& b) {
-                   self->delayed_send(self, std::chrono::milliseconds(b.delay_ms), event_atom::value,
-                                      event_body{timer_fired{b.key, b.cluster, b.token}});
-                 },
-             },
-             c);
+  std::visit(
+      k8s::overloaded{
+          [&](const create_cassandracluster& b) {
+            send_write(self, b.cluster, write_of(c, limits));
+          },
+          [&](const patch_cassandracluster& b) {
+            send_write(self, b.cluster, write_of(c, limits));
+          },
+          [&](const delete_cassandracluster& b) {
+            send_write(self, b.cluster, write_of(c, limits));
+          },
+          [&](const patch_multicasskop&) {
+            send_write(self, local_cluster(self), write_of(c, limits));
+          },
+          [&](const record_event& b) {
+            send_event(self, {involved(b.key, b.uid), b.type, b.reason, b.message, b.region});
+          },
+          [&](const start_timer& b) {
+            self->delayed_send(self, std::chrono::milliseconds(b.delay_ms), event_atom::value,
+                               event_body{timer_fired{b.key, b.cluster, b.token}});
+          },
+      },
+      c);
 }
 
 void handle(supervisor_actor* self, event_body body) {
@@ -299,8 +309,9 @@ void spawn_child(supervisor_actor* self, role r, const cluster_source& source) {
       ws.client = client;
       ws.connect_error = error;
       ws.timers = st.settings.registry->timers();
-      ws.resources = watched_resources(me, source.name, st.settings.config.namespace_name, local,
-                                       cache_limits{st.settings.config.max_multicasskop_spec_bytes});
+      ws.resources =
+          watched_resources(me, source.name, st.settings.config.namespace_name, local,
+                            cache_limits{st.settings.config.max_multicasskop_spec_bytes});
       ws.on_health = health_sink(me);
       auto w = runtime::spawn_resource_watcher(self->system(), std::move(ws));
       adopt(self, w, r, source.name);
@@ -448,8 +459,9 @@ void reload(supervisor_actor* self, operator_config c) {
   }
   for (const auto& [name, s] : before) {
     if (after.count(name)) continue;
-    k8s::log::info("Cluster removed by a configuration reload; its CassandraClusters are left alone",
-                   {{"kubernetes", name}});
+    k8s::log::info(
+        "Cluster removed by a configuration reload; its CassandraClusters are left alone",
+        {{"kubernetes", name}});
     stop_cluster(self, name);
     forget_cluster_metrics(name);
   }
@@ -469,7 +481,8 @@ std::string actors_json(supervisor_actor* self) {
   sup.AddMember("role", "supervisor", a);
   sup.AddMember("id", js::Value(static_cast<uint64_t>(self->id())), a);
   sup.AddMember("events", js::Value(static_cast<uint64_t>(st.seq)), a);
-  sup.AddMember("multicasskops", js::Value(static_cast<uint64_t>(st.machine->multicasskops().size())), a);
+  sup.AddMember("multicasskops",
+                js::Value(static_cast<uint64_t>(st.machine->multicasskops().size())), a);
   add(std::move(sup));
   for (const auto& [name, w] : st.watchers) {
     js::Value v(rapidjson::kObjectType);
@@ -523,7 +536,8 @@ caf::behavior supervisor(supervisor_actor* self, supervisor_settings s) {
                               cfg.journal_max_files};
       st.events->open_file(jo, [machine = st.machine.get()] { return machine->snapshot(); });
     } catch (const std::exception& e) {
-      k8s::log::error("Cannot write the journal file; continuing without it", {{"error", e.what()}});
+      k8s::log::error("Cannot write the journal file; continuing without it",
+                      {{"error", e.what()}});
     }
   }
   // The cluster order first, so every later event is judged against it.

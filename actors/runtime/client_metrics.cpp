@@ -10,8 +10,9 @@ client_metrics& metrics() {
   static const std::vector<double> api_buckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                                                   1,     2.5,  5,     10,   30,  60};
   static client_metrics m{
-      r.counters("operator_api_requests_total",
-                 "Requests to the Kubernetes API by controller, cluster, verb and HTTP status code"),
+      r.counters(
+          "operator_api_requests_total",
+          "Requests to the Kubernetes API by controller, cluster, verb and HTTP status code"),
       r.histograms("operator_api_request_duration_seconds",
                    "Kubernetes API request latency by controller, cluster and verb (watches: until "
                    "opened)",
@@ -47,7 +48,8 @@ std::function<void(const k8s::request_record&)> api_request_observer(const std::
 std::function<void(const k8s::watcher_status&)> watch_restart_observer(
     const std::string& controller, const std::string& cluster, const std::string& resource) {
   auto& m = metrics();
-  const k8s::metrics::label_set l{{"controller", controller}, {"cluster", cluster}, {"resource", resource}};
+  const k8s::metrics::label_set l{
+      {"controller", controller}, {"cluster", cluster}, {"resource", resource}};
   auto& restarts = m.watch_restarts.labels(l);
   auto& relists = m.watch_relists.labels(l);
   struct seen {

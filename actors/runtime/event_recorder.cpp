@@ -97,17 +97,17 @@ void list_existing_events(recorder_pointer self, pipeline& p, const std::string&
   o.field_selector = obj.uid.empty()
                          ? "involvedObject.kind=" + obj.kind + ",involvedObject.name=" + obj.name
                          : "involvedObject.uid=" + obj.uid;
-  self->state.settings.client->list(
-      core_events, obj.ns, o, [send = to_self(self), key](k8s::result<k8s::list_page> r) {
-        events_listed l;
-        l.object_key = key;
-        l.ok = r.ok();
-        if (r.ok())
-          l.items = std::move(r.value().items);
-        else
-          l.error = r.error().describe();
-        send(std::move(l));
-      });
+  self->state.settings.client->list(core_events, obj.ns, o,
+                                    [send = to_self(self), key](k8s::result<k8s::list_page> r) {
+                                      events_listed l;
+                                      l.object_key = key;
+                                      l.ok = r.ok();
+                                      if (r.ok())
+                                        l.items = std::move(r.value().items);
+                                      else
+                                        l.error = r.error().describe();
+                                      send(std::move(l));
+                                    });
 }
 
 // Moves an object's queue on: the list first, then one write at a time; drops need no write.
@@ -127,15 +127,15 @@ void pump(recorder_pointer self, const std::string& key) {
     auto q = std::move(p.queue.front());
     p.queue.pop_front();
     auto d = st.correlator.decide(q.event, q.at_ms);
-    if (d.what != event_decision::action::drop) return write_event(self, p, key, std::move(q.event), d);
+    if (d.what != event_decision::action::drop)
+      return write_event(self, p, key, std::move(q.event), d);
     st.counts->dropped.inc();
     // The controller logged it already: a dropped Event is still in the log.
-    k8s::log::debug("Event not recorded: rate limited",
-                    {{"reason", q.event.reason},
-                     {"kind", q.event.object.kind},
-                     {"name", q.event.object.name},
-                     {"namespace", q.event.object.ns},
-                     {"count", std::to_string(d.count)}});
+    k8s::log::debug("Event not recorded: rate limited", {{"reason", q.event.reason},
+                                                         {"kind", q.event.object.kind},
+                                                         {"name", q.event.object.name},
+                                                         {"namespace", q.event.object.ns},
+                                                         {"count", std::to_string(d.count)}});
   }
 }
 
@@ -172,8 +172,9 @@ void on_listed(recorder_pointer self, events_listed& l) {
                      {"events", std::to_string(st.correlator.keys(obj))}});
   } else {
     // Recording without them at worst repeats an Event once; losing Events would be worse.
-    k8s::log::warn("Cannot list the object's Events; recording new ones without them",
-                   {{"kind", obj.kind}, {"name", obj.name}, {"namespace", obj.ns}, {"error", l.error}});
+    k8s::log::warn(
+        "Cannot list the object's Events; recording new ones without them",
+        {{"kind", obj.kind}, {"name", obj.name}, {"namespace", obj.ns}, {"error", l.error}});
   }
   pump(self, l.object_key);
 }

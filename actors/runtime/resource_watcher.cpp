@@ -75,7 +75,8 @@ void report_health(watcher_actor* self) {
     k8s::log::warn("Cluster refuses our credentials, retrying",
                    {{"kubernetes", h.cluster}, {"error", h.error}});
   else if (!h.reachable)
-    k8s::log::warn("Cluster unreachable, retrying", {{"kubernetes", h.cluster}, {"error", h.error}});
+    k8s::log::warn("Cluster unreachable, retrying",
+                   {{"kubernetes", h.cluster}, {"error", h.error}});
   report(self, h);
 }
 
@@ -112,8 +113,8 @@ caf::behavior resource_watcher(watcher_actor* self, watcher_settings s) {
   st.settings = std::move(s);
   if (!st.settings.client) {
     // The source could not be read: report it; a configuration reload may fix it.
-    k8s::log::error("Cannot configure cluster access", {{"kubernetes", st.settings.cluster},
-                                                         {"error", st.settings.connect_error}});
+    k8s::log::error("Cannot configure cluster access",
+                    {{"kubernetes", st.settings.cluster}, {"error", st.settings.connect_error}});
     report(self, {st.settings.cluster, false, false, st.settings.connect_error, false});
   } else {
     for (size_t i = 0; i < st.settings.resources.size(); ++i)

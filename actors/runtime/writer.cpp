@@ -45,9 +45,9 @@ void start(writer_pointer self, write_request r, caf::strong_actor_ptr reply_to)
     }
   };
   if (!st.settings.client) {
-    done(k8s::transport_error(k8s::error_kind::unreachable, "cluster " + st.settings.cluster +
-                                                                " is not configured: " +
-                                                                st.settings.connect_error));
+    done(k8s::transport_error(
+        k8s::error_kind::unreachable,
+        "cluster " + st.settings.cluster + " is not configured: " + st.settings.connect_error));
     return;
   }
   auto& client = *st.settings.client;

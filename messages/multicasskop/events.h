@@ -1,5 +1,5 @@
 // Everything the supervisor learns is one of these events. The MultiCasskop state is the fold
-// of them (actors/multicasskop/state_machine.h), so they are plain data: no logic, no CAF.
+// of them (actors/multicasskop/logic/state_machine.h), so they are plain data: no logic, no CAF.
 #pragma once
 
 #include <cstdint>
@@ -60,7 +60,7 @@ struct cassandracluster_gone {
   std::string name;
 };
 
-// A deployer finished a command (see commands.h); `object` is what the server returned.
+// A write (see commands.h) was answered; `object` is what the server returned.
 struct write_done {
   uint64_t command_id = 0;
   bool ok = false;
@@ -75,9 +75,9 @@ struct timer_fired {
   uint64_t token = 0;
 };
 
-using event_body = std::variant<clusters_configured, cluster_health, multicasskop_seen,
-                                multicasskop_gone, cassandracluster_seen, cassandracluster_gone,
-                                write_done, timer_fired>;
+using event_body =
+    std::variant<clusters_configured, cluster_health, multicasskop_seen, multicasskop_gone,
+                 cassandracluster_seen, cassandracluster_gone, write_done, timer_fired>;
 
 // The name of an event's type, as the journal and the metrics show it.
 inline const char* type_name(const event_body& b) {

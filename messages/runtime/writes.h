@@ -7,8 +7,8 @@
 #include <string>
 
 #include "k8s/api/api_error.h"
-#include "k8s/api/resource.h"
 #include "k8s/api/client.h"
+#include "k8s/api/resource.h"
 
 namespace runtime {
 
@@ -19,8 +19,8 @@ struct write_request {
   k8s::resource resource;
   std::string ns;
   std::string name;
-  std::string body;          // create: the object; patch: an RFC 7386 merge patch
-  std::string subresource;   // patch: "status" or ""
+  std::string body;              // create: the object; patch: an RFC 7386 merge patch
+  std::string subresource;       // patch: "status" or ""
   std::string precondition_uid;  // remove: never delete a newer object of the same name
   std::string field_manager;
   // Applied to the object the server returned before it is answered (e.g. trimmed as the

@@ -89,10 +89,12 @@ TEST_CASE(
   REQUIRE(w.sim.control(kC1, "latency", "ms=0").status == 200);
 
   // A new writer, not the dead one, and nothing waits on the dead one.
-  REQUIRE(eventually([&] {
-    auto now = op.child("writer", kC1);
-    return now && now != before;
-  }, 10s));
+  REQUIRE(eventually(
+      [&] {
+        auto now = op.child("writer", kC1);
+        return now && now != before;
+      },
+      10s));
   // The killed writes were retried: both regions get their CassandraCluster and go Ready.
   REQUIRE(eventually([&] { return mcc_ready(w.mcc("crash")); }, 30s));
   CHECK(w.cc(kC1).has_value());
@@ -105,23 +107,27 @@ TEST_CASE(
     "converges") {
   world w({kC1, kC2}, 100);
   in_process_operator op(w);
-  REQUIRE(eventually([&] {
-    auto d = op.actors();
-    for (const auto& a : d.GetArray())
-      if (js::get_string(a, "role") == "cluster-watcher" && js::get_string(a, "cluster") == kC2)
-        return js::get_string(a, "state") == "connected";
-    return false;
-  }, 10s));
+  REQUIRE(eventually(
+      [&] {
+        auto d = op.actors();
+        for (const auto& a : d.GetArray())
+          if (js::get_string(a, "role") == "cluster-watcher" && js::get_string(a, "cluster") == kC2)
+            return js::get_string(a, "state") == "connected";
+        return false;
+      },
+      10s));
   auto before = op.child("cluster-watcher", kC2);
   REQUIRE(before);
   op.kill(before);
   // Region 2 is only Ready once its watcher sees its CassandraCluster Running: a watcher that
   // stayed dead would leave it waiting.
   w.create_mcc(mcc_of("blind", "cassandra-e2e", true, {kC1, kC2}));
-  REQUIRE(eventually([&] {
-    auto now = op.child("cluster-watcher", kC2);
-    return now && now != before;
-  }, 10s));
+  REQUIRE(eventually(
+      [&] {
+        auto now = op.child("cluster-watcher", kC2);
+        return now && now != before;
+      },
+      10s));
   REQUIRE(eventually([&] { return mcc_ready(w.mcc("blind")); }, 30s));
   CHECK(w.cc(kC2).has_value());
 }
@@ -132,10 +138,12 @@ TEST_CASE("supervision: a killed Event recorder is restarted and Events are reco
   auto before = op.child("event-recorder", kC1);
   REQUIRE(before);
   op.kill(before);
-  REQUIRE(eventually([&] {
-    auto now = op.child("event-recorder", kC1);
-    return now && now != before;
-  }, 10s));
+  REQUIRE(eventually(
+      [&] {
+        auto now = op.child("event-recorder", kC1);
+        return now && now != before;
+      },
+      10s));
   w.create_mcc(mcc_of("noisy", "cassandra-e2e", true, {kC1}));
   REQUIRE(eventually([&] { return mcc_ready(w.mcc("noisy")); }, 30s));
   CHECK(eventually([&] { return w.has_event("noisy", "RegionReady"); }, 10s));

@@ -28,7 +28,8 @@ runtime::event_record ready(const std::string& region = "k8s-cluster1",
 }
 
 // An Event as the API server returns it once `e` was created under `name` with decision `d`.
-k8s::object_ptr stored(const runtime::event_record& e, const event_decision& d, const std::string& name) {
+k8s::object_ptr stored(const runtime::event_record& e, const event_decision& d,
+                       const std::string& name) {
   auto doc = std::make_shared<js::Document>(js::parse(runtime::event_json(e, d, src, "host-a")));
   js::set_string((*doc)["metadata"], "name", name, doc->GetAllocator());
   return doc;
@@ -156,8 +157,8 @@ TEST_CASE(
   event_decision long_ago = d;
   long_ago.last_ms = t0 - 60 * minute;
   listed.push_back(stored(ready("k8s-cluster1", "uid-0"), long_ago, "multi.gone"));
-  auto foreign =
-      std::make_shared<js::Document>(js::parse(runtime::event_json(ready("k8s-cluster2"), d, src, "x")));
+  auto foreign = std::make_shared<js::Document>(
+      js::parse(runtime::event_json(ready("k8s-cluster2"), d, src, "x")));
   js::set_string((*foreign)["metadata"], "name", "multi.foreign", foreign->GetAllocator());
   js::set_string((*foreign)["source"], "component", "someone-else", foreign->GetAllocator());
   js::set_string(*foreign, "reportingComponent", "someone-else", foreign->GetAllocator());
@@ -272,8 +273,8 @@ TEST_CASE(
   // Not about one region: no annotation.
   auto general = e;
   general.detail.clear();
-  CHECK(js::find_path(js::parse(runtime::event_json(general, d, src, "h")), {"metadata", "annotations"}) ==
-        nullptr);
+  CHECK(js::find_path(js::parse(runtime::event_json(general, d, src, "h")),
+                      {"metadata", "annotations"}) == nullptr);
 
   CHECK(runtime::event_bump_patch(d) == R"({"count":3,"lastTimestamp":"2023-11-14T22:14:21Z"})");
 }

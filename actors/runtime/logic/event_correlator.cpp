@@ -196,7 +196,8 @@ std::string event_json(const event_record& e, const event_decision& d, const eve
   meta.AddMember("namespace", js::string_value(e.object.ns, a), a);
   if (!e.detail.empty() && !source.detail_annotation.empty()) {
     js::Value annotations(rapidjson::kObjectType);
-    annotations.AddMember(js::string_value(source.detail_annotation, a), js::string_value(e.detail, a), a);
+    annotations.AddMember(js::string_value(source.detail_annotation, a),
+                          js::string_value(e.detail, a), a);
     meta.AddMember("annotations", annotations, a);
   }
   doc.AddMember("metadata", meta, a);

@@ -1,8 +1,8 @@
 // De-duplication and rate limiting of the Kubernetes Events recorded on any object, the way
 // client-go's EventCorrelator does it (tools/record/events_cache.go): an occurrence of an Event
 // already recorded bumps that Event object's count instead of creating another one, and a token
-// bucket per involved object drops occurrences beyond a burst, so a flapping region cannot flood the
-// API server. Pure logic: no I/O, time comes from the caller (milliseconds since the epoch).
+// bucket per involved object drops occurrences beyond a burst, so a flapping region cannot flood
+// the API server. Pure logic: no I/O, time comes from the caller (milliseconds since the epoch).
 // Also the wire format of those Events (core/v1), so that seeding reads what creating writes.
 #pragma once
 
@@ -21,7 +21,7 @@ namespace runtime {
 struct event_correlator_options {
   int64_t burst = 25;              // occurrences let through at once, per object
   int64_t refill_ms = 5 * 60'000;  // then one more per this long (client-go: 1/300 qps)
-  size_t max_keys = 128;  // distinct Events remembered per object; least recently seen go
+  size_t max_keys = 128;           // distinct Events remembered per object; least recently seen go
 };
 
 // Who records: the component Events carry (source.component, reportingComponent), and the
