@@ -296,7 +296,8 @@ std::pair<std::shared_ptr<k8s::client>, std::string> client_for(supervisor_actor
   return {conn.client, conn.error};
 }
 
-void spawn_child(supervisor_actor* self, role r, const cluster_source& source) {
+void spawn_child(supervisor_actor* self, role r, const cluster_source& source,
+                 bool restarted = false) {
   auto& st = self->state;
   const bool local = is_local(self, source.name);
   auto [client, error] = client_for(self, source);
@@ -309,9 +310,11 @@ void spawn_child(supervisor_actor* self, role r, const cluster_source& source) {
       ws.client = client;
       ws.connect_error = error;
       ws.timers = st.settings.registry->timers();
+      // A replacement is told what its predecessor had reported, to notice deletions meanwhile.
       ws.resources =
           watched_resources(me, source.name, st.settings.config.namespace_name, local,
-                            cache_limits{st.settings.config.max_multicasskop_spec_bytes});
+                            cache_limits{st.settings.config.max_multicasskop_spec_bytes},
+                            restarted ? st.machine->snapshot() : std::vector<event_body>{});
       ws.on_health = health_sink(me);
       auto w = runtime::spawn_resource_watcher(self->system(), std::move(ws));
       adopt(self, w, r, source.name);
@@ -396,7 +399,7 @@ void restart(supervisor_actor* self, role r, const std::string& cluster) {
     return;
   }
   k8s::log::info("Restarting an actor", {{"role", role_name(r)}, {"kubernetes", cluster}});
-  spawn_child(self, r, *source);
+  spawn_child(self, r, *source, true);
 }
 
 template <class Handle>

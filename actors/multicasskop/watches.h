@@ -10,13 +10,17 @@
 
 #include "actors/multicasskop/logic/cache_trim.h"
 #include "actors/runtime/resource_watcher.h"
+#include "messages/multicasskop/events.h"
 
 namespace mc {
 
+// `known`: what the state machine knows (its snapshot) when a failed watcher is replaced, so
+// objects deleted meanwhile are reported gone; empty for a first watcher.
 std::vector<runtime::watched_resource> watched_resources(const caf::actor& supervisor,
                                                          const std::string& cluster,
                                                          const std::string& namespace_name,
-                                                         bool local, const cache_limits& limits);
+                                                         bool local, const cache_limits& limits,
+                                                         const std::vector<event_body>& known = {});
 
 // The watcher's health reports, as the supervisor's cluster_health events.
 std::function<void(const runtime::cluster_health&)> health_sink(const caf::actor& supervisor);

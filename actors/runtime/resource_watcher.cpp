@@ -1,5 +1,7 @@
 #include "actors/runtime/resource_watcher.h"
 
+#include <set>
+
 #include <caf/all.hpp>
 
 #include "actors/runtime/client_metrics.h"
@@ -50,6 +52,24 @@ void report(watcher_actor* self, const cluster_health& h) {
   st.reported = true;
   st.last = h;
   if (st.settings.on_health) st.settings.on_health(h);
+}
+
+// A restarted watcher's first list is in: what its predecessor reported and the list lacks was
+// deleted while nobody watched.
+void report_deleted_meanwhile(watcher_actor* self, size_t index) {
+  auto& r = self->state.settings.resources[index];
+  if (r.known.empty()) return;
+  std::set<std::pair<std::string, std::string>> listed;
+  for (const auto& o : self->state.streams[index]->objects())
+    listed.emplace(k8s::json::get_string(*o, {"metadata", "namespace"}),
+                   k8s::json::get_string(*o, {"metadata", "name"}));
+  k8s::store_delta d;
+  for (auto& o : r.known)
+    if (o && !listed.count({std::string(k8s::json::get_string(*o, {"metadata", "namespace"})),
+                            std::string(k8s::json::get_string(*o, {"metadata", "name"}))}))
+      d.removed.push_back(std::move(o));
+  r.known.clear();
+  if (!d.removed.empty() && r.on_change) r.on_change(d);
 }
 
 // Combines the streams' states into the cluster's health and reports it on change.
@@ -126,6 +146,7 @@ caf::behavior resource_watcher(watcher_actor* self, watcher_settings s) {
           const std::string& error) {
         auto& status = self->state.status;
         if (index >= status.size()) return;
+        if (synced && !status[index].synced) report_deleted_meanwhile(self, index);
         status[index] = {synced, is_failing, denied, error};
         report_health(self);
       },

@@ -38,6 +38,10 @@ struct watched_resource {
   // The sink of this resource's changes. Runs on a client thread, serialized per resource, so
   // it must only hand the delta on (send it to an actor): one hop on the hot path.
   std::function<void(const k8s::store_delta&)> on_change;
+  // What a failed predecessor had reported (a restart): those of them missing from the first
+  // list were deleted meanwhile, and are reported removed once it is in. Also runs on_change,
+  // from the watcher actor.
+  std::vector<k8s::object_ptr> known;
 };
 
 struct watcher_settings {

@@ -148,3 +148,28 @@ TEST_CASE("supervision: a killed Event recorder is restarted and Events are reco
   REQUIRE(eventually([&] { return mcc_ready(w.mcc("noisy")); }, 30s));
   CHECK(eventually([&] { return w.has_event("noisy", "RegionReady"); }, 10s));
 }
+
+TEST_CASE(
+    "supervision: a CassandraCluster deleted while its cluster's watcher was dead is noticed by "
+    "the new watcher, and made again") {
+  world w({kC1}, 100);
+  in_process_operator op(w);
+  w.create_mcc(mcc_of("gap", "cassandra-e2e", true, {kC1}));
+  REQUIRE(eventually([&] { return mcc_ready(w.mcc("gap")); }, 30s));
+  const std::string first = uid(*w.cc(kC1));
+  auto before = op.child("cluster-watcher", kC1);
+  REQUIRE(before);
+  op.kill(before);
+  // Dead and not yet replaced (the restart waits at least 0.8 s): nobody watches.
+  REQUIRE(eventually([&] { return !op.child("cluster-watcher", kC1); }, 5s));
+  auto r = w.api(kC1).request("DELETE", kCCs + "/cassandra-e2e");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  REQUIRE(eventually([&] { return !w.cc(kC1).has_value(); }, 5s));
+  // The new watcher's first list lacks it: reported gone, so the state machine creates it again.
+  CHECK(eventually(
+      [&] {
+        auto cc = w.cc(kC1);
+        return cc && uid(*cc) != first;
+      },
+      20s));
+}
