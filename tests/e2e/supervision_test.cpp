@@ -6,6 +6,7 @@
 
 #include "actors/cluster_registry.h"
 #include "actors/multicasskop/supervisor.h"
+#include "actors/runtime/writer.h"
 #include "messages/atoms.h"
 #include "tests/e2e/e2e_setup.h"
 
@@ -172,4 +173,58 @@ TEST_CASE(
         return cc && uid(*cc) != first;
       },
       20s));
+}
+
+TEST_CASE(
+    "writer: writes to one object are carried out in the order they came, each answered with "
+    "its id") {
+  world w({kC1}, 100);
+  mc::cluster_source source;
+  source.name = kC1;
+  source.kubeconfig = w.sim.kubeconfig(kC1);
+  auto client = std::make_shared<k8s::client>(mc::connect_settings(source), k8s::client_options{});
+  caf::actor_system_config cfg;
+  caf::actor_system system{cfg};
+  caf::scoped_actor self{system};
+  auto writer = runtime::spawn_writer(system, {kC1, client, ""});
+  const k8s::resource ccs{"db.orange.com", "v2", "cassandraclusters", "CassandraCluster", true};
+  runtime::write_request create;
+  create.id = 1;
+  create.what = runtime::write_request::verb::create;
+  create.resource = ccs;
+  create.ns = kNs;
+  create.name = "ordered";
+  create.body =
+      R"({"apiVersion":"db.orange.com/v2","kind":"CassandraCluster","metadata":{"name":"ordered","namespace":")" +
+      kNs +
+      R"("},"spec":{"cassandraImage":"cassandra:3.11.10","nodesPerRacks":1,"dataCapacity":"1Gi"}})";
+  self->send(writer, create);
+  // Sent before the create is answered: each would be a 404 if it overtook it, and the last
+  // label would not be the last one written if they overtook each other.
+  const int patches = 20;
+  for (int i = 1; i <= patches; ++i) {
+    runtime::write_request p;
+    p.id = 1 + static_cast<uint64_t>(i);
+    p.what = runtime::write_request::verb::patch;
+    p.resource = ccs;
+    p.ns = kNs;
+    p.name = "ordered";
+    p.body = R"({"metadata":{"labels":{"step":")" + std::to_string(i) + R"("}}})";
+    self->send(writer, p);
+  }
+  std::vector<uint64_t> ids;
+  for (int i = 0; i <= patches; ++i)
+    self->receive(
+        [&](runtime::write_result& r) {
+          CHECK_MESSAGE(r.ok, r.error.describe());
+          ids.push_back(r.id);
+        },
+        caf::after(std::chrono::seconds(10)) >> [&] { FAIL("no answer"); });
+  std::vector<uint64_t> expected;
+  for (uint64_t i = 1; i <= patches + 1; ++i) expected.push_back(i);
+  CHECK(ids == expected);
+  auto got = w.api(kC1).get(kCCs + "/ordered");
+  REQUIRE(got.status == 200);
+  CHECK(js::get_string(got.json(), {"metadata", "labels", "step"}) == std::to_string(patches));
+  self->send_exit(writer, caf::exit_reason::user_shutdown);
 }
