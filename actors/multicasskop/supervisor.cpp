@@ -43,7 +43,7 @@ struct supervisor_state {
   supervisor_settings settings;
   std::unique_ptr<state_machine> machine;
   std::unique_ptr<journal> events;
-  std::map<std::string, caf::actor> watchers;
+  std::map<std::string, runtime::resource_watcher_actor> watchers;
   std::map<std::string, runtime::writer_actor> writers;
   runtime::event_recorder_actor recorder;
   // Every live child, by address: an exit from one of them is a failure to restart from.
@@ -398,6 +398,11 @@ void restart(supervisor_actor* self, role r, const std::string& cluster) {
     self->state.waiting_writes.erase(cluster);
     return;
   }
+  auto& st = self->state;
+  // Removed and added again meanwhile: the cluster already has a new one.
+  if ((r == role::watcher && st.watchers.count(cluster)) ||
+      (r == role::writer && st.writers.count(cluster)) || (r == role::recorder && st.recorder))
+    return;
   k8s::log::info("Restarting an actor", {{"role", role_name(r)}, {"kubernetes", cluster}});
   spawn_child(self, r, *source, true);
 }
@@ -578,7 +583,7 @@ caf::behavior supervisor(supervisor_actor* self, supervisor_settings s) {
         auto& st = self->state;
         for (const auto& [addr, c] : st.children)
           if (role_name(c.what) == r && c.cluster == cluster) {
-            if (c.what == role::watcher) return st.watchers[cluster];
+            if (c.what == role::watcher) return caf::actor_cast<caf::actor>(st.watchers[cluster]);
             if (c.what == role::writer) return caf::actor_cast<caf::actor>(st.writers[cluster]);
             return caf::actor_cast<caf::actor>(st.recorder);
           }

@@ -11,9 +11,6 @@
 namespace runtime {
 namespace {
 
-using health_atom = caf::atom_constant<caf::atom("health")>;
-using stop_atom = caf::atom_constant<caf::atom("stop")>;
-
 struct watcher_state {
   watcher_settings settings;
   std::vector<std::shared_ptr<k8s::watcher>> streams;
@@ -33,7 +30,7 @@ struct watcher_state {
   }
 };
 
-using watcher_actor = caf::stateful_actor<watcher_state>;
+using watcher_actor = resource_watcher_actor::stateful_base<watcher_state>;
 
 // Whether the last failure means we cannot trust our picture of the cluster.
 bool failing(const k8s::watcher_status& s) {
@@ -119,16 +116,16 @@ void start_stream(watcher_actor* self, const watched_resource& r, size_t index) 
         const bool denied = s.last_error && (s.last_error->kind == k8s::error_kind::unauthorized ||
                                              s.last_error->kind == k8s::error_kind::forbidden);
         if (auto strong = weak.lock())
-          caf::anon_send(caf::actor_cast<caf::actor>(strong), health_atom::value, index, s.synced,
-                         failing(s), denied,
-                         s.last_error ? s.last_error->describe() : std::string());
+          caf::anon_send(caf::actor_cast<resource_watcher_actor>(strong),
+                         stream_status{index, s.synced, failing(s), denied,
+                                       s.last_error ? s.last_error->describe() : std::string()});
       });
   st.streams.push_back(w);
   st.status.emplace_back();
   w->start();
 }
 
-caf::behavior resource_watcher(watcher_actor* self, watcher_settings s) {
+resource_watcher_actor::behavior_type resource_watcher(watcher_actor* self, watcher_settings s) {
   auto& st = self->state;
   st.settings = std::move(s);
   if (!st.settings.client) {
@@ -142,12 +139,11 @@ caf::behavior resource_watcher(watcher_actor* self, watcher_settings s) {
     report_health(self);
   }
   return {
-      [=](health_atom, size_t index, bool synced, bool is_failing, bool denied,
-          const std::string& error) {
+      [=](const stream_status& u) {
         auto& status = self->state.status;
-        if (index >= status.size()) return;
-        if (synced && !status[index].synced) report_deleted_meanwhile(self, index);
-        status[index] = {synced, is_failing, denied, error};
+        if (u.index >= status.size()) return;
+        if (u.synced && !status[u.index].synced) report_deleted_meanwhile(self, u.index);
+        status[u.index] = {u.synced, u.failing, u.denied, u.error};
         report_health(self);
       },
       [=](stop_atom) { self->quit(); },
@@ -156,7 +152,7 @@ caf::behavior resource_watcher(watcher_actor* self, watcher_settings s) {
 
 }  // namespace
 
-caf::actor spawn_resource_watcher(caf::actor_system& sys, watcher_settings s) {
+resource_watcher_actor spawn_resource_watcher(caf::actor_system& sys, watcher_settings s) {
   return sys.spawn(resource_watcher, std::move(s));
 }
 

@@ -9,11 +9,10 @@
 #include <string>
 #include <vector>
 
-#include <caf/fwd.hpp>
-
 #include "k8s/api/client.h"
 #include "k8s/api/resource.h"
 #include "k8s/watch/object_store.h"
+#include "messages/runtime/protocols.h"
 
 namespace k8s {
 class timer_service;
@@ -55,6 +54,6 @@ struct watcher_settings {
   std::function<void(const cluster_health&)> on_health;
 };
 
-caf::actor spawn_resource_watcher(caf::actor_system& sys, watcher_settings s);
+resource_watcher_actor spawn_resource_watcher(caf::actor_system& sys, watcher_settings s);
 
 }  // namespace runtime

@@ -39,6 +39,20 @@ struct write_finished {
   write_result result;
 };
 
+// One watch stream's state, as its resource watcher learns it from a client thread; internal to
+// the watcher, but part of its interface since it reaches it as a message.
+struct stream_status {
+  size_t index = 0;  // which of the watcher's resources
+  bool synced = false;
+  bool failing = false;
+  bool denied = false;
+  std::string error;
+};
+
+// One resource watcher per cluster: list-watches its resources, reports health and changes.
+using resource_watcher_actor =
+    caf::typed_actor<caf::reacts_to<stream_status>, caf::reacts_to<stop_atom>>;
+
 // One writer per cluster: carries out writes, at most one at a time per object and in the order
 // they came, and answers each with a write_result sent to the requester.
 using writer_actor = caf::typed_actor<caf::reacts_to<write_request>, caf::reacts_to<write_finished>,
@@ -54,6 +68,7 @@ using event_recorder_actor =
 
 // Local messages only: these types never cross a process boundary, so CAF need not serialize
 // them.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(runtime::stream_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(runtime::write_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(runtime::write_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(runtime::write_finished)
