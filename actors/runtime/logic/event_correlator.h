@@ -1,9 +1,9 @@
 // De-duplication and rate limiting of the Kubernetes Events recorded on any object, the way
-// client-go's EventCorrelator does it (tools/record/events_cache.go): an occurrence of an Event
-// already recorded bumps that Event object's count instead of creating another one, and a token
-// bucket per involved object drops occurrences beyond a burst, so a flapping region cannot flood
-// the API server. Pure logic: no I/O, time comes from the caller (milliseconds since the epoch).
-// Also the wire format of those Events (core/v1), so that seeding reads what creating writes.
+// client-go's EventCorrelator does it: an occurrence of an Event already recorded bumps that
+// Event object's count instead of creating another one, and a token bucket per involved object
+// drops occurrences beyond a burst, so a flapping object cannot flood the API server. Pure
+// logic: no I/O, time comes from the caller (milliseconds since the epoch). Also the wire format
+// of those Events (core/v1), so that seeding reads what creating writes.
 #pragma once
 
 #include <cstdint>
