@@ -54,6 +54,9 @@ struct supervisor_state {
   // Work for a child being restarted, sent once it is back.
   std::map<std::string, std::vector<runtime::write_request>> waiting_writes;
   std::vector<runtime::event_record> waiting_events;
+  // What a failed Event recorder had not written, for the next one.
+  std::shared_ptr<runtime::event_handover> event_handover =
+      std::make_shared<runtime::event_handover>();
   std::map<std::pair<int, std::string>, k8s::backoff> restart_backoff;
   uint64_t seq = 0;
   // The phase last exported per (MultiCasskop, region), so a change replaces its one series.
@@ -337,6 +340,7 @@ void spawn_child(supervisor_actor* self, role r, const cluster_source& source,
       rs.cluster = source.name;
       rs.client = client;
       rs.source = event_source;
+      rs.handover = st.event_handover;
       st.recorder = runtime::spawn_event_recorder(self->system(), std::move(rs));
       adopt(self, st.recorder, r, source.name);
       for (auto& e : st.waiting_events) self->send(st.recorder, std::move(e));
@@ -382,7 +386,7 @@ void on_child_exit(supervisor_actor* self, const child c, const caf::error& reas
       }
       break;
     case role::recorder:
-      st.recorder = nullptr;  // Events wait for the next recorder; its queue went with it
+      st.recorder = nullptr;  // Events wait for the next one, and so does what it had left
       break;
   }
   auto& b = st.restart_backoff[{static_cast<int>(c.what), c.cluster}];

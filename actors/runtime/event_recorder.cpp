@@ -48,6 +48,16 @@ struct recorder_state {
   std::map<std::string, pipeline> pipelines;  // by involved_object::key()
   std::unique_ptr<event_counters> counts;
   static inline const char* name = "event-recorder";
+
+  // Stopping (failed or told to): what is not written yet goes to the successor, if any.
+  ~recorder_state() {
+    if (!settings.handover) return;
+    std::lock_guard lock(settings.handover->mutex);
+    for (auto& [key, p] : pipelines) {
+      if (p.writing) settings.handover->events.push_back(std::move(p.in_flight));
+      for (auto& q : p.queue) settings.handover->events.push_back(std::move(q.event));
+    }
+  }
 };
 
 using recorder_pointer = event_recorder_actor::stateful_pointer<recorder_state>;
@@ -212,6 +222,17 @@ event_recorder_actor::behavior_type event_recorder(recorder_pointer self,
   st.settings = std::move(s);
   st.correlator = event_correlator(st.settings.correlation);
   st.counts = std::make_unique<event_counters>(event_counts(st.settings.controller));
+  if (st.settings.handover) {
+    std::vector<event_record> left;
+    {
+      std::lock_guard lock(st.settings.handover->mutex);
+      left.swap(st.settings.handover->events);
+    }
+    if (!left.empty())
+      k8s::log::info("Recording the Events a failed recorder left",
+                     {{"events", std::to_string(left.size())}});
+    for (auto& e : left) record(self, e);
+  }
   return {
       [=](event_record& e) { record(self, e); },
       [=](const forget_object& f) {

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "actors/runtime/logic/event_correlator.h"
 #include "messages/runtime/protocols.h"
@@ -16,6 +18,14 @@ class client;
 }
 
 namespace runtime {
+
+// What a recorder that stops leaves for its successor: the Events it had not written yet
+// (queued, or in flight: at worst one is counted twice). Shared by a recorder and the one that
+// replaces it; locked, since the first may stop while the second starts.
+struct event_handover {
+  std::mutex mutex;
+  std::vector<event_record> events;
+};
 
 struct event_recorder_settings {
   std::string controller;  // the metrics' `controller` label
@@ -27,6 +37,7 @@ struct event_recorder_settings {
   // unreachable API server fills it (each write waits for its answer); beyond it, new Events of
   // that object are dropped.
   size_t max_queued = 256;
+  std::shared_ptr<event_handover> handover;  // none: unwritten Events go with the recorder
 };
 
 event_recorder_actor spawn_event_recorder(caf::actor_system& sys, event_recorder_settings s);

@@ -6,6 +6,7 @@
 
 #include "actors/cluster_registry.h"
 #include "actors/multicasskop/supervisor.h"
+#include "actors/runtime/event_recorder.h"
 #include "actors/runtime/writer.h"
 #include "messages/atoms.h"
 #include "tests/e2e/e2e_setup.h"
@@ -227,4 +228,46 @@ TEST_CASE(
   REQUIRE(got.status == 200);
   CHECK(js::get_string(got.json(), {"metadata", "labels", "step"}) == std::to_string(patches));
   self->send_exit(writer, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE(
+    "event recorder: the Events a failed recorder had not written are recorded by the one that "
+    "replaces it") {
+  world w({kC1}, 100);
+  mc::cluster_source source;
+  source.name = kC1;
+  source.kubeconfig = w.sim.kubeconfig(kC1);
+  auto client = std::make_shared<k8s::client>(mc::connect_settings(source), k8s::client_options{});
+  caf::actor_system_config cfg;
+  caf::actor_system system{cfg};
+  caf::scoped_actor self{system};
+  runtime::event_recorder_settings rs;
+  rs.controller = "test";
+  rs.cluster = kC1;
+  rs.client = client;
+  rs.source = {"recorder-test", "example.com/detail"};
+  rs.handover = std::make_shared<runtime::event_handover>();
+  // Slow: the list of the object's Events that comes before its first one is still out when the
+  // recorder dies, so the Event is only queued.
+  REQUIRE(w.sim.control(kC1, "latency", "ms=1500").status == 200);
+  auto first = runtime::spawn_event_recorder(system, rs);
+  runtime::event_record e{{"ConfigMap", "v1", kNs, "subject", ""},
+                          "Normal",
+                          "Left",
+                          "left behind by a failed recorder",
+                          ""};
+  self->send(first, e);
+  // After the Event in its mailbox (same sender, same priority): it dies with the Event queued.
+  caf::anon_send_exit(first, caf::exit_reason::unhandled_exception);
+  self->wait_for(first);
+  REQUIRE(w.sim.control(kC1, "latency", "ms=0").status == 200);
+  auto second = runtime::spawn_event_recorder(system, rs);
+  CHECK(eventually(
+      [&] {
+        auto r = w.api(kC1).get("/api/v1/namespaces/" + kNs + "/events");
+        return r.status == 200 &&
+               r.body.find("left behind by a failed recorder") != std::string::npos;
+      },
+      10s));
+  self->send_exit(second, caf::exit_reason::user_shutdown);
 }
