@@ -4,7 +4,6 @@
 
 #include <caf/all.hpp>
 
-#include "actors/multicasskop/config.h"
 #include "messages/multicasskop/commands.h"
 #include "messages/multicasskop/events.h"
 
@@ -16,7 +15,7 @@ using health_atom = caf::atom_constant<caf::atom("health")>;    // watcher-inter
 using state_atom = caf::atom_constant<caf::atom("state")>;      // ask for a JSON picture
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using actors_atom = caf::atom_constant<caf::atom("actors")>;  // ask for the actors as JSON
-using reload_atom = caf::atom_constant<caf::atom("reload")>;  // (reload_atom, operator_config)
+using reload_atom = caf::atom_constant<caf::atom("reload")>;  // (reload_atom, the new config)
 
 }  // namespace mc
 
@@ -24,4 +23,3 @@ using reload_atom = caf::atom_constant<caf::atom("reload")>;  // (reload_atom, o
 // serialize them.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mc::event_body)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mc::command)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mc::operator_config)

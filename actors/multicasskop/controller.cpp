@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "actors/multicasskop/config.h"
-#include "actors/supervisor.h"
+#include "actors/multicasskop/supervisor.h"
 #include "k8s/json/json.h"
 #include "messages/atoms.h"
 

@@ -1,6 +1,6 @@
 #include "actors/runtime/cluster_registry.h"
 
-#include "actors/operator_metrics.h"
+#include "actors/runtime/client_metrics.h"
 #include "k8s/base/log.h"
 #include "k8s/base/metrics.h"
 
@@ -50,7 +50,7 @@ cluster_registry::~cluster_registry() {
 
 std::function<void(const k8s::request_record&)> cluster_registry::observer(
     const std::string& name) {
-  auto count = mc::api_request_observer(name);
+  auto count = runtime::api_request_observer(options_.controller, name);
   std::weak_ptr<cluster_registry> weak = weak_from_this();
   return [weak, name, count](const k8s::request_record& r) {
     count(r);

@@ -28,6 +28,8 @@ struct cluster_connection {
 };
 
 struct registry_options {
+  // The `controller` label of its clients' request metrics: the controllers sharing them.
+  std::string controller;
   // Retries of credentials that cannot be loaded.
   k8s::backoff_policy retry{std::chrono::milliseconds(500), std::chrono::milliseconds(15000), 2.0,
                             0.2, std::chrono::milliseconds(120000)};

@@ -307,7 +307,9 @@ int host::impl::run() {
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", 2);
   system = std::make_unique<caf::actor_system>(cfg);
-  registry = cluster_registry::create();
+  registry_options ro;
+  for (auto& c : controllers) ro.controller += (ro.controller.empty() ? "" : ",") + c->name();
+  registry = cluster_registry::create(ro);
   for (const auto& s : config->clusters) registry->connect(s);  // starts retrying the bad ones
 
   admin_settings as;

@@ -1,5 +1,6 @@
-// What the state machine decides to do. Deployer actors carry out the writes and answer with
-// a write_done event; the supervisor shell handles events, timers and logs itself.
+// What the state machine decides to do. The runtime's writers carry out the writes (answered as
+// write_done events), its Event recorder the record_events; the supervisor shell handles timers
+// and logs itself.
 #pragma once
 
 #include <cstdint>
@@ -64,8 +65,9 @@ struct start_timer {
   int64_t delay_ms = 0;
 };
 
-using command = std::variant<create_cassandracluster, patch_cassandracluster,
-                             delete_cassandracluster, patch_multicasskop, record_event, start_timer>;
+using command =
+    std::variant<create_cassandracluster, patch_cassandracluster, delete_cassandracluster,
+                 patch_multicasskop, record_event, start_timer>;
 
 // The name of a command's kind, as the metrics show it.
 inline const char* kind_name(const command& c) {

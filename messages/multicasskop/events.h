@@ -9,11 +9,12 @@
 #include <vector>
 
 #include "k8s/api/api_error.h"
+#include "k8s/api/client.h"
 #include "k8s/json/json.h"
 
 namespace mc {
 
-using object_ptr = std::shared_ptr<const k8s::json::Document>;
+using k8s::object_ptr;  // one definition, the client's
 
 // namespace/name of a MultiCasskop.
 struct mc_key {
@@ -59,7 +60,7 @@ struct cassandracluster_gone {
   std::string name;
 };
 
-// A deployer finished a command (see commands.h); `object` is what the server returned.
+// A write (see commands.h) was answered; `object` is what the server returned.
 struct write_done {
   uint64_t command_id = 0;
   bool ok = false;

@@ -97,7 +97,7 @@ void stop_casskop(world& w) {
 double events_total(api_client& admin, const char* result) {
   auto r = admin.get("/metrics");
   REQUIRE_MESSAGE(r.status == 200, r.body);
-  return metric(r.body, "multicasskop_kubernetes_events_total", {{"result", result}}).value_or(-1);
+  return metric(r.body, "operator_kubernetes_events_total", {{"result", result}}).value_or(-1);
 }
 
 }  // namespace
@@ -124,7 +124,7 @@ TEST_CASE(
   const double occurrences = 2 + flips;
   std::string scrape;
   auto result = [&](const char* r) {
-    return metric(scrape, "multicasskop_kubernetes_events_total", {{"result", r}}).value_or(-1);
+    return metric(scrape, "operator_kubernetes_events_total", {{"result", r}}).value_or(-1);
   };
   bool settled = eventually(
       [&] {

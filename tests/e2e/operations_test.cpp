@@ -175,15 +175,15 @@ TEST_CASE("operations: every admin route answers with its JSON shape behind the 
   CHECK(metrics.headers["content-type"].rfind("text/plain", 0) == 0);
   CHECK(metric(metrics.body, "multicasskop_multicasskops") == 1.0);
 
-  // /actors: the supervisor, one watcher per cluster (connected), a deployer per MultiCasskop
-  // and region.
+  // /actors: the supervisor and, per cluster, one watcher (connected) and one writer, and the
+  // local cluster's Event recorder.
   auto actors = admin.get("/actors");
   REQUIRE_MESSAGE(actors.status == 200, actors.body);
   {
     auto d = actors.json();
     REQUIRE(d.IsArray());
     int supervisors = 0;
-    std::vector<std::string> watchers, deployers;
+    std::vector<std::string> watchers, writers, recorders;
     for (const auto& a : d.GetArray()) {
       CHECK(js::find(a, "id") != nullptr);
       CHECK(js::find(a, "id")->IsUint64());
@@ -196,18 +196,20 @@ TEST_CASE("operations: every admin route answers with its JSON shape behind the 
         watchers.emplace_back(js::get_string(a, "cluster"));
         CHECK(js::get_string(a, "state") == "connected");
         CHECK(js::get_string(a, "lastError") == "");
-      } else if (role == "deployer") {
-        CHECK(js::get_string(a, "multicasskop") == kNs + "/shown");
-        CHECK(js::get_string(a, "state") == "idle");
-        deployers.emplace_back(js::get_string(a, "cluster"));
+      } else if (role == "writer") {
+        // (A status write may still be answering: idle or writing, with its count.)
+        CHECK(js::get_int(a, {"inFlight"}, -1) >= 0);
+        writers.emplace_back(js::get_string(a, "cluster"));
+      } else if (role == "event-recorder") {
+        recorders.emplace_back(js::get_string(a, "cluster"));
       } else {
         FAIL("unknown role " << role);
       }
     }
     CHECK(supervisors == 1);
     CHECK(watchers == std::vector<std::string>{kC1, kC2});
-    std::sort(deployers.begin(), deployers.end());
-    CHECK(deployers == std::vector<std::string>{kC1, kC2});
+    CHECK(writers == std::vector<std::string>{kC1, kC2});
+    CHECK(recorders == std::vector<std::string>{kC1});
   }
 
   // /clusters: in the configured order, reachable, first list in.
@@ -376,21 +378,21 @@ TEST_CASE("operations: promtool accepts a live scrape taken after a rollout, and
   // region 1 its CassandraCluster's and the Events'.
   for (const auto& c : {kC1, kC2}) {
     CAPTURE(c);
-    CHECK(metric(text, "multicasskop_api_requests_total",
+    CHECK(metric(text, "operator_api_requests_total",
                  {{"cluster", c}, {"verb", "list"}, {"code", "200"}}) >= 1.0);
-    CHECK(metric(text, "multicasskop_api_requests_total",
+    CHECK(metric(text, "operator_api_requests_total",
                  {{"cluster", c}, {"verb", "watch"}, {"code", "200"}}) >= 1.0);
   }
-  CHECK(metric(text, "multicasskop_api_requests_total",
-               {{"cluster", kC2}, {"verb", "create"}, {"code", "201"}}) == 1.0);
-  CHECK(metric(text, "multicasskop_api_request_duration_seconds_count",
+  CHECK(metric(text, "operator_api_requests_total",
+               {{"controller", "multicasskop"}, {"cluster", kC2}, {"verb", "create"}, {"code", "201"}}) == 1.0);
+  CHECK(metric(text, "operator_api_request_duration_seconds_count",
                {{"cluster", kC2}, {"verb", "create"}}) == 1.0);
-  CHECK(metric(text, "multicasskop_api_request_duration_seconds_bucket",
+  CHECK(metric(text, "operator_api_request_duration_seconds_bucket",
                {{"cluster", kC2}, {"verb", "create"}, {"le", "60"}}) == 1.0);
-  CHECK(metric(text, "multicasskop_api_requests_total",
+  CHECK(metric(text, "operator_api_requests_total",
                {{"cluster", kC1}, {"verb", "create"}, {"code", "201"}}) >= 2.0);
   // Status and finalizer writes go to the local cluster's MultiCasskop.
-  CHECK(metric(text, "multicasskop_api_requests_total",
+  CHECK(metric(text, "operator_api_requests_total",
                {{"cluster", kC1}, {"verb", "patch"}, {"code", "200"}}) >= 2.0);
   CHECK(op.stop() == 0);
 }
@@ -412,9 +414,9 @@ TEST_CASE("operations: watch restarts, relists and failed API requests are count
   const std::vector<std::pair<std::string, std::string>> cc2 = {{"cluster", kC2},
                                                                 {"resource", "cassandraclusters"}};
   auto restarts = [&] {
-    return metric(text, "multicasskop_watch_restarts_total", cc2).value_or(-1);
+    return metric(text, "operator_watch_restarts_total", cc2).value_or(-1);
   };
-  auto relists = [&] { return metric(text, "multicasskop_watch_relists_total", cc2).value_or(-1); };
+  auto relists = [&] { return metric(text, "operator_watch_relists_total", cc2).value_or(-1); };
   REQUIRE_MESSAGE(scrape_until([&] { return restarts() == 0 && relists() == 0; }), text);
 
   // The server ends the watch: the watcher resumes from its resource version.
@@ -431,13 +433,13 @@ TEST_CASE("operations: watch restarts, relists and failed API requests are count
   // (The 410 comes as an ERROR event on an accepted watch, as from a real API server.)
   CHECK(restarts() == 2);
   // The other cluster's watches were not touched.
-  CHECK(metric(text, "multicasskop_watch_restarts_total",
+  CHECK(metric(text, "operator_watch_restarts_total",
                {{"cluster", kC1}, {"resource", "cassandraclusters"}}) == 0.0);
 
   // Unreachable: requests that get no answer are counted as <error>.
   REQUIRE(w.sim.control(kC2, "unreachable").status == 200);
   REQUIRE_MESSAGE(scrape_until([&] {
-                    return metric(text, "multicasskop_api_requests_total",
+                    return metric(text, "operator_api_requests_total",
                                   {{"cluster", kC2}, {"code", "<error>"}})
                                .value_or(0) >= 1.0;
                   }),
@@ -535,7 +537,7 @@ TEST_CASE("operations: reload from the file adds a cluster in its configured pos
   auto text = admin.get("/metrics").body;
   // The removed cluster is no longer reported; its region stays, as Detached.
   CHECK_FALSE(metric(text, "multicasskop_cluster_reachable", {{"cluster", kC3}}));
-  CHECK_FALSE(metric(text, "multicasskop_api_requests_total", {{"cluster", kC3}}));
+  CHECK_FALSE(metric(text, "operator_api_requests_total", {{"cluster", kC3}}));
   CHECK(metric(text, "multicasskop_region_phase",
                {{"multicasskop", "grow"}, {"region", kC3}, {"phase", "Detached"}}) == 1.0);
   CHECK(metric(text, "operator_config_reloads_total", {{"result", "ok"}}) == 2.0);

@@ -1,28 +1,36 @@
-// Event de-duplication and rate limiting (actors/event_correlator.h), on an injected clock.
+// Event de-duplication and rate limiting (actors/runtime/logic/event_correlator.h), on an
+// injected clock.
 #include <doctest/doctest.h>
 
-#include "actors/event_correlator.h"
+#include "actors/runtime/logic/event_correlator.h"
 
 namespace js = k8s::json;
-using mc::event_correlator;
-using mc::event_decision;
-using action = mc::event_decision::action;
+using runtime::event_correlator;
+using runtime::event_decision;
+using action = runtime::event_decision::action;
 
 namespace {
 
 const int64_t t0 = 1'700'000'000'000;
 const int64_t minute = 60'000;
 
-mc::record_event ready(const std::string& region = "k8s-cluster1",
-                       const std::string& uid = "uid-1") {
-  return {{"ns", "multi"}, "Normal",
-          "RegionReady",   "CassandraCluster cassandra-e2e in region " + region + " is Running",
-          region,          uid};
+// As multi-casskop records them: on a MultiCasskop, the region as the detail.
+const runtime::event_source src{"multi-casskop", "multicasskop.db.orange.com/region"};
+
+runtime::involved_object multi(const std::string& uid = "uid-1") {
+  return {"MultiCasskop", "db.orange.com/v2", "ns", "multi", uid};
+}
+
+runtime::event_record ready(const std::string& region = "k8s-cluster1",
+                            const std::string& uid = "uid-1") {
+  return {multi(uid), "Normal", "RegionReady",
+          "CassandraCluster cassandra-e2e in region " + region + " is Running", region};
 }
 
 // An Event as the API server returns it once `e` was created under `name` with decision `d`.
-mc::object_ptr stored(const mc::record_event& e, const event_decision& d, const std::string& name) {
-  auto doc = std::make_shared<js::Document>(js::parse(mc::event_json(e, d, "host-a")));
+k8s::object_ptr stored(const runtime::event_record& e, const event_decision& d,
+                       const std::string& name) {
+  auto doc = std::make_shared<js::Document>(js::parse(runtime::event_json(e, d, src, "host-a")));
   js::set_string((*doc)["metadata"], "name", name, doc->GetAllocator());
   return doc;
 }
@@ -46,7 +54,7 @@ TEST_CASE(
   CHECK(d2.first_ms == t0);
   CHECK(d2.last_ms == t0 + minute);
   CHECK(c.decide(e, t0 + 2 * minute).count == 3);
-  CHECK(c.keys({"ns", "multi"}) == 1);
+  CHECK(c.keys(multi()) == 1);
 }
 
 TEST_CASE("event correlator: another message, type, reason or region is another Event") {
@@ -61,13 +69,13 @@ TEST_CASE("event correlator: another message, type, reason or region is another 
   auto other_reason = e;
   other_reason.reason = "RegionNotReady";
   auto other_region = e;
-  other_region.region = "k8s-cluster2";
+  other_region.detail = "k8s-cluster2";
   for (const auto& o : {other_message, other_type, other_reason, other_region}) {
     auto d = c.decide(o, t0 + 1);
     CHECK(d.what == action::create);
     CHECK(d.count == 1);
   }
-  CHECK(c.keys({"ns", "multi"}) == 5);
+  CHECK(c.keys(multi()) == 5);
   CHECK(c.decide(e, t0 + 2).what == action::bump);
 }
 
@@ -91,7 +99,7 @@ TEST_CASE(
   auto other = ready("k8s-cluster2");
   CHECK(c.decide(other, t0 + 27).what == action::drop);
   auto elsewhere = ready();
-  elsewhere.key.name = "other";
+  elsewhere.object.name = "other";
   CHECK(c.decide(elsewhere, t0 + 28).what == action::create);
 
   // Once a token is back, the bump carries every occurrence, dropped ones included.
@@ -108,7 +116,7 @@ TEST_CASE(
 TEST_CASE(
     "event correlator: one token comes back per 5 minutes of the injected clock, at most the "
     "burst") {
-  mc::event_correlator_options o;
+  runtime::event_correlator_options o;
   CHECK(o.burst == 25);
   CHECK(o.refill_ms == 5 * minute);
   event_correlator c(o);
@@ -140,7 +148,7 @@ TEST_CASE(
   d.count = 2;
   d.first_ms = t0 - 10 * minute;
   d.last_ms = t0 - minute;
-  std::vector<mc::object_ptr> listed{stored(e, d, "multi.old")};
+  std::vector<k8s::object_ptr> listed{stored(e, d, "multi.old")};
   // Ignored: an older duplicate of it, another MultiCasskop of that name (another uid), and an
   // Event another component recorded on this MultiCasskop.
   event_decision older = d;
@@ -149,16 +157,16 @@ TEST_CASE(
   event_decision long_ago = d;
   long_ago.last_ms = t0 - 60 * minute;
   listed.push_back(stored(ready("k8s-cluster1", "uid-0"), long_ago, "multi.gone"));
-  auto foreign =
-      std::make_shared<js::Document>(js::parse(mc::event_json(ready("k8s-cluster2"), d, "x")));
+  auto foreign = std::make_shared<js::Document>(
+      js::parse(runtime::event_json(ready("k8s-cluster2"), d, src, "x")));
   js::set_string((*foreign)["metadata"], "name", "multi.foreign", foreign->GetAllocator());
   js::set_string((*foreign)["source"], "component", "someone-else", foreign->GetAllocator());
   js::set_string(*foreign, "reportingComponent", "someone-else", foreign->GetAllocator());
   listed.push_back(foreign);
 
   event_correlator c;
-  c.seed({"ns", "multi"}, "uid-1", listed);
-  CHECK(c.keys({"ns", "multi"}) == 1);
+  c.seed(multi("uid-1"), src, listed);
+  CHECK(c.keys(multi()) == 1);
   auto next = c.decide(e, t0);
   CHECK(next.what == action::bump);
   CHECK(next.name == "multi.old");
@@ -172,23 +180,23 @@ TEST_CASE(
 
   // Listed by name (no uid known): every uid's Events of that name count, the latest wins.
   event_correlator by_name;
-  by_name.seed({"ns", "multi"}, "", listed);
+  by_name.seed(multi(""), src, listed);
   CHECK(by_name.decide(e, t0).name == "multi.old");
   // What this process recorded itself wins over a list that arrives later.
   event_correlator knows;
   knows.decide(e, t0);
   knows.created(e, "multi.mine");
-  knows.seed({"ns", "multi"}, "uid-1", listed);
+  knows.seed(multi("uid-1"), src, listed);
   CHECK(knows.decide(e, t0 + 1).name == "multi.mine");
 }
 
 TEST_CASE(
     "event correlator: memory is bounded: least recently seen Events go first, another uid starts "
     "afresh") {
-  mc::event_correlator_options o;
+  runtime::event_correlator_options o;
   o.max_keys = 3;
   event_correlator c(o);
-  const mc::mc_key key{"ns", "multi"};
+  const auto key = multi();
   for (const char* region : {"r1", "r2", "r3"}) {
     auto e = ready(region);
     c.decide(e, t0);
@@ -204,12 +212,15 @@ TEST_CASE(
   for (int i = 0; i < 1000; ++i) c.decide(ready("region-" + std::to_string(i)), t0 + 6);
   CHECK(c.keys(key) == 3);
 
-  // A new MultiCasskop of the same name (another uid) starts afresh. (When one is deleted, its
-  // deployer stops, and the correlator with it.)
+  // A new MultiCasskop of the same name (another uid) starts afresh.
   auto renewed = c.decide(ready("r1", "uid-2"), t0 + 7);
   CHECK(renewed.what == action::create);
   CHECK(c.keys(key) == 1);
   CHECK(c.objects() == 1);
+  // One deleted is forgotten (the recorder is told): nothing of it stays.
+  c.forget(key);
+  CHECK(c.objects() == 0);
+  CHECK(c.decide(ready("r1", "uid-2"), t0 + 8).what == action::create);
 }
 
 TEST_CASE("event correlator: an expired Event is created again, counting from one") {
@@ -239,15 +250,15 @@ TEST_CASE(
   d.count = 3;
   d.first_ms = t0;
   d.last_ms = t0 + 61'500;
-  auto ev = js::parse(mc::event_json(e, d, "host-a"));
+  auto ev = js::parse(runtime::event_json(e, d, src, "host-a"));
   // <object>.<hex nanoseconds> as client-go names Events (a generateName "multi." is refused).
   const std::string name(js::get_string(ev, {"metadata", "name"}));
   CHECK(name.rfind("multi.", 0) == 0);
   CHECK(std::stoull(name.substr(6), nullptr, 16) / 1000000 == static_cast<uint64_t>(t0 + 61'500));
-  CHECK(js::get_string(js::parse(mc::event_json(e, d, "host-a")), {"metadata", "name"}) !=
+  CHECK(js::get_string(js::parse(runtime::event_json(e, d, src, "host-a")), {"metadata", "name"}) !=
         name);  // same ms
   CHECK(js::get_string(ev, {"metadata", "namespace"}) == "ns");
-  CHECK(js::get_string(ev, {"metadata", "annotations", mc::event_region_annotation}) ==
+  CHECK(js::get_string(ev, {"metadata", "annotations", src.detail_annotation.c_str()}) ==
         "k8s-cluster1");
   CHECK(js::get_string(ev, {"involvedObject", "kind"}) == "MultiCasskop");
   CHECK(js::get_string(ev, {"involvedObject", "apiVersion"}) == "db.orange.com/v2");
@@ -261,9 +272,9 @@ TEST_CASE(
   CHECK(js::get_int(ev, {"count"}, 0) == 3);
   // Not about one region: no annotation.
   auto general = e;
-  general.region.clear();
-  CHECK(js::find_path(js::parse(mc::event_json(general, d, "h")), {"metadata", "annotations"}) ==
-        nullptr);
+  general.detail.clear();
+  CHECK(js::find_path(js::parse(runtime::event_json(general, d, src, "h")),
+                      {"metadata", "annotations"}) == nullptr);
 
-  CHECK(mc::event_bump_patch(d) == R"({"count":3,"lastTimestamp":"2023-11-14T22:14:21Z"})");
+  CHECK(runtime::event_bump_patch(d) == R"({"count":3,"lastTimestamp":"2023-11-14T22:14:21Z"})");
 }

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "actors/runtime/client_metrics.h"
 #include "k8s/base/metrics.h"
 
 namespace m = k8s::metrics;
@@ -236,4 +237,46 @@ TEST_CASE("metrics: children can be dropped exactly or by a subset of their labe
   // Emptied, the family takes children again.
   g.labels({{"mc", "c"}, {"region", "r3"}, {"phase", "Ready"}}).set(1);
   CHECK(r.render().find(R"(mc="c")") != std::string::npos);
+}
+
+TEST_CASE(
+    "runtime metrics: API requests, watch restarts and Events are counted under their controller "
+    "with generic names") {
+  auto a = runtime::api_request_observer("ctl-a", "c1");
+  auto b = runtime::api_request_observer("ctl-b", "c1");
+  a({"get", 200, std::chrono::milliseconds(3)});
+  a({"get", 200, std::chrono::milliseconds(3)});
+  b({"get", 0, std::chrono::milliseconds(3)});
+  auto& requests = runtime::metrics().api_requests;
+  CHECK(requests
+            .labels({{"controller", "ctl-a"}, {"cluster", "c1"}, {"verb", "get"}, {"code", "200"}})
+            .value() == 2);
+  CHECK(requests
+            .labels(
+                {{"controller", "ctl-b"}, {"cluster", "c1"}, {"verb", "get"}, {"code", "<error>"}})
+            .value() == 1);
+  auto watch = runtime::watch_restart_observer("ctl-a", "c1", "pods");
+  k8s::watcher_status s;
+  s.rewatches = 3;
+  s.relists = 1;
+  watch(s);
+  watch(s);  // running totals: the same report counts once
+  CHECK(
+      runtime::metrics()
+          .watch_restarts.labels({{"controller", "ctl-a"}, {"cluster", "c1"}, {"resource", "pods"}})
+          .value() == 3);
+  runtime::event_counts("ctl-a").created.inc();
+  const std::string text = m::default_registry().render();
+  CHECK(text.find("operator_api_requests_total{cluster=\"c1\",code=\"200\",controller=\"ctl-a\","
+                  "verb=\"get\"} 2") != std::string::npos);
+  CHECK(text.find("operator_watch_relists_total{cluster=\"c1\",controller=\"ctl-a\",resource="
+                  "\"pods\"} 1") != std::string::npos);
+  CHECK(text.find("operator_kubernetes_events_total{controller=\"ctl-a\",result=\"created\"} 1") !=
+        std::string::npos);
+  CHECK(text.find("multicasskop_api") == std::string::npos);
+  // A cluster removed from one controller loses its series there only.
+  runtime::forget_cluster_metrics("ctl-a", "c1");
+  const std::string after = m::default_registry().render();
+  CHECK(after.find("controller=\"ctl-a\",verb") == std::string::npos);
+  CHECK(after.find("controller=\"ctl-b\"") != std::string::npos);
 }

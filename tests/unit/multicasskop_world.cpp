@@ -17,10 +17,9 @@ namespace {
 
 using k8s::json::copy_of;
 
-mc::object_ptr share(const js::Value& v) {
-  return std::make_shared<const js::Document>(copy_of(v));
-}
-// As the watchers and deployers keep a CassandraCluster (actors/multicasskop/logic/cache_trim.h).
+
+mc::object_ptr share(const js::Value& v) { return std::make_shared<const js::Document>(copy_of(v)); }
+// As the watchers and writers keep a CassandraCluster (actors/multicasskop/logic/cache_trim.h).
 mc::object_ptr cached(const js::Value& cc) {
   return mc::trim_for_cache(share(cc), mc::watched_kind::cassandracluster);
 }

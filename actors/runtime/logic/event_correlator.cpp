@@ -1,4 +1,4 @@
-#include "actors/event_correlator.h"
+#include "actors/runtime/logic/event_correlator.h"
 
 #include <atomic>
 
@@ -9,7 +9,7 @@
 
 #include "k8s/base/timestamps.h"
 
-namespace mc {
+namespace runtime {
 namespace js = k8s::json;
 
 namespace {
@@ -27,8 +27,8 @@ std::string key_of(std::string_view type, std::string_view reason, std::string_v
   return k;
 }
 
-std::string key_of(const record_event& e) {
-  return key_of(e.type, e.reason, e.message, e.region);
+std::string key_of(const event_record& e) {
+  return key_of(e.type, e.reason, e.message, e.detail);
 }
 
 // An Event's timestamp in Unix milliseconds, -1 when it is absent or unreadable.
@@ -43,10 +43,10 @@ std::string time_text(int64_t ms) {
 
 }  // namespace
 
-event_correlator::object_state& event_correlator::object_of(const mc_key& key,
-                                                            const std::string& uid) {
-  auto& o = objects_[key];
-  // The same name with another uid is a new MultiCasskop: the old one's Events are not its.
+event_correlator::object_state& event_correlator::object_of(const involved_object& object) {
+  auto& o = objects_[object.key()];
+  const std::string& uid = object.uid;
+  // The same name with another uid is a new object: the old one's Events are not its.
   if (!uid.empty() && !o.uid.empty() && o.uid != uid) o = object_state{};
   if (!uid.empty()) o.uid = uid;
   return o;
@@ -87,8 +87,8 @@ bool event_correlator::take_token(object_state& o, int64_t now_ms) {
   return true;
 }
 
-event_decision event_correlator::decide(const record_event& e, int64_t now_ms) {
-  auto& o = object_of(e.key, e.uid);
+event_decision event_correlator::decide(const event_record& e, int64_t now_ms) {
+  auto& o = object_of(e.object);
   record& r = touch(o, key_of(e));
   if (r.count == 0) r.first_ms = now_ms;
   ++r.count;
@@ -107,15 +107,15 @@ event_decision event_correlator::decide(const record_event& e, int64_t now_ms) {
   return d;
 }
 
-void event_correlator::created(const record_event& e, const std::string& name) {
-  auto o = objects_.find(e.key);
+void event_correlator::created(const event_record& e, const std::string& name) {
+  auto o = objects_.find(e.object.key());
   if (o == objects_.end()) return;
   auto r = o->second.records.find(key_of(e));
   if (r != o->second.records.end()) r->second.name = name;
 }
 
-event_decision event_correlator::recreate(const record_event& e, int64_t now_ms) {
-  auto& o = object_of(e.key, e.uid);
+event_decision event_correlator::recreate(const event_record& e, int64_t now_ms) {
+  auto& o = object_of(e.object);
   record& r = touch(o, key_of(e));
   r.name.clear();
   r.count = 1;
@@ -127,8 +127,9 @@ event_decision event_correlator::recreate(const record_event& e, int64_t now_ms)
   return d;
 }
 
-void event_correlator::seed(const mc_key& key, const std::string& uid,
-                            const std::vector<object_ptr>& events) {
+void event_correlator::seed(const involved_object& object, const event_source& source,
+                            const std::vector<k8s::object_ptr>& events) {
+  const std::string& uid = object.uid;
   struct found {
     const js::Value* event;
     int64_t last_ms;
@@ -137,14 +138,14 @@ void event_correlator::seed(const mc_key& key, const std::string& uid,
   for (const auto& p : events) {
     if (!p || !p->IsObject()) continue;
     const js::Value& ev = *p;
-    if (js::get_string(ev, {"involvedObject", "kind"}) != "MultiCasskop" ||
-        js::get_string(ev, {"involvedObject", "namespace"}) != key.ns ||
-        js::get_string(ev, {"involvedObject", "name"}) != key.name)
+    if (js::get_string(ev, {"involvedObject", "kind"}) != object.kind ||
+        js::get_string(ev, {"involvedObject", "namespace"}) != object.ns ||
+        js::get_string(ev, {"involvedObject", "name"}) != object.name)
       continue;
-    // Listed by name, the Events of an earlier MultiCasskop of that name come along.
+    // Listed by name, the Events of an earlier object of that name come along.
     if (!uid.empty() && js::get_string(ev, {"involvedObject", "uid"}) != uid) continue;
-    if (js::get_string(ev, {"source", "component"}) != "multi-casskop" &&
-        js::get_string(ev, "reportingComponent") != "multi-casskop")
+    if (js::get_string(ev, {"source", "component"}) != source.component &&
+        js::get_string(ev, "reportingComponent") != source.component)
       continue;
     if (js::get_string(ev, {"metadata", "name"}).empty()) continue;
     ours.push_back({&ev, ms_of(js::get_string(ev, "lastTimestamp"))});
@@ -153,13 +154,15 @@ void event_correlator::seed(const mc_key& key, const std::string& uid,
   // (from before de-duplication, or two replicas racing), the most recent is the one bumped.
   std::stable_sort(ours.begin(), ours.end(),
                    [](const found& a, const found& b) { return a.last_ms < b.last_ms; });
-  auto& o = object_of(key, uid);
+  auto& o = object_of(object);
   std::set<std::string> seeded;
   for (const auto& f : ours) {
     const js::Value& ev = *f.event;
     std::string k = key_of(
         js::get_string(ev, "type"), js::get_string(ev, "reason"), js::get_string(ev, "message"),
-        js::get_string(ev, {"metadata", "annotations", event_region_annotation}));
+        source.detail_annotation.empty()
+            ? std::string_view()
+            : js::get_string(ev, {"metadata", "annotations", source.detail_annotation.c_str()}));
     if (o.records.count(k) && !seeded.count(k)) continue;  // this process knows better
     seeded.insert(k);
     record& r = touch(o, k);
@@ -171,14 +174,14 @@ void event_correlator::seed(const mc_key& key, const std::string& uid,
   }
 }
 
-size_t event_correlator::keys(const mc_key& key) const {
-  auto o = objects_.find(key);
+size_t event_correlator::keys(const involved_object& object) const {
+  auto o = objects_.find(object.key());
   return o == objects_.end() ? 0 : o->second.records.size();
 }
 
 // ---- the wire format ----
 
-std::string event_json(const record_event& e, const event_decision& d,
+std::string event_json(const event_record& e, const event_decision& d, const event_source& source,
                        const std::string& instance) {
   js::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();
@@ -189,29 +192,30 @@ std::string event_json(const record_event& e, const event_decision& d,
   // generateName of "<object>." is refused (a name prefix may not end with a dot).
   static std::atomic<uint64_t> sequence{0};
   const uint64_t nanos = static_cast<uint64_t>(d.last_ms) * 1000000 + sequence++ % 1000000;
-  meta.AddMember("name", js::string_value(fmt::format("{}.{:x}", e.key.name, nanos), a), a);
-  meta.AddMember("namespace", js::string_value(e.key.ns, a), a);
-  if (!e.region.empty()) {
+  meta.AddMember("name", js::string_value(fmt::format("{}.{:x}", e.object.name, nanos), a), a);
+  meta.AddMember("namespace", js::string_value(e.object.ns, a), a);
+  if (!e.detail.empty() && !source.detail_annotation.empty()) {
     js::Value annotations(rapidjson::kObjectType);
-    annotations.AddMember(js::Value(event_region_annotation, a), js::string_value(e.region, a), a);
+    annotations.AddMember(js::string_value(source.detail_annotation, a),
+                          js::string_value(e.detail, a), a);
     meta.AddMember("annotations", annotations, a);
   }
   doc.AddMember("metadata", meta, a);
   js::Value involved(rapidjson::kObjectType);
-  involved.AddMember("apiVersion", "db.orange.com/v2", a);
-  involved.AddMember("kind", "MultiCasskop", a);
-  involved.AddMember("name", js::string_value(e.key.name, a), a);
-  involved.AddMember("namespace", js::string_value(e.key.ns, a), a);
-  // `kubectl describe` finds a MultiCasskop's Events by its uid.
-  if (!e.uid.empty()) involved.AddMember("uid", js::string_value(e.uid, a), a);
+  involved.AddMember("apiVersion", js::string_value(e.object.api_version, a), a);
+  involved.AddMember("kind", js::string_value(e.object.kind, a), a);
+  involved.AddMember("name", js::string_value(e.object.name, a), a);
+  involved.AddMember("namespace", js::string_value(e.object.ns, a), a);
+  // `kubectl describe` finds an object's Events by its uid.
+  if (!e.object.uid.empty()) involved.AddMember("uid", js::string_value(e.object.uid, a), a);
   doc.AddMember("involvedObject", involved, a);
   doc.AddMember("reason", js::string_value(e.reason, a), a);
   doc.AddMember("message", js::string_value(e.message, a), a);
   doc.AddMember("type", js::string_value(e.type, a), a);
-  js::Value source(rapidjson::kObjectType);
-  source.AddMember("component", "multi-casskop", a);
-  doc.AddMember("source", source, a);
-  doc.AddMember("reportingComponent", "multi-casskop", a);
+  js::Value src(rapidjson::kObjectType);
+  src.AddMember("component", js::string_value(source.component, a), a);
+  doc.AddMember("source", src, a);
+  doc.AddMember("reportingComponent", js::string_value(source.component, a), a);
   doc.AddMember("reportingInstance", js::string_value(instance, a), a);
   doc.AddMember("firstTimestamp", js::string_value(time_text(d.first_ms), a), a);
   doc.AddMember("lastTimestamp", js::string_value(time_text(d.last_ms), a), a);
@@ -227,4 +231,4 @@ std::string event_bump_patch(const event_decision& d) {
   return js::to_string(doc);
 }
 
-}  // namespace mc
+}  // namespace runtime
