@@ -4,7 +4,7 @@
 // state machine retries them), and the MultiCasskop must still converge.
 #include <caf/all.hpp>
 
-#include "actors/cluster_registry.h"
+#include "actors/runtime/cluster_registry.h"
 #include "actors/multicasskop/supervisor.h"
 #include "actors/runtime/event_recorder.h"
 #include "actors/runtime/writer.h"
@@ -30,7 +30,7 @@ class in_process_operator {
       s.kubeconfig = w.sim.kubeconfig(name);
       c.clusters.push_back(s);
     }
-    supervisor_ = mc::spawn_supervisor(system_, {c, std::make_shared<mc::cluster_registry>()});
+    supervisor_ = mc::spawn_supervisor(system_, {c, runtime::cluster_registry::create()});
   }
   ~in_process_operator() {
     self_->send_exit(supervisor_, caf::exit_reason::user_shutdown);

@@ -90,6 +90,25 @@ TEST_CASE(
   CHECK(w.cc("a") != nullptr);
 }
 
+TEST_CASE(
+    "errors: a write refused with 401 is retried on the usual backoff, as the credentials are "
+    "read again") {
+  fake_world w({"a"});
+  w.refuse_writes("a", k8s::error_kind::unauthorized);
+  w.set_multicasskop(spec_named("c", 1, R"("a":{})"));
+  for (int i = 0; i < 6; ++i) w.step(nullptr);
+  std::vector<int64_t> delays;
+  for (const auto& c : w.issued())
+    if (auto* t = std::get_if<mc::start_timer>(&c); t && !t->cluster.empty())
+      delays.push_back(t->delay_ms);
+  REQUIRE_FALSE(delays.empty());
+  CHECK(delays.front() < mc::machine_options{}.retry_max_ms);
+  // The rotated token is in use: the next try succeeds.
+  w.refuse_writes("a", k8s::error_kind::other);
+  w.run();
+  CHECK(w.cc("a") != nullptr);
+}
+
 TEST_CASE("errors: refused credentials are AccessDenied, not Unreachable") {
   fake_world w({"a"});
   w.deliver(mc::cluster_health{"a", false, false, "Unauthorized (401): Unauthorized", true});

@@ -647,7 +647,10 @@ void state_machine::on_write_done(const write_done& w, std::set<mc_key>& touched
         out);
     return;
   }
-  back_off(m, pw.region, r, !w.error.retryable(), out);
+  // A 401 makes the host read the cluster's credentials again (a rotated token): retried on the
+  // usual backoff, not after the long wait of a permanent error.
+  const bool long_wait = !w.error.retryable() && w.error.kind != k8s::error_kind::unauthorized;
+  back_off(m, pw.region, r, long_wait, out);
   // One transient failure (a keep-alive connection that died while the cluster was away) is
   // retried quietly; a repeated or a permanent one is reported.
   if (w.error.retryable() && r.failures < 2) {
