@@ -82,6 +82,7 @@ void start_stream(watcher_actor* self, const k8s::resource& what, size_t index) 
   k8s::watcher_options o;
   o.what = what;
   o.namespace_name = st.settings.namespace_name;
+  o.metric_labels = {{"controller", "multicasskop"}, {"cluster", cluster}};
   const auto kind = is_mc ? watched_kind::multicasskop : watched_kind::cassandracluster;
   o.transform = [kind, limits = st.settings.limits](const k8s::object_ptr& obj) {
     return trim_for_cache(obj, kind, limits);

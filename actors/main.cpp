@@ -29,6 +29,7 @@
 #include "actors/cluster_registry.h"
 #include "k8s/api/leader_election.h"
 #include "k8s/base/log.h"
+#include "k8s/base/heap_metrics.h"
 #include "k8s/base/metrics.h"
 #include "k8s/base/signals.h"
 #include "messages/atoms.h"
@@ -113,6 +114,7 @@ int run(mc::operator_config config, const std::string& config_file) {
   // the requests we make.
   mallopt(M_ARENA_MAX, 2);
   crossplat::threadpool::initialize_with_threads(4);
+  k8s::register_heap_metrics();
   auto& reloads = k8s::metrics::default_registry().counters(
       "multicasskop_config_reloads_total", "Configuration reloads, by result (ok, failed)");
   reloads.labels({{"result", "ok"}});

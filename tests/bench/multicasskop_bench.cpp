@@ -575,6 +575,125 @@ class rss_sampler {
   std::thread thread_;
 };
 
+// ---------------------------------------------------------------------------------------------
+// Where the operator's bytes go: its /metrics (watch cache sizes, the malloc heap, journal) and
+// /actors (actor counts), read from its admin endpoint, beside VmRSS.
+
+// Heap bytes per actor and per journal summary, measured once with heaptrack at 1000x4 (a deployer
+// actor with its state, mailbox and the supervisor's entry for it; a summary string in its deque).
+constexpr double bytes_per_actor = 3.8 * 1024;
+constexpr double bytes_per_journal_summary = 120;
+
+struct memory_view {
+  bool ok = false;
+  std::map<std::string, double> series;  // `name{labels}` -> value, for the families we read
+  std::map<std::string, int> actors;     // role -> count
+  long rss_kib = 0;
+  double heap(const std::string& kind) const {
+    auto it = series.find("process_heap_bytes{kind=\"" + kind + "\"}");
+    return it == series.end() ? 0 : it->second;
+  }
+  // Sum of the series of a family whose name ends with `suffix`.
+  double sum(const std::string& suffix) const {
+    double t = 0;
+    for (const auto& [k, v] : series) {
+      std::string name = k.substr(0, k.find('{'));
+      if (name.size() >= suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+        t += v;
+    }
+    return t;
+  }
+};
+
+memory_view read_memory_view(pid_t pid, const std::string& admin_port) {
+  memory_view m;
+  m.rss_kib = memory_of(pid).rss_kib;
+  try {
+    target t;
+    t.port = admin_port;
+    connection c(t);
+    auto r = c.send(http::verb::get, "/metrics");
+    if (r.status != 200) return m;
+    size_t at = 0;
+    while (at < r.body.size()) {
+      size_t end = r.body.find('\n', at);
+      if (end == std::string::npos) end = r.body.size();
+      std::string line = r.body.substr(at, end - at);
+      at = end + 1;
+      if (line.empty() || line[0] == '#') continue;
+      if (line.rfind("operator_cache_", 0) != 0 && line.rfind("process_heap_bytes", 0) != 0 &&
+          line.find("journal_events") == std::string::npos)
+        continue;
+      size_t sp = line.rfind(' ');
+      if (sp == std::string::npos) continue;
+      m.series[line.substr(0, sp)] = std::atof(line.c_str() + sp + 1);
+    }
+    auto a = c.send(http::verb::get, "/actors");
+    if (a.status == 200) {
+      auto d = js::parse(a.body);
+      if (d.IsArray())
+        for (const auto& v : d.GetArray()) ++m.actors[std::string(js::get_string(v, "role"))];
+    }
+    m.ok = true;
+  } catch (const std::exception&) {
+  }
+  return m;
+}
+
+double mib(double bytes) {
+  return bytes / (1024.0 * 1024.0);
+}
+
+void print_memory_view(const char* when, const memory_view& m) {
+  if (!m.ok) {
+    fmt::print("  memory breakdown {}: the admin endpoint did not answer\n", when);
+    return;
+  }
+  const double in_use = m.heap("in_use"), held = m.heap("arena") + m.heap("mmap");
+  fmt::print("  memory breakdown {} (VmRSS {:.1f} MiB):\n", when, m.rss_kib / 1024.0);
+  fmt::print(
+      "    malloc heap: {:.1f} MiB held (arenas {:.1f} + mmap {:.1f}): {:.1f} in use, {:.1f} free "
+      "in malloc\n",
+      mib(held), mib(m.heap("arena")), mib(m.heap("mmap")), mib(in_use), mib(m.heap("free")));
+  fmt::print("    outside the heap (code, libraries, stacks): {:.1f} MiB\n",
+             std::max(0.0, m.rss_kib / 1024.0 - mib(held)));
+  double caches = 0;
+  std::string per;
+  for (const auto& [k, v] : m.series)
+    if (k.rfind("operator_cache_bytes", 0) == 0) {
+      caches += v;
+      std::string objects =
+          "operator_cache_objects" + k.substr(std::string("operator_cache_bytes").size());
+      auto o = m.series.find(objects);
+      auto label = [&](const char* name) {
+        size_t p = k.find(std::string(name) + "=\"");
+        if (p == std::string::npos) return std::string();
+        p += std::string(name).size() + 2;
+        return k.substr(p, k.find('"', p) - p);
+      };
+      per += fmt::format("      {} {}: {:.0f} objects, {:.2f} MiB\n", label("cluster"),
+                         label("resource"), o == m.series.end() ? 0.0 : o->second, mib(v));
+    }
+  fmt::print("    watch caches (trimmed objects): {:.2f} MiB\n{}", mib(caches), per);
+  const double journal = m.sum("journal_events");
+  fmt::print("    journal in memory: {:.0f} summaries, ~{:.2f} MiB (~{:.0f} B each)\n", journal,
+             mib(journal * bytes_per_journal_summary), bytes_per_journal_summary);
+  int actors = 0;
+  std::string roles;
+  for (const auto& [role, n] : m.actors) {
+    actors += n;
+    roles += fmt::format("{}{} {}", roles.empty() ? "" : ", ", n, role);
+  }
+  fmt::print("    actors: {} ({}), ~{:.2f} MiB (~{:.1f} KiB each)\n", actors, roles,
+             mib(actors * bytes_per_actor), bytes_per_actor / 1024);
+  fmt::print(
+      "    rest of the heap in use (state machine, mailboxes, client buffers, in-flight objects): "
+      "{:.1f} MiB\n",
+      std::max(0.0, mib(in_use - caches - journal * bytes_per_journal_summary -
+                        actors * bytes_per_actor)));
+}
+
 std::string write_operator_config(const std::string& dir, const testsupport::kubesim_instance& sim,
                                   int regions, const std::string& log_level) {
   std::string y = fmt::format("namespace: {}\nlog:\n  level: {}\nclusters:\n", ns, log_level);
@@ -858,14 +977,17 @@ void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s,
   const std::vector<target> targets = install(sim, clusters);
   connection c1(targets[0]);
 
+  const std::string admin_port = "8090";  // the operator's default admin address, 127.0.0.1:8090
   operator_process op(write_operator_config(sim.state_dir(), sim, regions, "info"), log_file);
   wait_until_reachable(op, regions);
   proc_memory idle = memory_of(op.pid());
+  memory_view idle_view = read_memory_view(op.pid(), admin_port);
   fmt::print(
       "scale run: {} MultiCasskops over {} regions, CassKop stand-in {} with delay {} ms, {} "
       "creating clients, {}\n",
       count, regions, flavor, delay_ms, clients, tls ? "HTTPS" : "HTTP");
   fmt::print("  operator idle (connected, watching): VmRSS {:.1f} MiB\n", idle.rss_kib / 1024.0);
+  print_memory_view("idle", idle_view);
 
   // Ready MultiCasskops, from a watch held from before the first create. Only status writes
   // that can say Ready True are parsed.
@@ -902,7 +1024,17 @@ void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s,
   auto deadline = start + std::chrono::seconds(timeout_s);
   auto next_progress = clock_type::now() + std::chrono::seconds(10);
   time_point half{}, ninety{};
+  // The breakdown at the largest RSS seen, read every second while converging.
+  memory_view peak_view;
+  auto next_view = clock_type::now();
   while (static_cast<int>(ready_at.size()) < count && clock_type::now() < deadline) {
+    if (clock_type::now() >= next_view) {
+      next_view += std::chrono::seconds(1);
+      if (long rss = memory_of(op.pid()).rss_kib; rss > peak_view.rss_kib) {
+        memory_view v = read_memory_view(op.pid(), admin_port);
+        if (v.ok) peak_view = std::move(v);
+      }
+    }
     auto e = hub.wait(
         w,
         [](const watch_event& ev) {
@@ -939,6 +1071,7 @@ void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s,
     for (auto& [n, t] : ready_at) end = std::max(end, t);
   }
   long op_max_rss = op_rss.finish(), sim_max_rss = sim_rss.finish();
+  memory_view done_view = read_memory_view(op.pid(), admin_port);
   proc_memory op_mem = memory_of(op.pid()), sim_mem = memory_of(ks.pid());
   double op_cpu = cpu_seconds(op.pid()) - op_cpu0, sim_cpu = cpu_seconds(ks.pid()) - sim_cpu0;
 
@@ -980,6 +1113,8 @@ void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s,
       "{:.1f} MiB)\n",
       op_mem.hwm_kib / 1024.0, op_max_rss / 1024.0, op_mem.rss_kib / 1024.0, idle.rss_kib / 1024.0);
   fmt::print("  operator CPU during the run: {:.2f} s\n", op_cpu);
+  print_memory_view("at the largest RSS read while converging", peak_view);
+  print_memory_view("once all Ready", done_view);
   fmt::print("  kubesim (reference): VmHWM {:.1f} MiB (sampled max {:.1f} MiB), CPU {:.2f} s\n",
              sim_mem.hwm_kib / 1024.0, sim_max_rss / 1024.0, sim_cpu);
   print_operator_problems(op);
