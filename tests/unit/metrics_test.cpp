@@ -8,7 +8,9 @@
 #include <thread>
 #include <vector>
 
+#include "k8s/base/heap_metrics.h"
 #include "k8s/base/metrics.h"
+#include "k8s/watch/watcher.h"
 
 namespace m = k8s::metrics;
 
@@ -236,4 +238,31 @@ TEST_CASE("metrics: children can be dropped exactly or by a subset of their labe
   // Emptied, the family takes children again.
   g.labels({{"mc", "c"}, {"region", "r3"}, {"phase", "Ready"}}).set(1);
   CHECK(r.render().find(R"(mc="c")") != std::string::npos);
+}
+
+TEST_CASE("memory metrics: the malloc heap by kind, and each labelled watch cache while its watcher lives") {
+  k8s::metrics::registry r;
+  k8s::register_heap_metrics(r);
+  std::vector<char*> blocks;
+  for (int i = 0; i < 64; ++i) blocks.push_back(new char[1024]);
+  const std::string heap = r.render();
+  for (char* b : blocks) delete[] b;
+  for (const char* kind : {"arena", "mmap", "in_use", "free"})
+    CHECK(heap.find(std::string("process_heap_bytes{kind=\"") + kind + "\"} ") != std::string::npos);
+  CHECK(heap.find("process_heap_bytes{kind=\"in_use\"} 0\n") == std::string::npos);  // 64 KiB at least
+
+  const std::string series =
+      R"(operator_cache_objects{cluster="c1",controller="test",resource="things"} 0)";
+  const std::string bytes = R"(operator_cache_bytes{cluster="c1",controller="test",resource="things"} 0)";
+  {
+    k8s::watcher_options o;
+    o.what.version = "v1";
+    o.what.plural = "things";
+    o.metric_labels = {{"controller", "test"}, {"cluster", "c1"}};
+    auto w = k8s::watcher::create(nullptr, nullptr, o, nullptr);  // never started: an empty cache
+    const std::string text = k8s::metrics::default_registry().render();
+    CHECK(text.find(series) != std::string::npos);
+    CHECK(text.find(bytes) != std::string::npos);
+  }
+  CHECK(k8s::metrics::default_registry().render().find(series) == std::string::npos);  // gone with it
 }
