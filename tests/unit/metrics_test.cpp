@@ -240,7 +240,7 @@ TEST_CASE("metrics: children can be dropped exactly or by a subset of their labe
   CHECK(r.render().find(R"(mc="c")") != std::string::npos);
 }
 
-TEST_CASE("memory metrics: the malloc heap by kind, and each labelled watch cache while its watcher lives") {
+TEST_CASE("memory metrics: malloc heap by kind, and a labelled watcher's cache series") {
   k8s::metrics::registry r;
   k8s::register_heap_metrics(r);
   std::vector<char*> blocks;
@@ -248,12 +248,15 @@ TEST_CASE("memory metrics: the malloc heap by kind, and each labelled watch cach
   const std::string heap = r.render();
   for (char* b : blocks) delete[] b;
   for (const char* kind : {"arena", "mmap", "in_use", "free"})
-    CHECK(heap.find(std::string("process_heap_bytes{kind=\"") + kind + "\"} ") != std::string::npos);
-  CHECK(heap.find("process_heap_bytes{kind=\"in_use\"} 0\n") == std::string::npos);  // 64 KiB at least
+    CHECK(heap.find(std::string("process_heap_bytes{kind=\"") + kind + "\"} ") !=
+          std::string::npos);
+  CHECK(heap.find("process_heap_bytes{kind=\"in_use\"} 0\n") ==
+        std::string::npos);  // 64 KiB at least
 
   const std::string series =
       R"(operator_cache_objects{cluster="c1",controller="test",resource="things"} 0)";
-  const std::string bytes = R"(operator_cache_bytes{cluster="c1",controller="test",resource="things"} 0)";
+  const std::string bytes =
+      R"(operator_cache_bytes{cluster="c1",controller="test",resource="things"} 0)";
   {
     k8s::watcher_options o;
     o.what.version = "v1";
@@ -264,5 +267,6 @@ TEST_CASE("memory metrics: the malloc heap by kind, and each labelled watch cach
     CHECK(text.find(series) != std::string::npos);
     CHECK(text.find(bytes) != std::string::npos);
   }
-  CHECK(k8s::metrics::default_registry().render().find(series) == std::string::npos);  // gone with it
+  CHECK(k8s::metrics::default_registry().render().find(series) ==
+        std::string::npos);  // gone with it
 }
