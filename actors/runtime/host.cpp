@@ -17,6 +17,7 @@
 #include "actors/runtime/admin_server.h"
 #include "actors/runtime/cluster_registry.h"
 #include "k8s/api/leader_election.h"
+#include "k8s/base/heap_metrics.h"
 #include "k8s/base/log.h"
 #include "k8s/base/metrics.h"
 #include "k8s/base/signals.h"
@@ -294,6 +295,7 @@ int host::impl::run() {
   // the requests we make.
   mallopt(M_ARENA_MAX, 2);
   crossplat::threadpool::initialize_with_threads(4);
+  k8s::register_heap_metrics();
   auto& metrics = k8s::metrics::default_registry();
   reloads = &metrics.counters("operator_config_reloads_total",
                               "Configuration reloads, by result (ok, failed)");

@@ -15,6 +15,11 @@ struct pooled_document {
 
 }  // namespace
 
+size_t allocated_bytes(const Document& d) {
+  // RapidJSON gives the allocator only through a non-const accessor; Capacity() only reads.
+  return sizeof(Document) + const_cast<Document&>(d).GetAllocator().Capacity();
+}
+
 Document copy_of(const Value& v) {
   Document d;
   d.CopyFrom(v, d.GetAllocator());

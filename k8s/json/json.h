@@ -86,6 +86,9 @@ bool remove_member(Value& obj, std::string_view key);  // keeps member order
 std::shared_ptr<const Document> compact_copy(const Value& v);
 // A deep copy in a Document of its own (a Value cannot be copied across allocators).
 Document copy_of(const Value& v);
+// The heap a document holds through its pool: the pool's chunks (what it reserved, used or not)
+// plus the document itself. For memory accounting (watch cache sizes), not for limits.
+size_t allocated_bytes(const Document& d);
 // Copies `s`; an empty view may have a null data pointer, which RapidJSON rejects.
 inline Value string_value(std::string_view s, Allocator& a) {
   if (s.empty()) return Value("", 0, a);

@@ -33,6 +33,8 @@ store_delta object_store::apply(const watch_change& c) {
       }
       objects_ = std::move(relisting_);
       relisting_.clear();
+      bytes_ = 0;
+      for (const auto& [k, obj] : objects_) bytes_ += json::allocated_bytes(*obj);
       in_relist_ = false;
       ready_ = true;
       break;
@@ -46,10 +48,12 @@ store_delta object_store::apply(const watch_change& c) {
           ++stale_events_;
           break;
         }
+        bytes_ -= json::allocated_bytes(*it->second);
         it->second = c.object;
       } else {
         objects_.emplace_hint(it, std::move(k), c.object);
       }
+      bytes_ += json::allocated_bytes(*c.object);
       d.upserted.push_back(c.object);
       break;
     }
@@ -61,6 +65,7 @@ store_delta object_store::apply(const watch_change& c) {
         break;
       }
       d.removed.push_back(it->second);
+      bytes_ -= json::allocated_bytes(*it->second);
       objects_.erase(it);
       break;
     }

@@ -27,6 +27,8 @@ class object_store {
   object_ptr get(const std::string& ns, const std::string& name) const;
   std::vector<object_ptr> list() const;
   size_t size() const { return objects_.size(); }
+  // The heap the held objects take (json::allocated_bytes of each), for memory accounting.
+  size_t bytes() const { return bytes_; }
   bool ready() const { return ready_; }  // true after the first complete list
   // Events that carried an older or equal resourceVersion than the object we hold: they
   // would have been applied twice. A correct list-watch keeps this at zero.
@@ -41,6 +43,7 @@ class object_store {
   bool in_relist_ = false;
   bool ready_ = false;
   uint64_t stale_events_ = 0;
+  size_t bytes_ = 0;
 };
 
 }  // namespace k8s

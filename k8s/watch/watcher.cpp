@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "k8s/watch/cache_metrics.h"
+
 namespace k8s {
 
 const char* to_string(list_watch_state::phase p) {
@@ -18,8 +20,10 @@ const char* to_string(list_watch_state::phase p) {
 std::shared_ptr<watcher> watcher::create(std::shared_ptr<client> c,
                                          std::shared_ptr<timer_service> timers, watcher_options o,
                                          change_callback on_change, status_callback on_status) {
-  return std::make_shared<watcher>(std::move(c), std::move(timers), std::move(o),
-                                   std::move(on_change), std::move(on_status));
+  auto w = std::make_shared<watcher>(std::move(c), std::move(timers), std::move(o),
+                                     std::move(on_change), std::move(on_status));
+  if (!w->options_.metric_labels.empty()) track_cache_metrics(w);
+  return w;
 }
 
 watcher::watcher(std::shared_ptr<client> c, std::shared_ptr<timer_service> timers,
@@ -60,6 +64,11 @@ watcher_status watcher::status() const {
 std::vector<object_ptr> watcher::objects() const {
   std::lock_guard lock(mutex_);
   return store_.list();
+}
+
+cache_usage watcher::usage() const {
+  std::lock_guard lock(mutex_);
+  return {store_.size(), store_.bytes()};
 }
 
 uint64_t watcher::stale_events() const {

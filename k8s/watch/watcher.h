@@ -11,6 +11,7 @@
 #include <string>
 
 #include "k8s/base/backoff.h"
+#include "k8s/base/metrics.h"
 #include "k8s/api/client.h"
 #include "k8s/watch/list_watch.h"
 #include "k8s/watch/object_store.h"
@@ -29,6 +30,15 @@ struct watcher_options {
   // Applied to every object before it is stored and handed on (as client-go's SetTransform):
   // a cache keeps only what its reader needs. Returns the object itself when nothing changes.
   std::function<object_ptr(const object_ptr&)> transform;
+  // When set (e.g. {{"controller","multicasskop"},{"cluster","a"}}), the cache's size is exported
+  // as operator_cache_objects / operator_cache_bytes with these labels (cache_metrics.h).
+  metrics::label_set metric_labels;
+};
+
+// What a watch cache holds now.
+struct cache_usage {
+  size_t objects = 0;
+  size_t bytes = 0;
 };
 
 struct watcher_status {
@@ -61,6 +71,9 @@ class watcher : public std::enable_shared_from_this<watcher> {
   // A copy of the current picture (thread-safe).
   std::vector<object_ptr> objects() const;
   uint64_t stale_events() const;
+  cache_usage usage() const;
+  const metrics::label_set& metric_labels() const { return options_.metric_labels; }
+  const std::string& resource_plural() const { return options_.what.plural; }
 
   watcher(std::shared_ptr<client> c, std::shared_ptr<timer_service> timers, watcher_options o,
           change_callback on_change, status_callback on_status);

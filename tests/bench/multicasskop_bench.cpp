@@ -4,6 +4,7 @@
 //   build/tests/multicasskop_bench [--runs N] [--handoff-regions R] [--warmup N]
 //                                  [--multicasskops N] [--regions R] [--clients C]
 //                                  [--casskop-delay-ms D] [--timeout-s S] [--insecure-http]
+//                                  [--casskop-flavor v2.1.0|observed-generation]
 //                                  [--skip-handoff] [--skip-scale] [--operator-log FILE]
 //                                  [--operator-env NAME=VALUE ...] [--hold-s S]
 //
@@ -37,8 +38,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -76,7 +77,9 @@ double ms(time_point a, time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-std::string cluster_name(int i) { return fmt::format("k8s-cluster{}", i + 1); }
+std::string cluster_name(int i) {
+  return fmt::format("k8s-cluster{}", i + 1);
+}
 
 std::vector<std::string> cluster_names(int regions) {
   std::vector<std::string> names;
@@ -121,8 +124,10 @@ class chunked_lines {
         if (crlf == std::string::npos) break;
         remaining_ = std::strtoul(raw_.c_str() + pos, nullptr, 16);
         pos = crlf + 2;
-        if (remaining_ == 0) ended_ = true;
-        else state_ = data;
+        if (remaining_ == 0)
+          ended_ = true;
+        else
+          state_ = data;
       } else if (state_ == data) {
         size_t take = std::min(remaining_, raw_.size() - pos);
         payload.append(raw_, pos, take);
@@ -303,7 +308,8 @@ class line_collector {
   }
   // The first kept line at index >= from that matches pred; waits up to `timeout`.
   template <class P>
-  std::optional<timed_line> find(P&& pred, std::chrono::milliseconds timeout, size_t* from = nullptr) {
+  std::optional<timed_line> find(P&& pred, std::chrono::milliseconds timeout,
+                                 size_t* from = nullptr) {
     std::unique_lock lock(mutex_);
     auto deadline = clock_type::now() + timeout;
     size_t i = from ? *from : 0;
@@ -387,7 +393,8 @@ class traced_kubesim {
     int original_stderr = dup(2);
     forward_fd_ = original_stderr;
     lines_ = std::make_unique<line_collector>(
-        p[0], [](const std::string& l) { return l.rfind("kubesim k8s-", 0) == 0; }, forward_fd_, "");
+        p[0], [](const std::string& l) { return l.rfind("kubesim k8s-", 0) == 0; }, forward_fd_,
+        "");
     if (trace) setenv("KUBESIM_TRACE", "1", 1);
     dup2(p[1], 2);  // the child inherits fd 2: kubesim's stderr goes to the pipe
     try {
@@ -481,7 +488,8 @@ class operator_process {
         [](const std::string& l) {
           return l.find("msg=\"Create CassandraCluster\"") != std::string::npos ||
                  l.find("msg=\"Cluster reachable") != std::string::npos ||
-                 l.find("level=error") != std::string::npos || l.find("level=warning") != std::string::npos;
+                 l.find("level=error") != std::string::npos ||
+                 l.find("level=warning") != std::string::npos;
         },
         -1, log_file);
   }
@@ -567,6 +575,125 @@ class rss_sampler {
   std::thread thread_;
 };
 
+// ---------------------------------------------------------------------------------------------
+// Where the operator's bytes go: its /metrics (watch cache sizes, the malloc heap, journal) and
+// /actors (actor counts), read from its admin endpoint, beside VmRSS.
+
+// Heap bytes per actor and per journal summary, measured once with heaptrack at 1000x4 (a deployer
+// actor with its state, mailbox and the supervisor's entry for it; a summary string in its deque).
+constexpr double bytes_per_actor = 3.8 * 1024;
+constexpr double bytes_per_journal_summary = 120;
+
+struct memory_view {
+  bool ok = false;
+  std::map<std::string, double> series;  // `name{labels}` -> value, for the families we read
+  std::map<std::string, int> actors;     // role -> count
+  long rss_kib = 0;
+  double heap(const std::string& kind) const {
+    auto it = series.find("process_heap_bytes{kind=\"" + kind + "\"}");
+    return it == series.end() ? 0 : it->second;
+  }
+  // Sum of the series of a family whose name ends with `suffix`.
+  double sum(const std::string& suffix) const {
+    double t = 0;
+    for (const auto& [k, v] : series) {
+      std::string name = k.substr(0, k.find('{'));
+      if (name.size() >= suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+        t += v;
+    }
+    return t;
+  }
+};
+
+memory_view read_memory_view(pid_t pid, const std::string& admin_port) {
+  memory_view m;
+  m.rss_kib = memory_of(pid).rss_kib;
+  try {
+    target t;
+    t.port = admin_port;
+    connection c(t);
+    auto r = c.send(http::verb::get, "/metrics");
+    if (r.status != 200) return m;
+    size_t at = 0;
+    while (at < r.body.size()) {
+      size_t end = r.body.find('\n', at);
+      if (end == std::string::npos) end = r.body.size();
+      std::string line = r.body.substr(at, end - at);
+      at = end + 1;
+      if (line.empty() || line[0] == '#') continue;
+      if (line.rfind("operator_cache_", 0) != 0 && line.rfind("process_heap_bytes", 0) != 0 &&
+          line.find("journal_events") == std::string::npos)
+        continue;
+      size_t sp = line.rfind(' ');
+      if (sp == std::string::npos) continue;
+      m.series[line.substr(0, sp)] = std::atof(line.c_str() + sp + 1);
+    }
+    auto a = c.send(http::verb::get, "/actors");
+    if (a.status == 200) {
+      auto d = js::parse(a.body);
+      if (d.IsArray())
+        for (const auto& v : d.GetArray()) ++m.actors[std::string(js::get_string(v, "role"))];
+    }
+    m.ok = true;
+  } catch (const std::exception&) {
+  }
+  return m;
+}
+
+double mib(double bytes) {
+  return bytes / (1024.0 * 1024.0);
+}
+
+void print_memory_view(const char* when, const memory_view& m) {
+  if (!m.ok) {
+    fmt::print("  memory breakdown {}: the admin endpoint did not answer\n", when);
+    return;
+  }
+  const double in_use = m.heap("in_use"), held = m.heap("arena") + m.heap("mmap");
+  fmt::print("  memory breakdown {} (VmRSS {:.1f} MiB):\n", when, m.rss_kib / 1024.0);
+  fmt::print(
+      "    malloc heap: {:.1f} MiB held (arenas {:.1f} + mmap {:.1f}): {:.1f} in use, {:.1f} free "
+      "in malloc\n",
+      mib(held), mib(m.heap("arena")), mib(m.heap("mmap")), mib(in_use), mib(m.heap("free")));
+  fmt::print("    outside the heap (code, libraries, stacks): {:.1f} MiB\n",
+             std::max(0.0, m.rss_kib / 1024.0 - mib(held)));
+  double caches = 0;
+  std::string per;
+  for (const auto& [k, v] : m.series)
+    if (k.rfind("operator_cache_bytes", 0) == 0) {
+      caches += v;
+      std::string objects =
+          "operator_cache_objects" + k.substr(std::string("operator_cache_bytes").size());
+      auto o = m.series.find(objects);
+      auto label = [&](const char* name) {
+        size_t p = k.find(std::string(name) + "=\"");
+        if (p == std::string::npos) return std::string();
+        p += std::string(name).size() + 2;
+        return k.substr(p, k.find('"', p) - p);
+      };
+      per += fmt::format("      {} {}: {:.0f} objects, {:.2f} MiB\n", label("cluster"),
+                         label("resource"), o == m.series.end() ? 0.0 : o->second, mib(v));
+    }
+  fmt::print("    watch caches (trimmed objects): {:.2f} MiB\n{}", mib(caches), per);
+  const double journal = m.sum("journal_events");
+  fmt::print("    journal in memory: {:.0f} summaries, ~{:.2f} MiB (~{:.0f} B each)\n", journal,
+             mib(journal * bytes_per_journal_summary), bytes_per_journal_summary);
+  int actors = 0;
+  std::string roles;
+  for (const auto& [role, n] : m.actors) {
+    actors += n;
+    roles += fmt::format("{}{} {}", roles.empty() ? "" : ", ", n, role);
+  }
+  fmt::print("    actors: {} ({}), ~{:.2f} MiB (~{:.1f} KiB each)\n", actors, roles,
+             mib(actors * bytes_per_actor), bytes_per_actor / 1024);
+  fmt::print(
+      "    rest of the heap in use (state machine, mailboxes, client buffers, in-flight objects): "
+      "{:.1f} MiB\n",
+      std::max(0.0, mib(in_use - caches - journal * bytes_per_journal_summary -
+                        actors * bytes_per_actor)));
+}
+
 std::string write_operator_config(const std::string& dir, const testsupport::kubesim_instance& sim,
                                   int regions, const std::string& log_level) {
   std::string y = fmt::format("namespace: {}\nlog:\n  level: {}\nclusters:\n", ns, log_level);
@@ -588,19 +715,25 @@ std::vector<target> install(const testsupport::kubesim_instance& sim,
   for (const auto& cluster : clusters) {
     targets.push_back(target_of(sim, cluster));
     connection c(targets.back());
-    for (const char* crd : {"db.orange.com_cassandraclusters.yaml", "db.orange.com_multicasskops.yaml"}) {
-      auto doc = js::yaml_to_json(testsupport::read_file(std::string(REPO_DIR) + "/deploy/crds/" + crd));
-      must(c.send(http::verb::post, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", js::to_string(doc)),
+    for (const char* crd :
+         {"db.orange.com_cassandraclusters.yaml", "db.orange.com_multicasskops.yaml"}) {
+      auto doc =
+          js::yaml_to_json(testsupport::read_file(std::string(REPO_DIR) + "/deploy/crds/" + crd));
+      must(c.send(http::verb::post, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                  js::to_string(doc)),
            std::string("create CRD ") + crd);
     }
     must(c.send(http::verb::post, "/api/v1/namespaces",
-                fmt::format(R"({{"apiVersion":"v1","kind":"Namespace","metadata":{{"name":"{}"}}}})", ns)),
+                fmt::format(
+                    R"({{"apiVersion":"v1","kind":"Namespace","metadata":{{"name":"{}"}}}})", ns)),
          "create namespace");
     for (const char* plural : {"cassandraclusters", "multicasskops"}) {
       auto deadline = clock_type::now() + std::chrono::seconds(10);
-      while (c.send(http::verb::get, fmt::format("/apis/db.orange.com/v2/namespaces/{}/{}?limit=1", ns, plural))
+      while (c.send(http::verb::get,
+                    fmt::format("/apis/db.orange.com/v2/namespaces/{}/{}?limit=1", ns, plural))
                  .status != 200) {
-        if (clock_type::now() > deadline) throw std::runtime_error(std::string(plural) + " never served");
+        if (clock_type::now() > deadline)
+          throw std::runtime_error(std::string(plural) + " never served");
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
     }
@@ -609,14 +742,16 @@ std::vector<target> install(const testsupport::kubesim_instance& sim,
 }
 
 std::string list_rv(connection& c, const std::string& plural) {
-  auto r = must(c.send(http::verb::get, fmt::format("/apis/db.orange.com/v2/namespaces/{}/{}?limit=1", ns, plural)),
+  auto r = must(c.send(http::verb::get,
+                       fmt::format("/apis/db.orange.com/v2/namespaces/{}/{}?limit=1", ns, plural)),
                 "list " + plural);
   auto d = js::parse(r.body);
   return std::string(js::get_string(d, {"metadata", "resourceVersion"}));
 }
 
 std::string watch_path(const std::string& plural, const std::string& rv) {
-  return fmt::format("/apis/db.orange.com/v2/namespaces/{}/{}?watch=true&resourceVersion={}", ns, plural, rv);
+  return fmt::format("/apis/db.orange.com/v2/namespaces/{}/{}?watch=true&resourceVersion={}", ns,
+                     plural, rv);
 }
 
 // A MultiCasskop like deploy/samples/multi-casskop.yaml: base CassandraCluster with a given
@@ -624,8 +759,9 @@ std::string watch_path(const std::string& plural, const std::string& rv) {
 std::string multicasskop(const std::string& name, const std::string& cc, int regions) {
   std::string seeds, overrides;
   for (int i = 0; i < regions; ++i) {
-    seeds += fmt::format(R"({sep}"{cc}-dc{n}-rack1-0.my.zone.dns.net","{cc}-dc{n}-rack1-1.my.zone.dns.net")",
-                         fmt::arg("sep", i ? "," : ""), fmt::arg("cc", cc), fmt::arg("n", i + 1));
+    seeds += fmt::format(
+        R"({sep}"{cc}-dc{n}-rack1-0.my.zone.dns.net","{cc}-dc{n}-rack1-1.my.zone.dns.net")",
+        fmt::arg("sep", i ? "," : ""), fmt::arg("cc", cc), fmt::arg("n", i + 1));
     overrides += fmt::format(
         R"({sep}"{cluster}":{{"spec":{{"pod":{{"annotations":{{"cni.projectcalico.org/ipv4pools":"[\"routable\"]"}}}},)"
         R"("topology":{{"dc":[{{"name":"dc{n}","nodesPerRacks":2,"config":{{"cassandra-yaml":{{"num_tokens":32}}}},)"
@@ -674,8 +810,8 @@ struct stats {
 };
 
 void print_stats(const char* label, const stats& s) {
-  fmt::print("  {:<46} p50 {:>7.3f}  p90 {:>7.3f}  p99 {:>7.3f}  max {:>7.3f}  mean {:>7.3f} ms\n", label,
-             s.pct(50), s.pct(90), s.pct(99), s.max(), s.mean());
+  fmt::print("  {:<46} p50 {:>7.3f}  p90 {:>7.3f}  p99 {:>7.3f}  max {:>7.3f}  mean {:>7.3f} ms\n",
+             label, s.pct(50), s.pct(90), s.pct(99), s.max(), s.mean());
 }
 
 // Warnings and errors the operator logged (kept by its line collector), summarized.
@@ -691,13 +827,15 @@ void print_operator_problems(operator_process& op) {
              std::chrono::milliseconds(0), &from)) {
     if (n++ == 0) first = l->text;
   }
-  if (n) fmt::print("  operator logged {} warning/error line(s), first: {}\n", n, first.substr(0, 300));
+  if (n)
+    fmt::print("  operator logged {} warning/error line(s), first: {}\n", n, first.substr(0, 300));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Hand-off latency.
 
-void run_handoff(int runs, int warmup, int regions, bool tls, int gap_ms, const std::string& log_file) {
+void run_handoff(int runs, int warmup, int regions, bool tls, int gap_ms,
+                 const std::string& log_file) {
   const std::vector<std::string> clusters = cluster_names(regions);
   std::vector<std::string> args = {"--history", "100000"};
   if (!tls) args.push_back("--insecure-http");
@@ -710,29 +848,35 @@ void run_handoff(int runs, int warmup, int regions, bool tls, int gap_ms, const 
   std::vector<std::unique_ptr<connection>> conns;
   for (int i = 0; i < regions; ++i) {
     conns.push_back(std::make_unique<connection>(targets[i]));
-    watches.push_back(hub.open(targets[i], watch_path("cassandraclusters", list_rv(*conns[i], "cassandraclusters"))));
+    watches.push_back(hub.open(
+        targets[i], watch_path("cassandraclusters", list_rv(*conns[i], "cassandraclusters"))));
   }
 
   operator_process op(write_operator_config(sim.state_dir(), sim, regions, "info"), log_file);
   wait_until_reachable(op, regions);
 
-  fmt::print("hand-off latency: {} regions, {} runs (+{} warm-up), {}, CassKop played by the benchmark\n",
-             regions, runs, warmup, tls ? "HTTPS" : "HTTP");
-  stats total_kubesim, total_watch, bench_send, op_decide, op_send, kubesim_to_watch, op_total, write_rtt;
+  fmt::print(
+      "hand-off latency: {} regions, {} runs (+{} warm-up), {}, CassKop played by the benchmark\n",
+      regions, runs, warmup, tls ? "HTTPS" : "HTTP");
+  stats total_kubesim, total_watch, bench_send, op_decide, op_send, kubesim_to_watch, op_total,
+      write_rtt;
   size_t trace_from = 0, log_from = 0;
   int missing = 0;
   const auto timeout = std::chrono::seconds(10);
   for (int run = 0; run < warmup + runs; ++run) {
     const bool counted = run >= warmup;
     std::string name = fmt::format("mc-{}", run), cc = fmt::format("cc-{}", run);
-    must(conns[0]->send(http::verb::post, fmt::format("/apis/db.orange.com/v2/namespaces/{}/multicasskops", ns),
+    must(conns[0]->send(http::verb::post,
+                        fmt::format("/apis/db.orange.com/v2/namespaces/{}/multicasskops", ns),
                         multicasskop(name, cc, regions)),
          "create MultiCasskop");
     for (int k = 0; k + 1 < regions; ++k) {
       // Region k's CassandraCluster, with the seed list the operator writes after creating it.
       auto ready_to_set = hub.wait(
-          watches[k], [&](const watch_event& e) { return e.name() == cc && has_seedlist(*e.object); }, timeout);
-      if (!ready_to_set) throw std::runtime_error(fmt::format("{} never appeared in {}", cc, clusters[k]));
+          watches[k],
+          [&](const watch_event& e) { return e.name() == cc && has_seedlist(*e.object); }, timeout);
+      if (!ready_to_set)
+        throw std::runtime_error(fmt::format("{} never appeared in {}", cc, clusters[k]));
       js::Document record(rapidjson::kObjectType);
       record.AddMember("spec", js::Value((*ready_to_set->object)["spec"], record.GetAllocator()),
                        record.GetAllocator());
@@ -745,25 +889,32 @@ void run_handoff(int runs, int warmup, int regions, bool tls, int gap_ms, const 
       std::string path =
           fmt::format("/apis/db.orange.com/v2/namespaces/{}/cassandraclusters/{}", ns, cc);
       time_point t0 = clock_type::now();
-      must(conns[k]->send(http::verb::patch, path, patch, "application/merge-patch+json"), "status write");
+      must(conns[k]->send(http::verb::patch, path, patch, "application/merge-patch+json"),
+           "status write");
       time_point t_reply = clock_type::now();
       auto created = hub.wait(
-          watches[k + 1], [&](const watch_event& e) { return e.type == "ADDED" && e.name() == cc; }, timeout);
-      if (!created) throw std::runtime_error(fmt::format("{} never created in {}", cc, clusters[k + 1]));
+          watches[k + 1], [&](const watch_event& e) { return e.type == "ADDED" && e.name() == cc; },
+          timeout);
+      if (!created)
+        throw std::runtime_error(fmt::format("{} never created in {}", cc, clusters[k + 1]));
       time_point tc = created->at;
       // kubesim's trace: our status write, then the create in region k+1.
       std::string patch_line = fmt::format("kubesim {} PATCH {} ", clusters[k], path);
-      auto ta = ks.trace().find([&](const timed_line& l) { return l.text.rfind(patch_line, 0) == 0; },
-                                timeout, &trace_from);
+      auto ta =
+          ks.trace().find([&](const timed_line& l) { return l.text.rfind(patch_line, 0) == 0; },
+                          timeout, &trace_from);
       std::string create_line =
-          fmt::format("kubesim {} POST /apis/db.orange.com/v2/namespaces/{}/cassandraclusters", clusters[k + 1], ns);
+          fmt::format("kubesim {} POST /apis/db.orange.com/v2/namespaces/{}/cassandraclusters",
+                      clusters[k + 1], ns);
       size_t after_patch = trace_from;
-      auto tb = ks.trace().find([&](const timed_line& l) { return l.text.rfind(create_line, 0) == 0; }, timeout,
-                                &after_patch);
+      auto tb =
+          ks.trace().find([&](const timed_line& l) { return l.text.rfind(create_line, 0) == 0; },
+                          timeout, &after_patch);
       std::string log_key = fmt::format("cluster={} kubernetes={} ", cc, clusters[k + 1]);
       auto tl = op.log().find(
           [&](const timed_line& l) {
-            return l.text.find("Create CassandraCluster") != std::string::npos && l.text.find(log_key) != std::string::npos;
+            return l.text.find("Create CassandraCluster") != std::string::npos &&
+                   l.text.find(log_key) != std::string::npos;
           },
           timeout, &log_from);
       if (!ta || !tb || !tl) {
@@ -783,9 +934,11 @@ void run_handoff(int runs, int warmup, int regions, bool tls, int gap_ms, const 
     }
     if (gap_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms));
   }
-  fmt::print("  hand-off = from t0 (just before the benchmark sends region k's status write) to region k+1's\n"
-             "  create; {} hand-offs measured\n",
-             total_kubesim.v.size());
+  fmt::print(
+      "  hand-off = from t0 (just before the benchmark sends region k's status write) to region "
+      "k+1's\n"
+      "  create; {} hand-offs measured\n",
+      total_kubesim.v.size());
   print_stats("HAND-OFF t0 -> create arrives at kubesim", total_kubesim);
   print_stats("hand-off t0 -> ADDED on the benchmark's watch", total_watch);
   fmt::print("  of which:\n");
@@ -807,7 +960,7 @@ void run_handoff(int runs, int warmup, int regions, bool tls, int gap_ms, const 
 // Scale run.
 
 void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s, bool tls,
-               const std::string& log_file, int hold_s) {
+               const std::string& log_file, int hold_s, const std::string& flavor) {
   const std::vector<std::string> clusters = cluster_names(regions);
   std::vector<std::string> args = {"--history",
                                    "1000000",
@@ -815,25 +968,33 @@ void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s,
                                    "--casskop-delay-ms",
                                    std::to_string(delay_ms),
                                    "--casskop-time-scale",
-                                   "0.2"};
+                                   "0.2",
+                                   "--casskop-flavor",
+                                   flavor};
   if (!tls) args.push_back("--insecure-http");
   traced_kubesim ks(clusters, args, false);
   auto& sim = ks.sim();
   const std::vector<target> targets = install(sim, clusters);
   connection c1(targets[0]);
 
+  const std::string admin_port = "8090";  // the operator's default admin address, 127.0.0.1:8090
   operator_process op(write_operator_config(sim.state_dir(), sim, regions, "info"), log_file);
   wait_until_reachable(op, regions);
   proc_memory idle = memory_of(op.pid());
-  fmt::print("scale run: {} MultiCasskops over {} regions, CassKop stand-in delay {} ms, {} creating clients, {}\n",
-             count, regions, delay_ms, clients, tls ? "HTTPS" : "HTTP");
+  memory_view idle_view = read_memory_view(op.pid(), admin_port);
+  fmt::print(
+      "scale run: {} MultiCasskops over {} regions, CassKop stand-in {} with delay {} ms, {} "
+      "creating clients, {}\n",
+      count, regions, flavor, delay_ms, clients, tls ? "HTTPS" : "HTTP");
   fmt::print("  operator idle (connected, watching): VmRSS {:.1f} MiB\n", idle.rss_kib / 1024.0);
+  print_memory_view("idle", idle_view);
 
   // Ready MultiCasskops, from a watch held from before the first create. Only status writes
   // that can say Ready True are parsed.
   watch_hub hub;
-  size_t w = hub.open(targets[0], watch_path("multicasskops", list_rv(c1, "multicasskops")),
-                      [](std::string_view line) { return line.find("AllRegionsReady") != std::string_view::npos; });
+  size_t w = hub.open(
+      targets[0], watch_path("multicasskops", list_rv(c1, "multicasskops")),
+      [](std::string_view line) { return line.find("AllRegionsReady") != std::string_view::npos; });
   rss_sampler op_rss(op.pid(), std::chrono::milliseconds(50));
   rss_sampler sim_rss(ks.pid(), std::chrono::milliseconds(50));
   double op_cpu0 = cpu_seconds(op.pid()), sim_cpu0 = cpu_seconds(ks.pid());
@@ -847,22 +1008,33 @@ void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s,
       connection conn(targets[0]);
       for (int i; (i = next++) < count;) {
         created_at[static_cast<size_t>(i)] = clock_type::now();
-        auto r = conn.send(http::verb::post, fmt::format("/apis/db.orange.com/v2/namespaces/{}/multicasskops", ns),
+        auto r = conn.send(http::verb::post,
+                           fmt::format("/apis/db.orange.com/v2/namespaces/{}/multicasskops", ns),
                            multicasskop(fmt::format("mc-{}", i), fmt::format("cc-{}", i), regions));
         if (r.status != 201) ++failures;
       }
     });
   for (auto& t : creators) t.join();
   double create_secs = seconds_since(start);
-  fmt::print("  created {} MultiCasskops in {:.2f} s ({:.0f}/s){}\n", count, create_secs, count / create_secs,
-             failures ? fmt::format(", {} failed", failures.load()) : "");
+  fmt::print("  created {} MultiCasskops in {:.2f} s ({:.0f}/s){}\n", count, create_secs,
+             count / create_secs, failures ? fmt::format(", {} failed", failures.load()) : "");
 
   std::map<std::string, time_point> ready_at;
   stats per_mc;
   auto deadline = start + std::chrono::seconds(timeout_s);
   auto next_progress = clock_type::now() + std::chrono::seconds(10);
   time_point half{}, ninety{};
+  // The breakdown at the largest RSS seen, read every second while converging.
+  memory_view peak_view;
+  auto next_view = clock_type::now();
   while (static_cast<int>(ready_at.size()) < count && clock_type::now() < deadline) {
+    if (clock_type::now() >= next_view) {
+      next_view += std::chrono::seconds(1);
+      if (long rss = memory_of(op.pid()).rss_kib; rss > peak_view.rss_kib) {
+        memory_view v = read_memory_view(op.pid(), admin_port);
+        if (v.ok) peak_view = std::move(v);
+      }
+    }
     auto e = hub.wait(
         w,
         [](const watch_event& ev) {
@@ -899,6 +1071,7 @@ void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s,
     for (auto& [n, t] : ready_at) end = std::max(end, t);
   }
   long op_max_rss = op_rss.finish(), sim_max_rss = sim_rss.finish();
+  memory_view done_view = read_memory_view(op.pid(), admin_port);
   proc_memory op_mem = memory_of(op.pid()), sim_mem = memory_of(ks.pid());
   double op_cpu = cpu_seconds(op.pid()) - op_cpu0, sim_cpu = cpu_seconds(ks.pid()) - sim_cpu0;
 
@@ -906,38 +1079,48 @@ void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s,
   int listed = 0, listed_ready = 0, pages = 0;
   std::string cont;
   do {
-    std::string path = fmt::format("/apis/db.orange.com/v2/namespaces/{}/multicasskops?limit=200", ns);
+    std::string path =
+        fmt::format("/apis/db.orange.com/v2/namespaces/{}/multicasskops?limit=200", ns);
     if (!cont.empty()) path += "&continue=" + cont;
     auto d = js::parse(must(c1.send(http::verb::get, path), "list MultiCasskops").body);
     ++pages;
     if (const js::Value* items = js::find(d, "items"); items && items->IsArray())
       for (const auto& it : items->GetArray()) {
         ++listed;
-        if (const js::Value* conds = js::find_path(it, {"status", "conditions"}); conds && conds->IsArray())
+        if (const js::Value* conds = js::find_path(it, {"status", "conditions"});
+            conds && conds->IsArray())
           for (const auto& c : conds->GetArray())
-            if (js::get_string(c, "type") == "Ready" && js::get_string(c, "status") == "True") ++listed_ready;
+            if (js::get_string(c, "type") == "Ready" && js::get_string(c, "status") == "True")
+              ++listed_ready;
       }
     cont = std::string(js::get_string(d, {"metadata", "continue"}));
   } while (!cont.empty());
 
   bool all = static_cast<int>(ready_at.size()) == count;
-  fmt::print("  CONVERGED: {} of {} Ready True {} {:.2f} s after the first create{}\n", ready_at.size(), count,
-             all ? "in" : "(TIMED OUT) after", ms(start, end) / 1000.0,
+  fmt::print("  CONVERGED: {} of {} Ready True {} {:.2f} s after the first create{}\n",
+             ready_at.size(), count, all ? "in" : "(TIMED OUT) after", ms(start, end) / 1000.0,
              all ? "" : fmt::format(" (timeout {} s)", timeout_s));
-  if (half != time_point{}) fmt::print("  50% Ready at {:.2f} s, 90% at {:.2f} s\n", ms(start, half) / 1000.0,
-                                       ninety != time_point{} ? ms(start, ninety) / 1000.0 : 0.0);
+  if (half != time_point{})
+    fmt::print("  50% Ready at {:.2f} s, 90% at {:.2f} s\n", ms(start, half) / 1000.0,
+               ninety != time_point{} ? ms(start, ninety) / 1000.0 : 0.0);
   print_stats("per MultiCasskop: create -> Ready True", per_mc);
-  fmt::print("  minimum possible per MultiCasskop: {} regions x {} ms CassKop delay = {} ms\n", regions, delay_ms,
-             regions * delay_ms);
-  fmt::print("  paged list (limit 200, {} pages): {} MultiCasskops, {} Ready True\n", pages, listed, listed_ready);
-  fmt::print("  OPERATOR PEAK RSS: VmHWM {:.1f} MiB (sampled VmRSS max {:.1f} MiB, now {:.1f} MiB; idle {:.1f} MiB)\n",
-             op_mem.hwm_kib / 1024.0, op_max_rss / 1024.0, op_mem.rss_kib / 1024.0, idle.rss_kib / 1024.0);
+  fmt::print("  minimum possible per MultiCasskop: {} regions x {} ms CassKop delay = {} ms\n",
+             regions, delay_ms, regions * delay_ms);
+  fmt::print("  paged list (limit 200, {} pages): {} MultiCasskops, {} Ready True\n", pages, listed,
+             listed_ready);
+  fmt::print(
+      "  OPERATOR PEAK RSS: VmHWM {:.1f} MiB (sampled VmRSS max {:.1f} MiB, now {:.1f} MiB; idle "
+      "{:.1f} MiB)\n",
+      op_mem.hwm_kib / 1024.0, op_max_rss / 1024.0, op_mem.rss_kib / 1024.0, idle.rss_kib / 1024.0);
   fmt::print("  operator CPU during the run: {:.2f} s\n", op_cpu);
+  print_memory_view("at the largest RSS read while converging", peak_view);
+  print_memory_view("once all Ready", done_view);
   fmt::print("  kubesim (reference): VmHWM {:.1f} MiB (sampled max {:.1f} MiB), CPU {:.2f} s\n",
              sim_mem.hwm_kib / 1024.0, sim_max_rss / 1024.0, sim_cpu);
   print_operator_problems(op);
   if (hold_s > 0) {
-    fmt::print("  holding kubesim (pid {}) and the operator (pid {}) for {} s\n", ks.pid(), op.pid(), hold_s);
+    fmt::print("  holding kubesim (pid {}) and the operator (pid {}) for {} s\n", ks.pid(),
+               op.pid(), hold_s);
     std::fflush(stdout);
     std::this_thread::sleep_for(std::chrono::seconds(hold_s));
   }
@@ -948,10 +1131,10 @@ void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s,
 }  // namespace
 
 int main(int argc, char** argv) {
-  int runs = 200, warmup = 10, handoff_regions = 2, count = 1000, regions = 4, clients = 4, delay_ms = 100,
-      timeout_s = 600, gap_ms = 10, hold_s = 0;
+  int runs = 200, warmup = 10, handoff_regions = 2, count = 1000, regions = 4, clients = 4,
+      delay_ms = 100, timeout_s = 600, gap_ms = 10, hold_s = 0;
   bool tls = true, handoff = true, scale = true;
-  std::string op_log;
+  std::string op_log, flavor = "v2.1.0";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] {
@@ -959,27 +1142,48 @@ int main(int argc, char** argv) {
       return std::stoi(argv[++i]);
     };
     try {
-      if (a == "--runs") runs = next();
-      else if (a == "--warmup") warmup = next();
-      else if (a == "--handoff-regions") handoff_regions = next();
-      else if (a == "--multicasskops") count = next();
-      else if (a == "--regions") regions = next();
-      else if (a == "--clients") clients = next();
-      else if (a == "--casskop-delay-ms") delay_ms = next();
-      else if (a == "--timeout-s") timeout_s = next();
-      else if (a == "--gap-ms") gap_ms = next();
-      else if (a == "--hold-s") hold_s = next();
-      else if (a == "--insecure-http") tls = false;
-      else if (a == "--skip-handoff") handoff = false;
-      else if (a == "--skip-scale") scale = false;
-      else if (a == "--operator-log") op_log = i + 1 < argc ? argv[++i] : "";
-      else if (a == "--operator-env" && i + 1 < argc) operator_process::extra_env.push_back(argv[++i]);
-      else throw std::invalid_argument("unknown option " + a);
+      if (a == "--runs")
+        runs = next();
+      else if (a == "--warmup")
+        warmup = next();
+      else if (a == "--handoff-regions")
+        handoff_regions = next();
+      else if (a == "--multicasskops")
+        count = next();
+      else if (a == "--regions")
+        regions = next();
+      else if (a == "--clients")
+        clients = next();
+      else if (a == "--casskop-delay-ms")
+        delay_ms = next();
+      else if (a == "--timeout-s")
+        timeout_s = next();
+      else if (a == "--gap-ms")
+        gap_ms = next();
+      else if (a == "--hold-s")
+        hold_s = next();
+      else if (a == "--insecure-http")
+        tls = false;
+      else if (a == "--skip-handoff")
+        handoff = false;
+      else if (a == "--skip-scale")
+        scale = false;
+      else if (a == "--casskop-flavor" && i + 1 < argc)
+        flavor = argv[++i];
+      else if (a == "--operator-log")
+        op_log = i + 1 < argc ? argv[++i] : "";
+      else if (a == "--operator-env" && i + 1 < argc)
+        operator_process::extra_env.push_back(argv[++i]);
+      else
+        throw std::invalid_argument("unknown option " + a);
     } catch (const std::exception& e) {
       fmt::print(stderr,
-                 "multicasskop_bench: {}\nusage: multicasskop_bench [--runs N] [--warmup N] [--handoff-regions R] "
-                 "[--gap-ms MS]\n         [--multicasskops N] [--regions R] [--clients C] [--casskop-delay-ms D] "
-                 "[--timeout-s S]\n         [--insecure-http] [--skip-handoff] [--skip-scale] [--operator-log FILE]\n"
+                 "multicasskop_bench: {}\nusage: multicasskop_bench [--runs N] [--warmup N] "
+                 "[--handoff-regions R] "
+                 "[--gap-ms MS]\n         [--multicasskops N] [--regions R] [--clients C] "
+                 "[--casskop-delay-ms D] "
+                 "[--timeout-s S]\n         [--casskop-flavor v2.1.0|observed-generation] "
+                 "[--insecure-http] [--skip-handoff] [--skip-scale] [--operator-log FILE]\n"
                  "         [--operator-env NAME=VALUE ...] [--hold-s S]\n",
                  e.what());
       return 2;
@@ -990,12 +1194,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::signal(SIGPIPE, SIG_IGN);
-  js::parse(multicasskop("mc-check", "cc-check", std::max(regions, handoff_regions)));  // well-formed
+  js::parse(
+      multicasskop("mc-check", "cc-check", std::max(regions, handoff_regions)));  // well-formed
   fmt::print("multi-casskop benchmark: {} hardware threads\n", std::thread::hardware_concurrency());
   try {
-    if (handoff) run_handoff(runs, warmup, handoff_regions, tls, gap_ms, op_log.empty() ? "" : op_log + ".handoff");
-    if (scale) run_scale(count, regions, clients, delay_ms, timeout_s, tls, op_log.empty() ? "" : op_log + ".scale",
-                         hold_s);
+    if (handoff)
+      run_handoff(runs, warmup, handoff_regions, tls, gap_ms,
+                  op_log.empty() ? "" : op_log + ".handoff");
+    if (scale)
+      run_scale(count, regions, clients, delay_ms, timeout_s, tls,
+                op_log.empty() ? "" : op_log + ".scale", hold_s, flavor);
   } catch (const std::exception& e) {
     fmt::print(stderr, "multicasskop_bench: {}\n", e.what());
     return 1;

@@ -204,3 +204,26 @@ TEST_CASE("watch_event: decoding lines") {
   CHECK_FALSE(decode_watch_line(R"({"type":"ADDED"})", e, why));
   CHECK_FALSE(decode_watch_line(R"([1,2])", e, why));
 }
+
+TEST_CASE("object_store: bytes() follows the objects held, for the cache size metrics") {
+  object_store st;
+  auto a1 = obj("a", 1), b2 = obj("b", 2);
+  const size_t a_bytes = json::allocated_bytes(*a1), b_bytes = json::allocated_bytes(*b2);
+  REQUIRE(a_bytes > sizeof(json::Document));
+  st.apply({watch_change::kind::init_started, nullptr});
+  st.apply({watch_change::kind::init_object, a1});
+  st.apply({watch_change::kind::init_object, b2});
+  CHECK(st.bytes() == 0);  // a relist counts once it is swapped in
+  st.apply({watch_change::kind::init_done, nullptr});
+  CHECK(st.bytes() == a_bytes + b_bytes);
+  auto a3 = obj("a", 3);
+  st.apply({watch_change::kind::applied, a3});  // replaces a
+  CHECK(st.bytes() == json::allocated_bytes(*a3) + b_bytes);
+  st.apply({watch_change::kind::applied, obj("a", 2)});  // stale: nothing changes
+  CHECK(st.bytes() == json::allocated_bytes(*a3) + b_bytes);
+  st.apply({watch_change::kind::deleted, obj("b", 4)});
+  CHECK(st.bytes() == json::allocated_bytes(*a3));
+  st.apply({watch_change::kind::init_started, nullptr});
+  st.apply({watch_change::kind::init_done, nullptr});  // relist: nothing left
+  CHECK(st.bytes() == 0);
+}

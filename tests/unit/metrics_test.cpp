@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "actors/runtime/client_metrics.h"
+#include "k8s/base/heap_metrics.h"
 #include "k8s/base/metrics.h"
+#include "k8s/watch/watcher.h"
 
 namespace m = k8s::metrics;
 
@@ -279,4 +281,35 @@ TEST_CASE(
   const std::string after = m::default_registry().render();
   CHECK(after.find("controller=\"ctl-a\",verb") == std::string::npos);
   CHECK(after.find("controller=\"ctl-b\"") != std::string::npos);
+}
+
+TEST_CASE("memory metrics: malloc heap by kind, and a labelled watcher's cache series") {
+  k8s::metrics::registry r;
+  k8s::register_heap_metrics(r);
+  std::vector<char*> blocks;
+  for (int i = 0; i < 64; ++i) blocks.push_back(new char[1024]);
+  const std::string heap = r.render();
+  for (char* b : blocks) delete[] b;
+  for (const char* kind : {"arena", "mmap", "in_use", "free"})
+    CHECK(heap.find(std::string("process_heap_bytes{kind=\"") + kind + "\"} ") !=
+          std::string::npos);
+  CHECK(heap.find("process_heap_bytes{kind=\"in_use\"} 0\n") ==
+        std::string::npos);  // 64 KiB at least
+
+  const std::string series =
+      R"(operator_cache_objects{cluster="c1",controller="test",resource="things"} 0)";
+  const std::string bytes =
+      R"(operator_cache_bytes{cluster="c1",controller="test",resource="things"} 0)";
+  {
+    k8s::watcher_options o;
+    o.what.version = "v1";
+    o.what.plural = "things";
+    o.metric_labels = {{"controller", "test"}, {"cluster", "c1"}};
+    auto w = k8s::watcher::create(nullptr, nullptr, o, nullptr);  // never started: an empty cache
+    const std::string text = k8s::metrics::default_registry().render();
+    CHECK(text.find(series) != std::string::npos);
+    CHECK(text.find(bytes) != std::string::npos);
+  }
+  CHECK(k8s::metrics::default_registry().render().find(series) ==
+        std::string::npos);  // gone with it
 }

@@ -43,24 +43,49 @@ object_ptr trim_cassandracluster(const object_ptr& obj, bool managed_fields, boo
   const bool trim_status = status && status->IsObject() && !reads_only(*status);
   if (!managed_fields && !kubectl_record && casskop_record.empty() && !drop_spec && !trim_status)
     return obj;
-  // Removing members from a RapidJSON pool frees nothing: copy, trim, then copy compactly.
-  js::Document d = js::copy_of(cc);
+  // Only the kept members are copied (a whole copy first would copy managedFields and the
+  // records too, on every event), then copied compactly.
+  js::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
-  if (managed_fields) js::remove_member(d["metadata"], "managedFields");
-  if (kubectl_record) js::remove_member(d["metadata"]["annotations"], kubectl_last_applied);
+  auto dropped_annotation = [&](std::string_view name) {
+    return (kubectl_record && name == kubectl_last_applied) ||
+           (!casskop_record.empty() && name == casskop_last_applied);
+  };
+  for (const auto& m : cc.GetObject()) {
+    const std::string_view name = js::view(m.name);
+    if (name == "spec" && drop_spec) continue;
+    if (name == "status" && trim_status) {
+      js::Value kept(rapidjson::kObjectType);
+      for (const char* f : read_status_fields)
+        if (const js::Value* v = js::find(*status, f))
+          kept.AddMember(js::string_value(f, a), js::Value(*v, a), a);
+      d.AddMember(js::Value(m.name, a), std::move(kept), a);
+      continue;
+    }
+    if (name != "metadata" || !m.value.IsObject()) {
+      d.AddMember(js::Value(m.name, a), js::Value(m.value, a), a);
+      continue;
+    }
+    js::Value meta(rapidjson::kObjectType);
+    for (const auto& f : m.value.GetObject()) {
+      const std::string_view field = js::view(f.name);
+      if (field == "managedFields") continue;
+      if (field != "annotations" || !f.value.IsObject()) {
+        meta.AddMember(js::Value(f.name, a), js::Value(f.value, a), a);
+        continue;
+      }
+      js::Value annotations(rapidjson::kObjectType);
+      for (const auto& an : f.value.GetObject())
+        if (!dropped_annotation(js::view(an.name)))
+          annotations.AddMember(js::Value(an.name, a), js::Value(an.value, a), a);
+      meta.AddMember(js::Value(f.name, a), std::move(annotations), a);
+    }
+    d.AddMember(js::Value(m.name, a), std::move(meta), a);
+  }
   if (!casskop_record.empty()) {
     js::Value derived(rapidjson::kObjectType);
     derived.AddMember("casskopReconciledSpec", record_matches_spec(casskop_record, cc), a);
     js::set_member(d, derived_member, std::move(derived), a);
-    js::remove_member(d["metadata"]["annotations"], casskop_last_applied);
-  }
-  if (drop_spec) js::remove_member(d, "spec");
-  if (trim_status) {
-    js::Value kept(rapidjson::kObjectType);
-    for (const char* f : read_status_fields)
-      if (const js::Value* v = js::find(*status, f))
-        kept.AddMember(js::string_value(f, a), js::Value(*v, a), a);
-    js::set_member(d, "status", std::move(kept), a);
   }
   return js::compact_copy(d);
 }
