@@ -63,6 +63,7 @@ struct supervisor_state {
   uint64_t seq = 0;
   // The phase last exported per (MultiCasskop, region), so a change replaces its one series.
   std::map<std::pair<mc_key, std::string>, region_phase> exported_phase;
+  std::shared_ptr<change_queue> changes = std::make_shared<change_queue>();
   static inline const char* name = "supervisor";
 };
 
@@ -326,7 +327,7 @@ void spawn_child(supervisor_actor* self, role r, const cluster_source& source,
       ws.timers = st.settings.registry->timers();
       // A replacement is told what its predecessor had reported, to notice deletions meanwhile.
       ws.resources =
-          watched_resources(me, source.name, st.settings.config.namespace_name, local,
+          watched_resources(me, st.changes, source.name, st.settings.config.namespace_name, local,
                             cache_limits{st.settings.config.max_multicasskop_spec_bytes},
                             restarted ? st.machine->snapshot() : std::vector<event_body>{});
       ws.on_health = health_sink(me);
@@ -582,6 +583,9 @@ caf::behavior supervisor(supervisor_actor* self, supervisor_settings s) {
   });
   return {
       [=](event_atom, event_body& b) { handle(self, std::move(b)); },
+      [=](changes_atom) {
+        for (auto& b : self->state.changes->take_all()) handle(self, std::move(b));
+      },
       [=](runtime::write_result& r) {
         // Not in flight: already reported as failed (its writer failed, its cluster went).
         if (self->state.writes_in_flight.erase(r.id) == 0) return;

@@ -7,7 +7,18 @@
 namespace mc {
 namespace js = k8s::json;
 
+namespace {
+// Queue keys: one per object (kind, cluster, namespace, name); '/' cannot occur in the names.
+std::string cc_key(const std::string& cluster, const std::string& ns, const std::string& name) {
+  return "cc/" + cluster + "/" + ns + "/" + name;
+}
+std::string mc_key_of(const std::string& ns, const std::string& name) {
+  return "mc/" + ns + "/" + name;
+}
+}  // namespace
+
 std::vector<runtime::watched_resource> watched_resources(const caf::actor& supervisor,
+                                                         std::shared_ptr<change_queue> changes,
                                                          const std::string& cluster,
                                                          const std::string& namespace_name,
                                                          bool local, const cache_limits& limits,
@@ -19,19 +30,22 @@ std::vector<runtime::watched_resource> watched_resources(const caf::actor& super
     return std::make_pair(std::string(js::get_string(*obj, {"metadata", "namespace"})),
                           std::string(js::get_string(*obj, {"metadata", "name"})));
   };
-  // Changes go straight to the supervisor: one hop on the hot path.
+  // Changes go straight to the supervisor's queue: one hop on the hot path.
+  auto queue = [supervisor, changes](std::string key, event_body b) {
+    if (changes->put(key, std::move(b))) caf::anon_send(supervisor, changes_atom::value);
+  };
   std::vector<runtime::watched_resource> out;
   out.push_back({cassandraclusters,
                  namespace_name,
                  trim(watched_kind::cassandracluster),
-                 [supervisor, cluster, name_of](const k8s::store_delta& d) {
-                   for (const auto& obj : d.upserted)
-                     caf::anon_send(supervisor, event_atom::value,
-                                    event_body{cassandracluster_seen{cluster, obj}});
+                 [queue, cluster, name_of](const k8s::store_delta& d) {
+                   for (const auto& obj : d.upserted) {
+                     auto [ns, name] = name_of(obj);
+                     queue(cc_key(cluster, ns, name), cassandracluster_seen{cluster, obj});
+                   }
                    for (const auto& obj : d.removed) {
                      auto [ns, name] = name_of(obj);
-                     caf::anon_send(supervisor, event_atom::value,
-                                    event_body{cassandracluster_gone{cluster, ns, name}});
+                     queue(cc_key(cluster, ns, name), cassandracluster_gone{cluster, ns, name});
                    }
                  },
                  {}});
@@ -42,14 +56,14 @@ std::vector<runtime::watched_resource> watched_resources(const caf::actor& super
     out.push_back({multicasskops,
                    namespace_name,
                    trim(watched_kind::multicasskop),
-                   [supervisor, name_of](const k8s::store_delta& d) {
-                     for (const auto& obj : d.upserted)
-                       caf::anon_send(supervisor, event_atom::value,
-                                      event_body{multicasskop_seen{obj}});
+                   [queue, name_of](const k8s::store_delta& d) {
+                     for (const auto& obj : d.upserted) {
+                       auto [ns, name] = name_of(obj);
+                       queue(mc_key_of(ns, name), multicasskop_seen{obj});
+                     }
                      for (const auto& obj : d.removed) {
                        auto [ns, name] = name_of(obj);
-                       caf::anon_send(supervisor, event_atom::value,
-                                      event_body{multicasskop_gone{{ns, name}}});
+                       queue(mc_key_of(ns, name), multicasskop_gone{{ns, name}});
                      }
                    },
                    {}});

@@ -623,7 +623,8 @@ memory_view read_memory_view(pid_t pid, const std::string& admin_port) {
       at = end + 1;
       if (line.empty() || line[0] == '#') continue;
       if (line.rfind("operator_cache_", 0) != 0 && line.rfind("process_heap_bytes", 0) != 0 &&
-          line.find("journal_events") == std::string::npos)
+          line.find("journal_events") == std::string::npos &&
+          line.rfind("operator_watch_re", 0) != 0)
         continue;
       size_t sp = line.rfind(' ');
       if (sp == std::string::npos) continue;
@@ -676,6 +677,9 @@ void print_memory_view(const char* when, const memory_view& m) {
                          label("resource"), o == m.series.end() ? 0.0 : o->second, mib(v));
     }
   fmt::print("    watch caches (trimmed objects): {:.2f} MiB\n{}", mib(caches), per);
+  // Each relist holds a whole list response and its parse at once: the usual cause of a burst.
+  fmt::print("    watches so far: {:.0f} relists, {:.0f} restarts\n",
+             m.sum("operator_watch_relists_total"), m.sum("operator_watch_restarts_total"));
   const double journal = m.sum("journal_events");
   fmt::print("    journal in memory: {:.0f} summaries, ~{:.2f} MiB (~{:.0f} B each)\n", journal,
              mib(journal * bytes_per_journal_summary), bytes_per_journal_summary);
