@@ -31,10 +31,10 @@ struct watch_change {
 
 struct list_watch_action {
   enum class kind {
-    none,        // wait for the next input
-    list_page,   // request a list page with `continue_token` ("" for the first page)
+    none,         // wait for the next input
+    list_page,    // request a list page with `continue_token` ("" for the first page)
     start_watch,  // open a watch from `resource_version`
-    back_off,    // wait (the driver picks the delay), then call on_backoff_elapsed()
+    back_off,     // wait (the driver picks the delay), then call on_backoff_elapsed()
   };
   kind what = kind::none;
   std::string continue_token;

@@ -8,11 +8,16 @@ namespace k8s {
 
 const char* to_string(list_watch_state::phase p) {
   switch (p) {
-    case list_watch_state::phase::empty: return "empty";
-    case list_watch_state::phase::listing: return "listing";
-    case list_watch_state::phase::listed: return "listed";
-    case list_watch_state::phase::watching: return "watching";
-    case list_watch_state::phase::backing_off: return "backing-off";
+    case list_watch_state::phase::empty:
+      return "empty";
+    case list_watch_state::phase::listing:
+      return "listing";
+    case list_watch_state::phase::listed:
+      return "listed";
+    case list_watch_state::phase::watching:
+      return "watching";
+    case list_watch_state::phase::backing_off:
+      return "backing-off";
   }
   return "unknown";
 }
@@ -35,7 +40,9 @@ watcher::watcher(std::shared_ptr<client> c, std::shared_ptr<timer_service> timer
       on_status_(std::move(on_status)),
       backoff_(options_.backoff) {}
 
-watcher::~watcher() { stop(); }
+watcher::~watcher() {
+  stop();
+}
 
 void watcher::start() {
   std::lock_guard lock(mutex_);
@@ -99,9 +106,10 @@ void watcher::act(list_watch_action a) {
       lo.limit = options_.page_size;
       lo.continue_token = a.continue_token;
       const uint64_t list_gen = generation_;
-      client_->list(options_.what, options_.namespace_name, lo, [weak, list_gen](result<list_page> r) {
-        if (auto self = weak.lock()) self->on_list(list_gen, std::move(r));
-      });
+      client_->list(options_.what, options_.namespace_name, lo,
+                    [weak, list_gen](result<list_page> r) {
+                      if (auto self = weak.lock()) self->on_list(list_gen, std::move(r));
+                    });
       break;
     }
     case list_watch_action::kind::start_watch: {
@@ -132,8 +140,8 @@ void watcher::act(list_watch_action a) {
       next_retry_ = backoff_.next_delay();
       // A server that said when to come back (429 or 503 with Retry-After) is not asked sooner.
       if (const auto& e = state_.last_error(); e && e->retry_after_seconds > 0)
-        next_retry_ = std::max(next_retry_, std::chrono::milliseconds(
-                                                std::chrono::seconds(e->retry_after_seconds)));
+        next_retry_ = std::max(
+            next_retry_, std::chrono::milliseconds(std::chrono::seconds(e->retry_after_seconds)));
       const uint64_t retry_gen = generation_;
       retry_timer_ = timers_->after(next_retry_, [weak, retry_gen] {
         auto self = weak.lock();
@@ -181,8 +189,10 @@ void watcher::on_list(uint64_t gen, result<list_page> r) {
   std::vector<watch_change> changes;
   if (r && options_.transform)
     for (auto& item : r.value().items) item = options_.transform(item);
-  list_watch_action next = r ? state_.on_list_page(r.value(), changes) : state_.on_list_error(r.error());
-  if (r && next.what == list_watch_action::kind::start_watch) backoff_.healthy_since(std::chrono::steady_clock::now());
+  list_watch_action next =
+      r ? state_.on_list_page(r.value(), changes) : state_.on_list_error(r.error());
+  if (r && next.what == list_watch_action::kind::start_watch)
+    backoff_.healthy_since(std::chrono::steady_clock::now());
   deliver(changes);
   act(next);
   report_status();

@@ -10,12 +10,12 @@
 #include <optional>
 #include <string>
 
+#include "k8s/api/client.h"
 #include "k8s/base/backoff.h"
 #include "k8s/base/metrics.h"
-#include "k8s/api/client.h"
+#include "k8s/base/timer_service.h"
 #include "k8s/watch/list_watch.h"
 #include "k8s/watch/object_store.h"
-#include "k8s/base/timer_service.h"
 
 namespace k8s {
 
@@ -59,8 +59,8 @@ class watcher : public std::enable_shared_from_this<watcher> {
   using status_callback = std::function<void(const watcher_status&)>;
 
   static std::shared_ptr<watcher> create(std::shared_ptr<client> c,
-                                         std::shared_ptr<timer_service> timers,
-                                         watcher_options o, change_callback on_change,
+                                         std::shared_ptr<timer_service> timers, watcher_options o,
+                                         change_callback on_change,
                                          status_callback on_status = nullptr);
   ~watcher();
 

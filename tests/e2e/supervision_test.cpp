@@ -4,8 +4,8 @@
 // state machine retries them), and the MultiCasskop must still converge.
 #include <caf/all.hpp>
 
-#include "actors/runtime/cluster_registry.h"
 #include "actors/multicasskop/supervisor.h"
+#include "actors/runtime/cluster_registry.h"
 #include "actors/runtime/event_recorder.h"
 #include "actors/runtime/writer.h"
 #include "messages/atoms.h"
