@@ -6,6 +6,7 @@
 
 #include "actors/multicasskop/config.h"
 #include "actors/multicasskop/supervisor.h"
+#include "k8s/http/url_path.h"
 #include "k8s/json/json.h"
 #include "messages/atoms.h"
 
@@ -15,17 +16,7 @@ using runtime::admin_reply;
 
 namespace {
 
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i) parts.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return parts;
-}
+using k8s::http::split_path;
 
 admin_reply error_reply(int status, const std::string& message) {
   js::Document d(rapidjson::kObjectType);

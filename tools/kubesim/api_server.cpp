@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "k8s/http/url_path.h"
 #include "k8s/json/yaml_json.h"
 #include "tools/kubesim/access_reviews.h"
 #include "tools/kubesim/api_error.h"
@@ -147,17 +148,7 @@ list_request list_request_of(const request& r, bool watch) {
   return lr;
 }
 
-std::vector<std::string> split_path(std::string_view path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) parts.emplace_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return parts;
-}
+using k8s::http::split_path;
 
 // The object as the client asked for it: another served version only changes apiVersion
 // (the "None" conversion strategy of CRDs).
