@@ -11,4 +11,10 @@ struct overloaded : Fs... {
 template <class... Fs>
 overloaded(Fs...) -> overloaded<Fs...>;
 
+// The last branch of an `if constexpr` chain over a variant's alternatives:
+//   else static_assert(k8s::unhandled_alternative<T>, "...");
+// so an alternative added later without a branch does not compile either.
+template <class T>
+inline constexpr bool unhandled_alternative = false;
+
 }  // namespace k8s

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "k8s/base/overloaded.h"
+
 namespace mc {
 namespace js = k8s::json;
 
@@ -89,6 +91,8 @@ std::string encode_event(const event& e) {
           d.AddMember("kind", str(b.kind, a), a);
           d.AddMember("id", js::Value(static_cast<uint64_t>(b.id)), a);
           d.AddMember("key", key_json(b.key, a), a);
+        } else {
+          static_assert(k8s::unhandled_alternative<T>, "a type without a branch");
         }
       },
       e.body);
@@ -208,6 +212,8 @@ std::string summarize_event(const event& e) {
           return fmt::format(R"("cluster":"{}","token":{})", b.cluster, b.token);
         } else if constexpr (std::is_same_v<T, command_issued>) {
           return fmt::format(R"("kind":"{}","id":{},"object":"{}")", b.kind, b.id, b.key.str());
+        } else {
+          static_assert(k8s::unhandled_alternative<T>, "a type without a branch");
         }
       },
       e.body);
@@ -255,6 +261,8 @@ std::string summarize_command(const command& c) {
           d.AddMember("cluster", str(b.cluster, a), a);
           d.AddMember("token", js::Value(static_cast<uint64_t>(b.token)), a);
           d.AddMember("delayMs", js::Value(static_cast<int64_t>(b.delay_ms)), a);
+        } else {
+          static_assert(k8s::unhandled_alternative<T>, "a type without a branch");
         }
         return js::to_string(d);
       },

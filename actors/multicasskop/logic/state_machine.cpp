@@ -7,6 +7,7 @@
 
 #include "actors/multicasskop/logic/cache_trim.h"
 #include "actors/multicasskop/logic/seeds.h"
+#include "k8s/base/overloaded.h"
 #include "k8s/base/timestamps.h"
 
 namespace mc {
@@ -229,6 +230,8 @@ std::vector<mc_key> state_machine::concerned(const event& e) const {
             out.push_back(it->second.key);
         } else if constexpr (std::is_same_v<T, timer_fired> || std::is_same_v<T, command_issued>) {
           out.push_back(b.key);
+        } else {
+          static_assert(k8s::unhandled_alternative<T>, "a type without a branch");
         }
       },
       e.body);
@@ -403,6 +406,8 @@ void state_machine::fold(const event& e, std::set<mc_key>& touched) {
           if (b.token == r->second.settle_token) r->second.settled = true;
         } else if constexpr (std::is_same_v<T, command_issued>) {
           // folded by evolve() itself
+        } else {
+          static_assert(k8s::unhandled_alternative<T>, "a type without a branch");
         }
       },
       e.body);
