@@ -77,7 +77,7 @@ class in_process_operator {
 }  // namespace
 
 TEST_CASE(
-    "supervision: a writer killed with writes in flight is restarted and they are retried; the "
+    "supervision: a writer killed with writes in flight is restarted and they are retried, and the "
     "MultiCasskop converges") {
   world w({kC1, kC2}, 100);
   in_process_operator op(w);
@@ -105,7 +105,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "supervision: a killed watcher is restarted and reports its cluster again; the MultiCasskop "
+    "supervision: a killed watcher is restarted and reports its cluster again, and the "
+    "MultiCasskop "
     "converges") {
   world w({kC1, kC2}, 100);
   in_process_operator op(w);
