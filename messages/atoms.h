@@ -9,11 +9,10 @@
 
 namespace mc {
 
-using event_atom = caf::atom_constant<caf::atom("event")>;      // (event_atom, event_body)
-using command_atom = caf::atom_constant<caf::atom("command")>;  // (command_atom, command)
-using health_atom = caf::atom_constant<caf::atom("health")>;    // watcher-internal
-using state_atom = caf::atom_constant<caf::atom("state")>;      // ask for a JSON picture
-using changes_atom = caf::atom_constant<caf::atom("changes")>;  // watch changes are waiting
+using event_atom = caf::atom_constant<caf::atom("event")>;        // (event_atom, event_body)
+using state_atom = caf::atom_constant<caf::atom("state")>;        // ask for a JSON picture
+using changes_atom = caf::atom_constant<caf::atom("changes")>;    // watch changes are waiting
+using clusters_atom = caf::atom_constant<caf::atom("clusters")>;  // ask for the clusters
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using actors_atom = caf::atom_constant<caf::atom("actors")>;  // ask for the actors as JSON
 using reload_atom = caf::atom_constant<caf::atom("reload")>;  // (reload_atom, the new config)

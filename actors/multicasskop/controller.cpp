@@ -40,13 +40,13 @@ class multicasskop_controller : public runtime::controller {
   }
 
   std::string not_ready(const caf::actor& root) override {
-    auto state = ask(root, state_atom::value);
-    if (!state) return "the supervisor is not answering";
-    auto d = js::parse(*state);
+    auto clusters = ask(root, clusters_atom::value);
+    if (!clusters) return "the supervisor is not answering";
+    auto d = js::parse(*clusters);
     std::string waiting;
     // Waiting: listing, or not heard of yet. An unreachable cluster (it has an error) does not
     // hold readiness back: the operator serves the others.
-    for (const auto& c : d["clusters"].GetArray())
+    for (const auto& c : d.GetArray())
       if (!js::get_bool(c, {"synced"}, false) && js::get_string(c, "error").empty())
         waiting += (waiting.empty() ? "" : ",") + std::string(js::get_string(c, "name"));
     return waiting.empty() ? "" : "first list not in yet: " + waiting;
@@ -71,10 +71,14 @@ class multicasskop_controller : public runtime::controller {
       if (s->empty()) return error_reply(404, "no MultiCasskop " + parts[1] + "/" + parts[2]);
       return {200, *s};
     }
+    if (path == "/clusters") {
+      auto s = ask(root, clusters_atom::value);
+      return s ? admin_reply{200, *s} : error_reply(503, "the supervisor is not answering");
+    }
     auto s = ask(root, state_atom::value);
     if (!s) return error_reply(503, "the supervisor is not answering");
     auto d = js::parse(*s);
-    return {200, js::to_string(d[path == "/clusters" ? "clusters" : "multicasskops"])};
+    return {200, js::to_string(d["multicasskops"])};
   }
 
  private:

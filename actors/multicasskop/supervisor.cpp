@@ -583,6 +583,7 @@ caf::behavior supervisor(supervisor_actor* self, supervisor_settings s) {
   });
   return {
       [=](event_atom, event_body& b) { handle(self, std::move(b)); },
+      [=](clusters_atom) -> std::string { return inspect_clusters(*self->state.machine); },
       [=](changes_atom) {
         for (auto& b : self->state.changes->take_all()) handle(self, std::move(b));
       },

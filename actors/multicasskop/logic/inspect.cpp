@@ -38,17 +38,7 @@ js::Value describe(const multicasskop_state& m, const journal* j, js::Allocator&
   return v;
 }
 
-}  // namespace
-
-std::string inspect(const state_machine& sm, const journal& j, const mc_key* only) {
-  js::Document d(rapidjson::kObjectType);
-  auto& a = d.GetAllocator();
-  if (only) {
-    auto it = sm.multicasskops().find(*only);
-    if (it == sm.multicasskops().end()) return "";
-    js::Value v = describe(it->second, &j, a);
-    return js::to_string(v);
-  }
+js::Value clusters_json(const state_machine& sm, js::Allocator& a) {
   js::Value clusters(rapidjson::kArrayType);
   for (const auto& name : sm.clusters()) {
     js::Value c(rapidjson::kObjectType);
@@ -59,7 +49,27 @@ std::string inspect(const state_machine& sm, const journal& j, const mc_key* onl
     c.AddMember("error", js::string_value(h != sm.health().end() ? h->second.error : "", a), a);
     clusters.PushBack(c, a);
   }
-  d.AddMember("clusters", clusters, a);
+  return clusters;
+}
+
+}  // namespace
+
+std::string inspect_clusters(const state_machine& sm) {
+  js::Document d;
+  js::Value clusters = clusters_json(sm, d.GetAllocator());
+  return js::to_string(clusters);
+}
+
+std::string inspect(const state_machine& sm, const journal& j, const mc_key* only) {
+  js::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  if (only) {
+    auto it = sm.multicasskops().find(*only);
+    if (it == sm.multicasskops().end()) return "";
+    js::Value v = describe(it->second, &j, a);
+    return js::to_string(v);
+  }
+  d.AddMember("clusters", clusters_json(sm, a), a);
   js::Value mcs(rapidjson::kArrayType);
   for (const auto& [k, m] : sm.multicasskops()) mcs.PushBack(describe(m, nullptr, a), a);
   d.AddMember("multicasskops", mcs, a);

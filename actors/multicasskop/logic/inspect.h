@@ -11,5 +11,8 @@ namespace mc {
 // Every cluster's health and every MultiCasskop's regions; with `only`, one MultiCasskop
 // including its recent journal.
 std::string inspect(const state_machine& sm, const journal& j, const mc_key* only = nullptr);
+// Only the clusters' health, [{"name","reachable","synced","error"}]: what /readyz asks at every
+// probe, without describing every MultiCasskop.
+std::string inspect_clusters(const state_machine& sm);
 
 }  // namespace mc
