@@ -192,7 +192,9 @@ TEST_CASE("leader election: a crashed leader is replaced after about the lease d
   CHECK(!a->leads());
   const auto last_renewal = k8s::parse_rfc3339(read_lease(c).renew_time);
   REQUIRE(last_renewal);
-  REQUIRE(eventually([&] { return b->leads(); }, 5s));
+  // is_leader() turns true just before the started-leading callback stamps the times: wait for
+  // the stamp, not for the flag.
+  REQUIRE(eventually([&] { return b->leads() && b->started_unix_ms > 0; }, 5s));
   const int64_t takeover = b->started_ms - crash;
   const int64_t after_renewal = b->started_unix_ms - k8s::unix_ms(*last_renewal);
   MESSAGE("takeover after a crash: " << takeover << " ms, " << after_renewal
