@@ -33,7 +33,7 @@ EOF
 flags=(-std=c++17 -O1 -g -I. -DRAPIDJSON_HAS_STDSTRING=1 -D_TURN_OFF_PLATFORM_STRING
        -fno-sanitize-recover=undefined -fsanitize-ignorelist="$out/ubsan-ignore.txt")
 # The k8s sources the targets need, instrumented for coverage but without libFuzzer's main.
-sources=(api_error base64 connection json json_patch watch_event)
+sources=(api/api_error json/base64 api/connection json/json json/json_patch watch/watch_event)
 
 # Rebuilds $2 from $1 when the object is missing or older than the source, a k8s header or
 # this script (headers are few and shared; a precise dependency scan is not worth it here).
@@ -43,14 +43,14 @@ stale() {
   [ "$src" -nt "$obj" ] && return 0
   [ tools/fuzz.sh -nt "$obj" ] && return 0
   local h
-  for h in k8s/*.h; do [ "$h" -nt "$obj" ] && return 0; done
+  for h in k8s/*/*.h; do [ "$h" -nt "$obj" ] && return 0; done
   return 1
 }
 
 objects=()
 relink=0
 for s in "${sources[@]}"; do
-  obj=$out/obj/$s.o
+  obj=$out/obj/${s//\//_}.o
   if stale "k8s/$s.cpp" "$obj"; then
     echo "fuzz: compiling k8s/$s.cpp"
     "$CXX" "${flags[@]}" -fsanitize=fuzzer-no-link,address,undefined -c "k8s/$s.cpp" -o "$obj"
