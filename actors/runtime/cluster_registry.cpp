@@ -102,12 +102,9 @@ bool cluster_registry::load(const std::string& name, const cluster_source& sourc
     if (e.pending) *e.pending = true;
     e.pending = nullptr;
     if (error.empty()) {
+      // Reported loaded only once the client uses them (below): a caller that sees no error
+      // must get a client that works.
       changed = !e.loaded || client->settings() != settings;
-      e.loaded = true;
-      e.error.clear();
-      e.attempts = 0;
-      e.reload_error.clear();
-      e.retry.reset();
     } else if (e.loaded) {
       warn = e.reload_error != error;
       e.reload_error = error;
@@ -124,8 +121,22 @@ bool cluster_registry::load(const std::string& name, const cluster_source& sourc
     }
   }
   if (error.empty()) {
+    // Not under our lock: dropping the old settings may wait for a thread that reports a
+    // request to observer(), which takes it.
+    if (changed) client->update_settings(std::move(settings));
+    {
+      std::lock_guard lock(mutex_);
+      auto it = clusters_.find(name);
+      if (it != clusters_.end() && it->second->source == source) {
+        auto& e = *it->second;
+        e.loaded = true;
+        e.error.clear();
+        e.attempts = 0;
+        e.reload_error.clear();
+        e.retry.reset();
+      }
+    }
     if (changed) {
-      client->update_settings(std::move(settings));
       k8s::log::info("Cluster credentials loaded",
                      {{"kubernetes", name}, {"source", source.describe()}, {"reason", why}});
     }

@@ -45,8 +45,11 @@ TEST_CASE(
   CHECK_MESSAGE(r.error().message.find("credentials of cluster k1 not loaded") != std::string::npos,
                 r.error().message);
 
-  // The file appears: the registry's own retry loads it into the same client.
-  write_file(s.kubeconfig, read_file(sim.kubeconfig("k1")));
+  // The file appears, whole (renamed into place, as the kubelet updates mounted files; a plain
+  // write can be read half-written by the retry, which then loads a truncated token): the
+  // registry's own retry loads it into the same client.
+  write_file(s.kubeconfig + ".tmp", read_file(sim.kubeconfig("k1")));
+  std::filesystem::rename(s.kubeconfig + ".tmp", s.kubeconfig);
   REQUIRE(eventually([&] { return registry->error("k1").empty(); }, 10s));
   CHECK(registry->client("k1") == conn.client);
   CHECK(registry->connect(s).client == conn.client);
