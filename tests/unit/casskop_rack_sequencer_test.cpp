@@ -451,7 +451,7 @@ TEST_CASE(
     world w;
     w.cc.spec.auto_update_seed_list = rng() % 2;
     w.cc.spec.dcs[0].nodes_per_racks = 1 + rng() % 2;
-    const int change_steps = 300, max_steps = 3000;
+    const int change_steps = 300, max_steps = 6000;
     int step = 0;
     for (; step < max_steps; ++step) {
       bool changing = step < change_steps;

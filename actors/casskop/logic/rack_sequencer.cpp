@@ -97,9 +97,10 @@ struct pass {
       auto st = in.statefulsets.find(r.name());
       if (st == in.statefulsets.end()) continue;
       const last_action& a = out.status.racks.at(r.name()).cassandra_last_action;
-      if (st->second.stale || !settled(st->second) || !rolled(st->second) ||
-          a.status == status::ongoing || a.status == status::finalizing ||
-          a.status == status::continue_)
+      // A rack still Initializing shows its motion in its StatefulSet, not in its action.
+      bool acting = a.name != action::initializing && a.status == status::ongoing;
+      if (st->second.stale || !settled(st->second) || !rolled(st->second) || acting ||
+          a.status == status::finalizing || a.status == status::continue_)
         return r.name();
     }
     return "";
