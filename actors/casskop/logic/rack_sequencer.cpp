@@ -309,12 +309,13 @@ sequence_result sequence(const sequence_input& in) {
       // +1 node at a time (v2.1.0 clips the delta to 1); never shrunk without decommission.
       update.replicas = nodes > st.spec_replicas ? st.spec_replicas + 1 : st.spec_replicas;
       update.template_labels = st.template_labels;
-      bool configuring = a.name == action::update_seed_list && a.status == status::configuring;
       bool rolling_seeds = a.name == action::update_seed_list && a.status == status::to_do;
       update.seeds = rolling_seeds ? out.status.seedlist : st.seeds;
       if (a.name == action::rolling_restart && a.status == status::to_do)
         update.rolling_restart_stamp = label_time(in.now);
-      bool differs = !configuring && in.differs_from_stored(update);
+      // A rack Configuring new seeds keeps its stored ones until they roll; anything else that
+      // changed (a partition released) is still written.
+      bool differs = in.differs_from_stored(update);
       if (!differs && a.status == status::to_do) {
         // Already written (by a pass whose status write was lost): the action runs; it ends on
         // the StatefulSet's status like any other. v2.1.0 would stay ToDo here for ever.
