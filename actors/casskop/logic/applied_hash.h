@@ -1,4 +1,4 @@
-// Whether a stored StatefulSet must be written: the generated object compared with what was
+// Whether a stored object must be written: the generated object compared with what was
 // last applied, not with the live object (which carries the API server's defaults: a direct
 // comparison would see a difference on every pass, and writing would change nothing).
 //
@@ -13,8 +13,9 @@
 // added. When there is no hash of ours, that annotation is decoded and compared with what we
 // generate, in the same canonical form, with three fields taken from the live object because
 // v2.1.0 changed them after stamping (statefulset.go:216-258): the template labels (it copies
-// the stored ones), the bootstrap container's CASSANDRA_SEEDS (it keeps the stored seeds) and
-// replicas (it clips a scale to one step). Quantities compare by value ("0.5Gi" = "512Mi"), as
+// the stored ones; they are compared as the live ones on both sides, since an update keeps
+// them), the bootstrap container's CASSANDRA_SEEDS (it keeps the stored seeds) and replicas (it
+// clips a scale to one step, so a scale under way is seen as one). Quantities compare by value ("0.5Gi" = "512Mi"), as
 // Go re-encodes them. Equal: no write, the object stays exactly as v2.1.0 left it.
 //
 // Limit: like any last-applied scheme, a hand edit of the live object that leaves the annotation
@@ -40,8 +41,11 @@ struct write_check {
   std::string
       reason;  // for the log: "no annotation", "hash differs", "v2.1.0 last-applied differs"
 };
-// `generated` as statefulset() returns it, after keep_immutable_from_stored(generated, stored)
-// (stamped or not: the stamp is not hashed); `stored` as read from the API server.
+// `generated` as statefulset() returns it (replicas as they are to be written), before
+// keep_immutable_from_stored; `stored` as read from the API server. The write path is:
+//   obj = statefulset(...); if (needs_write(stored, obj).needed) { stamp_applied_hash(obj);
+//   keep_immutable_from_stored(obj, stored, extra_labels); update(obj); }
+// so the stamp is the hash of what was generated, not of what the stored object contributed.
 write_check needs_write(const k8s::json::Value& stored, const k8s::json::Value& generated);
 
 // The canonical form both sides are compared in (exposed for tests and diagnostics).

@@ -1,4 +1,4 @@
-#include "actors/casskop/logic/last_applied.h"
+#include "actors/casskop/logic/applied_hash.h"
 
 #include <cstdio>
 #include <initializer_list>
@@ -109,14 +109,17 @@ bool equal(const Value& a, const Value& b, mode m) {
   return true;  // null, true: same type
 }
 
+void set_template_labels(Value& object, const Value& labels, Allocator& a) {
+  Value& spec = js::ensure_object(object, "spec", a);
+  Value& tmpl = js::ensure_object(spec, "template", a);
+  js::set_member(js::ensure_object(tmpl, "metadata", a), "labels", Value(labels, a), a);
+}
+
 // The fields v2.1.0 changed after stamping its annotation (statefulset.go:216-258) are taken
 // from the live object, which is what it wrote.
 void overlay_from_live(Value& applied, const Value& live, Allocator& a) {
-  if (const Value* labels = js::find_path(live, {"spec", "template", "metadata", "labels"})) {
-    Value& spec = js::ensure_object(applied, "spec", a);
-    Value& tmpl = js::ensure_object(spec, "template", a);
-    js::set_member(js::ensure_object(tmpl, "metadata", a), "labels", Value(*labels, a), a);
-  }
+  if (const Value* labels = js::find_path(live, {"spec", "template", "metadata", "labels"}))
+    set_template_labels(applied, *labels, a);
   if (const Value* replicas = js::find_path(live, {"spec", "replicas"}))
     js::set_member(js::ensure_object(applied, "spec", a), "replicas", Value(*replicas, a), a);
   const Value* live_boot =
@@ -192,7 +195,12 @@ write_check needs_write(const Value& stored, const Value& generated) {
   }
   if (!applied.IsObject()) return {true, "unreadable v2.1.0 last-applied annotation"};
   overlay_from_live(applied, stored, applied.GetAllocator());
-  if (canonical_equal(canonical(applied), canonical(generated)))
+  // Template labels are never generated on an update (keep_immutable_from_stored): the live
+  // ones on both sides.
+  js::Document ours_now = js::copy_of(generated);
+  if (const Value* labels = js::find_path(stored, {"spec", "template", "metadata", "labels"}))
+    set_template_labels(ours_now, *labels, ours_now.GetAllocator());
+  if (canonical_equal(canonical(applied), canonical(ours_now)))
     return {false, "same as v2.1.0 last applied"};
   return {true, "v2.1.0 last-applied differs"};
 }
