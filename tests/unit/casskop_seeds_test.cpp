@@ -141,3 +141,147 @@ TEST_CASE("casskop seeds: multi-casskop's seeds are casskop's rule with its DNS 
                          "cc-dc1-r2-0.example.com", "cc-dc2-rack1-0.example.com",
                          "cc-dc2-rack1-1.example.com", "cc-dc2-rack1-2.example.com"});
 }
+
+namespace {
+
+// HelperInitCluster of reconcile_test.go: controllers' 2DC cluster, every rack Initializing
+// (InitCassandraRackStatus), the seed list InitSeedList's; the StatefulSets' CASSANDRA_SEEDS is
+// that first list (testdata/cassandracluster-2DC-dc1-rack1-sts.yaml).
+struct flip_world {
+  parsed_cluster cc = casskop_test::testdata_cluster("controllers-cassandracluster-2DC.yaml");
+  strings stored;
+  cluster_status status;
+  const strings racks{"dc1-rack1", "dc1-rack2", "dc2-rack1"};
+
+  flip_world() {
+    for (const auto& r : racks_of(cc.spec)) {
+      rack_status rs;
+      rs.phase = phase::initializing;
+      rs.cassandra_last_action = {action::initializing, status::ongoing, "", "", {}};
+      status.racks[r.name()] = rs;
+    }
+    status.seedlist = init_seed_list(cc.spec, cc.name, cc.namespace_);
+    stored = status.seedlist;
+  }
+  // UpdateStatusIfSeedListHasChanged for each rack, all with dc1-rack1's StatefulSet as the
+  // original's tests do; returns how many racks were flagged.
+  int detect() {
+    int n = 0;
+    for (const auto& r : racks)
+      n += seed_list_change(cc.spec, cc.name, cc.namespace_, stored, r, status);
+    return n;
+  }
+  // What UpdateCassandraClusterStatusPhase reports at cluster level while a rack is not Done.
+  void cluster_action_from_racks() {
+    const last_action& a = status.racks.at("dc1-rack1").cassandra_last_action;
+    status.last_cluster_action = a.name;
+    status.last_cluster_action_status = a.status;
+  }
+  void running(std::initializer_list<const char*> names) {
+    for (const char* n : names) status.racks.at(n).phase = phase::running;
+  }
+  strings statuses() const {
+    strings out;
+    for (const auto& r : racks) {
+      const last_action& a = status.racks.at(r).cassandra_last_action;
+      out.push_back(a.name + "/" + a.status);
+    }
+    return out;
+  }
+};
+
+const std::string d = ".cassandra-demo.ns";
+
+}  // namespace
+
+TEST_CASE("casskop seeds: FlipCassandraClusterUpdateSeedListStatusScaleDC2") {
+  flip_world w;
+  w.cc.spec.auto_update_seed_list = true;
+  w.cc.spec.dcs[1].nodes_per_racks = 2;
+  CHECK(w.detect() == 3);
+  CHECK(w.statuses() == strings(3, "UpdateSeedList/Configuring"));
+  const strings b{"cassandra-demo-dc1-rack1-0" + d, "cassandra-demo-dc1-rack2-0" + d,
+                  "cassandra-demo-dc2-rack1-0" + d, "cassandra-demo-dc2-rack1-1" + d};
+  CHECK(w.status.seedlist == b);
+  w.cluster_action_from_racks();
+  w.running({"dc1-rack1", "dc1-rack2", "dc2-rack1"});
+  CHECK(flip_seed_list_to_do(w.cc.spec, w.status));
+  CHECK(w.statuses() == strings(3, "UpdateSeedList/ToDo"));
+  // Once the StatefulSets carry the new list, nothing is flagged again.
+  w.stored = b;
+  CHECK(w.detect() == 0);
+  CHECK(w.statuses() == strings(3, "UpdateSeedList/ToDo"));
+  CHECK(w.status.seedlist == b);
+}
+
+TEST_CASE("casskop seeds: FlipCassandraClusterUpdateSeedListStatusScaleDC2ManualSeedList") {
+  flip_world w;
+  w.cc.spec.auto_update_seed_list = false;
+  // The user writes a seed list of their own into the status.
+  w.status.seedlist.push_back("cassandra-demo-dc2-rack2-0.nodomain.com");
+  CHECK(w.detect() == 3);
+  CHECK(w.statuses() == strings(3, "UpdateSeedList/Configuring"));
+  w.cluster_action_from_racks();
+  w.running({"dc1-rack1", "dc1-rack2"});  // dc2-rack1 still Initializing: it keeps Configuring
+  CHECK(flip_seed_list_to_do(w.cc.spec, w.status));
+  CHECK(w.statuses() ==
+        strings{"UpdateSeedList/ToDo", "UpdateSeedList/ToDo", "UpdateSeedList/Configuring"});
+}
+
+TEST_CASE("casskop seeds: FlipCassandraClusterUpdateSeedListStatusscaleDC1") {
+  flip_world w;
+  w.cc.spec.auto_update_seed_list = true;
+  w.cc.spec.nodes_per_racks = 2;
+  CHECK(w.detect() == 3);
+  w.cluster_action_from_racks();
+  w.running({"dc1-rack1", "dc1-rack2", "dc2-rack1"});
+  CHECK(flip_seed_list_to_do(w.cc.spec, w.status));
+  CHECK(w.statuses() == strings(3, "UpdateSeedList/ToDo"));
+  CHECK(w.status.seedlist ==
+        strings{"cassandra-demo-dc1-rack1-0" + d, "cassandra-demo-dc1-rack2-0" + d,
+                "cassandra-demo-dc2-rack1-0" + d, "cassandra-demo-dc1-rack1-1" + d});
+}
+
+TEST_CASE("casskop seeds: FlipCassandraClusterUpdateSeedListStatusScaleDown") {
+  flip_world w;
+  w.cc.spec.auto_update_seed_list = true;
+  w.cc.spec.nodes_per_racks = 2;
+  w.cc.spec.dcs[1].nodes_per_racks = 2;
+  CHECK(w.detect() == 3);
+  w.cluster_action_from_racks();
+  w.running({"dc1-rack1", "dc1-rack2", "dc2-rack1"});
+  CHECK(flip_seed_list_to_do(w.cc.spec, w.status));
+  const strings b{"cassandra-demo-dc1-rack1-0" + d, "cassandra-demo-dc1-rack2-0" + d,
+                  "cassandra-demo-dc2-rack1-0" + d, "cassandra-demo-dc1-rack1-1" + d,
+                  "cassandra-demo-dc2-rack1-1" + d};
+  CHECK(w.status.seedlist == b);
+  // The StatefulSets now carry b; dc1 goes back to 1 node per rack.
+  w.stored = b;
+  w.cc.spec.nodes_per_racks = 1;
+  CHECK(w.detect() == 3);
+  CHECK(w.statuses() == strings(3, "UpdateSeedList/Configuring"));
+  CHECK(flip_seed_list_to_do(w.cc.spec, w.status));
+  CHECK(w.statuses() == strings(3, "UpdateSeedList/ToDo"));
+  CHECK(w.status.seedlist ==
+        strings{"cassandra-demo-dc1-rack1-0" + d, "cassandra-demo-dc1-rack2-0" + d,
+                "cassandra-demo-dc2-rack1-0" + d, "cassandra-demo-dc2-rack1-1" + d});
+}
+
+TEST_CASE("casskop seeds: no flip while a rack does something else") {
+  flip_world w;
+  w.cc.spec.auto_update_seed_list = true;
+  w.cc.spec.nodes_per_racks = 2;
+  w.detect();
+  w.cluster_action_from_racks();
+  w.running({"dc1-rack1", "dc1-rack2", "dc2-rack1"});
+  w.status.racks.at("dc2-rack1").cassandra_last_action = {
+      action::scale_up, status::ongoing, "", "", {}};
+  CHECK_FALSE(flip_seed_list_to_do(w.cc.spec, w.status));
+  CHECK(w.statuses() ==
+        strings{"UpdateSeedList/Configuring", "UpdateSeedList/Configuring", "ScaleUp/Ongoing"});
+  // Nor when the cluster is not Configuring the seed list.
+  w.status.racks.at("dc2-rack1").cassandra_last_action = {
+      action::update_seed_list, status::configuring, "", "", {}};
+  w.status.last_cluster_action_status = status::ongoing;
+  CHECK_FALSE(flip_seed_list_to_do(w.cc.spec, w.status));
+}

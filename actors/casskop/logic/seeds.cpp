@@ -55,4 +55,44 @@ std::vector<std::string> merge_seed_lists(const std::vector<std::string>& old_li
   return out;
 }
 
+bool seed_list_change(const cluster_spec& spec, const std::string& cc, const std::string& ns,
+                      const std::vector<std::string>& stored, const std::string& dc_rack,
+                      cluster_status& status) {
+  if (spec.auto_update_seed_list) {
+    const std::vector<std::string> wanted = init_seed_list(spec, cc, ns);
+    if (wanted != stored) status.seedlist = merge_seed_lists(stored, wanted);
+  }
+  if (status.seedlist == stored) return false;
+  last_action& a = status.racks[dc_rack].cassandra_last_action;
+  a.status = status::configuring;
+  a.name = action::update_seed_list;
+  a.start_time.clear();
+  a.end_time.clear();
+  return true;
+}
+
+bool flip_seed_list_to_do(const cluster_spec& spec, cluster_status& status) {
+  if (status.last_cluster_action != action::update_seed_list ||
+      status.last_cluster_action_status != status::configuring)
+    return false;
+  const std::vector<dc_rack> racks = racks_of(spec);
+  // v2.1.0 scans each DC's racks up to the first one not Configuring the seed list: an
+  // Initializing one does not hold the flip (nor are that DC's later racks looked at, its
+  // `break` leaves the rack loop only); any other action does.
+  for (size_t i = 0; i < racks.size(); ++i) {
+    auto it = status.racks.find(racks[i].name());
+    const last_action* a = it == status.racks.end() ? nullptr : &it->second.cassandra_last_action;
+    if (a && a->name == action::update_seed_list && a->status == status::configuring) continue;
+    if (a && a->name != action::initializing) return false;
+    while (i + 1 < racks.size() && racks[i + 1].dc_index == racks[i].dc_index) ++i;
+  }
+  for (const dc_rack& r : racks) {
+    auto it = status.racks.find(r.name());
+    if (it == status.racks.end() || it->second.phase == phase::initializing) continue;
+    it->second.cassandra_last_action.name = action::update_seed_list;
+    it->second.cassandra_last_action.status = status::to_do;
+  }
+  return true;
+}
+
 }  // namespace casskop

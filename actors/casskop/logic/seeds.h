@@ -24,4 +24,19 @@ std::vector<std::string> init_seed_list(const cluster_spec& spec, const std::str
 std::vector<std::string> merge_seed_lists(const std::vector<std::string>& old_list,
                                           const std::vector<std::string>& wanted);
 
+// UpdateStatusIfSeedListHasChanged (controllers/cassandracluster/cassandra_status.go:267-299)
+// for the dc-rack `dc_rack` whose StatefulSet's bootstrap container has CASSANDRA_SEEDS
+// `stored` (split on ','): with autoUpdateSeedList, status.seedlist becomes the merge of `stored`
+// and InitSeedList when they differ; then, when status.seedlist differs from `stored`, the rack's
+// last action becomes UpdateSeedList/Configuring (times cleared) and true is returned.
+bool seed_list_change(const cluster_spec& spec, const std::string& cc, const std::string& ns,
+                      const std::vector<std::string>& stored, const std::string& dc_rack,
+                      cluster_status& status);
+
+// EnsureSeedListIsUpdatedWhenRequired (controllers/cassandracluster/reconcile.go:660-708): once
+// the cluster's last action is UpdateSeedList/Configuring and every rack is Configuring it (or
+// still Initializing), every rack not Initializing goes to UpdateSeedList/ToDo, so they roll one
+// at a time. Returns whether it flipped.
+bool flip_seed_list_to_do(const cluster_spec& spec, cluster_status& status);
+
 }  // namespace casskop
