@@ -8,6 +8,7 @@
 
 #include "actors/casskop/logic/last_applied.h"
 #include "actors/casskop/logic/refused_changes.h"
+#include "actors/casskop/logic/seeds.h"
 #include "casskop_fixtures.h"
 #include "k8s/json/json.h"
 
@@ -413,4 +414,61 @@ TEST_CASE("casskop last-applied: read back from the annotation") {
   const last_applied_read bad = read_last_applied(object);
   CHECK_FALSE(bad.spec.has_value());
   CHECK(bad.error.find("not JSON") != std::string::npos);
+}
+
+TEST_CASE("casskop refused changes: a ScaleDown not Done yet is read from the status") {
+  cluster_status st;
+  st.last_cluster_action = action::scale_down;
+  st.last_cluster_action_status = status::ongoing;
+  CHECK(scale_down_in_progress(st));
+  st.last_cluster_action_status = status::done;
+  CHECK_FALSE(scale_down_in_progress(st));
+  st.last_cluster_action = action::scale_up;
+  st.last_cluster_action_status = status::ongoing;
+  CHECK_FALSE(scale_down_in_progress(st));
+}
+
+namespace {
+
+// Every value of `v` (recursively) replaced in turn by each of `replacements`; `visit` gets the
+// whole mutated document each time.
+template <class F>
+void each_mutation(js::Document& doc, js::Value& v, F&& visit) {
+  static const char* replacements[] = {"null", "1",  "-7",   "1e300",        "\"x\"",
+                                       "[]",   "{}", "true", "[1,\"a\",{}]", "{\"name\":\"a-b\"}"};
+  const js::Document saved = js::copy_of(v);
+  for (const char* r : replacements) {
+    js::Document rep = js::parse(r);
+    v.CopyFrom(rep, doc.GetAllocator());
+    visit(doc);
+  }
+  v.CopyFrom(saved, doc.GetAllocator());
+  if (v.IsObject())
+    for (auto& m : v.GetObject()) each_mutation(doc, m.value, visit);
+  else if (v.IsArray())
+    for (auto& e : v.GetArray()) each_mutation(doc, e, visit);
+}
+
+}  // namespace
+
+TEST_CASE("casskop model: any value of any type anywhere in a spec is a problem, never a crash") {
+  const js::Document base = casskop_test::testdata_object("controllers-cassandracluster-2DC.yaml");
+  const cluster_spec old =
+      casskop_test::testdata_cluster("controllers-cassandracluster-2DC.yaml").spec;
+  js::Document doc = js::copy_of(base);
+  int runs = 0;
+  each_mutation(doc, doc["spec"], [&](js::Document& mutated) {
+    ++runs;
+    const parsed_cluster cc = parse_cluster(mutated);
+    for (const auto& p : cc.problems) {
+      CHECK_FALSE(p.message.empty());
+      CHECK(p.field.rfind("spec", 0) == 0);
+    }
+    (void)spec_to_json(cc.spec);
+    (void)seed_pods(cc.spec, "cc");
+    const change_review r = review_changes(old, cc.spec, change_context{});
+    (void)r;
+    (void)compute_last_applied(mutated, cc.spec);
+  });
+  CHECK(runs > 1000);
 }

@@ -61,6 +61,13 @@ struct change_review {
   bool refused() const { return !refusals.empty(); }
 };
 
+// reconcile.go:321's condition, read from the status: the last cluster action is a ScaleDown not
+// Done yet.
+inline bool scale_down_in_progress(const cluster_status& status) {
+  return status.last_cluster_action == action::scale_down &&
+         status.last_cluster_action_status != status::done;
+}
+
 change_review review_changes(const cluster_spec& last_applied, const cluster_spec& wanted,
                              const change_context& context);
 
