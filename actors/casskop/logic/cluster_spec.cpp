@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <regex>
 
 #include "actors/casskop/logic/quantity.h"
 
@@ -235,6 +236,14 @@ void check_name_pattern(reader& r, const std::string& name, const std::string& p
     r.problem(path, std::string("a ") + what + " name must not contain '-' (is \"" + name + "\")");
 }
 
+// The CRD's pattern for dataCapacity (types.go:738, 865): a server refuses anything else, but an
+// object stored before the CRD had it would make every PersistentVolumeClaim fail.
+void check_capacity(reader& r, const std::string& capacity, const std::string& path) {
+  static const std::regex pattern("^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$");
+  if (!capacity.empty() && !std::regex_match(capacity, pattern))
+    r.problem(path, "\"" + capacity + "\" is not a quantity (e.g. 10Gi)");
+}
+
 rack_spec parse_rack(reader& r, const js::Value& v, const std::string& path) {
   rack_spec rack;
   if (!v.IsObject()) {
@@ -263,6 +272,7 @@ dc_spec parse_dc(reader& r, const js::Value& v, const std::string& path) {
     r.problem(path + ".nodesPerRacks",
               "must not be negative (is " + std::to_string(*dc.nodes_per_racks) + ")");
   dc.data_capacity = r.str_or(v, "dataCapacity", path);
+  check_capacity(r, dc.data_capacity, path + ".dataCapacity");
   dc.data_storage_class = r.str_or(v, "dataStorageClass", path);
   dc.resources = normalized_resources(r.raw(v, "resources", path, "object"));
   if (const js::Value* racks = r.array(v, "rack", path)) {
@@ -409,6 +419,7 @@ cluster_spec parse_spec(const js::Value& v, std::vector<spec_problem>& problems)
       r.int32(v, "restartCountBeforePodDeletion", path).value_or(0);
   s.unlock_next_operation = r.boolean(v, "unlockNextOperation", path).value_or(false);
   s.data_capacity = r.str_or(v, "dataCapacity", path);
+  check_capacity(r, s.data_capacity, "spec.dataCapacity");
   s.data_storage_class = r.str_or(v, "dataStorageClass", path);
   if (const js::Value* list = r.array(v, "storageConfigs", path)) {
     for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
