@@ -114,14 +114,6 @@ dc_spec make_dc(const std::string& name, int racks, int32_t nodes) {
   return dc;
 }
 
-// v2.1.0's seed rule, enough for the world's purpose: pod 0 of every rack.
-std::vector<std::string> seeds_for(const cluster_spec& spec) {
-  std::vector<std::string> out;
-  for (const auto& r : racks_of(spec))
-    out.push_back(pod_fqdn(pod_name(statefulset_name("cc", r.dc, r.rack), 0), "cc", "ns"));
-  return out;
-}
-
 struct world {
   parsed_cluster cc;
   int resources = 0;                       // stands for spec.resources
@@ -187,7 +179,7 @@ struct world {
       if (!cache.count(name)) seen[name].stale = true;
     observed_pdb p = pdb();
     pdb_seen = "disruptionsAllowed=" + std::to_string(p.disruptions_allowed);
-    sequence_input in{cc, seen, p, now(), seeds_for(cc.spec), resources_pending, {}};
+    sequence_input in{cc, seen, p, now(), resources_pending, {}};
     in.differs_from_stored = [&](const statefulset_intent& i) {
       const sim_sts& s = cache.at(i.dc_rack);
       return !(s.tmpl == desired(i)) || s.replicas != i.replicas ||
