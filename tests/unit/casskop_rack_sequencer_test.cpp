@@ -252,6 +252,8 @@ struct world {
       if (rs != cc.status.racks.end())
         out += " status " + rs->second.phase + " " + rs->second.cassandra_last_action.name + "/" +
                rs->second.cassandra_last_action.status;
+      out += " seeds " + std::to_string(s.tmpl.seeds.size());
+      for (const auto& seed : s.tmpl.seeds) out += " " + seed.substr(3, seed.find('.') - 3);
       out += "\n";
     }
     return out;

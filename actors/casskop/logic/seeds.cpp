@@ -91,7 +91,9 @@ bool flip_seed_list_to_do(const cluster_spec& spec, cluster_status& status,
   for (const dc_rack& r : racks) {
     auto it = status.racks.find(r.name());
     if (it == status.racks.end() || it->second.phase == phase::initializing) continue;
-    if (have_seeds.count(r.name())) continue;
+    const last_action& a = it->second.cassandra_last_action;
+    bool configuring = a.name == action::update_seed_list && a.status == status::configuring;
+    if (have_seeds.count(r.name()) && !configuring) continue;  // nothing to roll there
     it->second.cassandra_last_action.name = action::update_seed_list;
     it->second.cassandra_last_action.status = status::to_do;
   }
