@@ -16,6 +16,7 @@
 
 #include "actors/runtime/admin_server.h"
 #include "actors/runtime/cluster_registry.h"
+#include "k8s/api/client.h"
 #include "k8s/api/leader_election.h"
 #include "k8s/base/heap_metrics.h"
 #include "k8s/base/log.h"
@@ -296,6 +297,17 @@ int host::impl::run() {
   mallopt(M_ARENA_MAX, 2);
   crossplat::threadpool::initialize_with_threads(4);
   k8s::register_heap_metrics();
+  k8s::metrics::default_registry().labeled_gauge_callback(
+      "operator_client_buffer_bytes",
+      "Bytes the Kubernetes clients hold: watch_unread (received, not yet decoded), "
+      "queued_request (request bodies waiting for a connection)",
+      [] {
+        const k8s::client_buffer_usage u = k8s::client_buffers();
+        return std::vector<k8s::metrics::labeled_value>{
+            {{{"kind", "watch_unread"}}, static_cast<double>(u.watch_unread_bytes)},
+            {{{"kind", "queued_request"}}, static_cast<double>(u.queued_request_bytes)},
+        };
+      });
   auto& metrics = k8s::metrics::default_registry();
   reloads = &metrics.counters("operator_config_reloads_total",
                               "Configuration reloads, by result (ok, failed)");
