@@ -21,6 +21,7 @@
 #include "k8s/base/heap_metrics.h"
 #include "k8s/base/log.h"
 #include "k8s/base/metrics.h"
+#include "k8s/base/resident_memory.h"
 #include "k8s/base/signals.h"
 
 namespace runtime {
@@ -363,9 +364,25 @@ int host::impl::run() {
       token_file = config->admin_token_file;
     }
     std::string last_config = file_stamp(options.config_file), last_token = file_stamp(token_file);
+    k8s::release_schedule release;
     while (!stopping) {
       std::this_thread::sleep_for(std::chrono::seconds(1));
       if (stopping) break;
+      // Memory held and not used back to the kernel: all of it once quiet after some work
+      // (start-up, a burst of changes), the heap's free pages now and then while busy.
+      switch (release.on_tick(k8s::process_cpu_time())) {
+        case k8s::release_schedule::action::none:
+          break;
+        case k8s::release_schedule::action::trim_heap:
+          k8s::trim_heap();
+          break;
+        case k8s::release_schedule::action::release_all: {
+          const k8s::released_memory r = k8s::release_unused_memory();
+          k8s::log::debug("Released unused memory", {{"code_bytes", std::to_string(r.code_bytes)},
+                                                     {"heap_bytes", std::to_string(r.heap_bytes)}});
+          break;
+        }
+      }
       if (!options.config_file.empty()) {
         std::string now = file_stamp(options.config_file);
         if (now != last_config) {

@@ -1002,6 +1002,9 @@ void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s,
   const std::string admin_port = "8090";  // the operator's default admin address, 127.0.0.1:8090
   operator_process op(write_operator_config(sim.state_dir(), sim, regions, "info"), log_file);
   wait_until_reachable(op, regions);
+  // Idle: connected, watching, nothing to do, once start-up is over (the operator gives back
+  // what start-up alone used when it goes quiet, within about 2 s).
+  std::this_thread::sleep_for(std::chrono::seconds(4));
   proc_memory idle = memory_of(op.pid());
   memory_view idle_view = read_memory_view(op.pid(), admin_port);
   fmt::print(
