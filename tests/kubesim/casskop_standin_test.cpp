@@ -467,3 +467,53 @@ TEST_CASE("casskop stand-in: the control API switches flavor and time scale") {
   // Our conventions: observedGeneration, which the v2.1.0 CRD's status schema does not keep.
   CHECK(eventually([&] { return running_done(status_of(f.get())); }));
 }
+
+TEST_CASE(
+    "casskop stand-in v2.1.0: a refused dataCapacity change is written back with "
+    "CorrectCRDConfig, in one write, and nothing follows") {
+  casskop_sim f(v21_args, v21_crd(), "v2.1.0");
+  cc_watch w(f.k1, f.list_rv());
+  f.create(R"({"apiVersion":"db.orange.com/v2","kind":"CassandraCluster",
+               "metadata":{"name":"cluster1","namespace":"default"},
+               "spec":{"nodesPerRacks":1,"dataCapacity":"1Gi",
+                       "topology":{"dc":[{"name":"dc1","rack":[{"name":"r1"}]}]}}})");
+  w.until([](const cc_status& s) { return running_done(s); }, 15s);
+  const size_t events_before = w.seen.size();
+  f.patch(R"({"spec":{"dataCapacity":"2Gi"}})");
+  auto reverted = w.until([](const cc_status& s) { return s.action == "CorrectCRDConfig"; });
+  CHECK(js::get_string(reverted, {"spec", "dataCapacity"}) == "1Gi");
+  CHECK(status_of(reverted).phase == "Running");
+  CHECK(status_of(reverted).action_status == "Done");
+  CHECK(casskop_reconciled(reverted));  // its record recomputed from the corrected object
+  // Our change, CassKop's one correcting write, at most its record catching up with the
+  // generation (metadata only); then quiet.
+  w.stays_quiet(300ms);  // lets the catch-up write through
+  CHECK(w.stays_quiet(700ms));
+  CHECK(w.seen.size() <= events_before + 3);
+  CHECK(js::get_string(f.get(), {"spec", "dataCapacity"}) == "1Gi");
+
+  // A refused topology change (a rack added to dc1): the topology is written back whole.
+  f.patch(R"({"spec":{"topology":{"dc":[{"name":"dc1","rack":[{"name":"r1"},{"name":"r2"}]}]}}})");
+  auto topology = w.until([](const cc_status& s) { return s.action == "CorrectCRDConfig"; });
+  CHECK(js::to_string(*js::find_path(topology, {"spec", "topology"})) ==
+        R"({"dc":[{"name":"dc1","rack":[{"name":"r1"}]}]})");
+}
+
+TEST_CASE(
+    "casskop stand-in observed-generation: a refused change is written back, Done with "
+    "CorrectCRDConfig for the generation that left") {
+  casskop_sim f;
+  cc_watch w(f.k1, f.list_rv());
+  f.create(R"({"apiVersion":"db.orange.com/v2","kind":"CassandraCluster",
+               "metadata":{"name":"cluster1","namespace":"default"},
+               "spec":{"nodesPerRacks":1,"dataStorageClass":"ssd",
+                       "topology":{"dc":[{"name":"dc1","rack":[{"name":"r1"}]}]}}})");
+  w.until([](const cc_status& s) { return done(s, 1); });
+  f.patch(R"({"spec":{"dataStorageClass":"hdd"}})");
+  auto reverted = w.until([](const cc_status& s) {
+    return s.action == "CorrectCRDConfig" && s.action_status == "Done";
+  });
+  CHECK(js::get_string(reverted, {"spec", "dataStorageClass"}) == "ssd");
+  CHECK(status_of(reverted).observed == status_of(reverted).generation);
+  CHECK(w.stays_quiet(700ms));
+}
