@@ -23,7 +23,17 @@ std::string capacity(const std::optional<js::Document>& cc) {
 TEST_CASE(
     "refused change: region 1 reverts a dataCapacity change, the MultiCasskop says so, region 2 "
     "never gets it, and reverting the MultiCasskop brings both Ready") {
+  std::string flavor = "v2.1.0";
+  SUBCASE("CassKop v2.1.0") {}
+  SUBCASE("a CassKop reporting observedGeneration") {
+    flavor = "observed-generation";
+  }
+  CAPTURE(flavor);
   world w({kC1, kC2}, 100);
+  for (const auto& c : w.clusters) {
+    auto r = w.sim.control(c, "casskop", "flavor=" + flavor);
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+  }
   operator_process op(w.sim, w.config());
   mcc_def d = mcc_of("multi", "cassandra-e2e", true, {kC1, kC2});
   w.create_mcc(d);
