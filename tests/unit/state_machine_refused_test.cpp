@@ -226,6 +226,8 @@ TEST_CASE("refused change: what the cache keeps of a CassandraCluster names the 
   const auto& seen = std::get<mc::cassandracluster_seen>(decoded.body);
   CHECK(mc::fields_changed_since_our_write(*seen.object) ==
         mc::fields_changed_since_our_write(*trimmed));
+  // `multi-casskop replay` shows it on the event's line.
+  CHECK(mc::summarize_event(decoded).find(R"("changedSinceOurWrite":3)") != std::string::npos);
 }
 
 TEST_CASE(
