@@ -25,6 +25,7 @@
 #include "tools/kubesim/builtin_defaults.h"
 #include "tools/kubesim/builtin_validation.h"
 #include "tools/kubesim/crd_schema.h"
+#include "tools/kubesim/go_format.h"
 #include "tools/kubesim/object_meta.h"
 #include "tools/kubesim/resource_types.h"
 
@@ -272,7 +273,33 @@ TEST_CASE("casskop generator: Go's json.Marshal of interface{} values, as gabs p
   CHECK(go_marshal(n) == R"({"u":123456789012,"v":-0.0000015,"w":1e-7,"x":1e+21,"y":256,"z":0.5})");
 }
 
-TEST_CASE("casskop generator: quantities by value, and the heap from the memory limit") {
+TEST_CASE("casskop generator: our Go json.Marshal agrees with kubesim's") {
+  for (const char* text :
+       {R"({"b":[1,2.5,-0.001,1e300,5e-324],"a":{"x":"\u00e9\ud83d\ude00<>&\u2029\u007f"}})",
+        R"({"num_tokens":256,"z":null,"y":true,"k":"a\nb\rc\td\u0001"})", R"([])", R"({})",
+        R"({"":{"":""}})"}) {
+    CAPTURE(text);
+    js::Document d = js::parse(text);
+    CHECK(go_marshal(d) == kubesim::go::json(d));
+  }
+  // Except \b and \f: Go 1.22 writes them short (kubesim follows Kubernetes 1.32), Go 1.17,
+  // which built v2.1.0 (its Dockerfile: golang:1.17), as \u0008 and \u000c.
+  js::Document d = js::parse(R"({"k":"\u0008\u000c"})");
+  CHECK(go_marshal(d) == R"({"k":"\u0008\u000c"})");
+}
+
+TEST_CASE("casskop generator: quantities by value, as Go writes them, and the heap") {
+  // resource.Quantity.String() (CanonicalizeBytes).
+  for (auto [in, out] : std::vector<std::pair<const char*, const char*>>{
+           {"0.5", "500m"},      {"0.5Gi", "512Mi"},   {"2048Mi", "2Gi"},  {"1536Mi", "1536Mi"},
+           {"1000Mi", "1000Mi"}, {"2", "2"},           {"1000", "1k"},     {"1500m", "1500m"},
+           {"100m", "100m"},     {"1.5", "1500m"},     {"3Gi", "3Gi"},     {"1e3", "1e3"},
+           {"12e2", "1200"},     {"0", "0"},           {"512Ki", "512Ki"}, {"1Ki", "1Ki"},
+           {"100Ki", "100Ki"},   {"0.1Ki", "102400m"}, {"10G", "10G"},     {"256Mi", "256Mi"},
+           {"50Mi", "50Mi"},     {"1M", "1M"}}) {
+    CAPTURE(in);
+    CHECK(canonical_quantity(in) == std::string(out));
+  }
   CHECK(quantity_value("2Gi") == 2147483648LL);
   CHECK(quantity_value("0.5Gi") == 536870912LL);
   CHECK(quantity_value("1500m") == 2);  // Value() rounds up
@@ -475,9 +502,9 @@ TEST_CASE("casskop generator: the StatefulSet of dc1-rack1, as v2.1.0's test che
   CHECK(js::get_string(*b, "image") == "gcr.io/cassandra-operator/instaclustr-icarus:1.0.9");
   CHECK(js::get_string(*b, "imagePullPolicy") == "Always");
   CHECK(js::to_string((*b)["resources"]) ==
-        R"({"limits":{"cpu":2,"memory":"3Gi"},"requests":{"cpu":1,"memory":"1Gi"}})");
+        R"({"limits":{"cpu":"2","memory":"3Gi"},"requests":{"cpu":"1","memory":"1Gi"}})");
   CHECK(js::to_string((*c)["resources"]) ==
-        R"({"limits":{"cpu":3,"memory":"3Gi"},"requests":{"cpu":3,"memory":"3Gi"}})");
+        R"({"limits":{"cpu":"3","memory":"3Gi"},"requests":{"cpu":"3","memory":"3Gi"}})");
 
   // checkVarEnv: bootstrap 6, config-builder 7, sidecars get the bootstrap's after their own.
   CHECK(names_of((*container(sts, "bootstrap", true))["env"]) ==
@@ -553,7 +580,7 @@ TEST_CASE("casskop generator: defaults: probes, backrest sidecar, cluster resour
         R"({"exec":{"command":["/bin/bash","-c","/etc/cassandra/readiness-probe.sh"]},)"
         R"("initialDelaySeconds":60,"timeoutSeconds":10,"periodSeconds":10})");
   CHECK(js::to_string((*c)["resources"]) ==
-        R"({"limits":{"cpu":1,"memory":"2Gi"},"requests":{"cpu":1,"memory":"2Gi"}})");
+        R"({"limits":{"cpu":"1","memory":"2Gi"},"requests":{"cpu":"1","memory":"2Gi"}})");
   const js::Value* b = container(sts, "backrest-sidecar", false);
   CHECK(js::get_string(*b, "image") == "gcr.io/cassandra-operator/instaclustr-icarus:1.1.0");
   CHECK(js::find(*b, "imagePullPolicy") == nullptr);
