@@ -727,6 +727,17 @@ TEST_CASE("casskop generator: the PodDisruptionBudget over all pods, policy/v1")
       R"("name":"cassandra-demo","uid":"uid-of-cassandra-demo","controller":true}]},)"
       R"("spec":{"maxUnavailable":2,"selector":{"matchLabels":{"app":"cassandracluster",)"
       R"("cassandracluster":"cassandra-demo","cluster":"k8s.pic"}}}})");
+  // A budget as v2.1.0 left it (policy/v1beta1, maxUnavailable 1), then one with our value.
+  js::Document stored = js::parse(
+      R"({"apiVersion":"policy/v1beta1","kind":"PodDisruptionBudget","metadata":{"name":"cassandra-demo",)"
+      R"("resourceVersion":"7"},"spec":{"maxUnavailable":1,"selector":{"matchLabels":{"app":"cassandracluster",)"
+      R"("cassandracluster":"cassandra-demo","cluster":"old"}}}})");
+  CHECK(pdb_needs_update(stored, pdb));
+  keep_stored_pdb_selector(pdb, stored, pdb.GetAllocator());
+  CHECK(js::get_string(pdb, {"spec", "selector", "matchLabels", "cluster"}) == "old");
+  CHECK(js::get_string(pdb, {"metadata", "resourceVersion"}) == "7");
+  CHECK(casskop_test::server_refusals(pdb) == "");
+  CHECK_FALSE(pdb_needs_update(pdb, pod_disruption_budget(cc)));
 }
 
 TEST_CASE("casskop generator: every object of every sample passes the API server's validation") {
@@ -737,7 +748,10 @@ TEST_CASE("casskop generator: every object of every sample passes the API server
         "samples/cassandracluster-demo-gke-region.yaml", "samples/cc-local.yaml",
         "samples/kuttl-multi-dcs-01-addDC.yaml", "samples/kuttl-operations-00-createCluster.yaml",
         "samples/kuttl-scaling-00-createCluster.yaml",
-        "samples/kuttl-sidecars-00-clusterWithTwoSidecars.yaml"}) {
+        "samples/kuttl-sidecars-00-clusterWithTwoSidecars.yaml",
+        "testdata/api-cassandracluster-1DC.yaml", "testdata/api-cassandracluster-1DC1R1P.yaml",
+        "testdata/api-cassandracluster-2DC5R.yaml", "testdata/api-cassandracluster-NoTopo.yaml",
+        "testdata/api-cassandracluster-TopoDCNoRack.yaml"}) {
     const std::string sample_name = sample;
     CAPTURE(sample_name);
     parsed_cluster cc = load_cluster(sample);
