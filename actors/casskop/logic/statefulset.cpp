@@ -12,12 +12,6 @@ using js::Value;
 
 namespace {
 
-const dc_spec* dc_of(const cluster_spec& spec, const dc_rack& r) {
-  for (const auto& d : spec.dcs)
-    if (d.name == r.dc) return &d;
-  return nullptr;
-}
-
 // Every ResourceList (limits, requests) written as Go writes a resource.Quantity: v2.1.0 decoded
 // the spec into Go structs and encoded them again, so what it sent was canonical ("2" for a bare
 // 2, "2Gi" for "2048Mi"). Byte-equal templates hash to the same revision, in kubesim as well.
@@ -55,12 +49,12 @@ Value owner_reference(const parsed_cluster& cc, Allocator& a) {
 }
 
 int32_t replicas_of(const cluster_spec& spec, const dc_rack& r) {
-  const dc_spec* dc = dc_of(spec, r);
-  return dc && dc->nodes_per_racks ? *dc->nodes_per_racks : spec.nodes_per_racks;
+  const dc_spec* dc = find_dc(spec, r.dc);
+  return dc ? nodes_per_racks_of(spec, *dc) : spec.nodes_per_racks;
 }
 
 int32_t rolling_partition_of(const cluster_spec& spec, const dc_rack& r) {
-  if (const dc_spec* dc = dc_of(spec, r))
+  if (const dc_spec* dc = find_dc(spec, r.dc))
     for (const auto& k : dc->racks)
       if (k.name == r.rack) return k.rolling_partition;
   return 0;
