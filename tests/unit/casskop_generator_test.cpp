@@ -857,3 +857,72 @@ TEST_CASE("casskop generator: an update keeps the stored selector, claims and te
         "20261205T100000");
   CHECK(js::get_string(g.object, {"metadata", "labels", "team"}) == "new");
 }
+
+namespace {
+
+// Every path of a JSON value (objects and arrays), as member/index steps.
+void collect_paths(const js::Value& v, std::vector<std::vector<std::string>>& out,
+                   std::vector<std::string>& at) {
+  if (v.IsObject()) {
+    for (const auto& m : v.GetObject()) {
+      at.emplace_back(js::view(m.name));
+      out.push_back(at);
+      collect_paths(m.value, out, at);
+      at.pop_back();
+    }
+  } else if (v.IsArray()) {
+    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+      at.push_back("#" + std::to_string(i));
+      out.push_back(at);
+      collect_paths(v[i], out, at);
+      at.pop_back();
+    }
+  }
+}
+
+js::Value* at_path(js::Value& root, const std::vector<std::string>& path) {
+  js::Value* cur = &root;
+  for (const auto& step : path) {
+    if (step[0] == '#')
+      cur = &(*cur)[static_cast<rapidjson::SizeType>(std::stoul(step.substr(1)))];
+    else
+      cur = &(*cur)[step.c_str()];
+  }
+  return cur;
+}
+
+}  // namespace
+
+TEST_CASE("casskop generator: any JSON type anywhere in the spec never makes it throw") {
+  js::Document base = js::yaml_to_json(casskop_test::read_file(
+      std::string(SOURCE_DIR) + "/tests/fixtures/casskop-v2.1.0/" + two_dc));
+  casskop_test::resolve_merge_keys(base, base.GetAllocator());
+  std::vector<std::vector<std::string>> paths;
+  std::vector<std::string> at{"spec"};
+  collect_paths(base["spec"], paths, at);
+  REQUIRE(paths.size() > 100);
+  const char* replacements[] = {"null",  "true", "0",  "-1",  "2.5",
+                                "\"x\"", "[]",   "{}", "[1]", "{\"a\":1}"};
+  size_t generated = 0;
+  for (const auto& path : paths) {
+    for (const char* replacement : replacements) {
+      js::Document d = js::copy_of(base);
+      js::Document r = js::parse(replacement);
+      *at_path(d, path) = js::Value(r, d.GetAllocator());
+      std::string where;
+      for (const auto& p : path) where += "/" + p;
+      CAPTURE(where);
+      CAPTURE(replacement);
+      parsed_cluster cc = parse_cluster(d);
+      CHECK_NOTHROW({
+        for (const auto& rack : racks_of(cc.spec)) {
+          statefulset(cc, rack, {"s", std::nullopt, {}});
+          ++generated;
+        }
+        all_services(cc);
+        pod_disruption_budget(cc);
+      });
+    }
+  }
+  CHECK(generated > paths.size());
+}

@@ -491,8 +491,17 @@ pod_template_parts pod_template(const parsed_cluster& cc, const dc_rack& r,
 
   // generateContainers (generator.go:905): sidecars, cassandra, backrest.
   Value containers = jb::array();
-  if (spec.sidecar_configs.present() && spec.sidecar_configs.doc.IsArray())
-    for (const auto& s : spec.sidecar_configs.doc.GetArray()) containers.PushBack(Value(s, a), a);
+  if (spec.sidecar_configs.present() && spec.sidecar_configs.doc.IsArray()) {
+    rapidjson::SizeType i = 0;
+    for (const auto& s : spec.sidecar_configs.doc.GetArray()) {
+      if (s.IsObject())
+        containers.PushBack(Value(s, a), a);
+      else
+        out.problems.push_back({"spec.sidecarConfigs[" + std::to_string(i) + "]",
+                                "a sidecar must be a container (an object)"});
+      ++i;
+    }
+  }
   containers.PushBack(cassandra(cc, dc, a), a);
   containers.PushBack(backrest(spec, a), a);
 
