@@ -843,6 +843,14 @@ TEST_CASE(
   CHECK(needs_write(live, statefulset(changed, r, {seeds, "old-seed", {}}).object).needed);
 }
 
+TEST_CASE("casskop generator: replicas move one step at a time") {
+  CHECK(next_replicas(1, 3) == 2);
+  CHECK(next_replicas(3, 1) == 2);
+  CHECK(next_replicas(2, 3) == 3);
+  CHECK(next_replicas(3, 3) == 3);
+  CHECK(next_replicas(0, 5) == 1);
+}
+
 TEST_CASE("casskop generator: an update keeps the stored selector, claims and template labels") {
   parsed_cluster cc = load_cluster(two_dc);
   const dc_rack r = rack(cc, "dc1", "rack1");

@@ -60,6 +60,12 @@ int32_t rolling_partition_of(const cluster_spec& spec, const dc_rack& r) {
   return 0;
 }
 
+int32_t next_replicas(int32_t stored, int32_t desired) {
+  if (desired > stored + 1) return stored + 1;
+  if (desired < stored - 1) return stored - 1;
+  return desired;
+}
+
 generated_object statefulset(const parsed_cluster& cc, const dc_rack& r,
                              const generation_inputs& in) {
   generated_object out;
