@@ -175,11 +175,13 @@ void default_pod_spec(Value& spec, bool is_pod, Allocator& a) {
   default_object(spec, "securityContext", a);
   default_string(spec, "schedulerName", "default-scheduler", a);
   if (is_pod) default_bool(spec, "enableServiceLinks", true, a);
-  bool host_network = js::get_bool(spec, {"hostNetwork"}, false);
+  // SetDefaults_Pod: with host networking a port's hostPort follows its containerPort, in Pods
+  // only (in pod templates too before 1.28: DefaultHostNetworkHostPortsInPodTemplates, off).
+  bool host_network = is_pod && js::get_bool(spec, {"hostNetwork"}, false);
   for (auto list : {"initContainers", "containers"})
     for_each_item(spec, list, [&](Value& c) {
       default_container(c, is_pod, a);
-      if (host_network)  // SetDefaults_PodSpec: hostPort follows containerPort
+      if (host_network)
         for_each_item(c, "ports", [&](Value& p) {
           if (!member(p, "hostPort") || js::get_int(p, {"hostPort"}, 0) == 0)
             if (Value* cp = member(p, "containerPort"))
@@ -210,13 +212,16 @@ void default_pvc(Value& pvc, Allocator& a) {
 void default_statefulset(Value& sts, Allocator& a) {
   Value& spec = default_object(sts, "spec", a);
   default_string(spec, "podManagementPolicy", "OrderedReady", a);
-  {
+  {  // SetDefaults_StatefulSet (pkg/apis/apps/v1/defaults.go): rollingUpdate is created only
+     // with a defaulted type; a client's `type: RollingUpdate` without it stays without it.
     Value& strategy = default_object(spec, "updateStrategy", a);
-    default_string(strategy, "type", "RollingUpdate", a);
-    if (js::get_string(strategy, "type") == "RollingUpdate") {
-      Value& ru = default_object(strategy, "rollingUpdate", a);
-      default_int(ru, "partition", 0, a);
+    if (!member(strategy, "type") || js::get_string(strategy, "type").empty()) {
+      js::set_string(strategy, "type", "RollingUpdate", a);
+      default_object(strategy, "rollingUpdate", a);
     }
+    if (Value* ru = member(strategy, "rollingUpdate");
+        ru && ru->IsObject() && js::get_string(strategy, "type") == "RollingUpdate")
+      default_int(*ru, "partition", 0, a);
   }
   {  // StatefulSetAutoDeletePVC (beta, on in v1.32)
     Value& policy = default_object(spec, "persistentVolumeClaimRetentionPolicy", a);
