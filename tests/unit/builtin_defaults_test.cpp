@@ -6,6 +6,7 @@
 
 #include "k8s/json/json.h"
 #include "tools/kubesim/builtin_defaults.h"
+#include "tools/kubesim/quantity.h"
 #include "tools/kubesim/resource_types.h"
 
 namespace js = k8s::json;
@@ -59,4 +60,42 @@ TEST_CASE(
       (*js::find_path(sts, {"spec", "template", "spec", "containers"}))[0]["ports"][0];
   CHECK_FALSE(js::find(port, "hostPort"));
   CHECK(js::get_string(port, "protocol") == "TCP");
+}
+
+TEST_CASE("kubesim defaults: quantities are stored in resource.Quantity's canonical form") {
+  using kubesim::canonical_quantity;
+  CHECK(canonical_quantity("0.5") == "500m");
+  CHECK(canonical_quantity("0.5Gi") == "512Mi");
+  CHECK(canonical_quantity("1000m") == "1");
+  CHECK(canonical_quantity("1") == "1");
+  CHECK(canonical_quantity("2048Mi") == "2Gi");
+  CHECK(canonical_quantity("1.5Gi") == "1536Mi");
+  CHECK(canonical_quantity("1000") == "1k");
+  CHECK(canonical_quantity("1500") == "1500");
+  CHECK(canonical_quantity("512") == "512");
+  CHECK(canonical_quantity("100Ki") == "100Ki");
+  CHECK(canonical_quantity("0.1Ki") == "102400m");  // binary below 1024: DecimalSI
+  CHECK(canonical_quantity("1e3") == "1e3");
+  CHECK(canonical_quantity("1e4") == "10e3");
+  CHECK(canonical_quantity("0.0001") == "1m");  // SetDefaults_ResourceList: up to milli-units
+  CHECK(canonical_quantity("200Mi") == "200Mi");
+  CHECK_FALSE(canonical_quantity("lots"));
+  CHECK_FALSE(canonical_quantity("1Xi"));
+
+  // In a StatefulSet's pod template and claim templates, and in a Pod; not in a custom resource.
+  auto sts = defaulted("StatefulSet", R"({"spec":{"template":{"spec":{"containers":[{"name":"c",
+      "image":"i:1","resources":{"limits":{"cpu":"0.5","memory":"1024Mi"},"requests":{"cpu":1}}}],
+      "volumes":[{"name":"v","emptyDir":{"sizeLimit":"0.5Gi"}}]}},
+      "volumeClaimTemplates":[{"metadata":{"name":"data"},"spec":{"resources":{"requests":{"storage":"2048Mi"}}}}]}})");
+  const auto& pod = *js::find_path(sts, {"spec", "template", "spec"});
+  CHECK(js::to_string(pod["containers"][0]["resources"]) ==
+        R"({"limits":{"cpu":"500m","memory":"1Gi"},"requests":{"cpu":"1"}})");
+  CHECK(js::get_string(pod["volumes"][0], {"emptyDir", "sizeLimit"}) == "512Mi");
+  CHECK(js::get_string(sts["spec"]["volumeClaimTemplates"][0],
+                       {"spec", "resources", "requests", "storage"}) == "2Gi");
+  auto pod_obj = defaulted("Pod", R"({"spec":{"containers":[{"name":"c","image":"i:1",
+      "resources":{"limits":{"cpu":"0.25"}}}]}})");
+  // SetDefaults_Pod copies the limit to the request; both canonical.
+  CHECK(js::to_string(pod_obj["spec"]["containers"][0]["resources"]) ==
+        R"({"limits":{"cpu":"250m"},"requests":{"cpu":"250m"}})");
 }

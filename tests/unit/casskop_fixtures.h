@@ -29,16 +29,15 @@ k8s::json::Document load_v210_fixture(const std::string& sample, const std::stri
 // `kind` (StatefulSet, Service, PodDisruptionBudget, ...), without the fields the server itself
 // sets whatever the client sent (uid, creationTimestamp, resourceVersion, generation,
 // managedFields, status): the strict decoding (an unknown field is an error here), the kind's
-// defaults (tools/kubesim/builtin_defaults.h), every Quantity in its canonical form (what
-// decoding into resource.Quantity and encoding it again does: kubesim keeps quantities as
-// written), a headless Service's clusterIPs and IP families; then validation. A v2.1.0
+// defaults (tools/kubesim/builtin_defaults.h, quantities in canonical form included), a
+// headless Service's clusterIPs and IP families; then validation. A v2.1.0
 // policy/v1beta1 PodDisruptionBudget is read as the policy/v1 object a server of today serves.
 // Throws fixture_error when the server would refuse the object.
 k8s::json::Document defaulted(const std::string& kind, const k8s::json::Value& object);
 
-// resource.Quantity's canonical form (ParseQuantity, SetDefaults_ResourceList's round up to
-// milli-units, then MarshalJSON): "0.5" -> "500m", "0.5Gi" -> "512Mi", "1000m" -> "1",
-// "2048Mi" -> "2Gi". Throws fixture_error when `q` is not a quantity.
+// The form the server stores a quantity in (tools/kubesim/quantity.h): "0.5" -> "500m",
+// "0.5Gi" -> "512Mi", "1000m" -> "1", "2048Mi" -> "2Gi". Throws fixture_error when `q` is
+// not a quantity.
 std::string canonical_quantity(const std::string& q);
 
 }  // namespace casskop_fixtures

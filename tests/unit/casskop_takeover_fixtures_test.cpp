@@ -13,7 +13,6 @@
 #include "tests/unit/casskop_fixtures.h"
 
 namespace js = k8s::json;
-using casskop_fixtures::canonical_quantity;
 using casskop_fixtures::defaulted;
 using casskop_fixtures::load_v210_fixture;
 
@@ -316,23 +315,4 @@ TEST_CASE("casskop v2.1.0 fixtures: they say what v2.1.0's generator does for it
     CHECK(js::get_string(config, {"cluster-info", "seeds"}) == e.seeds);
     CHECK(js::get_string(config, {"jvm-options", "max_heap_size"}) == e.max_heap);
   }
-}
-
-TEST_CASE("casskop v2.1.0 fixtures: quantities in the form the API server stores them") {
-  CHECK(canonical_quantity("0.5") == "500m");
-  CHECK(canonical_quantity("0.5Gi") == "512Mi");
-  CHECK(canonical_quantity("1000m") == "1");
-  CHECK(canonical_quantity("1") == "1");
-  CHECK(canonical_quantity("2048Mi") == "2Gi");
-  CHECK(canonical_quantity("1.5Gi") == "1536Mi");
-  CHECK(canonical_quantity("1000") == "1k");
-  CHECK(canonical_quantity("1500") == "1500");
-  CHECK(canonical_quantity("512") == "512");
-  CHECK(canonical_quantity("100Ki") == "100Ki");
-  CHECK(canonical_quantity("0.1Ki") == "102400m");
-  CHECK(canonical_quantity("1e3") == "1e3");
-  CHECK(canonical_quantity("0.0001") == "1m");  // rounded up to milli-units
-  CHECK(canonical_quantity("200Mi") == "200Mi");
-  CHECK_THROWS_AS(canonical_quantity("lots"), casskop_fixtures::fixture_error);
-  CHECK_THROWS_AS(canonical_quantity("1Xi"), casskop_fixtures::fixture_error);
 }

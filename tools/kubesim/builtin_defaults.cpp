@@ -5,6 +5,7 @@
 
 #include "k8s/json/base64.h"
 #include "tools/kubesim/object_meta.h"
+#include "tools/kubesim/quantity.h"
 
 namespace kubesim::builtin {
 
@@ -319,6 +320,11 @@ constexpr std::string_view token_mount_path = "/var/run/secrets/kubernetes.io/se
 
 void apply_defaults(const resource_type& t, Value& obj, Allocator& a) {
   if (t.custom || !obj.IsObject()) return;
+  // Decoding into resource.Quantity, SetDefaults_ResourceList's round up, and the canonical
+  // form the stored object is encoded with (quantity.h).
+  if ((t.group.empty() && (t.kind == "Pod" || t.kind == "PersistentVolumeClaim")) ||
+      (t.group == "apps" && (t.kind == "StatefulSet" || t.kind == "Deployment")))
+    if (Value* spec = member(obj, "spec")) canonicalize_quantities(*spec, a);
   if (t.group.empty()) {
     if (t.kind == "Pod") {
       default_pod_spec(default_object(obj, "spec", a), true, a);
