@@ -99,3 +99,16 @@ TEST_CASE("kubesim defaults: quantities are stored in resource.Quantity's canoni
   CHECK(js::to_string(pod_obj["spec"]["containers"][0]["resources"]) ==
         R"({"limits":{"cpu":"250m"},"requests":{"cpu":"250m"}})");
 }
+
+TEST_CASE(
+    "kubesim defaults: an apps/v1 StatefulSet shows its claim templates with their TypeMeta") {
+  // Convert_apps_StatefulSetSpec_To_v1_StatefulSetSpec sets it on the way out, whatever came in.
+  auto sts = defaulted("StatefulSet", R"({"spec":{"volumeClaimTemplates":[
+      {"metadata":{"name":"data"},"spec":{}},
+      {"apiVersion":"v2","kind":"Claim","metadata":{"name":"logs"},"spec":{}}]}})");
+  for (const auto& claim : sts["spec"]["volumeClaimTemplates"].GetArray()) {
+    CHECK(js::get_string(claim, "apiVersion") == "v1");
+    CHECK(js::get_string(claim, "kind") == "PersistentVolumeClaim");
+    CHECK(js::get_string(claim, {"status", "phase"}) == "Pending");
+  }
+}

@@ -50,7 +50,42 @@ std::string join(const std::vector<std::string>& v) {
   return out;
 }
 
+void collect_differences(const js::Value& e, const js::Value& a, const std::string& path,
+                         std::vector<std::string>& out) {
+  auto here = [&] { return path.empty() ? std::string("(root)") : path; };
+  if (e.IsObject() && a.IsObject()) {
+    for (const auto& m : e.GetObject()) {
+      const std::string p =
+          path.empty() ? std::string(js::view(m.name)) : path + "." + std::string(js::view(m.name));
+      if (const js::Value* other = js::find(a, js::view(m.name)))
+        collect_differences(m.value, *other, p, out);
+      else
+        out.push_back(p + ": " + js::to_string(m.value) + " != (absent)");
+    }
+    for (const auto& m : a.GetObject())
+      if (!js::find(e, js::view(m.name)))
+        out.push_back((path.empty() ? "" : path + ".") + std::string(js::view(m.name)) +
+                      ": (absent) != " + js::to_string(m.value));
+    return;
+  }
+  if (e.IsArray() && a.IsArray()) {
+    if (e.Size() != a.Size())
+      out.push_back(here() + ": " + std::to_string(e.Size()) +
+                    " items != " + std::to_string(a.Size()) + " items");
+    for (rapidjson::SizeType i = 0; i < std::min(e.Size(), a.Size()); ++i)
+      collect_differences(e[i], a[i], path + "[" + std::to_string(i) + "]", out);
+    return;
+  }
+  if (e != a) out.push_back(here() + ": " + js::to_string(e) + " != " + js::to_string(a));
+}
+
 }  // namespace
+
+std::vector<std::string> differences(const js::Value& expected, const js::Value& actual) {
+  std::vector<std::string> out;
+  collect_differences(expected, actual, "", out);
+  return out;
+}
 
 std::string canonical_quantity(const std::string& q) {
   auto c = kubesim::canonical_quantity(q);

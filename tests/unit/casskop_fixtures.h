@@ -35,6 +35,12 @@ k8s::json::Document load_v210_fixture(const std::string& sample, const std::stri
 // Throws fixture_error when the server would refuse the object.
 k8s::json::Document defaulted(const std::string& kind, const k8s::json::Value& object);
 
+// Where `actual` differs from `expected`, as JSON paths with both values
+// ("spec.template.spec.containers[1].env[3].value: \"a\" != \"b\""); object members compare
+// in any order, array items by position. Empty when equal.
+std::vector<std::string> differences(const k8s::json::Value& expected,
+                                     const k8s::json::Value& actual);
+
 // The form the server stores a quantity in (tools/kubesim/quantity.h): "0.5" -> "500m",
 // "0.5Gi" -> "512Mi", "1000m" -> "1", "2048Mi" -> "2Gi". Throws fixture_error when `q` is
 // not a quantity.

@@ -232,7 +232,13 @@ void default_statefulset(Value& sts, Allocator& a) {
   default_int(spec, "replicas", 1, a);
   default_int(spec, "revisionHistoryLimit", 10, a);
   default_pod_template(spec, a);
-  for_each_item(*member(sts, "spec"), "volumeClaimTemplates", [&](Value& c) { default_pvc(c, a); });
+  for_each_item(*member(sts, "spec"), "volumeClaimTemplates", [&](Value& c) {
+    default_pvc(c, a);
+    // Convert_apps_StatefulSetSpec_To_v1_StatefulSetSpec (pkg/apis/apps/v1/conversion.go): an
+    // apps/v1 StatefulSet shows every claim template with this TypeMeta, whatever was sent.
+    js::set_string(c, "apiVersion", "v1", a);
+    js::set_string(c, "kind", "PersistentVolumeClaim", a);
+  });
 }
 
 void default_deployment(Value& d, Allocator& a) {
