@@ -5,6 +5,7 @@
 
 #include "k8s/json/base64.h"
 #include "tools/kubesim/object_meta.h"
+#include "tools/kubesim/quantity.h"
 
 namespace kubesim::builtin {
 
@@ -175,11 +176,13 @@ void default_pod_spec(Value& spec, bool is_pod, Allocator& a) {
   default_object(spec, "securityContext", a);
   default_string(spec, "schedulerName", "default-scheduler", a);
   if (is_pod) default_bool(spec, "enableServiceLinks", true, a);
-  bool host_network = js::get_bool(spec, {"hostNetwork"}, false);
+  // SetDefaults_Pod: with host networking a port's hostPort follows its containerPort, in Pods
+  // only (in pod templates too before 1.28: DefaultHostNetworkHostPortsInPodTemplates, off).
+  bool host_network = is_pod && js::get_bool(spec, {"hostNetwork"}, false);
   for (auto list : {"initContainers", "containers"})
     for_each_item(spec, list, [&](Value& c) {
       default_container(c, is_pod, a);
-      if (host_network)  // SetDefaults_PodSpec: hostPort follows containerPort
+      if (host_network)
         for_each_item(c, "ports", [&](Value& p) {
           if (!member(p, "hostPort") || js::get_int(p, {"hostPort"}, 0) == 0)
             if (Value* cp = member(p, "containerPort"))
@@ -210,13 +213,16 @@ void default_pvc(Value& pvc, Allocator& a) {
 void default_statefulset(Value& sts, Allocator& a) {
   Value& spec = default_object(sts, "spec", a);
   default_string(spec, "podManagementPolicy", "OrderedReady", a);
-  {
+  {  // SetDefaults_StatefulSet (pkg/apis/apps/v1/defaults.go): rollingUpdate is created only
+     // with a defaulted type; a client's `type: RollingUpdate` without it stays without it.
     Value& strategy = default_object(spec, "updateStrategy", a);
-    default_string(strategy, "type", "RollingUpdate", a);
-    if (js::get_string(strategy, "type") == "RollingUpdate") {
-      Value& ru = default_object(strategy, "rollingUpdate", a);
-      default_int(ru, "partition", 0, a);
+    if (!member(strategy, "type") || js::get_string(strategy, "type").empty()) {
+      js::set_string(strategy, "type", "RollingUpdate", a);
+      default_object(strategy, "rollingUpdate", a);
     }
+    if (Value* ru = member(strategy, "rollingUpdate");
+        ru && ru->IsObject() && js::get_string(strategy, "type") == "RollingUpdate")
+      default_int(*ru, "partition", 0, a);
   }
   {  // StatefulSetAutoDeletePVC (beta, on in v1.32)
     Value& policy = default_object(spec, "persistentVolumeClaimRetentionPolicy", a);
@@ -226,7 +232,13 @@ void default_statefulset(Value& sts, Allocator& a) {
   default_int(spec, "replicas", 1, a);
   default_int(spec, "revisionHistoryLimit", 10, a);
   default_pod_template(spec, a);
-  for_each_item(*member(sts, "spec"), "volumeClaimTemplates", [&](Value& c) { default_pvc(c, a); });
+  for_each_item(*member(sts, "spec"), "volumeClaimTemplates", [&](Value& c) {
+    default_pvc(c, a);
+    // Convert_apps_StatefulSetSpec_To_v1_StatefulSetSpec (pkg/apis/apps/v1/conversion.go): an
+    // apps/v1 StatefulSet shows every claim template with this TypeMeta, whatever was sent.
+    js::set_string(c, "apiVersion", "v1", a);
+    js::set_string(c, "kind", "PersistentVolumeClaim", a);
+  });
 }
 
 void default_deployment(Value& d, Allocator& a) {
@@ -314,6 +326,11 @@ constexpr std::string_view token_mount_path = "/var/run/secrets/kubernetes.io/se
 
 void apply_defaults(const resource_type& t, Value& obj, Allocator& a) {
   if (t.custom || !obj.IsObject()) return;
+  // Decoding into resource.Quantity, SetDefaults_ResourceList's round up, and the canonical
+  // form the stored object is encoded with (quantity.h).
+  if ((t.group.empty() && (t.kind == "Pod" || t.kind == "PersistentVolumeClaim")) ||
+      (t.group == "apps" && (t.kind == "StatefulSet" || t.kind == "Deployment")))
+    if (Value* spec = member(obj, "spec")) canonicalize_quantities(*spec, a);
   if (t.group.empty()) {
     if (t.kind == "Pod") {
       default_pod_spec(default_object(obj, "spec", a), true, a);
