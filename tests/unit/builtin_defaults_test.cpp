@@ -112,3 +112,14 @@ TEST_CASE(
     CHECK(js::get_string(claim, {"status", "phase"}) == "Pending");
   }
 }
+
+TEST_CASE("kubesim defaults: a Service without session affinity keeps no affinity config") {
+  auto svc = defaulted("Service", R"({"spec":{"ports":[{"port":80}],
+      "sessionAffinityConfig":{"clientIP":{"timeoutSeconds":60}}}})");
+  CHECK(js::get_string(svc["spec"], "sessionAffinity") == "None");
+  CHECK_FALSE(js::find(svc["spec"], "sessionAffinityConfig"));
+  auto sticky =
+      defaulted("Service", R"({"spec":{"sessionAffinity":"ClientIP","ports":[{"port":80}]}})");
+  CHECK(js::get_int(sticky["spec"], {"sessionAffinityConfig", "clientIP", "timeoutSeconds"}, 0) ==
+        10800);
+}

@@ -271,6 +271,9 @@ void default_service(Value& svc, Allocator& a) {
     if (unset)
       if (Value* port = member(p, "port")) js::set_member(p, "targetPort", Value(*port, a), a);
   });
+  // SetDefaults_Service: no affinity, no affinity config (whatever was sent).
+  if (js::get_string(spec, "sessionAffinity") == "None")
+    js::remove_member(spec, "sessionAffinityConfig");
   if (js::get_string(spec, "sessionAffinity") == "ClientIP") {
     Value& cfg = default_object(spec, "sessionAffinityConfig", a);
     Value& ip = default_object(cfg, "clientIP", a);
