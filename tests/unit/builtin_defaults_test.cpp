@@ -112,3 +112,30 @@ TEST_CASE(
     CHECK(js::get_string(claim, {"status", "phase"}) == "Pending");
   }
 }
+
+TEST_CASE("kubesim defaults: a Service without session affinity keeps no affinity config") {
+  auto svc = defaulted("Service", R"({"spec":{"ports":[{"port":80}],
+      "sessionAffinityConfig":{"clientIP":{"timeoutSeconds":60}}}})");
+  CHECK(js::get_string(svc["spec"], "sessionAffinity") == "None");
+  CHECK_FALSE(js::find(svc["spec"], "sessionAffinityConfig"));
+  auto sticky =
+      defaulted("Service", R"({"spec":{"sessionAffinity":"ClientIP","ports":[{"port":80}]}})");
+  CHECK(js::get_int(sticky["spec"], {"sessionAffinityConfig", "clientIP", "timeoutSeconds"}, 0) ==
+        10800);
+}
+
+TEST_CASE("kubesim defaults: projected and ephemeral volumes in a pod template") {
+  auto sts = defaulted("StatefulSet", R"({"spec":{"template":{"spec":{"containers":[],"volumes":[
+      {"name":"p","projected":{"sources":[{"serviceAccountToken":{"path":"t"}},
+        {"downwardAPI":{"items":[{"path":"n","fieldRef":{"fieldPath":"metadata.name"}}]}}]}},
+      {"name":"e","ephemeral":{"volumeClaimTemplate":{"spec":{"accessModes":["ReadWriteOnce"]}}}}]}}}})");
+  const auto& volumes = *js::find_path(sts, {"spec", "template", "spec", "volumes"});
+  const auto& projected = volumes[0]["projected"];
+  CHECK(js::get_int(projected, {"defaultMode"}, 0) == 420);
+  CHECK(js::get_int(projected["sources"][0], {"serviceAccountToken", "expirationSeconds"}, 0) ==
+        3600);
+  CHECK(js::get_string(projected["sources"][1]["downwardAPI"]["items"][0],
+                       {"fieldRef", "apiVersion"}) == "v1");
+  CHECK(js::get_string(volumes[1], {"ephemeral", "volumeClaimTemplate", "spec", "volumeMode"}) ==
+        "Filesystem");
+}

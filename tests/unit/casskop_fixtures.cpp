@@ -87,6 +87,20 @@ std::vector<std::string> differences(const js::Value& expected, const js::Value&
   return out;
 }
 
+std::string v210_fixture_kind(const std::string& file) {
+  for (auto [prefix, kind] :
+       {std::pair{"statefulset-", "StatefulSet"}, std::pair{"service-", "Service"},
+        std::pair{"poddisruptionbudget-", "PodDisruptionBudget"}})
+    if (file.rfind(prefix, 0) == 0) return kind;
+  throw fixture_error("no kind for the fixture file " + file);
+}
+
+std::vector<std::string> stored_differences(const std::string& sample, const std::string& file,
+                                            const js::Value& ours) {
+  const std::string kind = v210_fixture_kind(file);
+  return differences(defaulted(kind, load_v210_fixture(sample, file)), defaulted(kind, ours));
+}
+
 std::string canonical_quantity(const std::string& q) {
   auto c = kubesim::canonical_quantity(q);
   if (!c) throw fixture_error("not a quantity (or beyond kubesim's model): " + q);

@@ -45,6 +45,17 @@ k8s::json::Document defaulted(const std::string& kind, const k8s::json::Value& o
 std::vector<std::string> differences(const k8s::json::Value& expected,
                                      const k8s::json::Value& actual);
 
+// The kind of a fixture file by its name: StatefulSet, Service or PodDisruptionBudget.
+std::string v210_fixture_kind(const std::string& file);
+
+// What our generator's `ours` changes on the server against what v2.1.0 left there for
+// <sample>/<file>: differences(defaulted(v2.1.0's), defaulted(ours)). For a StatefulSet, a
+// path under spec.template restarts pods; spec.volumeClaimTemplates, spec.selector,
+// spec.serviceName and spec.podManagementPolicy are immutable (the update is refused);
+// metadata changes restart nothing.
+std::vector<std::string> stored_differences(const std::string& sample, const std::string& file,
+                                            const k8s::json::Value& ours);
+
 // The form the server stores a quantity in (tools/kubesim/quantity.h): "0.5" -> "500m",
 // "0.5Gi" -> "512Mi", "1000m" -> "1", "2048Mi" -> "2Gi". Throws fixture_error when `q` is
 // not a quantity.

@@ -19,10 +19,7 @@ using casskop_fixtures::load_v210_fixture;
 namespace {
 
 std::string kind_of_file(const std::string& file) {
-  if (file.rfind("statefulset-", 0) == 0) return "StatefulSet";
-  if (file.rfind("service-", 0) == 0) return "Service";
-  if (file.rfind("poddisruptionbudget-", 0) == 0) return "PodDisruptionBudget";
-  return "";
+  return casskop_fixtures::v210_fixture_kind(file);
 }
 
 const js::Value& at(const js::Value& v, std::initializer_list<std::string_view> path) {
@@ -325,4 +322,16 @@ TEST_CASE("casskop v2.1.0 fixtures: differences() names each differing path") {
   CHECK(casskop_fixtures::differences(a, js::parse(R"({"y":"s","x":{"a":[1,2],"b":1}})")).empty());
   CHECK(casskop_fixtures::differences(a, b) ==
         std::vector<std::string>{"x.a[1]: 2 != 3", "z: (absent) != true"});
+}
+
+TEST_CASE(
+    "casskop v2.1.0 fixtures: stored_differences() compares an object with v2.1.0's as stored") {
+  const std::string sample = "kuttl-sidecars-00-clusterWithTwoSidecars";
+  js::Document ours = load_v210_fixture(sample, "service-cassandra-e2e.yaml");
+  CHECK(casskop_fixtures::stored_differences(sample, "service-cassandra-e2e.yaml", ours).empty());
+  js::remove_member(ours["spec"], "publishNotReadyAddresses");
+  CHECK(casskop_fixtures::stored_differences(sample, "service-cassandra-e2e.yaml", ours) ==
+        std::vector<std::string>{"spec.publishNotReadyAddresses: true != (absent)"});
+  CHECK_THROWS_AS(casskop_fixtures::v210_fixture_kind("configmap-x.yaml"),
+                  casskop_fixtures::fixture_error);
 }

@@ -147,11 +147,26 @@ void default_volume(Value& v, Allocator& a) {
   if (!has_source) js::set_member(v, "emptyDir", Value(rapidjson::kObjectType), a);
   for (auto s : {"secret", "configMap", "downwardAPI", "projected"})
     if (Value* src = member(v, s); src && src->IsObject()) default_int(*src, "defaultMode", 420, a);
-  if (Value* dapi = member(v, "downwardAPI"); dapi && dapi->IsObject())
-    for_each_item(*dapi, "items", [&](Value& item) {
+  auto default_field_refs = [&](Value& downward_api) {  // SetDefaults_ObjectFieldSelector
+    for_each_item(downward_api, "items", [&](Value& item) {
       if (Value* ref = member(item, "fieldRef"); ref && ref->IsObject())
         default_string(*ref, "apiVersion", "v1", a);
     });
+  };
+  if (Value* dapi = member(v, "downwardAPI"); dapi && dapi->IsObject()) default_field_refs(*dapi);
+  if (Value* projected = member(v, "projected"); projected && projected->IsObject())
+    for_each_item(*projected, "sources", [&](Value& source) {
+      // SetDefaults_ServiceAccountTokenProjection: an hour.
+      if (Value* token = member(source, "serviceAccountToken"); token && token->IsObject())
+        default_int(*token, "expirationSeconds", 3600, a);
+      if (Value* dapi = member(source, "downwardAPI"); dapi && dapi->IsObject())
+        default_field_refs(*dapi);
+    });
+  // A generic ephemeral volume's claim template: SetDefaults_PersistentVolumeClaimSpec.
+  if (Value* eph = member(v, "ephemeral"); eph && eph->IsObject())
+    if (Value* claim = member(*eph, "volumeClaimTemplate"); claim && claim->IsObject())
+      if (Value* spec = member(*claim, "spec"); spec && spec->IsObject())
+        default_string(*spec, "volumeMode", "Filesystem", a);
   if (Value* hp = member(v, "hostPath"); hp && hp->IsObject()) default_string(*hp, "type", "", a);
   if (Value* rbd = member(v, "rbd"); rbd && rbd->IsObject()) {
     default_string(*rbd, "pool", "rbd", a);
@@ -271,6 +286,9 @@ void default_service(Value& svc, Allocator& a) {
     if (unset)
       if (Value* port = member(p, "port")) js::set_member(p, "targetPort", Value(*port, a), a);
   });
+  // SetDefaults_Service: no affinity, no affinity config (whatever was sent).
+  if (js::get_string(spec, "sessionAffinity") == "None")
+    js::remove_member(spec, "sessionAffinityConfig");
   if (js::get_string(spec, "sessionAffinity") == "ClientIP") {
     Value& cfg = default_object(spec, "sessionAffinityConfig", a);
     Value& ip = default_object(cfg, "clientIP", a);
