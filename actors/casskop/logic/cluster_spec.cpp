@@ -94,25 +94,11 @@ class reader {
  public:
   explicit reader(std::vector<spec_problem>& problems) : problems_(problems) {}
 
-  // Go's json.Unmarshal prefers an exact key and else takes a key equal but for case: the
-  // sample cc-local.yaml writes "imagePullPolicy" for v2's "imagepullpolicy", and v2.1.0 honours
-  // it.
+  // Keys match exactly: v2.1.0 reads CassandraClusters through apimachinery v0.19.3's
+  // case-sensitive decoder (CaseSensitiveJsonIterator), not plain encoding/json, so the sample
+  // cc-local.yaml's "imagePullPolicy" is not v2's "imagepullpolicy" and the default Always holds.
   const js::Value* field(const js::Value& obj, const char* key) const {
     const js::Value* v = js::find(obj, key);
-    if (!v && obj.IsObject()) {
-      const std::string_view want(key);
-      for (const auto& m : obj.GetObject()) {
-        const std::string_view name = js::view(m.name);
-        if (name.size() == want.size() &&
-            std::equal(name.begin(), name.end(), want.begin(), [](char a, char b) {
-              return std::tolower(static_cast<unsigned char>(a)) ==
-                     std::tolower(static_cast<unsigned char>(b));
-            })) {
-          v = &m.value;
-          break;
-        }
-      }
-    }
     return v && !v->IsNull() ? v : nullptr;
   }
   void problem(const std::string& path, const std::string& message) {
