@@ -502,3 +502,15 @@ TEST_CASE("casskop model: any value of any type anywhere in a spec is a problem,
   });
   CHECK(runs > 1000);
 }
+
+TEST_CASE("casskop refused changes: storageConfigs cannot change once the cluster exists") {
+  const cluster_spec old = testdata_spec("controllers-cassandracluster-2DC.yaml");
+  cluster_spec wanted = old;
+  wanted.storage_configs.push_back({"/var/lib/cassandra/gc", "gc-logs", {}});
+  wanted.auto_pilot = !old.auto_pilot;  // an allowed change in the same edit
+  const change_review r = review_changes(old, wanted, decommission_later);
+  CHECK(reasons(r) == strings{"StorageConfigsChanged"});
+  CHECK(fields(r) == strings{"spec.storageConfigs"});
+  CHECK(r.spec.storage_configs.size() == old.storage_configs.size());
+  CHECK(r.spec.auto_pilot == wanted.auto_pilot);
+}

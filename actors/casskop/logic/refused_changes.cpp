@@ -66,6 +66,7 @@ class reviewer {
   change_review run() {
     nodes_per_racks_zero();
     storage();
+    storage_configs();
     topology();
     scale_down();
     // reconcile.go:198: only spec.resources; a DC's resources roll as any other template change.
@@ -146,6 +147,20 @@ class reviewer {
                "): a StatefulSet's volumeClaimTemplates are immutable; "
                "restored to " +
                quoted(before) + ".");
+  }
+
+  void storage_configs() {
+    const auto& before = old_.storage_configs;
+    auto& after = r_.spec.storage_configs;
+    bool same = before.size() == after.size();
+    for (size_t i = 0; same && i < before.size(); ++i)
+      same = before[i].name == after[i].name && before[i].mount_path == after[i].mount_path &&
+             before[i].pvc_spec == after[i].pvc_spec;
+    if (same) return;
+    refuse("spec.storageConfigs", refusal_reason::storage_configs_changed,
+           "storageConfigs cannot change once the cluster exists: each is a volumeClaimTemplate "
+           "of the StatefulSets, which are immutable; restored to their last accepted value.");
+    after = before;
   }
 
   // CheckTopologyChanges, reconcile.go:298-346: only adding DCs, or removing one empty DC.

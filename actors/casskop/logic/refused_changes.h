@@ -28,6 +28,9 @@ inline constexpr const char* dc_removed_with_nodes = "DCRemovedWithNodes";
 inline constexpr const char* dc_removed_during_scale_down = "DCRemovedDuringScaleDown";
 inline constexpr const char* dc_still_replicated = "DCStillReplicated";
 inline constexpr const char* data_check_not_possible = "DataCheckNotPossible";
+// Ours: claim templates are immutable, so an existing StatefulSet can never get the new ones
+// (v2.1.0 accepted the change and then failed every update of the StatefulSet).
+inline constexpr const char* storage_configs_changed = "StorageConfigsChanged";
 // Ours, until decommission exists (issue 13): removing nodes needs Cassandra's decommission.
 inline constexpr const char* scale_down_needs_decommission = "ScaleDownNeedsDecommission";
 }  // namespace refusal_reason
