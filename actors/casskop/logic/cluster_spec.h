@@ -192,8 +192,12 @@ struct parsed_cluster {
   std::vector<spec_problem> problems;  // empty when the spec can be acted on
 };
 
-// Reads a CassandraCluster object (v2 JSON) and applies CheckDefaults.
+// Reads a CassandraCluster object (v2 JSON) and applies CheckDefaults, the CRD's defaults and
+// (on the first pass, when status.phase is empty) SetDefaults' nodesPerRacks.
 parsed_cluster parse_cluster(const k8s::json::Value& object);
+// Only the spec (the value of "spec"), with the same defaults; problems are appended, with paths
+// starting "spec.". A global nodesPerRacks written as 0 stays 0 (refused as a change later).
+cluster_spec parse_spec(const k8s::json::Value& spec, std::vector<spec_problem>& problems);
 // The spec back as JSON, as v2.1.0 would marshal it (omitempty).
 k8s::json::Document spec_to_json(const cluster_spec& spec);
 k8s::json::Document status_to_json(const cluster_status& status);
@@ -202,6 +206,15 @@ k8s::json::Document status_to_json(const cluster_status& status);
 // resources). Precondition: `dc` indexes spec.dcs, or the implicit dc1/rack1 topology when
 // spec.dcs is empty (see racks_of).
 int32_t nodes_per_racks_of(const cluster_spec& spec, const dc_spec& dc);
+// GetDataCapacityForDC: the DC's dataCapacity when set, else spec.dataCapacity.
+std::string data_capacity_of(const cluster_spec& spec, const dc_spec& dc);
+// GetDataStorageClassForDC, with v2.1.0's bug kept on purpose: the DC's dataStorageClass is used
+// only when the DC sets its own dataCapacity (see cluster_spec.cpp for why).
+std::string data_storage_class_of(const cluster_spec& spec, const dc_spec& dc);
+// The DC of that name in spec.dcs, or nullptr.
+const dc_spec* find_dc(const cluster_spec& spec, const std::string& name);
+// v2.1.0's regexDCRackName (api/v2/cassandracluster_types.go:72): ^[a-z]([-a-z0-9]*[a-z0-9])?$
+bool is_dns1035_label(const std::string& name);
 
 // Every dc-rack in spec order; an empty topology is dc1/rack1, a DC without racks has rack1,
 // as v2.1.0's InitCassandraRackList.
