@@ -162,7 +162,12 @@ struct cluster_update {
     // pass write once more just to correct it.
     js::Value& meta = js::ensure_object(next, "metadata", a);
     js::set_member(meta, "generation", js::Value(bumps ? generation + 1 : generation), a);
-    std::string record = compute_last_applied(next, spec);
+    // Without managedFields: the server stamps our update's time in them, so a record that
+    // carried them would differ after every write of ours and the next pass would write again
+    // (v2.1.0 records them and rewrites on every 5 s pass on servers that keep them).
+    js::Document recorded = js::copy_of(next);
+    js::remove_member(recorded["metadata"], "managedFields");
+    std::string record = compute_last_applied(recorded, spec);
     js::set_member(meta, "generation", js::Value(generation), a);
     js::Value& annotations = js::ensure_object(meta, "annotations", a);
     js::set_string(annotations, last_applied_annotation, record, a);
