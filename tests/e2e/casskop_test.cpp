@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "k8s/json/base64.h"
 #include "tests/e2e/e2e_setup.h"
 
 namespace {
@@ -411,4 +412,41 @@ TEST_CASE("casskop e2e: killed mid-roll and restarted, the roll resumes and noth
     CHECK_MESSAGE(js::get_int(w.sts(s), {"metadata", "generation"}, 0) == generation[s] + 1, s);
   CHECK(rec.rolled_to("cassandra:3.11.11") == racks);
   CHECK_MESSAGE(rec.max_moving() == 1, rec.moving_log());
+}
+
+TEST_CASE("casskop e2e: the Role of deploy/kustomize/casskop is enough, with no 403") {
+  cc_world w;
+  auto applied =
+      w.sim.kubectl("k1", {"apply", "-k", std::string(SOURCE_DIR) + "/deploy/kustomize/casskop"});
+  REQUIRE_MESSAGE(applied.exit_code == 0, applied.err);
+  auto token = w.sim.kubectl("k1", {"create", "token", "casskop", "-n", kNs, "--duration", "1h"});
+  REQUIRE_MESSAGE(token.exit_code == 0, token.err);
+  const std::string kubeconfig = w.sim.state_dir() + "/casskop-sa-kubeconfig";
+  testsupport::write_file(
+      kubeconfig,
+      fmt::format(
+          R"({{"apiVersion":"v1","kind":"Config","clusters":[{{"name":"k1","cluster":{{"server":"{0}","certificate-authority-data":"{1}"}}}}],)"
+          R"("users":[{{"name":"k1","user":{{"token":"{2}"}}}}],"contexts":[{{"name":"k1","context":{{"cluster":"k1","user":"k1"}}}}],"current-context":"k1"}})",
+          w.sim.url("k1"), k8s::base64_encode(w.sim.ca_pem("k1")),
+          token.out.substr(0, token.out.find('\n'))));
+  // The original's environment, as the chart's Deployment gives it (KUBECONFIG instead of the
+  // pod's mounted token), with the leader election of the kustomization's config left out.
+  w.op = std::make_unique<operator_process>(
+      operator_process::binary{CASSKOP_BIN}, std::vector<std::string>{},
+      std::map<std::string, std::string>{{"WATCH_NAMESPACE", kNs},
+                                         {"KUBECONFIG", kubeconfig},
+                                         {"POD_NAME", "casskop-0"},
+                                         {"OPERATOR_NAME", "cassandra-operator"},
+                                         {"ADMIN_ADDRESS", "127.0.0.1:0"}});
+  w.create_cc(cc_json(1, 2, 1));
+  REQUIRE_MESSAGE(eventually([&] { return w.done(); }, 60s), w.diagnose());
+  w.patch_cc(R"({"spec":{"cassandraImage":"cassandra:3.11.11","maxPodUnavailable":2}})");
+  REQUIRE_MESSAGE(eventually([&] { return w.done("UpdateDockerImage"); }, 60s), w.diagnose());
+  CHECK(js::get_int(
+            w.api->get("/apis/policy/v1/namespaces/" + kNs + "/poddisruptionbudgets/" + kCC).json(),
+            {"spec", "maxUnavailable"}, 0) == 2);
+  CHECK(eventually([&] { return w.has_event("RackCreated", "Normal"); }, 10s));
+  const std::string log = w.op->log();
+  CHECK_MESSAGE(log.find("orbidden") == std::string::npos, log);
+  CHECK(w.op->stop() == 0);
 }
