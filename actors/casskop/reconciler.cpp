@@ -29,8 +29,10 @@ const k8s::resource cassandraclusters{"db.orange.com", "v2", "cassandraclusters"
 const k8s::resource statefulsets{"apps", "v1", "statefulsets", "StatefulSet", true};
 const k8s::resource services{"", "v1", "services", "Service", true};
 const k8s::resource pdbs{"policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true};
+const k8s::resource pvcs{"", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true};
 
-enum class kind { cluster = 0, statefulset, service, pdb };
+enum class kind { cluster = 0, statefulset, service, pdb, pvc };
+constexpr int kinds = 5;
 
 const k8s::resource& resource_of(kind k) {
   switch (k) {
@@ -42,6 +44,8 @@ const k8s::resource& resource_of(kind k) {
       return services;
     case kind::pdb:
       return pdbs;
+    case kind::pvc:
+      return pvcs;
   }
   return cassandraclusters;
 }
@@ -50,6 +54,7 @@ kind kind_named(const std::string& k) {
   if (k == "StatefulSet") return kind::statefulset;
   if (k == "Service") return kind::service;
   if (k == "PodDisruptionBudget") return kind::pdb;
+  if (k == "PersistentVolumeClaim") return kind::pvc;
   return kind::cluster;
 }
 
@@ -104,7 +109,7 @@ struct reconciler_state {
   std::shared_ptr<runtime::event_handover> handover = std::make_shared<runtime::event_handover>();
   std::map<int, k8s::backoff> restart_backoff;
   // The watch caches, by object name (one namespace).
-  std::map<std::string, k8s::object_ptr> caches[4];
+  std::map<std::string, k8s::object_ptr> caches[kinds];
   std::map<std::string, int64_t> fences;  // StatefulSet name -> generation we last wrote
   std::map<std::string, cluster_entry> clusters;
   std::map<uint64_t, write_in_flight> writes;
@@ -134,7 +139,7 @@ std::vector<runtime::watched_resource> watched(self_ptr self, bool restarted) {
   auto me = caf::actor_cast<caf::actor>(self);
   auto changes = st.changes;
   std::vector<runtime::watched_resource> out;
-  for (kind k : {kind::cluster, kind::statefulset, kind::service, kind::pdb}) {
+  for (kind k : {kind::cluster, kind::statefulset, kind::service, kind::pdb, kind::pvc}) {
     runtime::watched_resource w;
     w.what = resource_of(k);
     w.namespace_name = st.settings.config.namespace_name;
@@ -214,6 +219,10 @@ void spawn_child(self_ptr self, role r, bool restarted) {
 }
 
 void run_pass(self_ptr self, const std::string& name);
+reconcile_plan plan_pass(reconciler_state& st, const std::string& name, cluster_entry& entry,
+                         const k8s::object_ptr& cc);
+void carry_out(self_ptr self, const std::string& name, cluster_entry& entry,
+               const k8s::object_ptr& cc, reconcile_plan plan);
 
 // The CassandraCluster to reconcile: the cache's, or our last write's answer while the cache
 // is older.
@@ -285,9 +294,22 @@ void run_pass(self_ptr self, const std::string& name) {
     st.clusters.erase(name);
     return;
   }
-  // Deletion: the owner references collect every object; the PVCs are the next issue's.
-  if (js::find_path(*cc, {"metadata", "deletionTimestamp"})) return;
+  // Deletion: the owner references collect every object but the PVCs; with deletePVC they are
+  // deleted here, then the finalizer removed.
+  reconcile_plan plan;
+  if (js::find_path(*cc, {"metadata", "deletionTimestamp"})) {
+    std::vector<const js::Value*> claims;
+    for (const auto& [pvc_name, o] : st.caches[static_cast<int>(kind::pvc)])
+      if (owner_of(o) == name) claims.push_back(o.get());
+    plan = plan_deletion(*cc, claims);
+  } else {
+    plan = plan_pass(st, name, entry, cc);
+  }
+  carry_out(self, name, entry, cc, std::move(plan));
+}
 
+reconcile_plan plan_pass(reconciler_state& st, const std::string& name, cluster_entry& entry,
+                         const k8s::object_ptr& cc) {
   reconcile_input in{*cc,
                      {},
                      {},
@@ -316,9 +338,15 @@ void run_pass(self_ptr self, const std::string& name) {
     in.pdb = p->second.get();
 
   reconcile_plan plan = plan_reconcile(in);
-  ++entry.passes;
   entry.status = plan.status;
   entry.waiting = plan.waiting;
+  return plan;
+}
+
+void carry_out(self_ptr self, const std::string& name, cluster_entry& entry,
+               const k8s::object_ptr& cc, reconcile_plan plan) {
+  auto& st = self->state;
+  ++entry.passes;
   entry.problems.clear();
   for (const auto& p : plan.problems) entry.problems.push_back(p.field + ": " + p.message);
   entry.refusals.clear();
@@ -340,18 +368,31 @@ void run_pass(self_ptr self, const std::string& name) {
   for (auto& w : plan.writes) {
     runtime::write_request r;
     r.id = st.next_id++;
-    r.what = w.what == object_write::verb::create   ? runtime::write_request::verb::create
-             : w.what == object_write::verb::update ? runtime::write_request::verb::update
-                                                    : runtime::write_request::verb::patch;
+    switch (w.what) {
+      case object_write::verb::create:
+        r.what = runtime::write_request::verb::create;
+        break;
+      case object_write::verb::update:
+        r.what = runtime::write_request::verb::update;
+        break;
+      case object_write::verb::patch:
+        r.what = runtime::write_request::verb::patch;
+        break;
+      case object_write::verb::remove:
+        r.what = runtime::write_request::verb::remove;
+        r.precondition_uid = w.precondition_uid;
+        break;
+    }
     const kind k = kind_named(w.kind);
     r.resource = resource_of(k);
     r.ns = st.settings.config.namespace_name;
     r.name = w.name;
     r.field_manager = field_manager;
-    write_in_flight f{name, k, w.name, w.dc_rack,
-                      w.what == object_write::verb::create   ? "create"
-                      : w.what == object_write::verb::update ? "update"
-                                                             : "patch"};
+    const char* verb = w.what == object_write::verb::create   ? "create"
+                       : w.what == object_write::verb::update ? "update"
+                       : w.what == object_write::verb::patch  ? "patch"
+                                                              : "delete";
+    write_in_flight f{name, k, w.name, w.dc_rack, verb};
     if (k == kind::cluster) {
       f.sent_observed_generation =
           js::find_path(w.body, {"status", "observedGeneration"}) != nullptr;
@@ -384,6 +425,7 @@ void on_write_result(self_ptr self, runtime::write_result& r) {
     log_write(w,
               w.what == kind::cluster ? "Updated CassandraCluster"
               : w.verb == "create"    ? "Created"
+              : w.verb == "delete"    ? "Deleted"
                                       : "Updated",
               "");
     if (w.what == kind::statefulset && r.object) st.fences[w.name] = generation_of(r.object);

@@ -446,7 +446,48 @@ TEST_CASE("casskop e2e: the Role of deploy/kustomize/casskop is enough, with no 
             w.api->get("/apis/policy/v1/namespaces/" + kNs + "/poddisruptionbudgets/" + kCC).json(),
             {"spec", "maxUnavailable"}, 0) == 2);
   CHECK(eventually([&] { return w.has_event("RackCreated", "Normal"); }, 10s));
+  // deletePVC: the PVCs go, then the finalizer.
+  auto del = w.api->request("DELETE", kCCs + "/" + kCC);
+  REQUIRE_MESSAGE(del.status == 200, del.body);
+  CHECK_MESSAGE(eventually([&] { return w.api->get(kCCs + "/" + kCC).status == 404; }, 30s),
+                w.diagnose());
   const std::string log = w.op->log();
   CHECK_MESSAGE(log.find("orbidden") == std::string::npos, log);
   CHECK(w.op->stop() == 0);
+}
+
+TEST_CASE("casskop e2e: deletePVC deletes the PVCs of a deleted cluster, never a new one's") {
+  cc_world w;
+  const std::string claims = "/api/v1/namespaces/" + kNs + "/persistentvolumeclaims/";
+  w.create_cc(cc_json(1, 1, 2));
+  w.start_casskop();
+  REQUIRE_MESSAGE(eventually([&] { return w.done(); }, 60s), w.diagnose());
+  const std::string first_uid = uid(w.api->get(claims + "data-cassandra-e2e-dc1-rack1-0").json());
+  REQUIRE(!first_uid.empty());
+  auto del = w.api->request("DELETE", kCCs + "/" + kCC);
+  REQUIRE_MESSAGE(del.status == 200, del.body);
+  REQUIRE_MESSAGE(eventually([&] { return w.api->get(kCCs + "/" + kCC).status == 404; }, 30s),
+                  w.diagnose());
+  // Its PVCs are gone (or going: a real cluster keeps them until their pods are gone).
+  auto gone = [&](const std::string& name) {
+    auto r = w.api->get(claims + name);
+    return r.status == 404 || uid(r.json()) != first_uid ||
+           js::find_path(r.json(), {"metadata", "deletionTimestamp"}) != nullptr;
+  };
+  CHECK(eventually([&] { return gone("data-cassandra-e2e-dc1-rack1-0"); }, 10s));
+  CHECK(w.has_event("DeletePVC", "Normal"));
+  // A cluster of the same name, made at once: its PVCs stay.
+  REQUIRE(eventually(
+      [&] {
+        return w.api->get(kSts + "/cassandra-e2e-dc1-rack1").status == 404;  // collected
+      },
+      30s));
+  w.create_cc(cc_json(1, 1, 2));
+  REQUIRE_MESSAGE(eventually([&] { return w.done(); }, 60s), w.diagnose());
+  auto second = w.api->get(claims + "data-cassandra-e2e-dc1-rack1-0");
+  REQUIRE(second.status == 200);
+  std::this_thread::sleep_for(1s);
+  auto still = w.api->get(claims + "data-cassandra-e2e-dc1-rack1-0");
+  CHECK(still.status == 200);
+  CHECK(!js::find_path(still.json(), {"metadata", "deletionTimestamp"}));
 }

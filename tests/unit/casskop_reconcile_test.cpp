@@ -9,7 +9,9 @@
 #include <optional>
 #include <string>
 
+#include <fmt/format.h>
 #include "actors/casskop/logic/reconcile.h"
+
 #include "k8s/json/json.h"
 
 namespace {
@@ -333,4 +335,41 @@ TEST_CASE("casskop reconcile: rollingPartition holds its rack and the ones after
   CHECK(w.image_of("cc-dc1-r2") == "cassandra:3.11.11");  // written, with partition 1
   CHECK(w.image_of("cc-dc2-r1") == "cassandra:3.11.10");  // held behind dc1-r2
   CHECK(js::get_string(w.cc, {"status", "lastClusterActionStatus"}) == "Ongoing");
+}
+
+TEST_CASE("casskop reconcile: deletePVC deletes the cluster's older PVCs by UID, then lets it go") {
+  js::Document cc = js::parse(R"({"apiVersion":"db.orange.com/v2","kind":"CassandraCluster",
+    "metadata":{"name":"cc","namespace":"ns","uid":"u-1","generation":3,"resourceVersion":"9",
+                "deletionTimestamp":"2026-12-05T10:00:00Z",
+                "finalizers":["other/keep","kubernetes.io/pvc-to-delete"]},
+    "spec":{"deletePVC":true}})");
+  auto pvc = [](const char* name, const char* cluster, const char* created, bool deleting = false) {
+    return js::parse(fmt::format(
+        R"({{"metadata":{{"name":"{}","uid":"uid-{}","creationTimestamp":"{}",{}
+            "labels":{{"app":"cassandracluster","cassandracluster":"{}"}}}}}})",
+        name, name, created, deleting ? R"("deletionTimestamp":"2026-12-05T10:00:01Z",)" : "",
+        cluster));
+  };
+  js::Document old_pvc = pvc("data-cc-dc1-r1-0", "cc", "2026-12-05T09:00:00Z");
+  js::Document going = pvc("data-cc-dc1-r1-1", "cc", "2026-12-05T09:00:00Z", true);
+  // orange#316: a cluster of the same name made after this one's deletion has newer PVCs.
+  js::Document newer = pvc("data-cc-dc1-r2-0", "cc", "2026-12-05T10:00:05Z");
+  js::Document other = pvc("data-other-dc1-r1-0", "other", "2026-12-05T09:00:00Z");
+
+  reconcile_plan p = plan_deletion(cc, {&old_pvc, &going, &newer, &other});
+  REQUIRE(p.writes.size() == 1);
+  CHECK(p.writes[0].what == object_write::verb::remove);
+  CHECK(p.writes[0].name == "data-cc-dc1-r1-0");
+  CHECK(p.writes[0].precondition_uid == "uid-data-cc-dc1-r1-0");
+
+  // Once every PVC is gone or going, the finalizer is removed (and only ours).
+  p = plan_deletion(cc, {&going, &newer, &other});
+  REQUIRE(p.writes.size() == 1);
+  CHECK(p.writes[0].kind == "CassandraCluster");
+  CHECK(p.writes[0].what == object_write::verb::update);
+  CHECK(js::to_string(p.writes[0].body["metadata"]["finalizers"]) == R"(["other/keep"])");
+
+  // Not being deleted, or no finalizer of ours: nothing.
+  js::remove_member(cc["metadata"], "deletionTimestamp");
+  CHECK(plan_deletion(cc, {&old_pvc}).writes.empty());
 }

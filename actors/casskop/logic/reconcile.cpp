@@ -282,7 +282,7 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
   js::Document pdb = pod_disruption_budget(acted);
   if (!in.pdb) {
     plan.writes.push_back({object_write::verb::create, "PodDisruptionBudget", pdb_name(acted.name),
-                           "", std::move(pdb)});
+                           "", std::move(pdb), ""});
   } else if (js::get_int(*in.pdb, {"spec", "maxUnavailable"}, -1) != spec.max_pod_unavailable) {
     js::Document patch;
     patch.SetObject();
@@ -290,12 +290,12 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
     js::ensure_object(patch, "spec", a);
     js::set_member(patch["spec"], "maxUnavailable", js::Value(spec.max_pod_unavailable), a);
     plan.writes.push_back({object_write::verb::patch, "PodDisruptionBudget", pdb_name(acted.name),
-                           "", std::move(patch)});
+                           "", std::move(patch), ""});
   }
   for (auto& svc : all_services(acted)) {
     std::string name(js::get_string(svc, {"metadata", "name"}));
     if (in.services.count(name)) continue;
-    plan.writes.push_back({object_write::verb::create, "Service", name, "", std::move(svc)});
+    plan.writes.push_back({object_write::verb::create, "Service", name, "", std::move(svc), ""});
   }
 
   // The racks.
@@ -384,6 +384,46 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
             ? seq.status.last_cluster_action + " " + seq.status.last_cluster_action_status
             : seq.waiting},
        {condition_degraded, false, "AsSpecified", "the spec is acted on as written"}});
+  return plan;
+}
+
+reconcile_plan plan_deletion(const js::Value& cluster, const std::vector<const js::Value*>& pvcs) {
+  reconcile_plan plan;
+  const std::string deleted_at(js::get_string(cluster, {"metadata", "deletionTimestamp"}));
+  if (deleted_at.empty() || !has_finalizer(cluster, pvc_finalizer)) return plan;
+  const std::string name(js::get_string(cluster, {"metadata", "name"}));
+  int pending = 0;
+  for (const js::Value* pvc : pvcs) {
+    if (js::get_string(*pvc, {"metadata", "labels", cluster_label}) != name ||
+        js::get_string(*pvc, {"metadata", "labels", "app"}) != "cassandracluster")
+      continue;
+    // RFC 3339 in UTC, one format: ordered as strings. Same second: deleted (v2.1.0 would).
+    if (std::string(js::get_string(*pvc, {"metadata", "creationTimestamp"})) > deleted_at) continue;
+    if (js::find_path(*pvc, {"metadata", "deletionTimestamp"})) continue;  // already going
+    object_write w;
+    w.what = object_write::verb::remove;
+    w.kind = "PersistentVolumeClaim";
+    w.name = std::string(js::get_string(*pvc, {"metadata", "name"}));
+    w.precondition_uid = std::string(js::get_string(*pvc, {"metadata", "uid"}));
+    plan.writes.push_back(std::move(w));
+    ++pending;
+  }
+  if (pending > 0) {
+    plan.events.push_back({false, "DeletePVC",
+                           "deleting " + std::to_string(pending) +
+                               " PersistentVolumeClaims of the cluster (deletePVC)",
+                           ""});
+    return plan;
+  }
+  // Every PVC of the cluster is gone or going: the finalizer goes.
+  js::Document next = js::copy_of(cluster);
+  set_finalizer(next, false, next.GetAllocator());
+  object_write w;
+  w.what = object_write::verb::update;
+  w.kind = "CassandraCluster";
+  w.name = name;
+  w.body = std::move(next);
+  plan.writes.push_back(std::move(w));
   return plan;
 }
 

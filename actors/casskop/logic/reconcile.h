@@ -44,12 +44,14 @@ struct reconcile_input {
 };
 
 struct object_write {
-  enum class verb { create, update, patch };
+  enum class verb { create, update, patch, remove };
   verb what = verb::create;
-  std::string kind;  // StatefulSet, Service, PodDisruptionBudget, CassandraCluster
+  // StatefulSet, Service, PodDisruptionBudget, CassandraCluster, PersistentVolumeClaim
+  std::string kind;
   std::string name;
-  std::string dc_rack;       // for the log ("" when not about one rack)
-  k8s::json::Document body;  // create/update: the object; patch: an RFC 7386 merge patch
+  std::string dc_rack;           // for the log ("" when not about one rack)
+  k8s::json::Document body;      // create/update: the object; patch: an RFC 7386 merge patch
+  std::string precondition_uid;  // remove: only this object, never a newer one of that name
 };
 
 struct reconcile_event {
@@ -70,6 +72,15 @@ struct reconcile_plan {
 };
 
 reconcile_plan plan_reconcile(const reconcile_input& in);
+
+// A CassandraCluster being deleted with the deletePVC finalizer (v2.1.0 CheckDeletePVC,
+// cassandracluster_controller.go:200): its PVCs are deleted, then the finalizer removed. `pvcs`
+// are the namespace's PVCs carrying its `cassandracluster` label. Without v2.1.0's stale-read
+// bug (orange#316): only PVCs created before the cluster's deletionTimestamp are deleted (a
+// cluster of the same name made later has newer ones), each with its UID as precondition.
+// Empty when the object is not being deleted or has no finalizer of ours.
+reconcile_plan plan_deletion(const k8s::json::Value& cluster,
+                             const std::vector<const k8s::json::Value*>& pvcs);
 
 // The condition types written when `conditions` is on.
 inline constexpr const char* condition_ready = "Ready";
