@@ -491,3 +491,47 @@ TEST_CASE("casskop e2e: deletePVC deletes the PVCs of a deleted cluster, never a
   CHECK(still.status == 200);
   CHECK(!js::find_path(still.json(), {"metadata", "deletionTimestamp"}));
 }
+
+TEST_CASE("casskop e2e: a spec that cannot be acted on writes nothing and says why; others go on") {
+  cc_world w;
+  // A rack name that makes a dc-rack name no object can have (not DNS-1035); the CRD allows it.
+  std::string bad = cc_json(1, 1, 1);
+  bad.replace(bad.find("\"name\":\"rack1\""), 14, "\"name\":\"Rack1\"");
+  auto r = w.api->request("POST", kCCs, bad);
+  REQUIRE_MESSAGE(r.status == 201, r.body);
+  std::string good = cc_json(1, 1, 1);
+  good.replace(good.find("\"name\":\"" + kCC + "\""), kCC.size() + 9, "\"name\":\"other\"");
+  r = w.api->request("POST", kCCs, good);
+  REQUIRE_MESSAGE(r.status == 201, r.body);
+  w.start_casskop();
+  REQUIRE_MESSAGE(eventually([&] { return w.has_event("InvalidSpec", "Warning"); }, 30s),
+                  w.diagnose());
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto o = w.api->get(kCCs + "/other").json();
+                        return js::get_string(o, {"status", "phase"}) == "Running" &&
+                               js::get_string(o, {"status", "lastClusterActionStatus"}) == "Done";
+                      },
+                      60s),
+                  w.diagnose());
+  // Nothing of the bad one: no StatefulSet, Service or PDB, its spec as written.
+  CHECK(w.api->get(kSts + "/cassandra-e2e-dc1-Rack1").status == 404);
+  CHECK(w.api->get("/api/v1/namespaces/" + kNs + "/services/" + kCC).status == 404);
+  CHECK(w.api->get("/apis/policy/v1/namespaces/" + kNs + "/poddisruptionbudgets/" + kCC).status ==
+        404);
+  auto cc = w.cc();
+  CHECK(!js::find_path(cc, {"metadata", "annotations"}));
+  CHECK(js::get_string(cc, {"status", "phase"}).empty());  // conditions only, pruned by our CRD
+  auto events = w.api->get("/api/v1/namespaces/" + kNs + "/events").json();
+  bool named = false;
+  for (const auto& e : events["items"].GetArray())
+    if (js::get_string(e, "reason") == "InvalidSpec")
+      named = js::get_string(e, "message").find("dc1-Rack1") != std::string::npos;
+  CHECK(named);
+}
+
+TEST_CASE("casskop e2e: --version prints the version") {
+  auto r = testsupport::run({CASSKOP_BIN, "--version"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.rfind("casskop ", 0) == 0);
+}
