@@ -301,6 +301,20 @@ TEST_CASE("casskop e2e: a 2 DC x 2 racks cluster is created rack by rack, then r
             "uid") == uid(cc));
   CHECK(w.has_event("RackCreated", "Normal"));
 
+  // The admin endpoint: ready, and what each cluster and rack did last.
+  auto admin = admin_client(admin_address(*w.op));
+  CHECK(admin.get("/readyz").status == 200);
+  auto listed = admin.get("/cassandraclusters");
+  REQUIRE(listed.status == 200);
+  auto l = listed.json();
+  REQUIRE(l.IsArray());
+  REQUIRE(l.Size() == 1);
+  CHECK(js::get_string(l[0], "name") == kCC);
+  CHECK(js::get_string(l[0], "phase") == "Running");
+  CHECK(js::get_string(l[0], {"racks", "dc2-rack2", "lastAction"}) == "Initializing");
+  CHECK(js::get_string(l[0], {"racks", "dc2-rack2", "lastActionStatus"}) == "Done");
+  CHECK(js::get_string(l[0], "waiting").empty());
+
   // At rest: no writes at all.
   const double writes = w.writes();
   const std::string rv_before = rv(w.cc());
