@@ -236,20 +236,38 @@ k8s::object_ptr current_cluster(reconciler_state& st, const std::string& name,
   return cached;
 }
 
+// A log line about one cluster: `dc-rack=` only when it is about one rack (the original's fields).
+void log_line(k8s::log::level l, std::string_view msg, std::string_view cluster,
+              std::string_view dc_rack, std::initializer_list<k8s::log::field> rest) {
+  std::vector<k8s::log::field> f{{"cluster", cluster}};
+  if (!dc_rack.empty()) f.emplace_back("dc-rack", dc_rack);
+  f.insert(f.end(), rest.begin(), rest.end());
+  switch (f.size()) {  // k8s::log takes an initializer_list: at most 7 fields here
+    case 1:
+      return k8s::log::write(l, msg, {f[0]});
+    case 2:
+      return k8s::log::write(l, msg, {f[0], f[1]});
+    case 3:
+      return k8s::log::write(l, msg, {f[0], f[1], f[2]});
+    case 4:
+      return k8s::log::write(l, msg, {f[0], f[1], f[2], f[3]});
+    case 5:
+      return k8s::log::write(l, msg, {f[0], f[1], f[2], f[3], f[4]});
+    case 6:
+      return k8s::log::write(l, msg, {f[0], f[1], f[2], f[3], f[4], f[5]});
+    default:
+      return k8s::log::write(l, msg, {f[0], f[1], f[2], f[3], f[4], f[5], f[6]});
+  }
+}
+
 void log_write(const write_in_flight& w, const std::string& outcome, const std::string& error) {
+  const std::string kind_name = resource_of(w.what).kind;
   if (error.empty())
-    k8s::log::info(outcome, {{"cluster", w.cluster},
-                             {"dc-rack", w.dc_rack},
-                             {"kind", resource_of(w.what).kind},
-                             {"name", w.name},
-                             {"verb", w.verb}});
+    log_line(k8s::log::level::info, outcome, w.cluster, w.dc_rack,
+             {{"kind", kind_name}, {"name", w.name}, {"verb", w.verb}});
   else
-    k8s::log::warn(outcome, {{"cluster", w.cluster},
-                             {"dc-rack", w.dc_rack},
-                             {"kind", resource_of(w.what).kind},
-                             {"name", w.name},
-                             {"verb", w.verb},
-                             {"error", error}});
+    log_line(k8s::log::level::warning, outcome, w.cluster, w.dc_rack,
+             {{"kind", kind_name}, {"name", w.name}, {"verb", w.verb}, {"error", error}});
 }
 
 void record_event(self_ptr self, const k8s::object_ptr& cc, const reconcile_event& e) {
@@ -353,10 +371,8 @@ void carry_out(self_ptr self, const std::string& name, cluster_entry& entry,
   for (const auto& r : plan.refusals) entry.refusals.push_back(r.reason + " " + r.field);
   for (const auto& e : plan.events) {
     record_event(self, cc, e);
-    if (e.warning)
-      k8s::log::warn(e.message, {{"cluster", name}, {"dc-rack", e.dc_rack}, {"reason", e.reason}});
-    else
-      k8s::log::info(e.message, {{"cluster", name}, {"dc-rack", e.dc_rack}, {"reason", e.reason}});
+    log_line(e.warning ? k8s::log::level::warning : k8s::log::level::info, e.message, name,
+             e.dc_rack, {{"reason", e.reason}});
   }
   if (plan.writes.empty()) {
     if (!plan.waiting.empty())
