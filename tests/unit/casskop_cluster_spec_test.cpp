@@ -330,6 +330,15 @@ TEST_CASE("casskop model: each bad input is a problem at its field") {
     CHECK(fields_of(cc.problems) == std::set<std::string>{"spec.nodesPerRacks", "spec.runAsUser",
                                                           "spec.fsGroup", "spec.serverType"});
   }
+  SUBCASE("a dataCapacity that is not a quantity (the CRD's pattern)") {
+    const parsed_cluster cc =
+        from_yaml(spec_yaml_cluster("  dataCapacity: ten gigs\n  topology:\n    dc:\n    - name: "
+                                    "dc1\n      dataCapacity: 10Gi\n"
+                                    "    - name: dc2\n      dataCapacity: 5 GB\n"));
+    CHECK(fields_of(cc.problems) ==
+          std::set<std::string>{"spec.dataCapacity", "spec.topology.dc[1].dataCapacity"});
+    CHECK(cc.problems[0].message.find("\"ten gigs\"") != std::string::npos);
+  }
   SUBCASE("not an object at all") {
     CHECK_FALSE(parse_cluster(js::parse("[1]")).problems.empty());
     CHECK(fields_of(parse_cluster(js::parse(R"({"spec": "x"})")).problems) ==

@@ -114,14 +114,6 @@ dc_spec make_dc(const std::string& name, int racks, int32_t nodes) {
   return dc;
 }
 
-// v2.1.0's seed rule, enough for the world's purpose: pod 0 of every rack.
-std::vector<std::string> seeds_for(const cluster_spec& spec) {
-  std::vector<std::string> out;
-  for (const auto& r : racks_of(spec))
-    out.push_back(pod_fqdn(pod_name(statefulset_name("cc", r.dc, r.rack), 0), "cc", "ns"));
-  return out;
-}
-
 struct world {
   parsed_cluster cc;
   int resources = 0;                       // stands for spec.resources
@@ -187,7 +179,7 @@ struct world {
       if (!cache.count(name)) seen[name].stale = true;
     observed_pdb p = pdb();
     pdb_seen = "disruptionsAllowed=" + std::to_string(p.disruptions_allowed);
-    sequence_input in{cc, seen, p, now(), seeds_for(cc.spec), resources_pending, {}};
+    sequence_input in{cc, seen, p, now(), resources_pending, {}};
     in.differs_from_stored = [&](const statefulset_intent& i) {
       const sim_sts& s = cache.at(i.dc_rack);
       return !(s.tmpl == desired(i)) || s.replicas != i.replicas ||
@@ -260,6 +252,8 @@ struct world {
       if (rs != cc.status.racks.end())
         out += " status " + rs->second.phase + " " + rs->second.cassandra_last_action.name + "/" +
                rs->second.cassandra_last_action.status;
+      out += " seeds " + std::to_string(s.tmpl.seeds.size());
+      for (const auto& seed : s.tmpl.seeds) out += " " + seed.substr(3, seed.find('.') - 3);
       out += "\n";
     }
     return out;
@@ -451,7 +445,7 @@ TEST_CASE(
     world w;
     w.cc.spec.auto_update_seed_list = rng() % 2;
     w.cc.spec.dcs[0].nodes_per_racks = 1 + rng() % 2;
-    const int change_steps = 300, max_steps = 3000;
+    const int change_steps = 300, max_steps = 6000;
     int step = 0;
     for (; step < max_steps; ++step) {
       bool changing = step < change_steps;

@@ -154,6 +154,36 @@ TEST_CASE("casskop refused changes: a resources change is allowed and marks ever
   CHECK_FALSE(review_changes(cc.spec, dc_only, decommission_later).resources_changed);
 }
 
+TEST_CASE("casskop refused changes: resources compare as Go's quantities, not as text") {
+  // The annotation v2.1.0 wrote holds Go's canonical spelling; the spec keeps the user's. Taking
+  // over such a cluster must not mark every rack UpdateResources.
+  auto spec_with = [](const char* resources) {
+    std::vector<spec_problem> problems;
+    cluster_spec s =
+        parse_spec(js::parse(std::string(R"({"resources":)") + resources + "}"), problems);
+    REQUIRE(problems.empty());
+    return s;
+  };
+  const cluster_spec go = spec_with(
+      R"({"limits":{"cpu":"1","memory":"2Gi"},"requests":{"cpu":"500m","memory":"2Gi"}})");
+  const cluster_spec user = spec_with(
+      R"({"requests":{"memory":"2048Mi","cpu":0.5},"limits":{"cpu":1,"memory":"2147483648"}})");
+  CHECK_FALSE(review_changes(go, user, decommission_later).resources_changed);
+  CHECK(same_resources(go.resources, user.resources));
+  const cluster_spec more = spec_with(
+      R"({"limits":{"cpu":"2","memory":"2Gi"},"requests":{"cpu":"500m","memory":"2Gi"}})");
+  CHECK(review_changes(go, more, decommission_later).resources_changed);
+  const cluster_spec fewer =
+      spec_with(R"({"limits":{"cpu":"1"},"requests":{"cpu":"500m","memory":"2Gi"}})");
+  CHECK(review_changes(go, fewer, decommission_later).resources_changed);
+  // Absent and {} are the same; requests alone get limits (SetDefaults) on both sides.
+  std::vector<spec_problem> none;
+  CHECK(same_resources(spec_with("{}").resources, parse_spec(js::parse("{}"), none).resources));
+  CHECK(
+      same_resources(spec_with(R"({"requests":{"cpu":"1"}})").resources,
+                     spec_with(R"({"requests":{"cpu":"1"},"limits":{"cpu":"1000m"}})").resources));
+}
+
 TEST_CASE("casskop refused changes: two DCs removed at once are refused (Remove2DC)") {
   const cluster_spec old = testdata_spec("controllers-cassandracluster-3DC.yaml");
   cluster_spec wanted = old;

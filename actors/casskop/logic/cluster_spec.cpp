@@ -3,9 +3,14 @@
 // omitempty). Line numbers cite api/v2/cassandracluster_types.go at v2.1.0-release.
 #include "actors/casskop/logic/cluster_spec.h"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <regex>
+
+#include "actors/casskop/logic/quantity.h"
 
 namespace casskop {
 namespace js = k8s::json;
@@ -27,6 +32,50 @@ bool json_value::operator==(const json_value& other) const {
 }
 
 namespace {
+
+js::Value quantity_text(const js::Value& q, js::Allocator& a) {
+  // A YAML number is a Quantity too; Go writes it as a string.
+  if (q.IsInt64()) return js::string_value(std::to_string(q.GetInt64()), a);
+  if (q.IsNumber()) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", q.GetDouble());
+    return js::string_value(buf, a);
+  }
+  return js::Value(q, a);
+}
+
+// v1.ResourceRequirements in Go's form: limits, then requests (struct order), each a
+// ResourceList (a map: keys sorted) of Quantities as strings; other keys kept after them.
+js::Value resources_value(const json_value& v, js::Allocator& a) {
+  js::Value out(rapidjson::kObjectType);
+  if (!v.present() || !v.doc.IsObject()) return out;
+  for (const char* key : {"limits", "requests"}) {
+    const js::Value* list = js::find(v.doc, key);
+    if (!list || list->IsNull()) continue;
+    if (!list->IsObject()) {
+      out.AddMember(js::string_value(key, a), js::Value(*list, a), a);
+      continue;
+    }
+    std::map<std::string, const js::Value*> sorted;
+    for (const auto& m : list->GetObject()) sorted[std::string(js::view(m.name))] = &m.value;
+    js::Value l(rapidjson::kObjectType);
+    for (const auto& [name, q] : sorted)
+      l.AddMember(js::string_value(name, a), quantity_text(*q, a), a);
+    if (!l.ObjectEmpty()) out.AddMember(js::string_value(key, a), std::move(l), a);
+  }
+  for (const auto& m : v.doc.GetObject())
+    if (js::view(m.name) != "limits" && js::view(m.name) != "requests")
+      out.AddMember(js::Value(m.name, a), js::Value(m.value, a), a);
+  return out;
+}
+
+json_value normalized_resources(const json_value& v) {
+  json_value out;
+  if (!v.present()) return out;
+  js::Value n = resources_value(v, out.doc.GetAllocator());
+  static_cast<js::Value&>(out.doc).Swap(n);
+  return out;
+}
 
 // CheckDefaults' values (types.go:13-29) and the CRD's (cassandraclusters-crd.yaml, v2).
 constexpr const char* default_cassandra_image = "cassandra:3.11.10";
@@ -187,6 +236,14 @@ void check_name_pattern(reader& r, const std::string& name, const std::string& p
     r.problem(path, std::string("a ") + what + " name must not contain '-' (is \"" + name + "\")");
 }
 
+// The CRD's pattern for dataCapacity (types.go:738, 865): a server refuses anything else, but an
+// object stored before the CRD had it would make every PersistentVolumeClaim fail.
+void check_capacity(reader& r, const std::string& capacity, const std::string& path) {
+  static const std::regex pattern("^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$");
+  if (!capacity.empty() && !std::regex_match(capacity, pattern))
+    r.problem(path, "\"" + capacity + "\" is not a quantity (e.g. 10Gi)");
+}
+
 rack_spec parse_rack(reader& r, const js::Value& v, const std::string& path) {
   rack_spec rack;
   if (!v.IsObject()) {
@@ -215,8 +272,9 @@ dc_spec parse_dc(reader& r, const js::Value& v, const std::string& path) {
     r.problem(path + ".nodesPerRacks",
               "must not be negative (is " + std::to_string(*dc.nodes_per_racks) + ")");
   dc.data_capacity = r.str_or(v, "dataCapacity", path);
+  check_capacity(r, dc.data_capacity, path + ".dataCapacity");
   dc.data_storage_class = r.str_or(v, "dataStorageClass", path);
-  dc.resources = r.raw(v, "resources", path, "object");
+  dc.resources = normalized_resources(r.raw(v, "resources", path, "object"));
   if (const js::Value* racks = r.array(v, "rack", path)) {
     for (rapidjson::SizeType i = 0; i < racks->Size(); ++i)
       dc.racks.push_back(parse_rack(r, (*racks)[i], indexed(path, "rack", i)));
@@ -338,6 +396,7 @@ cluster_spec parse_spec(const js::Value& v, std::vector<spec_problem>& problems)
       js::set_member(s.resources.doc, "limits", std::move(copy), s.resources.doc.GetAllocator());
     }
   }
+  s.resources = normalized_resources(s.resources);
   s.hard_anti_affinity = r.boolean(v, "hardAntiAffinity", path).value_or(false);
   if (const js::Value* pod = r.object(v, "pod", path)) {
     s.pod_annotations = r.string_map(*pod, "annotations", "spec.pod");
@@ -360,6 +419,7 @@ cluster_spec parse_spec(const js::Value& v, std::vector<spec_problem>& problems)
       r.int32(v, "restartCountBeforePodDeletion", path).value_or(0);
   s.unlock_next_operation = r.boolean(v, "unlockNextOperation", path).value_or(false);
   s.data_capacity = r.str_or(v, "dataCapacity", path);
+  check_capacity(r, s.data_capacity, "spec.dataCapacity");
   s.data_storage_class = r.str_or(v, "dataStorageClass", path);
   if (const js::Value* list = r.array(v, "storageConfigs", path)) {
     for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
@@ -404,7 +464,7 @@ cluster_spec parse_spec(const js::Value& v, std::vector<spec_problem>& problems)
     const std::string p = "spec.backRestSidecar";
     b.image = r.str_or(*br, "image", p);
     b.image_pull_policy = r.str_or(*br, "imagePullPolicy", p);
-    b.resources = r.raw(*br, "resources", p, "object");
+    b.resources = normalized_resources(r.raw(*br, "resources", p, "object"));
     b.volume_mounts = r.raw(*br, "volumeMount", p, "array");
   }
   if (b.image.empty()) b.image = default_backrest_image;
@@ -539,37 +599,6 @@ class writer {
  private:
   js::Allocator& a_;
 };
-
-// v1.ResourceRequirements as Go writes it: limits, then requests (struct order), each a
-// ResourceList (a map: keys sorted) of Quantities (strings, so a YAML number 2 becomes "2").
-js::Value resources_value(const json_value& v, js::Allocator& a) {
-  js::Value out(rapidjson::kObjectType);
-  if (!v.present() || !v.doc.IsObject()) return out;
-  for (const char* key : {"limits", "requests"}) {
-    const js::Value* list = js::find(v.doc, key);
-    if (!list || list->IsNull()) continue;
-    if (!list->IsObject()) {
-      out.AddMember(js::string_value(key, a), js::Value(*list, a), a);
-      continue;
-    }
-    std::map<std::string, const js::Value*> sorted;
-    for (const auto& m : list->GetObject()) sorted[std::string(js::view(m.name))] = &m.value;
-    js::Value l(rapidjson::kObjectType);
-    for (const auto& [name, q] : sorted) {
-      js::Value quantity;
-      if (q->IsInt64())
-        quantity = js::string_value(std::to_string(q->GetInt64()), a);
-      else
-        quantity.CopyFrom(*q, a);
-      l.AddMember(js::string_value(name, a), std::move(quantity), a);
-    }
-    if (!l.ObjectEmpty()) out.AddMember(js::string_value(key, a), std::move(l), a);
-  }
-  for (const auto& m : v.doc.GetObject())
-    if (js::view(m.name) != "limits" && js::view(m.name) != "requests")
-      out.AddMember(js::Value(m.name, a), js::Value(m.value, a), a);
-  return out;
-}
 
 js::Value local_object_reference(writer& w, const std::string& name) {
   js::Value ref(rapidjson::kObjectType);
@@ -762,6 +791,34 @@ std::string data_storage_class_of(const cluster_spec& spec, const dc_spec& dc) {
   // takeover must compute the same class; fixing it would also make CheckNonAllowedChanges refuse
   // a spec v2.1.0 accepted. So a DC's dataStorageClass only counts when the DC sets dataCapacity.
   return dc.data_capacity.empty() ? spec.data_storage_class : dc.data_storage_class;
+}
+
+bool same_resources(const json_value& a, const json_value& b) {
+  const json_value na = normalized_resources(a), nb = normalized_resources(b);
+  if (na.present() != nb.present()) {
+    // Absent and {} are the same struct for Go.
+    const json_value& set = na.present() ? na : nb;
+    return set.doc.IsObject() && set.doc.ObjectEmpty();
+  }
+  if (!na.present() || !na.doc.IsObject() || !nb.doc.IsObject()) return na == nb;
+  if (na.doc.MemberCount() != nb.doc.MemberCount()) return false;
+  for (const auto& m : na.doc.GetObject()) {
+    const js::Value* other = js::find(nb.doc, js::view(m.name));
+    if (!other) return false;
+    const bool list = js::view(m.name) == "limits" || js::view(m.name) == "requests";
+    if (!list || !m.value.IsObject() || !other->IsObject()) {
+      if (m.value != *other) return false;
+      continue;
+    }
+    if (m.value.MemberCount() != other->MemberCount()) return false;
+    for (const auto& q : m.value.GetObject()) {
+      const js::Value* oq = js::find(*other, js::view(q.name));
+      if (!oq) return false;
+      const auto x = quantity_nanos(js::view(q.value)), y = quantity_nanos(js::view(*oq));
+      if (x && y ? *x != *y : q.value != *oq) return false;
+    }
+  }
+  return true;
 }
 
 const dc_spec* find_dc(const cluster_spec& spec, const std::string& name) {

@@ -211,6 +211,10 @@ std::string data_capacity_of(const cluster_spec& spec, const dc_spec& dc);
 // GetDataStorageClassForDC, with v2.1.0's bug kept on purpose: the DC's dataStorageClass is used
 // only when the DC sets its own dataCapacity (see cluster_spec.cpp for why).
 std::string data_storage_class_of(const cluster_spec& spec, const dc_spec& dc);
+// Two v1.ResourceRequirements (as parsed: limits and requests of Quantities) the same for Go:
+// quantities compared by value ("1" = "1000m", "2Gi" = "2048Mi"), as a v2.1.0 spec written back
+// in Go's canonical spelling must not look like a resources change.
+bool same_resources(const json_value& a, const json_value& b);
 // The DC of that name in spec.dcs, or nullptr.
 const dc_spec* find_dc(const cluster_spec& spec, const std::string& name);
 // v2.1.0's regexDCRackName (api/v2/cassandracluster_types.go:72): ^[a-z]([-a-z0-9]*[a-z0-9])?$

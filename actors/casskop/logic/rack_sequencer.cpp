@@ -1,8 +1,10 @@
 #include "actors/casskop/logic/rack_sequencer.h"
 
 #include <algorithm>
+#include <set>
 
 #include "actors/casskop/logic/names.h"
+#include "actors/casskop/logic/seeds.h"
 
 namespace casskop {
 namespace js = k8s::json;
@@ -38,18 +40,6 @@ std::string label_time(const std::string& rfc3339) {
   std::string out;
   for (char c : rfc3339.substr(0, 19))
     if (c != '-' && c != ':') out += c;
-  return out;
-}
-
-// v2.1.0 pkg/k8s/util.go MergeSlice: the old order kept, seeds gone from `next` dropped, new
-// seeds appended.
-std::vector<std::string> merge_seed_lists(const std::vector<std::string>& old,
-                                          const std::vector<std::string>& next) {
-  std::vector<std::string> out;
-  for (const auto& s : old)
-    if (std::find(next.begin(), next.end(), s) != next.end()) out.push_back(s);
-  for (const auto& s : next)
-    if (std::find(old.begin(), old.end(), s) == old.end()) out.push_back(s);
   return out;
 }
 
@@ -97,9 +87,10 @@ struct pass {
       auto st = in.statefulsets.find(r.name());
       if (st == in.statefulsets.end()) continue;
       const last_action& a = out.status.racks.at(r.name()).cassandra_last_action;
-      if (st->second.stale || !settled(st->second) || !rolled(st->second) ||
-          a.status == status::ongoing || a.status == status::finalizing ||
-          a.status == status::continue_)
+      // A rack still Initializing shows its motion in its StatefulSet, not in its action.
+      bool acting = a.name != action::initializing && a.status == status::ongoing;
+      if (st->second.stale || !settled(st->second) || !rolled(st->second) || acting ||
+          a.status == status::finalizing || a.status == status::continue_)
         return r.name();
     }
     return "";
@@ -173,10 +164,9 @@ struct pass {
                  std::to_string(nodes) + " nodes, one at a time");
       return;
     }
-    if (!out.status.seedlist.empty() && out.status.seedlist != st.seeds) {
-      start(a, action::update_seed_list, status::configuring, false);
+    if (seed_list_change(spec, in.cluster.name, in.cluster.namespace_, st.seeds, r.name(),
+                         out.status))
       return;
-    }
     bool rolling_restart = !spec.dcs.empty() && !spec.dcs[r.dc_index].racks.empty() &&
                            spec.dcs[r.dc_index].racks[r.rack_index].rolling_restart;
     if (rolling_restart) {
@@ -237,9 +227,8 @@ sequence_result sequence(const sequence_input& in) {
   p.unlock = spec.unlock_next_operation;
 
   if (out.status.phase.empty()) out.status.phase = phase::initializing;  // v2.1.0 SetDefaults
-  if (out.status.seedlist.empty()) out.status.seedlist = in.desired_seeds;
-  if (spec.auto_update_seed_list && out.status.seedlist != in.desired_seeds)
-    out.status.seedlist = merge_seed_lists(out.status.seedlist, in.desired_seeds);
+  if (out.status.seedlist.empty())                                       // v2.1.0 SetDefaults
+    out.status.seedlist = init_seed_list(spec, in.cluster.name, in.cluster.namespace_);
 
   const std::vector<dc_rack> racks = racks_of(spec);
   for (const auto& r : racks) {
@@ -308,12 +297,13 @@ sequence_result sequence(const sequence_input& in) {
       // +1 node at a time (v2.1.0 clips the delta to 1); never shrunk without decommission.
       update.replicas = nodes > st.spec_replicas ? st.spec_replicas + 1 : st.spec_replicas;
       update.template_labels = st.template_labels;
-      bool configuring = a.name == action::update_seed_list && a.status == status::configuring;
       bool rolling_seeds = a.name == action::update_seed_list && a.status == status::to_do;
       update.seeds = rolling_seeds ? out.status.seedlist : st.seeds;
       if (a.name == action::rolling_restart && a.status == status::to_do)
         update.rolling_restart_stamp = label_time(in.now);
-      bool differs = !configuring && in.differs_from_stored(update);
+      // A rack Configuring new seeds keeps its stored ones until they roll; anything else that
+      // changed (a partition released) is still written.
+      bool differs = in.differs_from_stored(update);
       if (!differs && a.status == status::to_do) {
         // Already written (by a pass whose status write was lost): the action runs; it ends on
         // the StatefulSet's status like any other. v2.1.0 would stay ToDo here for ever.
@@ -345,32 +335,12 @@ sequence_result sequence(const sequence_input& in) {
     }
   }
 
-  // v2.1.0 EnsureSeedListIsUpdatedWhenRequired: once every rack that lacks the new seeds is
-  // Configuring them, they all go ToDo and roll one at a time. (v2.1.0 also waits for racks that
-  // already have them, such as a DC just added, which only its bug of rolling a Configuring rack
-  // at once got it out of.)
-  bool all_configuring = !racks.empty();
-  bool any_configuring = false;
-  for (const auto& r : racks) {
-    const rack_status& rs = out.status.racks[r.name()];
-    bool configuring = rs.cassandra_last_action.name == action::update_seed_list &&
-                       rs.cassandra_last_action.status == status::configuring;
-    any_configuring = any_configuring || configuring;
-    auto st = in.statefulsets.find(r.name());
-    bool has_seeds = st != in.statefulsets.end() && st->second.seeds == out.status.seedlist;
-    if (!configuring && rs.phase != phase::initializing && !has_seeds) all_configuring = false;
-  }
-  if (all_configuring && any_configuring) {
-    for (const auto& r : racks) {
-      rack_status& rs = out.status.racks[r.name()];
-      if (rs.cassandra_last_action.name != action::update_seed_list ||
-          rs.cassandra_last_action.status != status::configuring)
-        continue;
-      rs.cassandra_last_action.status = status::to_do;
-    }
+  std::set<std::string> have_seeds;
+  for (const auto& [name, st] : in.statefulsets)
+    if (st.seeds == out.status.seedlist) have_seeds.insert(name);
+  if (flip_seed_list_to_do(spec, out.status, have_seeds))
     out.notices.push_back(
         {false, "UpdateSeedList", "seed list changed: every rack rolls, one at a time", ""});
-  }
 
   // v2.1.0 UpdateCassandraClusterStatusPhase.
   bool action_left = false;

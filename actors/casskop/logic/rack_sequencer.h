@@ -84,9 +84,8 @@ struct sequence_input {
   const parsed_cluster& cluster;  // spec after refused changes were written back
   const std::map<std::string, observed_statefulset>& statefulsets;  // by dc-rack
   observed_pdb pdb;
-  std::string now;                         // RFC 3339, for start and end times
-  std::vector<std::string> desired_seeds;  // InitSeedList of the spec (seeds.h)
-  bool resources_changed = false;          // refused_changes.h: every rack goes UpdateResources
+  std::string now;                 // RFC 3339, for start and end times
+  bool resources_changed = false;  // refused_changes.h: every rack goes UpdateResources
   // Whether the generated StatefulSet for `intent` differs from the stored one (the generator
   // and comparator of statefulset.h); only asked for racks whose StatefulSet exists.
   std::function<bool(const statefulset_intent&)> differs_from_stored;

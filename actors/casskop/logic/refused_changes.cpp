@@ -69,7 +69,7 @@ class reviewer {
     topology();
     scale_down();
     // reconcile.go:198: only spec.resources; a DC's resources roll as any other template change.
-    r_.resources_changed = r_.spec.resources != old_.resources;
+    r_.resources_changed = !same_resources(r_.spec.resources, old_.resources);
     return std::move(r_);
   }
 

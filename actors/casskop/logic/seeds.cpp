@@ -71,7 +71,8 @@ bool seed_list_change(const cluster_spec& spec, const std::string& cc, const std
   return true;
 }
 
-bool flip_seed_list_to_do(const cluster_spec& spec, cluster_status& status) {
+bool flip_seed_list_to_do(const cluster_spec& spec, cluster_status& status,
+                          const std::set<std::string>& have_seeds) {
   if (status.last_cluster_action != action::update_seed_list ||
       status.last_cluster_action_status != status::configuring)
     return false;
@@ -83,12 +84,16 @@ bool flip_seed_list_to_do(const cluster_spec& spec, cluster_status& status) {
     auto it = status.racks.find(racks[i].name());
     const last_action* a = it == status.racks.end() ? nullptr : &it->second.cassandra_last_action;
     if (a && a->name == action::update_seed_list && a->status == status::configuring) continue;
+    if (have_seeds.count(racks[i].name())) continue;
     if (a && a->name != action::initializing) return false;
     while (i + 1 < racks.size() && racks[i + 1].dc_index == racks[i].dc_index) ++i;
   }
   for (const dc_rack& r : racks) {
     auto it = status.racks.find(r.name());
     if (it == status.racks.end() || it->second.phase == phase::initializing) continue;
+    const last_action& a = it->second.cassandra_last_action;
+    bool configuring = a.name == action::update_seed_list && a.status == status::configuring;
+    if (have_seeds.count(r.name()) && !configuring) continue;  // nothing to roll there
     it->second.cassandra_last_action.name = action::update_seed_list;
     it->second.cassandra_last_action.status = status::to_do;
   }

@@ -7,6 +7,7 @@
 // DNS domain (actors/multicasskop/logic/seeds.cpp).
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,10 @@ bool seed_list_change(const cluster_spec& spec, const std::string& cc, const std
 // EnsureSeedListIsUpdatedWhenRequired (controllers/cassandracluster/reconcile.go:660-708): once
 // the cluster's last action is UpdateSeedList/Configuring and every rack is Configuring it (or
 // still Initializing), every rack not Initializing goes to UpdateSeedList/ToDo, so they roll one
-// at a time. Returns whether it flipped.
-bool flip_seed_list_to_do(const cluster_spec& spec, cluster_status& status);
+// at a time. Returns whether it flipped. Unlike v2.1.0, racks in `have_seeds` (whose
+// StatefulSets already carry status.seedlist, e.g. a DC just added) do not hold the flip: v2.1.0
+// only got past them through its bug of rolling a Configuring rack at once (orange#340).
+bool flip_seed_list_to_do(const cluster_spec& spec, cluster_status& status,
+                          const std::set<std::string>& have_seeds = {});
 
 }  // namespace casskop
