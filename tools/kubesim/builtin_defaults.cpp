@@ -5,6 +5,7 @@
 
 #include "k8s/json/base64.h"
 #include "tools/kubesim/object_meta.h"
+#include "tools/kubesim/quantity.h"
 
 namespace kubesim::builtin {
 
@@ -146,11 +147,26 @@ void default_volume(Value& v, Allocator& a) {
   if (!has_source) js::set_member(v, "emptyDir", Value(rapidjson::kObjectType), a);
   for (auto s : {"secret", "configMap", "downwardAPI", "projected"})
     if (Value* src = member(v, s); src && src->IsObject()) default_int(*src, "defaultMode", 420, a);
-  if (Value* dapi = member(v, "downwardAPI"); dapi && dapi->IsObject())
-    for_each_item(*dapi, "items", [&](Value& item) {
+  auto default_field_refs = [&](Value& downward_api) {  // SetDefaults_ObjectFieldSelector
+    for_each_item(downward_api, "items", [&](Value& item) {
       if (Value* ref = member(item, "fieldRef"); ref && ref->IsObject())
         default_string(*ref, "apiVersion", "v1", a);
     });
+  };
+  if (Value* dapi = member(v, "downwardAPI"); dapi && dapi->IsObject()) default_field_refs(*dapi);
+  if (Value* projected = member(v, "projected"); projected && projected->IsObject())
+    for_each_item(*projected, "sources", [&](Value& source) {
+      // SetDefaults_ServiceAccountTokenProjection: an hour.
+      if (Value* token = member(source, "serviceAccountToken"); token && token->IsObject())
+        default_int(*token, "expirationSeconds", 3600, a);
+      if (Value* dapi = member(source, "downwardAPI"); dapi && dapi->IsObject())
+        default_field_refs(*dapi);
+    });
+  // A generic ephemeral volume's claim template: SetDefaults_PersistentVolumeClaimSpec.
+  if (Value* eph = member(v, "ephemeral"); eph && eph->IsObject())
+    if (Value* claim = member(*eph, "volumeClaimTemplate"); claim && claim->IsObject())
+      if (Value* spec = member(*claim, "spec"); spec && spec->IsObject())
+        default_string(*spec, "volumeMode", "Filesystem", a);
   if (Value* hp = member(v, "hostPath"); hp && hp->IsObject()) default_string(*hp, "type", "", a);
   if (Value* rbd = member(v, "rbd"); rbd && rbd->IsObject()) {
     default_string(*rbd, "pool", "rbd", a);
@@ -175,11 +191,13 @@ void default_pod_spec(Value& spec, bool is_pod, Allocator& a) {
   default_object(spec, "securityContext", a);
   default_string(spec, "schedulerName", "default-scheduler", a);
   if (is_pod) default_bool(spec, "enableServiceLinks", true, a);
-  bool host_network = js::get_bool(spec, {"hostNetwork"}, false);
+  // SetDefaults_Pod: with host networking a port's hostPort follows its containerPort, in Pods
+  // only (in pod templates too before 1.28: DefaultHostNetworkHostPortsInPodTemplates, off).
+  bool host_network = is_pod && js::get_bool(spec, {"hostNetwork"}, false);
   for (auto list : {"initContainers", "containers"})
     for_each_item(spec, list, [&](Value& c) {
       default_container(c, is_pod, a);
-      if (host_network)  // SetDefaults_PodSpec: hostPort follows containerPort
+      if (host_network)
         for_each_item(c, "ports", [&](Value& p) {
           if (!member(p, "hostPort") || js::get_int(p, {"hostPort"}, 0) == 0)
             if (Value* cp = member(p, "containerPort"))
@@ -210,13 +228,16 @@ void default_pvc(Value& pvc, Allocator& a) {
 void default_statefulset(Value& sts, Allocator& a) {
   Value& spec = default_object(sts, "spec", a);
   default_string(spec, "podManagementPolicy", "OrderedReady", a);
-  {
+  {  // SetDefaults_StatefulSet (pkg/apis/apps/v1/defaults.go): rollingUpdate is created only
+     // with a defaulted type; a client's `type: RollingUpdate` without it stays without it.
     Value& strategy = default_object(spec, "updateStrategy", a);
-    default_string(strategy, "type", "RollingUpdate", a);
-    if (js::get_string(strategy, "type") == "RollingUpdate") {
-      Value& ru = default_object(strategy, "rollingUpdate", a);
-      default_int(ru, "partition", 0, a);
+    if (!member(strategy, "type") || js::get_string(strategy, "type").empty()) {
+      js::set_string(strategy, "type", "RollingUpdate", a);
+      default_object(strategy, "rollingUpdate", a);
     }
+    if (Value* ru = member(strategy, "rollingUpdate");
+        ru && ru->IsObject() && js::get_string(strategy, "type") == "RollingUpdate")
+      default_int(*ru, "partition", 0, a);
   }
   {  // StatefulSetAutoDeletePVC (beta, on in v1.32)
     Value& policy = default_object(spec, "persistentVolumeClaimRetentionPolicy", a);
@@ -226,7 +247,13 @@ void default_statefulset(Value& sts, Allocator& a) {
   default_int(spec, "replicas", 1, a);
   default_int(spec, "revisionHistoryLimit", 10, a);
   default_pod_template(spec, a);
-  for_each_item(*member(sts, "spec"), "volumeClaimTemplates", [&](Value& c) { default_pvc(c, a); });
+  for_each_item(*member(sts, "spec"), "volumeClaimTemplates", [&](Value& c) {
+    default_pvc(c, a);
+    // Convert_apps_StatefulSetSpec_To_v1_StatefulSetSpec (pkg/apis/apps/v1/conversion.go): an
+    // apps/v1 StatefulSet shows every claim template with this TypeMeta, whatever was sent.
+    js::set_string(c, "apiVersion", "v1", a);
+    js::set_string(c, "kind", "PersistentVolumeClaim", a);
+  });
 }
 
 void default_deployment(Value& d, Allocator& a) {
@@ -259,6 +286,9 @@ void default_service(Value& svc, Allocator& a) {
     if (unset)
       if (Value* port = member(p, "port")) js::set_member(p, "targetPort", Value(*port, a), a);
   });
+  // SetDefaults_Service: no affinity, no affinity config (whatever was sent).
+  if (js::get_string(spec, "sessionAffinity") == "None")
+    js::remove_member(spec, "sessionAffinityConfig");
   if (js::get_string(spec, "sessionAffinity") == "ClientIP") {
     Value& cfg = default_object(spec, "sessionAffinityConfig", a);
     Value& ip = default_object(cfg, "clientIP", a);
@@ -314,6 +344,11 @@ constexpr std::string_view token_mount_path = "/var/run/secrets/kubernetes.io/se
 
 void apply_defaults(const resource_type& t, Value& obj, Allocator& a) {
   if (t.custom || !obj.IsObject()) return;
+  // Decoding into resource.Quantity, SetDefaults_ResourceList's round up, and the canonical
+  // form the stored object is encoded with (quantity.h).
+  if ((t.group.empty() && (t.kind == "Pod" || t.kind == "PersistentVolumeClaim")) ||
+      (t.group == "apps" && (t.kind == "StatefulSet" || t.kind == "Deployment")))
+    if (Value* spec = member(obj, "spec")) canonicalize_quantities(*spec, a);
   if (t.group.empty()) {
     if (t.kind == "Pod") {
       default_pod_spec(default_object(obj, "spec", a), true, a);

@@ -141,11 +141,15 @@ void apply_create_defaults(const resource_type& t, js::Document& d) {
     if (!js::find(spec, "revisionHistoryLimit"))
       js::set_member(spec, "revisionHistoryLimit", js::Value(10), a);
     auto& strategy = js::ensure_object(spec, "updateStrategy", a);
-    if (!js::find(strategy, "type")) js::set_string(strategy, "type", "RollingUpdate", a);
-    if (js::get_string(strategy, "type") == "RollingUpdate") {
-      auto& ru = js::ensure_object(strategy, "rollingUpdate", a);
-      if (!js::find(ru, "partition")) js::set_member(ru, "partition", js::Value(0), a);
+    if (!js::find(strategy, "type")) {
+      js::set_string(strategy, "type", "RollingUpdate", a);
+      js::ensure_object(strategy, "rollingUpdate", a);
     }
+    // As SetDefaults_StatefulSet: a rollingUpdate only where the type was defaulted or sent.
+    auto* ru = const_cast<js::Value*>(js::find(strategy, "rollingUpdate"));
+    if (ru && ru->IsObject() && js::get_string(strategy, "type") == "RollingUpdate" &&
+        !js::find(*ru, "partition"))
+      js::set_member(*ru, "partition", js::Value(0), a);
     js::Value status(rapidjson::kObjectType);
     status.AddMember("replicas", 0, a);
     status.AddMember("availableReplicas", 0, a);

@@ -15,8 +15,9 @@
 // v2.1.0 changed them after stamping (statefulset.go:216-258): the template labels (it copies
 // the stored ones; they are compared as the live ones on both sides, since an update keeps
 // them), the bootstrap container's CASSANDRA_SEEDS (it keeps the stored seeds) and replicas (it
-// clips a scale to one step, so a scale under way is seen as one). Quantities compare by value ("0.5Gi" = "512Mi"), as
-// Go re-encodes them. Equal: no write, the object stays exactly as v2.1.0 left it.
+// clips a scale to one step, so a scale under way is seen as one). Quantities compare by value
+// ("0.5Gi" = "512Mi"), as Go re-encodes them. Equal: no write, the object stays exactly as v2.1.0
+// left it.
 //
 // Limit: like any last-applied scheme, a hand edit of the live object that leaves the annotation
 // alone goes unnoticed until the spec changes (v2.1.0's three-way patch would have reverted it).

@@ -113,12 +113,6 @@ bool unset_for_defaults(const js::Value& root, const std::string& key, const std
   return s == it->value.MemberEnd() || s->value.IsNull();
 }
 
-const dc_spec* dc_named(const cluster_spec& spec, const std::string& dc) {
-  for (const auto& d : spec.dcs)
-    if (d.name == dc) return &d;
-  return nullptr;
-}
-
 }  // namespace
 
 std::string detected_server_version(const cluster_spec& spec) {
@@ -176,7 +170,7 @@ std::string config_file_data(const parsed_cluster& cc, const std::string& dc,
   jb::add(doc, "datacenter-info", std::move(dc_info), a);
 
   merge_config(doc, spec.config, server_version, a);
-  if (const dc_spec* d = dc_named(spec, dc)) {
+  if (const dc_spec* d = find_dc(spec, dc)) {
     merge_config(doc, d->config, server_version, a);
     for (const auto& r : d->racks)
       if (r.name == rack) {

@@ -32,4 +32,19 @@ js::Document pod_disruption_budget(const parsed_cluster& cc) {
   return d;
 }
 
+bool pdb_needs_update(const js::Value& stored, const js::Value& generated) {
+  const js::Value* s = js::find_path(stored, {"spec", "maxUnavailable"});
+  const js::Value* g = js::find_path(generated, {"spec", "maxUnavailable"});
+  if (!s || !g) return s != g;
+  return *s != *g;
+}
+
+void keep_stored_pdb_selector(js::Value& generated, const js::Value& stored, js::Allocator& a) {
+  if (const js::Value* selector = js::find_path(stored, {"spec", "selector"}))
+    js::set_member(js::ensure_object(generated, "spec", a), "selector", js::Value(*selector, a), a);
+  std::string_view rv = js::get_string(stored, {"metadata", "resourceVersion"});
+  if (!rv.empty())
+    js::set_string(js::ensure_object(generated, "metadata", a), "resourceVersion", rv, a);
+}
+
 }  // namespace casskop

@@ -15,4 +15,11 @@ namespace casskop {
 
 k8s::json::Document pod_disruption_budget(const parsed_cluster& cc);
 
+// Whether the stored budget must be updated: its maxUnavailable differs, the one field v2.1.0
+// acts on (poddisruptionbudget.go:90). A v1beta1 budget v2.1.0 created reads the same.
+bool pdb_needs_update(const k8s::json::Value& stored, const k8s::json::Value& generated);
+// The update body: `generated` with the stored selector (fixed at creation) and resourceVersion.
+void keep_stored_pdb_selector(k8s::json::Value& generated, const k8s::json::Value& stored,
+                              k8s::json::Allocator& a);
+
 }  // namespace casskop

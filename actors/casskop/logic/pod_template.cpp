@@ -16,14 +16,6 @@ namespace {
 
 constexpr const char* default_backrest_image = "gcr.io/cassandra-operator/instaclustr-icarus:1.1.0";
 
-const dc_spec* dc_of(const cluster_spec& spec, const dc_rack& r) {
-  if (r.dc_index < spec.dcs.size() && spec.dcs[r.dc_index].name == r.dc)
-    return &spec.dcs[r.dc_index];
-  for (const auto& d : spec.dcs)
-    if (d.name == r.dc) return &d;
-  return nullptr;
-}
-
 const rack_spec* rack_of(const dc_spec* dc, const dc_rack& r) {
   if (!dc) return nullptr;
   for (const auto& k : dc->racks)
@@ -31,14 +23,13 @@ const rack_spec* rack_of(const dc_spec* dc, const dc_rack& r) {
   return nullptr;
 }
 
-// api/v2 GetDataCapacityForDC / GetDataStorageClassForDC (cassandracluster_types.go:458, 481):
-// the DC's class is used only when the DC sets its own capacity (v2.1.0's bug, kept: a fix
-// would change the claim template of existing StatefulSets, which the API server refuses).
+// The model's getters (GetDataCapacityForDC, GetDataStorageClassForDC with v2.1.0's bug kept),
+// or the cluster's values for the implicit dc1 of an empty topology.
 std::string data_capacity(const cluster_spec& spec, const dc_spec* dc) {
-  return dc && !dc->data_capacity.empty() ? dc->data_capacity : spec.data_capacity;
+  return dc ? data_capacity_of(spec, *dc) : spec.data_capacity;
 }
 std::string data_storage_class(const cluster_spec& spec, const dc_spec* dc) {
-  return dc && !dc->data_capacity.empty() ? dc->data_storage_class : spec.data_storage_class;
+  return dc ? data_storage_class_of(spec, *dc) : spec.data_storage_class;
 }
 
 Value mount(std::string_view name, std::string_view path, Allocator& a) {
@@ -491,7 +482,7 @@ label_map statefulset_labels(const parsed_cluster& cc, const dc_rack& rack) {
 pod_template_parts pod_template(const parsed_cluster& cc, const dc_rack& r,
                                 const generation_inputs& in, Allocator& a) {
   const cluster_spec& spec = cc.spec;
-  const dc_spec* dc = dc_of(spec, r);
+  const dc_spec* dc = find_dc(spec, r.dc);
   const rack_spec* rack = rack_of(dc, r);
   const label_map labels = statefulset_labels(cc, r);
   pod_template_parts out{jb::object(), jb::array(), {}};
@@ -500,8 +491,17 @@ pod_template_parts pod_template(const parsed_cluster& cc, const dc_rack& r,
 
   // generateContainers (generator.go:905): sidecars, cassandra, backrest.
   Value containers = jb::array();
-  if (spec.sidecar_configs.present() && spec.sidecar_configs.doc.IsArray())
-    for (const auto& s : spec.sidecar_configs.doc.GetArray()) containers.PushBack(Value(s, a), a);
+  if (spec.sidecar_configs.present() && spec.sidecar_configs.doc.IsArray()) {
+    rapidjson::SizeType i = 0;
+    for (const auto& s : spec.sidecar_configs.doc.GetArray()) {
+      if (s.IsObject())
+        containers.PushBack(Value(s, a), a);
+      else
+        out.problems.push_back({"spec.sidecarConfigs[" + std::to_string(i) + "]",
+                                "a sidecar must be a container (an object)"});
+      ++i;
+    }
+  }
   containers.PushBack(cassandra(cc, dc, a), a);
   containers.PushBack(backrest(spec, a), a);
 

@@ -16,6 +16,8 @@ bool mul(__int128& v, __int128 by) {
 }
 
 // Suffixes of resource.ParseQuantity (suffix.go): binary, decimal SI, or a decimal exponent.
+enum class quantity_format { decimal_si, binary_si, decimal_exponent };
+
 bool parse_suffix(std::string_view s, int& pow10, int& pow2) {
   pow10 = 0;
   pow2 = 0;
@@ -45,9 +47,7 @@ bool parse_suffix(std::string_view s, int& pow10, int& pow2) {
   return false;
 }
 
-}  // namespace
-
-std::optional<__int128> quantity_nanos(std::string_view text) {
+std::optional<__int128> parse(std::string_view text, quantity_format* format) {
   std::string_view s = text;
   bool negative = false;
   if (!s.empty() && (s[0] == '+' || s[0] == '-')) negative = s[0] == '-', s.remove_prefix(1);
@@ -73,6 +73,13 @@ std::optional<__int128> quantity_nanos(std::string_view text) {
   if (!digits) return std::nullopt;
   int pow10 = 0, pow2 = 0;
   if (!parse_suffix(s.substr(i), pow10, pow2)) return std::nullopt;
+  if (format) {
+    std::string_view suffix = s.substr(i);
+    *format = pow2 ? quantity_format::binary_si
+              : (!suffix.empty() && (suffix[0] == 'e' || suffix[0] == 'E'))
+                  ? quantity_format::decimal_exponent
+                  : quantity_format::decimal_si;
+  }
   int exp10 = scale + pow10 + 9;
   __int128 v = mantissa;
   if (!mul(v, static_cast<__int128>(1) << pow2)) return std::nullopt;
@@ -85,6 +92,78 @@ std::optional<__int128> quantity_nanos(std::string_view text) {
     v = (v + div - 1) / div;  // ParseQuantity rounds up what is below the nano
   }
   return negative ? -v : v;
+}
+
+std::string to_text(__int128 v) {
+  if (v == 0) return "0";
+  bool neg = v < 0;
+  if (neg) v = -v;
+  std::string s;
+  while (v > 0) {
+    s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+    v /= 10;
+  }
+  return neg ? "-" + s : s;
+}
+
+}  // namespace
+
+std::optional<__int128> quantity_nanos(std::string_view text) {
+  return parse(text, nullptr);
+}
+
+std::optional<std::string> canonical_quantity(std::string_view text) {
+  quantity_format format = quantity_format::decimal_si;
+  auto nanos = parse(text, &format);
+  if (!nanos) return std::nullopt;
+  if (*nanos == 0) return std::string("0");
+  const __int128 billion = 1000000000;
+  if (format == quantity_format::binary_si) {
+    const __int128 abs = *nanos < 0 ? -*nanos : *nanos;
+    // Between -1024 and 1024, or not a whole number: written as DecimalSI.
+    if (abs < 1024 * billion && abs > -1024 * billion) format = quantity_format::decimal_si;
+    if (*nanos % billion != 0) format = quantity_format::decimal_si;
+  }
+  if (format == quantity_format::binary_si) {
+    __int128 amount = *nanos / billion;
+    int exponent = 0;
+    while (amount % 1024 == 0 && exponent < 6) amount /= 1024, ++exponent;
+    static const char* binary[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+    return to_text(amount) + binary[exponent];
+  }
+  // AsCanonicalBytes: the smallest mantissa with an exponent divisible by 3.
+  __int128 amount = *nanos;
+  int exponent = -9;
+  while (amount % 10 == 0) amount /= 10, ++exponent;
+  int r = ((exponent % 3) + 3) % 3;
+  for (int k = 0; k < r; ++k) amount *= 10;
+  exponent -= r;
+  if (format == quantity_format::decimal_exponent)
+    return to_text(amount) + (exponent == 0 ? "" : "e" + std::to_string(exponent));
+  switch (exponent) {
+    case -9:
+      return to_text(amount) + "n";
+    case -6:
+      return to_text(amount) + "u";
+    case -3:
+      return to_text(amount) + "m";
+    case 0:
+      return to_text(amount);
+    case 3:
+      return to_text(amount) + "k";
+    case 6:
+      return to_text(amount) + "M";
+    case 9:
+      return to_text(amount) + "G";
+    case 12:
+      return to_text(amount) + "T";
+    case 15:
+      return to_text(amount) + "P";
+    case 18:
+      return to_text(amount) + "E";
+    default:
+      return to_text(amount) + "e" + std::to_string(exponent);
+  }
 }
 
 std::optional<int64_t> quantity_value(std::string_view text) {

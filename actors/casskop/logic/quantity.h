@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace casskop {
@@ -14,5 +15,10 @@ namespace casskop {
 std::optional<__int128> quantity_nanos(std::string_view text);
 // Quantity.Value(): the value rounded up to an integer (bytes for memory).
 std::optional<int64_t> quantity_value(std::string_view text);
+
+// Quantity.String() (CanonicalizeBytes, quantity.go): how Go writes a quantity it parsed, and so
+// how every quantity of an object v2.1.0 wrote reads ("0.5" is "500m", "2048Mi" is "2Gi", a bare
+// number 2 is "2"). Empty for what is not a quantity.
+std::optional<std::string> canonical_quantity(std::string_view text);
 
 }  // namespace casskop

@@ -2,6 +2,7 @@
 
 #include "actors/casskop/logic/json_build.h"
 #include "actors/casskop/logic/names.h"
+#include "actors/casskop/logic/quantity.h"
 
 namespace casskop {
 
@@ -11,10 +12,28 @@ using js::Value;
 
 namespace {
 
-const dc_spec* dc_of(const cluster_spec& spec, const dc_rack& r) {
-  for (const auto& d : spec.dcs)
-    if (d.name == r.dc) return &d;
-  return nullptr;
+// Every ResourceList (limits, requests) written as Go writes a resource.Quantity: v2.1.0 decoded
+// the spec into Go structs and encoded them again, so what it sent was canonical ("2" for a bare
+// 2, "2Gi" for "2048Mi"). Byte-equal templates hash to the same revision, in kubesim as well.
+void canonicalize_quantities(Value& v, Allocator& a) {
+  if (v.IsArray()) {
+    for (auto& e : v.GetArray()) canonicalize_quantities(e, a);
+    return;
+  }
+  if (!v.IsObject()) return;
+  for (auto& m : v.GetObject()) {
+    std::string_view key = js::view(m.name);
+    if ((key == "limits" || key == "requests") && m.value.IsObject()) {
+      for (auto& q : m.value.GetObject()) {
+        std::string text = q.value.IsString()   ? std::string(js::view(q.value))
+                           : q.value.IsNumber() ? js::to_string(q.value)
+                                                : std::string();
+        if (auto c = canonical_quantity(text)) q.value = jb::str(*c, a);
+      }
+      continue;
+    }
+    canonicalize_quantities(m.value, a);
+  }
 }
 
 }  // namespace
@@ -30,15 +49,21 @@ Value owner_reference(const parsed_cluster& cc, Allocator& a) {
 }
 
 int32_t replicas_of(const cluster_spec& spec, const dc_rack& r) {
-  const dc_spec* dc = dc_of(spec, r);
-  return dc && dc->nodes_per_racks ? *dc->nodes_per_racks : spec.nodes_per_racks;
+  const dc_spec* dc = find_dc(spec, r.dc);
+  return dc ? nodes_per_racks_of(spec, *dc) : spec.nodes_per_racks;
 }
 
 int32_t rolling_partition_of(const cluster_spec& spec, const dc_rack& r) {
-  if (const dc_spec* dc = dc_of(spec, r))
+  if (const dc_spec* dc = find_dc(spec, r.dc))
     for (const auto& k : dc->racks)
       if (k.name == r.rack) return k.rolling_partition;
   return 0;
+}
+
+int32_t next_replicas(int32_t stored, int32_t desired) {
+  if (desired > stored + 1) return stored + 1;
+  if (desired < stored - 1) return stored - 1;
+  return desired;
 }
 
 generated_object statefulset(const parsed_cluster& cc, const dc_rack& r,
@@ -82,6 +107,7 @@ generated_object statefulset(const parsed_cluster& cc, const dc_rack& r,
   jb::add(strategy, "rollingUpdate", std::move(rolling), a);
   jb::add(spec, "updateStrategy", std::move(strategy), a);
   jb::add(d, "spec", std::move(spec), a);
+  canonicalize_quantities(d, a);
   return out;
 }
 

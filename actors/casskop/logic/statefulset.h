@@ -26,6 +26,10 @@ k8s::json::Value owner_reference(const parsed_cluster& cc, k8s::json::Allocator&
 int32_t replicas_of(const cluster_spec& spec, const dc_rack& rack);
 int32_t rolling_partition_of(const cluster_spec& spec, const dc_rack& rack);
 
+// The replicas to write when the stored StatefulSet has `stored`: one step towards `desired`
+// at a time (statefulset.go:245), so nodes join (or leave) one by one.
+int32_t next_replicas(int32_t stored, int32_t desired);
+
 generated_object statefulset(const parsed_cluster& cc, const dc_rack& rack,
                              const generation_inputs& in);
 
