@@ -25,14 +25,16 @@ std::string join(const std::vector<std::string>& v) {
 const char* rolling_restart_label = "rolling-restart";
 
 // The StatefulSet of `intent`, as it is to be written (before keep_immutable_from_stored).
+// Every seed list in it (CONFIG_FILE_DATA, the bootstrap's and the sidecars' CASSANDRA_SEEDS) is
+// the intent's: the stored one unless the seeds are rolling (v2.1.0 keeps only the bootstrap's,
+// statefulset.go:229, so a rack Configuring new seeds would roll once for its config and once
+// more for its bootstrap; here it rolls once, when its turn comes). At rest both are the same.
 // The pod-template labels v2.1.0 keeps from the stored object (statefulset.go:218) are given to
 // the generator, so the applied hash sees what is written.
 generated_object generate(const parsed_cluster& cc, const dc_rack& rack,
-                          const std::vector<std::string>& status_seeds,
                           const statefulset_intent& intent) {
   generation_inputs gi;
-  gi.seeds = join(status_seeds);
-  if (!intent.create && intent.seeds != status_seeds) gi.bootstrap_seeds = join(intent.seeds);
+  gi.seeds = join(intent.seeds);
   if (auto l = intent.template_labels.find(rolling_restart_label);
       l != intent.template_labels.end())
     gi.extra_template_labels[rolling_restart_label] = l->second;
@@ -42,14 +44,6 @@ generated_object generate(const parsed_cluster& cc, const dc_rack& rack,
   if (auto spec = g.object.FindMember("spec"); spec != g.object.MemberEnd())
     js::set_member(spec->value, "replicas", js::Value(intent.replicas), g.object.GetAllocator());
   return g;
-}
-
-// The seed list the sequencer works with (rack_sequencer.cpp does the same at its start).
-std::vector<std::string> status_seeds(const cluster_spec& spec, const cluster_status& status,
-                                      const std::vector<std::string>& desired) {
-  std::vector<std::string> seeds = status.seedlist.empty() ? desired : status.seedlist;
-  if (spec.auto_update_seed_list && seeds != desired) seeds = merge_seed_lists(seeds, desired);
-  return seeds;
 }
 
 observed_pdb observe_pdb(const js::Value* pdb) {
@@ -316,8 +310,6 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
       observed[r.name()] = std::move(o);
     }
   }
-  const std::vector<std::string> desired = init_seed_list(spec, acted.name, acted.namespace_);
-  const std::vector<std::string> seeds = status_seeds(spec, parsed.status, desired);
   auto rack_of = [&](const statefulset_intent& i) -> const dc_rack& {
     for (const auto& r : racks)
       if (r.name() == i.dc_rack) return r;
@@ -327,12 +319,11 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
                     observed,
                     observe_pdb(in.pdb),
                     in.now,
-                    desired,
                     resources_changed,
                     [&](const statefulset_intent& i) {
                       auto stored = stored_by_rack.find(i.dc_rack);
                       if (stored == stored_by_rack.end()) return true;
-                      generated_object g = generate(acted, rack_of(i), seeds, i);
+                      generated_object g = generate(acted, rack_of(i), i);
                       return needs_write(*stored->second, g.object).needed;
                     }};
   sequence_result seq = sequence(si);
@@ -343,7 +334,7 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
 
   if (seq.write) {
     const statefulset_intent& i = *seq.write;
-    generated_object g = generate(acted, rack_of(i), seq.status.seedlist, i);
+    generated_object g = generate(acted, rack_of(i), i);
     auto& a = g.object.GetAllocator();
     object_write w;
     w.kind = "StatefulSet";
