@@ -549,3 +549,35 @@ TEST_CASE("casskop e2e: --version prints the version") {
   CHECK(r.exit_code == 0);
   CHECK(r.out.rfind("casskop ", 0) == 0);
 }
+
+TEST_CASE("casskop e2e: rollingRestart restarts its rack once and is reset in the spec") {
+  cc_world w;
+  w.create_cc(cc_json(1, 2, 2));
+  w.start_casskop();
+  REQUIRE_MESSAGE(eventually([&] { return w.done(); }, 60s), w.diagnose());
+  sts_recorder rec(*w.api);
+  const int64_t g1 = js::get_int(w.sts("cassandra-e2e-dc1-rack1"), {"metadata", "generation"}, 0);
+  const int64_t g2 = js::get_int(w.sts("cassandra-e2e-dc1-rack2"), {"metadata", "generation"}, 0);
+  w.patch_cc(R"({"spec":{"topology":{"dc":[{"name":"dc1",
+      "rack":[{"name":"rack1"},{"name":"rack2","rollingRestart":true}]}]}}})");
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto c = w.cc();
+                        return w.done() && js::get_string(c, {"status", "cassandraRackStatus",
+                                                              "dc1-rack2", "cassandraLastAction",
+                                                              "name"}) == "RollingRestart";
+                      },
+                      60s),
+                  w.diagnose());
+  auto rack2 = w.sts("cassandra-e2e-dc1-rack2");
+  CHECK(!js::get_string(rack2, {"spec", "template", "metadata", "labels", "rolling-restart"})
+             .empty());
+  CHECK(js::get_int(rack2, {"metadata", "generation"}, 0) == g2 + 1);
+  CHECK(js::get_int(w.sts("cassandra-e2e-dc1-rack1"), {"metadata", "generation"}, 0) == g1);
+  // Consumed: the spec says false again, and nothing rolls any more.
+  auto after = w.cc();
+  CHECK(!js::get_bool(after["spec"]["topology"]["dc"][0]["rack"][1], {"rollingRestart"}, false));
+  std::this_thread::sleep_for(1s);
+  CHECK(js::get_int(w.sts("cassandra-e2e-dc1-rack2"), {"metadata", "generation"}, 0) == g2 + 1);
+  CHECK_MESSAGE(rec.max_moving() == 1, rec.moving_log());
+}
