@@ -40,6 +40,16 @@ std::string image_of(const js::Value& sts) {
   return "";
 }
 
+// The ConfigMap of the pod template's `cassandra-config` volume ("" when none).
+std::string observe_volume(const js::Value& sts) {
+  if (const js::Value* vs = js::find_path(sts, {"spec", "template", "spec", "volumes"});
+      vs && vs->IsArray())
+    for (const auto& v : vs->GetArray())
+      if (js::get_string(v, "name") == "cassandra-config")
+        return std::string(js::get_string(v, {"configMap", "name"}));
+  return "";
+}
+
 // Watches StatefulSets on its own thread and records what a user would check.
 class sts_recorder {
  public:
@@ -579,5 +589,24 @@ TEST_CASE("casskop e2e: rollingRestart restarts its rack once and is reset in th
   CHECK(!js::get_bool(after["spec"]["topology"]["dc"][0]["rack"][1], {"rollingRestart"}, false));
   std::this_thread::sleep_for(1s);
   CHECK(js::get_int(w.sts("cassandra-e2e-dc1-rack2"), {"metadata", "generation"}, 0) == g2 + 1);
+  CHECK_MESSAGE(rec.max_moving() == 1, rec.moving_log());
+}
+
+TEST_CASE("casskop e2e: a configMap switch rolls rack by rack as UpdateConfigMap") {
+  cc_world w;
+  auto cm = w.api->request(
+      "POST", "/api/v1/namespaces/" + kNs + "/configmaps",
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cassandra-cfg"},"data":{"pre_run.sh":"echo hi"}})");
+  REQUIRE_MESSAGE(cm.status == 201, cm.body);
+  w.create_cc(cc_json(1, 2, 1));
+  w.start_casskop();
+  REQUIRE_MESSAGE(eventually([&] { return w.done(); }, 60s), w.diagnose());
+  sts_recorder rec(*w.api);
+  w.patch_cc(R"({"spec":{"configMapName":"cassandra-cfg"}})");
+  REQUIRE_MESSAGE(eventually([&] { return w.done("UpdateConfigMap"); }, 60s), w.diagnose());
+  for (const char* s : {"cassandra-e2e-dc1-rack1", "cassandra-e2e-dc1-rack2"}) {
+    auto o = observe_volume(w.sts(s));
+    CHECK_MESSAGE(o == "cassandra-cfg", s);
+  }
   CHECK_MESSAGE(rec.max_moving() == 1, rec.moving_log());
 }
