@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "k8s/json/base64.h"
+#include "k8s/json/yaml_json.h"
 #include "tests/e2e/e2e_setup.h"
 
 namespace {
@@ -609,4 +610,101 @@ TEST_CASE("casskop e2e: a configMap switch rolls rack by rack as UpdateConfigMap
     CHECK_MESSAGE(o == "cassandra-cfg", s);
   }
   CHECK_MESSAGE(rec.max_moving() == 1, rec.moving_log());
+}
+
+// The objects CassKop v2.1.0 leaves for test/kuttl/operations/00-createCluster.yaml (fixtures
+// written from its generator.go by another helper), running: casskop takes them over without
+// restarting a pod.
+TEST_CASE("casskop e2e: taking over a cluster v2.1.0 created restarts no pod") {
+  cc_world w(crd_kind::casskop_v21);
+  const std::string fixtures = std::string(SOURCE_DIR) + "/tests/fixtures/casskop-v2.1.0/";
+  const std::string dir = fixtures + "generated/kuttl-operations-00-createCluster/";
+  auto post = [&](const std::string& path, js::Document d) {
+    auto& a = d.GetAllocator();
+    js::set_string(js::ensure_object(d, "metadata", a), "namespace", kNs, a);
+    auto r = w.api->request("POST", path, js::to_string(d));
+    REQUIRE_MESSAGE(r.status == 201, path << ": " << r.body);
+    return r.json();
+  };
+  post("/api/v1/namespaces/" + kNs + "/configmaps", js::yaml_to_json(R"(apiVersion: v1
+kind: ConfigMap
+metadata: {name: configmap-v1}
+data: {pre_run.sh: echo example1}
+)"));
+  auto cc = post(kCCs, js::yaml_to_json(R"(apiVersion: db.orange.com/v2
+kind: CassandraCluster
+metadata: {name: cassandra-e2e}
+spec:
+  nodesPerRacks: 2
+  cassandraImage: cassandra:3.11.9
+  configMapName: configmap-v1
+  autoPilot: true
+  resources: {limits: {cpu: 300m, memory: 512Mi}}
+  topology: {dc: [{name: dc1, rack: [{name: rack1}]}]}
+)"));
+  // The status v2.1.0 wrote once the rack was Running (its seeds name the fixtures' namespace).
+  {
+    auto& a = cc.GetAllocator();
+    js::Document st = js::parse(R"({"phase":"Running","lastClusterAction":"Initializing",
+      "lastClusterActionStatus":"Done",
+      "seedlist":["cassandra-e2e-dc1-rack1-0.cassandra-e2e.ns","cassandra-e2e-dc1-rack1-1.cassandra-e2e.ns"],
+      "cassandraRackStatus":{"dc1-rack1":{"phase":"Running","cassandraLastAction":{
+        "name":"Initializing","status":"Done","endTime":"2026-12-05T09:00:00Z"},"podLastOperation":{}}}})");
+    js::set_member(cc, "status", js::Value(st, a), a);
+    auto r = w.api->request("PUT", kCCs + "/" + kCC, js::to_string(cc));
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+  }
+  const std::string cc_uid = uid(cc);
+  for (const auto& [file, path] : std::vector<std::pair<std::string, std::string>>{
+           {"service-cassandra-e2e.yaml", "/api/v1/namespaces/" + kNs + "/services"},
+           {"service-cassandra-e2e-exporter-jmx.yaml", "/api/v1/namespaces/" + kNs + "/services"},
+           {"poddisruptionbudget-cassandra-e2e.yaml",
+            "/apis/policy/v1/namespaces/" + kNs + "/poddisruptionbudgets"},
+           {"statefulset-dc1-rack1.yaml", kSts}}) {
+    std::string text = read_file(dir + file);
+    for (size_t at; (at = text.find("00000000-0000-0000-0000-000000000001")) != std::string::npos;)
+      text.replace(at, 36, cc_uid);
+    auto d = js::yaml_to_json(text);
+    // The fixtures' namespace is "ns": v2.1.0's record of what it applied names it too.
+    if (const js::Value* rec =
+            js::find_path(d, {"metadata", "annotations", "banzaicloud.com/last-applied"})) {
+      std::string json = *k8s::base64_decode(js::view(*rec));
+      const std::string from = R"("namespace":"ns")", to = R"("namespace":")" + kNs + "\"";
+      for (size_t at; (at = json.find(from)) != std::string::npos;)
+        json.replace(at, from.size(), to);
+      js::set_string(d["metadata"]["annotations"], "banzaicloud.com/last-applied",
+                     k8s::base64_encode(json), d.GetAllocator());
+    }
+    if (js::get_string(d, "apiVersion") == "policy/v1beta1")
+      js::set_string(d, "apiVersion", "policy/v1", d.GetAllocator());
+    post(path, std::move(d));
+  }
+  auto settled = [&] {
+    auto s = w.sts("cassandra-e2e-dc1-rack1");
+    return !moving(s) && js::get_int(s, {"status", "readyReplicas"}, 0) == 2;
+  };
+  REQUIRE(eventually(settled, 30s));
+  auto before = w.sts("cassandra-e2e-dc1-rack1");
+  auto pods = [&] {
+    std::map<std::string, std::string> out;
+    auto l = w.api->get("/api/v1/namespaces/" + kNs + "/pods").json();
+    for (const auto& p : l["items"].GetArray())
+      out[std::string(js::get_string(p, {"metadata", "name"}))] = uid(p);
+    return out;
+  };
+  const auto pods_before = pods();
+  REQUIRE(pods_before.size() == 2);
+
+  w.start_casskop();
+  // casskop has reconciled it: its record of the spec is written, and the status is still done.
+  REQUIRE_MESSAGE(eventually([&] { return casskop_reconciled(w.cc()) && w.done(); }, 30s),
+                  w.diagnose());
+  std::this_thread::sleep_for(1s);
+  auto after = w.sts("cassandra-e2e-dc1-rack1");
+  CHECK(js::get_int(after, {"metadata", "generation"}, 0) ==
+        js::get_int(before, {"metadata", "generation"}, 0));
+  CHECK(js::get_string(after, {"status", "updateRevision"}) ==
+        js::get_string(before, {"status", "updateRevision"}));
+  CHECK(pods() == pods_before);
+  CHECK_MESSAGE(w.op->log().find("kind=StatefulSet") == std::string::npos, w.op->log());
 }
