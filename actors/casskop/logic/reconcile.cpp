@@ -131,10 +131,14 @@ struct cluster_update {
     js::Value st(status_json, a);
     const int64_t generation = js::get_int(stored, {"metadata", "generation"}, 0);
     const js::Value* stored_og = js::find_path(stored, {"status", "observedGeneration"});
+    const js::Value* stored_conditions = js::find_path(stored, {"status", "conditions"});
+    // observedGeneration and conditions are written on a write that happens anyway, or alone
+    // only when the stored object shows the CRD keeps them: a CRD that prunes them never causes
+    // a write of its own (the caller learns from the answer and stops sending them).
     if (in.observed_generation && stored_og)
       js::set_member(st, "observedGeneration", js::Value(*stored_og, a), a);
-    if (in.conditions)
-      js::set_member(st, "conditions", conditions_json(stored, conditions, in.now, a), a);
+    if (in.conditions && stored_conditions)
+      js::set_member(st, "conditions", js::Value(*stored_conditions, a), a);
     js::set_member(next, "status", std::move(st), a);
     set_finalizer(next, spec.delete_pvc, a);
 
@@ -143,12 +147,17 @@ struct cluster_update {
       const js::Value* y = js::find(next, key);
       return !x || !y || *x != *y;
     };
-    const bool body_changed = member_differs("spec") || member_differs("status");
+    js::Value fresh_conditions = conditions_json(stored, conditions, in.now, a);
+    const bool conditions_changed =
+        in.conditions && stored_conditions && *stored_conditions != fresh_conditions;
     // Without a status subresource every change of spec or status bumps metadata.generation:
     // the status says it describes the generation this write makes.
-    const bool og_behind = in.observed_generation && (!stored_og || !stored_og->IsInt64() ||
-                                                      stored_og->GetInt64() != generation);
-    const bool bumps = body_changed || og_behind;
+    const bool og_behind = in.observed_generation && stored_og &&
+                           (!stored_og->IsInt64() || stored_og->GetInt64() != generation);
+    const bool bumps =
+        member_differs("spec") || member_differs("status") || conditions_changed || og_behind;
+    if (in.conditions && bumps)
+      js::set_member(next["status"], "conditions", std::move(fresh_conditions), a);
     if (in.observed_generation && bumps)
       js::set_member(next["status"], "observedGeneration", js::Value(generation + 1), a);
     // The annotation records the object as it will be stored, generation included (v2.1.0
@@ -205,8 +214,10 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
         {condition_progressing, false, degraded_invalid_spec, "the spec cannot be acted on"},
         {condition_degraded, true, degraded_invalid_spec, problems_text(plan.problems)}};
     js::set_member(st, "conditions", conditions_json(in.cluster, cs, in.now, a), a);
+    // Only where the CRD is known to keep them (see cluster_update::write).
     const js::Value* stored_status = js::find(in.cluster, "status");
-    if (!stored_status || *stored_status != next["status"]) {
+    if (stored_status && js::find(*stored_status, "conditions") &&
+        *stored_status != next["status"]) {
       object_write w;
       w.what = object_write::verb::update;
       w.kind = "CassandraCluster";
