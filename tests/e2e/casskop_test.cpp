@@ -708,3 +708,25 @@ spec:
   CHECK(pods() == pods_before);
   CHECK_MESSAGE(w.op->log().find("kind=StatefulSet") == std::string::npos, w.op->log());
 }
+
+TEST_CASE("casskop e2e: sidecars and storageConfigs: container order and PVC names") {
+  cc_world w;
+  w.create_cc(cc_json(1, 1, 2, "cassandra:3.11.10", R"(,
+      "sidecarConfigs":[{"name":"sidecar-a","image":"busybox:1"},{"name":"sidecar-b","image":"busybox:1"}],
+      "storageConfigs":[{"mountPath":"/var/lib/extra","name":"extra",
+        "pvcSpec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}}])"));
+  w.start_casskop();
+  REQUIRE_MESSAGE(eventually([&] { return w.done(); }, 60s), w.diagnose());
+  auto sts = w.sts("cassandra-e2e-dc1-rack1");
+  std::vector<std::string> containers;
+  for (const auto& c : (*js::find_path(sts, {"spec", "template", "spec", "containers"})).GetArray())
+    containers.emplace_back(js::get_string(c, "name"));
+  // v2.1.0 generateContainers: the sidecars, cassandra, the backrest sidecar.
+  CHECK(containers ==
+        std::vector<std::string>{"sidecar-a", "sidecar-b", "cassandra", "backrest-sidecar"});
+  const std::string claims = "/api/v1/namespaces/" + kNs + "/persistentvolumeclaims/";
+  for (const char* pod : {"cassandra-e2e-dc1-rack1-0", "cassandra-e2e-dc1-rack1-1"}) {
+    CHECK_MESSAGE(w.api->get(claims + "data-" + pod).status == 200, pod);
+    CHECK_MESSAGE(w.api->get(claims + "extra-" + pod).status == 200, pod);
+  }
+}
