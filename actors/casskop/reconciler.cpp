@@ -143,6 +143,8 @@ std::vector<runtime::watched_resource> watched(self_ptr self, bool restarted) {
     runtime::watched_resource w;
     w.what = resource_of(k);
     w.namespace_name = st.settings.config.namespace_name;
+    // What casskop owns carries v2.1.0's labels: the caches hold nothing else of the namespace.
+    if (k != kind::cluster) w.label_selector = "app=cassandracluster";
     w.on_change = [me, changes, k](const k8s::store_delta& d) {
       bool wake = false;
       const std::string prefix = std::to_string(static_cast<int>(k)) + "/";

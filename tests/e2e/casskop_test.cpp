@@ -268,6 +268,11 @@ TEST_CASE("casskop e2e: a 2 DC x 2 racks cluster is created rack by rack, then r
   }
   cc_world w(crd);
   sts_recorder rec(*w.api);
+  // Not casskop's: its caches never hold it.
+  auto other = w.api->request(
+      "POST", "/api/v1/namespaces/" + kNs + "/services",
+      R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"unrelated"},"spec":{"ports":[{"port":80}]}})");
+  REQUIRE_MESSAGE(other.status == 201, other.body);
   w.create_cc(cc_json(2, 2, 2));
   w.start_casskop();
   REQUIRE_MESSAGE(eventually([&] { return w.done(); }, 60s), w.diagnose());
@@ -325,6 +330,10 @@ TEST_CASE("casskop e2e: a 2 DC x 2 racks cluster is created rack by rack, then r
   CHECK(js::get_string(l[0], {"racks", "dc2-rack2", "lastAction"}) == "Initializing");
   CHECK(js::get_string(l[0], {"racks", "dc2-rack2", "lastActionStatus"}) == "Done");
   CHECK(js::get_string(l[0], "waiting").empty());
+
+  // The Services it watches are its own 10 (v2.1.0's 2, 2 per DC, 1 per rack).
+  CHECK(metric(admin.get("/metrics").body, "operator_cache_objects",
+               {{"controller", "casskop"}, {"resource", "services"}}) == 10);
 
   // At rest: no writes at all.
   const double writes = w.writes();
