@@ -615,9 +615,17 @@ caf::behavior reconciler(self_ptr self, reconciler_settings s) {
         return st.health_error.empty() ? "first list not in yet" : st.health_error;
       },
       [=](reload_atom, casskop_config& c) {
-        // The namespace and the cluster need a restart; credentials reload through the
-        // registry (the host refreshes it), the log settings through the host.
-        self->state.settings.config = std::move(c);
+        // The namespace and the cluster's name need a restart: kept, and said so. A new source
+        // of the same cluster (credentials) is applied by the host through the registry, and
+        // the log settings by the host too.
+        auto& cfg = self->state.settings.config;
+        if (c.namespace_name != cfg.namespace_name ||
+            c.clusters.front().name != cfg.clusters.front().name)
+          k8s::log::warn("The namespace and the cluster change only with a restart",
+                         {{"namespace", cfg.namespace_name}, {"requested", c.namespace_name}});
+        c.namespace_name = cfg.namespace_name;
+        c.clusters = cfg.clusters;
+        cfg = std::move(c);
       },
   };
 }
