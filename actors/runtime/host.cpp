@@ -16,10 +16,12 @@
 
 #include "actors/runtime/admin_server.h"
 #include "actors/runtime/cluster_registry.h"
+#include "k8s/api/client.h"
 #include "k8s/api/leader_election.h"
 #include "k8s/base/heap_metrics.h"
 #include "k8s/base/log.h"
 #include "k8s/base/metrics.h"
+#include "k8s/base/resident_memory.h"
 #include "k8s/base/signals.h"
 
 namespace runtime {
@@ -296,6 +298,17 @@ int host::impl::run() {
   mallopt(M_ARENA_MAX, 2);
   crossplat::threadpool::initialize_with_threads(4);
   k8s::register_heap_metrics();
+  k8s::metrics::default_registry().labeled_gauge_callback(
+      "operator_client_buffer_bytes",
+      "Bytes the Kubernetes clients hold: watch_unread (received, not yet decoded), "
+      "queued_request (request bodies waiting for a connection)",
+      [] {
+        const k8s::client_buffer_usage u = k8s::client_buffers();
+        return std::vector<k8s::metrics::labeled_value>{
+            {{{"kind", "watch_unread"}}, static_cast<double>(u.watch_unread_bytes)},
+            {{{"kind", "queued_request"}}, static_cast<double>(u.queued_request_bytes)},
+        };
+      });
   auto& metrics = k8s::metrics::default_registry();
   reloads = &metrics.counters("operator_config_reloads_total",
                               "Configuration reloads, by result (ok, failed)");
@@ -351,9 +364,25 @@ int host::impl::run() {
       token_file = config->admin_token_file;
     }
     std::string last_config = file_stamp(options.config_file), last_token = file_stamp(token_file);
+    k8s::release_schedule release;
     while (!stopping) {
       std::this_thread::sleep_for(std::chrono::seconds(1));
       if (stopping) break;
+      // Memory held and not used back to the kernel: all of it once quiet after some work
+      // (start-up, a burst of changes), the heap's free pages now and then while busy.
+      switch (release.on_tick(k8s::process_cpu_time())) {
+        case k8s::release_schedule::action::none:
+          break;
+        case k8s::release_schedule::action::trim_heap:
+          k8s::trim_heap();
+          break;
+        case k8s::release_schedule::action::release_all: {
+          const k8s::released_memory r = k8s::release_unused_memory();
+          k8s::log::debug("Released unused memory", {{"code_bytes", std::to_string(r.code_bytes)},
+                                                     {"heap_bytes", std::to_string(r.heap_bytes)}});
+          break;
+        }
+      }
       if (!options.config_file.empty()) {
         std::string now = file_stamp(options.config_file);
         if (now != last_config) {

@@ -34,6 +34,10 @@ constexpr int watch_timeout_when_unset =
 // (a lower limit than kube-apiserver's): its message says the size.
 constexpr size_t large_body_bytes = 1024 * 1024;
 
+// Process-wide, for the memory breakdown (client_buffers()).
+std::atomic<int64_t> watch_unread_total{0};
+std::atomic<int64_t> queued_body_total{0};
+
 // Tokens must never leak into messages; cpprest does not echo headers, but be certain.
 std::string redact(std::string message, const std::string& token) {
   if (token.size() < 8) return message;
@@ -432,7 +436,9 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
     if (cancelled_) return finish(cancelled_error());
     auto self = shared_from_this();
     auto buf = body_.streambuf();
-    const size_t want = std::clamp<size_t>(buf.in_avail(), 1, read_block);
+    const size_t avail = buf.in_avail();
+    set_unread(static_cast<int64_t>(avail));
+    const size_t want = std::clamp<size_t>(avail, 1, read_block);
     const size_t kept = pending_.size();
     pending_.resize(kept + want);
     buf.getn(reinterpret_cast<uint8_t*>(&pending_[kept]), want)
@@ -483,6 +489,7 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
   // Runs on_end once. Only the request/read chain calls it, one step after the other.
   void finish(std::optional<api_error> why) {
     if (ended_.exchange(true)) return;
+    set_unread(0);
     if (cancelled_) why = cancelled_error();
     if (why) why = redacted(std::move(*why), token_);
     auto on_end = std::move(on_end_);
@@ -491,6 +498,12 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
     http_.reset();
     tls_.reset();
     call_safely(on_end, std::move(why));
+  }
+
+  // This stream's part of watch_unread_total, as of its last read.
+  void set_unread(int64_t bytes) {
+    watch_unread_total += bytes - unread_;
+    unread_ = bytes;
   }
 
   std::function<void(std::string_view)> on_line_;
@@ -503,6 +516,7 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
   concurrency::streams::istream body_;
   static constexpr size_t read_block = 64 * 1024;
   std::string pending_;  // read, not yet delivered (a partial line); only the read loop uses it
+  int64_t unread_ = 0;   // received, not yet read (in_avail() at the last read)
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> ended_{false};
 };
@@ -596,8 +610,10 @@ struct client::impl {
       pplx::create_task([done, e] { call_safely(done, e); });
       return;
     }
+    queued_body_total += static_cast<int64_t>(body_bytes);
     gate->enter([gate = gate, http = g->http, tls = g->tls, req, done = std::move(done), secret,
                  verb, body_bytes, observe = options.on_request] {
+      queued_body_total -= static_cast<int64_t>(body_bytes);
       const auto sent = std::chrono::steady_clock::now();
       try {
         http->request(*req)
@@ -667,6 +683,11 @@ struct client::impl {
         [](const reply& r, const std::string& what) { return object_from(r, what); });
   }
 };
+
+client_buffer_usage client_buffers() {
+  return {static_cast<size_t>(std::max<int64_t>(0, watch_unread_total.load())),
+          static_cast<size_t>(std::max<int64_t>(0, queued_body_total.load()))};
+}
 
 client::client(connection_settings settings, client_options options)
     : impl_(std::make_shared<impl>(std::move(settings), std::move(options))) {}

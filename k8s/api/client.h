@@ -14,15 +14,15 @@
 
 #include "k8s/api/api_error.h"
 #include "k8s/api/connection.h"
-#include "k8s/json/json.h"
 #include "k8s/api/resource.h"
+#include "k8s/json/json.h"
 
 namespace k8s {
 
 template <class T>
 class result {
  public:
-  result(T value) : v_(std::move(value)) {}  // NOLINT: implicit on purpose
+  result(T value) : v_(std::move(value)) {}          // NOLINT: implicit on purpose
   result(api_error error) : v_(std::move(error)) {}  // NOLINT
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -106,6 +106,15 @@ struct client_options {
   // not told.
   std::function<void(const request_record&)> on_request;
 };
+
+// Process-wide, for a memory breakdown: bytes of watch responses received and not yet split into
+// lines (as of each open stream's last read), and bytes of request bodies waiting for a slot
+// (client_options::max_in_flight).
+struct client_buffer_usage {
+  size_t watch_unread_bytes = 0;
+  size_t queued_request_bytes = 0;
+};
+client_buffer_usage client_buffers();
 
 class client {
  public:

@@ -23,6 +23,7 @@ namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 
 constexpr auto idle_timeout = std::chrono::minutes(5);
+constexpr size_t max_chunk_bytes = 64 * 1024;  // a stream chunk, unless one piece is larger
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -198,7 +199,8 @@ class session : public session_base {
   // --- used by session_exchange / session_stream (any thread) ---
   void post_reply(response r) {
     auto self = shared();
-    net::post(stream_.get_executor(), [self, r = std::move(r)]() mutable { self->write_reply(std::move(r)); });
+    net::post(stream_.get_executor(),
+              [self, r = std::move(r)]() mutable { self->write_reply(std::move(r)); });
   }
   void post_abort() {
     auto self = shared();
@@ -207,10 +209,10 @@ class session : public session_base {
   void post_stream_start(std::shared_ptr<session_stream<Stream>> body, int status,
                          std::string content_type, header_list headers) {
     auto self = shared();
-    net::post(stream_.get_executor(), [self, body, status, ct = std::move(content_type),
-                                       h = std::move(headers)]() mutable {
-      self->write_stream_header(std::move(body), status, std::move(ct), std::move(h));
-    });
+    net::post(stream_.get_executor(),
+              [self, body, status, ct = std::move(content_type), h = std::move(headers)]() mutable {
+                self->write_stream_header(std::move(body), status, std::move(ct), std::move(h));
+              });
   }
   void post_flush() {
     auto self = shared();
@@ -243,7 +245,8 @@ class session : public session_base {
     }
     if (ec == bhttp::error::body_limit) {
       keep_alive_ = false;
-      return write_reply({413, "application/json",
+      return write_reply({413,
+                          "application/json",
                           status_body(413, "RequestEntityTooLarge",
                                       fmt::format("Request entity too large: limit is {}",
                                                   owner_->options.max_body_bytes)),
@@ -260,7 +263,8 @@ class session : public session_base {
     req->target = std::string(msg.target());
     auto q = req->target.find('?');
     req->path = percent_decode(std::string_view(req->target).substr(0, q));
-    if (q != std::string::npos) req->query = parse_query(std::string_view(req->target).substr(q + 1));
+    if (q != std::string::npos)
+      req->query = parse_query(std::string_view(req->target).substr(q + 1));
     for (const auto& field : msg) {
       req->headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
@@ -339,7 +343,14 @@ class session : public session_base {
     bool finish = false;
     {
       std::lock_guard lock(body.mutex_);
-      while (!body.pending_.empty() && batch.size() < 4096) {
+      // One chunk holds what is queued up to max_chunk_bytes (at least one piece), as an API
+      // server's watch writes each event as it comes (Go's chunked writer: one chunk per event,
+      // small ones coalesced). A client reads a whole chunk before handing any of it on
+      // (cpprest does): chunks of the whole backlog made it hold hundreds of MiB.
+      size_t bytes = 0;
+      while (!body.pending_.empty() &&
+             (batch.empty() || bytes + body.pending_.front()->size() <= max_chunk_bytes)) {
+        bytes += body.pending_.front()->size();
         batch.push_back(std::move(body.pending_.front()));
         body.pending_.pop_front();
       }
@@ -353,7 +364,8 @@ class session : public session_base {
     auto buffers = std::make_shared<std::vector<net::const_buffer>>();
     std::string head = total ? fmt::format("{:x}\r\n", total) : std::string();
     std::string tail = std::string(total ? "\r\n" : "") + (finish ? "0\r\n\r\n" : "");
-    auto pieces = std::make_shared<std::pair<std::string, std::string>>(std::move(head), std::move(tail));
+    auto pieces =
+        std::make_shared<std::pair<std::string, std::string>>(std::move(head), std::move(tail));
     buffers->emplace_back(net::buffer(pieces->first));
     for (auto& b : batch) buffers->emplace_back(net::buffer(*b));
     buffers->emplace_back(net::buffer(pieces->second));
@@ -410,8 +422,10 @@ class session_exchange : public exchange {
   ~session_exchange() override {
     // A handler that forgot to answer must not leave the client hanging.
     if (!answered_.test_and_set())
-      session_->post_reply({500, "application/json",
-                            status_body(500, "InternalError", "request was not answered"), {}});
+      session_->post_reply({500,
+                            "application/json",
+                            status_body(500, "InternalError", "request was not answered"),
+                            {}});
   }
   const request& req() const override { return *req_; }
   void reply(response r) override {
@@ -497,8 +511,7 @@ void session<tls_stream>::begin() {
           self->client_cn_.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(d)),
                                   ASN1_STRING_length(d));
         }
-        for (int i = -1;
-             (i = X509_NAME_get_index_by_NID(subject, NID_organizationName, i)) >= 0;) {
+        for (int i = -1; (i = X509_NAME_get_index_by_NID(subject, NID_organizationName, i)) >= 0;) {
           auto* d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i));
           self->client_orgs_.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(d)),
                                           ASN1_STRING_length(d));
@@ -529,8 +542,8 @@ void listener::impl::accept_next() {
       sock.set_option(tcp::no_delay(true), ec);
       std::shared_ptr<session_base> s;
       if (self->tls) {
-        s = std::make_shared<session<tls_stream>>(self,
-                                                  tls_stream(beast::tcp_stream(std::move(sock)), *self->tls));
+        s = std::make_shared<session<tls_stream>>(
+            self, tls_stream(beast::tcp_stream(std::move(sock)), *self->tls));
       } else {
         s = std::make_shared<session<beast::tcp_stream>>(self, beast::tcp_stream(std::move(sock)));
       }
@@ -564,7 +577,9 @@ listener::listener(net::io_context& io, listener_options options, handler h)
   }
 }
 
-listener::~listener() { close(); }
+listener::~listener() {
+  close();
+}
 
 void listener::open() {
   {

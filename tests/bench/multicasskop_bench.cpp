@@ -430,6 +430,7 @@ class traced_kubesim {
 
 struct proc_memory {
   long rss_kib = 0, hwm_kib = 0;
+  long anon_kib = 0, file_kib = 0;  // RssAnon (heap, stacks, relocated data), RssFile (code)
 };
 
 proc_memory memory_of(pid_t pid) {
@@ -439,6 +440,8 @@ proc_memory memory_of(pid_t pid) {
   while (std::getline(f, line)) {
     if (line.rfind("VmRSS:", 0) == 0) m.rss_kib = std::atol(line.c_str() + 6);
     if (line.rfind("VmHWM:", 0) == 0) m.hwm_kib = std::atol(line.c_str() + 6);
+    if (line.rfind("RssAnon:", 0) == 0) m.anon_kib = std::atol(line.c_str() + 8);
+    if (line.rfind("RssFile:", 0) == 0) m.file_kib = std::atol(line.c_str() + 8);
   }
   return m;
 }
@@ -588,6 +591,7 @@ struct memory_view {
   bool ok = false;
   std::map<std::string, double> series;  // `name{labels}` -> value, for the families we read
   std::map<std::string, int> actors;     // role -> count
+  proc_memory proc;
   long rss_kib = 0;
   double heap(const std::string& kind) const {
     auto it = series.find("process_heap_bytes{kind=\"" + kind + "\"}");
@@ -608,7 +612,8 @@ struct memory_view {
 
 memory_view read_memory_view(pid_t pid, const std::string& admin_port) {
   memory_view m;
-  m.rss_kib = memory_of(pid).rss_kib;
+  m.proc = memory_of(pid);
+  m.rss_kib = m.proc.rss_kib;
   try {
     target t;
     t.port = admin_port;
@@ -624,7 +629,8 @@ memory_view read_memory_view(pid_t pid, const std::string& admin_port) {
       if (line.empty() || line[0] == '#') continue;
       if (line.rfind("operator_cache_", 0) != 0 && line.rfind("process_heap_bytes", 0) != 0 &&
           line.find("journal_events") == std::string::npos &&
-          line.rfind("operator_watch_re", 0) != 0)
+          line.rfind("operator_watch_re", 0) != 0 &&
+          line.rfind("operator_client_buffer_bytes", 0) != 0)
         continue;
       size_t sp = line.rfind(' ');
       if (sp == std::string::npos) continue;
@@ -657,8 +663,11 @@ void print_memory_view(const char* when, const memory_view& m) {
       "    malloc heap: {:.1f} MiB held (arenas {:.1f} + mmap {:.1f}): {:.1f} in use, {:.1f} free "
       "in malloc\n",
       mib(held), mib(m.heap("arena")), mib(m.heap("mmap")), mib(in_use), mib(m.heap("free")));
-  fmt::print("    outside the heap (code, libraries, stacks): {:.1f} MiB\n",
-             std::max(0.0, m.rss_kib / 1024.0 - mib(held)));
+  fmt::print(
+      "    outside the heap (code, libraries, stacks): {:.1f} MiB; VmRSS file-backed (code, "
+      "libraries) {:.1f} MiB, anonymous {:.1f} MiB\n",
+      std::max(0.0, m.rss_kib / 1024.0 - mib(held)), m.proc.file_kib / 1024.0,
+      m.proc.anon_kib / 1024.0);
   double caches = 0;
   std::string per;
   for (const auto& [k, v] : m.series)
@@ -680,6 +689,15 @@ void print_memory_view(const char* when, const memory_view& m) {
   // Each relist holds a whole list response and its parse at once: the usual cause of a burst.
   fmt::print("    watches so far: {:.0f} relists, {:.0f} restarts\n",
              m.sum("operator_watch_relists_total"), m.sum("operator_watch_restarts_total"));
+  auto buffer = [&](const char* kind) {
+    auto it = m.series.find(fmt::format("operator_client_buffer_bytes{{kind=\"{}\"}}", kind));
+    return it == m.series.end() ? 0.0 : it->second;
+  };
+  const double unread = buffer("watch_unread"), queued = buffer("queued_request");
+  fmt::print(
+      "    client buffers: watch responses received, not yet decoded {:.2f} MiB; request bodies "
+      "waiting for a connection {:.2f} MiB\n",
+      mib(unread), mib(queued));
   const double journal = m.sum("journal_events");
   fmt::print("    journal in memory: {:.0f} summaries, ~{:.2f} MiB (~{:.0f} B each)\n", journal,
              mib(journal * bytes_per_journal_summary), bytes_per_journal_summary);
@@ -694,7 +712,7 @@ void print_memory_view(const char* when, const memory_view& m) {
   fmt::print(
       "    rest of the heap in use (state machine, mailboxes, client buffers, in-flight objects): "
       "{:.1f} MiB\n",
-      std::max(0.0, mib(in_use - caches - journal * bytes_per_journal_summary -
+      std::max(0.0, mib(in_use - caches - unread - queued - journal * bytes_per_journal_summary -
                         actors * bytes_per_actor)));
 }
 
@@ -984,6 +1002,9 @@ void run_scale(int count, int regions, int clients, int delay_ms, int timeout_s,
   const std::string admin_port = "8090";  // the operator's default admin address, 127.0.0.1:8090
   operator_process op(write_operator_config(sim.state_dir(), sim, regions, "info"), log_file);
   wait_until_reachable(op, regions);
+  // Idle: connected, watching, nothing to do, once start-up is over (the operator gives back
+  // what start-up alone used when it goes quiet, within about 2 s).
+  std::this_thread::sleep_for(std::chrono::seconds(4));
   proc_memory idle = memory_of(op.pid());
   memory_view idle_view = read_memory_view(op.pid(), admin_port);
   fmt::print(
