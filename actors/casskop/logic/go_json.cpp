@@ -1,5 +1,6 @@
 #include "actors/casskop/logic/go_json.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -69,19 +70,44 @@ void go_append_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-// encoding/json floatEncoder for float64 (encode.go:575): shortest repr that round-trips.
+// encoding/json floatEncoder for float64 (encode.go:575): strconv's shortest digits that
+// round-trip, in 'f' form (padded with zeros, never more digits: 1.2345678901234567e19 is
+// "12345678901234567000"), or 'e' form below 1e-6 and from 1e21.
 void go_append_number(std::string& out, double d) {
   char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+  std::string sci(buf, r.ptr);  // "-d.ddde+XX", shortest digits
+  bool negative = sci[0] == '-';
+  if (negative) sci.erase(0, 1);
+  size_t e = sci.find('e');
+  std::string digits = sci.substr(0, e);
+  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+  int exponent = std::stoi(sci.substr(e + 1));
   double abs = std::fabs(d);
-  bool exp = abs != 0 && (abs < 1e-6 || abs >= 1e21);
-  auto r = std::to_chars(buf, buf + sizeof buf, d,
-                         exp ? std::chars_format::scientific : std::chars_format::fixed);
-  std::string s(buf, r.ptr);
-  if (exp) {  // clean up e-09 to e-9
-    size_t n = s.size();
-    if (n >= 4 && s[n - 4] == 'e' && s[n - 3] == '-' && s[n - 2] == '0') s.erase(n - 2, 1);
+  if (negative) out += '-';
+  if (abs != 0 && (abs < 1e-6 || abs >= 1e21)) {
+    out += digits[0];
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    out += exponent < 0 ? "e-" : "e+";
+    int x = exponent < 0 ? -exponent : exponent;
+    if (x < 10 && exponent >= 0) out += '0';  // e+07 kept; e-07 becomes e-7 (encode.go:591)
+    out += std::to_string(x);
+    return;
   }
-  out += s;
+  if (abs == 0) {
+    out += '0';
+    return;
+  }
+  if (exponent >= 0) {
+    size_t int_len = static_cast<size_t>(exponent) + 1;
+    if (digits.size() <= int_len) {
+      out += digits + std::string(int_len - digits.size(), '0');
+    } else {
+      out += digits.substr(0, int_len) + "." + digits.substr(int_len);
+    }
+  } else {
+    out += "0." + std::string(static_cast<size_t>(-exponent - 1), '0') + digits;
+  }
 }
 
 namespace {
