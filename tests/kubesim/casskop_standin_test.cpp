@@ -329,7 +329,8 @@ TEST_CASE("casskop stand-in names rack status entries from the topology") {
   f.create(R"({"apiVersion":"db.orange.com/v2","kind":"CassandraCluster",
                "metadata":{"name":"cluster1","namespace":"default"},
                "spec":{"nodesPerRacks":1,"topology":{"dc":[
-                 {"name":"dc1","rack":[{"name":"r1"},{"name":"r2"}]},{"name":"dc2"}]}}})");
+                 {"name":"dc1","rack":[{"name":"r1"},{"name":"r2"}]},{"name":"dc2"},
+                 {"name":"dc3","nodesPerRacks":0,"rack":[{"name":"r1"}]}]}}})");
   auto first = w.until([](const cc_status& s) { return done(s, 1); });
   auto names = [](const js::Value& cc) {
     std::vector<std::string> out;
@@ -337,12 +338,14 @@ TEST_CASE("casskop stand-in names rack status entries from the topology") {
       for (const auto& m : racks->GetObject()) out.emplace_back(js::view(m.name));
     return out;
   };
-  CHECK(names(first) == std::vector<std::string>{"dc1-r1", "dc1-r2", "dc2-rack1"});
+  CHECK(names(first) == std::vector<std::string>{"dc1-r1", "dc1-r2", "dc2-rack1", "dc3-r1"});
 
-  // A rack that leaves the topology leaves the status.
-  f.patch(R"({"spec":{"topology":{"dc":[{"name":"dc1","rack":[{"name":"r1"}]},{"name":"dc2"}]}}})");
+  // A rack that leaves the topology leaves the status (a DC at 0 nodes removed: the one removal
+  // CassKop v2.1.0 does not refuse).
+  f.patch(R"({"spec":{"topology":{"dc":[{"name":"dc1","rack":[{"name":"r1"},{"name":"r2"}]},
+                                         {"name":"dc2"}]}}})");
   auto second = w.until([](const cc_status& s) { return done(s, 2); });
-  CHECK(names(second) == std::vector<std::string>{"dc1-r1", "dc2-rack1"});
+  CHECK(names(second) == std::vector<std::string>{"dc1-r1", "dc1-r2", "dc2-rack1"});
 }
 
 TEST_CASE("casskop stand-in without a status subresource compares the spec") {
@@ -466,4 +469,57 @@ TEST_CASE("casskop stand-in: the control API switches flavor and time scale") {
   f.create(cluster1);
   // Our conventions: observedGeneration, which the v2.1.0 CRD's status schema does not keep.
   CHECK(eventually([&] { return running_done(status_of(f.get())); }));
+}
+
+TEST_CASE(
+    "casskop stand-in v2.1.0: a refused dataCapacity change is written back with "
+    "CorrectCRDConfig, in one write, and nothing follows") {
+  casskop_sim f(v21_args, v21_crd(), "v2.1.0");
+  cc_watch w(f.k1, f.list_rv());
+  f.create(R"({"apiVersion":"db.orange.com/v2","kind":"CassandraCluster",
+               "metadata":{"name":"cluster1","namespace":"default"},
+               "spec":{"nodesPerRacks":1,"dataCapacity":"1Gi",
+                       "topology":{"dc":[{"name":"dc1","rack":[{"name":"r1"}]}]}}})");
+  w.until([](const cc_status& s) { return running_done(s); }, 15s);
+  const size_t events_before = w.seen.size();
+  f.patch(R"({"spec":{"dataCapacity":"2Gi"}})");
+  auto reverted = w.until([](const cc_status& s) { return s.action == "CorrectCRDConfig"; });
+  CHECK(js::get_string(reverted, {"spec", "dataCapacity"}) == "1Gi");
+  CHECK(status_of(reverted).phase == "Running");
+  CHECK(status_of(reverted).action_status == "Done");
+  CHECK(casskop_reconciled(reverted));  // its record recomputed from the corrected object
+  // Our change, CassKop's one correcting write, at most its record catching up with the
+  // generation (metadata only); then quiet.
+  w.stays_quiet(300ms);  // lets the catch-up write through
+  CHECK(w.stays_quiet(700ms));
+  CHECK(w.seen.size() <= events_before + 3);
+  CHECK(js::get_string(f.get(), {"spec", "dataCapacity"}) == "1Gi");
+
+  // A refused topology change (a rack added to dc1): the topology is written back whole.
+  f.patch(R"({"spec":{"topology":{"dc":[{"name":"dc1","rack":[{"name":"r1"},{"name":"r2"}]}]}}})");
+  auto racks = [&] {
+    auto cc = f.get();
+    return js::find_path(cc, {"spec", "topology", "dc"})->Begin()->FindMember("rack")->value.Size();
+  };
+  CHECK(eventually([&] { return racks() == 1; }, 5s));
+  CHECK(status_of(f.get()).action == "CorrectCRDConfig");
+}
+
+TEST_CASE(
+    "casskop stand-in observed-generation: a refused change is written back, Done with "
+    "CorrectCRDConfig for the generation that left") {
+  casskop_sim f;
+  cc_watch w(f.k1, f.list_rv());
+  f.create(R"({"apiVersion":"db.orange.com/v2","kind":"CassandraCluster",
+               "metadata":{"name":"cluster1","namespace":"default"},
+               "spec":{"nodesPerRacks":1,"dataStorageClass":"ssd",
+                       "topology":{"dc":[{"name":"dc1","rack":[{"name":"r1"}]}]}}})");
+  w.until([](const cc_status& s) { return done(s, 1); });
+  f.patch(R"({"spec":{"dataStorageClass":"hdd"}})");
+  auto reverted = w.until([](const cc_status& s) {
+    return s.action == "CorrectCRDConfig" && s.action_status == "Done";
+  });
+  CHECK(js::get_string(reverted, {"spec", "dataStorageClass"}) == "ssd");
+  CHECK(status_of(reverted).observed == status_of(reverted).generation);
+  CHECK(w.stays_quiet(700ms));
 }

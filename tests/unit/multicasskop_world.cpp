@@ -17,8 +17,9 @@ namespace {
 
 using k8s::json::copy_of;
 
-
-mc::object_ptr share(const js::Value& v) { return std::make_shared<const js::Document>(copy_of(v)); }
+mc::object_ptr share(const js::Value& v) {
+  return std::make_shared<const js::Document>(copy_of(v));
+}
 // As the watchers and writers keep a CassandraCluster (actors/multicasskop/logic/cache_trim.h).
 mc::object_ptr cached(const js::Value& cc) {
   return mc::trim_for_cache(share(cc), mc::watched_kind::cassandracluster);
@@ -168,6 +169,48 @@ void fake_world::casskop_done(const std::string& cluster) {
   casskop_writes(cluster, "Running", "Done");
 }
 
+bool fake_world::casskop_corrects(const std::string& cluster) {
+  auto done = done_spec_.find(cluster);
+  if (refused_fields.empty() || done == done_spec_.end()) return false;
+  const js::Document accepted = js::parse(done->second);
+  bool wrote = false;
+  for (auto& [k, d] : ccs_) {
+    if (std::get<0>(k) != cluster || !js::find(d, "spec")) continue;
+    auto& a = d.GetAllocator();
+    bool changed = false;
+    for (const auto& f : refused_fields) {
+      const js::Value* was = js::find(accepted, f);
+      const js::Value* now = js::find(d["spec"], f);
+      if (!was && !now) continue;
+      if (was && now && *was == *now) continue;
+      changed = true;
+      if (was)
+        js::set_member(d["spec"], f, js::Value(*was, a), a);
+      else
+        js::remove_member(d["spec"], f);
+    }
+    if (!changed) continue;
+    wrote = true;
+    // One write of spec and status (CassKop v2.1.0's plain update): the generation moves once.
+    const int64_t generation = js::get_int(d, {"metadata", "generation"}, 0) + 1;
+    js::set_member(d["metadata"], "generation", js::Value(generation), a);
+    auto& st = js::ensure_object(d, "status", a);
+    js::set_string(st, "phase", "Running", a);
+    js::set_string(st, "lastClusterAction", "CorrectCRDConfig", a);
+    js::set_string(st, "lastClusterActionStatus", "Done", a);
+    if (legacy_casskop == 0) js::set_member(st, "observedGeneration", js::Value(generation), a);
+    if (legacy_casskop == 2) {
+      js::Document record(rapidjson::kObjectType);
+      record.AddMember("spec", js::Value(d["spec"], record.GetAllocator()), record.GetAllocator());
+      js::set_string(js::ensure_object(d["metadata"], "annotations", a), mc::casskop_last_applied,
+                     js::to_string(record), a);
+    }
+    js::set_string(d["metadata"], "resourceVersion", next_rv(), a);
+    queue_cc(cluster, &d, "", "");
+  }
+  return wrote;
+}
+
 void fake_world::casskop_ongoing(const std::string& cluster) {
   casskop_writes(cluster, "Initializing", "Ongoing");
 }
@@ -299,7 +342,8 @@ void fake_world::land(const mc::command& c, int run) {
           d = std::move(next);
           done(cmd.id, &d, k8s::error_kind::other, true, cmd.cluster);
           queue_cc(cmd.cluster, &d, "", "");
-          if (auto_casskop && !cmd.status) casskop_done(cmd.cluster);
+          if (auto_casskop && !cmd.status && !casskop_corrects(cmd.cluster))
+            casskop_done(cmd.cluster);
         } else if constexpr (std::is_same_v<T, mc::delete_cassandracluster>) {
           if (down_[cmd.cluster])
             return done(cmd.id, nullptr, k8s::error_kind::unreachable, false, cmd.cluster);

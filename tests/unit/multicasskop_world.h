@@ -29,6 +29,11 @@ class fake_world {
   // CassKop finishing (Running/Done) or starting (Ongoing) on the CassandraCluster in `cluster`.
   void casskop_done(const std::string& cluster);
   void casskop_ongoing(const std::string& cluster);
+  // CassKop's CorrectCRDConfig: in `cluster`, the fields of `refused_fields` that differ from the
+  // spec it last finished are written back, with lastClusterAction CorrectCRDConfig (Done). True
+  // when it wrote. With auto_casskop it runs on every spec change before casskop_done.
+  bool casskop_corrects(const std::string& cluster);
+  std::set<std::string> refused_fields;  // top-level spec fields CassKop refuses to change
   void set_reachable(const std::string& cluster, bool reachable);
   // kill -9 and start again: answers, timers and events on their way are lost; the new state
   // machine gets what every watcher's first list says (each cluster's objects, then its health).

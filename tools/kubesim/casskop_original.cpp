@@ -5,6 +5,7 @@
 #include <set>
 
 #include "k8s/base/timestamps.h"
+#include "tools/kubesim/casskop_refusal.h"
 #include "tools/kubesim/statefulset_logic.h"
 
 namespace kubesim::casskop {
@@ -450,6 +451,33 @@ std::string last_applied(const js::Document& cc) {
   return js::to_string(copy);
 }
 
+// CheckNonAllowedChanges (reconcile.go:115-220) against CassKop's own record: on a refused
+// change, the object its deferred updateCassandraStatus writes (cassandra_status.go:40-65): the
+// old values back in the spec, status.lastClusterAction CorrectCRDConfig (its status and the
+// phase as they were), the record recomputed from the corrected object, one plain update.
+std::optional<js::Document> correct_crd_config(js::Document& cc) {
+  const auto stored = js::get_string(cc, {"metadata", "annotations", kLastAppliedAnnotation});
+  if (stored.empty() || last_applied(cc) == stored) return std::nullopt;
+  js::Document old;
+  try {
+    old = js::parse(stored);
+  } catch (const js::parse_error&) {
+    return std::nullopt;  // "Can't get Old version of CRD": not checked
+  }
+  static const js::Value empty(rapidjson::kObjectType);
+  const js::Value* old_spec = old.IsObject() ? js::find(old, "spec") : nullptr;
+  auto refused = check_non_allowed_changes(old_spec && old_spec->IsObject() ? *old_spec : empty,
+                                           cc["spec"], cc["status"]);
+  if (!refused) return std::nullopt;
+  auto& a = cc.GetAllocator();
+  js::set_member(cc, "spec", js::Value(refused->spec, a), a);
+  js::set_string(cc["status"], "lastClusterAction", kCorrectCRDConfig, a);
+  js::set_string(js::ensure_object(js::ensure_object(cc, "metadata", a), "annotations", a),
+                 kLastAppliedAnnotation, last_applied(cc), a);
+  through_go_types(cc);
+  return std::move(cc);
+}
+
 // ---- one pass -------------------------------------------------------------------------------
 
 // Reconcile's working set: the object (spec defaulted in memory), the status being computed
@@ -818,6 +846,11 @@ original_pass reconcile_original(const js::Value& object, original_memory& memor
   }
   check_defaults(cc);
   if (!memory.known) take_over(cc, memory, now_ms);
+  if (auto corrected = correct_crd_config(cc)) {
+    out.update = std::move(*corrected);
+    out.requeue_after_ms = pace.refused_requeue_ms;  // requeue30
+    return out;
+  }
 
   const js::Document before_status = js::copy_of(cc["status"]);
   pass p{std::move(cc), js::copy_of(before_status), memory, now_ms, pace, held};

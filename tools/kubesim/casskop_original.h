@@ -16,7 +16,9 @@
 //   DefaultDelayWait (20 s) after it started; a pass runs on every change and every 5 s.
 // No Cassandra runs: the StatefulSets it would write are simulated in `original_memory`, their
 // pods ready `rack_ready_ms` after each change (never while the object carries the annotation
-// kubesim.casskop/hold: "true"). Not modelled: CheckNonAllowedChanges (CorrectCRDConfig), pod
+// kubesim.casskop/hold: "true"). A change CheckNonAllowedChanges refuses (casskop_refusal.h)
+// is undone: the old values written back with status.lastClusterAction CorrectCRDConfig and the
+// record recomputed, in one plain update, then a pass 30 s later. Not modelled: pod
 // operations and Jolokia (a ScaleDown ends like a ScaleUp), cassandraNodeStatus, Quantity
 // normalisation, the informer cache's lag (reads are live).
 #pragma once
@@ -41,6 +43,7 @@ struct original_pace {
   int64_t requeue_ms = 5000;       // RequeueAfter of every pass
   int64_t check_delay_ms = 20000;  // api.DefaultDelayWait: an action's end is checked this late
   int64_t rack_ready_ms = 1000;    // simulated: pods of a rack ready after its StatefulSet changed
+  int64_t refused_requeue_ms = 30000;  // requeue30, after a refused change (CorrectCRDConfig)
 };
 
 // The StatefulSet CassKop wrote for one dc-rack, reduced to what its status logic compares.

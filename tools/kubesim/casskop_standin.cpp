@@ -7,10 +7,11 @@
 
 #include <fmt/format.h>
 
-#include "k8s/json/json.h"
 #include "k8s/base/timestamps.h"
+#include "k8s/json/json.h"
 #include "tools/kubesim/api_error.h"
 #include "tools/kubesim/casskop_original.h"
+#include "tools/kubesim/casskop_refusal.h"
 #include "tools/kubesim/casskop_status.h"
 #include "tools/kubesim/cluster_state.h"
 #include "tools/kubesim/controller_base.h"
@@ -99,6 +100,8 @@ struct casskop_standin::impl : controller_base<casskop_standin::impl> {
   void sync_original(const std::string& ns, const std::string& name);
   void requeue(const std::string& ns, const std::string& name, int64_t after_ms);
   void finish(const std::string& ns, const std::string& name, const std::string& target);
+  void correct_crd_config(const resource_type& t, const snapshot& cc, tracked& tr,
+                          const js::Value& corrected);
 
   std::optional<resource_type> cc_type() const {
     return state.find_type("db.orange.com", "v2", "cassandraclusters");
@@ -243,6 +246,7 @@ void casskop_standin::impl::sync_original(const std::string& ns, const std::stri
   casskop::original_pace pace;
   pace.requeue_ms = static_cast<int64_t>(pace.requeue_ms * scale);
   pace.check_delay_ms = static_cast<int64_t>(pace.check_delay_ms * scale);
+  pace.refused_requeue_ms = static_cast<int64_t>(pace.refused_requeue_ms * scale);
   pace.rack_ready_ms = delay_ms;
   auto pass = casskop::reconcile_original(cc->doc, originals[key], k8s::now_unix_ms(), pace,
                                           casskop::held(cc->doc));
@@ -298,6 +302,14 @@ void casskop_standin::impl::sync_observed_generation(const std::string& ns,
     remember_done(tr, target, doc);
     return;
   }
+  // A new spec CassKop v2.1.0 would refuse, compared with the last one brought to Done.
+  if (tr.ongoing != target && tr.has_done_spec && tr.done_key != target) {
+    static const js::Value no_status(rapidjson::kObjectType);
+    const js::Value* status = js::find(doc, "status");
+    if (auto refused = casskop::check_non_allowed_changes(
+            tr.done_spec, spec_of(doc), status && status->IsObject() ? *status : no_status))
+      return correct_crd_config(*type, *cc, tr, refused->spec);
+  }
   if (tr.ongoing != target) {
     // A new action, or a newer spec during one: only the newest spec ever reaches Done.
     cancel_timer(tr.timer);
@@ -349,6 +361,32 @@ void casskop_standin::impl::finish(const std::string& ns, const std::string& nam
   }
   tr.ongoing.clear();
   remember_done(tr, target, doc);
+}
+
+// The observed-generation flavor's CorrectCRDConfig: the old values written back (a plain
+// update of the object read), then Running/CorrectCRDConfig/Done for the generation that left.
+void casskop_standin::impl::correct_crd_config(const resource_type& t, const snapshot& cc,
+                                               tracked& tr, const js::Value& corrected) {
+  const std::string ns = meta_string(cc.doc, "namespace"), name = meta_string(cc.doc, "name");
+  js::Document body = js::copy_of(cc.doc);
+  js::set_member(body, "spec", js::Value(corrected, body.GetAllocator()), body.GetAllocator());
+  snapshot_ptr written;
+  try {
+    written = state.update(t, ns, name, std::move(body), false, {});
+  } catch (const api_error& e) {
+    if (e.code == 404) return forget(key_of(ns, name));
+    throw;
+  }
+  cancel_timer(tr.timer);
+  tr.timer = 0;
+  tr.ongoing.clear();
+  const long long generation = js::get_int(written->doc, {"metadata", "generation"}, 0);
+  const auto now = now_rfc3339();
+  if (!write(t, *written,
+             {"Running", casskop::kCorrectCRDConfig, "Done", now, now,
+              std::optional(t.has_status ? generation : generation + 1)}))
+    return forget(key_of(ns, name));
+  remember_done(tr, spec_key(t, written->doc), written->doc);
 }
 
 bool casskop_standin::impl::write(const resource_type& t, const snapshot& cc,

@@ -10,6 +10,13 @@
 //   Initializing/Initializing/Ongoing, on a spec change Running/UpdateStatefulSet (ScaleUp,
 //   ScaleDown)/Ongoing, then after `delay_ms` Running/Done with status.observedGeneration naming
 //   the generation it is for, written through /status when the CRD has that subresource.
+// In both, a change CassKop v2.1.0 refuses (casskop_refusal.h: nodesPerRacks 0, dataCapacity or
+// dataStorageClass, DC or rack renamed, racks added or removed in a DC, DCs removed) is written
+// back: v2.1.0 compares with its last-applied-configuration record and writes spec, status
+// (lastClusterAction CorrectCRDConfig) and record in one plain update, then waits 30 s (scaled);
+// observed-generation compares with the last spec it brought to Done, writes the old values back
+// and then Running/CorrectCRDConfig/Done for the new generation (the rest of that change counts
+// as done with it).
 // In both, the annotation kubesim.casskop/hold: "true" keeps the current action from ending
 // until it is removed. It waits for the CRD to be Established, and lets go of the objects when
 // the CRD goes.

@@ -1,5 +1,7 @@
 #include "actors/multicasskop/logic/cache_trim.h"
 
+#include <fmt/format.h>
+
 #include "actors/multicasskop/logic/spec.h"
 
 namespace mc {
@@ -31,6 +33,48 @@ bool record_matches_spec(std::string_view record, const js::Value& cc) {
   } catch (const js::parse_error&) {
     return false;
   }
+}
+
+// Go's encoding drops zero values (omitempty): an absent field and "", 0 or null are the same.
+bool zero(const js::Value* v) {
+  return !v || v->IsNull() || (v->IsString() && v->GetStringLength() == 0) ||
+         (v->IsNumber() && v->GetDouble() == 0);
+}
+
+std::string shown(const js::Value* v) {
+  if (zero(v)) return "(none)";
+  return v->IsString() ? std::string(js::view(*v)) : js::to_string(*v);
+}
+
+void compare_scalar(const js::Value& ours, const js::Value& found, const char* key,
+                    const std::string& path, std::vector<std::string>& out) {
+  const js::Value* o = js::find(ours, key);
+  if (!o) return;  // not ours to judge: CassKop's defaults may fill it
+  const js::Value* f = js::find(found, key);
+  if (zero(o) && zero(f)) return;
+  if (o && f && *o == *f) return;
+  out.push_back(fmt::format("{}.{}: {} written, {} found", path, key, shown(o), shown(f)));
+}
+
+std::string names_of(const js::Value* list) {
+  std::string out;
+  if (list && list->IsArray())
+    for (const auto& e : list->GetArray())
+      out += (out.empty() ? "" : ",") + std::string(js::get_string(e, "name"));
+  return "[" + out + "]";
+}
+
+// Record of our last write (update_patch's annotation): its spec.
+const js::Value* our_record_spec(const js::Value& cc, js::Document& holder) {
+  auto record = js::get_string(cc, {"metadata", "annotations", last_applied_annotation});
+  if (record.empty()) return nullptr;
+  try {
+    holder = js::parse(record);
+  } catch (const js::parse_error&) {
+    return nullptr;
+  }
+  const js::Value* spec = holder.IsObject() ? js::find(holder, "spec") : nullptr;
+  return spec && spec->IsObject() ? spec : nullptr;
 }
 
 object_ptr trim_cassandracluster(const object_ptr& obj, bool managed_fields, bool kubectl_record) {
@@ -82,11 +126,23 @@ object_ptr trim_cassandracluster(const object_ptr& obj, bool managed_fields, boo
     }
     d.AddMember(js::Value(m.name, a), std::move(meta), a);
   }
-  if (!casskop_record.empty()) {
-    js::Value derived(rapidjson::kObjectType);
+  js::Value derived(rapidjson::kObjectType);
+  if (!casskop_record.empty())
     derived.AddMember("casskopReconciledSpec", record_matches_spec(casskop_record, cc), a);
-    js::set_member(d, derived_member, std::move(derived), a);
+  if (drop_spec) {
+    // The spec goes: what the state machine needs to tell a change CassKop wrote back
+    // (CorrectCRDConfig) is kept.
+    js::Document holder;
+    const js::Value* ours = our_record_spec(cc, holder);
+    const auto differing =
+        ours ? refusable_fields_differing(*ours, cc["spec"]) : std::vector<std::string>{};
+    if (!differing.empty()) {
+      js::Value list(rapidjson::kArrayType);
+      for (const auto& f : differing) list.PushBack(js::string_value(f, a), a);
+      derived.AddMember("changedSinceOurWrite", list, a);
+    }
   }
+  if (!derived.ObjectEmpty()) js::set_member(d, derived_member, std::move(derived), a);
   return js::compact_copy(d);
 }
 
@@ -131,6 +187,44 @@ std::optional<bool> casskop_reconciled_spec(const js::Value& cc) {
   const js::Value* v = js::find_path(cc, {derived_member, "casskopReconciledSpec"});
   if (!v || !v->IsBool()) return std::nullopt;
   return v->GetBool();
+}
+
+std::vector<std::string> refusable_fields_differing(const js::Value& ours, const js::Value& found) {
+  std::vector<std::string> out;
+  if (!ours.IsObject() || !found.IsObject()) return out;
+  for (const char* key : {"nodesPerRacks", "dataCapacity", "dataStorageClass"})
+    compare_scalar(ours, found, key, "spec", out);
+  const js::Value* our_dcs = js::find_path(ours, {"topology", "dc"});
+  if (!our_dcs || !our_dcs->IsArray()) return out;
+  const js::Value* found_dcs = js::find_path(found, {"topology", "dc"});
+  const rapidjson::SizeType found_count = found_dcs && found_dcs->IsArray() ? found_dcs->Size() : 0;
+  if (found_count != our_dcs->Size()) {
+    out.push_back(fmt::format("spec.topology.dc: {} written, {} found", names_of(our_dcs),
+                              names_of(found_dcs)));
+    return out;
+  }
+  for (rapidjson::SizeType i = 0; i < our_dcs->Size(); ++i) {
+    const js::Value& o = (*our_dcs)[i];
+    const js::Value& f = (*found_dcs)[i];
+    if (!o.IsObject() || !f.IsObject()) continue;
+    const std::string path = fmt::format("spec.topology.dc[{}]", i);
+    for (const char* key : {"name", "nodesPerRacks", "dataCapacity", "dataStorageClass"})
+      compare_scalar(o, f, key, path, out);
+    const js::Value* our_racks = js::find(o, "rack");
+    if (our_racks && our_racks->IsArray() && names_of(our_racks) != names_of(js::find(f, "rack")))
+      out.push_back(fmt::format("{}.rack: {} written, {} found", path, names_of(our_racks),
+                                names_of(js::find(f, "rack"))));
+  }
+  return out;
+}
+
+std::vector<std::string> fields_changed_since_our_write(const js::Value& cc) {
+  std::vector<std::string> out;
+  if (const js::Value* list = js::find_path(cc, {derived_member, "changedSinceOurWrite"});
+      list && list->IsArray())
+    for (const auto& e : list->GetArray())
+      if (e.IsString()) out.emplace_back(js::view(e));
+  return out;
 }
 
 int64_t dropped_spec_bytes(const js::Value& mcc) {

@@ -14,6 +14,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "messages/multicasskop/events.h"
 
@@ -39,6 +41,15 @@ object_ptr trim_for_cache(const object_ptr& obj, watched_kind kind,
 // Of a trimmed CassandraCluster: whether CassKop's record says it reconciled the current spec;
 // nullopt when CassKop keeps no record (another CassKop, or not reconciled once yet).
 std::optional<bool> casskop_reconciled_spec(const k8s::json::Value& cc);
+// Of a trimmed CassandraCluster: the fields CassKop refuses changes of (CorrectCRDConfig:
+// nodesPerRacks, dataCapacity, dataStorageClass, the topology's DC and rack names and their
+// nodesPerRacks and storage) whose value differs from the one our last write set, each as
+// "spec.dataCapacity: 2Gi written, 1Gi found"; empty when none (or no record of ours). Computed
+// when the object is cached, the only time its spec is at hand (see trim_for_cache).
+std::vector<std::string> fields_changed_since_our_write(const k8s::json::Value& cc);
+// The same comparison, of our record's spec and the object's (for trimming and tests).
+std::vector<std::string> refusable_fields_differing(const k8s::json::Value& ours,
+                                                    const k8s::json::Value& found);
 // Of a trimmed MultiCasskop: the size of a spec dropped for being over the limit, else 0.
 int64_t dropped_spec_bytes(const k8s::json::Value& mcc);
 

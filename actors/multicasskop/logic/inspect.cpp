@@ -22,6 +22,7 @@ js::Value describe(const multicasskop_state& m, const journal* j, js::Allocator&
     e.AddMember("awaitingReady", r.awaiting_ready, a);
     e.AddMember("backingOff", r.retry_wait, a);
     e.AddMember("refused", r.refused, a);  // waiting for a change after a refused write
+    if (r.change_refused) e.AddMember("changeRefused", true, a);  // CassKop wrote ours back
     e.AddMember("failures", r.failures, a);
     regions.PushBack(e, a);
   }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "actors/multicasskop/logic/cache_trim.h"
 #include "k8s/base/overloaded.h"
 
 namespace mc {
@@ -197,11 +198,14 @@ std::string summarize_event(const event& e) {
         } else if constexpr (std::is_same_v<T, multicasskop_gone>) {
           return fmt::format(R"("object":"{}")", b.key.str());
         } else if constexpr (std::is_same_v<T, cassandracluster_seen>) {
+          // Fields of ours CassKop holds other values of (a refused change), when there are.
+          const auto changed = fields_changed_since_our_write(*b.object);
           return fmt::format(
-              R"("cluster":"{}","object":"{}","phase":"{}","action":"{}","status":"{}")", b.cluster,
-              object_label(b.object), js::get_string(*b.object, {"status", "phase"}),
+              R"("cluster":"{}","object":"{}","phase":"{}","action":"{}","status":"{}"{})",
+              b.cluster, object_label(b.object), js::get_string(*b.object, {"status", "phase"}),
               js::get_string(*b.object, {"status", "lastClusterAction"}),
-              js::get_string(*b.object, {"status", "lastClusterActionStatus"}));
+              js::get_string(*b.object, {"status", "lastClusterActionStatus"}),
+              changed.empty() ? "" : fmt::format(R"(,"changedSinceOurWrite":{})", changed.size()));
         } else if constexpr (std::is_same_v<T, cassandracluster_gone>) {
           return fmt::format(R"("cluster":"{}","object":"{}/{}")", b.cluster, b.ns, b.name);
         } else if constexpr (std::is_same_v<T, write_done>) {

@@ -37,6 +37,8 @@ const char* to_string(region_phase p) {
       return "Error";
     case region_phase::detached:
       return "Detached";
+    case region_phase::degraded:
+      return "Degraded";
   }
   return "Unknown";
 }
@@ -514,6 +516,11 @@ void state_machine::restore_from_status(multicasskop_state& m) {
     rs.awaiting_ready = js::get_bool(r, {"awaitingReady"}, false);
     const auto phase = js::get_string(r, "phase");
     if (phase == "Ready") m.reported["ready/" + name] = restored_report;
+    // A refusal reported before: still one while its fields differ, CorrectCRDConfig or not.
+    if (phase == "Degraded" && js::get_string(r, "reason") == "ChangeRefused") {
+      rs.change_refused = true;
+      m.reported["refused/" + name] = restored_report;
+    }
     if (phase == "Unreachable" || phase == "AccessDenied")
       m.reported["reach/" + name] = restored_report;
   }
@@ -844,6 +851,45 @@ void state_machine::write_seedlist(multicasskop_state& m, const std::string& clu
       seedlist_patch(seeds, through_status ? nullptr : cur.get()), through_status});
 }
 
+// CassKop refused our last change of the region's spec and wrote its old values back
+// (CorrectCRDConfig: v2.1.0 controllers/cassandracluster/reconcile.go:115-220, and our casskop
+// alike): what we wrote is not what we read back. Reported (region Degraded, reason
+// ChangeRefused, one Event per set of fields) until those fields hold what we wrote again: the
+// user sets the old values back in the MultiCasskop (our next write then changes nothing
+// CassKop refuses), or changes them to values CassKop takes. Nothing is written again meanwhile
+// but what the MultiCasskop changes (update_patch writes only that): pushing the refused values
+// again would be refused again, a write war with CassKop.
+bool state_machine::change_refused(multicasskop_state& m, const std::string& cluster,
+                                   region_state& r, const js::Value& cc,
+                                   std::vector<command>& out) const {
+  const auto reverted = fields_changed_since_our_write(cc);
+  const bool correcting = js::get_string(cc, {"status", "lastClusterAction"}) == "CorrectCRDConfig";
+  if (reverted.empty() || (!correcting && !r.change_refused)) {
+    r.change_refused = false;
+    m.reported.erase("refused/" + cluster);
+    return false;
+  }
+  std::string fields;
+  for (const auto& f : reverted) fields += (fields.empty() ? "" : "; ") + f;
+  r.change_refused = true;
+  r.phase = region_phase::degraded;
+  r.error_reason = "ChangeRefused";
+  r.message = fmt::format(
+      "CassKop refused the change and wrote the previous values back ({}); set them back in "
+      "spec.base or spec.override.{} (CassKop cannot change them on a running cluster); later "
+      "regions wait",
+      fields, cluster);
+  report(m, "refused/" + cluster, fields,
+         {m.key, "Warning", "ChangeRefused",
+          fmt::format("region {}: CassKop refused the change of CassandraCluster {} and wrote the "
+                      "previous values back: {}. Later regions are not updated until the "
+                      "MultiCasskop is fixed",
+                      cluster, m.spec.cc_name, fields),
+          cluster},
+         out);
+  return true;
+}
+
 void state_machine::plan_rollout(multicasskop_state& m, decision& d) const {
   auto& out = d.out;
   m.rolling_region.clear();
@@ -1010,6 +1056,7 @@ void state_machine::plan_rollout(multicasskop_state& m, decision& d) const {
       write_seedlist(m, cluster, r, *cur, seeds, d);
       continue;
     }
+    if (change_refused(m, cluster, r, **cur, out)) continue;  // later regions wait
     if (r.awaiting_ready && r.settle_token == 0) {  // restored after a restart: its own settle time
       r.settle_token = d.next_id();
       out.push_back(start_timer{m.key, cluster, r.settle_token, options_.legacy_settle_ms});
@@ -1090,7 +1137,7 @@ void state_machine::write_status(multicasskop_state& m, decision& d) const {
       problems.push_back({"RegionAccessDenied", "region " + cluster + ": " + r.message});
     else if (r.phase == region_phase::error && r.error_reason == "BaseRenamed")
       renamed = r.message;
-    else if (r.phase == region_phase::error)
+    else if (r.phase == region_phase::error || r.phase == region_phase::degraded)
       problems.push_back({r.error_reason, "region " + cluster + ": " + r.message});
   }
   if (!renamed.empty()) problems.insert(problems.begin(), {"BaseRenamed", renamed});
@@ -1136,11 +1183,18 @@ void state_machine::write_status(multicasskop_state& m, decision& d) const {
     const auto& r = m.regions[m.rolling_region.empty() ? not_ready : m.rolling_region];
     conds.push_back({"Ready", "False", "RegionsNotReady",
                      fmt::format("{} of {} regions Ready", ready, deployed), ""});
-    conds.push_back(
-        {"Progressing", "True", "RollingRegion",
-         fmt::format("region {}: {}{}", m.rolling_region.empty() ? not_ready : m.rolling_region,
-                     to_string(r.phase), r.message.empty() ? "" : " (" + r.message + ")"),
-         ""});
+    if (r.phase == region_phase::degraded)  // nothing moves until the MultiCasskop changes
+      conds.push_back(
+          {"Progressing", "False", r.error_reason,
+           fmt::format("region {}: {}", m.rolling_region.empty() ? not_ready : m.rolling_region,
+                       r.message),
+           ""});
+    else
+      conds.push_back(
+          {"Progressing", "True", "RollingRegion",
+           fmt::format("region {}: {}{}", m.rolling_region.empty() ? not_ready : m.rolling_region,
+                       to_string(r.phase), r.message.empty() ? "" : " (" + r.message + ")"),
+           ""});
   }
   if (problems.empty())
     conds.push_back({"Degraded", "False", "AsExpected", "", ""});
@@ -1182,6 +1236,8 @@ void state_machine::write_status(multicasskop_state& m, decision& d) const {
                   js::string_value(js::get_string(**cur, {"status", "lastClusterActionStatus"}), a),
                   a);
     }
+    if (r.phase == region_phase::degraded)
+      e.AddMember("reason", js::string_value(r.error_reason, a), a);
     e.AddMember("reachable", reachable(name), a);
     if (!r.message.empty()) e.AddMember("message", js::string_value(truncated(r.message), a), a);
     if (r.written_generation) e.AddMember("writtenGeneration", js::Value(r.written_generation), a);

@@ -50,6 +50,10 @@ enum class region_phase {
   deleted,
   error,
   detached,  // the cluster was removed from the configuration: left alone
+  // Running, but not with our spec: CassKop refused the change and wrote the old values back
+  // (CorrectCRDConfig). Later regions wait; nothing is written again until the MultiCasskop
+  // changes.
+  degraded,
 };
 const char* to_string(region_phase p);
 
@@ -69,8 +73,11 @@ struct region_state {
   bool refused = false;
   bool seen = false;  // this run has seen its CassandraCluster (a create of a previous run landed)
   int failures = 0;
-  std::string error_reason;  // Degraded reason while phase is error
+  std::string error_reason;  // Degraded reason while phase is error or degraded
   std::string last_error;
+  // CassKop wrote back a change of ours (CorrectCRDConfig): kept until the fields it reverted
+  // hold what we wrote again (CassKop's own action names move on meanwhile).
+  bool change_refused = false;
 };
 
 struct condition {
@@ -175,6 +182,8 @@ class state_machine {
   void index_owner(const cc_ref& ref, const object_ptr& before, const object_ptr& after);
   void drop_cassandracluster(const cc_ref& ref);
   bool refuse_renamed_base(multicasskop_state& m, decision& d) const;
+  bool change_refused(multicasskop_state& m, const std::string& cluster, region_state& r,
+                      const k8s::json::Value& cc, std::vector<command>& out) const;
   void write_seedlist(multicasskop_state& m, const std::string& cluster, region_state& r,
                       const object_ptr& cur, const std::vector<std::string>& seeds,
                       decision& d) const;
