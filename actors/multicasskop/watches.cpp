@@ -48,7 +48,8 @@ std::vector<runtime::watched_resource> watched_resources(const caf::actor& super
                      queue(cc_key(cluster, ns, name), cassandracluster_gone{cluster, ns, name});
                    }
                  },
-                 {}});
+                 {},
+                 ""});
   for (const auto& e : known)
     if (auto* cc = std::get_if<cassandracluster_seen>(&e); cc && cc->cluster == cluster)
       out.front().known.push_back(cc->object);
@@ -66,7 +67,8 @@ std::vector<runtime::watched_resource> watched_resources(const caf::actor& super
                        queue(mc_key_of(ns, name), multicasskop_gone{{ns, name}});
                      }
                    },
-                   {}});
+                   {},
+                   ""});
   if (local)
     for (const auto& e : known)
       if (auto* m = std::get_if<multicasskop_seen>(&e)) out.back().known.push_back(m->object);

@@ -103,6 +103,7 @@ void start_stream(watcher_actor* self, const watched_resource& r, size_t index) 
   k8s::watcher_options o;
   o.what = r.what;
   o.namespace_name = r.namespace_name;
+  o.label_selector = r.label_selector;
   o.metric_labels = {{"controller", st.settings.controller}, {"cluster", st.settings.cluster}};
   o.transform = r.transform;
   auto w = k8s::watcher::create(

@@ -41,6 +41,8 @@ struct watched_resource {
   // list were deleted meanwhile, and are reported removed once it is in. Also runs on_change,
   // from the watcher actor.
   std::vector<k8s::object_ptr> known;
+  // Only objects with these labels ("app=x,k=v"), listed and watched so: "" for all.
+  std::string label_selector;
 };
 
 struct watcher_settings {

@@ -58,6 +58,13 @@ void start(writer_pointer self, write_request r, caf::strong_actor_ptr reply_to)
       client.create(r.resource, r.ns, std::move(r.body), o, std::move(done));
       break;
     }
+    case write_request::verb::update: {
+      k8s::write_options o;
+      o.field_manager = r.field_manager;
+      client.replace(r.resource, r.ns, r.name, std::move(r.body), o, std::move(done),
+                     r.subresource);
+      break;
+    }
     case write_request::verb::patch: {
       k8s::write_options o;
       o.field_manager = r.field_manager;

@@ -1,7 +1,8 @@
-// The writer: one actor per cluster that carries out create, patch (object or status) and delete
-// requests for any resource and answers each with a write_result sent to whoever asked.
-// Writes to one object go one at a time, in the order they came (a status patch never overtakes
-// the patch before it); writes to different objects run concurrently.
+// The writer: one actor per cluster that carries out create, update (a PUT of the whole object),
+// patch (object or status) and delete requests for any resource and answers each with a
+// write_result sent to whoever asked. Writes to one object go one at a time, in the order they came
+// (a status patch never overtakes the patch before it); writes to different objects run
+// concurrently.
 #pragma once
 
 #include <memory>

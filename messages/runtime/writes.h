@@ -13,14 +13,15 @@
 namespace runtime {
 
 struct write_request {
-  enum class verb { create, patch, remove };
+  // update: a PUT of the whole object (optimistic when body carries metadata.resourceVersion).
+  enum class verb { create, update, patch, remove };
   uint64_t id = 0;  // the requester's; comes back in the result
   verb what = verb::create;
   k8s::resource resource;
   std::string ns;
   std::string name;
-  std::string body;              // create: the object; patch: an RFC 7386 merge patch
-  std::string subresource;       // patch: "status" or ""
+  std::string body;              // create, update: the object; patch: an RFC 7386 merge patch
+  std::string subresource;       // update, patch: "status" or ""
   std::string precondition_uid;  // remove: never delete a newer object of the same name
   std::string field_manager;
   // Applied to the object the server returned before it is answered (e.g. trimmed as the

@@ -231,6 +231,52 @@ TEST_CASE(
   self->send_exit(writer, caf::exit_reason::user_shutdown);
 }
 
+TEST_CASE("writer: an update replaces the whole object, and one made from a stale read is refused") {
+  world w({kC1}, 100);
+  mc::cluster_source source;
+  source.name = kC1;
+  source.kubeconfig = w.sim.kubeconfig(kC1);
+  auto client = std::make_shared<k8s::client>(mc::connect_settings(source), k8s::client_options{});
+  caf::actor_system_config cfg;
+  caf::actor_system system{cfg};
+  caf::scoped_actor self{system};
+  auto writer = runtime::spawn_writer(system, {kC1, client, ""});
+  const k8s::resource cms{"", "v1", "configmaps", "ConfigMap", true};
+  const std::string path = "/api/v1/namespaces/" + kNs + "/configmaps/put";
+  auto body = [&](const std::string& rv, const std::string& data) {
+    return R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"put","namespace":")" + kNs + "\"" +
+           (rv.empty() ? "" : R"(,"resourceVersion":")" + rv + "\"") + R"(},"data":)" + data + "}";
+  };
+  auto send = [&](runtime::write_request::verb verb, std::string b) {
+    runtime::write_request r;
+    r.id = 7;
+    r.what = verb;
+    r.resource = cms;
+    r.ns = kNs;
+    r.name = "put";
+    r.body = std::move(b);
+    self->send(writer, r);
+    runtime::write_result out;
+    self->receive([&](runtime::write_result& res) { out = std::move(res); },
+                  caf::after(std::chrono::seconds(10)) >> [&] { FAIL("no answer"); });
+    return out;
+  };
+  auto created = send(runtime::write_request::verb::create, body("", R"({"a":"1","b":"1"})"));
+  REQUIRE_MESSAGE(created.ok, created.error.describe());
+  const std::string rv1 = rv(*created.object);
+  auto updated = send(runtime::write_request::verb::update, body(rv1, R"({"a":"2"})"));
+  REQUIRE_MESSAGE(updated.ok, updated.error.describe());
+  CHECK(updated.id == 7);
+  // The whole object: "b", absent from the update, is gone (a merge patch would have kept it).
+  auto got = w.api(kC1).get(path).json();
+  CHECK(js::to_string(got["data"]) == R"({"a":"2"})");
+  auto stale = send(runtime::write_request::verb::update, body(rv1, R"({"a":"3"})"));
+  CHECK(!stale.ok);
+  CHECK(stale.error.http_code == 409);
+  CHECK(js::to_string(w.api(kC1).get(path).json()["data"]) == R"({"a":"2"})");
+  self->send_exit(writer, caf::exit_reason::user_shutdown);
+}
+
 TEST_CASE(
     "event recorder: the Events a failed recorder had not written are recorded by the one that "
     "replaces it") {

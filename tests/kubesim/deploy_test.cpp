@@ -230,6 +230,37 @@ TEST_CASE("deploy: the base's Role grants only what multi-casskop uses, to its o
   CHECK(js::get_string((*subjects)[0], "namespace") == watched);
 }
 
+TEST_CASE("deploy: kustomize/casskop renders casskop with exactly the verbs it uses, probes on 8081") {
+  auto k = kustomize(repo_root + "/deploy/kustomize/casskop");
+  CHECK(k.ids() == std::set<std::string>{"ConfigMap/casskop-config",
+                                         "CustomResourceDefinition/cassandraclusters.db.orange.com",
+                                         "Deployment/casskop", "Role/casskop",
+                                         "RoleBinding/casskop", "ServiceAccount/casskop"});
+  std::map<std::string, verbs> expected = {
+      {"db.orange.com/cassandraclusters", {"list", "watch", "update"}},
+      {"apps/statefulsets", {"list", "watch", "create", "update"}},
+      {"/services", {"list", "watch", "create"}},
+      {"policy/poddisruptionbudgets", {"list", "watch", "create", "patch"}},
+      {"/persistentvolumeclaims", {"list", "watch", "delete"}},
+      {"/events", {"create", "patch", "list"}},
+      {"coordination.k8s.io/leases", {"create", "list", "watch"}},
+      {"coordination.k8s.io/leases[casskop]", {"get", "update", "patch"}},
+  };
+  CHECK(rules_of(k.get("Role", "casskop")) == expected);
+  const auto& d = k.get("Deployment", "casskop");
+  const js::Value& c = (*js::find_path(d, {"spec", "template", "spec", "containers"}))[0];
+  CHECK(strings(js::find(c, "command")) == std::vector<std::string>{"/usr/local/bin/casskop"});
+  CHECK(strings(js::find(c, "args")) ==
+        std::vector<std::string>{"--config", "/etc/casskop/config.yaml"});
+  CHECK(js::get_string(c, {"livenessProbe", "httpGet", "path"}) == "/healthz");
+  CHECK(js::get_string(c, {"readinessProbe", "httpGet", "path"}) == "/readyz");
+  CHECK(js::get_int((*js::find(c, "ports"))[0], {"containerPort"}, 0) == 8081);
+  const std::string config = str(js::find_path(k.get("ConfigMap", "casskop-config"), {"data", "config.yaml"}));
+  CHECK(config.find("address: 0.0.0.0:8081") != std::string::npos);
+  CHECK(config.find("leaseName: casskop") != std::string::npos);
+  CHECK(config.substr(config.rfind("namespace: ")) == "namespace: " + watched);
+}
+
 TEST_CASE("deploy: the base's Deployment runs two hardened replicas with probes, config and remote secrets") {
   auto base = kustomize(base_dir);
   const auto& d = base.get("Deployment", "multi-casskop");

@@ -1,0 +1,79 @@
+#include "actors/casskop/config.h"
+
+#include <cctype>
+
+namespace casskop {
+namespace {
+
+void validate(const casskop_config& c, const runtime::config_reader& r) {
+  if (c.namespace_name.empty()) r.fail("namespace is required (the namespace casskop watches)");
+  runtime::validate_host_config(c, r);
+  // casskop works in its own cluster only (multi-casskop spans regions).
+  if (c.clusters.size() != 1)
+    r.fail("clusters must list exactly one cluster (the one casskop works in), not " +
+           std::to_string(c.clusters.size()));
+}
+
+}  // namespace
+
+casskop_config parse_config(const std::string& yaml, const std::string& origin) {
+  runtime::config_reader r(origin);
+  const YAML::Node root = r.root(yaml);
+  r.only(root, "config", runtime::host_config_keys());
+  casskop_config c;
+  c.origin = origin;
+  runtime::parse_host_config(root, r, c);
+  validate(c, r);
+  return c;
+}
+
+casskop_config load_config_file(const std::string& path) {
+  return parse_config(runtime::read_config_file(path), "config " + path);
+}
+
+casskop_config from_environment(const std::function<const char*(const char*)>& getenv) {
+  runtime::config_reader r("environment");
+  casskop_config c;
+  c.origin = "environment";
+  auto env = [&](const char* k) -> std::string {
+    const char* v = getenv(k);
+    return v ? v : "";
+  };
+  c.namespace_name = env("WATCH_NAMESPACE");
+  if (c.namespace_name.empty()) r.fail("WATCH_NAMESPACE must be set (or give --config FILE)");
+  c.pod_name = env("POD_NAME");
+  c.operator_name = env("OPERATOR_NAME");
+  if (!env("LOG_LEVEL").empty()) {
+    std::string l = env("LOG_LEVEL");  // the original's chart says "Debug"
+    for (auto& ch : l) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    c.log_level = l;
+  }
+  if (env("LOG_TYPE") == "json") c.log_format = "json";
+  // The original chart probes /healthz and /readyz on port 8081 (controller-runtime's default).
+  c.admin_address = env("ADMIN_ADDRESS").empty() ? "0.0.0.0:8081" : env("ADMIN_ADDRESS");
+  runtime::cluster_source local;
+  local.name = "local";
+  if (!env("KUBECONFIG").empty())
+    local.kubeconfig = env("KUBECONFIG");
+  else if (!env("KUBERNETES_SERVICE_HOST").empty())
+    local.in_cluster = true;
+  else if (!env("HOME").empty())
+    local.kubeconfig = env("HOME") + "/.kube/config";
+  else
+    r.fail("no cluster: set KUBECONFIG, or run in a pod (KUBERNETES_SERVICE_HOST)");
+  c.clusters.push_back(std::move(local));
+  validate(c, r);
+  return c;
+}
+
+std::string config_json(const casskop_config& c) {
+  namespace js = k8s::json;
+  js::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  runtime::add_host_config_json(c, d);
+  d.AddMember("podName", js::string_value(c.pod_name, a), a);
+  d.AddMember("operatorName", js::string_value(c.operator_name, a), a);
+  return js::to_string(d);
+}
+
+}  // namespace casskop

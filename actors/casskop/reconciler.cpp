@@ -1,0 +1,639 @@
+#include "actors/casskop/reconciler.h"
+
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "actors/casskop/logic/names.h"
+#include "actors/casskop/logic/reconcile.h"
+#include "actors/runtime/event_recorder.h"
+#include "actors/runtime/logic/coalescing_queue.h"
+#include "actors/runtime/resource_watcher.h"
+#include "actors/runtime/writer.h"
+#include "k8s/base/backoff.h"
+#include "k8s/base/log.h"
+#include "k8s/base/timestamps.h"
+#include "k8s/json/json.h"
+#include "messages/casskop/atoms.h"
+
+namespace casskop {
+namespace js = k8s::json;
+
+namespace {
+
+const char* controller_name = "casskop";
+const char* field_manager = "casskop";
+
+const k8s::resource cassandraclusters{"db.orange.com", "v2", "cassandraclusters",
+                                      "CassandraCluster", true};
+const k8s::resource statefulsets{"apps", "v1", "statefulsets", "StatefulSet", true};
+const k8s::resource services{"", "v1", "services", "Service", true};
+const k8s::resource pdbs{"policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true};
+const k8s::resource pvcs{"", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true};
+
+enum class kind { cluster = 0, statefulset, service, pdb, pvc };
+constexpr int kinds = 5;
+
+const k8s::resource& resource_of(kind k) {
+  switch (k) {
+    case kind::cluster:
+      return cassandraclusters;
+    case kind::statefulset:
+      return statefulsets;
+    case kind::service:
+      return services;
+    case kind::pdb:
+      return pdbs;
+    case kind::pvc:
+      return pvcs;
+  }
+  return cassandraclusters;
+}
+
+kind kind_named(const std::string& k) {
+  if (k == "StatefulSet") return kind::statefulset;
+  if (k == "Service") return kind::service;
+  if (k == "PodDisruptionBudget") return kind::pdb;
+  if (k == "PersistentVolumeClaim") return kind::pvc;
+  return kind::cluster;
+}
+
+// One watch change, the latest per object while the reconciler is busy.
+struct change {
+  kind what = kind::cluster;
+  std::string name;
+  k8s::object_ptr object;  // null: removed
+};
+using change_queue = runtime::coalescing_queue<std::string, change>;
+
+enum class role { watcher = 0, writer, recorder };
+const char* role_name(role r) {
+  return r == role::watcher ? "watcher" : r == role::writer ? "writer" : "event-recorder";
+}
+
+// A write sent and not answered yet.
+struct write_in_flight {
+  std::string cluster;  // the CassandraCluster whose pass sent it
+  kind what = kind::cluster;
+  std::string name, dc_rack, verb;
+  bool sent_observed_generation = false, sent_conditions = false;
+};
+
+// One CassandraCluster as the reconciler knows it (also what /cassandraclusters shows).
+struct cluster_entry {
+  bool running = false;  // a pass's writes are in flight
+  bool again = false;    // something changed meanwhile: one more pass afterwards
+  int pending = 0;
+  bool failed = false;
+  k8s::backoff retry{k8s::backoff_policy{std::chrono::milliseconds(200),
+                                         std::chrono::milliseconds(10000), 2.0, 0.2,
+                                         std::chrono::milliseconds(60000)}};
+  bool retry_scheduled = false;
+  k8s::object_ptr written;  // our last write's answer, until the cache has it (or newer)
+  // What the installed CRD keeps, learnt from the answers to our writes.
+  bool observed_generation = true, conditions = true;
+  // For /cassandraclusters.
+  cluster_status status;
+  std::string waiting, last_error, last_write;
+  std::vector<std::string> problems, refusals;
+  uint64_t passes = 0, writes = 0;
+};
+
+struct reconciler_state {
+  reconciler_settings settings;
+  std::shared_ptr<change_queue> changes = std::make_shared<change_queue>();
+  runtime::resource_watcher_actor watcher;
+  runtime::writer_actor writer;
+  runtime::event_recorder_actor recorder;
+  std::map<caf::actor_addr, role> children;
+  std::shared_ptr<runtime::event_handover> handover = std::make_shared<runtime::event_handover>();
+  std::map<int, k8s::backoff> restart_backoff;
+  // The watch caches, by object name (one namespace).
+  std::map<std::string, k8s::object_ptr> caches[kinds];
+  std::map<std::string, int64_t> fences;  // StatefulSet name -> generation we last wrote
+  std::map<std::string, cluster_entry> clusters;
+  std::map<uint64_t, write_in_flight> writes;
+  uint64_t next_id = 1;
+  bool synced = false;
+  std::string health_error;
+  static inline const char* name = "casskop-reconciler";
+};
+
+using self_ptr = caf::stateful_actor<reconciler_state>*;
+
+std::string name_of(const k8s::object_ptr& o) {
+  return std::string(js::get_string(*o, {"metadata", "name"}));
+}
+
+// The CassandraCluster an owned object belongs to: its `cassandracluster` label.
+std::string owner_of(const k8s::object_ptr& o) {
+  return std::string(js::get_string(*o, {"metadata", "labels", cluster_label}));
+}
+
+int64_t generation_of(const k8s::object_ptr& o) {
+  return o ? js::get_int(*o, {"metadata", "generation"}, 0) : 0;
+}
+
+std::vector<runtime::watched_resource> watched(self_ptr self, bool restarted) {
+  auto& st = self->state;
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto changes = st.changes;
+  std::vector<runtime::watched_resource> out;
+  for (kind k : {kind::cluster, kind::statefulset, kind::service, kind::pdb, kind::pvc}) {
+    runtime::watched_resource w;
+    w.what = resource_of(k);
+    w.namespace_name = st.settings.config.namespace_name;
+    // What casskop owns carries v2.1.0's labels: the caches hold nothing else of the namespace.
+    if (k != kind::cluster) w.label_selector = "app=cassandracluster";
+    w.on_change = [me, changes, k](const k8s::store_delta& d) {
+      bool wake = false;
+      const std::string prefix = std::to_string(static_cast<int>(k)) + "/";
+      for (const auto& o : d.upserted) {
+        // Only what casskop owns (v2.1.0's labels), besides the CassandraClusters.
+        if (k != kind::cluster && owner_of(o).empty()) continue;
+        wake = changes->put(prefix + name_of(o), change{k, name_of(o), o}) || wake;
+      }
+      for (const auto& o : d.removed) {
+        if (k != kind::cluster && owner_of(o).empty()) continue;
+        // The same key: a removal replaces a version still waiting (its owner is read from the
+        // cache when it is taken).
+        wake = changes->put(prefix + name_of(o), change{k, name_of(o), nullptr}) || wake;
+      }
+      if (wake) caf::anon_send(me, changes_atom::value);
+    };
+    // A replacement watcher is told what we knew, to notice deletions meanwhile.
+    if (restarted)
+      for (const auto& [name, o] : st.caches[static_cast<int>(k)]) w.known.push_back(o);
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+void spawn_child(self_ptr self, role r, bool restarted) {
+  auto& st = self->state;
+  const auto& source = st.settings.config.clusters.front();
+  auto& registry = *st.settings.registry;
+  auto client = registry.client(source.name);
+  std::string error;
+  if (!client) {
+    auto conn = registry.connect(source);
+    client = conn.client;
+    error = conn.error;
+  }
+  auto me = caf::actor_cast<caf::actor>(self);
+  switch (r) {
+    case role::watcher: {
+      runtime::watcher_settings ws;
+      ws.controller = controller_name;
+      ws.cluster = source.name;
+      ws.client = client;
+      ws.connect_error = error;
+      ws.timers = registry.timers();
+      ws.resources = watched(self, restarted);
+      ws.on_health = [me](const runtime::cluster_health& h) {
+        caf::anon_send(me, health_atom::value, h.synced, h.reachable ? std::string() : h.error);
+      };
+      st.watcher = runtime::spawn_resource_watcher(self->system(), std::move(ws));
+      self->link_to(st.watcher);
+      st.children[st.watcher.address()] = r;
+      break;
+    }
+    case role::writer:
+      st.writer = runtime::spawn_writer(self->system(), {source.name, client, error});
+      self->link_to(st.writer);
+      st.children[st.writer.address()] = r;
+      break;
+    case role::recorder: {
+      runtime::event_recorder_settings rs;
+      rs.controller = controller_name;
+      rs.cluster = source.name;
+      rs.client = client;
+      rs.source = {
+          st.settings.config.operator_name.empty() ? "casskop" : st.settings.config.operator_name,
+          "casskop.db.orange.com/dc-rack"};
+      rs.handover = st.handover;
+      st.recorder = runtime::spawn_event_recorder(self->system(), std::move(rs));
+      self->link_to(st.recorder);
+      st.children[st.recorder.address()] = r;
+      break;
+    }
+  }
+}
+
+void run_pass(self_ptr self, const std::string& name);
+reconcile_plan plan_pass(reconciler_state& st, const std::string& name, cluster_entry& entry,
+                         const k8s::object_ptr& cc);
+void carry_out(self_ptr self, const std::string& name, cluster_entry& entry,
+               const k8s::object_ptr& cc, reconcile_plan plan);
+
+// The CassandraCluster to reconcile: the cache's, or our last write's answer while the cache
+// is older.
+k8s::object_ptr current_cluster(reconciler_state& st, const std::string& name,
+                                cluster_entry& entry) {
+  auto it = st.caches[0].find(name);
+  k8s::object_ptr cached = it == st.caches[0].end() ? nullptr : it->second;
+  if (entry.written && (!cached || generation_of(cached) < generation_of(entry.written)))
+    return cached ? entry.written : nullptr;  // deleted meanwhile: nothing to do
+  entry.written = nullptr;
+  return cached;
+}
+
+// A log line about one cluster: `dc-rack=` only when it is about one rack (the original's fields).
+void log_line(k8s::log::level l, std::string_view msg, std::string_view cluster,
+              std::string_view dc_rack, std::initializer_list<k8s::log::field> rest) {
+  std::vector<k8s::log::field> f{{"cluster", cluster}};
+  if (!dc_rack.empty()) f.emplace_back("dc-rack", dc_rack);
+  f.insert(f.end(), rest.begin(), rest.end());
+  switch (f.size()) {  // k8s::log takes an initializer_list: at most 7 fields here
+    case 1:
+      return k8s::log::write(l, msg, {f[0]});
+    case 2:
+      return k8s::log::write(l, msg, {f[0], f[1]});
+    case 3:
+      return k8s::log::write(l, msg, {f[0], f[1], f[2]});
+    case 4:
+      return k8s::log::write(l, msg, {f[0], f[1], f[2], f[3]});
+    case 5:
+      return k8s::log::write(l, msg, {f[0], f[1], f[2], f[3], f[4]});
+    case 6:
+      return k8s::log::write(l, msg, {f[0], f[1], f[2], f[3], f[4], f[5]});
+    default:
+      return k8s::log::write(l, msg, {f[0], f[1], f[2], f[3], f[4], f[5], f[6]});
+  }
+}
+
+void log_write(const write_in_flight& w, const std::string& outcome, const std::string& error) {
+  const std::string kind_name = resource_of(w.what).kind;
+  if (error.empty())
+    log_line(k8s::log::level::info, outcome, w.cluster, w.dc_rack,
+             {{"kind", kind_name}, {"name", w.name}, {"verb", w.verb}});
+  else
+    log_line(k8s::log::level::warning, outcome, w.cluster, w.dc_rack,
+             {{"kind", kind_name}, {"name", w.name}, {"verb", w.verb}, {"error", error}});
+}
+
+void record_event(self_ptr self, const k8s::object_ptr& cc, const reconcile_event& e) {
+  auto& st = self->state;
+  runtime::event_record r;
+  r.object = {"CassandraCluster", "db.orange.com/v2", st.settings.config.namespace_name,
+              name_of(cc), std::string(js::get_string(*cc, {"metadata", "uid"}))};
+  r.type = e.warning ? "Warning" : "Normal";
+  r.reason = e.reason;
+  r.message = e.message;
+  r.detail = e.dc_rack;
+  if (st.recorder) self->send(st.recorder, std::move(r));
+}
+
+void finish_pass(self_ptr self, const std::string& name) {
+  auto& st = self->state;
+  auto& entry = st.clusters[name];
+  entry.running = false;
+  if (entry.failed) {
+    entry.failed = false;
+    entry.retry.on_failure(std::chrono::steady_clock::now());
+    if (!entry.retry_scheduled) {
+      entry.retry_scheduled = true;
+      self->delayed_send(self, entry.retry.next_delay(), retry_atom::value, name);
+    }
+    return;
+  }
+  entry.retry.reset();
+  if (entry.again) run_pass(self, name);
+}
+
+void run_pass(self_ptr self, const std::string& name) {
+  auto& st = self->state;
+  auto& entry = st.clusters[name];
+  if (entry.running) {
+    entry.again = true;
+    return;
+  }
+  entry.again = false;
+  k8s::object_ptr cc = current_cluster(st, name, entry);
+  if (!cc) {
+    st.clusters.erase(name);
+    return;
+  }
+  // Deletion: the owner references collect every object but the PVCs; with deletePVC they are
+  // deleted here, then the finalizer removed.
+  reconcile_plan plan;
+  if (js::find_path(*cc, {"metadata", "deletionTimestamp"})) {
+    std::vector<const js::Value*> claims;
+    for (const auto& [pvc_name, o] : st.caches[static_cast<int>(kind::pvc)])
+      if (owner_of(o) == name) claims.push_back(o.get());
+    plan = plan_deletion(*cc, claims);
+  } else {
+    plan = plan_pass(st, name, entry, cc);
+  }
+  carry_out(self, name, entry, cc, std::move(plan));
+}
+
+reconcile_plan plan_pass(reconciler_state& st, const std::string& name, cluster_entry& entry,
+                         const k8s::object_ptr& cc) {
+  reconcile_input in{*cc,
+                     {},
+                     {},
+                     {},
+                     nullptr,
+                     k8s::format_time(std::chrono::system_clock::now()),
+                     entry.observed_generation,
+                     entry.conditions};
+  for (const auto& [sts_name, o] : st.caches[static_cast<int>(kind::statefulset)])
+    if (owner_of(o) == name) in.statefulsets[sts_name] = o.get();
+  for (auto it = st.fences.begin(); it != st.fences.end();) {
+    auto cached = in.statefulsets.find(it->first);
+    const auto& sts_cache = st.caches[static_cast<int>(kind::statefulset)];
+    auto c = sts_cache.find(it->first);
+    if (c != sts_cache.end() && generation_of(c->second) >= it->second) {
+      it = st.fences.erase(it);  // the cache caught up with our write
+      continue;
+    }
+    if (cached != in.statefulsets.end() || c == sts_cache.end())
+      in.stale_statefulsets.insert(it->first);
+    ++it;
+  }
+  for (const auto& [svc, o] : st.caches[static_cast<int>(kind::service)]) in.services.insert(svc);
+  if (auto p = st.caches[static_cast<int>(kind::pdb)].find(pdb_name(name));
+      p != st.caches[static_cast<int>(kind::pdb)].end())
+    in.pdb = p->second.get();
+
+  reconcile_plan plan = plan_reconcile(in);
+  entry.status = plan.status;
+  entry.waiting = plan.waiting;
+  return plan;
+}
+
+void carry_out(self_ptr self, const std::string& name, cluster_entry& entry,
+               const k8s::object_ptr& cc, reconcile_plan plan) {
+  auto& st = self->state;
+  ++entry.passes;
+  entry.problems.clear();
+  for (const auto& p : plan.problems) entry.problems.push_back(p.field + ": " + p.message);
+  entry.refusals.clear();
+  for (const auto& r : plan.refusals) entry.refusals.push_back(r.reason + " " + r.field);
+  for (const auto& e : plan.events) {
+    record_event(self, cc, e);
+    log_line(e.warning ? k8s::log::level::warning : k8s::log::level::info, e.message, name,
+             e.dc_rack, {{"reason", e.reason}});
+  }
+  if (plan.writes.empty()) {
+    if (!plan.waiting.empty())
+      k8s::log::debug("Waiting", {{"cluster", name}, {"why", plan.waiting}});
+    return;
+  }
+  entry.running = true;
+  entry.pending = static_cast<int>(plan.writes.size());
+  for (auto& w : plan.writes) {
+    runtime::write_request r;
+    r.id = st.next_id++;
+    switch (w.what) {
+      case object_write::verb::create:
+        r.what = runtime::write_request::verb::create;
+        break;
+      case object_write::verb::update:
+        r.what = runtime::write_request::verb::update;
+        break;
+      case object_write::verb::patch:
+        r.what = runtime::write_request::verb::patch;
+        break;
+      case object_write::verb::remove:
+        r.what = runtime::write_request::verb::remove;
+        r.precondition_uid = w.precondition_uid;
+        break;
+    }
+    const kind k = kind_named(w.kind);
+    r.resource = resource_of(k);
+    r.ns = st.settings.config.namespace_name;
+    r.name = w.name;
+    r.field_manager = field_manager;
+    const char* verb = w.what == object_write::verb::create   ? "create"
+                       : w.what == object_write::verb::update ? "update"
+                       : w.what == object_write::verb::patch  ? "patch"
+                                                              : "delete";
+    write_in_flight f{name, k, w.name, w.dc_rack, verb};
+    if (k == kind::cluster) {
+      f.sent_observed_generation =
+          js::find_path(w.body, {"status", "observedGeneration"}) != nullptr;
+      f.sent_conditions = js::find_path(w.body, {"status", "conditions"}) != nullptr;
+    }
+    r.body = js::to_string(w.body);
+    st.writes[r.id] = std::move(f);
+    self->send(st.writer, std::move(r));
+  }
+}
+
+void on_write_result(self_ptr self, runtime::write_result& r) {
+  auto& st = self->state;
+  auto it = st.writes.find(r.id);
+  if (it == st.writes.end()) return;
+  write_in_flight w = std::move(it->second);
+  st.writes.erase(it);
+  auto& entry = st.clusters[w.cluster];
+  if (!r.ok) {
+    entry.failed = true;
+    entry.last_error = r.error.describe();
+    // A conflict is a stale read: the cache's newer version runs the pass again.
+    log_write(w,
+              r.error.http_code == 409 ? "Write conflicted with a newer object; retrying"
+                                       : "Write failed; retrying",
+              r.error.describe());
+  } else {
+    ++entry.writes;
+    entry.last_write = std::string(resource_of(w.what).kind) + " " + w.name + " (" + w.verb + ")";
+    log_write(w,
+              w.what == kind::cluster ? "Updated CassandraCluster"
+              : w.verb == "create"    ? "Created"
+              : w.verb == "delete"    ? "Deleted"
+                                      : "Updated",
+              "");
+    if (w.what == kind::statefulset && r.object) st.fences[w.name] = generation_of(r.object);
+    if (w.what == kind::cluster && r.object) {
+      entry.written = r.object;
+      // Fields the installed CRD prunes are not written again (else every pass would).
+      if (w.sent_observed_generation &&
+          !js::find_path(*r.object, {"status", "observedGeneration"})) {
+        entry.observed_generation = false;
+        k8s::log::info("The CassandraCluster CRD does not keep status.observedGeneration",
+                       {{"cluster", w.cluster}});
+      }
+      if (w.sent_conditions && !js::find_path(*r.object, {"status", "conditions"})) {
+        entry.conditions = false;
+        k8s::log::info("The CassandraCluster CRD does not keep status.conditions",
+                       {{"cluster", w.cluster}});
+      }
+    }
+  }
+  if (--entry.pending <= 0) finish_pass(self, w.cluster);
+}
+
+void take_changes(self_ptr self) {
+  auto& st = self->state;
+  std::set<std::string> touched;
+  for (auto& c : st.changes->take_all()) {
+    auto& cache = st.caches[static_cast<int>(c.what)];
+    std::string owner;
+    if (c.object) {
+      cache[c.name] = c.object;
+      owner = c.what == kind::cluster ? c.name : owner_of(c.object);
+    } else {
+      if (auto it = cache.find(c.name); it != cache.end()) {
+        owner = c.what == kind::cluster ? c.name : owner_of(it->second);
+        cache.erase(it);
+      }
+      if (c.what == kind::statefulset) st.fences.erase(c.name);
+      if (c.what == kind::cluster && st.recorder)
+        self->send(st.recorder,
+                   runtime::forget_object{{"CassandraCluster", "db.orange.com/v2",
+                                           st.settings.config.namespace_name, c.name, ""}});
+    }
+    if (!owner.empty()) touched.insert(owner);
+  }
+  if (!st.synced) return;  // the first pass waits for every first list
+  for (const auto& name : touched) run_pass(self, name);
+}
+
+std::string clusters_json(reconciler_state& st) {
+  js::Document d(rapidjson::kArrayType);
+  auto& a = d.GetAllocator();
+  for (const auto& [name, o] : st.caches[0]) {
+    js::Value e(rapidjson::kObjectType);
+    js::set_string(e, "namespace", st.settings.config.namespace_name, a);
+    js::set_string(e, "name", name, a);
+    auto known = st.clusters.find(name);
+    const cluster_entry empty;
+    const cluster_entry& c = known == st.clusters.end() ? empty : known->second;
+    cluster_status s = known == st.clusters.end() ? parse_cluster(*o).status : c.status;
+    js::set_string(e, "phase", s.phase, a);
+    js::set_string(e, "lastClusterAction", s.last_cluster_action, a);
+    js::set_string(e, "lastClusterActionStatus", s.last_cluster_action_status, a);
+    js::set_string(e, "waiting", c.waiting, a);
+    js::Value racks(rapidjson::kObjectType);
+    for (const auto& [dc_rack, rs] : s.racks) {
+      js::Value r(rapidjson::kObjectType);
+      js::set_string(r, "phase", rs.phase, a);
+      js::set_string(r, "lastAction", rs.cassandra_last_action.name, a);
+      js::set_string(r, "lastActionStatus", rs.cassandra_last_action.status, a);
+      js::set_string(r, "startTime", rs.cassandra_last_action.start_time, a);
+      js::set_string(r, "endTime", rs.cassandra_last_action.end_time, a);
+      js::set_member(racks, dc_rack, std::move(r), a);
+    }
+    js::set_member(e, "racks", std::move(racks), a);
+    js::Value problems(rapidjson::kArrayType);
+    for (const auto& p : c.problems) problems.PushBack(js::string_value(p, a), a);
+    js::set_member(e, "problems", std::move(problems), a);
+    js::Value refusals(rapidjson::kArrayType);
+    for (const auto& p : c.refusals) refusals.PushBack(js::string_value(p, a), a);
+    js::set_member(e, "refused", std::move(refusals), a);
+    js::set_string(e, "lastWrite", c.last_write, a);
+    js::set_string(e, "lastError", c.last_error, a);
+    js::set_member(e, "passes", js::Value(static_cast<uint64_t>(c.passes)), a);
+    js::set_member(e, "writes", js::Value(static_cast<uint64_t>(c.writes)), a);
+    js::set_member(e, "inPass", js::Value(c.running), a);
+    d.PushBack(e, a);
+  }
+  return js::to_string(d);
+}
+
+std::string actors_json(reconciler_state& st) {
+  js::Document d(rapidjson::kArrayType);
+  auto& a = d.GetAllocator();
+  for (const auto& [addr, r] : st.children) {
+    js::Value e(rapidjson::kObjectType);
+    js::set_string(e, "role", role_name(r), a);
+    js::set_string(e, "cluster", st.settings.config.clusters.front().name, a);
+    if (r == role::watcher) {
+      js::set_string(e, "state", st.synced ? "synced" : "listing", a);
+      js::set_string(e, "lastError", st.health_error, a);
+    }
+    if (r == role::writer)
+      js::set_member(e, "inFlight", js::Value(static_cast<uint64_t>(st.writes.size())), a);
+    d.PushBack(e, a);
+  }
+  return js::to_string(d);
+}
+
+caf::behavior reconciler(self_ptr self, reconciler_settings s) {
+  auto& st = self->state;
+  st.settings = std::move(s);
+  const auto& source = st.settings.config.clusters.front();
+  k8s::log::info("Configuring client for the cluster",
+                 {{"kubernetes", source.name},
+                  {"source", source.describe()},
+                  {"namespace", st.settings.config.namespace_name}});
+  st.settings.registry->connect(source);
+  for (role r : {role::watcher, role::writer, role::recorder}) spawn_child(self, r, false);
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    auto& st = self->state;
+    auto it = st.children.find(msg.source);
+    if (it == st.children.end()) return self->quit(msg.reason);  // we are told to stop
+    role r = it->second;
+    st.children.erase(it);
+    if (msg.reason == caf::exit_reason::normal) return;
+    k8s::log::error("An actor failed; restarting it",
+                    {{"role", role_name(r)}, {"error", caf::to_string(msg.reason)}});
+    if (r == role::writer) {
+      // What it had in flight may or may not have been written: failed, decided again.
+      std::vector<uint64_t> ids;
+      for (const auto& [id, w] : st.writes) ids.push_back(id);
+      for (auto id : ids) {
+        runtime::write_result res;
+        res.id = id;
+        res.error = k8s::transport_error(k8s::error_kind::unreachable, "the writer failed");
+        on_write_result(self, res);
+      }
+    }
+    auto& b = st.restart_backoff[static_cast<int>(r)];
+    b.on_failure(std::chrono::steady_clock::now());
+    self->delayed_send(self, b.next_delay(), respawn_atom::value, static_cast<int>(r));
+  });
+  return {
+      [=](changes_atom) { take_changes(self); },
+      [=](health_atom, bool synced, const std::string& error) {
+        auto& st = self->state;
+        st.health_error = error;
+        if (synced && !st.synced) {
+          st.synced = true;
+          k8s::log::info("First lists in: reconciling every CassandraCluster",
+                         {{"count", std::to_string(st.caches[0].size())}});
+          for (const auto& [name, o] : st.caches[0]) run_pass(self, name);
+        }
+      },
+      [=](runtime::write_result& r) { on_write_result(self, r); },
+      [=](retry_atom, const std::string& name) {
+        auto& st = self->state;
+        auto it = st.clusters.find(name);
+        if (it == st.clusters.end()) return;
+        it->second.retry_scheduled = false;
+        run_pass(self, name);
+      },
+      [=](respawn_atom, int r) { spawn_child(self, static_cast<role>(r), true); },
+      [=](clusters_atom) -> std::string { return clusters_json(self->state); },
+      [=](actors_atom) -> std::string { return actors_json(self->state); },
+      [=](ready_atom) -> std::string {
+        auto& st = self->state;
+        if (st.synced) return "";
+        return st.health_error.empty() ? "first list not in yet" : st.health_error;
+      },
+      [=](reload_atom, casskop_config& c) {
+        // The namespace and the cluster's name need a restart: kept, and said so. A new source
+        // of the same cluster (credentials) is applied by the host through the registry, and
+        // the log settings by the host too.
+        auto& cfg = self->state.settings.config;
+        if (c.namespace_name != cfg.namespace_name ||
+            c.clusters.front().name != cfg.clusters.front().name)
+          k8s::log::warn("The namespace and the cluster change only with a restart",
+                         {{"namespace", cfg.namespace_name}, {"requested", c.namespace_name}});
+        c.namespace_name = cfg.namespace_name;
+        c.clusters = cfg.clusters;
+        cfg = std::move(c);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_reconciler(caf::actor_system& sys, reconciler_settings s) {
+  return sys.spawn(reconciler, std::move(s));
+}
+
+}  // namespace casskop

@@ -1,0 +1,93 @@
+// casskop's configuration (actors/casskop/config.h): the file, and the original CassKop's
+// environment its Helm chart sets.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <string>
+
+#include "actors/casskop/config.h"
+
+namespace {
+
+auto env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const char* k) -> const char* {
+    auto it = vars.find(k);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  };
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("casskop config: a file with one cluster, leader election on the Lease casskop") {
+  auto c = casskop::parse_config(R"(namespace: cassandra-e2e
+clusters:
+  - name: local
+    inCluster: true
+leaderElection: {enabled: true}
+admin: {address: 0.0.0.0:8081}
+)",
+                                 "config /x.yaml");
+  CHECK(c.namespace_name == "cassandra-e2e");
+  REQUIRE(c.clusters.size() == 1);
+  CHECK(c.clusters[0].in_cluster);
+  CHECK(c.leader_election);
+  CHECK(c.lease_name == "casskop");
+  CHECK(c.admin_address == "0.0.0.0:8081");
+}
+
+TEST_CASE("casskop config: what a file must not say is refused with the file and field named") {
+  CHECK(error_of([] {
+          casskop::parse_config("clusters: [{name: a, inCluster: true}]\n", "config /x.yaml");
+        }).find("namespace is required") != std::string::npos);
+  CHECK(error_of([] {
+          casskop::parse_config(
+              "namespace: n\nclusters: [{name: a, inCluster: true}, {name: b, inCluster: true}]\n",
+              "config /x.yaml");
+        }).find("exactly one cluster") != std::string::npos);
+  std::string unknown = error_of([] {
+    casskop::parse_config("namespace: n\nclusters: [{name: a, inCluster: true}]\njournal: {}\n",
+                          "config /x.yaml");
+  });
+  CHECK(unknown.find("/x.yaml") != std::string::npos);
+  CHECK(unknown.find("journal") != std::string::npos);
+}
+
+TEST_CASE(
+    "casskop config: the original's environment (WATCH_NAMESPACE, KUBECONFIG or in-cluster)") {
+  auto c = casskop::from_environment(env_of({{"WATCH_NAMESPACE", "cassandra"},
+                                             {"POD_NAME", "casskop-7d9"},
+                                             {"OPERATOR_NAME", "cassandra-operator"},
+                                             {"KUBERNETES_SERVICE_HOST", "10.0.0.1"},
+                                             {"LOG_LEVEL", "Debug"}}));
+  CHECK(c.namespace_name == "cassandra");
+  CHECK(c.pod_name == "casskop-7d9");
+  CHECK(c.operator_name == "cassandra-operator");
+  REQUIRE(c.clusters.size() == 1);
+  CHECK(c.clusters[0].in_cluster);
+  CHECK(c.log_level == "debug");
+  CHECK(c.admin_address == "0.0.0.0:8081");  // the chart probes :8081
+  CHECK_FALSE(c.leader_election);
+
+  auto k = casskop::from_environment(env_of({{"WATCH_NAMESPACE", "cassandra"},
+                                             {"KUBECONFIG", "/k/config"},
+                                             {"KUBERNETES_SERVICE_HOST", "10.0.0.1"},
+                                             {"ADMIN_ADDRESS", "127.0.0.1:9000"},
+                                             {"LOG_TYPE", "json"}}));
+  CHECK(k.clusters[0].kubeconfig == "/k/config");  // KUBECONFIG first, as controller-runtime
+  CHECK_FALSE(k.clusters[0].in_cluster);
+  CHECK(k.admin_address == "127.0.0.1:9000");
+  CHECK(k.log_format == "json");
+
+  CHECK(error_of([] {
+          casskop::from_environment(env_of({{"KUBECONFIG", "/k"}}));
+        }).find("WATCH_NAMESPACE") != std::string::npos);
+}
