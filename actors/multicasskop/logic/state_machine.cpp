@@ -426,11 +426,12 @@ void state_machine::observe_multicasskop(const object_ptr& object, std::set<mc_k
   const int64_t generation = js::get_int(*object, {"metadata", "generation"}, 0);
   if (first || generation != m.generation) {
     if (!first) wanted_by_[{m.spec.cc_namespace, m.spec.cc_name}].erase(key);
-    m.spec = parse_multicasskop(*object);
+    m.spec = parse_multicasskop(object);
     m.generation = generation;
     wanted_by_[{m.spec.cc_namespace, m.spec.cc_name}].insert(key);
     for (auto& [name, r] : m.regions) r.refused = false;  // a new spec: worth a new try
   } else {  // the adopt annotation may change without the generation (metadata only)
+    share_parts_of(m.spec, object);
     m.spec.adopt = js::get_string(*object, {"metadata", "annotations", adopt_annotation}) == "true";
   }
   m.deleting = is_deleting(*object);
