@@ -60,3 +60,25 @@ TEST_CASE("spec: the state machine holds no older MultiCasskop for its parsed sp
   const auto& m = sm.multicasskops().at({"ns", "mcc"});
   CHECK(bool(m.spec.base.get() == js::find_path(*m.object, {"spec", "base"})));
 }
+
+TEST_CASE("spec: the answer to our write is kept without the spec, and a snapshot restores it") {
+  mc::state_machine sm;
+  sm.apply({1, 1000, mc::clusters_configured{{"a", "b"}}});
+  uint64_t id = 0;  // the first write to the MultiCasskop (its finalizer)
+  for (const auto& c : sm.apply({2, 1001, mc::multicasskop_seen{multicasskop("1", 1, "{}")}}))
+    if (auto* p = std::get_if<mc::patch_multicasskop>(&c); p && !id) id = p->id;
+  REQUIRE(id != 0);
+  sm.apply({4, 1003, mc::write_done{id, true, {}, multicasskop("2", 1, R"({"phase":"x"})")}});
+  const auto& m = sm.multicasskops().at({"ns", "mcc"});
+  CHECK(js::get_string(*m.object, {"metadata", "resourceVersion"}) == "2");
+  CHECK(js::find(*m.object, "spec") == nullptr);  // the cache's copy has it
+  CHECK(js::get_string(*m.object, {"status", "phase"}) == "x");
+  bool restated = false;
+  for (const auto& b : sm.snapshot())
+    if (auto* s = std::get_if<mc::multicasskop_seen>(&b)) {
+      restated = true;
+      CHECK(js::get_string(*s->object, {"metadata", "resourceVersion"}) == "2");
+      CHECK(js::get_int(*s->object, {"spec", "base", "spec", "nodesPerRacks"}, 0) == 1);
+    }
+  CHECK(restated);
+}
