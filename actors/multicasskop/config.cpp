@@ -27,7 +27,7 @@ operator_config parse_config(const std::string& yaml, const std::string& origin)
     if (!j.IsMap()) r.fail("journal must be a mapping");
     r.only(j, "journal", {"maxEventsPerMultiCasskop", "file", "maxFileMegabytes", "maxFiles"});
     c.journal_limit =
-        static_cast<size_t>(r.number(j, "maxEventsPerMultiCasskop", "journal", 32, 1));
+        static_cast<size_t>(r.number(j, "maxEventsPerMultiCasskop", "journal", 16, 1));
     c.journal_file = r.str(j, "file", "journal");
     c.journal_max_file_mib = r.number(j, "maxFileMegabytes", "journal", c.journal_max_file_mib, 1);
     c.journal_max_files =

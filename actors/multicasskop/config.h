@@ -19,7 +19,7 @@ using runtime::connect_settings;
 
 struct operator_config : runtime::host_config {
   operator_config() { lease_name = "multi-casskop"; }
-  size_t journal_limit = 32;          // events kept in memory per MultiCasskop
+  size_t journal_limit = 16;          // events kept in memory per MultiCasskop (admin endpoint)
   std::string journal_file;           // every event as a JSON line, for `replay`; "" = none
   int64_t journal_max_file_mib = 32;  // then it rotates (journal.h)
   int journal_max_files = 4;

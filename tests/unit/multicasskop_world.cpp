@@ -487,7 +487,8 @@ bool fake_world::truly_ready(const std::string& cluster) const {
   // has been told about (a newer one may still be on its way to it).
   auto seen = sm_.multicasskops().find({"ns", "mcc"});
   if (seen == sm_.multicasskops().end() || !seen->second.object) return false;
-  auto spec = mc::parse_multicasskop(*seen->second.object);
+  // Its parse (the object kept may be the answer to a status write, without the spec).
+  const auto& spec = seen->second.spec;
   if (!spec.base_valid()) return false;
   auto desired = mc::desired_cassandracluster(spec, cluster, {"ns", "mcc"});
   return desired["spec"] == (*d)["spec"];

@@ -15,7 +15,6 @@ namespace {
 
 using k8s::json::copy_of;
 
-
 bool dns1123_subdomain(const std::string& s) {
   static const std::regex re(R"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)");
   return !s.empty() && s.size() <= 253 && std::regex_match(s, re);
@@ -40,7 +39,15 @@ std::string not_a_string(const js::Value& base, std::initializer_list<std::strin
 
 }  // namespace
 
-parsed_spec parse_multicasskop(const js::Value& object) {
+namespace {
+
+// Parts of `object` shared with `owner` (the document holding it), else copied.
+spec_part part(const js::Value& v, const object_ptr& owner) {
+  if (owner) return spec_part(owner, &v);
+  return js::compact_copy(v);  // kept as long as the spec: no 4 KiB pool per part
+}
+
+parsed_spec parse(const js::Value& object, const object_ptr& owner) {
   parsed_spec p;
   const std::string mc_namespace(js::get_string(object, {"metadata", "namespace"}));
   p.adopt = js::get_string(object, {"metadata", "annotations", adopt_annotation}) == "true";
@@ -87,7 +94,8 @@ parsed_spec parse_multicasskop(const js::Value& object) {
     if (!wrong_type.empty())
       p.problems.push_back({"InvalidBase", wrong_type});
     else if (kind != "CassandraCluster")
-      p.problems.push_back({"InvalidBase", "spec.base.kind must be CassandraCluster, not " + std::string(kind)});
+      p.problems.push_back(
+          {"InvalidBase", "spec.base.kind must be CassandraCluster, not " + std::string(kind)});
     else if (api_version != "db.orange.com/v2")
       p.problems.push_back({"InvalidBase", "spec.base.apiVersion must be db.orange.com/v2, not " +
                                                std::string(api_version)});
@@ -102,15 +110,17 @@ parsed_spec parse_multicasskop(const js::Value& object) {
     else if (const js::Value* s = js::find(*base, "spec"); s && !s->IsObject())
       p.problems.push_back({"InvalidBase", "spec.base.spec must be an object"});
     else
-      p.base = js::compact_copy(*base);  // kept as long as the spec: no 4 KiB pool per part
-    if (const js::Value* seeds = js::find_path(*base, {"status", "seedlist"}); seeds && seeds->IsArray())
+      p.base = part(*base, owner);
+    if (const js::Value* seeds = js::find_path(*base, {"status", "seedlist"});
+        seeds && seeds->IsArray())
       for (const auto& s : seeds->GetArray())
         if (s.IsString()) p.given_seedlist.emplace_back(js::view(s));
   }
 
   if (const js::Value* ov = js::find(*spec, "override")) {
     if (!ov->IsObject()) {
-      p.problems.push_back({"InvalidOverride", "spec.override must map cluster names to CassandraCluster fragments"});
+      p.problems.push_back({"InvalidOverride",
+                            "spec.override must map cluster names to CassandraCluster fragments"});
     } else {
       for (const auto& m : ov->GetObject()) {
         std::string region(js::view(m.name));
@@ -121,11 +131,33 @@ parsed_spec parse_multicasskop(const js::Value& object) {
                                       json_type(m.value)});
           continue;
         }
-        p.overrides[region] = js::compact_copy(m.value);
+        p.overrides[region] = part(m.value, owner);
       }
     }
   }
+  if (owner && (p.base || !p.overrides.empty())) p.source = owner;
   return p;
+}
+
+}  // namespace
+
+parsed_spec parse_multicasskop(const js::Value& object) {
+  return parse(object, nullptr);
+}
+
+parsed_spec parse_multicasskop(const object_ptr& object) {
+  return parse(*object, object);
+}
+
+void share_parts_of(parsed_spec& p, const object_ptr& object) {
+  if (!p.source || p.source == object) return;
+  const js::Value* spec = js::find(*object, "spec");
+  const js::Value* before = js::find(*p.source, "spec");
+  if (!spec || !before || !(*spec == *before)) return;
+  if (p.base) p.base = spec_part(object, js::find(*spec, "base"));
+  for (auto& [region, fragment] : p.overrides)
+    fragment = spec_part(object, js::find_path(*spec, {"override", region}));
+  p.source = object;
 }
 
 std::vector<spec_problem> unknown_regions(const parsed_spec& spec,
@@ -157,10 +189,12 @@ js::Document desired_cassandracluster(const parsed_spec& spec, const std::string
   js::Value meta(rapidjson::kObjectType);
   meta.AddMember("name", js::string_value(spec.cc_name, oa), oa);
   meta.AddMember("namespace", js::string_value(spec.cc_namespace, oa), oa);
-  if (const js::Value* labels = js::find_path(merged, {"metadata", "labels"}); labels && labels->IsObject())
+  if (const js::Value* labels = js::find_path(merged, {"metadata", "labels"});
+      labels && labels->IsObject())
     meta.AddMember("labels", js::Value(*labels, oa), oa);
   js::Value annotations(rapidjson::kObjectType);
-  if (const js::Value* an = js::find_path(merged, {"metadata", "annotations"}); an && an->IsObject())
+  if (const js::Value* an = js::find_path(merged, {"metadata", "annotations"});
+      an && an->IsObject())
     annotations.CopyFrom(*an, oa);
   js::set_string(annotations, owner_annotation, owner.str(), oa);
   meta.AddMember("annotations", annotations, oa);
@@ -177,7 +211,8 @@ js::Document managed_part(const js::Value& cc) {
   auto& a = out.GetAllocator();
   js::Value meta(rapidjson::kObjectType);
   js::Value labels(rapidjson::kObjectType);
-  if (const js::Value* l = js::find_path(cc, {"metadata", "labels"}); l && l->IsObject()) labels.CopyFrom(*l, a);
+  if (const js::Value* l = js::find_path(cc, {"metadata", "labels"}); l && l->IsObject())
+    labels.CopyFrom(*l, a);
   js::Value annotations(rapidjson::kObjectType);
   if (const js::Value* an = js::find_path(cc, {"metadata", "annotations"}); an && an->IsObject()) {
     annotations.CopyFrom(*an, a);
@@ -217,7 +252,8 @@ std::string update_patch(const js::Value& observed, const js::Value& desired) {
     js::set_string(annotations, owner_annotation,
                    js::get_string(desired, {"metadata", "annotations", owner_annotation}), a);
   js::set_string(annotations, last_applied_annotation, js::to_string(want), a);
-  js::set_string(meta, "resourceVersion", js::get_string(observed, {"metadata", "resourceVersion"}), a);
+  js::set_string(meta, "resourceVersion", js::get_string(observed, {"metadata", "resourceVersion"}),
+                 a);
   return js::to_string(patch);
 }
 
@@ -240,6 +276,8 @@ std::string owner_of(const js::Value& cc) {
   return std::string(js::get_string(cc, {"metadata", "annotations", owner_annotation}));
 }
 
-bool managed_by(const js::Value& cc, const mc_key& owner) { return owner_of(cc) == owner.str(); }
+bool managed_by(const js::Value& cc, const mc_key& owner) {
+  return owner_of(cc) == owner.str();
+}
 
 }  // namespace mc

@@ -27,20 +27,32 @@ struct spec_problem {
   std::string message;
 };
 
+// A part of a parsed MultiCasskop: into the object it was read from (sharing its ownership), or a
+// copy of its own.
+using spec_part = std::shared_ptr<const k8s::json::Value>;
+
 struct parsed_spec {
-  bool delete_cassandraclusters = true;  // the CRD's default, as the original documents
-  object_ptr base;                       // the base CassandraCluster (null when invalid)
-  std::map<std::string, object_ptr> overrides;  // region (cluster name) -> fragment
+  bool delete_cassandraclusters = true;        // the CRD's default, as the original documents
+  spec_part base;                              // the base CassandraCluster (null when invalid)
+  std::map<std::string, spec_part> overrides;  // region (cluster name) -> fragment
   std::string cc_name;
   std::string cc_namespace;
   std::vector<std::string> given_seedlist;  // base.status.seedlist, used unchanged
   std::string seed_domain;                  // spec.seeds.dnsDomain
   bool adopt = false;                       // the adopt annotation is "true"
   std::vector<spec_problem> problems;
+  // The object base and overrides point into (null when they are copies): held as long as the
+  // spec, so a newer copy of the same spec should take its place (share_parts_of).
+  object_ptr source;
   bool base_valid() const { return base != nullptr; }
 };
 
 parsed_spec parse_multicasskop(const k8s::json::Value& object);
+// The same, with base and overrides pointing into `object` instead of copied out of it.
+parsed_spec parse_multicasskop(const object_ptr& object);
+// `object` carries the same spec as the one `spec` was read from: its parts now point into
+// `object`, so the older object (the watch cache has dropped) is not held for them.
+void share_parts_of(parsed_spec& spec, const object_ptr& object);
 
 // Problems that depend on the configured clusters: override keys naming no cluster. Keys in
 // `detached` (regions a reload removed, reported as Detached) are not unknown.

@@ -83,6 +83,37 @@ std::optional<mc_key> owner_key(const js::Value& cc) {
   return mc_key{owner.substr(0, slash), owner.substr(slash + 1)};
 }
 
+int64_t generation_of(const js::Value& obj) {
+  return js::get_int(obj, {"metadata", "generation"}, 0);
+}
+
+// What the state machine keeps of the answer to a write to MultiCasskop `m`: without its spec
+// when that is the spec already parsed (same object, same generation), so the answer does not
+// hold a second copy of the spec beside the watch cache's until the watch brings it.
+object_ptr answer_to_keep(const object_ptr& answer, const multicasskop_state& m) {
+  if (!m.object || !js::find(*answer, "spec") || meta(*answer, "uid") != meta(*m.object, "uid") ||
+      generation_of(*answer) != m.generation)
+    return answer;
+  js::Document slim(rapidjson::kObjectType);
+  auto& a = slim.GetAllocator();
+  for (const auto& member : answer->GetObject())
+    if (js::view(member.name) != "spec")
+      slim.AddMember(js::Value(member.name, a), js::Value(member.value, a), a);
+  return js::compact_copy(slim);
+}
+
+// `object` with its spec again, for a snapshot (a replay parses it).
+object_ptr whole(const multicasskop_state& m) {
+  if (!m.object || js::find(*m.object, "spec") || !m.with_spec) return m.object;
+  const js::Value* spec = js::find(*m.with_spec, "spec");
+  if (!spec) return m.object;
+  js::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.CopyFrom(*m.object, a);
+  d.AddMember("spec", js::Value(*spec, a), a);
+  return js::compact_copy(d);
+}
+
 std::string truncated(std::string s) {
   if (s.size() > max_message_bytes) s = s.substr(0, max_message_bytes - 3) + "...";
   return s;
@@ -246,7 +277,7 @@ std::vector<event_body> state_machine::snapshot() const {
   for (const auto& [name, h] : health_) out.push_back(h);
   for (const auto& [ref, cc] : ccs_) out.push_back(cassandracluster_seen{std::get<0>(ref), cc});
   for (const auto& [key, m] : mcs_)
-    if (m.object) out.push_back(multicasskop_seen{m.object});
+    if (m.object) out.push_back(multicasskop_seen{whole(m)});
   return out;
 }
 
@@ -425,14 +456,16 @@ void state_machine::observe_multicasskop(const object_ptr& object, std::set<mc_k
   if (!first && rv_of(*m.object) != rv_of(*object)) m.retry_wait = false;
   m.key = key;
   m.object = object;
-  const int64_t generation = js::get_int(*object, {"metadata", "generation"}, 0);
+  if (js::find(*object, "spec")) m.with_spec = object;
+  const int64_t generation = generation_of(*object);
   if (first || generation != m.generation) {
     if (!first) wanted_by_[{m.spec.cc_namespace, m.spec.cc_name}].erase(key);
-    m.spec = parse_multicasskop(*object);
+    m.spec = parse_multicasskop(object);
     m.generation = generation;
     wanted_by_[{m.spec.cc_namespace, m.spec.cc_name}].insert(key);
     for (auto& [name, r] : m.regions) r.refused = false;  // a new spec: worth a new try
   } else {  // the adopt annotation may change without the generation (metadata only)
+    share_parts_of(m.spec, object);
     m.spec.adopt = js::get_string(*object, {"metadata", "annotations", adopt_annotation}) == "true";
   }
   m.deleting = is_deleting(*object);
@@ -542,7 +575,8 @@ void state_machine::on_write_done(const write_done& w, std::set<mc_key>& touched
     if (w.ok) {
       m.failures = 0;
       // The answer is the newest copy we know of: the next write guards with its version.
-      if (w.object && rv_of(*w.object) > rv_of(*m.object)) observe_multicasskop(w.object, touched);
+      if (w.object && rv_of(*w.object) > rv_of(*m.object))
+        observe_multicasskop(answer_to_keep(w.object, m), touched);
       return;
     }
     if (pw.what == pending_write::kind::mc_status) m.written_status.clear();  // write it again

@@ -86,7 +86,10 @@ struct condition {
 
 struct multicasskop_state {
   mc_key key;
+  // The newest copy we know of. The answer to one of our own writes is kept without its spec
+  // (parsed already, and the same for the same generation) until the watch brings that version.
   object_ptr object;
+  object_ptr with_spec;  // the last copy seen with its spec (the watch's, shared with its cache)
   parsed_spec spec;
   int64_t generation = 0;
   bool deleting = false;
