@@ -231,7 +231,8 @@ TEST_CASE(
   self->send_exit(writer, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE("writer: an update replaces the whole object, and one made from a stale read is refused") {
+TEST_CASE(
+    "writer: an update replaces the whole object, and one made from a stale read is refused") {
   world w({kC1}, 100);
   mc::cluster_source source;
   source.name = kC1;
@@ -244,8 +245,9 @@ TEST_CASE("writer: an update replaces the whole object, and one made from a stal
   const k8s::resource cms{"", "v1", "configmaps", "ConfigMap", true};
   const std::string path = "/api/v1/namespaces/" + kNs + "/configmaps/put";
   auto body = [&](const std::string& rv, const std::string& data) {
-    return R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"put","namespace":")" + kNs + "\"" +
-           (rv.empty() ? "" : R"(,"resourceVersion":")" + rv + "\"") + R"(},"data":)" + data + "}";
+    return R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"put","namespace":")" + kNs +
+           "\"" + (rv.empty() ? "" : R"(,"resourceVersion":")" + rv + "\"") + R"(},"data":)" +
+           data + "}";
   };
   auto send = [&](runtime::write_request::verb verb, std::string b) {
     runtime::write_request r;

@@ -40,12 +40,15 @@ const std::string region2_dir = repo_root + "/deploy/kustomize/overlays/region2"
 const std::string watched = "cassandra-e2e";
 const std::string admiralty_dir = "/var/run/secrets/admiralty.io/serviceaccountimports/";
 
-std::string str(const js::Value* v) { return v && v->IsString() ? std::string(js::view(*v)) : ""; }
+std::string str(const js::Value* v) {
+  return v && v->IsString() ? std::string(js::view(*v)) : "";
+}
 
 std::vector<std::string> strings(const js::Value* v) {
   std::vector<std::string> out;
   if (v && v->IsArray())
-    for (const auto& e : v->GetArray()) out.push_back(e.IsString() ? std::string(js::view(e)) : js::to_string(e));
+    for (const auto& e : v->GetArray())
+      out.push_back(e.IsString() ? std::string(js::view(e)) : js::to_string(e));
   return out;
 }
 
@@ -56,12 +59,14 @@ struct rendered {
   std::set<std::string> ids() const {
     std::set<std::string> out;
     for (const auto& o : objects)
-      out.insert(std::string(js::get_string(o, "kind")) + "/" + std::string(js::get_string(o, {"metadata", "name"})));
+      out.insert(std::string(js::get_string(o, "kind")) + "/" +
+                 std::string(js::get_string(o, {"metadata", "name"})));
     return out;
   }
   const js::Value& get(const std::string& kind, const std::string& name) const {
     for (const auto& o : objects)
-      if (js::get_string(o, "kind") == kind && js::get_string(o, {"metadata", "name"}) == name) return o;
+      if (js::get_string(o, "kind") == kind && js::get_string(o, {"metadata", "name"}) == name)
+        return o;
     FAIL("no " << kind << "/" << name << " in the output");
     throw std::logic_error("unreachable");
   }
@@ -115,7 +120,8 @@ using verbs = std::set<std::string>;
 
 // The verbs multi-casskop uses on CassandraClusters, in every region.
 const std::map<std::string, verbs> cassandracluster_rules = {
-    {"db.orange.com/cassandraclusters", {"get", "list", "watch", "create", "patch", "update", "delete"}},
+    {"db.orange.com/cassandraclusters",
+     {"get", "list", "watch", "create", "patch", "update", "delete"}},
     {"db.orange.com/cassandraclusters/status", {"get", "patch", "update"}},
 };
 
@@ -196,15 +202,18 @@ TEST_CASE("deploy: the kustomize base renders every object, in the watched names
     CHECK(kind != "Namespace");
   }
   // The CRDs are those of deploy/crds, unchanged (one source for both).
-  for (const char* file : {"db.orange.com_cassandraclusters.yaml", "db.orange.com_multicasskops.yaml"}) {
+  for (const char* file :
+       {"db.orange.com_cassandraclusters.yaml", "db.orange.com_multicasskops.yaml"}) {
     CAPTURE(file);
     auto crd = js::yaml_to_json(read_file(repo_root + "/deploy/crds/" + file));
-    const auto& out = base.get("CustomResourceDefinition", std::string(js::get_string(crd, {"metadata", "name"})));
+    const auto& out = base.get("CustomResourceDefinition",
+                               std::string(js::get_string(crd, {"metadata", "name"})));
     CHECK(*js::find(out, "spec") == *js::find(crd, "spec"));
   }
 }
 
-TEST_CASE("deploy: the base's Role grants only what multi-casskop uses, to its own ServiceAccount") {
+TEST_CASE(
+    "deploy: the base's Role grants only what multi-casskop uses, to its own ServiceAccount") {
   auto base = kustomize(base_dir);
   auto rules = rules_of(base.get("Role", "multi-casskop"));
   std::map<std::string, verbs> expected = {
@@ -230,7 +239,8 @@ TEST_CASE("deploy: the base's Role grants only what multi-casskop uses, to its o
   CHECK(js::get_string((*subjects)[0], "namespace") == watched);
 }
 
-TEST_CASE("deploy: kustomize/casskop renders casskop with exactly the verbs it uses, probes on 8081") {
+TEST_CASE(
+    "deploy: kustomize/casskop renders casskop with exactly the verbs it uses, probes on 8081") {
   auto k = kustomize(repo_root + "/deploy/kustomize/casskop");
   CHECK(k.ids() == std::set<std::string>{"ConfigMap/casskop-config",
                                          "CustomResourceDefinition/cassandraclusters.db.orange.com",
@@ -255,13 +265,16 @@ TEST_CASE("deploy: kustomize/casskop renders casskop with exactly the verbs it u
   CHECK(js::get_string(c, {"livenessProbe", "httpGet", "path"}) == "/healthz");
   CHECK(js::get_string(c, {"readinessProbe", "httpGet", "path"}) == "/readyz");
   CHECK(js::get_int((*js::find(c, "ports"))[0], {"containerPort"}, 0) == 8081);
-  const std::string config = str(js::find_path(k.get("ConfigMap", "casskop-config"), {"data", "config.yaml"}));
+  const std::string config =
+      str(js::find_path(k.get("ConfigMap", "casskop-config"), {"data", "config.yaml"}));
   CHECK(config.find("address: 0.0.0.0:8081") != std::string::npos);
   CHECK(config.find("leaseName: casskop") != std::string::npos);
   CHECK(config.substr(config.rfind("namespace: ")) == "namespace: " + watched);
 }
 
-TEST_CASE("deploy: the base's Deployment runs two hardened replicas with probes, config and remote secrets") {
+TEST_CASE(
+    "deploy: the base's Deployment runs two hardened replicas with probes, config and remote "
+    "secrets") {
   auto base = kustomize(base_dir);
   const auto& d = base.get("Deployment", "multi-casskop");
   CHECK(js::get_string(d, "apiVersion") == "apps/v1");
@@ -270,9 +283,10 @@ TEST_CASE("deploy: the base's Deployment runs two hardened replicas with probes,
   const auto* labels = js::find_path(d, {"spec", "template", "metadata", "labels"});
   REQUIRE(selector);
   REQUIRE(labels);
-  for (const auto& m : selector->GetObject()) CHECK(js::get_string(*labels, js::view(m.name)) == js::view(m.value));
-  CHECK(*js::find_path(base.get("PodDisruptionBudget", "multi-casskop"), {"spec", "selector", "matchLabels"}) ==
-        *selector);
+  for (const auto& m : selector->GetObject())
+    CHECK(js::get_string(*labels, js::view(m.name)) == js::view(m.value));
+  CHECK(*js::find_path(base.get("PodDisruptionBudget", "multi-casskop"),
+                       {"spec", "selector", "matchLabels"}) == *selector);
 
   const auto& pod = *js::find_path(d, {"spec", "template", "spec"});
   CHECK(js::get_string(pod, "serviceAccountName") == "multi-casskop");
@@ -284,14 +298,16 @@ TEST_CASE("deploy: the base's Deployment runs two hardened replicas with probes,
   REQUIRE(containers->Size() == 1);
   const auto& c = (*containers)[0];
   CHECK(js::get_string(c, "image") == "multi-casskop:latest");
-  CHECK(strings(js::find(c, "args")) == std::vector<std::string>{"--config", "/etc/multi-casskop/config.yaml"});
+  CHECK(strings(js::find(c, "args")) ==
+        std::vector<std::string>{"--config", "/etc/multi-casskop/config.yaml"});
 
   // Hardened.
   CHECK(js::get_bool(c, {"securityContext", "runAsNonRoot"}, false));
   CHECK(js::get_bool(c, {"securityContext", "readOnlyRootFilesystem"}, false));
   CHECK(!js::get_bool(c, {"securityContext", "allowPrivilegeEscalation"}, true));
   CHECK(!js::get_bool(c, {"securityContext", "privileged"}, false));
-  CHECK(strings(js::find_path(c, {"securityContext", "capabilities", "drop"})) == std::vector<std::string>{"ALL"});
+  CHECK(strings(js::find_path(c, {"securityContext", "capabilities", "drop"})) ==
+        std::vector<std::string>{"ALL"});
   CHECK(js::find_path(c, {"securityContext", "capabilities", "add"}) == nullptr);
   CHECK(js::get_string(c, {"resources", "requests", "cpu"}) == "10m");
   CHECK(js::get_string(c, {"resources", "requests", "memory"}) == "32Mi");
@@ -307,9 +323,11 @@ TEST_CASE("deploy: the base's Deployment runs two hardened replicas with probes,
 
   // Probes on the admin port, which is the port of admin.address in the config.
   std::map<std::string, int64_t> ports;
-  for (const auto& p : js::find(c, "ports")->GetArray()) ports[std::string(js::get_string(p, "name"))] = js::get_int(p, {"containerPort"}, 0);
+  for (const auto& p : js::find(c, "ports")->GetArray())
+    ports[std::string(js::get_string(p, "name"))] = js::get_int(p, {"containerPort"}, 0);
   CHECK(ports == std::map<std::string, int64_t>{{"admin", 8090}});
-  for (auto [probe, path] : {std::pair{"livenessProbe", "/healthz"}, std::pair{"readinessProbe", "/readyz"}}) {
+  for (auto [probe, path] :
+       {std::pair{"livenessProbe", "/healthz"}, std::pair{"readinessProbe", "/readyz"}}) {
     CAPTURE(probe);
     CHECK(js::get_string(c, {probe, "httpGet", "path"}) == path);
     const auto* port = js::find_path(c, {probe, "httpGet", "port"});
@@ -331,22 +349,30 @@ TEST_CASE("deploy: the base's Deployment runs two hardened replicas with probes,
     const std::string name(js::get_string(v, "name"));
     CAPTURE(name);
     REQUIRE(mounts.count(name));
-    if (const auto* s = js::find(v, "secret")) secret_mounts[std::string(js::get_string(*s, "secretName"))] = mounts[name];
-    else if (const auto* cm = js::find(v, "configMap")) config_mounts[std::string(js::get_string(*cm, "name"))] = mounts[name];
-    else CHECK(js::find(v, "emptyDir") != nullptr);
+    if (const auto* s = js::find(v, "secret"))
+      secret_mounts[std::string(js::get_string(*s, "secretName"))] = mounts[name];
+    else if (const auto* cm = js::find(v, "configMap"))
+      config_mounts[std::string(js::get_string(*cm, "name"))] = mounts[name];
+    else
+      CHECK(js::find(v, "emptyDir") != nullptr);
     CHECK(js::find(v, "hostPath") == nullptr);
   }
-  CHECK(config_mounts == std::map<std::string, std::string>{{"multi-casskop-config", "/etc/multi-casskop"}});
+  CHECK(config_mounts ==
+        std::map<std::string, std::string>{{"multi-casskop-config", "/etc/multi-casskop"}});
   std::map<std::string, std::string> remotes;  // cluster -> secretDir
   const auto* clusters = js::find(config, "clusters");
   REQUIRE(clusters);
   for (const auto& cl : clusters->GetArray())
-    if (const auto* dir = js::find(cl, "secretDir")) remotes[std::string(js::get_string(cl, "name"))] = str(dir);
-  CHECK(remotes == std::map<std::string, std::string>{{"k8s-cluster2", admiralty_dir + "k8s-cluster2"}});
+    if (const auto* dir = js::find(cl, "secretDir"))
+      remotes[std::string(js::get_string(cl, "name"))] = str(dir);
+  CHECK(remotes ==
+        std::map<std::string, std::string>{{"k8s-cluster2", admiralty_dir + "k8s-cluster2"}});
   CHECK(secret_mounts == remotes);  // secret named as the cluster (`kubemcsa export --as NAME`)
 }
 
-TEST_CASE("deploy: the base's config names the local and the remote region and the kustomization's namespace") {
+TEST_CASE(
+    "deploy: the base's config names the local and the remote region and the kustomization's "
+    "namespace") {
   auto base = kustomize(base_dir);
   const std::string text = config_text(base);
   auto config = js::yaml_to_json(text);
@@ -355,8 +381,9 @@ TEST_CASE("deploy: the base's config names the local and the remote region and t
   REQUIRE(clusters);
   REQUIRE(clusters->Size() == 2);
   CHECK(js::to_string((*clusters)[0]) == R"({"name":"k8s-cluster1","inCluster":true})");
-  CHECK(js::to_string((*clusters)[1]) ==
-        R"({"name":"k8s-cluster2","secretDir":"/var/run/secrets/admiralty.io/serviceaccountimports/k8s-cluster2"})");
+  CHECK(
+      js::to_string((*clusters)[1]) ==
+      R"({"name":"k8s-cluster2","secretDir":"/var/run/secrets/admiralty.io/serviceaccountimports/k8s-cluster2"})");
 
   // Another namespace in the kustomization moves every object, the RoleBinding's subject and the
   // operator's watched namespace (the `replacements` of the base), and nothing else.
@@ -365,7 +392,8 @@ TEST_CASE("deploy: the base's config names the local and the remote region and t
   copy_tree(base_dir, dir + "/deploy/kustomize/base");
   const std::string kfile = dir + "/deploy/kustomize/base/kustomization.yaml";
   const std::string k = read_file(kfile);
-  const std::string moved = std::regex_replace(k, std::regex("\nnamespace: cassandra-e2e\n"), "\nnamespace: cassandra-eu\n");
+  const std::string moved = std::regex_replace(k, std::regex("\nnamespace: cassandra-e2e\n"),
+                                               "\nnamespace: cassandra-eu\n");
   REQUIRE(moved != k);
   write_file(kfile, moved);
   auto other = kustomize(dir + "/deploy/kustomize/base");
@@ -374,8 +402,8 @@ TEST_CASE("deploy: the base's config names the local and the remote region and t
   for (const auto& o : other.objects)
     if (js::get_string(o, "kind") != "CustomResourceDefinition")
       CHECK(js::get_string(o, {"metadata", "namespace"}) == "cassandra-eu");
-  CHECK(js::get_string(*js::find(other.get("RoleBinding", "multi-casskop"), "subjects")->Begin(), "namespace") ==
-        "cassandra-eu");
+  CHECK(js::get_string(*js::find(other.get("RoleBinding", "multi-casskop"), "subjects")->Begin(),
+                       "namespace") == "cassandra-eu");
   const std::string other_text = config_text(other);
   CHECK(js::get_string(js::yaml_to_json(other_text), "namespace") == "cassandra-eu");
   CHECK(std::regex_replace(other_text, std::regex("cassandra-eu"), "cassandra-e2e") == text);
@@ -395,15 +423,19 @@ TEST_CASE("deploy: multi-casskop starts with the config of the base") {
     // The config is accepted. Leader election needs the local cluster, whose in-cluster
     // source cannot be read outside a pod: that is reported and retried, and it keeps running,
     // standing by (not ready: it cannot read the local cluster).
-    CHECK(op.wait_for_log("msg=\"Cannot load the cluster's credentials; retrying\" kubernetes=k8s-cluster1"));
-    CHECK(op.log().find("msg=\"Starting multi-casskop\" namespace=cassandra-e2e") != std::string::npos);
+    CHECK(op.wait_for_log(
+        "msg=\"Cannot load the cluster's credentials; retrying\" kubernetes=k8s-cluster1"));
+    CHECK(op.log().find("msg=\"Starting multi-casskop\" namespace=cassandra-e2e") !=
+          std::string::npos);
     CHECK(op.running());  // a refused config ends it at once, with exit code 2
     CHECK(op.stop() == 0);
   }
   fs::remove_all(dir);
 }
 
-TEST_CASE("deploy: the region2 overlay renders the CassandraCluster CRD and a least-privilege remote account") {
+TEST_CASE(
+    "deploy: the region2 overlay renders the CassandraCluster CRD and a least-privilege remote "
+    "account") {
   auto r2 = kustomize(region2_dir);
   CHECK(r2.ids() == std::set<std::string>{
                         "CustomResourceDefinition/cassandraclusters.db.orange.com",
@@ -431,14 +463,18 @@ TEST_CASE("deploy: the region2 overlay renders the CassandraCluster CRD and a le
         "multi-casskop-remote");
 }
 
-TEST_CASE("deploy: kubectl apply -k installs both regions in kubesim, the README's export works, the sample applies") {
+TEST_CASE(
+    "deploy: kubectl apply -k installs both regions in kubesim, the README's export works, the "
+    "sample applies") {
   kubesim_instance sim({"cluster1", "cluster2"});
-  auto kubectl = [&](const std::string& cluster, const std::vector<std::string>& args, const std::string& in = "") {
+  auto kubectl = [&](const std::string& cluster, const std::vector<std::string>& args,
+                     const std::string& in = "") {
     auto r = sim.kubectl(cluster, args, in);
     CHECK_MESSAGE(r.exit_code == 0, r.err);
     return r.out;
   };
-  const std::string ns_manifest = R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"cassandra-e2e"}})";
+  const std::string ns_manifest =
+      R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"cassandra-e2e"}})";
   const std::vector<std::string> in_ns = {"-n", watched};
   auto names = [&](const std::string& cluster, std::vector<std::string> what) {
     what.insert(what.begin(), "get");
@@ -457,18 +493,20 @@ TEST_CASE("deploy: kubectl apply -k installs both regions in kubesim, the README
         "configmap/multi-casskop-config created\n"
         "deployment.apps/multi-casskop created\n"
         "poddisruptionbudget.policy/multi-casskop created\n");
-  CHECK(kubectl("cluster1", {"wait", "--for=condition=Established", "crd/cassandraclusters.db.orange.com",
-                             "crd/multicasskops.db.orange.com", "--timeout=20s"})
+  CHECK(kubectl("cluster1",
+                {"wait", "--for=condition=Established", "crd/cassandraclusters.db.orange.com",
+                 "crd/multicasskops.db.orange.com", "--timeout=20s"})
             .find("multicasskops.db.orange.com condition met") != std::string::npos);
-  CHECK(names("cluster1", {"serviceaccount/multi-casskop", "role/multi-casskop", "rolebinding/multi-casskop",
-                           "configmap/multi-casskop-config", "deployment/multi-casskop",
-                           "poddisruptionbudget/multi-casskop"}) ==
+  CHECK(names("cluster1", {"serviceaccount/multi-casskop", "role/multi-casskop",
+                           "rolebinding/multi-casskop", "configmap/multi-casskop-config",
+                           "deployment/multi-casskop", "poddisruptionbudget/multi-casskop"}) ==
         "serviceaccount/multi-casskop\nrole.rbac.authorization.k8s.io/multi-casskop\n"
         "rolebinding.rbac.authorization.k8s.io/multi-casskop\nconfigmap/multi-casskop-config\n"
         "deployment.apps/multi-casskop\npoddisruptionbudget.policy/multi-casskop\n");
   CHECK(kubectl("cluster1", {"get", "deployment", "multi-casskop", "-n", watched, "-o",
                              "jsonpath={.spec.replicas}|{.spec.template.spec.containers[0].image}|"
-                             "{.spec.template.spec.serviceAccountName}"}) == "2|multi-casskop:latest|multi-casskop");
+                             "{.spec.template.spec.serviceAccountName}"}) ==
+        "2|multi-casskop:latest|multi-casskop");
   CHECK(kubectl("cluster1", {"get", "configmap", "multi-casskop-config", "-n", watched, "-o",
                              "jsonpath={.data.config\\.yaml}"})
             .find("\nnamespace: cassandra-e2e") != std::string::npos);
@@ -494,22 +532,26 @@ TEST_CASE("deploy: kubectl apply -k installs both regions in kubesim, the README
         "role.rbac.authorization.k8s.io/multi-casskop-remote created\n"
         "rolebinding.rbac.authorization.k8s.io/multi-casskop-remote created\n"
         "secret/multi-casskop-remote-token created\n");
-  CHECK(names("cluster2", {"serviceaccount/multi-casskop-remote", "role/multi-casskop-remote",
-                           "rolebinding/multi-casskop-remote", "secret/multi-casskop-remote-token"}) ==
+  CHECK(names("cluster2",
+              {"serviceaccount/multi-casskop-remote", "role/multi-casskop-remote",
+               "rolebinding/multi-casskop-remote", "secret/multi-casskop-remote-token"}) ==
         "serviceaccount/multi-casskop-remote\nrole.rbac.authorization.k8s.io/multi-casskop-remote\n"
-        "rolebinding.rbac.authorization.k8s.io/multi-casskop-remote\nsecret/multi-casskop-remote-token\n");
+        "rolebinding.rbac.authorization.k8s.io/multi-casskop-remote\nsecret/"
+        "multi-casskop-remote-token\n");
   CHECK(kubectl("cluster2", {"get", "crd", "-o", "name"}) ==
         "customresourcedefinition.apiextensions.k8s.io/cassandraclusters.db.orange.com\n");
-  kubectl("cluster2", {"wait", "--for=condition=Established", "crd/cassandraclusters.db.orange.com", "--timeout=20s"});
+  kubectl("cluster2", {"wait", "--for=condition=Established", "crd/cassandraclusters.db.orange.com",
+                       "--timeout=20s"});
 
   // The token controller fills the token Secret (token, ca.crt, namespace), as Kubernetes does.
   CHECK(eventually([&] {
-    return !sim.kubectl("cluster2", {"get", "secret", "multi-casskop-remote-token", "-n", watched, "-o",
-                                     "jsonpath={.data.token}"})
+    return !sim.kubectl("cluster2", {"get", "secret", "multi-casskop-remote-token", "-n", watched,
+                                     "-o", "jsonpath={.data.token}"})
                 .out.empty();
   }));
 
-  // The README's commands for users without kubemcsa, verbatim, with contexts cluster1 and cluster2.
+  // The README's commands for users without kubemcsa, verbatim, with contexts cluster1 and
+  // cluster2.
   const std::string work = make_temp_dir("deploy-export");
   write_file(work + "/kubeconfig", merged_kubeconfig(sim, {"cluster1", "cluster2"}));
   auto env = sim.kubectl_env();
@@ -520,7 +562,8 @@ TEST_CASE("deploy: kubectl apply -k installs both regions in kubesim, the README
   CHECK(script.out == "secret/k8s-cluster2 created\n");
 
   // What the kubelet mounts at /var/run/secrets/admiralty.io/serviceaccountimports/k8s-cluster2.
-  auto secret = js::parse(kubectl("cluster1", {"get", "secret", "k8s-cluster2", "-n", watched, "-o", "json"}));
+  auto secret = js::parse(
+      kubectl("cluster1", {"get", "secret", "k8s-cluster2", "-n", watched, "-o", "json"}));
   const auto* data = js::find(secret, "data");
   REQUIRE(data);
   const std::string mount = work + "/k8s-cluster2";
@@ -535,17 +578,26 @@ TEST_CASE("deploy: kubectl apply -k installs both regions in kubesim, the README
   CHECK(keys == std::set<std::string>{"ca.crt", "config", "namespace", "server", "token"});
   CHECK(read_file(mount + "/server") == sim.url("cluster2"));
   CHECK(read_file(mount + "/namespace") == watched);
-  CHECK(js::get_string(js::yaml_to_json(read_file(mount + "/config")), "current-context") == "k8s-cluster2");
+  CHECK(js::get_string(js::yaml_to_json(read_file(mount + "/config")), "current-context") ==
+        "k8s-cluster2");
 
   // multi-casskop reaches region 2 through that folder, as its secretDir.
-  write_file(work + "/config.yaml", "namespace: cassandra-e2e\nclusters:\n"
-                                    "  - name: k8s-cluster1\n    kubeconfig: " + sim.kubeconfig("cluster1") + "\n"
-                                    "  - name: k8s-cluster2\n    secretDir: " + mount + "\n"
-                                    "admin:\n  address: 127.0.0.1:" + std::to_string(free_port()) + "\n");
+  write_file(work + "/config.yaml",
+             "namespace: cassandra-e2e\nclusters:\n"
+             "  - name: k8s-cluster1\n    kubeconfig: " +
+                 sim.kubeconfig("cluster1") +
+                 "\n"
+                 "  - name: k8s-cluster2\n    secretDir: " +
+                 mount +
+                 "\n"
+                 "admin:\n  address: 127.0.0.1:" +
+                 std::to_string(free_port()) + "\n");
   {
     operator_process op({"--config", work + "/config.yaml"});
-    CHECK(op.wait_for_log("msg=\"Cluster reachable, watching\" kubernetes=k8s-cluster2", std::chrono::seconds(20)));
-    CHECK(op.wait_for_log("msg=\"Cluster reachable, watching\" kubernetes=k8s-cluster1", std::chrono::seconds(20)));
+    CHECK(op.wait_for_log("msg=\"Cluster reachable, watching\" kubernetes=k8s-cluster2",
+                          std::chrono::seconds(20)));
+    CHECK(op.wait_for_log("msg=\"Cluster reachable, watching\" kubernetes=k8s-cluster1",
+                          std::chrono::seconds(20)));
     CHECK(op.log().find("Cannot configure cluster access") == std::string::npos);
     CHECK(op.stop() == 0);
   }
