@@ -526,7 +526,7 @@ TEST_CASE("casskop e2e: deletePVC deletes the PVCs of a deleted cluster, never a
   CHECK(!js::find_path(still.json(), {"metadata", "deletionTimestamp"}));
 }
 
-TEST_CASE("casskop e2e: a spec that cannot be acted on writes nothing and says why; others go on") {
+TEST_CASE("casskop e2e: a spec that cannot be acted on writes nothing and says why, and others go on") {
   cc_world w;
   // A rack name that makes a dc-rack name no object can have (not DNS-1035); the CRD allows it.
   std::string bad = cc_json(1, 1, 1);
