@@ -4,6 +4,7 @@
 
 #include "actors/casskop/config.h"
 #include "actors/casskop/reconciler.h"
+#include "actors/runtime/controller_ask.h"
 #include "k8s/json/json.h"
 #include "messages/casskop/atoms.h"
 
@@ -12,12 +13,6 @@ namespace js = k8s::json;
 using runtime::admin_reply;
 
 namespace {
-
-admin_reply error_reply(int status, const std::string& message) {
-  js::Document d(rapidjson::kObjectType);
-  d.AddMember("error", js::string_value(message, d.GetAllocator()), d.GetAllocator());
-  return {status, js::to_string(d)};
-}
 
 class casskop_controller : public runtime::controller {
  public:
@@ -46,19 +41,13 @@ class casskop_controller : public runtime::controller {
 
   admin_reply route(const caf::actor& root, const std::string& path) override {
     auto s = path == "/actors" ? ask(root, actors_atom::value) : ask(root, clusters_atom::value);
-    return s ? admin_reply{200, *s} : error_reply(503, "the reconciler is not answering");
+    return s ? admin_reply{200, *s} : runtime::admin_error(503, "the reconciler is not answering");
   }
 
  private:
-  // Asks the reconciler; nullopt when it does not answer in time.
   template <class... Ts>
   std::optional<std::string> ask(const caf::actor& root, Ts... xs) {
-    if (!root || !system_) return std::nullopt;
-    caf::scoped_actor self{*system_};
-    std::optional<std::string> out;
-    self->request(root, std::chrono::seconds(2), xs...)
-        .receive([&](const std::string& s) { out = s; }, [&](caf::error&) {});
-    return out;
+    return runtime::ask_string(system_, root, xs...);
   }
 
   caf::actor_system* system_ = nullptr;

@@ -6,6 +6,7 @@
 
 #include "actors/multicasskop/config.h"
 #include "actors/multicasskop/supervisor.h"
+#include "actors/runtime/controller_ask.h"
 #include "k8s/http/url_path.h"
 #include "k8s/json/json.h"
 #include "messages/atoms.h"
@@ -17,12 +18,6 @@ using runtime::admin_reply;
 namespace {
 
 using k8s::http::split_path;
-
-admin_reply error_reply(int status, const std::string& message) {
-  js::Document d(rapidjson::kObjectType);
-  d.AddMember("error", js::string_value(message, d.GetAllocator()), d.GetAllocator());
-  return {status, js::to_string(d)};
-}
 
 class multicasskop_controller : public runtime::controller {
  public:
@@ -63,34 +58,31 @@ class multicasskop_controller : public runtime::controller {
     const auto parts = split_path(path);
     if (path == "/actors") {
       auto s = ask(root, actors_atom::value);
-      return s ? admin_reply{200, *s} : error_reply(503, "the supervisor is not answering");
+      return s ? admin_reply{200, *s}
+               : runtime::admin_error(503, "the supervisor is not answering");
     }
     if (parts.size() == 3) {
       auto s = ask(root, state_atom::value, parts[1], parts[2]);
-      if (!s) return error_reply(503, "the supervisor is not answering");
-      if (s->empty()) return error_reply(404, "no MultiCasskop " + parts[1] + "/" + parts[2]);
+      if (!s) return runtime::admin_error(503, "the supervisor is not answering");
+      if (s->empty())
+        return runtime::admin_error(404, "no MultiCasskop " + parts[1] + "/" + parts[2]);
       return {200, *s};
     }
     if (path == "/clusters") {
       auto s = ask(root, clusters_atom::value);
-      return s ? admin_reply{200, *s} : error_reply(503, "the supervisor is not answering");
+      return s ? admin_reply{200, *s}
+               : runtime::admin_error(503, "the supervisor is not answering");
     }
     auto s = ask(root, state_atom::value);
-    if (!s) return error_reply(503, "the supervisor is not answering");
+    if (!s) return runtime::admin_error(503, "the supervisor is not answering");
     auto d = js::parse(*s);
     return {200, js::to_string(d["multicasskops"])};
   }
 
  private:
-  // Asks the supervisor; nullopt when it does not answer in time.
   template <class... Ts>
   std::optional<std::string> ask(const caf::actor& root, Ts... xs) {
-    if (!root || !system_) return std::nullopt;
-    caf::scoped_actor self{*system_};
-    std::optional<std::string> out;
-    self->request(root, std::chrono::seconds(2), xs...)
-        .receive([&](const std::string& s) { out = s; }, [&](caf::error&) {});
-    return out;
+    return runtime::ask_string(system_, root, xs...);
   }
 
   caf::actor_system* system_ = nullptr;
