@@ -17,10 +17,12 @@
 #include "actors/casskop/controller.h"
 #include "actors/runtime/host.h"
 #include "actors/runtime/version.h"
+#include "k8s/api/openssl_lifetime.h"
 
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
+  k8s::openssl::keep_until_exit();
   po::options_description desc("casskop: Cassandra clusters on Kubernetes, one rack at a time");
   std::string config_file;
   desc.add_options()("help,h", "show this help")("version", "print the version")(
