@@ -526,7 +526,8 @@ TEST_CASE("casskop e2e: deletePVC deletes the PVCs of a deleted cluster, never a
   CHECK(!js::find_path(still.json(), {"metadata", "deletionTimestamp"}));
 }
 
-TEST_CASE("casskop e2e: a spec that cannot be acted on writes nothing and says why, and others go on") {
+TEST_CASE(
+    "casskop e2e: a spec that cannot be acted on writes nothing and says why, and others go on") {
   cc_world w;
   // A rack name that makes a dc-rack name no object can have (not DNS-1035); the CRD allows it.
   std::string bad = cc_json(1, 1, 1);
@@ -555,7 +556,20 @@ TEST_CASE("casskop e2e: a spec that cannot be acted on writes nothing and says w
         404);
   auto cc = w.cc();
   CHECK(!js::find_path(cc, {"metadata", "annotations"}));
-  CHECK(js::get_string(cc, {"status", "phase"}).empty());  // conditions only, pruned by our CRD
+  // Only the conditions are written, and our CRD keeps them: Degraded says why.
+  CHECK(js::get_string(cc, {"status", "phase"}).empty());
+  bool degraded = false;
+  if (const js::Value* cs = js::find_path(cc, {"status", "conditions"}); cs && cs->IsArray())
+    for (const auto& c : cs->GetArray())
+      if (js::get_string(c, "type") == "Degraded")
+        degraded = js::get_string(c, "status") == "True" &&
+                   js::get_string(c, "reason") == "InvalidSpec" &&
+                   js::get_string(c, "message").find("Rack1") != std::string::npos;
+  CHECK_MESSAGE(degraded, js::to_string(cc));
+  // A user's `kubectl wait` works on the good one's Ready condition.
+  auto waited = w.sim.kubectl("k1", {"-n", kNs, "wait", "--for=condition=Ready",
+                                     "cassandracluster/other", "--timeout=20s"});
+  CHECK_MESSAGE(waited.exit_code == 0, waited.err);
   auto events = w.api->get("/api/v1/namespaces/" + kNs + "/events").json();
   bool named = false;
   for (const auto& e : events["items"].GetArray())
