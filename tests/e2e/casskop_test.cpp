@@ -527,7 +527,7 @@ TEST_CASE("casskop e2e: deletePVC deletes the PVCs of a deleted cluster, never a
 }
 
 TEST_CASE(
-    "casskop e2e: a spec that cannot be acted on writes nothing and says why, and others go on") {
+    "casskop e2e: a spec that cannot be acted on makes no object and says why, and others go on") {
   cc_world w;
   // A rack name that makes a dc-rack name no object can have (not DNS-1035); the CRD allows it.
   std::string bad = cc_json(1, 1, 1);
