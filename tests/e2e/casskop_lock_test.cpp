@@ -3,8 +3,10 @@
 // holds keeps casskop from writing anything; the lock goes with its Pod (kubesim's garbage
 // collector) and casskop takes it; two casskops, one acts and the other takes over; with a Lease
 // the lock follows the Lease. kubesim without workloads: acting shows as a StatefulSet created.
+// The evicted and Lease cases run as the ServiceAccount of deploy/kustomize/casskop (its Role).
 #include <doctest/doctest.h>
 
+#include "k8s/json/base64.h"
 #include "tests/e2e/e2e_setup.h"
 
 namespace {
@@ -30,6 +32,7 @@ struct lock_world {
 
   lock_world() {
     api.reset(new api_client(sim.client("k1")));
+    kubeconfig = sim.kubeconfig("k1");
     auto r = sim.kubectl(
         "k1", {"apply", "-f",
                std::string(SOURCE_DIR) + "/deploy/crds/db.orange.com_cassandraclusters.yaml"});
@@ -79,10 +82,31 @@ struct lock_world {
   bool has_sts(const std::string& cc) {
     return api->get(kSts + "/" + cc + "-dc1-rack1").status == 200;
   }
+  // The ServiceAccount casskop of deploy/kustomize/casskop, with its Role, as a kubeconfig (a
+  // TokenRequest token, as a pod's projected token): kubesim's RBAC then refuses what the Role
+  // does not grant.
+  std::string service_account_kubeconfig() {
+    auto applied =
+        sim.kubectl("k1", {"apply", "-k", std::string(SOURCE_DIR) + "/deploy/kustomize/casskop"});
+    REQUIRE_MESSAGE(applied.exit_code == 0, applied.err);
+    auto token = sim.kubectl("k1", {"create", "token", "casskop", "-n", kNs, "--duration", "1h"});
+    REQUIRE_MESSAGE(token.exit_code == 0, token.err);
+    const std::string path = sim.state_dir() + "/casskop-sa-kubeconfig";
+    testsupport::write_file(
+        path,
+        fmt::format(
+            R"({{"apiVersion":"v1","kind":"Config","clusters":[{{"name":"k1","cluster":{{"server":"{0}","certificate-authority-data":"{1}"}}}}],)"
+            R"("users":[{{"name":"k1","user":{{"token":"{2}"}}}}],"contexts":[{{"name":"k1","context":{{"cluster":"k1","user":"k1"}}}}],"current-context":"k1"}})",
+            sim.url("k1"), k8s::base64_encode(sim.ca_pem("k1")),
+            token.out.substr(0, token.out.find('\n'))));
+    return path;
+  }
+  std::string kubeconfig;  // the admin's unless a test sets the ServiceAccount's
+
   // casskop in the original chart's environment, as pod `pod` ("" = no POD_NAME).
   std::unique_ptr<operator_process> env_casskop(const std::string& pod) {
     std::map<std::string, std::string> env{{"WATCH_NAMESPACE", kNs},
-                                           {"KUBECONFIG", sim.kubeconfig("k1")},
+                                           {"KUBECONFIG", kubeconfig},
                                            {"OPERATOR_NAME", "cassandra-operator"},
                                            {"ADMIN_ADDRESS", "127.0.0.1:0"}};
     if (!pod.empty()) env["POD_NAME"] = pod;
@@ -100,7 +124,7 @@ admin: {{address: "127.0.0.1:0"}}
 leaderElection: {{enabled: true, leaseDurationSeconds: 4, renewDeadlineSeconds: 3,
                   retryPeriodSeconds: 1}}
 )",
-                                              kNs, sim.kubeconfig("k1")));
+                                              kNs, kubeconfig));
     return std::make_unique<operator_process>(
         operator_process::binary{CASSKOP_BIN}, std::vector<std::string>{"--config", path},
         std::map<std::string, std::string>{{"POD_NAME", pod}});
@@ -192,12 +216,14 @@ TEST_CASE("casskop lock e2e: a lock whose holder was evicted is removed and take
       "application/merge-patch+json");
   REQUIRE_MESSAGE(status.status == 200, status.body);
   w.create_cc("cassandra-e2e");
+  w.kubeconfig = w.service_account_kubeconfig();  // the Role allows deleting casskop-lock only
   auto op = w.env_casskop("casskop-0");
   REQUIRE_MESSAGE(eventually([&] { return w.has_sts("cassandra-e2e"); }, 20s), op->log());
   CHECK(w.lock_holder() == "casskop-0");
   CHECK(op->count_log_lines({"Removing the lock of an evicted leader", "casskop-go-evicted"}) == 1);
   // The evicted pod is left for its owner to deal with.
   CHECK(w.api->get(kPods + "/casskop-go-evicted").status == 200);
+  CHECK_MESSAGE(op->log().find("orbidden") == std::string::npos, op->log());
 }
 
 TEST_CASE("casskop lock e2e: without POD_NAME no lock is taken, and casskop says so") {
@@ -217,6 +243,7 @@ TEST_CASE(
   w.pod("casskop-b");
   w.go_lock(go);
   w.create_cc("cassandra-e2e");
+  w.kubeconfig = w.service_account_kubeconfig();  // the Role of deploy/kustomize/casskop
   auto a = w.lease_casskop("casskop-a");
   REQUIRE_MESSAGE(a->wait_for_log("leader election: started leading", 10s), a->log());
   // It holds the Lease and waits for the Go CassKop's lock: a standby that says why.
@@ -239,5 +266,7 @@ TEST_CASE(
   w.create_cc("second");
   REQUIRE_MESSAGE(eventually([&] { return w.has_sts("second"); }, 20s), b->log());
   CHECK(w.api->get(kPods + "/casskop-a").status == 200);
+  CHECK_MESSAGE(a->log().find("orbidden") == std::string::npos, a->log());
+  CHECK_MESSAGE(b->log().find("orbidden") == std::string::npos, b->log());
   CHECK(b->stop() == 0);
 }
