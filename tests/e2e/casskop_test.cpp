@@ -464,7 +464,13 @@ TEST_CASE("casskop e2e: the Role of deploy/kustomize/casskop is enough, with no 
           w.sim.url("k1"), k8s::base64_encode(w.sim.ca_pem("k1")),
           token.out.substr(0, token.out.find('\n'))));
   // The original's environment, as the chart's Deployment gives it (KUBECONFIG instead of the
-  // pod's mounted token), with the leader election of the kustomization's config left out.
+  // pod's mounted token), with the leader election of the kustomization's config left out. Its
+  // Pod exists, as in a cluster: it owns the Go CassKop's lock casskop-lock, which casskop takes.
+  auto pod = w.api->request(
+      "POST", "/api/v1/namespaces/" + kNs + "/pods",
+      R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"casskop-0"},)"
+      R"("spec":{"containers":[{"name":"casskop","image":"multi-casskop:latest"}]}})");
+  REQUIRE_MESSAGE(pod.status == 201, pod.body);
   w.op = std::make_unique<operator_process>(
       operator_process::binary{CASSKOP_BIN}, std::vector<std::string>{},
       std::map<std::string, std::string>{{"WATCH_NAMESPACE", kNs},
@@ -487,6 +493,12 @@ TEST_CASE("casskop e2e: the Role of deploy/kustomize/casskop is enough, with no 
                 w.diagnose());
   const std::string log = w.op->log();
   CHECK_MESSAGE(log.find("orbidden") == std::string::npos, log);
+  auto lock = w.api->get("/api/v1/namespaces/" + kNs + "/configmaps/casskop-lock");
+  REQUIRE_MESSAGE(lock.status == 200, lock.body);
+  auto lock_json = lock.json();
+  const js::Value* owners = js::find_path(lock_json, {"metadata", "ownerReferences"});
+  REQUIRE_MESSAGE((owners && owners->IsArray() && owners->Size() == 1), lock.body);
+  CHECK(js::get_string((*owners)[0], "name") == "casskop-0");
   CHECK(w.op->stop() == 0);
 }
 
