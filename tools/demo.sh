@@ -134,7 +134,7 @@ grep -E 'Create|Running|Update|reachable|RegionReady' "$work/operator.log" | sed
 
 # name (detail) of every object of a kind, on one line.
 objects() {
-  k "$1" -n "$ns" get "$2" -o jsonpath="{range .items[*]}{.metadata.name}$3{\"\\n\"}{end}" 2>/dev/null |
+  k "$1" -n "$ns" get "$2" -o jsonpath="{range .items[*]}{.metadata.name}${3:-}{\"\\n\"}{end}" 2>/dev/null |
     awk 'NF { n++; s = s (n > 1 ? ", " : "") $0 } END { printf "%d%s\n", n, n ? ": " s : "" }'
 }
 
@@ -147,7 +147,7 @@ for c in "${regions[@]}"; do
   echo "   [$c] CassandraCluster cassandra-e2e: $(k "$c" -n "$ns" get cassandracluster cassandra-e2e \
     -o jsonpath='{.status.phase} (lastClusterAction {.status.lastClusterAction} {.status.lastClusterActionStatus})')"
   echo "     StatefulSets       $(objects "$c" statefulsets ' {.status.readyReplicas}/{.spec.replicas} ready')"
-  echo "     Pods               $(objects "$c" pods ' {.status.phase}')"
+  echo "     Pods               $(objects "$c" pods ' {.status.phase} Ready={.status.conditions[?(@.type=="Ready")].status}')"
   echo "     Services           $(objects "$c" services)"
   echo "     PodDisruptionBudget $(objects "$c" poddisruptionbudgets ' maxUnavailable {.spec.maxUnavailable}, disruptionsAllowed {.status.disruptionsAllowed}')"
   echo "     PVCs               $(objects "$c" persistentvolumeclaims ' {.status.phase}')"
