@@ -94,7 +94,7 @@ step=$((step + 1))
 region_line() {
   k "$1" -n "$ns" get cassandraclusters,statefulsets,pods -o jsonpath='{range .items[*]}{.kind}|{.metadata.name}|{.status.phase}|{.status.lastClusterAction}|{.status.lastClusterActionStatus}|{.status.readyReplicas}|{.spec.replicas}|{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' 2>/dev/null |
     awk -F'|' -v cc="$2" '
-      $1 == "CassandraCluster" { c = $3 " (" $4 " " $5 ")" }
+      $1 == "CassandraCluster" { c = $3 == "" ? "created (no status yet)" : $3 " (" $4 " " $5 ")" }
       $1 == "StatefulSet" { n = $2; sub("^" cc "-", "", n); s = s sprintf(" %s %d/%d", n, $6, $7) }
       $1 == "Pod" { p++; if ($8 == "True") r++ }
       END {
@@ -110,21 +110,35 @@ say "$step. kubectl apply -f deploy/samples/multi-casskop.yaml (the sample of th
 k k8s-cluster1 apply -f deploy/samples/multi-casskop.yaml | sed 's/^/   /'
 start=$(date +%s%N)
 since() { local ms=$((($(date +%s%N) - start) / 1000000)); printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100)); }
-declare -A last
+# Region 1 is Ready: Running and Done, every pod Ready (the stand-in has no pods).
+region1_ready() { [[ $1 == *"Running (Initializing Done)"* ]] && ! [[ $1 =~ pods\ ([0-9]+)/([0-9]+) && ${BASH_REMATCH[1]} != "${BASH_REMATCH[2]}" ]]; }
+declare -A last now
 ready=""
+early=""
+seen2=""
 deadline=$(($(date +%s) + 100))
 while [ "$(date +%s)" -lt "$deadline" ]; do
+  # Region 2 read before region 1: region 1, read later, can only look more Ready.
+  now[k8s-cluster2]=$(region_line k8s-cluster2 cassandra-e2e)
+  now[k8s-cluster1]=$(region_line k8s-cluster1 cassandra-e2e)
+  if [ -z "$seen2" ] && [ "${now[k8s-cluster2]}" != "no CassandraCluster yet" ]; then
+    seen2=1
+    region1_ready "${now[k8s-cluster1]}" || early="k8s-cluster2 got its CassandraCluster while k8s-cluster1 was: ${now[k8s-cluster1]}"
+  fi
   for c in "${regions[@]}"; do
-    line=$(region_line "$c" cassandra-e2e)
-    if [ "$line" != "${last[$c]:-}" ]; then
-      printf '   %6ss [%s] %s\n' "$(since)" "$c" "$line"
-      last[$c]=$line
+    if [ "${now[$c]}" != "${last[$c]:-}" ]; then
+      printf '   %6ss [%s] %s\n' "$(since)" "$c" "${now[$c]}"
+      last[$c]=${now[$c]}
     fi
   done
   ready=$(k k8s-cluster1 -n "$ns" get mcc multi-casskop-e2e \
     -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
   [ "$ready" = "True" ] && break
   sleep 0.3
+done
+for c in "${regions[@]}"; do  # the last word of each region
+  line=$(region_line "$c" cassandra-e2e)
+  if [ "$line" != "${last[$c]:-}" ]; then printf '   %6ss [%s] %s\n' "$(since)" "$c" "$line"; fi
 done
 elapsed=$(since)
 
@@ -146,14 +160,21 @@ k k8s-cluster1 -n "$ns" get mcc multi-casskop-e2e \
 for c in "${regions[@]}"; do
   echo "   [$c] CassandraCluster cassandra-e2e: $(k "$c" -n "$ns" get cassandracluster cassandra-e2e \
     -o jsonpath='{.status.phase} (lastClusterAction {.status.lastClusterAction} {.status.lastClusterActionStatus})')"
-  echo "     StatefulSets       $(objects "$c" statefulsets ' {.status.readyReplicas}/{.spec.replicas} ready')"
-  echo "     Pods               $(objects "$c" pods ' {.status.phase} Ready={.status.conditions[?(@.type=="Ready")].status}')"
-  echo "     Services           $(objects "$c" services)"
-  echo "     PodDisruptionBudget $(objects "$c" poddisruptionbudgets ' maxUnavailable {.spec.maxUnavailable}, disruptionsAllowed {.status.disruptionsAllowed}')"
-  echo "     PVCs               $(objects "$c" persistentvolumeclaims ' {.status.phase}')"
+  if [ "$stand_in" = 1 ]; then
+    echo "     (no StatefulSets, pods, Services, PDB or PVCs: the stand-in only moves the status)"
+  else
+    printf '     %-20s %s\n' StatefulSets "$(objects "$c" statefulsets ' {.status.readyReplicas}/{.spec.replicas} ready')"
+    printf '     %-20s %s\n' Pods "$(objects "$c" pods ' {.status.phase} Ready={.status.conditions[?(@.type=="Ready")].status}')"
+    printf '     %-20s %s\n' Services "$(objects "$c" services)"
+    printf '     %-20s %s\n' PodDisruptionBudget "$(objects "$c" poddisruptionbudgets ' maxUnavailable {.spec.maxUnavailable}, disruptionsAllowed {.status.disruptionsAllowed}')"
+    printf '     %-20s %s\n' PVCs "$(objects "$c" persistentvolumeclaims ' {.status.phase}')"
+  fi
   echo "     seed list: $(k "$c" -n "$ns" get cassandracluster cassandra-e2e -o jsonpath='{.status.seedlist}')"
 done
-if [ "$ready" = "True" ]; then
+if [ -n "$early" ]; then
+  say "Region 2 was released too early: $early"
+  exit 1
+elif [ "$ready" = "True" ]; then
   if [ "$stand_in" = 1 ]; then
     say "Done: both regions Running, created one after the other (kubesim's CassKop stand-in). Everything stopped and removed."
   else
