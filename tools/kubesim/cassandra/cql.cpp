@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <sstream>
 #include <vector>
 
 namespace kubesim::cassandra {
@@ -77,6 +78,18 @@ std::string syntax(const std::string& detail) {
 }  // namespace
 
 CqlParse parse_cql(const std::string& statement) {
+  // Only ALTER KEYSPACE (or its synonym ALTER SCHEMA) runs here; anything else is refused whole.
+  {
+    std::istringstream words(lower(statement));
+    std::string w1, w2;
+    words >> w1 >> w2;
+    if (w1.empty()) return std::string();  // nothing to run
+    if (w1 != "alter" || (w2 != "keyspace" && w2 != "schema"))
+      return "<stdin>:1:InvalidRequest: Error from server: code=2200 [Invalid query] "
+             "message=\"kubesim's simulated Cassandra runs only ALTER KEYSPACE <ks> WITH "
+             "replication = {...}, not: " +
+             statement + "\"";
+  }
   std::vector<Token> t;
   if (auto e = lex(statement, t)) return syntax(*e);
   size_t p = 0;
@@ -100,13 +113,6 @@ CqlParse parse_cql(const std::string& statement) {
     }
     return false;
   };
-  if (t[0].kind == Token::End) return std::string();  // nothing to run
-  if (!(t[0].kind == Token::Ident && lower(t[0].text) == "alter" && t[1].kind == Token::Ident &&
-        (lower(t[1].text) == "keyspace" || lower(t[1].text) == "schema")))
-    return "<stdin>:1:InvalidRequest: Error from server: code=2200 [Invalid query] "
-           "message=\"kubesim's simulated Cassandra runs only ALTER KEYSPACE <ks> WITH "
-           "replication = {...}, not: " +
-           statement + "\"";
   p = 2;
   AlterKeyspace out;
   if (t[p].kind == Token::Ident)
