@@ -154,3 +154,17 @@ TEST_CASE("kubesim cassandra: cleanup work runs for its duration as a Cleanup co
   CHECK(n.work_done(id));
   CHECK(n.works().empty());
 }
+
+TEST_CASE(
+    "kubesim cassandra: a decommission that is ignored, and a JVM that exits at DECOMMISSIONED") {
+  Node n({"p", "127.1.0.2", "cc", "dc1", "rack1"}, NodeSettings{});
+  REQUIRE_FALSE(n.start(t0, DiskState{}, true, false, 8));
+  n.faults().decommission_ignored = true;
+  CHECK_FALSE(n.decommission(t0, 1));  // no error, yet nothing happens (ref §6)
+  CHECK(n.mode() == Mode::Normal);
+  n.faults().decommission_ignored = false;
+  n.faults().exit_when_decommissioned = true;
+  REQUIRE_FALSE(n.decommission(t0, 1));
+  CHECK(n.mode() == Mode::Decommissioned);
+  CHECK_FALSE(n.jvm_up());
+}

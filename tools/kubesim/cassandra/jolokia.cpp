@@ -207,12 +207,11 @@ struct OperationSpec {
 Outcome exec(Rings& rings, const std::string& pod, Time now, const JolokiaRequest& r,
              json::Allocator& a) {
   Node& node = *rings.node(pod);
-  if (r.mbean == kCompactionManager || r.mbean == kStreamManager || r.mbean != kStorageService) {
-    if (r.mbean == kStorageService || r.mbean == kCompactionManager || r.mbean == kStreamManager)
-      return fail(400, "java.lang.IllegalArgumentException",
-                  "No operation " + r.operation + " found on MBean " + r.mbean);
+  if (r.mbean == kCompactionManager || r.mbean == kStreamManager)
+    return fail(400, "java.lang.IllegalArgumentException",
+                "No operation " + r.operation + " found on MBean " + r.mbean);
+  if (r.mbean != kStorageService)
     return fail(404, "javax.management.InstanceNotFoundException", r.mbean);
-  }
   const bool v4 =
       !node.settings().server_version.empty() && node.settings().server_version[0] >= '4';
   const std::vector<OperationSpec> ops = {

@@ -59,8 +59,8 @@ struct HttpReply {
   std::string body(Time now) const;
 };
 
-// Handles one HTTP request to the Jolokia port of node `pod`. `version` picks the arity of
-// decommission (3.x: none, 4.x: force flag, ref §1 call 10).
+// Handles one HTTP request to the Jolokia port of node `pod`. The node's server_version picks the
+// arity of decommission (3.x: none, 4.x: a force flag, ref §1 call 10).
 HttpReply handle(Rings& rings, const std::string& pod, Time now, const HttpRequest& request,
                  const std::optional<Credentials>& expected);
 

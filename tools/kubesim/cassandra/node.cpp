@@ -134,6 +134,7 @@ void Node::advance(Time now) {
     // StorageService.leaveRing: bootstrap state NEEDS_BOOTSTRAP; the data says decommissioned.
     disk_.bootstrapped = false;
     disk_.decommissioned = true;
+    if (faults_.exit_when_decommissioned) jvm_up_ = false;
   }
   for (auto it = works_.begin(); it != works_.end();) {
     if (it->ends && now >= *it->ends)
@@ -162,6 +163,7 @@ std::optional<JavaError> Node::decommission(Time now, int other_normal_nodes) {
   if (mode_ != Mode::Normal)
     return JavaError{unsupported, std::string("Node in ") + mode_name(mode_) +
                                       " state; wait for status to become normal or restart"};
+  if (faults_.decommission_ignored) return std::nullopt;
   set_mode(Mode::Leaving, now);
   works_.push_back(Work{next_work_++, WorkKind::Decommission, "", now, std::nullopt});
   advance(now);

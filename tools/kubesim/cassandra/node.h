@@ -52,9 +52,11 @@ struct DiskState {
 
 // Injectable faults of ref §6 (the caller flips them; they act from the next call on).
 struct NodeFaults {
-  bool decommission_stuck = false;   // stays LEAVING forever once a decommission started
-  std::string decommission_refused;  // non-empty: decommission fails with this message
-  bool joining_stuck = false;        // stays JOINING forever
+  bool decommission_stuck = false;        // stays LEAVING forever once a decommission started
+  std::string decommission_refused;       // non-empty: decommission fails with this message
+  bool joining_stuck = false;             // stays JOINING forever
+  bool decommission_ignored = false;      // accepted, yet the node stays NORMAL (CassKop re-sends)
+  bool exit_when_decommissioned = false;  // the JVM exits at DECOMMISSIONED (reads then fail)
 };
 
 // Background work that CassKop looks at (ref §1 calls 12 and 13).
