@@ -30,9 +30,10 @@ TEST_CASE("kubesim cassandra: a new non-seed goes STARTING, JOINING, NORMAL at i
   CHECK(n.mode() == Mode::Starting);
   n.advance(t0 + 10s);
   CHECK(n.mode() == Mode::Joining);
-  // Bootstrap streams while it joins (ref §5 "Entries in CurrentStreams").
+  // Bootstrap streams while it joins, after RING_DELAY (ref §5 "Entries in CurrentStreams").
   REQUIRE(n.works().size() == 1);
-  CHECK(n.works()[0].streaming());
+  CHECK_FALSE(n.works()[0].streaming(t0 + 39s));
+  CHECK(n.works()[0].streaming(t0 + 40s));
   n.advance(t0 + 59s);
   CHECK(n.mode() == Mode::Joining);
   n.advance(t0 + 60s);  // startup 10 + ring delay 30 + streaming 20

@@ -115,7 +115,8 @@ std::string arg_string(const JolokiaRequest& r, size_t i) {
   return json::to_string(args[i]);
 }
 
-Outcome read(Rings& rings, const std::string& pod, const JolokiaRequest& r, json::Allocator& a) {
+Outcome read(Rings& rings, const std::string& pod, Time now, const JolokiaRequest& r,
+             json::Allocator& a) {
   Node& node = *rings.node(pod);
   Outcome o;
   auto no_attribute = [&] {
@@ -177,7 +178,7 @@ Outcome read(Rings& rings, const std::string& pod, const JolokiaRequest& r, json
     // StreamStateCompositeData of 3.11 (ref §1 call 13: non-empty means streaming).
     o.value.SetArray();
     for (const Work& w : node.works()) {
-      if (!w.streaming()) continue;
+      if (!w.streaming(now)) continue;
       const char* what = w.kind == WorkKind::Bootstrap      ? "Bootstrap"
                          : w.kind == WorkKind::Decommission ? "Unbootstrap"
                          : w.kind == WorkKind::Rebuild      ? "Rebuild"
@@ -402,7 +403,7 @@ HttpReply handle(Rings& rings, const std::string& pod, Time now, const HttpReque
       // Early in STARTING no Cassandra MBean is registered yet (ref §6).
       out = fail(404, "javax.management.InstanceNotFoundException", r.mbean);
     } else if (r.type == "read") {
-      out = read(rings, pod, r, a);
+      out = read(rings, pod, now, r, a);
     } else {
       out = exec(rings, pod, now, r, a);
     }

@@ -27,9 +27,9 @@ const char* mode_name(Mode m) {
   return "UNKNOWN";
 }
 
-bool Work::streaming() const {
-  return kind == WorkKind::Bootstrap || kind == WorkKind::Decommission ||
-         kind == WorkKind::Rebuild || kind == WorkKind::RemoveNode;
+bool Work::streaming(Time now) const {
+  return now >= streams_from && (kind == WorkKind::Bootstrap || kind == WorkKind::Decommission ||
+                                 kind == WorkKind::Rebuild || kind == WorkKind::RemoveNode);
 }
 
 // CompactionInfo.getTaskType() of the compactions CassKop matches on (ref §1 call 12):
@@ -106,7 +106,8 @@ void Node::advance(Time now) {
     Time at = started_ + s.startup;
     if (needs_bootstrap_) {
       set_mode(Mode::Joining, at);
-      works_.push_back(Work{next_work_++, WorkKind::Bootstrap, "", at, std::nullopt});
+      works_.push_back(
+          Work{next_work_++, WorkKind::Bootstrap, "", at, std::nullopt, at + s.ring_delay});
     } else {
       set_mode(Mode::Normal, at);
       disk_.bootstrapped = true;
@@ -165,7 +166,8 @@ std::optional<JavaError> Node::decommission(Time now, int other_normal_nodes) {
                                       " state; wait for status to become normal or restart"};
   if (faults_.decommission_ignored) return std::nullopt;
   set_mode(Mode::Leaving, now);
-  works_.push_back(Work{next_work_++, WorkKind::Decommission, "", now, std::nullopt});
+  works_.push_back(Work{next_work_++, WorkKind::Decommission, "", now, std::nullopt,
+                        now + settings_.speeds.ring_delay});
   advance(now);
   return std::nullopt;
 }
@@ -191,7 +193,7 @@ int Node::start_work(Time now, WorkKind kind, std::string keyspace) {
       break;
   }
   int id = next_work_++;
-  works_.push_back(Work{id, kind, std::move(keyspace), now, now + d});
+  works_.push_back(Work{id, kind, std::move(keyspace), now, now + d, now});
   return id;
 }
 

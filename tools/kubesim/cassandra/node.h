@@ -67,7 +67,9 @@ struct Work {
   std::string keyspace;  // cleanup/upgrade: the keyspace; rebuild: the source DC
   Time started{0};
   std::optional<Time> ends;  // nullopt: until the node's mode changes (bootstrap, decommission)
-  bool streaming() const;    // shows in StreamManager CurrentStreams
+  Time streams_from{0};      // bootstrap and decommission stream only after RING_DELAY
+  // Shows in StreamManager CurrentStreams at `now`.
+  bool streaming(Time now) const;
   const char* compaction_type() const;  // "Cleanup", "Upgrade sstables", or nullptr
 };
 
