@@ -240,3 +240,27 @@ TEST_CASE("kubesim cassandra: Jolokia basic auth, a down JVM, and the MBean miss
   w.rings.stop("n-0");
   CHECK(post(w, "n-0", read_body(kSS, "OperationMode")).reply.refused);
 }
+
+TEST_CASE("kubesim cassandra: Jolokia faults - hang, delay, malformed answers") {
+  World w;
+  two_nodes(w);
+  HttpRequest req{"POST", "/jolokia/", std::nullopt, read_body(kSS, "OperationMode")};
+  JolokiaFaults f;
+  f.hang = true;
+  CHECK(handle(w.rings, "n-0", w.now, req, std::nullopt, f).hang);
+  f = {};
+  f.delay = 15s;
+  CHECK(handle(w.rings, "n-0", w.now, req, std::nullopt, f).delay == 15s);
+  f = {};
+  f.malformed_json = true;
+  CHECK_THROWS(js::parse(handle(w.rings, "n-0", w.now, req, std::nullopt, f).body(w.now)));
+  f = {};
+  f.http_status = 500;
+  CHECK(handle(w.rings, "n-0", w.now, req, std::nullopt, f).status == 500);
+  f = {};
+  f.value_wrong_type = true;
+  f.timestamp_millis = true;
+  js::Document d = js::parse(handle(w.rings, "n-0", w.now, req, std::nullopt, f).body(w.now));
+  CHECK(js::find(d, "value")->IsInt());
+  CHECK(js::get_int(d, {"timestamp"}, 0) == w.now.count());
+}

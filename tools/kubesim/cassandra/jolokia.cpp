@@ -357,8 +357,12 @@ Decoded decode(const HttpRequest& request) {
 }
 
 HttpReply handle(Rings& rings, const std::string& pod, Time now, const HttpRequest& request,
-                 const std::optional<Credentials>& expected) {
+                 const std::optional<Credentials>& expected, const JolokiaFaults& faults) {
   HttpReply reply;
+  reply.hang = faults.hang;
+  reply.delay = faults.delay;
+  reply.shape = faults;
+  if (faults.http_status) reply.status = faults.http_status;
   Node* node = rings.node(pod);
   if (!node || !node->jvm_up()) {
     reply.refused = true;
@@ -429,9 +433,13 @@ std::string HttpReply::body(Time now) const {
   if (!answers) return "";
   json::Document copy;
   copy.CopyFrom(*answers, copy.GetAllocator());
-  const int64_t seconds = now.count() / 1000;
-  for (json::Value& v : copy.GetArray())
-    json::set_member(v, "timestamp", json::Value(seconds), copy.GetAllocator());
+  const int64_t stamp = shape.timestamp_millis ? now.count() : now.count() / 1000;
+  for (json::Value& v : copy.GetArray()) {
+    json::set_member(v, "timestamp", json::Value(stamp), copy.GetAllocator());
+    if (shape.value_wrong_type && json::find(v, "value"))
+      json::set_member(v, "value", json::Value(42), copy.GetAllocator());
+  }
+  if (shape.malformed_json) return "{\"request\":{\"type\":\"read\"},\"value\":[\"127.";
   if (!bulk && copy.Size() == 1) return json::to_string(copy[0]);
   return json::to_string(copy);
 }

@@ -44,6 +44,16 @@ struct Decoded {
 };
 Decoded decode(const HttpRequest& request);
 
+// Faults of the agent itself (ref §6 "Jolokia hang or slow replies", "Malformed output").
+struct JolokiaFaults {
+  bool hang = false;              // accepts the request and never answers
+  Millis delay{0};                // answers this much later
+  bool malformed_json = false;    // a body that is not JSON
+  int http_status = 0;            // non-zero: this HTTP status instead of 200
+  bool value_wrong_type = false;  // every value a number
+  bool timestamp_millis = false;  // timestamp in milliseconds (overflows CassKop's uint32)
+};
+
 struct HttpReply {
   bool refused = false;  // the JVM is down: connection refused (ref §5)
   int status = 200;      // HTTP status: 200 (JMX errors too), 401, 404 off /jolokia
@@ -52,6 +62,9 @@ struct HttpReply {
   // The answers, one per request, without their timestamp; body() stamps it.
   std::shared_ptr<k8s::json::Document> answers;
   bool bulk = false;
+  bool hang = false;    // never answer (JolokiaFaults::hang)
+  Millis delay{0};      // answer no sooner than this after the request
+  JolokiaFaults shape;  // how body() spoils the answer
   // Node work ids the answer waits for (a blocking EXEC: cleanup, upgradesstables, rebuild,
   // removeNode, decommission). Answer when Node::work_done is true for all of them.
   std::vector<int> waits_for;
@@ -62,6 +75,6 @@ struct HttpReply {
 // Handles one HTTP request to the Jolokia port of node `pod`. The node's server_version picks the
 // arity of decommission (3.x: none, 4.x: a force flag, ref §1 call 10).
 HttpReply handle(Rings& rings, const std::string& pod, Time now, const HttpRequest& request,
-                 const std::optional<Credentials>& expected);
+                 const std::optional<Credentials>& expected, const JolokiaFaults& faults = {});
 
 }  // namespace kubesim::cassandra
