@@ -81,7 +81,7 @@ struct JavaError {
 
 // What a node is told at its start: read from the pod spec (ref §3).
 struct NodeIdentity {
-  std::string pod;      // pod name
+  std::string pod;      // a key unique in the simulator: the wiring should use <cluster>/<ns>/<pod>
   std::string ip;       // POD_IP (may change on restart)
   std::string cluster;  // CASSANDRA_CLUSTER_NAME
   std::string dc;       // CASSANDRA_DC
