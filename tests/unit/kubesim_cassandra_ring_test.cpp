@@ -115,6 +115,7 @@ TEST_CASE(
   w.run(5s);
   CHECK(w.mode("cc-dc1-rack1-1") == Mode::Decommissioned);
   CHECK(w.rings.host_id_map("cc-dc1-rack1-0").size() == 2);
+  CHECK_FALSE(contains(w.rings.ring_of("cc-dc1-rack1-0")->members, "cc-dc1-rack1-1"));
   CHECK(w.rings.leaving_nodes("cc-dc1-rack1-0").empty());
   CHECK(w.rings.nodetool_status("cc-dc1-rack1-0").find("127.5.0.2") == std::string::npos);
   // The decommissioned JVM still answers, and its LiveNodes still holds itself (ref §2).
