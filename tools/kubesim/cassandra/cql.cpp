@@ -168,6 +168,8 @@ CqlParse parse_cql(const std::string& statement) {
   return out;
 }
 
+// The kuttl step 03-disableReplToDC2 of v2.1.0 runs this in a dc1 pod (ref §4 "DC scaled to 0":
+// the simulator needs replication per keyspace that tests can change).
 CqlshResult run_cqlsh(Rings& rings, const std::string& pod, const std::string& statement) {
   CqlshResult res;
   auto fail = [&](std::string text) {

@@ -90,6 +90,7 @@ struct Outcome {
   int waits_for = 0;  // a node work id
 };
 
+// Jolokia's error answer (ref §1 "Parsing"): "error" is "<exception class> : <message>".
 Outcome fail(int status, std::string type, const std::string& message) {
   Outcome o;
   o.status = status;
@@ -123,6 +124,7 @@ Outcome read(Rings& rings, const std::string& pod, Time now, const JolokiaReques
     return fail(404, "javax.management.AttributeNotFoundException",
                 "No such attribute: " + r.attribute);
   };
+  // StorageService attributes: calls 1-5 of the ref §1 table, plus LiveNodes (the probe, §2).
   if (r.mbean == kStorageService) {
     const std::string& at = r.attribute;
     if (at == "OperationMode")

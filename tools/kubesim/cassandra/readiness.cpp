@@ -4,6 +4,7 @@
 
 namespace kubesim::cassandra {
 
+// readiness-probe.sh:18-24 of v2.1.0 (ref §2 "The probe").
 HttpRequest probe_request(const ProbeEnv& env) {
   HttpRequest r;
   r.method = "GET";
@@ -13,6 +14,7 @@ HttpRequest probe_request(const ProbeEnv& env) {
   return r;
 }
 
+// readiness-probe.sh:26 of v2.1.0: `grep -q $POD_IP` (ref §2).
 bool probe_output_passes(std::string_view pod_ip, std::string_view out) {
   if (pod_ip.empty()) return false;  // `grep -q` without a pattern: usage error, exit 2
   for (size_t start = 0; start + pod_ip.size() <= out.size(); ++start) {
