@@ -295,7 +295,12 @@ std::vector<TokenRangeReplicas> replicas_by_range(const std::vector<const Node*>
       std::map<std::string, std::set<std::string>> seen_racks;
       std::map<std::string, std::vector<const Node*>> skipped;
       auto enough = [&](const std::string& dc) { return got[dc].size() >= want[dc]; };
-      for (size_t k = 0; k < size; ++k) {
+      auto all_enough = [&] {
+        for (auto& [dc, n] : want)
+          if (got[dc].size() < n) return false;
+        return true;
+      };
+      for (size_t k = 0; k < size && !all_enough(); ++k) {
         const Node* n = ring[(i + k) % size].second;
         const std::string& dc = n->identity().dc;
         if (!want.count(dc) || enough(dc)) continue;
@@ -371,6 +376,7 @@ JmxResult<int> Rings::remove_node(Time now, const std::string& pod, const std::s
   Node* self = node(pod);
   Ring* r = ring_of(pod);
   const std::string unsupported = "java.lang.UnsupportedOperationException";
+  if (!self || !r) return JavaError{"java.lang.IllegalStateException", "no such node: " + pod};
   // StorageService.removeNode of 3.11, in its order of checks (ref §4 "Remove").
   if (host_id.size() != 36 || std::count(host_id.begin(), host_id.end(), '-') != 4)
     return JavaError{"java.lang.IllegalArgumentException", "Invalid UUID string: " + host_id};
@@ -397,6 +403,7 @@ JmxResult<int> Rings::remove_node(Time now, const std::string& pod, const std::s
 JmxResult<int> Rings::rebuild(Time now, const std::string& pod, const std::string& source_dc) {
   Node* self = node(pod);
   const Ring* r = ring_of(pod);
+  if (!self || !r) return JavaError{"java.lang.IllegalStateException", "no such node: " + pod};
   bool known = false;
   if (r)
     for (const Node* n : token_owners(*r, false))
