@@ -267,3 +267,33 @@ TEST_CASE("kubesim cassandra: nodetool status lists a DC's nodes in Java HashMap
   CHECK(l[6].rfind("UN  127.5.0.3   ", 0) == 0);
   CHECK(l[7].rfind("UN  127.5.0.2   ", 0) == 0);
 }
+
+TEST_CASE("kubesim cassandra: regions form one ring only when seed names resolve across them") {
+  // The caller's probe is where name resolution lives (ref §3): here cluster DNS names
+  // (<pod>.cc.ns) resolve only inside their own region, zone names (<pod>.zone) everywhere.
+  auto run = [](const std::string& seeds) {
+    Rings rings;
+    std::map<std::string, std::string> region_of = {{"r1-0", "region1"}, {"r2-0", "region2"}};
+    auto probe_from = [&](const std::string& region) -> SeedProbe {
+      return [&, region](const std::string& name) -> std::optional<std::string> {
+        std::string pod = name.substr(0, name.find('.'));
+        bool cluster_dns = name.size() > 6 && name.substr(name.size() - 6) == ".cc.ns";
+        if (cluster_dns && region_of[pod] != region) return std::nullopt;
+        const Node* n = rings.node(pod);
+        if (!n || !n->jvm_up()) return std::nullopt;
+        return n->identity().ip;
+      };
+    };
+    Time now{1'700'000'000'000};
+    rings.start(now,
+                {{"r1-0", "127.9.0.1", "cc", "dc1", "rack1"}, seeds, {"r1-0.cc.ns", "r1-0.zone"}},
+                {}, probe_from("region1"), 1);
+    rings.start(now,
+                {{"r2-0", "127.9.0.2", "cc", "dc2", "rack1"}, seeds, {"r2-0.cc.ns", "r2-0.zone"}},
+                {}, probe_from("region2"), 2);
+    rings.advance(now);
+    return rings.rings().size();
+  };
+  CHECK(run("r1-0.cc.ns,r2-0.cc.ns") == 2);  // no external-DNS names: two rings
+  CHECK(run("r1-0.zone,r2-0.zone") == 1);    // what external-DNS publishes: one ring
+}
