@@ -498,6 +498,9 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
             start = at + 1;
           }
           self->pending_.erase(0, start);
+          // A burst grew the buffer to a whole read block: a quiet watch gives it back.
+          if (self->pending_.empty() && self->pending_.capacity() > read_block / 4)
+            std::string().swap(self->pending_);
           self->read_next();
         });
   }
