@@ -100,7 +100,7 @@ struct client_options {
   // loads the system CA store every time: ~1 ms of CPU; the connection then holds the
   // generation's shared context instead), so an unbounded burst (1,000 MultiCasskops) opened
   // hundreds. Watches are not counted.
-  size_t max_in_flight = 8;
+  size_t max_in_flight = 4;
   // Told of every ordinary request once its answer (or failure) is in, and of every watch once
   // it opens or fails to (time to the headers). Runs on an I/O thread: keep it cheap. Requests
   // that never left (no token, bad settings, a body over the limit) and cancelled watches are
