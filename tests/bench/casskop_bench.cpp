@@ -439,17 +439,18 @@ phase_run measure_phase(world& w, const std::string& cc, const std::vector<std::
 //  - it watches only CassandraClusters (cassandracluster_controller.go:37-40) and every pass
 //    ends with RequeueAfter 5 s (:71, :136): a rack becoming ready is noticed on the next 5 s
 //    pass at the earliest;
-//  - creation: the pass that creates a rack's StatefulSet (statefulset.go:208-212) changes no
-//    status, so the next pass is 5 s later; a rack whose last pod is Ready is set Running and the
-//    next rack created in that same pass (reconcile.go:462-560, cassandra_status.go:426-470).
+//  - creation: the pass that creates a rack's StatefulSet (statefulset.go:209-210) changes no
+//    status, so no update wakes a pass (cassandra_status.go:38-64) and the next one comes 5 s
+//    later; it sets the rack Running once its last pod is Ready (cassandra_status.go:426-480)
+//    and creates the next rack in that same pass (reconcile.go:441-570).
 //    Per rack: 5 s x ceil(R / 5 s), R = the rack's time to Ready (at least one 5 s pass);
 //  - an action (image change): the pass that starts it sets startTime and updates the
-//    StatefulSet (statefulset.go:276-292), then UpdateStatefulSet blocks that pass in wait.Poll
-//    (1 s interval, first check after 1 s: statefulset.go:39-41, 96-110); its status update
+//    StatefulSet (statefulset.go:276-293), then UpdateStatefulSet blocks that pass in wait.Poll
+//    (1 s interval, first check after 1 s: statefulset.go:39-41, 98-116); its status update
 //    wakes a pass at once and passes follow every 5 s; the action is not even looked at before
 //    startTime + 20 s (needToWaitDelayBeforeCheck, cassandra_status.go:158-176;
 //    DefaultDelayWait = 2 x DefaultResyncPeriod = 20 s, api/v2/cassandracluster_types.go:36-38);
-//    then it ends when currentRevision == updateRevision (cassandra_status.go:410-418) and the
+//    then it ends when currentRevision == updateRevision (cassandra_status.go:407-416) and the
 //    next rack starts in that pass. Per rack: 1 s + 5 s x max(4, ceil((R - 1 s) / 5 s)), i.e.
 //    21 s whenever the rack rolls in under 21 s.
 double v21_creation_rack_s(double rack_s) {
@@ -649,10 +650,10 @@ void run_scale(const options& o) {
       cpu_converge, converging.writes, converging.reads,
       converging.writes / std::max(1, o.clusters), converging.detail);
   fmt::print(
-      "  casskop RSS: peak VmHWM {:.1f} MiB (sampled max {:.1f}); idle once quiet {:.1f} MiB "
-      "(before any cluster {:.1f} MiB; after the window {:.1f} MiB)\n",
-      idle.hwm_kib / 1024.0, sampled_peak / 1024.0, idle.rss_kib / 1024.0, empty.rss_kib / 1024.0,
-      after.rss_kib / 1024.0);
+      "  casskop RSS: peak {:.1f} MiB (VmHWM, or the 50 ms samples' max {:.1f} if higher); idle "
+      "once quiet {:.1f} MiB (before any cluster {:.1f} MiB; after the window {:.1f} MiB)\n",
+      std::max(idle.hwm_kib, sampled_peak) / 1024.0, sampled_peak / 1024.0, idle.rss_kib / 1024.0,
+      empty.rss_kib / 1024.0, after.rss_kib / 1024.0);
   fmt::print(
       "  at rest, over {} s: {:.1f} reads/min, {:.1f} writes/min ({}); casskop CPU {:.3f} s\n",
       o.window_s, at_rest.reads * 60.0 / o.window_s, at_rest.writes * 60.0 / o.window_s,
