@@ -1,6 +1,7 @@
 #include "actors/casskop/config.h"
 
 #include <cctype>
+#include <fstream>
 
 namespace casskop {
 namespace {
@@ -22,16 +23,33 @@ casskop_config parse_config(const std::string& yaml, const std::string& origin) 
   r.only(root, "config", runtime::host_config_keys());
   casskop_config c;
   c.origin = origin;
+  // leaderElection.goCasskopLock is casskop's own key: read it, then let the host read the rest.
+  // (Looked up through a const node: a non-const operator[] would add the key.)
+  if (const YAML::Node le = root["leaderElection"]; le && le.IsMap() && le["goCasskopLock"]) {
+    c.go_casskop_lock = r.flag(le, "goCasskopLock", "leaderElection");
+    YAML::Node(le).remove("goCasskopLock");
+  }
   runtime::parse_host_config(root, r, c);
   validate(c, r);
+  if (c.go_casskop_lock) {
+    c.life_lock_name = go_casskop_lock;
+    c.life_lock_namespace = c.namespace_name;
+  }
   return c;
+}
+
+void set_pod_name(casskop_config& c, const std::function<const char*(const char*)>& getenv) {
+  const char* pod = getenv("POD_NAME");
+  c.pod_name = pod ? pod : "";
+  c.life_lock_pod = c.pod_name;
 }
 
 casskop_config load_config_file(const std::string& path) {
   return parse_config(runtime::read_config_file(path), "config " + path);
 }
 
-casskop_config from_environment(const std::function<const char*(const char*)>& getenv) {
+casskop_config from_environment(const std::function<const char*(const char*)>& getenv,
+                                const std::string& namespace_file) {
   runtime::config_reader r("environment");
   casskop_config c;
   c.origin = "environment";
@@ -41,7 +59,16 @@ casskop_config from_environment(const std::function<const char*(const char*)>& g
   };
   c.namespace_name = env("WATCH_NAMESPACE");
   if (c.namespace_name.empty()) r.fail("WATCH_NAMESPACE must be set (or give --config FILE)");
-  c.pod_name = env("POD_NAME");
+  set_pod_name(c, getenv);
+  // The Go CassKop's lock, as leader.Become takes it: no Lease in this mode.
+  c.life_lock_name = go_casskop_lock;
+  c.life_lock_namespace = c.namespace_name;
+  if (std::ifstream f(namespace_file); f) {
+    std::string ns;
+    std::getline(f, ns);
+    while (!ns.empty() && std::isspace(static_cast<unsigned char>(ns.back()))) ns.pop_back();
+    if (!ns.empty()) c.life_lock_namespace = ns;
+  }
   c.operator_name = env("OPERATOR_NAME");
   if (!env("LOG_LEVEL").empty()) {
     std::string l = env("LOG_LEVEL");  // the original's chart says "Debug"
@@ -73,6 +100,12 @@ std::string config_json(const casskop_config& c) {
   runtime::add_host_config_json(c, d);
   d.AddMember("podName", js::string_value(c.pod_name, a), a);
   d.AddMember("operatorName", js::string_value(c.operator_name, a), a);
+  d.AddMember("goCasskopLock", c.go_casskop_lock, a);
+  d.AddMember(
+      "lock",
+      js::string_value(
+          c.life_lock_name.empty() ? "" : c.life_lock_namespace + "/" + c.life_lock_name, a),
+      a);
   return js::to_string(d);
 }
 

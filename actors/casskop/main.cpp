@@ -17,10 +17,12 @@
 #include "actors/casskop/controller.h"
 #include "actors/runtime/host.h"
 #include "actors/runtime/version.h"
+#include "k8s/api/openssl_lifetime.h"
 
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
+  k8s::openssl::keep_until_exit();
   po::options_description desc("casskop: Cassandra clusters on Kubernetes, one rack at a time");
   std::string config_file;
   desc.add_options()("help,h", "show this help")("version", "print the version")(
@@ -48,6 +50,8 @@ int main(int argc, char** argv) {
     config = config_file.empty()
                  ? casskop::from_environment([](const char* k) { return std::getenv(k); })
                  : casskop::load_config_file(config_file);
+    if (!config_file.empty())
+      casskop::set_pod_name(config, [](const char* k) { return std::getenv(k); });
   } catch (const std::exception& e) {
     std::cerr << "casskop: " << e.what() << "\n";
     return 2;
@@ -59,7 +63,9 @@ int main(int argc, char** argv) {
   ho.version = OPERATOR_VERSION;
   ho.config_file = config_file;
   ho.load = [](const std::string& path) -> std::shared_ptr<runtime::host_config> {
-    return std::make_shared<casskop::casskop_config>(casskop::load_config_file(path));
+    auto c = std::make_shared<casskop::casskop_config>(casskop::load_config_file(path));
+    casskop::set_pod_name(*c, [](const char* k) { return std::getenv(k); });
+    return c;
   };
   ho.config_json = [](const runtime::host_config& c) {
     return casskop::config_json(dynamic_cast<const casskop::casskop_config&>(c));

@@ -23,6 +23,7 @@
 #include "actors/multicasskop/logic/state_machine.h"
 #include "actors/runtime/host.h"
 #include "actors/runtime/version.h"
+#include "k8s/api/openssl_lifetime.h"
 
 namespace po = boost::program_options;
 
@@ -88,6 +89,7 @@ int replay(const std::string& path, int64_t settle_seconds, int64_t grace_second
 }  // namespace
 
 int main(int argc, char** argv) {
+  k8s::openssl::keep_until_exit();
   if (argc >= 2 && std::string(argv[1]) == "replay") {
     po::options_description desc("multi-casskop replay JOURNAL");
     std::string file;

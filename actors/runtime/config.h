@@ -42,6 +42,13 @@ struct host_config {
   int64_t lease_duration_ms = 15000;
   int64_t renew_deadline_ms = 10000;
   int64_t retry_period_ms = 2000;
+  // A "leader for life" ConfigMap lock (operator-sdk's leader.Become: leader_for_life_lock.h)
+  // that must be ours before the controllers start, besides the Lease when there is one: its
+  // name ("" = none), its namespace, and our Pod, its owner (POD_NAME: without it no lock is
+  // taken, as when not running in a cluster). Read at start only.
+  std::string life_lock_name;
+  std::string life_lock_namespace;
+  std::string life_lock_pod;
   std::string origin;  // where it came from, for messages
 };
 

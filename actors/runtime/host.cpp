@@ -9,6 +9,7 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <pplx/threadpool.h>
 #include <caf/all.hpp>
@@ -16,6 +17,7 @@
 
 #include "actors/runtime/admin_server.h"
 #include "actors/runtime/cluster_registry.h"
+#include "actors/runtime/leader_for_life_lock.h"
 #include "k8s/api/client.h"
 #include "k8s/api/leader_election.h"
 #include "k8s/base/heap_metrics.h"
@@ -90,6 +92,7 @@ struct host::impl {
   std::shared_ptr<cluster_registry> registry;
   std::unique_ptr<admin_server> admin;
   std::shared_ptr<k8s::leader_elector> elector;
+  std::shared_ptr<leader_for_life_lock> life_lock;  // under `mutex`; while we try or hold it
   k8s::metrics::family<k8s::metrics::counter>* reloads = nullptr;
 
   impl(host_options o, std::shared_ptr<host_config> c)
@@ -120,6 +123,56 @@ struct host::impl {
     roots.clear();
   }
 
+  std::shared_ptr<leader_for_life_lock> current_life_lock() {
+    std::lock_guard lock(mutex);
+    return life_lock;
+  }
+
+  // Starts taking the configuration's leader-for-life lock (marked with `lease` when we hold
+  // one); the controllers start once it is ours (and, with a Lease, while we still hold that).
+  // False when there is no lock to take: none configured, or no POD_NAME to own it (said in the
+  // log, as operator-sdk's leader.Become skips the lock when not running in a cluster).
+  bool start_life_lock(const std::string& lease) {
+    leader_for_life_options o;
+    {
+      std::lock_guard lock(mutex);
+      o.lock_namespace = config->life_lock_namespace;
+      o.lock_name = config->life_lock_name;
+      o.pod_name = config->life_lock_pod;
+    }
+    o.lease = lease;
+    if (o.lock_name.empty()) return false;
+    if (o.pod_name.empty()) {
+      k8s::log::info("No leader lock taken: POD_NAME is not set (not running in a pod)",
+                     {{"lock", o.lock_namespace + "/" + o.lock_name}});
+      return false;
+    }
+    const bool with_lease = !lease.empty();
+    auto l = leader_for_life_lock::create(registry->client(local()), registry->timers(),
+                                          std::move(o), [this, with_lease] {
+                                            if (with_lease && !(elector && elector->is_leader()))
+                                              return;
+                                            leading = true;
+                                            start_controllers();
+                                          });
+    {
+      std::lock_guard lock(mutex);
+      life_lock = l;
+    }
+    l->start();
+    return true;
+  }
+
+  // Never called with `mutex` held: stop() waits for a running callback, which takes it.
+  void stop_life_lock() {
+    std::shared_ptr<leader_for_life_lock> l;
+    {
+      std::lock_guard lock(mutex);
+      l = std::exchange(life_lock, nullptr);
+    }
+    if (l) l->stop();
+  }
+
   admin_reply readyz() {
     const bool lead = leading.load();
     if (lead) {
@@ -144,7 +197,18 @@ struct host::impl {
               reply_json(false, "cannot read the local cluster " + name + ": " +
                                     (error.empty() ? "no answer from its API server yet" : error))};
     }
-    if (!lead) return {200, R"({"ready":true,"leader":false})"};
+    if (!lead) {
+      // Waiting for the leader-for-life lock: a standby, and why.
+      if (auto l = current_life_lock(); l && !l->held()) {
+        js::Document d(rapidjson::kObjectType);
+        auto& a = d.GetAllocator();
+        d.AddMember("ready", true, a);
+        d.AddMember("leader", false, a);
+        d.AddMember("standby", js::string_value(l->waiting_reason(), a), a);
+        return {200, js::to_string(d)};
+      }
+      return {200, R"({"ready":true,"leader":false})"};
+    }
     std::lock_guard lock(mutex);
     return {200, config->leader_election ? R"({"ready":true,"leader":true})"
                                          : R"({"ready":true,"leader":null})"};
@@ -255,13 +319,19 @@ struct host::impl {
     lo.identity = k8s::default_identity();
     k8s::leader_elector::callbacks cb;
     // By value: `lo` is gone when these run.
-    cb.on_started_leading = [this, identity = lo.identity] {
+    cb.on_started_leading = [this, identity = lo.identity, lease = lo.lease_name] {
+      if (start_life_lock(lease)) {
+        k8s::log::info("Leading: taking the leader lock before starting the controllers",
+                       {{"identity", identity}});
+        return;
+      }
       k8s::log::info("Leading: starting the controllers", {{"identity", identity}});
       leading = true;
       start_controllers();
     };
     cb.on_stopped_leading = [this, identity = lo.identity] {
       k8s::log::warn("Lost the lease: stopping all writes", {{"identity", identity}});
+      stop_life_lock();
       leading = false;
       stop_controllers();
     };
@@ -349,7 +419,7 @@ int host::impl::run() {
 
   if (config->leader_election) {
     start_leader_election();
-  } else {
+  } else if (!start_life_lock("")) {
     leading = true;
     start_controllers();
   }
@@ -424,6 +494,7 @@ int host::impl::run() {
     released.get_future().wait_for(std::chrono::seconds(3));
     elector->stop();
   }
+  stop_life_lock();  // a lock we hold stays ours: the garbage collector removes it with the Pod
   stop_controllers();
   admin->stop();
   return 0;

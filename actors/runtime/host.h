@@ -1,9 +1,10 @@
 // The host of an operator binary: it owns what every operator needs besides its controllers.
 // Leader election (the controllers run exactly while this replica holds the Lease, or always
-// without it), the configuration and its live reload (file change and SIGHUP; an invalid file
-// is refused and the old one keeps running), SIGTERM/SIGINT, the admin endpoint (probes,
-// metrics, /config, /credentials, the controllers' routes) and its token file (re-read when it
-// changes), the clusters' credentials (cluster_registry.h: re-read on change, retried while
+// without it; with a leader-for-life ConfigMap lock configured, only once that lock is ours too:
+// leader_for_life_lock.h), the configuration and its live reload (file change and SIGHUP; an
+// invalid file is refused and the old one keeps running), SIGTERM/SIGINT, the admin endpoint
+// (probes, metrics, /config, /credentials, the controllers' routes) and its token file (re-read
+// when it changes), the clusters' credentials (cluster_registry.h: re-read on change, retried while
 // they cannot be loaded), the allocator and thread pool tuning, and the build_info metric.
 #pragma once
 

@@ -464,7 +464,13 @@ TEST_CASE("casskop e2e: the Role of deploy/kustomize/casskop is enough, with no 
           w.sim.url("k1"), k8s::base64_encode(w.sim.ca_pem("k1")),
           token.out.substr(0, token.out.find('\n'))));
   // The original's environment, as the chart's Deployment gives it (KUBECONFIG instead of the
-  // pod's mounted token), with the leader election of the kustomization's config left out.
+  // pod's mounted token), with the leader election of the kustomization's config left out. Its
+  // Pod exists, as in a cluster: it owns the Go CassKop's lock casskop-lock, which casskop takes.
+  auto pod = w.api->request(
+      "POST", "/api/v1/namespaces/" + kNs + "/pods",
+      R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"casskop-0"},)"
+      R"("spec":{"containers":[{"name":"casskop","image":"multi-casskop:latest"}]}})");
+  REQUIRE_MESSAGE(pod.status == 201, pod.body);
   w.op = std::make_unique<operator_process>(
       operator_process::binary{CASSKOP_BIN}, std::vector<std::string>{},
       std::map<std::string, std::string>{{"WATCH_NAMESPACE", kNs},
@@ -487,6 +493,12 @@ TEST_CASE("casskop e2e: the Role of deploy/kustomize/casskop is enough, with no 
                 w.diagnose());
   const std::string log = w.op->log();
   CHECK_MESSAGE(log.find("orbidden") == std::string::npos, log);
+  auto lock = w.api->get("/api/v1/namespaces/" + kNs + "/configmaps/casskop-lock");
+  REQUIRE_MESSAGE(lock.status == 200, lock.body);
+  auto lock_json = lock.json();
+  const js::Value* owners = js::find_path(lock_json, {"metadata", "ownerReferences"});
+  REQUIRE_MESSAGE((owners && owners->IsArray() && owners->Size() == 1), lock.body);
+  CHECK(js::get_string((*owners)[0], "name") == "casskop-0");
   CHECK(w.op->stop() == 0);
 }
 
@@ -526,7 +538,8 @@ TEST_CASE("casskop e2e: deletePVC deletes the PVCs of a deleted cluster, never a
   CHECK(!js::find_path(still.json(), {"metadata", "deletionTimestamp"}));
 }
 
-TEST_CASE("casskop e2e: a spec that cannot be acted on writes nothing and says why, and others go on") {
+TEST_CASE(
+    "casskop e2e: a spec that cannot be acted on makes no object and says why, and others go on") {
   cc_world w;
   // A rack name that makes a dc-rack name no object can have (not DNS-1035); the CRD allows it.
   std::string bad = cc_json(1, 1, 1);
@@ -555,7 +568,20 @@ TEST_CASE("casskop e2e: a spec that cannot be acted on writes nothing and says w
         404);
   auto cc = w.cc();
   CHECK(!js::find_path(cc, {"metadata", "annotations"}));
-  CHECK(js::get_string(cc, {"status", "phase"}).empty());  // conditions only, pruned by our CRD
+  // Only the conditions are written, and our CRD keeps them: Degraded says why.
+  CHECK(js::get_string(cc, {"status", "phase"}).empty());
+  bool degraded = false;
+  if (const js::Value* cs = js::find_path(cc, {"status", "conditions"}); cs && cs->IsArray())
+    for (const auto& c : cs->GetArray())
+      if (js::get_string(c, "type") == "Degraded")
+        degraded = js::get_string(c, "status") == "True" &&
+                   js::get_string(c, "reason") == "InvalidSpec" &&
+                   js::get_string(c, "message").find("Rack1") != std::string::npos;
+  CHECK_MESSAGE(degraded, js::to_string(cc));
+  // A user's `kubectl wait` works on the good one's Ready condition.
+  auto waited = w.sim.kubectl("k1", {"-n", kNs, "wait", "--for=condition=Ready",
+                                     "cassandracluster/other", "--timeout=20s"});
+  CHECK_MESSAGE(waited.exit_code == 0, waited.err);
   auto events = w.api->get("/api/v1/namespaces/" + kNs + "/events").json();
   bool named = false;
   for (const auto& e : events["items"].GetArray())

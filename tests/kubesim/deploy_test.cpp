@@ -255,6 +255,9 @@ TEST_CASE(
       {"/events", {"create", "patch", "list"}},
       {"coordination.k8s.io/leases", {"create", "list", "watch"}},
       {"coordination.k8s.io/leases[casskop]", {"get", "update", "patch"}},
+      {"/configmaps", {"create"}},
+      {"/configmaps[casskop-lock]", {"get", "update", "delete"}},
+      {"/pods", {"get"}},
   };
   CHECK(rules_of(k.get("Role", "casskop")) == expected);
   const auto& d = k.get("Deployment", "casskop");
@@ -269,6 +272,7 @@ TEST_CASE(
       str(js::find_path(k.get("ConfigMap", "casskop-config"), {"data", "config.yaml"}));
   CHECK(config.find("address: 0.0.0.0:8081") != std::string::npos);
   CHECK(config.find("leaseName: casskop") != std::string::npos);
+  CHECK(config.find("goCasskopLock: true") != std::string::npos);
   CHECK(config.substr(config.rfind("namespace: ")) == "namespace: " + watched);
 }
 

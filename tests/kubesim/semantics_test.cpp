@@ -726,6 +726,56 @@ TEST_CASE("semantics: garbage collection with Background and Orphan and Foregrou
   }
 }
 
+// operator-sdk's leader-for-life lock (CassKop v2.1.0's casskop-lock) relies on three things:
+// only one create of a name succeeds (409 AlreadyExists), an owner reference to a Pod, and the
+// garbage collector deleting the ConfigMap once that Pod is gone.
+TEST_CASE("semantics: a ConfigMap lock owned by a Pod: one create wins, collected with the Pod") {
+  env e(false);
+  const std::string pods = "/api/v1/namespaces/default/pods";
+  auto pod = [&](const std::string& name) {
+    return e.create(pods, R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")" + name +
+                              R"("},"spec":{"containers":[{"name":"op","image":"casskop"}]}})");
+  };
+  auto owned_by = [](const js::Value& p) {
+    return R"("ownerReferences":[{"apiVersion":"v1","kind":"Pod","name":")" + meta(p, "name") +
+           R"(","uid":")" + meta(p, "uid") + R"("}])";
+  };
+  auto leader = pod("go-casskop-1");
+  auto candidate = pod("go-casskop-2");
+  e.create(cms, cm("casskop-lock", owned_by(leader), "{}"));
+  // The candidate's create fails as leader.Become expects (apierrors.IsAlreadyExists).
+  expect_status(e.req("POST", cms, cm("casskop-lock", owned_by(candidate), "{}")), 409,
+                "AlreadyExists", "configmaps \"casskop-lock\" already exists",
+                R"({"name":"casskop-lock","kind":"configmaps"})");
+  auto lock = e.get(cms + "/casskop-lock");
+  const js::Value* refs = js::find_path(lock, {"metadata", "ownerReferences"});
+  REQUIRE((refs && refs->IsArray() && refs->Size() == 1));
+  CHECK(js::get_string((*refs)[0], "name") == "go-casskop-1");
+  // The leader's Pod evicted (status only): the lock stays; only a deletion collects it.
+  auto evicted = e.get(pods + "/go-casskop-1");
+  auto& a = evicted.GetAllocator();
+  auto& status = js::ensure_object(evicted, "status", a);
+  js::set_string(status, "phase", "Failed", a);
+  js::set_string(status, "reason", "Evicted", a);
+  e.put(pods + "/go-casskop-1/status", evicted);
+  CHECK(e.status_of(cms + "/casskop-lock") == 200);
+  // The leader's Pod deleted: the garbage collector deletes the lock; the candidate's create wins.
+  CHECK(e.req("DELETE", pods + "/go-casskop-1").status == 200);
+  CHECK(eventually([&] { return e.status_of(cms + "/casskop-lock") == 404; }));
+  e.create(cms, cm("casskop-lock", owned_by(candidate), "{}"));
+  // A lock whose owner Pod is gone already (another uid under the name, or none) is collected
+  // too: the garbage collector checks the owner by uid.
+  auto reborn = pod("go-casskop-1");
+  e.create(cms, cm("stale-lock",
+                   R"("ownerReferences":[{"apiVersion":"v1","kind":"Pod","name":"go-casskop-1",)"
+                   R"("uid":"0f000000-0000-0000-0000-000000000000"}])",
+                   "{}"));
+  CHECK(eventually([&] { return e.status_of(cms + "/stale-lock") == 404; }));
+  CHECK(e.status_of(cms + "/casskop-lock") == 200);  // its owner lives
+  CHECK(e.status_of(pods + "/go-casskop-1") == 200);
+  CHECK(meta(reborn, "uid") != meta(leader, "uid"));
+}
+
 TEST_CASE("semantics: query booleans for watch") {
   env e;
   e.create(crs, cr("c"));

@@ -15,6 +15,7 @@
 
 #include "actors/runtime/host.h"
 #include "actors/runtime/version.h"
+#include "k8s/api/openssl_lifetime.h"
 #include "k8s/base/log.h"
 #include "k8s/watch/watcher.h"
 
@@ -179,6 +180,7 @@ class annotator_controller : public runtime::controller {
 }  // namespace
 
 int main(int argc, char** argv) {
+  k8s::openssl::keep_until_exit();
   const std::string first = argc >= 2 ? argv[1] : "";
   if (first == "--version") {
     std::cout << "annotator " << OPERATOR_VERSION << "\n";

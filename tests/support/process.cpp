@@ -26,7 +26,8 @@ pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, st
   if (pid == 0) {
     // A test that crashes must not leave its servers running.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (in_fd >= 0) dup2(in_fd, 0);
+    if (in_fd >= 0)
+      dup2(in_fd, 0);
     else {
       int devnull = open("/dev/null", O_RDONLY);
       dup2(devnull, 0);
@@ -34,6 +35,11 @@ pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, st
     dup2(out_fd, 1);
     dup2(err_fd, 2);
     for (int fd = 3; fd < 1024; ++fd) close(fd);
+    // Hermetic: what a machine that is itself a pod (or has a kubeconfig) sets would point
+    // kubectl and the operators at it. A test sets what its child needs.
+    for (const char* k : {"KUBECONFIG", "POD_NAME", "WATCH_NAMESPACE", "OPERATOR_NAME",
+                          "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"})
+      unsetenv(k);
     for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -70,7 +76,8 @@ run_result run(const std::vector<std::string>& argv, const std::map<std::string,
   int open_fds = 2;
   char buf[65536];
   while (open_fds > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
     if (left <= 0) {
       r.timed_out = true;
       kill(pid, SIGKILL);
@@ -122,7 +129,8 @@ bool child::wait_for_line(const std::string& line, std::chrono::milliseconds tim
       output_ += l + "\n";
       if (l == line) return true;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
     if (left <= 0 || out_fd_ < 0) return false;
     pollfd p{out_fd_, POLLIN, 0};
     if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
@@ -136,7 +144,9 @@ bool child::wait_for_line(const std::string& line, std::chrono::milliseconds tim
   }
 }
 
-void child::drain(std::chrono::milliseconds timeout) { wait_for_line("\x01never\x01", timeout); }
+void child::drain(std::chrono::milliseconds timeout) {
+  wait_for_line("\x01never\x01", timeout);
+}
 
 bool child::running() {
   if (reaped_) return false;

@@ -2,6 +2,8 @@
 // environment its Helm chart sets.
 #include <doctest/doctest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <string>
 
@@ -90,4 +92,44 @@ TEST_CASE(
   CHECK(error_of([] {
           casskop::from_environment(env_of({{"KUBECONFIG", "/k"}}));
         }).find("WATCH_NAMESPACE") != std::string::npos);
+}
+
+TEST_CASE("casskop config: the Go CassKop's casskop-lock is honoured unless goCasskopLock: false") {
+  const std::string base = "namespace: cassandra-e2e\nclusters: [{name: local, inCluster: true}]\n";
+  auto on = casskop::parse_config(base + "leaderElection: {enabled: true}\n", "config /x.yaml");
+  CHECK(on.go_casskop_lock);  // the default
+  CHECK(on.life_lock_name == "casskop-lock");
+  CHECK(on.life_lock_namespace == "cassandra-e2e");
+  CHECK(on.life_lock_pod.empty());  // who owns it comes from POD_NAME
+  casskop::set_pod_name(on, env_of({{"POD_NAME", "casskop-5f7-x"}}));
+  CHECK(on.life_lock_pod == "casskop-5f7-x");
+  CHECK(casskop::parse_config(base, "config /x.yaml").life_lock_name == "casskop-lock");
+
+  auto off = casskop::parse_config(base + "leaderElection: {enabled: true, goCasskopLock: false}\n",
+                                   "config /x.yaml");
+  CHECK_FALSE(off.go_casskop_lock);
+  CHECK(off.life_lock_name.empty());
+  CHECK(off.leader_election);
+  CHECK(error_of([&] {
+          casskop::parse_config(base + "leaderElection: {goCasskopLock: maybe}\n",
+                                "config /x.yaml");
+        }).find("leaderElection.goCasskopLock must be true or false") != std::string::npos);
+}
+
+TEST_CASE("casskop config: in the original's environment the lock is where leader.Become puts it") {
+  // Outside a pod: the watched namespace.
+  auto out = casskop::from_environment(
+      env_of({{"WATCH_NAMESPACE", "cassandra"}, {"KUBECONFIG", "/k"}, {"POD_NAME", "casskop-0"}}),
+      "/nonexistent/namespace");
+  CHECK(out.life_lock_name == "casskop-lock");
+  CHECK(out.life_lock_namespace == "cassandra");
+  CHECK(out.life_lock_pod == "casskop-0");
+  // In a pod: its service account's namespace, whatever namespace is watched.
+  const std::string file = "/tmp/casskop-config-test-namespace";
+  std::ofstream(file) << "operators\n";
+  auto in = casskop::from_environment(
+      env_of({{"WATCH_NAMESPACE", "cassandra"}, {"KUBERNETES_SERVICE_HOST", "10.0.0.1"}}), file);
+  std::remove(file.c_str());
+  CHECK(in.life_lock_namespace == "operators");
+  CHECK(in.life_lock_pod.empty());  // no POD_NAME: the host takes no lock and says so
 }

@@ -398,6 +398,55 @@ TEST_CASE("casskop sequencer: nothing is written while the PDB allows no disrupt
 }
 
 TEST_CASE(
+    "casskop sequencer: between two racks of a roll the cluster never looks Ready, even while "
+    "the PDB lags") {
+  // multi-casskop releases the next region on Running/Done for the current spec: a pass that
+  // ends rack1's action while the PDB it reads still counts rack1's pod as down (its watch
+  // event comes after the StatefulSet's) must not say Done before rack2 has rolled.
+  world w;
+  w.settle();
+  REQUIRE(w.converged());
+  w.cc.spec.cassandra_image = "cassandra:3.11.11";
+  auto first = w.pass();
+  REQUIRE(first.write);
+  CHECK(first.write->dc_rack == "dc1-rack1");
+  std::mt19937 rng(3);
+  for (int i = 0;
+       i < 100 && (w.sts.at("dc1-rack1").in_motion() ||
+                   w.sts.at("dc1-rack1").current_revision != w.sts.at("dc1-rack1").update_revision);
+       ++i)
+    w.sts.at("dc1-rack1").step(rng);
+  w.sync_cache();
+  REQUIRE_FALSE(w.sts.at("dc1-rack1").in_motion());
+  std::map<std::string, observed_statefulset> seen;
+  for (const auto& [name, st] : w.cache) seen[name] = st.observed();
+  observed_pdb lagging;  // as it was while rack1's pod restarted
+  lagging.exists = true;
+  lagging.expected_pods = 2;
+  lagging.disruptions_allowed = 0;
+  sequence_input in{w.cc, seen, lagging, w.now(), false, {}};
+  in.differs_from_stored = [&](const statefulset_intent& i) {
+    return !(w.cache.at(i.dc_rack).tmpl == w.desired(i));
+  };
+  auto r = sequence(in);
+  CHECK_FALSE(r.write);
+  CHECK(r.status.racks.at("dc1-rack1").cassandra_last_action.status == "Done");
+  CHECK(r.status.racks.at("dc1-rack2").cassandra_last_action.name == "UpdateDockerImage");
+  CHECK(r.status.racks.at("dc1-rack2").cassandra_last_action.status == "ToDo");
+  CHECK(r.status.last_cluster_action_status == "ToDo");
+  CHECK_FALSE(cluster_ready(r.status));
+  CHECK(r.waiting.find("PodDisruptionBudget") != std::string::npos);
+  // Once the PDB has caught up, rack2 rolls; Ready only at the end.
+  w.cc.status = r.status;
+  auto next = w.pass();
+  REQUIRE(next.write);
+  CHECK(next.write->dc_rack == "dc1-rack2");
+  CHECK_FALSE(cluster_ready(next.status));
+  w.settle();
+  CHECK(w.converged());
+}
+
+TEST_CASE(
     "casskop sequencer: a new seed list marks every rack Configuring, then they roll one at a "
     "time") {
   world w;

@@ -285,10 +285,15 @@ TEST_CASE("casskop reconcile: bad input writes no object and says why") {
     CHECK(!p.problems.empty());
     CHECK(w.writes == 0);
   }
-  SUBCASE("conditions not known to be kept (none stored yet): nothing written either") {
+  SUBCASE("conditions not known to be pruned (none stored yet): written once, then at rest") {
+    std::string spec_before = js::to_string(w.cc["spec"]);
     reconcile_plan p = w.pass();
     CHECK(!p.problems.empty());
-    CHECK(w.writes == 0);
+    CHECK(w.log == std::vector<std::string>{"update CassandraCluster cc"});
+    CHECK(js::to_string(w.cc["spec"]) == spec_before);
+    CHECK(js::find_path(w.cc, {"status", "conditions"}));
+    w.pass();
+    CHECK(w.writes == 1);
   }
   SUBCASE("with a CRD that keeps conditions: only they are written, spec left alone") {
     js::Document kept = js::parse(R"({"conditions":[]})");

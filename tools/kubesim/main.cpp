@@ -6,6 +6,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "k8s/api/openssl_lifetime.h"
 #include "k8s/base/signals.h"
 #include "tools/kubesim/builtin_schema.h"
 #include "tools/kubesim/simulator.h"
@@ -13,6 +14,7 @@
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
+  k8s::openssl::keep_until_exit();
   // The store only grows while a test writes: without padding, glibc grows each thread's arena a
   // few pages per allocation that misses, and that growth was a quarter of a write's cost.
   mallopt(M_TOP_PAD, 64 << 20);

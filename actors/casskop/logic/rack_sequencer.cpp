@@ -139,7 +139,12 @@ struct pass {
   void detect(const dc_rack& r, rack_status& rs, const observed_statefulset& st, int32_t nodes) {
     last_action& a = rs.cassandra_last_action;
     const cluster_spec& spec = in.cluster.spec;
-    if (!(unlock || (pdb_allows && !in_progress(a)))) return;
+    // v2.1.0 also waits for the PDB before detecting (cassandra_status.go:107); here only the
+    // write waits for it (below, in sequence()). Detected at once, the action shows as ToDo: a
+    // rack whose drift waits for a PDB that has not caught up with the previous rack's pods
+    // would otherwise leave the cluster Running/Done for the new spec between two racks, and
+    // multi-casskop would take that for Ready and release the next region mid-roll.
+    if (!(unlock || !in_progress(a))) return;
     bool cm_changed =
         st.config_map ? *st.config_map != spec.config_map_name : !spec.config_map_name.empty();
     if (cm_changed) {

@@ -22,6 +22,10 @@
 //   and they roll one at a time (v2.1.0 rolled the first rack while still Configuring: orange#340).
 // - Racks missing from status are initialised and the first of them created in the same pass
 //   (v2.1.0 spends one 5 s pass initialising status first).
+// - A rack's next action is detected (ToDo) even while the PDB forbids a disruption; only the
+//   write waits for it. v2.1.0 detects only when the PDB allows (cassandra_status.go:107), so
+//   between two racks of a roll, with a PDB still counting the last rack's pod as down, its
+//   status says Running/Done for the new spec, which multi-casskop takes for Ready.
 #pragma once
 
 #include <functional>

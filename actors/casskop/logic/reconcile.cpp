@@ -63,6 +63,8 @@ const js::Value* condition_of(const js::Value& object, std::string_view type) {
   return nullptr;
 }
 
+constexpr size_t max_condition_message = 32768;
+
 struct condition {
   const char* type;
   bool status;
@@ -82,8 +84,10 @@ js::Value conditions_json(const js::Value& object, const std::vector<condition>&
       since = std::string(js::get_string(*old, "lastTransitionTime", now));
     js::set_string(v, "type", c.type, a);
     js::set_string(v, "status", st, a);
-    js::set_string(v, "reason", c.reason, a);
-    js::set_string(v, "message", c.message, a);
+    // metav1.Condition's schema (our CRD declares it): a reason is never empty, a message at
+    // most 32768 bytes; a write breaking either would be refused on every pass.
+    js::set_string(v, "reason", c.reason.empty() ? "Unknown" : c.reason, a);
+    js::set_string(v, "message", c.message.substr(0, max_condition_message), a);
     js::set_string(v, "lastTransitionTime", since, a);
     out.PushBack(v, a);
   }
@@ -201,9 +205,10 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
   // Bad input: nothing is written but the conditions (and an Event) saying why.
   auto refuse_input = [&](std::vector<spec_problem> problems) {
     plan.problems = std::move(problems);
-    plan.events.push_back(
-        {true, degraded_invalid_spec,
-         "the spec cannot be acted on, nothing was written: " + problems_text(plan.problems), ""});
+    plan.events.push_back({true, degraded_invalid_spec,
+                           "the spec cannot be acted on, no object was made or changed: " +
+                               problems_text(plan.problems),
+                           ""});
     if (!in.conditions) return;
     // Only the conditions change: spec, status and annotation stay as stored.
     js::Document next = js::copy_of(in.cluster);
@@ -214,10 +219,10 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
         {condition_progressing, false, degraded_invalid_spec, "the spec cannot be acted on"},
         {condition_degraded, true, degraded_invalid_spec, problems_text(plan.problems)}};
     js::set_member(st, "conditions", conditions_json(in.cluster, cs, in.now, a), a);
-    // Only where the CRD is known to keep them (see cluster_update::write).
+    // Written while the CRD is not known to prune them: a CRD that does answers without them,
+    // the caller turns `conditions` off, and this cluster costs no further write.
     const js::Value* stored_status = js::find(in.cluster, "status");
-    if (stored_status && js::find(*stored_status, "conditions") &&
-        *stored_status != next["status"]) {
+    if (!stored_status || *stored_status != next["status"]) {
       object_write w;
       w.what = object_write::verb::update;
       w.kind = "CassandraCluster";
