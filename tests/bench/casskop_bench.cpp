@@ -310,6 +310,40 @@ class world {
   pid_t pid() const { return op_->pid(); }
   pid_t kubesim_pid() { return sim_->process().pid(); }
   std::map<std::string, double> requests() const { return api_requests(admin_port_); }
+  // What the watches last saw of `cc` and its racks, what casskop says it waits for, and the
+  // end of its log: for a phase that never ends.
+  std::string diagnose(const std::string& cc, const std::vector<std::string>& racks) {
+    std::string out;
+    for (const auto& r : racks) {
+      auto it = rec_->sts.find(cc + "-" + r);
+      if (it == rec_->sts.end() || it->second.empty()) {
+        out += fmt::format("  {}: no StatefulSet seen\n", r);
+        continue;
+      }
+      const sts_seen& e = it->second.back();
+      out += fmt::format(
+          "  {}: {} events, last {} generation {} observed {} replicas {}/{} ready {} updated {} "
+          "same revision {} image {}\n",
+          r, it->second.size(), e.type, e.generation, e.observed, e.replicas, e.spec_replicas,
+          e.ready, e.updated, e.same_revision, e.image);
+    }
+    if (auto it = rec_->cc.find(cc); it != rec_->cc.end() && !it->second.empty())
+      out += fmt::format("  CassandraCluster: {} events, last phase {} action {} {}\n",
+                         it->second.size(), it->second.back().phase, it->second.back().action,
+                         it->second.back().action_status);
+    try {
+      target t;
+      t.port = admin_port_;
+      connection c(t);
+      out += "  casskop /cassandraclusters: " + c.send(http::verb::get, "/cassandraclusters").body +
+             "\n";
+    } catch (const std::exception& e) {
+      out += std::string("  casskop /cassandraclusters: ") + e.what() + "\n";
+    }
+    std::string log = op_->current_log();
+    out += "casskop log (end):\n" + log.substr(log.size() > 8000 ? log.size() - 8000 : 0);
+    return out;
+  }
   // Warnings and errors casskop logged.
   void print_problems() const {
     size_t n = op_->count_log_lines({"level=error"}) + op_->count_log_lines({"level=warning"});
@@ -408,20 +442,22 @@ phase_run measure_phase(world& w, const std::string& cc, const std::vector<std::
           if (!t) return false;
           times.push_back(*t);
         }
-        done = rec.cc_done(cc, times.back().rest, action);
+        // After the last rack's write: the benchmark's two watches are separate streams, so
+        // casskop's Running/Done may arrive before the last rack's at-rest event does.
+        done = rec.cc_done(cc, times.back().write, action);
         return done.has_value();
       },
       std::chrono::seconds(timeout_s));
   if (!ok)
-    throw std::runtime_error(fmt::format("{} of {} not done after {} s; casskop log:\n{}",
+    throw std::runtime_error(fmt::format("{} of {} not done after {} s\n{}",
                                          creation ? "creation" : "image roll", cc, timeout_s,
-                                         w.op().current_log().substr(0, 20000)));
+                                         w.diagnose(cc, racks)));
   // casskop's last writes (the status) are answered before the watch brings them: let the
   // metrics settle on what this phase did.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   phase_run p;
   p.requests = requests_between(requests_before, w.requests());
-  p.wall_ms = ms(start, *done);
+  p.wall_ms = ms(start, std::max(*done, times.back().rest));
   p.first_ms = ms(start, times.front().write);
   p.last_ms = ms(times.back().rest, *done);
   for (size_t k = 0; k < times.size(); ++k) {
