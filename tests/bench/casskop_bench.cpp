@@ -442,9 +442,11 @@ phase_run measure_phase(world& w, const std::string& cc, const std::vector<std::
           if (!t) return false;
           times.push_back(*t);
         }
-        // After the last rack's write: the benchmark's two watches are separate streams, so
-        // casskop's Running/Done may arrive before the last rack's at-rest event does.
-        done = rec.cc_done(cc, times.back().write, action);
+        // Any time since the start: the benchmark's two watches are separate streams, so
+        // casskop's Running/Done may arrive before the last rack's events do. Only the end of
+        // this phase says Running/Done with this action (the phase is Running only once every
+        // rack is).
+        done = rec.cc_done(cc, start, action);
         return done.has_value();
       },
       std::chrono::seconds(timeout_s));
