@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include <deque>
+#include <list>
 #include <map>
 
 #include "actors/runtime/client_metrics.h"
@@ -26,7 +26,9 @@ const std::string& instance_name() {
   return host;
 }
 
-// The Events of one involved object, carried out one at a time and in order.
+// The Events of one involved object, carried out one at a time and in order. Only while it has
+// work: an object whose Events are all written keeps nothing here (the correlator knows it was
+// seeded), so thousands of quiet objects cost no pipeline each.
 struct pipeline {
   struct queued {
     event_record event;
@@ -36,7 +38,7 @@ struct pipeline {
 
   seeding seed = seeding::not_started;
   involved_object seeded_as;  // as the first Event gave it (its uid)
-  std::deque<queued> queue;
+  std::list<queued> queue;    // a std::deque allocates a 512-byte block even when empty
   bool writing = false;
   event_record in_flight;
   event_decision decision;  // of in_flight
@@ -45,7 +47,7 @@ struct pipeline {
 struct recorder_state {
   event_recorder_settings settings;
   event_correlator correlator;
-  std::map<std::string, pipeline> pipelines;  // by involved_object::key()
+  std::map<std::string, pipeline> pipelines;  // by involved_object::key(), only while busy
   std::unique_ptr<event_counters> counts;
   static inline const char* name = "event-recorder";
 
@@ -126,7 +128,11 @@ void pump(recorder_pointer self, const std::string& key) {
   auto it = st.pipelines.find(key);
   if (it == st.pipelines.end()) return;
   auto& p = it->second;
-  if (p.writing || p.seed == pipeline::seeding::listing || p.queue.empty()) return;
+  if (p.writing || p.seed == pipeline::seeding::listing) return;
+  if (p.queue.empty()) {
+    if (p.seed == pipeline::seeding::done) st.pipelines.erase(it);  // idle: nothing to keep
+    return;
+  }
   if (!st.settings.client) {
     st.counts->failed.inc(p.queue.size());
     p.queue.clear();
@@ -147,12 +153,16 @@ void pump(recorder_pointer self, const std::string& key) {
                                                          {"namespace", q.event.object.ns},
                                                          {"count", std::to_string(d.count)}});
   }
+  st.pipelines.erase(it);  // every Event dropped: idle
 }
 
 void record(recorder_pointer self, event_record& e) {
   auto& st = self->state;
   const auto key = e.object.key();
   auto& p = st.pipelines[key];
+  // An object seen before had its Events listed then: not again.
+  if (p.seed == pipeline::seeding::not_started && st.correlator.knows(e.object))
+    p.seed = pipeline::seeding::done;
   if (p.queue.size() >= st.settings.max_queued) {
     st.counts->dropped.inc();
     k8s::log::warn("Event not recorded: too many waiting for the API server",
@@ -181,11 +191,13 @@ void on_listed(recorder_pointer self, events_listed& l) {
                      {"namespace", obj.ns},
                      {"events", std::to_string(st.correlator.keys(obj))}});
   } else {
+    st.correlator.seed(obj, st.settings.source, {});  // seeded with none: not listed again
     // Recording without them at worst repeats an Event once; losing Events would be worse.
     k8s::log::warn(
         "Cannot list the object's Events; recording new ones without them",
         {{"kind", obj.kind}, {"name", obj.name}, {"namespace", obj.ns}, {"error", l.error}});
   }
+  p.seeded_as = involved_object{};
   pump(self, l.object_key);
 }
 
@@ -213,6 +225,8 @@ void on_written(recorder_pointer self, const event_written& w) {
                                            {"namespace", e.object.ns},
                                            {"error", w.error.describe()}});
   }
+  p.in_flight = event_record{};
+  p.decision = event_decision{};
   pump(self, w.object_key);
 }
 

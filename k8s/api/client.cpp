@@ -37,6 +37,8 @@ constexpr size_t large_body_bytes = 1024 * 1024;
 // Process-wide, for the memory breakdown (client_buffers()).
 std::atomic<int64_t> watch_unread_total{0};
 std::atomic<int64_t> queued_body_total{0};
+std::atomic<int64_t> tls_contexts_live{0};
+std::atomic<int64_t> tls_connections_total{0};
 
 // Tokens must never leak into messages; cpprest does not echo headers, but be certain.
 std::string redact(std::string message, const std::string& token) {
@@ -87,12 +89,45 @@ std::string configure_tls(boost::asio::ssl::context& ctx, const connection_setti
   return "";
 }
 
+// One TLS context per settings generation, shared by every connection made with it. cpprest
+// builds a fresh SSL context for each new connection (and loads the system CA store into it);
+// the callback swaps that for this one (an OpenSSL reference), so a cluster's connections hold
+// one context and one CA store between them instead of one each. Verification is unchanged:
+// cpprest sets the verify mode, the verify callback and SNI on each connection, not on the
+// context, and this context is set up as cpprest sets up its own.
+struct shared_tls_context {
+  boost::asio::ssl::context ctx{boost::asio::ssl::context::sslv23};
+  shared_tls_context() { ++tls_contexts_live; }
+  ~shared_tls_context() { --tls_contexts_live; }
+  shared_tls_context(const shared_tls_context&) = delete;
+  shared_tls_context& operator=(const shared_tls_context&) = delete;
+};
+
+// The context for `s` (https:// only), or why its TLS material is not usable.
+std::string make_tls_context(const connection_settings& s,
+                             std::shared_ptr<shared_tls_context>& out) {
+  auto shared = std::make_shared<shared_tls_context>();
+  // As cpprest does for each connection (http_client_asio.cpp, upgrade_to_ssl); the system store
+  // is not loaded when configure_tls replaces it by the given CAs at once.
+  if (s.ca_pem.empty() || s.insecure_skip_tls_verify) shared->ctx.set_default_verify_paths();
+  shared->ctx.set_options(boost::asio::ssl::context::default_workarounds);
+  std::string problem = configure_tls(shared->ctx, s);
+  if (problem.empty()) out = std::move(shared);
+  return problem;
+}
+
 std::shared_ptr<hc::http_client> make_http_client(const connection_settings& s,
-                                                  std::chrono::milliseconds idle_timeout) {
+                                                  std::chrono::milliseconds idle_timeout,
+                                                  std::shared_ptr<shared_tls_context> tls) {
   hc::http_client_config cfg;
   cfg.set_timeout(idle_timeout);
   cfg.set_validate_certificates(!s.insecure_skip_tls_verify);
-  cfg.set_ssl_context_callback([s](boost::asio::ssl::context& ctx) { configure_tls(ctx, s); });
+  if (tls)
+    cfg.set_ssl_context_callback([tls](boost::asio::ssl::context& ctx) {
+      SSL_CTX_up_ref(tls->ctx.native_handle());
+      ctx = boost::asio::ssl::context(tls->ctx.native_handle());  // frees cpprest's own
+      ++tls_connections_total;
+    });
   return std::make_shared<hc::http_client>(s.server, cfg);
 }
 
@@ -109,6 +144,7 @@ struct generation {
   connection_settings settings;
   std::string problem;  // non-empty: the settings are unusable and every request fails with it
   error_kind problem_kind = error_kind::other;
+  std::shared_ptr<shared_tls_context> tls_context;  // https:// only; every connection's
   std::shared_ptr<hc::http_client> http;
   std::unique_ptr<token_source> tokens;  // thread-safe; re-reads a rotated token file
   std::shared_ptr<tls_explainer> tls;    // https:// only
@@ -127,12 +163,11 @@ struct generation {
     }
     try {
       if (url.rfind("https://", 0) == 0) {
-        boost::asio::ssl::context probe(boost::asio::ssl::context::sslv23);
-        problem = configure_tls(probe, settings);
+        problem = make_tls_context(settings, tls_context);
         if (!problem.empty()) return;
         tls = make_tls_explainer(settings);
       }
-      http = make_http_client(settings, request_timeout);
+      http = make_http_client(settings, request_timeout, tls_context);
       tokens = std::make_unique<token_source>(settings);
     } catch (const std::exception& e) {
       problem = "cannot use the connection settings of " + settings.origin + ": " + e.what();
@@ -463,6 +498,9 @@ class watch_stream final : public stream_handle, public std::enable_shared_from_
             start = at + 1;
           }
           self->pending_.erase(0, start);
+          // A burst grew the buffer to a whole read block: a quiet watch gives it back.
+          if (self->pending_.empty() && self->pending_.capacity() > read_block / 4)
+            std::string().swap(self->pending_);
           self->read_next();
         });
   }
@@ -689,6 +727,11 @@ client_buffer_usage client_buffers() {
           static_cast<size_t>(std::max<int64_t>(0, queued_body_total.load()))};
 }
 
+tls_context_usage tls_contexts() {
+  return {static_cast<size_t>(std::max<int64_t>(0, tls_contexts_live.load())),
+          static_cast<size_t>(std::max<int64_t>(0, tls_connections_total.load()))};
+}
+
 client::client(connection_settings settings, client_options options)
     : impl_(std::make_shared<impl>(std::move(settings), std::move(options))) {}
 
@@ -807,8 +850,8 @@ std::shared_ptr<stream_handle> client::watch(const resource& r, const std::strin
   try {
     // cpprest's timeout is an idle timeout: a server silent past its own timeoutSeconds plus a
     // margin means the connection is dead.
-    auto http =
-        make_http_client(g->settings, std::chrono::seconds(server_timeout) + watch_idle_margin);
+    auto http = make_http_client(
+        g->settings, std::chrono::seconds(server_timeout) + watch_idle_margin, g->tls_context);
     stream->start(std::move(http),
                   make_request("GET", r.collection_path(ns) + q.str(), token.value(),
                                impl_->options.user_agent),

@@ -97,9 +97,10 @@ struct client_options {
   std::string user_agent = "multi-casskop";
   // Ordinary requests in flight at once; later ones wait their turn, in order. Each needs its
   // own HTTP/1.1 connection, and a new TLS connection costs cpprest a fresh SSL context (it
-  // loads the system CA store every time: ~1 ms of CPU, ~0.8 MiB held per connection), so an
-  // unbounded burst (1,000 MultiCasskops) opened hundreds. Watches are not counted.
-  size_t max_in_flight = 8;
+  // loads the system CA store every time: ~1 ms of CPU; the connection then holds the
+  // generation's shared context instead), so an unbounded burst (1,000 MultiCasskops) opened
+  // hundreds. Watches are not counted.
+  size_t max_in_flight = 4;
   // Told of every ordinary request once its answer (or failure) is in, and of every watch once
   // it opens or fails to (time to the headers). Runs on an I/O thread: keep it cheap. Requests
   // that never left (no token, bad settings, a body over the limit) and cancelled watches are
@@ -115,6 +116,14 @@ struct client_buffer_usage {
   size_t queued_request_bytes = 0;
 };
 client_buffer_usage client_buffers();
+
+// Process-wide: the TLS contexts the clients hold (one per https:// settings generation, shared
+// by all of its connections, watches included) and the TLS connections opened with them so far.
+struct tls_context_usage {
+  size_t contexts = 0;
+  size_t connections_opened = 0;
+};
+tls_context_usage tls_contexts();
 
 class client {
  public:

@@ -592,6 +592,31 @@ TEST_CASE("client: TLS is verified against the given CA only and the host is che
   CHECK(u.message.find("CA certificate") != std::string::npos);
 }
 
+TEST_CASE("client: concurrent connections and watches of one client share one TLS context") {
+  kubesim_instance sim;
+  const auto before = k8s::tls_contexts();
+  {
+    k8s::client c(settings_for(sim));
+    CHECK(k8s::tls_contexts().contexts == before.contexts + 1);
+    // Slow answers keep each request on its own connection while the others start.
+    REQUIRE(sim.control("k1", "latency", "ms=300").status == 200);
+    std::vector<std::future<k8s::result<k8s::object_ptr>>> answers;
+    for (int i = 0; i < 4; ++i)
+      answers.push_back(std::async(std::launch::async, [&c] { return get(c, configmaps, "x"); }));
+    auto log = std::make_shared<watch_log>();
+    auto w = start_watch(c, log, k8s::watch_options{});
+    for (auto& a : answers) CHECK(outcome(a.get()) == "not_found");  // verified, answered
+    REQUIRE(sim.control("k1", "latency", "ms=0").status == 200);
+    const auto during = k8s::tls_contexts();
+    CHECK_MESSAGE(during.connections_opened >= before.connections_opened + 4,
+                  (during.connections_opened - before.connections_opened));
+    CHECK(during.contexts == before.contexts + 1);
+    w->cancel();
+  }
+  // Gone with the client, once cpprest lets go of its connections (the cancelled watch's).
+  CHECK(eventually([&] { return k8s::tls_contexts().contexts == before.contexts; }, 5s));
+}
+
 TEST_CASE("client: a rotated token file is used from the next request on") {
   kubesim_instance sim;
   auto s = settings_for(sim);

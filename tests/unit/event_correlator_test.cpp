@@ -223,6 +223,26 @@ TEST_CASE(
   CHECK(c.decide(ready("r1", "uid-2"), t0 + 8).what == action::create);
 }
 
+TEST_CASE("event correlator: what it keeps of an Event does not grow with its message") {
+  // Thousands of objects each keep their Events for as long as they live: only a fixed-size
+  // key of each is kept, never the text that makes it distinct.
+  auto fill = [](size_t message_bytes) {
+    event_correlator c;
+    for (int i = 0; i < 10; ++i) {
+      runtime::event_record e = ready("region-" + std::to_string(i));
+      e.message = std::string(message_bytes, 'm') + std::to_string(i);
+      c.decide(e, t0);
+      c.created(e, "multi.17f3a2b4c5d6e7f" + std::to_string(i));
+      CHECK(c.decide(e, t0 + 1).what == action::bump);  // still told apart and bumped
+    }
+    return c.memory_bytes();
+  };
+  const size_t short_messages = fill(20);
+  CHECK(short_messages > 0);
+  CHECK(fill(2000) == short_messages);
+  CHECK(short_messages < 10 * 200);  // per Event: its key, its object's name, counts
+}
+
 TEST_CASE("event correlator: an expired Event is created again, counting from one") {
   event_correlator c;
   auto e = ready();

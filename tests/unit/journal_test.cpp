@@ -151,3 +151,29 @@ TEST_CASE(
     CHECK_FALSE(std::holds_alternative<mc::patch_cassandracluster>(c));
   }
 }
+
+TEST_CASE("journal: the last summaries of each MultiCasskop, oldest first, in one block each") {
+  mc::journal j(3);
+  const mc::mc_key one{"ns", "one"}, two{"ns", "two"};
+  for (uint64_t seq = 1; seq <= 5; ++seq)
+    j.record(
+        mc::event{seq, 1700000000000 + static_cast<int64_t>(seq), mc::timer_fired{one, "", seq}},
+        {one});
+  j.record(mc::event{6, 1700000000006, mc::timer_fired{two, "", 6}}, {one, two});
+  const auto recent = j.recent(one);
+  REQUIRE(recent.size() == 3);  // the limit: the oldest went first
+  CHECK(recent[0] == mc::summarize_event(mc::event{4, 1700000000004, mc::timer_fired{one, "", 4}}));
+  CHECK(recent[2] == mc::summarize_event(mc::event{6, 1700000000006, mc::timer_fired{two, "", 6}}));
+  CHECK(j.recent(two).size() == 1);
+  CHECK(j.recent(mc::mc_key{"ns", "none"}).empty());
+  CHECK(j.size() == 4);
+  // Thousands of MultiCasskops keep theirs: the text and a few bytes, not a string and a deque
+  // node per summary.
+  size_t text = 0;
+  for (auto line : j.recent(one)) text += line.size() + 1;
+  for (auto line : j.recent(two)) text += line.size() + 1;
+  CHECK(j.memory_bytes() <= text + text / 4 + 2 * 160);
+  j.forget(one);
+  CHECK(j.size() == 1);
+  CHECK(j.recent(one).empty());
+}

@@ -29,11 +29,10 @@ js::Value describe(const multicasskop_state& m, const journal* j, js::Allocator&
   v.AddMember("regions", regions, a);
   if (j) {
     js::Value events(rapidjson::kArrayType);
-    if (const auto* q = j->recent(m.key))
-      for (const auto& line : *q) {
-        js::Document d = js::parse(line);
-        events.PushBack(js::Value(d, a), a);
-      }
+    for (std::string_view line : j->recent(m.key)) {
+      js::Document d = js::parse(line);
+      events.PushBack(js::Value(d, a), a);
+    }
     v.AddMember("journal", events, a);
   }
   return v;

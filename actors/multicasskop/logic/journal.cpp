@@ -1,5 +1,7 @@
 #include "actors/multicasskop/logic/journal.h"
 
+#include <algorithm>
+
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -274,24 +276,50 @@ std::string summarize_command(const command& c) {
 }
 
 void journal::record(const event& e, const std::vector<mc_key>& concerned) {
-  if (concerned.empty()) return;
-  std::string summary = summarize_event(e);
+  if (concerned.empty() || limit_ == 0) return;
+  const std::string summary = summarize_event(e);
   for (const auto& k : concerned) {
-    auto& q = recent_[k];
-    q.push_back(summary);
-    while (q.size() > limit_) q.pop_front();
+    auto& r = recent_[k];
+    ++r.lines;
+    ++size_;
+    size_t drop = 0;  // the oldest summaries beyond the limit
+    for (; r.lines > limit_; --r.lines, --size_) drop = r.text.find('\n', drop) + 1;
+    const size_t need = r.text.size() - drop + summary.size() + 1;
+    if (need > r.text.capacity()) {
+      // Grown by a little, not doubled as std::string grows.
+      std::string grown;
+      grown.reserve(need + need / 8);
+      grown.append(r.text, drop, std::string::npos);
+      r.text.swap(grown);
+    } else {
+      r.text.erase(0, drop);
+    }
+    r.text.append(summary).push_back('\n');
   }
 }
 
-const std::deque<std::string>* journal::recent(const mc_key& key) const {
+void journal::forget(const mc_key& key) {
   auto it = recent_.find(key);
-  return it == recent_.end() ? nullptr : &it->second;
+  if (it == recent_.end()) return;
+  size_ -= it->second.lines;
+  recent_.erase(it);
 }
 
-size_t journal::size() const {
-  size_t n = 0;
-  for (const auto& [k, q] : recent_) n += q.size();
-  return n;
+std::vector<std::string_view> journal::recent(const mc_key& key) const {
+  std::vector<std::string_view> out;
+  auto it = recent_.find(key);
+  if (it == recent_.end()) return out;
+  std::string_view text = it->second.text;
+  for (size_t at = 0, end; (end = text.find('\n', at)) != std::string_view::npos; at = end + 1)
+    out.push_back(text.substr(at, end - at));
+  return out;
+}
+
+size_t journal::memory_bytes() const {
+  size_t bytes = 0;
+  for (const auto& [k, r] : recent_)
+    bytes += sizeof(std::pair<const mc_key, summaries>) + 4 * sizeof(void*) + r.text.capacity();
+  return bytes;
 }
 
 }  // namespace mc

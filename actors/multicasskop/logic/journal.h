@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <string>
 #include <string_view>
@@ -25,18 +24,27 @@ std::string summarize_event(const event& e);
 std::string summarize_command(const command& c);
 
 // The last events of each MultiCasskop, as summaries, at most `per_multicasskop_limit` each.
+// Kept for thousands of MultiCasskops: each one's summaries are one block of text, a line each
+// (a summary is one-line JSON), not a string and a deque node apiece.
 class journal {
  public:
   explicit journal(size_t per_multicasskop_limit) : limit_(per_multicasskop_limit) {}
 
   void record(const event& e, const std::vector<mc_key>& concerned);
-  const std::deque<std::string>* recent(const mc_key& key) const;
-  void forget(const mc_key& key) { recent_.erase(key); }
-  size_t size() const;  // summaries kept in memory
+  // Oldest first; valid until the next record() or forget().
+  std::vector<std::string_view> recent(const mc_key& key) const;
+  void forget(const mc_key& key);
+  size_t size() const { return size_; }  // summaries kept in memory
+  size_t memory_bytes() const;  // what they take (containers and text, malloc overhead aside)
 
  private:
   size_t limit_;
-  std::map<mc_key, std::deque<std::string>> recent_;
+  struct summaries {
+    std::string text;  // each ending with '\n'
+    size_t lines = 0;
+  };
+  std::map<mc_key, summaries> recent_;
+  size_t size_ = 0;
 };
 
 }  // namespace mc

@@ -319,6 +319,15 @@ uint64_t id_of(const command& c) {
 
 }  // namespace
 
+text_digest text_digest::of(std::string_view text) {
+  text_digest d;
+  d.fnv = 14695981039346656037ull;
+  for (unsigned char c : text) d.fnv = (d.fnv ^ c) * 1099511628211ull;
+  d.murmur = std::hash<std::string_view>{}(text);
+  d.size = text.size();
+  return d;
+}
+
 command_issued issuance_of(const command& c) {
   return {kind_name(c), id_of(c), key_of(c)};
 }
@@ -579,7 +588,7 @@ void state_machine::on_write_done(const write_done& w, std::set<mc_key>& touched
         observe_multicasskop(answer_to_keep(w.object, m), touched);
       return;
     }
-    if (pw.what == pending_write::kind::mc_status) m.written_status.clear();  // write it again
+    if (pw.what == pending_write::kind::mc_status) m.written_status = {};  // write it again
     // Wait for a newer MultiCasskop (conflict) or a while (anything else) before retrying.
     ++m.failures;
     int64_t delay = options_.retry_initial_ms;
@@ -1293,17 +1302,18 @@ void state_machine::write_status(multicasskop_state& m, decision& d) const {
   status.AddMember("conditions", conditions, a);
   st.AddMember("status", status, a);
   std::string json = js::to_string(st);
-  if (json == m.written_status) return;
+  const text_digest digest = text_digest::of(json);
+  if (digest == m.written_status) return;
   // The object already carries exactly this status (after a restart): nothing to write. Only
   // for our first status: later the object we hold may be older than our own last write.
   if (!m.status_compared) {
     m.status_compared = true;
     if (const js::Value* cur = js::find(*m.object, "status"); cur && *cur == st["status"]) {
-      m.written_status = json;
+      m.written_status = digest;
       return;
     }
   }
-  m.written_status = json;
+  m.written_status = digest;
   m.status_in_flight = d.next_id();
   d.pending.emplace_back(m.status_in_flight,
                          pending_write{m.key, "", pending_write::kind::mc_status});

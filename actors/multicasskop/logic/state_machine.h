@@ -18,6 +18,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "actors/multicasskop/logic/spec.h"
@@ -80,6 +81,21 @@ struct region_state {
   bool change_refused = false;
 };
 
+// Which text a text was, without its bytes: enough to tell whether a status is the one we last
+// wrote (a few KiB each, kept per MultiCasskop). Two unrelated 64-bit hashes and the length: a
+// false match is out of practical reach.
+struct text_digest {
+  uint64_t fnv = 0;
+  uint64_t murmur = 0;
+  size_t size = 0;  // 0: no text
+  static text_digest of(std::string_view text);
+  bool empty() const { return size == 0; }
+  bool operator==(const text_digest& o) const {
+    return size == o.size && fnv == o.fnv && murmur == o.murmur;
+  }
+  bool operator!=(const text_digest& o) const { return !(*this == o); }
+};
+
 struct condition {
   std::string type, status, reason, message, last_transition;
 };
@@ -98,7 +114,7 @@ struct multicasskop_state {
   std::string rolling_region;
   std::vector<std::string> seedlist;
   std::vector<condition> conditions;
-  std::string written_status;    // last status we wrote (or are writing)
+  text_digest written_status;    // last status we wrote (or are writing)
   bool status_compared = false;  // the object's own status was compared with ours (first write)
   uint64_t status_in_flight = 0;
   uint64_t metadata_in_flight = 0;  // finalizer write

@@ -14,20 +14,20 @@ namespace js = k8s::json;
 
 namespace {
 
-// What makes two occurrences the same Event, joined with '\0' (which none of our reasons,
-// messages or region names contains) so that the parts cannot run into each other.
-std::string key_of(std::string_view type, std::string_view reason, std::string_view message,
-                   std::string_view region) {
-  std::string k;
-  k.reserve(type.size() + reason.size() + message.size() + region.size() + 3);
-  k.append(type).push_back('\0');
-  k.append(reason).push_back('\0');
-  k.append(message).push_back('\0');
-  k.append(region);
-  return k;
+// What makes two occurrences the same Event, hashed (FNV-1a, 64 bits) with a '\0' after each
+// part (which none of our reasons, messages or region names contains) so that the parts cannot
+// run into each other.
+uint64_t key_of(std::string_view type, std::string_view reason, std::string_view message,
+                std::string_view region) {
+  uint64_t h = 14695981039346656037ull;
+  for (std::string_view part : {type, reason, message, region}) {
+    for (unsigned char c : part) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0u) * 1099511628211ull;
+  }
+  return h;
 }
 
-std::string key_of(const event_record& e) {
+uint64_t key_of(const event_record& e) {
   return key_of(e.type, e.reason, e.message, e.detail);
 }
 
@@ -52,20 +52,26 @@ event_correlator::object_state& event_correlator::object_of(const involved_objec
   return o;
 }
 
-event_correlator::record& event_correlator::touch(object_state& o, const std::string& key) {
-  auto it = o.records.find(key);
-  if (it != o.records.end()) {
-    o.lru.splice(o.lru.begin(), o.lru, it->second.lru);
-    return it->second;
-  }
+event_correlator::record& event_correlator::touch(object_state& o, uint64_t key) {
+  const uint64_t now = ++o.clock;
+  for (auto& r : o.records)
+    if (r.key == key) {
+      r.seen = now;
+      return r;
+    }
   // Forgetting the least recently seen Event only costs a second object if it comes back.
-  while (!o.lru.empty() && o.records.size() >= std::max<size_t>(options_.max_keys, 1)) {
-    o.records.erase(o.lru.back());
-    o.lru.pop_back();
+  while (!o.records.empty() && o.records.size() >= std::max<size_t>(options_.max_keys, 1)) {
+    auto oldest =
+        std::min_element(o.records.begin(), o.records.end(),
+                         [](const record& a, const record& b) { return a.seen < b.seen; });
+    std::iter_swap(oldest, o.records.end() - 1);
+    o.records.pop_back();
   }
-  o.lru.push_front(key);
-  record& r = o.records[key];
-  r.lru = o.lru.begin();
+  // A few at a time: an object has a handful of distinct Events, doubling would waste as many.
+  if (o.records.size() == o.records.capacity()) o.records.reserve(o.records.size() + 4);
+  record& r = o.records.emplace_back();
+  r.key = key;
+  r.seen = now;
   return r;
 }
 
@@ -110,8 +116,9 @@ event_decision event_correlator::decide(const event_record& e, int64_t now_ms) {
 void event_correlator::created(const event_record& e, const std::string& name) {
   auto o = objects_.find(e.object.key());
   if (o == objects_.end()) return;
-  auto r = o->second.records.find(key_of(e));
-  if (r != o->second.records.end()) r->second.name = name;
+  const uint64_t key = key_of(e);
+  for (auto& r : o->second.records)
+    if (r.key == key) r.name = name;
 }
 
 event_decision event_correlator::recreate(const event_record& e, int64_t now_ms) {
@@ -155,15 +162,17 @@ void event_correlator::seed(const involved_object& object, const event_source& s
   std::stable_sort(ours.begin(), ours.end(),
                    [](const found& a, const found& b) { return a.last_ms < b.last_ms; });
   auto& o = object_of(object);
-  std::set<std::string> seeded;
+  std::set<uint64_t> seeded;
   for (const auto& f : ours) {
     const js::Value& ev = *f.event;
-    std::string k = key_of(
+    const uint64_t k = key_of(
         js::get_string(ev, "type"), js::get_string(ev, "reason"), js::get_string(ev, "message"),
         source.detail_annotation.empty()
             ? std::string_view()
             : js::get_string(ev, {"metadata", "annotations", source.detail_annotation.c_str()}));
-    if (o.records.count(k) && !seeded.count(k)) continue;  // this process knows better
+    const bool known = std::any_of(o.records.begin(), o.records.end(),
+                                   [k](const record& r) { return r.key == k; });
+    if (known && !seeded.count(k)) continue;  // this process knows better
     seeded.insert(k);
     record& r = touch(o, k);
     r.name = std::string(js::get_string(ev, {"metadata", "name"}));
@@ -177,6 +186,17 @@ void event_correlator::seed(const involved_object& object, const event_source& s
 size_t event_correlator::keys(const involved_object& object) const {
   auto o = objects_.find(object.key());
   return o == objects_.end() ? 0 : o->second.records.size();
+}
+
+size_t event_correlator::memory_bytes() const {
+  auto heap = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
+  size_t bytes = 0;
+  for (const auto& [key, o] : objects_) {
+    bytes += sizeof(std::pair<const std::string, object_state>) + 4 * sizeof(void*);  // map node
+    bytes += heap(key) + heap(o.uid) + o.records.capacity() * sizeof(record);
+    for (const auto& r : o.records) bytes += heap(r.name);
+  }
+  return bytes;
 }
 
 // ---- the wire format ----

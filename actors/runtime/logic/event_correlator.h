@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <list>
 #include <map>
 #include <string>
 #include <string_view>
@@ -63,26 +62,36 @@ class event_correlator {
 
   size_t keys(const involved_object& object) const;  // distinct Events remembered for it
   size_t objects() const { return objects_.size(); }
+  // The bytes this correlator holds (containers and strings, allocator overhead aside).
+  size_t memory_bytes() const;
+  // Whether this correlator has taken in the object's Events already (seed() or decide()).
+  bool knows(const involved_object& object) const { return objects_.count(object.key()) > 0; }
 
  private:
+  // Kept per distinct Event for as long as its object lives (thousands of objects): an Event is
+  // remembered by a 64-bit hash of what makes it distinct (type, reason, message, detail), not
+  // by that text, and an object's few Events sit in one small vector, least recently seen found
+  // by a scan when one must go. Two distinct Events of one object with the same hash (about
+  // 1 in 10^15 with 128 of them) would share one Event object.
   struct record {
-    std::string name;  // "" until a create succeeded
+    uint64_t key = 0;
+    uint64_t seen = 0;  // the object's clock when last seen: the least recently seen goes first
+    std::string name;   // "" until a create succeeded
     int64_t count = 0;
     int64_t first_ms = 0;
     int64_t last_ms = 0;
-    std::list<std::string>::iterator lru;
   };
   struct object_state {
     std::string uid;
     bool bucket_started = false;
     int64_t tokens = 0;
-    int64_t refilled_ms = 0;     // the time up to which tokens were credited
-    std::list<std::string> lru;  // keys, most recently seen first
-    std::map<std::string, record> records;
+    int64_t refilled_ms = 0;  // the time up to which tokens were credited
+    uint64_t clock = 0;
+    std::vector<record> records;
   };
 
   object_state& object_of(const involved_object& object);
-  record& touch(object_state& o, const std::string& key);
+  record& touch(object_state& o, uint64_t key);
   bool take_token(object_state& o, int64_t now_ms);
 
   event_correlator_options options_;
