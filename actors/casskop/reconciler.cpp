@@ -5,6 +5,7 @@
 #include <set>
 
 #include "actors/casskop/logic/names.h"
+#include "actors/casskop/logic/owned_index.h"
 #include "actors/casskop/logic/reconcile.h"
 #include "actors/runtime/event_recorder.h"
 #include "actors/runtime/logic/coalescing_queue.h"
@@ -110,6 +111,9 @@ struct reconciler_state {
   std::map<int, k8s::backoff> restart_backoff;
   // The watch caches, by object name (one namespace).
   std::map<std::string, k8s::object_ptr> caches[kinds];
+  // The names in caches[k] (owned kinds) by the CassandraCluster owning them: a pass reads its
+  // cluster's objects only, not the namespace's.
+  owned_index owned[kinds];
   std::map<std::string, int64_t> fences;  // StatefulSet name -> generation we last wrote
   std::map<std::string, cluster_entry> clusters;
   std::map<uint64_t, write_in_flight> writes;
@@ -319,8 +323,9 @@ void run_pass(self_ptr self, const std::string& name) {
   reconcile_plan plan;
   if (js::find_path(*cc, {"metadata", "deletionTimestamp"})) {
     std::vector<const js::Value*> claims;
-    for (const auto& [pvc_name, o] : st.caches[static_cast<int>(kind::pvc)])
-      if (owner_of(o) == name) claims.push_back(o.get());
+    const auto& cache = st.caches[static_cast<int>(kind::pvc)];
+    for (const auto& pvc_name : st.owned[static_cast<int>(kind::pvc)].of(name))
+      if (auto o = cache.find(pvc_name); o != cache.end()) claims.push_back(o->second.get());
     plan = plan_deletion(*cc, claims);
   } else {
     plan = plan_pass(st, name, entry, cc);
@@ -338,11 +343,13 @@ reconcile_plan plan_pass(reconciler_state& st, const std::string& name, cluster_
                      k8s::format_time(std::chrono::system_clock::now()),
                      entry.observed_generation,
                      entry.conditions};
-  for (const auto& [sts_name, o] : st.caches[static_cast<int>(kind::statefulset)])
-    if (owner_of(o) == name) in.statefulsets[sts_name] = o.get();
+  const auto& sts_cache = st.caches[static_cast<int>(kind::statefulset)];
+  for (const auto& sts_name : st.owned[static_cast<int>(kind::statefulset)].of(name))
+    if (auto o = sts_cache.find(sts_name); o != sts_cache.end())
+      in.statefulsets[sts_name] = o->second.get();
+  // Fences are few: each lasts until the cache has our write.
   for (auto it = st.fences.begin(); it != st.fences.end();) {
     auto cached = in.statefulsets.find(it->first);
-    const auto& sts_cache = st.caches[static_cast<int>(kind::statefulset)];
     auto c = sts_cache.find(it->first);
     if (c != sts_cache.end() && generation_of(c->second) >= it->second) {
       it = st.fences.erase(it);  // the cache caught up with our write
@@ -352,7 +359,7 @@ reconcile_plan plan_pass(reconciler_state& st, const std::string& name, cluster_
       in.stale_statefulsets.insert(it->first);
     ++it;
   }
-  for (const auto& [svc, o] : st.caches[static_cast<int>(kind::service)]) in.services.insert(svc);
+  in.services = st.owned[static_cast<int>(kind::service)].of(name);
   if (auto p = st.caches[static_cast<int>(kind::pdb)].find(pdb_name(name));
       p != st.caches[static_cast<int>(kind::pdb)].end())
     in.pdb = p->second.get();
@@ -472,14 +479,17 @@ void take_changes(self_ptr self) {
   for (auto& c : st.changes->take_all()) {
     auto& cache = st.caches[static_cast<int>(c.what)];
     std::string owner;
+    auto& owned = st.owned[static_cast<int>(c.what)];
     if (c.object) {
       cache[c.name] = c.object;
       owner = c.what == kind::cluster ? c.name : owner_of(c.object);
+      if (c.what != kind::cluster) owned.put(c.name, owner);
     } else {
       if (auto it = cache.find(c.name); it != cache.end()) {
         owner = c.what == kind::cluster ? c.name : owner_of(it->second);
         cache.erase(it);
       }
+      owned.remove(c.name);
       if (c.what == kind::statefulset) st.fences.erase(c.name);
       if (c.what == kind::cluster && st.recorder)
         self->send(st.recorder,

@@ -27,6 +27,11 @@ namespace net = boost::asio;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using clock_type = std::chrono::steady_clock;
+using time_point = clock_type::time_point;
+
+inline double ms(time_point a, time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
 
 inline double seconds_since(clock_type::time_point t) {
   return std::chrono::duration<double>(clock_type::now() - t).count();

@@ -62,20 +62,17 @@
 #include "k8s/json/json.h"
 #include "k8s/json/yaml_json.h"
 #include "tests/bench/bench_http.h"
+#include "tests/bench/bench_proc.h"
+#include "tests/bench/bench_watch.h"
 #include "tests/support/kubesim_fixture.h"
 
 using namespace bench;
 namespace js = k8s::json;
-using time_point = clock_type::time_point;
 
 namespace {
 
 const std::string ns = "bench";
 const time_point bench_start = clock_type::now();
-
-double ms(time_point a, time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
 
 std::string cluster_name(int i) {
   return fmt::format("k8s-cluster{}", i + 1);
@@ -86,200 +83,6 @@ std::vector<std::string> cluster_names(int regions) {
   for (int i = 0; i < regions; ++i) names.push_back(cluster_name(i));
   return names;
 }
-
-// ---------------------------------------------------------------------------------------------
-// HTTP: requests go over bench_http.h's connections; watch streams are decoded here.
-
-reply must(reply r, const std::string& what, std::initializer_list<int> ok = {200, 201}) {
-  if (std::find(ok.begin(), ok.end(), r.status) == ok.end())
-    throw std::runtime_error(fmt::format("{}: HTTP {}: {}", what, r.status, r.body.substr(0, 400)));
-  return r;
-}
-
-// A chunked HTTP/1.1 response body split into lines, fed with raw bytes as they arrive.
-class chunked_lines {
- public:
-  template <class F>
-  void feed(const char* p, size_t n, F&& on_line) {
-    raw_.append(p, n);
-    size_t pos = 0;
-    if (!headers_done_) {
-      size_t end = raw_.find("\r\n\r\n");
-      if (end == std::string::npos) return;
-      std::string head = raw_.substr(0, end);
-      status_ = head.size() > 12 ? std::atoi(head.c_str() + 9) : 0;
-      std::string lower = head;
-      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      chunked_ = lower.find("transfer-encoding: chunked") != std::string::npos;
-      headers_done_ = true;
-      pos = end + 4;
-    }
-    std::string payload;
-    while (pos < raw_.size() && !ended_) {
-      if (!chunked_) {
-        payload.append(raw_, pos, std::string::npos);
-        pos = raw_.size();
-      } else if (state_ == size) {
-        size_t crlf = raw_.find("\r\n", pos);
-        if (crlf == std::string::npos) break;
-        remaining_ = std::strtoul(raw_.c_str() + pos, nullptr, 16);
-        pos = crlf + 2;
-        if (remaining_ == 0)
-          ended_ = true;
-        else
-          state_ = data;
-      } else if (state_ == data) {
-        size_t take = std::min(remaining_, raw_.size() - pos);
-        payload.append(raw_, pos, take);
-        pos += take;
-        remaining_ -= take;
-        if (remaining_ == 0) state_ = crlf;
-      } else {
-        if (raw_.size() - pos < 2) break;
-        pos += 2;
-        state_ = size;
-      }
-    }
-    raw_.erase(0, pos);
-    line_.append(payload);
-    size_t start = 0, nl;
-    while ((nl = line_.find('\n', start)) != std::string::npos) {
-      if (nl > start) on_line(std::string_view(line_).substr(start, nl - start));
-      start = nl + 1;
-    }
-    line_.erase(0, start);
-  }
-  int status() const { return status_; }
-  bool ended() const { return ended_; }
-
- private:
-  std::string raw_, line_;
-  bool headers_done_ = false, chunked_ = false, ended_ = false;
-  int status_ = 0;
-  enum { size, data, crlf } state_ = size;
-  size_t remaining_ = 0;
-};
-
-struct watch_event {
-  time_point at;
-  std::string type;
-  std::shared_ptr<js::Document> object;
-  std::string name() const { return std::string(js::get_string(*object, {"metadata", "name"})); }
-};
-
-// Watch streams of several clusters read by one I/O thread. Every event line is timestamped on
-// arrival, before it is parsed; `keep` chooses the lines worth parsing and queueing.
-class watch_hub {
- public:
-  using filter = std::function<bool(std::string_view line)>;
-  watch_hub() : ctx_(ssl::context::tls_client), guard_(net::make_work_guard(io_)) {
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~watch_hub() {
-    guard_.reset();
-    io_.stop();
-    thread_.join();
-  }
-  // Opens a watch on `path` (with ?watch=true&resourceVersion=...) and returns its index.
-  size_t open(const target& t, const std::string& path, filter keep = nullptr) {
-    auto w = std::make_unique<stream>();
-    w->keep = std::move(keep);
-    if (t.tls && cas_.insert(t.ca).second) ctx_.add_certificate_authority(net::buffer(t.ca));
-    w->conn.emplace(io_, ctx_, t);
-    w->conn->send_get(path);
-    size_t index;
-    {
-      std::lock_guard lock(mutex_);
-      index = streams_.size();
-      streams_.push_back(std::move(w));
-      queues_.emplace_back();
-    }
-    net::post(io_, [this, index] { read(index); });
-    return index;
-  }
-  // The next queued event of stream `index` satisfying `pred`; earlier ones that do not are
-  // dropped. nullopt on timeout.
-  template <class P>
-  std::optional<watch_event> wait(size_t index, P&& pred, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    auto deadline = clock_type::now() + timeout;
-    for (;;) {
-      auto& q = queues_[index];
-      while (!q.empty()) {
-        watch_event e = std::move(q.front());
-        q.pop_front();
-        if (pred(e)) return e;
-      }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && queues_[index].empty())
-        return std::nullopt;
-    }
-  }
-  bool ended(size_t index) {
-    std::lock_guard lock(mutex_);
-    return streams_[index]->done;
-  }
-  size_t lines(size_t index) {
-    std::lock_guard lock(mutex_);
-    return streams_[index]->line_count;
-  }
-
- private:
-  struct stream {
-    std::optional<client_stream> conn;
-    std::array<char, 65536> buf{};
-    chunked_lines decoder;
-    filter keep;
-    bool done = false;
-    size_t line_count = 0;
-  };
-
-  void read(size_t index) {
-    stream* s = streams_[index].get();
-    auto handler = [this, index, s](beast::error_code ec, size_t n) {
-      time_point at = clock_type::now();
-      if (!ec) {
-        s->decoder.feed(s->buf.data(), n, [&](std::string_view line) {
-          ++s->line_count;
-          if (s->keep && !s->keep(line)) return;
-          watch_event e{at, "", nullptr};
-          try {
-            auto d = std::make_shared<js::Document>(js::parse(line));
-            e.type = std::string(js::get_string(*d, "type"));
-            if (auto* o = js::find(*d, "object")) {
-              auto obj = std::make_shared<js::Document>();
-              obj->CopyFrom(*o, obj->GetAllocator());
-              e.object = std::move(obj);
-            }
-          } catch (const std::exception&) {
-            return;
-          }
-          if (!e.object) return;
-          std::lock_guard lock(mutex_);
-          queues_[index].push_back(std::move(e));
-          cv_.notify_all();
-        });
-      }
-      if (ec || s->decoder.ended()) {
-        std::lock_guard lock(mutex_);
-        s->done = true;
-        cv_.notify_all();
-        return;
-      }
-      read(index);
-    };
-    s->conn->async_read_some(net::buffer(s->buf), handler);
-  }
-
-  net::io_context io_;
-  ssl::context ctx_;
-  std::set<std::string> cas_;
-  net::executor_work_guard<net::io_context::executor_type> guard_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<stream>> streams_;
-  std::vector<std::deque<watch_event>> queues_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // Lines a child writes to a pipe, timestamped as they are read.
@@ -428,42 +231,6 @@ class traced_kubesim {
 // ---------------------------------------------------------------------------------------------
 // The operator process.
 
-struct proc_memory {
-  long rss_kib = 0, hwm_kib = 0;
-  long anon_kib = 0, file_kib = 0;  // RssAnon (heap, stacks, relocated data), RssFile (code)
-};
-
-proc_memory memory_of(pid_t pid) {
-  proc_memory m;
-  std::ifstream f(fmt::format("/proc/{}/status", pid));
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) m.rss_kib = std::atol(line.c_str() + 6);
-    if (line.rfind("VmHWM:", 0) == 0) m.hwm_kib = std::atol(line.c_str() + 6);
-    if (line.rfind("RssAnon:", 0) == 0) m.anon_kib = std::atol(line.c_str() + 8);
-    if (line.rfind("RssFile:", 0) == 0) m.file_kib = std::atol(line.c_str() + 8);
-  }
-  return m;
-}
-
-double cpu_seconds(pid_t pid) {
-  std::ifstream f(fmt::format("/proc/{}/stat", pid));
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  size_t p = s.rfind(')');
-  if (p == std::string::npos) return 0;
-  std::vector<std::string> fields;
-  size_t i = p + 2;
-  while (i < s.size()) {
-    size_t sp = s.find(' ', i);
-    fields.push_back(s.substr(i, sp == std::string::npos ? std::string::npos : sp - i));
-    if (sp == std::string::npos) break;
-    i = sp + 1;
-  }
-  // fields[0] is the state (field 3); utime and stime are fields 14 and 15.
-  if (fields.size() < 13) return 0;
-  return (std::atof(fields[11].c_str()) + std::atof(fields[12].c_str())) / sysconf(_SC_CLK_TCK);
-}
-
 class operator_process {
  public:
   // Extra environment for the operator only (e.g. LD_PRELOAD of a heap profiler).
@@ -552,31 +319,6 @@ void wait_until_reachable(operator_process& op, int regions) {
       throw std::runtime_error("the operator never reported " + cluster_name(i) + " reachable");
   }
 }
-
-// Samples VmRSS of a process every `period` and keeps the largest.
-class rss_sampler {
- public:
-  rss_sampler(pid_t pid, std::chrono::milliseconds period) {
-    thread_ = std::thread([this, pid, period] {
-      while (!stop_) {
-        long r = memory_of(pid).rss_kib;
-        if (r > max_) max_ = r;
-        std::this_thread::sleep_for(period);
-      }
-    });
-  }
-  ~rss_sampler() { finish(); }
-  long finish() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    return max_;
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::atomic<long> max_{0};
-  std::thread thread_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // Where the operator's bytes go: its /metrics (watch cache sizes, the malloc heap, journal) and
@@ -812,29 +554,6 @@ bool has_seedlist(const js::Value& cc) {
 
 // ---------------------------------------------------------------------------------------------
 // Figures.
-
-struct stats {
-  std::vector<double> v;
-  void add(double x) { v.push_back(x); }
-  double pct(double p) const {
-    if (v.empty()) return 0;
-    auto s = v;
-    std::sort(s.begin(), s.end());
-    size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(s.size())));
-    return s[std::min(s.size() - 1, rank == 0 ? 0 : rank - 1)];
-  }
-  double max() const { return v.empty() ? 0 : *std::max_element(v.begin(), v.end()); }
-  double mean() const {
-    double t = 0;
-    for (double x : v) t += x;
-    return v.empty() ? 0 : t / static_cast<double>(v.size());
-  }
-};
-
-void print_stats(const char* label, const stats& s) {
-  fmt::print("  {:<46} p50 {:>7.3f}  p90 {:>7.3f}  p99 {:>7.3f}  max {:>7.3f}  mean {:>7.3f} ms\n",
-             label, s.pct(50), s.pct(90), s.pct(99), s.max(), s.mean());
-}
 
 // Warnings and errors the operator logged (kept by its line collector), summarized.
 void print_operator_problems(operator_process& op) {
