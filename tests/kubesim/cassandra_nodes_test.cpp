@@ -4,6 +4,7 @@
 // cluster, and one ring across clusters exactly when the seeds resolve through external-DNS names.
 #include <doctest/doctest.h>
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -359,4 +360,57 @@ TEST_CASE("cassandra nodes: without the external-DNS annotation regions form two
   CHECK(count_of(k1, "Datacenter: dc1") == 1);
   CHECK(count_of(k2, "\nUN  ") == 2);
   CHECK(count_of(k2, "Datacenter: dc2") == 1);
+}
+
+namespace {
+// HostIdMap (IP -> host id) as node `ip` sees its ring.
+std::map<std::string, std::string> host_ids(const std::string& ip) {
+  const std::string read =
+      R"({"type":"READ","mbean":"org.apache.cassandra.db:type=StorageService","attribute":"HostIdMap"})";
+  auto r = jolokia(ip).request("POST", "/jolokia/", read, "application/json",
+                               {{"Authorization", basic("monitor", "s3cret")}});
+  std::map<std::string, std::string> out;
+  if (r.status != 200) return out;
+  auto d = r.json();
+  if (const auto* v = js::find(d, "value"); v && v->IsObject())
+    for (const auto& m : v->GetObject())
+      out[std::string(js::view(m.name))] = std::string(js::view(m.value));
+  return out;
+}
+}  // namespace
+
+TEST_CASE(
+    "cassandra nodes: the host id is kept on the PVC across a pod restart, and goes with it") {
+  kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  apply(sim, "k1", service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 2));
+  auto ips = ready_pods(sim, "k1", "dc1", 2);
+  std::string first_id;
+  REQUIRE(eventually([&] { return !(first_id = host_ids(ips[0])[ips[1]]).empty(); }));
+
+  // Deleted and made again by its StatefulSet: a new IP, the same host id (the same disk).
+  REQUIRE(sim.kubectl("k1", {"delete", "pod", pod_name("dc1", 1)}).exit_code == 0);
+  std::string new_ip;
+  REQUIRE(eventually(
+      [&] {
+        auto v = pod_of(sim, "k1", pod_name("dc1", 1));
+        new_ip = v.ip;
+        return v.ready && v.ip != ips[1];
+      },
+      30s));
+  std::map<std::string, std::string> ids;
+  CHECK(eventually([&] { return (ids = host_ids(ips[0])).count(new_ip) == 1; }));
+  CHECK(ids[new_ip] == first_id);
+
+  // Scaled down, its PVC deleted, scaled up again: a fresh disk, a new host id.
+  REQUIRE(sim.kubectl("k1", {"scale", "sts", std::string(kCc) + "-dc1-rack1", "--replicas=1"})
+              .exit_code == 0);
+  REQUIRE(eventually([&] { return pod_of(sim, "k1", pod_name("dc1", 1)).ip.empty(); }, 30s));
+  REQUIRE(sim.kubectl("k1", {"delete", "pvc", "data-" + pod_name("dc1", 1)}).exit_code == 0);
+  REQUIRE(sim.kubectl("k1", {"scale", "sts", std::string(kCc) + "-dc1-rack1", "--replicas=2"})
+              .exit_code == 0);
+  auto again = ready_pods(sim, "k1", "dc1", 2);
+  CHECK(eventually([&] {
+    auto now = host_ids(ips[0]);
+    return now.count(again[1]) == 1 && now[again[1]] != first_id;
+  }));
 }
