@@ -414,3 +414,32 @@ TEST_CASE(
     return now.count(again[1]) == 1 && now[again[1]] != first_id;
   }));
 }
+
+TEST_CASE("cassandra nodes: Jolokia delay and hang faults hold the replies and fail the probe") {
+  kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  apply(sim, "k1", service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1));
+  auto ip = ready_pods(sim, "k1", "dc1", 1)[0];
+  const std::string pod = "namespace=default&pod=" + pod_name("dc1", 0);
+  const std::map<std::string, std::string> auth{{"Authorization", basic("monitor", "s3cret")}};
+
+  auto r = sim.control("k1", "cassandra/faults", pod + "&jolokiaDelayMs=1500");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  auto started = std::chrono::steady_clock::now();
+  auto slow = jolokia(ip).request("POST", "/jolokia/", kLiveNodes, "application/json", auth);
+  CHECK(slow.status == 200);
+  CHECK(std::chrono::steady_clock::now() - started >= 1500ms);
+  // Slower than the probe's 1 s timeout: three failures in a row make the pod not Ready.
+  CHECK(eventually([&] { return !pod_of(sim, "k1", pod_name("dc1", 0)).ready; }, 15s));
+
+  r = sim.control("k1", "cassandra/faults", pod + "&jolokiaDelayMs=0&jolokiaHang=true");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  client_options o;
+  o.base_url = "http://" + ip + ":8778";
+  o.timeout = 2s;
+  CHECK_THROWS(api_client(o).request("POST", "/jolokia/", kLiveNodes, "application/json", auth));
+
+  r = sim.control("k1", "cassandra/faults", pod + "&jolokiaHang=false");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(eventually([&] { return pod_of(sim, "k1", pod_name("dc1", 0)).ready; }, 15s));
+  CHECK(sim.control("k1", "cassandra/faults", pod + "&jolokiaHang=maybe").status == 400);
+}
