@@ -265,6 +265,12 @@ TEST_CASE(
   }));
   INFO(live.body);
   CHECK(js::get_int(live.json(), {"status"}, 0) == 200);
+  // The GET read form the readiness probe uses.
+  auto read =
+      client.request("GET", "/jolokia/read/org.apache.cassandra.db:type=StorageService/LiveNodes",
+                     "", "application/json", {{"Authorization", basic("monitor", "s3cret")}});
+  CHECK(read.status == 200);
+  CHECK(read.body.find(ips[2]) != std::string::npos);
 
   // nodetool status: one Datacenter, three UN, each pod's IP.
   auto status = nodetool_status(sim, "k1", pod_name("dc1", 1));
@@ -442,4 +448,31 @@ TEST_CASE("cassandra nodes: Jolokia delay and hang faults hold the replies and f
   REQUIRE_MESSAGE(r.status == 200, r.body);
   CHECK(eventually([&] { return pod_of(sim, "k1", pod_name("dc1", 0)).ready; }, 15s));
   CHECK(sim.control("k1", "cassandra/faults", pod + "&jolokiaHang=maybe").status == 400);
+}
+
+TEST_CASE("cassandra nodes: with a ring delay set a new node shows UJ, then UN") {
+  kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  apply(sim, "k1", service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1));
+  ready_pods(sim, "k1", "dc1", 1);
+  auto r = sim.control("k1", "cassandra/speeds", "ringDelayMs=2000");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(js::get_int(r.json(), {"ringDelayMs"}, 0) == 2000);
+  CHECK(js::get_int(r.json(), {"startupMs"}, -1) == 0);
+  REQUIRE(sim.kubectl("k1", {"scale", "sts", std::string(kCc) + "-dc1-rack1", "--replicas=2"})
+              .exit_code == 0);
+  // Not a seed and a fresh disk: it bootstraps (JOINING for the ring delay), Ready meanwhile.
+  std::string status;
+  CHECK(eventually(
+      [&] {
+        status = nodetool_status(sim, "k1", pod_name("dc1", 0));
+        return count_of(status, "\nUJ  ") == 1;
+      },
+      15s));
+  CHECK(eventually(
+      [&] {
+        status = nodetool_status(sim, "k1", pod_name("dc1", 0));
+        return count_of(status, "\nUN  ") == 2;
+      },
+      15s));
+  INFO(status);
 }

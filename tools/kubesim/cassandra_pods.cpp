@@ -493,6 +493,18 @@ std::optional<std::string> cassandra_pods::set_faults(const std::string& cluster
       jf.value_wrong_type, jf.timestamp_millis);
 }
 
+cs::Speeds cassandra_pods::speeds() const {
+  std::lock_guard lock(impl_->m);
+  return impl_->rings.defaults().speeds;
+}
+
+void cassandra_pods::set_speeds(const cs::Speeds& s) {
+  std::lock_guard lock(impl_->m);
+  impl_->rings.defaults().speeds = s;
+  for (auto& [key, e] : impl_->pods)
+    if (cs::Node* n = impl_->rings.node(key)) n->settings().speeds = s;
+}
+
 std::string cassandra_pods::prefix() const {
   std::lock_guard lock(impl_->m);
   return fmt::format("127.{}", impl_->prefix_octet);

@@ -66,6 +66,10 @@ class cassandra_pods {
   // The pod's faults after the change, as JSON; nullopt: no such pod.
   std::optional<std::string> set_faults(const std::string& cluster, const std::string& ns,
                                         const std::string& pod, const cassandra_pod_faults& f);
+  // How fast every node works (ref §5 "Configurable ... times"): one setting for the process,
+  // applied to running nodes and to those started later. All zero by default.
+  cassandra::Speeds speeds() const;
+  void set_speeds(const cassandra::Speeds& s);
   // The pod IP prefix drawn ("127.x").
   std::string prefix() const;
 

@@ -304,7 +304,7 @@ void simulator::handle_cassandra_control(const std::shared_ptr<exchange>& ex, si
   };
   const std::string ns = param("namespace").value_or("default");
   const std::string pod = param("pod").value_or("");
-  if (pod.empty()) return ex->reply(control_error(400, "pod is required"));
+  if (pod.empty() && what != "speeds") return ex->reply(control_error(400, "pod is required"));
   auto no_pod = [&] {
     return control_error(
         404, fmt::format("no Cassandra node in pod {}/{} of cluster {}", ns, pod, c.name));
@@ -325,6 +325,26 @@ void simulator::handle_cassandra_control(const std::shared_ptr<exchange>& ex, si
       if (!statement) return ex->reply(control_error(400, "e (the CQL statement) is required"));
       auto out = cassandra_->cqlsh(c.name, ns, pod, *statement);
       return ex->reply(out ? text(200, out->stderr_text, out->exit_code) : no_pod());
+    }
+    if (what == "speeds") {
+      // Each given duration replaces the current one; the reply lists them all.
+      auto s = cassandra_->speeds();
+      std::pair<const char*, cassandra::Millis*> fields[] = {
+          {"startupMs", &s.startup},
+          {"ringDelayMs", &s.ring_delay},
+          {"bootstrapStreamingMs", &s.bootstrap_streaming},
+          {"decommissionStreamingMs", &s.decommission_streaming},
+          {"cleanupPerKeyspaceMs", &s.cleanup_per_keyspace},
+          {"upgradePerKeyspaceMs", &s.upgrade_per_keyspace},
+          {"rebuildStreamingMs", &s.rebuild_streaming},
+          {"removeStreamingMs", &s.remove_streaming}};
+      for (auto& [key, field] : fields)
+        if (auto v = param(key)) *field = cassandra::Millis(parse_int(key, *v, 0));
+      cassandra_->set_speeds(s);
+      std::string body;
+      for (auto& [key, field] : fields)
+        body += fmt::format("{}\"{}\":{}", body.empty() ? "{" : ",", key, field->count());
+      return ex->reply(json_reply(200, body + "}"));
     }
     if (what == "faults") {
       auto flag = [&](std::string_view key) -> std::optional<bool> {
