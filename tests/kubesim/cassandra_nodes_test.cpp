@@ -476,3 +476,25 @@ TEST_CASE("cassandra nodes: with a ring delay set a new node shows UJ, then UN")
       15s));
   INFO(status);
 }
+
+TEST_CASE("cassandra nodes: a kubesim whose pod addresses are taken draws another 127.x") {
+  kubesim_instance first{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  apply(first, "k1", service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1));
+  auto taken = ready_pods(first, "k1", "dc1", 1)[0];
+  // A second kubesim told to start in the same /16: its first bind fails on the first's pod IP.
+  const std::string octet = taken.substr(4, taken.find('.', 4) - 4);
+  kubesim_instance second{
+      {"k1"}, {"--simulate-workloads", "--simulate-cassandra", "--cassandra-ip-prefix", octet}};
+  apply(second, "k1", service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1));
+  auto mine = ready_pods(second, "k1", "dc1", 1)[0];
+  CHECK(mine.rfind("127.", 0) == 0);
+  CHECK(mine.rfind("127." + octet + ".", 0) != 0);
+  // Each answers on its own address, as its own node.
+  auto live_of = [](const std::string& ip) {
+    return jolokia(ip).request("POST", "/jolokia/", kLiveNodes, "application/json",
+                               {{"Authorization", basic("monitor", "s3cret")}});
+  };
+  CHECK(live_of(taken).body.find(taken) != std::string::npos);
+  CHECK(live_of(mine).body.find(mine) != std::string::npos);
+  CHECK(live_of(mine).body.find(taken) == std::string::npos);
+}

@@ -105,8 +105,10 @@ bool pod_ready(const js::Value& pod) {
 }  // namespace
 
 struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
-  explicit impl(net::io_context& io) : io(io), timer(io), rng(std::random_device{}()) {
+  impl(net::io_context& io, unsigned first_prefix)
+      : io(io), timer(io), rng(std::random_device{}()) {
     draw_prefix();
+    if (first_prefix >= 1 && first_prefix <= 255) prefix_octet = first_prefix;
   }
 
   struct pod_entry {
@@ -233,6 +235,7 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
 
   std::string start_pod(cluster_state& state, const js::Value& pod) {
     std::lock_guard lock(m);
+    if (stopped) throw std::runtime_error("cassandra pods stopped");
     auto e = std::make_unique<pod_entry>();
     e->cluster = state.name();
     e->state = &state;
@@ -401,7 +404,8 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
   }
 };
 
-cassandra_pods::cassandra_pods(net::io_context& io) : impl_(std::make_shared<impl>(io)) {}
+cassandra_pods::cassandra_pods(net::io_context& io, unsigned first_prefix)
+    : impl_(std::make_shared<impl>(io, first_prefix)) {}
 
 cassandra_pods::~cassandra_pods() {
   stop();

@@ -41,7 +41,8 @@ struct cassandra_pod_faults {
 
 class cassandra_pods {
  public:
-  explicit cassandra_pods(boost::asio::io_context& io);
+  // `first_prefix`: the x of the first 127.x.0.0/16 tried (1-255); 0 draws it at random.
+  explicit cassandra_pods(boost::asio::io_context& io, unsigned first_prefix = 0);
   ~cassandra_pods();
   cassandra_pods(const cassandra_pods&) = delete;
   cassandra_pods& operator=(const cassandra_pods&) = delete;

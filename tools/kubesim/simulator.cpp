@@ -1,5 +1,7 @@
 #include "tools/kubesim/simulator.h"
 
+#include <algorithm>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -81,7 +83,8 @@ void simulator::start() {
   server_cert_ = make_server_cert(ca_, "kubesim", {"127.0.0.1"}, {"localhost"});
   auto defer = [io = io_.get()](std::function<void()> f) { net::post(*io, std::move(f)); };
   if (options_.simulate_workloads && options_.simulate_cassandra)
-    cassandra_ = std::make_unique<cassandra_pods>(*io_);
+    cassandra_ = std::make_unique<cassandra_pods>(
+        *io_, static_cast<unsigned>(std::clamp(options_.cassandra_ip_prefix, 0, 255)));
   for (const auto& name : options_.clusters) {
     auto c = std::make_unique<sim_cluster>();
     c->name = name;

@@ -39,6 +39,7 @@ struct simulator_options {
   // Off by default: the e2e tests run casskop's real pods (readiness initialDelaySeconds 60)
   // and rely on --pod-ready-delay-ms.
   bool simulate_cassandra = false;
+  int cassandra_ip_prefix = 0;    // x of the first 127.x.0.0/16 tried; 0: drawn at random
   bool simulate_casskop = false;  // the CassKop stand-in starts enabled on every cluster
   int casskop_delay_ms = 1000;
   std::string casskop_flavor = "v2.1.0";  // or "observed-generation" (casskop_standin.h)
