@@ -437,15 +437,20 @@ TEST_CASE("cassandra nodes: Jolokia delay and hang faults hold the replies and f
   // Slower than the probe's 1 s timeout: three failures in a row make the pod not Ready.
   CHECK(eventually([&] { return !pod_of(sim, "k1", pod_name("dc1", 0)).ready; }, 15s));
 
-  r = sim.control("k1", "cassandra/faults", pod + "&jolokiaDelayMs=0&jolokiaHang=true");
+  r = sim.control("k1", "cassandra/faults", pod + "&jolokiaHang=true");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  // Faults named change, the others stay.
+  CHECK(js::get_int(r.json(), {"jolokia", "delayMs"}, 0) == 1500);
+  r = sim.control("k1", "cassandra/faults", pod + "&jolokiaDelayMs=0");
   REQUIRE_MESSAGE(r.status == 200, r.body);
   client_options o;
   o.base_url = "http://" + ip + ":8778";
   o.timeout = 2s;
   CHECK_THROWS(api_client(o).request("POST", "/jolokia/", kLiveNodes, "application/json", auth));
 
-  r = sim.control("k1", "cassandra/faults", pod + "&jolokiaHang=false");
+  r = sim.control("k1", "cassandra/faults", pod + "&reset=true");
   REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(js::get_bool(r.json(), {"jolokia", "hang"}, true) == false);
   CHECK(eventually([&] { return pod_of(sim, "k1", pod_name("dc1", 0)).ready; }, 15s));
   CHECK(sim.control("k1", "cassandra/faults", pod + "&jolokiaHang=maybe").status == 400);
 }

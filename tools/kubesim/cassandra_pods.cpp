@@ -497,6 +497,21 @@ std::optional<std::string> cassandra_pods::set_faults(const std::string& cluster
       jf.value_wrong_type, jf.timestamp_millis);
 }
 
+std::optional<cassandra_pod_faults> cassandra_pods::faults(const std::string& cluster,
+                                                           const std::string& ns,
+                                                           const std::string& pod) {
+  std::lock_guard lock(impl_->m);
+  auto it = impl_->pods.find(pod_key(cluster, ns, pod));
+  if (it == impl_->pods.end()) return std::nullopt;
+  cs::Node* node = impl_->rings.node(it->first);
+  if (!node) return std::nullopt;
+  cassandra_pod_faults f;
+  f.node = node->faults();
+  f.jolokia = it->second->jolokia_faults;
+  f.down = !node->jvm_up();
+  return f;
+}
+
 cs::Speeds cassandra_pods::speeds() const {
   std::lock_guard lock(impl_->m);
   return impl_->rings.defaults().speeds;

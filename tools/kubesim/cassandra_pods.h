@@ -64,6 +64,9 @@ class cassandra_pods {
                                              const std::string& pod);
   std::optional<cassandra::CqlshResult> cqlsh(const std::string& cluster, const std::string& ns,
                                               const std::string& pod, const std::string& statement);
+  // The pod's node and Jolokia faults now; nullopt: no such pod.
+  std::optional<cassandra_pod_faults> faults(const std::string& cluster, const std::string& ns,
+                                             const std::string& pod);
   // The pod's faults after the change, as JSON; nullopt: no such pod.
   std::optional<std::string> set_faults(const std::string& cluster, const std::string& ns,
                                         const std::string& pod, const cassandra_pod_faults& f);

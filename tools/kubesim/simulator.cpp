@@ -357,10 +357,14 @@ void simulator::handle_cassandra_control(const std::shared_ptr<exchange>& ex, si
           throw std::invalid_argument(fmt::format("{} must be true or false", key));
         return *v == "true";
       };
+      // The faults named change, the others stay; reset=true clears them all first.
+      auto current = cassandra_->faults(c.name, ns, pod);
+      if (!current) return ex->reply(no_pod());
+      const bool reset = flag("reset").value_or(false);
       cassandra_pod_faults f;
       f.down = flag("down");
-      cassandra::NodeFaults nf;
-      bool node_set = false;
+      cassandra::NodeFaults nf = reset ? cassandra::NodeFaults{} : *current->node;
+      bool node_set = reset;
       auto node_flag = [&](std::string_view key, bool& field) {
         if (auto b = flag(key)) field = *b, node_set = true;
       };
@@ -370,8 +374,8 @@ void simulator::handle_cassandra_control(const std::shared_ptr<exchange>& ex, si
       node_flag("exitWhenDecommissioned", nf.exit_when_decommissioned);
       if (auto v = param("decommissionRefused")) nf.decommission_refused = *v, node_set = true;
       if (node_set) f.node = nf;
-      cassandra::JolokiaFaults jf;
-      bool jolokia_set = false;
+      cassandra::JolokiaFaults jf = reset ? cassandra::JolokiaFaults{} : *current->jolokia;
+      bool jolokia_set = reset;
       auto jolokia_flag = [&](std::string_view key, bool& field) {
         if (auto b = flag(key)) field = *b, jolokia_set = true;
       };
