@@ -4,6 +4,7 @@
 // cluster, and one ring across clusters exactly when the seeds resolve through external-DNS names.
 #include <doctest/doctest.h>
 
+#include <future>
 #include <map>
 #include <set>
 #include <string>
@@ -502,4 +503,37 @@ TEST_CASE("cassandra nodes: a kubesim whose pod addresses are taken draws anothe
   CHECK(live_of(taken).body.find(taken) != std::string::npos);
   CHECK(live_of(mine).body.find(mine) != std::string::npos);
   CHECK(live_of(mine).body.find(taken) == std::string::npos);
+}
+
+namespace {
+// forceKeyspaceCleanup as CassKop sends it (ref §1 call 7).
+const std::string kCleanup =
+    R"J({"type":"EXEC","mbean":"org.apache.cassandra.db:type=StorageService","operation":"forceKeyspaceCleanup(java.lang.String,[Ljava.lang.String;)","arguments":["system_auth",[]]})J";
+const std::string kCompactions =
+    R"J({"type":"READ","mbean":"org.apache.cassandra.db:type=CompactionManager","attribute":"Compactions"})J";
+}  // namespace
+
+TEST_CASE("cassandra nodes: a blocking EXEC answers when its work is done, listed meanwhile") {
+  kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  apply(sim, "k1", service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1));
+  auto ip = ready_pods(sim, "k1", "dc1", 1)[0];
+  REQUIRE(sim.control("k1", "cassandra/speeds", "cleanupPerKeyspaceMs=1500").status == 200);
+  const std::map<std::string, std::string> auth{{"Authorization", basic("monitor", "s3cret")}};
+  auto started = std::chrono::steady_clock::now();
+  auto exec = std::async(std::launch::async, [&] {
+    return jolokia(ip).request("POST", "/jolokia/", kCleanup, "application/json", auth);
+  });
+  // While the EXEC waits, CompactionManager lists the Cleanup (what CassKop's monitor reads).
+  CHECK(eventually(
+      [&] {
+        auto r = jolokia(ip).request("POST", "/jolokia/", kCompactions, "application/json", auth);
+        return r.body.find("\"Cleanup\"") != std::string::npos;
+      },
+      1400ms));
+  auto done = exec.get();
+  CHECK(done.status == 200);
+  CHECK(js::get_int(done.json(), {"status"}, 0) == 200);
+  CHECK(std::chrono::steady_clock::now() - started >= 1500ms);
+  auto after = jolokia(ip).request("POST", "/jolokia/", kCompactions, "application/json", auth);
+  CHECK(after.body.find("\"Cleanup\"") == std::string::npos);
 }

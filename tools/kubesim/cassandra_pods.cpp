@@ -196,7 +196,8 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
     if (reply.hang) return e.held.push_back(ex);
     if (reply.delay.count() <= 0 && reply.waits_for.empty())
       return ex->reply(to_response(reply, now));
-    pending.push_back({key, ex, std::move(reply), now + reply.delay});
+    const cs::Time due = now + reply.delay;
+    pending.push_back({key, ex, std::move(reply), due});
   }
 
   // run.sh's `nc -z <seed> 8778` from pod `self`: the name resolves (cluster DNS in the pod's own
@@ -308,6 +309,11 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
       disks[e.disk_key] = n->disk();
     rings.stop(e.key);
     if (e.jolokia) e.jolokia->close();
+    drop_connections(e);
+  }
+
+  // The JVM is gone: every request it held loses its connection.
+  void drop_connections(pod_entry& e) {
     for (auto& ex : e.held) ex->abort();
     e.held.clear();
     for (auto it = pending.begin(); it != pending.end();) {
@@ -481,6 +487,7 @@ std::optional<std::string> cassandra_pods::set_faults(const std::string& cluster
     // The JVM killed: connection refused on the Jolokia port, peers see the node down.
     impl_->rings.stop(e.key);
     e.jolokia->close();
+    impl_->drop_connections(e);
   } else if (f.down && !*f.down && !node->jvm_up()) {
     e.jolokia->open();
     cs::DiskState disk = node->disk();
