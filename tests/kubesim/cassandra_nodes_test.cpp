@@ -517,7 +517,7 @@ TEST_CASE("cassandra nodes: a blocking EXEC answers when its work is done, liste
   kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
   apply(sim, "k1", service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1));
   auto ip = ready_pods(sim, "k1", "dc1", 1)[0];
-  REQUIRE(sim.control("k1", "cassandra/speeds", "cleanupPerKeyspaceMs=1500").status == 200);
+  REQUIRE(sim.control("k1", "cassandra/speeds", "cleanupPerKeyspaceMs=3000").status == 200);
   const std::map<std::string, std::string> auth{{"Authorization", basic("monitor", "s3cret")}};
   auto started = std::chrono::steady_clock::now();
   auto exec = std::async(std::launch::async, [&] {
@@ -529,11 +529,11 @@ TEST_CASE("cassandra nodes: a blocking EXEC answers when its work is done, liste
         auto r = jolokia(ip).request("POST", "/jolokia/", kCompactions, "application/json", auth);
         return r.body.find("\"Cleanup\"") != std::string::npos;
       },
-      1400ms));
+      2500ms));
   auto done = exec.get();
   CHECK(done.status == 200);
   CHECK(js::get_int(done.json(), {"status"}, 0) == 200);
-  CHECK(std::chrono::steady_clock::now() - started >= 1500ms);
+  CHECK(std::chrono::steady_clock::now() - started >= 3000ms);
   auto after = jolokia(ip).request("POST", "/jolokia/", kCompactions, "application/json", auth);
   CHECK(after.body.find("\"Cleanup\"") == std::string::npos);
 }
