@@ -353,6 +353,18 @@ TEST_CASE("cassandra nodes: regions whose seeds resolve through external-DNS for
   CHECK(count_of(status, "Datacenter: dc2") == 1);
   CHECK(nodetool_status(sim, "k2", pod_name("dc2", 1)).find("Datacenter: dc1") !=
         std::string::npos);
+  // The control API lists each cluster's nodes, all in one ring.
+  std::set<int> rings;
+  for (const char* cluster : {"k1", "k2"}) {
+    auto list = sim.control(cluster, "cassandra/pods").json();
+    REQUIRE(list.IsArray());
+    CHECK(list.Size() == 2);
+    for (const auto& p : list.GetArray()) {
+      CHECK(js::get_string(p, {"mode"}) == "NORMAL");
+      rings.insert(static_cast<int>(js::get_int(p, {"ring"}, 0)));
+    }
+  }
+  CHECK(rings.size() == 1);
 }
 
 TEST_CASE("cassandra nodes: without the external-DNS annotation regions form two rings") {
@@ -367,6 +379,14 @@ TEST_CASE("cassandra nodes: without the external-DNS annotation regions form two
   CHECK(count_of(k1, "Datacenter: dc1") == 1);
   CHECK(count_of(k2, "\nUN  ") == 2);
   CHECK(count_of(k2, "Datacenter: dc2") == 1);
+  std::set<int> rings;
+  for (const char* cluster : {"k1", "k2"}) {
+    auto list = sim.control(cluster, "cassandra/pods").json();
+    REQUIRE(list.IsArray());
+    for (const auto& p : list.GetArray())
+      rings.insert(static_cast<int>(js::get_int(p, {"ring"}, 0)));
+  }
+  CHECK(rings.size() == 2);
 }
 
 namespace {

@@ -504,6 +504,28 @@ std::optional<std::string> cassandra_pods::set_faults(const std::string& cluster
       jf.value_wrong_type, jf.timestamp_millis);
 }
 
+std::string cassandra_pods::list(const std::string& cluster) {
+  std::lock_guard lock(impl_->m);
+  js::Document d(rapidjson::kArrayType);
+  auto& a = d.GetAllocator();
+  for (const auto& [key, e] : impl_->pods) {
+    if (e->cluster != cluster) continue;
+    const cs::Node* n = impl_->rings.node(key);
+    const cs::Ring* ring = impl_->rings.ring_of(key);
+    js::Value item(rapidjson::kObjectType);
+    js::set_string(item, "namespace", e->ns, a);
+    js::set_string(item, "pod", e->name, a);
+    js::set_string(item, "ip", e->ip, a);
+    js::set_string(item, "mode", n ? cs::mode_name(n->mode()) : "", a);
+    js::set_member(item, "jvmUp", js::Value(n && n->jvm_up()), a);
+    js::set_member(item, "ready", js::Value(e->ready), a);
+    js::set_member(item, "ring", js::Value(ring ? ring->id : 0), a);
+    js::set_string(item, "hostId", n ? n->disk().host_id : "", a);
+    d.PushBack(item, a);
+  }
+  return js::to_string(d);
+}
+
 std::optional<cassandra_pod_faults> cassandra_pods::faults(const std::string& cluster,
                                                            const std::string& ns,
                                                            const std::string& pod) {

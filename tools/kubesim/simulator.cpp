@@ -307,6 +307,7 @@ void simulator::handle_cassandra_control(const std::shared_ptr<exchange>& ex, si
   };
   const std::string ns = param("namespace").value_or("default");
   const std::string pod = param("pod").value_or("");
+  if (what == "pods") return ex->reply(json_reply(200, cassandra_->list(c.name)));
   if (pod.empty() && what != "speeds") return ex->reply(control_error(400, "pod is required"));
   auto no_pod = [&] {
     return control_error(
