@@ -51,7 +51,9 @@ metadata:
 // (tests/fixtures/casskop-v2.1.0/generated/cc-local/statefulset-dc1-rack1.yaml): the bootstrap
 // init container's env (seeds, DC and rack as fieldRefs to the pod labels), the `cassandra`
 // container with Jolokia credentials from a Secret and the readiness probe (faster here).
-std::string statefulset_yaml(const std::string& dc, const std::string& seeds, int replicas) {
+// With `liveness`, the same script as a livenessProbe (PR #234's symlink), failing after two tries.
+std::string statefulset_yaml(const std::string& dc, const std::string& seeds, int replicas,
+                             bool liveness = false) {
   std::string name = std::string(kCc) + "-" + dc + "-rack1";
   return R"(apiVersion: v1
 kind: Secret
@@ -139,7 +141,17 @@ spec:
           initialDelaySeconds: 0
           periodSeconds: 1
           timeoutSeconds: 1
-  volumeClaimTemplates:
+)" +
+         (liveness ? R"(        livenessProbe:
+          exec:
+            command: ["/bin/bash", "-c", "/etc/cassandra/liveness-probe.sh"]
+          initialDelaySeconds: 1
+          periodSeconds: 1
+          timeoutSeconds: 1
+          failureThreshold: 2
+)"
+                   : "") +
+         R"(  volumeClaimTemplates:
   - metadata:
       name: data
     spec:
@@ -556,4 +568,39 @@ TEST_CASE("cassandra nodes: a blocking EXEC answers when its work is done, liste
   CHECK(std::chrono::steady_clock::now() - started >= 3000ms);
   auto after = jolokia(ip).request("POST", "/jolokia/", kCompactions, "application/json", auth);
   CHECK(after.body.find("\"Cleanup\"") == std::string::npos);
+}
+
+TEST_CASE("cassandra nodes: a node down fails its liveness probe and the kubelet restarts it") {
+  kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  apply(sim, "k1",
+        service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1, /*liveness=*/true));
+  auto ip = ready_pods(sim, "k1", "dc1", 1)[0];
+  const std::string pod = pod_name("dc1", 0);
+  auto restarts = [&] {
+    auto r = sim.kubectl("k1", {"get", "pod", pod, "-o", "json"});
+    if (r.exit_code != 0) return -1;
+    auto d = js::parse(r.out);
+    if (const auto* list = js::find_path(d, {"status", "containerStatuses"});
+        list && list->IsArray())
+      for (const auto& c : list->GetArray())
+        if (js::get_string(c, "name") == "cassandra")
+          return static_cast<int>(js::get_int(c, {"restartCount"}, 0));
+    return -1;
+  };
+  REQUIRE(restarts() == 0);
+  auto r = sim.control("k1", "cassandra/faults", "namespace=default&pod=" + pod + "&down=true");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(eventually([&] { return restarts() == 1; }, 15s));
+  // Started again in the same pod: same IP, the JVM up, Ready by its readiness probe.
+  CHECK(eventually(
+      [&] {
+        auto v = pod_of(sim, "k1", pod);
+        return v.ready && v.ip == ip;
+      },
+      15s));
+  auto list = sim.control("k1", "cassandra/pods").json();
+  REQUIRE(list.IsArray());
+  REQUIRE(list.Size() == 1);
+  CHECK(js::get_bool(list[0], {"jvmUp"}, false));
+  CHECK(restarts() == 1);
 }

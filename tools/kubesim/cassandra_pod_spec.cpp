@@ -83,10 +83,11 @@ std::map<std::string, std::string> cassandra_env(const js::Value& pod, const std
   return env;
 }
 
-probe_timing cassandra_readiness_timing(const js::Value& pod) {
+namespace {
+probe_timing timing_of(const js::Value& pod, std::string_view key) {
   probe_timing t;
   const auto* c = cassandra_container(pod);
-  const auto* p = c ? js::find(*c, "readinessProbe") : nullptr;
+  const auto* p = c ? js::find(*c, key) : nullptr;
   if (!p || !p->IsObject()) return t;
   t.defined = true;
   auto seconds = [&](std::string_view key, int fallback_ms) {
@@ -99,6 +100,15 @@ probe_timing cassandra_readiness_timing(const js::Value& pod) {
   t.success_threshold = std::max<int>(1, js::get_int(*p, {"successThreshold"}, 1));
   t.failure_threshold = std::max<int>(1, js::get_int(*p, {"failureThreshold"}, 3));
   return t;
+}
+}  // namespace
+
+probe_timing cassandra_readiness_timing(const js::Value& pod) {
+  return timing_of(pod, "readinessProbe");
+}
+
+probe_timing cassandra_liveness_timing(const js::Value& pod) {
+  return timing_of(pod, "livenessProbe");
 }
 
 std::string data_claim(const js::Value& pod) {

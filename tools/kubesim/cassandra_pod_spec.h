@@ -41,6 +41,8 @@ struct probe_timing {
   int failure_threshold = 3;
 };
 probe_timing cassandra_readiness_timing(const k8s::json::Value& pod);
+// The `cassandra` container's livenessProbe (the same script, ref §2), with Kubernetes' defaults.
+probe_timing cassandra_liveness_timing(const k8s::json::Value& pod);
 
 // The PVC holding the node's data: the claim of the volume named `data` (casskop's
 // volumeClaimTemplate), else the first claim; "" when the pod has none.

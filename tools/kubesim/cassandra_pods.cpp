@@ -59,8 +59,8 @@ snapshot_ptr get_or_null(cluster_state& state, const char* group, const char* pl
 }
 
 // The status patch that sets the pod's Ready and ContainersReady conditions and the `cassandra`
-// container's ready flag, at the resourceVersion read.
-std::string readiness_patch(const snapshot& pod, bool ready) {
+// container's ready flag and restartCount, at the resourceVersion read.
+std::string readiness_patch(const snapshot& pod, bool ready, int restarts) {
   js::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
   js::Value meta(rapidjson::kObjectType);
@@ -81,8 +81,21 @@ std::string readiness_patch(const snapshot& pod, bool ready) {
   if (const auto* old = js::find_path(pod.doc, {"status", "containerStatuses"});
       old && old->IsArray())
     containers.CopyFrom(*old, a);
-  for (auto& c : containers.GetArray())
-    if (js::get_string(c, "name") == "cassandra") js::set_member(c, "ready", js::Value(ready), a);
+  for (auto& c : containers.GetArray()) {
+    if (js::get_string(c, "name") != "cassandra") continue;
+    js::set_member(c, "ready", js::Value(ready), a);
+    if (js::get_int(c, {"restartCount"}, 0) != restarts) {
+      // The kubelet's record of the container killed by its liveness probe.
+      js::Value last(rapidjson::kObjectType);
+      js::Value terminated(rapidjson::kObjectType);
+      terminated.AddMember("exitCode", 137, a);
+      terminated.AddMember("reason", "Error", a);
+      terminated.AddMember("finishedAt", js::string_value(now, a), a);
+      last.AddMember("terminated", terminated, a);
+      js::set_member(c, "lastState", std::move(last), a);
+      js::set_member(c, "restartCount", js::Value(restarts), a);
+    }
+  }
   status.AddMember("conditions", conds, a);
   status.AddMember("containerStatuses", containers, a);
   d.AddMember("metadata", meta, a);
@@ -93,6 +106,15 @@ std::string readiness_patch(const snapshot& pod, bool ready) {
 std::string quoted(const std::string& s) {
   js::Document d;
   return js::to_string(js::string_value(s, d.GetAllocator()));
+}
+
+int cassandra_restarts(const js::Value& pod) {
+  if (const auto* list = js::find_path(pod, {"status", "containerStatuses"});
+      list && list->IsArray())
+    for (const auto& c : list->GetArray())
+      if (js::get_string(c, "name") == "cassandra")
+        return static_cast<int>(js::get_int(c, {"restartCount"}, 0));
+  return 0;
 }
 
 bool pod_ready(const js::Value& pod) {
@@ -123,6 +145,10 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
     cs::Time next_probe{0};
     int successes = 0, failures = 0;
     bool ready = false;
+    probe_timing liveness;
+    cs::Time next_liveness{0};
+    int liveness_failures = 0;
+    int restarts = 0;      // the container's restartCount
     std::string disk_key;  // <cluster>/<ns>/<claim>, "" once the claim is gone
     std::unique_ptr<k8s::http::listener> jolokia;
     cs::JolokiaFaults jolokia_faults;
@@ -292,6 +318,8 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
     e->probe_env = {e->ip, env["JOLOKIA_USER"], env["JOLOKIA_PASSWORD"]};
     e->timing = cassandra_readiness_timing(pod);
     e->next_probe = now_ms() + cs::Millis(e->timing.initial_delay_ms);
+    e->liveness = cassandra_liveness_timing(pod);
+    e->next_liveness = now_ms() + cs::Millis(e->liveness.initial_delay_ms);
     if (auto claim = data_claim(pod); !claim.empty())
       e->disk_key = pod_key(e->cluster, e->ns, claim);
     cs::DiskState disk;
@@ -349,6 +377,7 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
       rings.advance(now);
       answer_pending(now);
       for (auto& [key, e] : pods) {
+        liveness(*e, now);
         probe(*e, now);
         try {
           write_ready(*e);
@@ -376,6 +405,36 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
     }
   }
 
+  // The script both probes run (ref §2): a reply slower than the timeout fails it (curl gives up).
+  bool probe_passes(pod_entry& e, cs::Time now, const probe_timing& t) {
+    return !e.jolokia_faults.hang && e.jolokia_faults.delay < cs::Millis(t.timeout_ms) &&
+           cs::readiness_probe(rings, e.key, now, e.probe_env, e.credentials);
+  }
+
+  // The kubelet's liveness prober: failureThreshold failures in a row kill the container, which
+  // starts again at once (same pod IP, same disk); readiness starts over, as after a restart.
+  void liveness(pod_entry& e, cs::Time now) {
+    if (!e.liveness.defined || now < e.next_liveness) return;
+    e.next_liveness = now + cs::Millis(e.liveness.period_ms);
+    if (probe_passes(e, now, e.liveness)) {
+      e.liveness_failures = 0;
+      return;
+    }
+    if (++e.liveness_failures < e.liveness.failure_threshold) return;
+    ++e.restarts;
+    e.liveness_failures = 0;
+    e.successes = e.failures = 0;
+    e.ready = false;
+    e.next_probe = now + cs::Millis(e.timing.initial_delay_ms);
+    e.next_liveness = now + cs::Millis(e.liveness.initial_delay_ms);
+    cs::DiskState disk;
+    if (const cs::Node* n = rings.node(e.key)) disk = n->disk();
+    rings.stop(e.key);
+    drop_connections(e);
+    if (e.jolokia && !e.jolokia->is_open()) e.jolokia->open();
+    start_node(e, disk);
+  }
+
   // The kubelet's prober: every period after the initial delay; Ready after successThreshold
   // passes in a row, not Ready after failureThreshold failures in a row.
   void probe(pod_entry& e, cs::Time now) {
@@ -385,11 +444,7 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
     }
     if (now < e.next_probe) return;
     e.next_probe = now + cs::Millis(e.timing.period_ms);
-    // A reply slower than the probe's timeout fails it (curl gives up).
-    bool passed = !e.jolokia_faults.hang &&
-                  e.jolokia_faults.delay < cs::Millis(e.timing.timeout_ms) &&
-                  cs::readiness_probe(rings, e.key, now, e.probe_env, e.credentials);
-    if (passed) {
+    if (probe_passes(e, now, e.timing)) {
       e.failures = 0;
       if (++e.successes >= e.timing.success_threshold) e.ready = true;
     } else {
@@ -402,11 +457,11 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
     auto pod = get_or_null(*e.state, "", "pods", e.ns, e.name);
     if (!pod || meta_string(pod->doc, "uid") != e.uid || has_deletion_timestamp(pod->doc) ||
         js::get_string(pod->doc, {"status", "phase"}) != "Running" ||
-        pod_ready(pod->doc) == e.ready)
+        (pod_ready(pod->doc) == e.ready && cassandra_restarts(pod->doc) == e.restarts))
       return;
     auto type = e.state->find_type("", "v1", "pods");
-    e.state->patch(*type, e.ns, e.name, patch_type::merge, readiness_patch(*pod, e.ready), true,
-                   {});
+    e.state->patch(*type, e.ns, e.name, patch_type::merge,
+                   readiness_patch(*pod, e.ready, e.restarts), true, {});
   }
 };
 
