@@ -338,16 +338,16 @@ namespace {
 // Two regions, one DC each, whose seeds name pod 0 of both by its cluster DNS name (which
 // resolves only in its own cluster) and by its external-DNS name (`<pod>.<zone>`), as the seed's
 // setup does. With `annotate`, each headless Service carries the annotation external-DNS
-// publishes those names from.
+// publishes those names from, one zone for both regions as deploy/samples/multi-casskop.yaml has.
 void two_regions(kubesim_instance& sim, bool annotate) {
   const std::string seeds = cluster_seeds("dc1", 1) + "," + cluster_seeds("dc2", 1) + "," +
-                            pod_name("dc1", 0) + ".k1.example.com," + pod_name("dc2", 0) +
-                            ".k2.example.com";
+                            pod_name("dc1", 0) + ".my.zone.dns.net," + pod_name("dc2", 0) +
+                            ".my.zone.dns.net";
   apply(sim, "k1",
-        service_yaml(annotate ? "k1.example.com" : "") + statefulset_yaml("dc1", seeds, 2));
+        service_yaml(annotate ? "my.zone.dns.net." : "") + statefulset_yaml("dc1", seeds, 2));
   ready_pods(sim, "k1", "dc1", 2);
   apply(sim, "k2",
-        service_yaml(annotate ? "k2.example.com." : "") + statefulset_yaml("dc2", seeds, 2));
+        service_yaml(annotate ? "my.zone.dns.net." : "") + statefulset_yaml("dc2", seeds, 2));
   ready_pods(sim, "k2", "dc2", 2);
 }
 }  // namespace
