@@ -547,8 +547,17 @@ const std::string kCompactions =
 
 TEST_CASE("cassandra nodes: a blocking EXEC answers when its work is done, listed meanwhile") {
   kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
-  apply(sim, "k1", service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1));
+  // A 4.0 image: the node runs that version (decommission then takes its force flag).
+  std::string sts = statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1);
+  sts.replace(sts.find("cassandra:3.11.10"), std::string("cassandra:3.11.10").size(),
+              "cassandra:4.0.1");
+  apply(sim, "k1", service_yaml("") + sts);
   auto ip = ready_pods(sim, "k1", "dc1", 1)[0];
+  auto version = jolokia(ip).request(
+      "POST", "/jolokia/",
+      R"({"type":"read","mbean":"org.apache.cassandra.db:type=StorageService","attribute":"ReleaseVersion"})",
+      "application/json", {{"Authorization", basic("monitor", "s3cret")}});
+  CHECK(js::get_string(version.json(), {"value"}) == "4.0.1");
   REQUIRE(sim.control("k1", "cassandra/speeds", "cleanupPerKeyspaceMs=3000").status == 200);
   const std::map<std::string, std::string> auth{{"Authorization", basic("monitor", "s3cret")}};
   auto started = std::chrono::steady_clock::now();

@@ -116,6 +116,16 @@ TEST_CASE("kubesim cassandra pod spec: probe timing, data claim, and a pod witho
   CHECK(t.failure_threshold == 3);
   CHECK(data_claim(p) == "data-cc-dc1-rack1-0");
 
+  auto image = [](const std::string& i) {
+    return cassandra_image_version(
+        js::parse(R"({"spec":{"containers":[{"name":"cassandra","image":")" + i + R"("}]}})"));
+  };
+  CHECK(image("cassandra:3.11.10") == "3.11.10");
+  CHECK(image("orangeopensource/cassandra-image:3.11.6-8u212-0.3.4") == "3.11.6");
+  CHECK(image("registry:5000/cassandra:4.0.1@sha256:abc") == "4.0.1");
+  CHECK(image("registry:5000/cassandra").empty());
+  CHECK(image("cassandra:latest").empty());
+
   auto web = js::parse(R"({"spec":{"containers":[{"name":"nginx"}]}})");
   CHECK_FALSE(runs_cassandra(web));
   CHECK(data_claim(web).empty());

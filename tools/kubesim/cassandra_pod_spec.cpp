@@ -83,6 +83,21 @@ std::map<std::string, std::string> cassandra_env(const js::Value& pod, const std
   return env;
 }
 
+std::string cassandra_image_version(const js::Value& pod) {
+  const auto* c = cassandra_container(pod);
+  if (!c) return "";
+  std::string_view image = js::get_string(*c, "image");
+  image = image.substr(0, image.find('@'));
+  auto slash = image.rfind('/');
+  auto colon = image.rfind(':');
+  if (colon == std::string_view::npos || (slash != std::string_view::npos && colon < slash))
+    return "";
+  auto tag = image.substr(colon + 1);
+  tag = tag.substr(0, tag.find('-'));
+  if (tag.empty() || tag[0] < '0' || tag[0] > '9') return "";
+  return std::string(tag);
+}
+
 namespace {
 probe_timing timing_of(const js::Value& pod, std::string_view key) {
   probe_timing t;

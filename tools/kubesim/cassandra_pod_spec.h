@@ -31,6 +31,12 @@ std::map<std::string, std::string> cassandra_env(const k8s::json::Value& pod,
                                                  const std::string& pod_ip,
                                                  const secret_lookup& secrets);
 
+// The Cassandra version the `cassandra` container's image runs: its tag up to the first '-'
+// ("cassandra:3.11.10" gives 3.11.10, "orangeopensource/cassandra-image:3.11.6-8u212-0.3.4"
+// gives 3.11.6), "" when the tag does not start with a digit (latest, a digest...). The node's
+// version decides decommission's arity (ref §1 call 10).
+std::string cassandra_image_version(const k8s::json::Value& pod);
+
 // The `cassandra` container's readinessProbe, with Kubernetes' defaults.
 struct probe_timing {
   bool defined = false;  // no readinessProbe: the kubelet counts the container Ready once running

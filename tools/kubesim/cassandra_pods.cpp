@@ -150,6 +150,7 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
     int liveness_failures = 0;
     int restarts = 0;      // the container's restartCount
     std::string disk_key;  // <cluster>/<ns>/<claim>, "" once the claim is gone
+    std::string version;   // from the image tag; "" keeps the Rings' default
     std::unique_ptr<k8s::http::listener> jolokia;
     cs::JolokiaFaults jolokia_faults;
     std::vector<std::shared_ptr<exchange>> held;  // hang fault: never answered
@@ -256,6 +257,8 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
   void start_node(pod_entry& e, const cs::DiskState& disk) {
     auto probe = [this, &e](const std::string& seed) { return probe_seed(e, seed); };
     auto out = rings.start(now_ms(), e.spec, disk, probe, rng());
+    if (cs::Node* n = rings.node(e.key); n && !e.version.empty())
+      n->settings().server_version = e.version;
     if (!out.error.empty())
       std::cerr << "kubesim: cassandra: " << e.key << " exited at start: " << out.error << "\n";
   }
@@ -317,6 +320,7 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
       e->credentials = cs::Credentials{env["JOLOKIA_USER"], env["JOLOKIA_PASSWORD"]};
     e->probe_env = {e->ip, env["JOLOKIA_USER"], env["JOLOKIA_PASSWORD"]};
     e->timing = cassandra_readiness_timing(pod);
+    e->version = cassandra_image_version(pod);
     e->next_probe = now_ms() + cs::Millis(e->timing.initial_delay_ms);
     e->liveness = cassandra_liveness_timing(pod);
     e->next_liveness = now_ms() + cs::Millis(e->liveness.initial_delay_ms);
