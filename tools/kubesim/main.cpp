@@ -1,5 +1,6 @@
 // kubesim --state-dir DIR --cluster NAME [--cluster NAME ...] [--insecure-http]
-//         [--simulate-workloads] [--simulate-casskop [--casskop-flavor F] ...]
+//         [--simulate-workloads [--simulate-cassandra]]
+//         [--simulate-casskop [--casskop-flavor F] ...]
 #include <malloc.h>
 
 #include <iostream>
@@ -32,6 +33,12 @@ int main(int argc, char** argv) {
       "run a StatefulSet controller and kubelet stand-in")(
       "pod-ready-delay-ms", po::value(&o.pod_ready_delay_ms)->default_value(1000),
       "with --simulate-workloads: how long a pod takes to become Ready")(
+      "simulate-cassandra", po::bool_switch(&o.simulate_cassandra),
+      "with --simulate-workloads: pods running a `cassandra` container are simulated Cassandra "
+      "nodes (a 127.x pod IP, Jolokia on <podIP>:8778, Ready by the readiness probe)")(
+      "cassandra-ip-prefix", po::value(&o.cassandra_ip_prefix)->default_value(0),
+      "with --simulate-cassandra: x of the first 127.x.0.0/16 pod IPs are taken from (0: drawn "
+      "at random; another is drawn whenever an address is taken)")(
       "simulate-casskop", po::bool_switch(&o.simulate_casskop),
       "run a CassKop stand-in that moves CassandraCluster status (on every cluster)")(
       "casskop-delay-ms", po::value(&o.casskop_delay_ms)->default_value(1000),

@@ -1,5 +1,7 @@
 #include "tools/kubesim/simulator.h"
 
+#include <algorithm>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -9,6 +11,7 @@
 #include "k8s/json/json.h"
 #include "tools/kubesim/auth_controllers.h"
 #include "tools/kubesim/bootstrap_policy.h"
+#include "tools/kubesim/cassandra_pods.h"
 #include "tools/kubesim/casskop_standin.h"
 #include "tools/kubesim/cluster_files.h"
 #include "tools/kubesim/disruption_controller.h"
@@ -79,6 +82,9 @@ void simulator::start() {
   ca_ = make_ca("kubesim-ca");
   server_cert_ = make_server_cert(ca_, "kubesim", {"127.0.0.1"}, {"localhost"});
   auto defer = [io = io_.get()](std::function<void()> f) { net::post(*io, std::move(f)); };
+  if (options_.simulate_workloads && options_.simulate_cassandra)
+    cassandra_ = std::make_unique<cassandra_pods>(
+        *io_, static_cast<unsigned>(std::clamp(options_.cassandra_ip_prefix, 0, 255)));
   for (const auto& name : options_.clusters) {
     auto c = std::make_unique<sim_cluster>();
     c->name = name;
@@ -100,8 +106,9 @@ void simulator::start() {
     c->listener->open();
     c->api->set_address(fmt::format("127.0.0.1:{}", c->listener->port()));
     if (options_.simulate_workloads) {
-      c->workloads =
-          std::make_unique<workload_simulator>(*io_, *c->state, options_.pod_ready_delay_ms);
+      if (cassandra_) cassandra_->add_cluster(*c->state);
+      c->workloads = std::make_unique<workload_simulator>(
+          *io_, *c->state, options_.pod_ready_delay_ms, cassandra_.get());
       c->workloads->start();
     }
     c->casskop = std::make_unique<casskop_standin>(
@@ -117,6 +124,7 @@ void simulator::start() {
     clusters_.push_back(std::move(c));
   }
   for (auto& c : clusters_) write_files(*c);
+  if (cassandra_) cassandra_->start();
 
   control_token_ = random_token();
   control_ = std::make_unique<k8s::http::listener>(
@@ -145,6 +153,7 @@ void simulator::stop() {
     c->api->close_watches();
     c->listener->close();
   }
+  if (cassandra_) cassandra_->stop();
   if (control_) control_->close();
   io_->stop();
 }
@@ -217,6 +226,8 @@ void simulator::handle_control(const std::shared_ptr<exchange>& ex) {
   if (!c) return ex->reply(control_error(404, "unknown cluster " + name));
   if (action.empty() && r.method == "GET") return ex->reply(json_reply(200, cluster_json(*c)));
   if (r.method != "POST") return ex->reply(control_error(405, "use POST"));
+  if (action.rfind("cassandra/", 0) == 0)
+    return handle_cassandra_control(ex, *c, action.substr(std::string_view("cassandra/").size()));
   auto param = [&](std::string_view key, const std::string& fallback) {
     const std::string* v = r.query_param(key);
     return v ? *v : fallback;
@@ -276,6 +287,115 @@ void simulator::handle_control(const std::shared_ptr<exchange>& ex) {
     return ex->reply(control_error(400, e.what()));
   }
   ex->reply(json_reply(200, cluster_json(*c)));
+}
+
+}  // namespace kubesim
+
+namespace kubesim {
+
+// The simulated Cassandra nodes of a cluster's pods (issue 13): `nodetool status` and
+// `cqlsh -e` as a shell in the pod would print them, and the faults of the reference's §6.
+void simulator::handle_cassandra_control(const std::shared_ptr<exchange>& ex, sim_cluster& c,
+                                         const std::string& what) {
+  const auto& r = ex->req();
+  if (!cassandra_)
+    return ex->reply(control_error(
+        409, "kubesim runs without --simulate-workloads or with --simulate-cassandra=false"));
+  auto param = [&](std::string_view key) -> std::optional<std::string> {
+    const std::string* v = r.query_param(key);
+    return v ? std::optional<std::string>(*v) : std::nullopt;
+  };
+  const std::string ns = param("namespace").value_or("default");
+  const std::string pod = param("pod").value_or("");
+  if (what == "pods") return ex->reply(json_reply(200, cassandra_->list(c.name)));
+  if (pod.empty() && what != "speeds") return ex->reply(control_error(400, "pod is required"));
+  auto no_pod = [&] {
+    return control_error(
+        404, fmt::format("no Cassandra node in pod {}/{} of cluster {}", ns, pod, c.name));
+  };
+  auto text = [](int status, std::string body, int exit_code) {
+    return response{status,
+                    "text/plain; charset=utf-8",
+                    std::move(body),
+                    {{"X-Exit-Code", std::to_string(exit_code)}}};
+  };
+  try {
+    if (what == "nodetool-status") {
+      auto out = cassandra_->nodetool_status(c.name, ns, pod);
+      return ex->reply(out ? text(200, *out, 0) : no_pod());
+    }
+    if (what == "cqlsh") {
+      auto statement = param("e");
+      if (!statement) return ex->reply(control_error(400, "e (the CQL statement) is required"));
+      auto out = cassandra_->cqlsh(c.name, ns, pod, *statement);
+      return ex->reply(out ? text(200, out->stderr_text, out->exit_code) : no_pod());
+    }
+    if (what == "speeds") {
+      // Each given duration replaces the current one; the reply lists them all.
+      auto s = cassandra_->speeds();
+      std::pair<const char*, cassandra::Millis*> fields[] = {
+          {"startupMs", &s.startup},
+          {"ringDelayMs", &s.ring_delay},
+          {"bootstrapStreamingMs", &s.bootstrap_streaming},
+          {"decommissionStreamingMs", &s.decommission_streaming},
+          {"cleanupPerKeyspaceMs", &s.cleanup_per_keyspace},
+          {"upgradePerKeyspaceMs", &s.upgrade_per_keyspace},
+          {"rebuildStreamingMs", &s.rebuild_streaming},
+          {"removeStreamingMs", &s.remove_streaming}};
+      for (auto& [key, field] : fields)
+        if (auto v = param(key)) *field = cassandra::Millis(parse_int(key, *v, 0));
+      cassandra_->set_speeds(s);
+      std::string body;
+      for (auto& [key, field] : fields)
+        body += fmt::format("{}\"{}\":{}", body.empty() ? "{" : ",", key, field->count());
+      return ex->reply(json_reply(200, body + "}"));
+    }
+    if (what == "faults") {
+      auto flag = [&](std::string_view key) -> std::optional<bool> {
+        auto v = param(key);
+        if (!v) return std::nullopt;
+        if (*v != "true" && *v != "false")
+          throw std::invalid_argument(fmt::format("{} must be true or false", key));
+        return *v == "true";
+      };
+      // The faults named change, the others stay; reset=true clears them all first.
+      auto current = cassandra_->faults(c.name, ns, pod);
+      if (!current) return ex->reply(no_pod());
+      const bool reset = flag("reset").value_or(false);
+      cassandra_pod_faults f;
+      f.down = flag("down");
+      cassandra::NodeFaults nf = reset ? cassandra::NodeFaults{} : *current->node;
+      bool node_set = reset;
+      auto node_flag = [&](std::string_view key, bool& field) {
+        if (auto b = flag(key)) field = *b, node_set = true;
+      };
+      node_flag("decommissionStuck", nf.decommission_stuck);
+      node_flag("decommissionIgnored", nf.decommission_ignored);
+      node_flag("joiningStuck", nf.joining_stuck);
+      node_flag("exitWhenDecommissioned", nf.exit_when_decommissioned);
+      if (auto v = param("decommissionRefused")) nf.decommission_refused = *v, node_set = true;
+      if (node_set) f.node = nf;
+      cassandra::JolokiaFaults jf = reset ? cassandra::JolokiaFaults{} : *current->jolokia;
+      bool jolokia_set = reset;
+      auto jolokia_flag = [&](std::string_view key, bool& field) {
+        if (auto b = flag(key)) field = *b, jolokia_set = true;
+      };
+      jolokia_flag("jolokiaHang", jf.hang);
+      jolokia_flag("malformedJson", jf.malformed_json);
+      jolokia_flag("valueWrongType", jf.value_wrong_type);
+      jolokia_flag("timestampMillis", jf.timestamp_millis);
+      if (auto v = param("jolokiaDelayMs"))
+        jf.delay = cassandra::Millis(parse_int("jolokiaDelayMs", *v, 0)), jolokia_set = true;
+      if (auto v = param("httpStatus"))
+        jf.http_status = parse_int("httpStatus", *v, 0), jolokia_set = true;
+      if (jolokia_set) f.jolokia = jf;
+      auto out = cassandra_->set_faults(c.name, ns, pod, f);
+      return ex->reply(out ? json_reply(200, *out) : no_pod());
+    }
+  } catch (const std::exception& e) {
+    return ex->reply(control_error(400, e.what()));
+  }
+  ex->reply(control_error(404, "unknown action cassandra/" + what));
 }
 
 }  // namespace kubesim

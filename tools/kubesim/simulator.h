@@ -25,6 +25,7 @@ class casskop_standin;
 class disruption_controller;
 class service_account_tokens;
 class auth_controllers;
+class cassandra_pods;
 
 struct simulator_options {
   std::filesystem::path state_dir;
@@ -34,6 +35,11 @@ struct simulator_options {
   int bookmark_interval_ms = 60000;
   size_t history_limit = 10000;
   int pod_ready_delay_ms = 1000;
+  // With simulate_workloads: pods running a `cassandra` container are simulated Cassandra nodes.
+  // Off by default: the e2e tests run casskop's real pods (readiness initialDelaySeconds 60)
+  // and rely on --pod-ready-delay-ms.
+  bool simulate_cassandra = false;
+  int cassandra_ip_prefix = 0;    // x of the first 127.x.0.0/16 tried; 0: drawn at random
   bool simulate_casskop = false;  // the CassKop stand-in starts enabled on every cluster
   int casskop_delay_ms = 1000;
   std::string casskop_flavor = "v2.1.0";  // or "observed-generation" (casskop_standin.h)
@@ -79,9 +85,15 @@ class simulator {
  private:
   void write_files(sim_cluster& c);
   void handle_control(const std::shared_ptr<k8s::http::exchange>& ex);
+  // POST /clusters/{name}/cassandra/{what}?namespace=&pod=...
+  void handle_cassandra_control(const std::shared_ptr<k8s::http::exchange>& ex, sim_cluster& c,
+                                const std::string& what);
 
   simulator_options options_;
   std::unique_ptr<boost::asio::io_context> io_;
+  // Before clusters_: their workload controllers point at it. Shared by every cluster, so
+  // regions can form one ring.
+  std::unique_ptr<cassandra_pods> cassandra_;
   pem_pair ca_;
   pem_pair server_cert_;
   std::string control_token_;

@@ -9,6 +9,8 @@
 
 #include "k8s/json/json.h"
 #include "tools/kubesim/api_error.h"
+#include "tools/kubesim/cassandra_pod_spec.h"
+#include "tools/kubesim/cassandra_pods.h"
 #include "tools/kubesim/cluster_state.h"
 #include "tools/kubesim/controller_base.h"
 #include "tools/kubesim/controller_history.h"
@@ -105,8 +107,8 @@ js::Value ip_list(std::string_view ip, js::Allocator& a) {
 
 // The merge patch of the status subresource the kubelet writes once all containers run and
 // pass readiness. It carries the resourceVersion it was computed from, so a pod replaced in
-// the meantime is not marked.
-std::string running_status_patch(const snapshot& pod, const std::string& pod_ip) {
+// the meantime is not marked. A Cassandra pod starts not Ready: its probe decides later.
+std::string running_status_patch(const snapshot& pod, const std::string& pod_ip, bool cassandra) {
   const js::Value& p = pod.doc;
   const std::string now = now_rfc3339();
   js::Document d(rapidjson::kObjectType);
@@ -120,7 +122,9 @@ std::string running_status_patch(const snapshot& pod, const std::string& pod_ip)
        {"PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"}) {
     js::Value c(rapidjson::kObjectType);
     c.AddMember("type", rapidjson::StringRef(type), a);
-    c.AddMember("status", "True", a);
+    const bool waits_for_probe = cassandra && (std::string_view(type) == "Ready" ||
+                                               std::string_view(type) == "ContainersReady");
+    c.AddMember("status", rapidjson::StringRef(waits_for_probe ? "False" : "True"), a);
     c.AddMember("lastProbeTime", js::Value(), a);
     c.AddMember("lastTransitionTime", js::string_value(now, a), a);
     conds.PushBack(c, a);
@@ -133,7 +137,11 @@ std::string running_status_patch(const snapshot& pod, const std::string& pod_ip)
   status.AddMember("startTime", js::string_value(now, a), a);
   auto init = container_statuses(p, "initContainers", true, now, a);
   if (!init.Empty()) status.AddMember("initContainerStatuses", init, a);
-  status.AddMember("containerStatuses", container_statuses(p, "containers", false, now, a), a);
+  auto containers = container_statuses(p, "containers", false, now, a);
+  if (cassandra)
+    for (auto& c : containers.GetArray())
+      if (js::get_string(c, "name") == "cassandra") js::set_member(c, "ready", js::Value(false), a);
+  status.AddMember("containerStatuses", containers, a);
   d.AddMember("metadata", meta, a);
   d.AddMember("status", status, a);
   return js::to_string(d);
@@ -143,9 +151,10 @@ std::string running_status_patch(const snapshot& pod, const std::string& pod_ip)
 
 // The work queue holds StatefulSets; pod events reach them through their owner.
 struct workload_simulator::impl : controller_base<workload_simulator::impl> {
-  impl(net::io_context& io, cluster_state& state, int delay_ms)
+  impl(net::io_context& io, cluster_state& state, int delay_ms, cassandra_pods* cassandra)
       : controller_base(io, state, "workloads", "StatefulSet", nullptr),
         delay_ms(std::max(0, delay_ms)),
+        cassandra(cassandra),
         sts_type(*state.find_type("apps", "v1", "statefulsets")),
         pod_type(*state.find_type("", "v1", "pods")),
         pvc_type(*state.find_type("", "v1", "persistentvolumeclaims")),
@@ -153,6 +162,7 @@ struct workload_simulator::impl : controller_base<workload_simulator::impl> {
         node_name(state.name() + "-control-plane") {}
 
   std::atomic<int> delay_ms;
+  cassandra_pods* const cassandra;  // nullptr: no pod runs as a Cassandra node
   const resource_type sts_type, pod_type, pvc_type, revision_type;
   const std::string node_name;
 
@@ -162,6 +172,7 @@ struct workload_simulator::impl : controller_base<workload_simulator::impl> {
   // Used by tasks only.
   std::set<std::string> kubelet_pods;  // uids of pods the kubelet has taken on
   unsigned next_pod_ip = 0;
+  std::map<std::string, std::string> cassandra_ips;  // by pod uid: nodes already started
 
   // A StatefulSet's ControllerRevisions once its update revision exists (getStatefulSetRevisions).
   struct revision_set {
@@ -225,11 +236,14 @@ void workload_simulator::impl::on_pod_event(const char* type, const snapshot_ptr
   std::string uid = meta_string(pod, "uid");
   bool deleted = std::string_view(type) == "DELETED";
   // Kubelet: every pod that is Pending starts after the ready delay.
+  // A Cassandra pod starts at once: its readiness probe takes the ready delay's place.
   if (deleted) {
     kubelet_pods.erase(uid);
+    if (cassandra && cassandra_ips.erase(uid)) cassandra->pod_gone(state.name(), ns, name, uid);
   } else if (js::get_string(pod, {"status", "phase"}) == "Pending" &&
              !has_deletion_timestamp(pod) && kubelet_pods.insert(uid).second) {
-    after(delay_ms.load(), [ns, name, uid](impl& s) { s.start_pod(ns, name, uid); });
+    int delay = cassandra && runs_cassandra(pod) ? 0 : delay_ms.load();
+    after(delay, [ns, name, uid](impl& s) { s.start_pod(ns, name, uid); });
   }
   // Controller: the pod's StatefulSet, or the one that may adopt it.
   if (const js::Value* ref = controller_ref(pod)) {
@@ -465,9 +479,25 @@ void workload_simulator::impl::start_pod(const std::string& ns, const std::strin
   try {
     if (js::get_string(pod->doc, {"spec", "nodeName"}).empty())
       pod = state.bind_pod(ns, name, node_name, uid);  // as the scheduler binds it
-    unsigned n = next_pod_ip++;
-    std::string ip = fmt::format("10.244.{}.{}", (n / 254) % 256, n % 254 + 1);
-    state.patch(pod_type, ns, name, patch_type::merge, running_status_patch(*pod, ip), true, {});
+    const bool is_cassandra = cassandra && runs_cassandra(pod->doc);
+    std::string ip;
+    if (is_cassandra) {
+      auto [it, fresh] = cassandra_ips.emplace(uid, "");
+      if (fresh) {
+        try {
+          it->second = cassandra->start_pod(state, pod->doc);
+        } catch (...) {
+          cassandra_ips.erase(it);
+          throw;
+        }
+      }
+      ip = it->second;
+    } else {
+      unsigned n = next_pod_ip++;
+      ip = fmt::format("10.244.{}.{}", (n / 254) % 256, n % 254 + 1);
+    }
+    state.patch(pod_type, ns, name, patch_type::merge, running_status_patch(*pod, ip, is_cassandra),
+                true, {});
   } catch (const api_error& e) {
     if (e.code == 404) return;
     // Changed under us (a conflict): look again shortly.
@@ -476,8 +506,8 @@ void workload_simulator::impl::start_pod(const std::string& ns, const std::strin
 }
 
 workload_simulator::workload_simulator(net::io_context& io, cluster_state& state,
-                                       int pod_ready_delay_ms)
-    : impl_(std::make_shared<impl>(io, state, pod_ready_delay_ms)) {}
+                                       int pod_ready_delay_ms, cassandra_pods* cassandra)
+    : impl_(std::make_shared<impl>(io, state, pod_ready_delay_ms, cassandra)) {}
 
 workload_simulator::~workload_simulator() {
   stop();

@@ -14,10 +14,14 @@ class io_context;
 namespace kubesim {
 
 class cluster_state;
+class cassandra_pods;
 
 class workload_simulator {
  public:
-  workload_simulator(boost::asio::io_context& io, cluster_state& state, int pod_ready_delay_ms);
+  // `cassandra`: pods running a `cassandra` container become its simulated nodes (Ready by
+  // their probe); nullptr: every pod is Ready after the delay.
+  workload_simulator(boost::asio::io_context& io, cluster_state& state, int pod_ready_delay_ms,
+                     cassandra_pods* cassandra = nullptr);
   ~workload_simulator();
   workload_simulator(const workload_simulator&) = delete;
   workload_simulator& operator=(const workload_simulator&) = delete;

@@ -1,0 +1,615 @@
+// kubesim --simulate-workloads --simulate-cassandra (issue 13 item 1): the pods of a StatefulSet
+// that runs a `cassandra` container, as casskop's generator makes it, are simulated Cassandra
+// nodes: a 127.x pod IP each, Jolokia on <podIP>:8778, Ready by the readiness probe, one ring per
+// cluster, and one ring across clusters exactly when the seeds resolve through external-DNS names.
+#include <doctest/doctest.h>
+
+#include <future>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "k8s/json/base64.h"
+#include "k8s/json/json.h"
+#include "tests/support/kubesim_fixture.h"
+
+using namespace testsupport;
+using namespace std::chrono_literals;
+namespace js = k8s::json;
+
+namespace {
+
+constexpr const char* kCc = "cassandra-demo";
+
+// The headless Service casskop makes (`<cc>`, publishNotReadyAddresses), with the external-DNS
+// annotation the seed's setup puts on it when `zone` is set.
+std::string service_yaml(const std::string& zone) {
+  std::string annotations =
+      zone.empty()
+          ? ""
+          : "  annotations:\n    external-dns.alpha.kubernetes.io/hostname: " + zone + "\n";
+  return std::string(R"(apiVersion: v1
+kind: Service
+metadata:
+  name: cassandra-demo
+  namespace: default
+)") + annotations +
+         R"(spec:
+  clusterIP: None
+  publishNotReadyAddresses: true
+  selector:
+    app: cassandracluster
+  ports:
+  - name: cql
+    port: 9042
+---
+)";
+}
+
+// A StatefulSet `<cc>-<dc>-rack1` with what casskop's generator sets for the node
+// (tests/fixtures/casskop-v2.1.0/generated/cc-local/statefulset-dc1-rack1.yaml): the bootstrap
+// init container's env (seeds, DC and rack as fieldRefs to the pod labels), the `cassandra`
+// container with Jolokia credentials from a Secret and the readiness probe (faster here).
+// With `liveness`, the same script as a livenessProbe (PR #234's symlink), failing after two tries.
+std::string statefulset_yaml(const std::string& dc, const std::string& seeds, int replicas,
+                             bool liveness = false) {
+  std::string name = std::string(kCc) + "-" + dc + "-rack1";
+  return R"(apiVersion: v1
+kind: Secret
+metadata:
+  name: jolokia-auth
+  namespace: default
+stringData:
+  username: monitor
+  password: s3cret
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: )" +
+         name + R"(
+  namespace: default
+spec:
+  replicas: )" +
+         std::to_string(replicas) + R"(
+  serviceName: cassandra-demo
+  selector:
+    matchLabels:
+      app: cassandracluster
+      cassandraclusters.db.orange.com.dc: )" +
+         dc + R"(
+      cassandraclusters.db.orange.com.rack: rack1
+  template:
+    metadata:
+      labels:
+        app: cassandracluster
+        cassandracluster: cassandra-demo
+        cassandraclusters.db.orange.com.dc: )" +
+         dc + R"(
+        cassandraclusters.db.orange.com.rack: rack1
+    spec:
+      initContainers:
+      - name: bootstrap
+        image: orangeopensource/cassandra-bootstrap:0.1.9
+        env:
+        - name: CASSANDRA_CLUSTER_NAME
+          value: cassandra-demo
+        - name: CASSANDRA_SEEDS
+          value: )" +
+         seeds + R"(
+        - name: CASSANDRA_DC
+          valueFrom:
+            fieldRef:
+              apiVersion: v1
+              fieldPath: metadata.labels['cassandraclusters.db.orange.com.dc']
+        - name: CASSANDRA_RACK
+          valueFrom:
+            fieldRef:
+              apiVersion: v1
+              fieldPath: metadata.labels['cassandraclusters.db.orange.com.rack']
+        - name: POD_IP
+          valueFrom:
+            fieldRef:
+              apiVersion: v1
+              fieldPath: status.podIP
+      containers:
+      - name: cassandra
+        image: cassandra:3.11.10
+        command: ["cassandra", "-f"]
+        env:
+        - name: POD_IP
+          valueFrom:
+            fieldRef:
+              apiVersion: v1
+              fieldPath: status.podIP
+        - name: JOLOKIA_USER
+          valueFrom:
+            secretKeyRef:
+              name: jolokia-auth
+              key: username
+        - name: JOLOKIA_PASSWORD
+          valueFrom:
+            secretKeyRef:
+              name: jolokia-auth
+              key: password
+        - name: CASSANDRA_AUTH_JOLOKIA
+          value: "true"
+        readinessProbe:
+          exec:
+            command: ["/bin/bash", "-c", "/etc/cassandra/readiness-probe.sh"]
+          initialDelaySeconds: 0
+          periodSeconds: 1
+          timeoutSeconds: 1
+)" +
+         (liveness ? R"(        livenessProbe:
+          exec:
+            command: ["/bin/bash", "-c", "/etc/cassandra/liveness-probe.sh"]
+          initialDelaySeconds: 1
+          periodSeconds: 1
+          timeoutSeconds: 1
+          failureThreshold: 2
+)"
+                   : "") +
+         R"(  volumeClaimTemplates:
+  - metadata:
+      name: data
+    spec:
+      accessModes: ["ReadWriteOnce"]
+      resources:
+        requests:
+          storage: 1Gi
+)";
+}
+
+std::string pod_name(const std::string& dc, int i) {
+  return std::string(kCc) + "-" + dc + "-rack1-" + std::to_string(i);
+}
+
+// `<pod>.<cc>.default` for each ordinal: the seed names casskop writes (ref §3).
+std::string cluster_seeds(const std::string& dc, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += (i ? "," : "") + pod_name(dc, i) + "." + kCc + ".default";
+  return out;
+}
+
+struct pod_view {
+  std::string ip;
+  bool ready = false;
+};
+
+pod_view pod_of(const kubesim_instance& sim, const std::string& cluster, const std::string& pod) {
+  auto r = sim.kubectl(cluster, {"get", "pod", pod, "-o", "json"});
+  pod_view v;
+  if (r.exit_code != 0) return v;
+  auto d = js::parse(r.out);
+  v.ip = js::get_string(d, {"status", "podIP"});
+  if (const auto* conds = js::find_path(d, {"status", "conditions"}); conds && conds->IsArray())
+    for (const auto& c : conds->GetArray())
+      if (js::get_string(c, "type") == "Ready") v.ready = js::get_string(c, "status") == "True";
+  return v;
+}
+
+// Waits until the pods are Ready and returns their IPs.
+std::vector<std::string> ready_pods(const kubesim_instance& sim, const std::string& cluster,
+                                    const std::string& dc, int n) {
+  std::vector<std::string> ips(n);
+  REQUIRE(eventually(
+      [&] {
+        for (int i = 0; i < n; ++i) {
+          auto v = pod_of(sim, cluster, pod_name(dc, i));
+          if (!v.ready) return false;
+          ips[i] = v.ip;
+        }
+        return true;
+      },
+      60s));
+  return ips;
+}
+
+api_client jolokia(const std::string& ip) {
+  client_options o;
+  o.base_url = "http://" + ip + ":8778";
+  o.timeout = 10s;
+  return api_client(o);
+}
+
+const std::string kLiveNodes =
+    R"({"type":"read","mbean":"org.apache.cassandra.db:type=StorageService","attribute":"LiveNodes","path":"","target":{"url":"","password":"","user":""}})";
+
+std::string basic(const std::string& user, const std::string& password) {
+  return "Basic " + k8s::base64_encode(user + ":" + password);
+}
+
+std::string nodetool_status(const kubesim_instance& sim, const std::string& cluster,
+                            const std::string& pod) {
+  auto r = sim.control(cluster, "cassandra/nodetool-status", "namespace=default&pod=" + pod);
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  return r.body;
+}
+
+int count_of(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+void apply(const kubesim_instance& sim, const std::string& cluster, const std::string& yaml) {
+  auto r = sim.kubectl(cluster, {"apply", "-f", "-"}, yaml);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "cassandra nodes: a StatefulSet of three Cassandra pods forms one ring, Ready by the probe") {
+  kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  apply(sim, "k1", service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 3), 3));
+  auto ips = ready_pods(sim, "k1", "dc1", 3);
+
+  // Distinct addresses of one 127.x.0.0/16, outside 127.0.x.x.
+  std::set<std::string> distinct(ips.begin(), ips.end());
+  CHECK(distinct.size() == 3);
+  const std::string prefix = ips[0].substr(0, ips[0].find('.', 4) + 1);
+  for (const auto& ip : ips) {
+    CHECK(ip.rfind("127.", 0) == 0);
+    CHECK(ip.rfind("127.0.", 0) != 0);
+    CHECK(ip.rfind(prefix, 0) == 0);
+  }
+
+  // Jolokia on <podIP>:8778, basic auth from the pod's env (the Secret).
+  auto client = jolokia(ips[0]);
+  CHECK(client.request("POST", "/jolokia/", kLiveNodes).status == 401);
+  CHECK(client
+            .request("POST", "/jolokia/", kLiveNodes, "application/json",
+                     {{"Authorization", basic("monitor", "wrong")}})
+            .status == 401);
+  http_reply live;
+  CHECK(eventually([&] {
+    live = client.request("POST", "/jolokia/", kLiveNodes, "application/json",
+                          {{"Authorization", basic("monitor", "s3cret")}});
+    if (live.status != 200) return false;
+    auto d = live.json();
+    const auto* v = js::find(d, "value");
+    if (!v || !v->IsArray()) return false;
+    std::set<std::string> seen;
+    for (const auto& ip : v->GetArray()) seen.insert(std::string(js::view(ip)));
+    return seen == distinct;
+  }));
+  INFO(live.body);
+  CHECK(js::get_int(live.json(), {"status"}, 0) == 200);
+  // The GET read form the readiness probe uses.
+  auto read =
+      client.request("GET", "/jolokia/read/org.apache.cassandra.db:type=StorageService/LiveNodes",
+                     "", "application/json", {{"Authorization", basic("monitor", "s3cret")}});
+  CHECK(read.status == 200);
+  CHECK(read.body.find(ips[2]) != std::string::npos);
+
+  // nodetool status: one Datacenter, three UN, each pod's IP.
+  auto status = nodetool_status(sim, "k1", pod_name("dc1", 1));
+  INFO(status);
+  CHECK(count_of(status, "Datacenter: ") == 1);
+  CHECK(count_of(status, "Datacenter: dc1") == 1);
+  CHECK(count_of(status, "\nUN  ") == 3);
+  for (const auto& ip : ips) CHECK(status.find("UN  " + ip) != std::string::npos);
+
+  // An unknown pod is a clear 404.
+  auto missing = sim.control("k1", "cassandra/nodetool-status", "namespace=default&pod=nope");
+  CHECK(missing.status == 404);
+}
+
+TEST_CASE("cassandra nodes: cqlsh through the control API alters a keyspace's replication") {
+  kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  apply(sim, "k1", service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1));
+  ready_pods(sim, "k1", "dc1", 1);
+  auto ok = sim.control(
+      "k1", "cassandra/cqlsh",
+      "namespace=default&pod=" + pod_name("dc1", 0) +
+          "&e=ALTER%20KEYSPACE%20system_auth%20WITH%20replication%20%3D%20%7B'class'%3A%20'"
+          "NetworkTopologyStrategy'%2C%20'dc1'%3A%20'1'%7D");
+  CHECK(ok.status == 200);
+  CHECK(ok.headers["x-exit-code"] == "0");
+  auto bad = sim.control("k1", "cassandra/cqlsh",
+                         "namespace=default&pod=" + pod_name("dc1", 0) +
+                             "&e=ALTER%20KEYSPACE%20nope%20WITH%20replication%20%3D%20%7B'class'"
+                             "%3A%20'SimpleStrategy'%2C%20'replication_factor'%3A%20'1'%7D");
+  CHECK(bad.headers["x-exit-code"] == "2");
+  CHECK(bad.body.find("nope") != std::string::npos);
+}
+
+TEST_CASE("cassandra nodes: a node down refuses Jolokia and its pod turns not Ready") {
+  kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  apply(sim, "k1", service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1));
+  auto ips = ready_pods(sim, "k1", "dc1", 1);
+  auto r = sim.control("k1", "cassandra/faults",
+                       "namespace=default&pod=" + pod_name("dc1", 0) + "&down=true");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(js::get_bool(r.json(), {"jvmUp"}, true) == false);
+  // failureThreshold 3 at a 1 s period.
+  CHECK(eventually([&] { return !pod_of(sim, "k1", pod_name("dc1", 0)).ready; }, 15s));
+  CHECK_THROWS(jolokia(ips[0]).request("POST", "/jolokia/", kLiveNodes));
+  r = sim.control("k1", "cassandra/faults",
+                  "namespace=default&pod=" + pod_name("dc1", 0) + "&down=false");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(eventually([&] { return pod_of(sim, "k1", pod_name("dc1", 0)).ready; }, 15s));
+}
+
+namespace {
+// Two regions, one DC each, whose seeds name pod 0 of both by its cluster DNS name (which
+// resolves only in its own cluster) and by its external-DNS name (`<pod>.<zone>`), as the seed's
+// setup does. With `annotate`, each headless Service carries the annotation external-DNS
+// publishes those names from, one zone for both regions as deploy/samples/multi-casskop.yaml has.
+void two_regions(kubesim_instance& sim, bool annotate) {
+  const std::string seeds = cluster_seeds("dc1", 1) + "," + cluster_seeds("dc2", 1) + "," +
+                            pod_name("dc1", 0) + ".my.zone.dns.net," + pod_name("dc2", 0) +
+                            ".my.zone.dns.net";
+  apply(sim, "k1",
+        service_yaml(annotate ? "my.zone.dns.net." : "") + statefulset_yaml("dc1", seeds, 2));
+  ready_pods(sim, "k1", "dc1", 2);
+  apply(sim, "k2",
+        service_yaml(annotate ? "my.zone.dns.net." : "") + statefulset_yaml("dc2", seeds, 2));
+  ready_pods(sim, "k2", "dc2", 2);
+}
+}  // namespace
+
+TEST_CASE("cassandra nodes: regions whose seeds resolve through external-DNS form one ring") {
+  kubesim_instance sim{{"k1", "k2"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  two_regions(sim, true);
+  std::string status;
+  CHECK(eventually([&] {
+    status = nodetool_status(sim, "k1", pod_name("dc1", 0));
+    return count_of(status, "\nUN  ") == 4;
+  }));
+  INFO(status);
+  CHECK(count_of(status, "Datacenter: dc1") == 1);
+  CHECK(count_of(status, "Datacenter: dc2") == 1);
+  CHECK(nodetool_status(sim, "k2", pod_name("dc2", 1)).find("Datacenter: dc1") !=
+        std::string::npos);
+  // The control API lists each cluster's nodes, all in one ring.
+  std::set<int> rings;
+  for (const char* cluster : {"k1", "k2"}) {
+    auto list = sim.control(cluster, "cassandra/pods").json();
+    REQUIRE(list.IsArray());
+    CHECK(list.Size() == 2);
+    for (const auto& p : list.GetArray()) {
+      CHECK(js::get_string(p, {"mode"}) == "NORMAL");
+      rings.insert(static_cast<int>(js::get_int(p, {"ring"}, 0)));
+    }
+  }
+  CHECK(rings.size() == 1);
+}
+
+TEST_CASE("cassandra nodes: without the external-DNS annotation regions form two rings") {
+  kubesim_instance sim{{"k1", "k2"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  two_regions(sim, false);
+  auto k1 = nodetool_status(sim, "k1", pod_name("dc1", 1));
+  auto k2 = nodetool_status(sim, "k2", pod_name("dc2", 1));
+  INFO(k1);
+  INFO(k2);
+  CHECK(count_of(k1, "\nUN  ") == 2);
+  CHECK(count_of(k1, "Datacenter: ") == 1);
+  CHECK(count_of(k1, "Datacenter: dc1") == 1);
+  CHECK(count_of(k2, "\nUN  ") == 2);
+  CHECK(count_of(k2, "Datacenter: dc2") == 1);
+  std::set<int> rings;
+  for (const char* cluster : {"k1", "k2"}) {
+    auto list = sim.control(cluster, "cassandra/pods").json();
+    REQUIRE(list.IsArray());
+    for (const auto& p : list.GetArray())
+      rings.insert(static_cast<int>(js::get_int(p, {"ring"}, 0)));
+  }
+  CHECK(rings.size() == 2);
+}
+
+namespace {
+// HostIdMap (IP -> host id) as node `ip` sees its ring.
+std::map<std::string, std::string> host_ids(const std::string& ip) {
+  const std::string read =
+      R"({"type":"READ","mbean":"org.apache.cassandra.db:type=StorageService","attribute":"HostIdMap"})";
+  auto r = jolokia(ip).request("POST", "/jolokia/", read, "application/json",
+                               {{"Authorization", basic("monitor", "s3cret")}});
+  std::map<std::string, std::string> out;
+  if (r.status != 200) return out;
+  auto d = r.json();
+  if (const auto* v = js::find(d, "value"); v && v->IsObject())
+    for (const auto& m : v->GetObject())
+      out[std::string(js::view(m.name))] = std::string(js::view(m.value));
+  return out;
+}
+}  // namespace
+
+TEST_CASE(
+    "cassandra nodes: the host id is kept on the PVC across a pod restart, and goes with it") {
+  kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  apply(sim, "k1", service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 2));
+  auto ips = ready_pods(sim, "k1", "dc1", 2);
+  std::string first_id;
+  REQUIRE(eventually([&] { return !(first_id = host_ids(ips[0])[ips[1]]).empty(); }));
+
+  // Deleted and made again by its StatefulSet: a new IP, the same host id (the same disk).
+  REQUIRE(sim.kubectl("k1", {"delete", "pod", pod_name("dc1", 1)}).exit_code == 0);
+  std::string new_ip;
+  REQUIRE(eventually(
+      [&] {
+        auto v = pod_of(sim, "k1", pod_name("dc1", 1));
+        new_ip = v.ip;
+        return v.ready && v.ip != ips[1];
+      },
+      30s));
+  std::map<std::string, std::string> ids;
+  CHECK(eventually([&] { return (ids = host_ids(ips[0])).count(new_ip) == 1; }));
+  CHECK(ids[new_ip] == first_id);
+
+  // Scaled down, its PVC deleted, scaled up again: a fresh disk, a new host id.
+  REQUIRE(sim.kubectl("k1", {"scale", "sts", std::string(kCc) + "-dc1-rack1", "--replicas=1"})
+              .exit_code == 0);
+  REQUIRE(eventually([&] { return pod_of(sim, "k1", pod_name("dc1", 1)).ip.empty(); }, 30s));
+  REQUIRE(sim.kubectl("k1", {"delete", "pvc", "data-" + pod_name("dc1", 1)}).exit_code == 0);
+  REQUIRE(sim.kubectl("k1", {"scale", "sts", std::string(kCc) + "-dc1-rack1", "--replicas=2"})
+              .exit_code == 0);
+  auto again = ready_pods(sim, "k1", "dc1", 2);
+  CHECK(eventually([&] {
+    auto now = host_ids(ips[0]);
+    return now.count(again[1]) == 1 && now[again[1]] != first_id;
+  }));
+}
+
+TEST_CASE("cassandra nodes: Jolokia delay and hang faults hold the replies and fail the probe") {
+  kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  apply(sim, "k1", service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1));
+  auto ip = ready_pods(sim, "k1", "dc1", 1)[0];
+  const std::string pod = "namespace=default&pod=" + pod_name("dc1", 0);
+  const std::map<std::string, std::string> auth{{"Authorization", basic("monitor", "s3cret")}};
+
+  auto r = sim.control("k1", "cassandra/faults", pod + "&jolokiaDelayMs=1500");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  auto started = std::chrono::steady_clock::now();
+  auto slow = jolokia(ip).request("POST", "/jolokia/", kLiveNodes, "application/json", auth);
+  CHECK(slow.status == 200);
+  CHECK(std::chrono::steady_clock::now() - started >= 1500ms);
+  // Slower than the probe's 1 s timeout: three failures in a row make the pod not Ready.
+  CHECK(eventually([&] { return !pod_of(sim, "k1", pod_name("dc1", 0)).ready; }, 15s));
+
+  r = sim.control("k1", "cassandra/faults", pod + "&jolokiaHang=true");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  // Faults named change, the others stay.
+  CHECK(js::get_int(r.json(), {"jolokia", "delayMs"}, 0) == 1500);
+  r = sim.control("k1", "cassandra/faults", pod + "&jolokiaDelayMs=0");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  client_options o;
+  o.base_url = "http://" + ip + ":8778";
+  o.timeout = 2s;
+  CHECK_THROWS(api_client(o).request("POST", "/jolokia/", kLiveNodes, "application/json", auth));
+
+  r = sim.control("k1", "cassandra/faults", pod + "&reset=true");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(js::get_bool(r.json(), {"jolokia", "hang"}, true) == false);
+  CHECK(eventually([&] { return pod_of(sim, "k1", pod_name("dc1", 0)).ready; }, 15s));
+  CHECK(sim.control("k1", "cassandra/faults", pod + "&jolokiaHang=maybe").status == 400);
+}
+
+TEST_CASE("cassandra nodes: with a ring delay set a new node shows UJ, then UN") {
+  kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  apply(sim, "k1", service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1));
+  ready_pods(sim, "k1", "dc1", 1);
+  auto r = sim.control("k1", "cassandra/speeds", "ringDelayMs=2000");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(js::get_int(r.json(), {"ringDelayMs"}, 0) == 2000);
+  CHECK(js::get_int(r.json(), {"startupMs"}, -1) == 0);
+  REQUIRE(sim.kubectl("k1", {"scale", "sts", std::string(kCc) + "-dc1-rack1", "--replicas=2"})
+              .exit_code == 0);
+  // Not a seed and a fresh disk: it bootstraps (JOINING for the ring delay), Ready meanwhile.
+  std::string status;
+  CHECK(eventually(
+      [&] {
+        status = nodetool_status(sim, "k1", pod_name("dc1", 0));
+        return count_of(status, "\nUJ  ") == 1;
+      },
+      15s));
+  CHECK(eventually(
+      [&] {
+        status = nodetool_status(sim, "k1", pod_name("dc1", 0));
+        return count_of(status, "\nUN  ") == 2;
+      },
+      15s));
+  INFO(status);
+}
+
+TEST_CASE("cassandra nodes: a kubesim whose pod addresses are taken draws another 127.x") {
+  kubesim_instance first{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  apply(first, "k1", service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1));
+  auto taken = ready_pods(first, "k1", "dc1", 1)[0];
+  // A second kubesim told to start in the same /16: its first bind fails on the first's pod IP.
+  const std::string octet = taken.substr(4, taken.find('.', 4) - 4);
+  kubesim_instance second{
+      {"k1"}, {"--simulate-workloads", "--simulate-cassandra", "--cassandra-ip-prefix", octet}};
+  apply(second, "k1", service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1));
+  auto mine = ready_pods(second, "k1", "dc1", 1)[0];
+  CHECK(mine.rfind("127.", 0) == 0);
+  CHECK(mine.rfind("127." + octet + ".", 0) != 0);
+  // Each answers on its own address, as its own node.
+  auto live_of = [](const std::string& ip) {
+    return jolokia(ip).request("POST", "/jolokia/", kLiveNodes, "application/json",
+                               {{"Authorization", basic("monitor", "s3cret")}});
+  };
+  CHECK(live_of(taken).body.find(taken) != std::string::npos);
+  CHECK(live_of(mine).body.find(mine) != std::string::npos);
+  CHECK(live_of(mine).body.find(taken) == std::string::npos);
+}
+
+namespace {
+// forceKeyspaceCleanup as CassKop sends it (ref §1 call 7).
+const std::string kCleanup =
+    R"J({"type":"EXEC","mbean":"org.apache.cassandra.db:type=StorageService","operation":"forceKeyspaceCleanup(java.lang.String,[Ljava.lang.String;)","arguments":["system_auth",[]]})J";
+const std::string kCompactions =
+    R"J({"type":"READ","mbean":"org.apache.cassandra.db:type=CompactionManager","attribute":"Compactions"})J";
+}  // namespace
+
+TEST_CASE("cassandra nodes: a blocking EXEC answers when its work is done, listed meanwhile") {
+  kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  // A 4.0 image: the node runs that version (decommission then takes its force flag).
+  std::string sts = statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1);
+  sts.replace(sts.find("cassandra:3.11.10"), std::string("cassandra:3.11.10").size(),
+              "cassandra:4.0.1");
+  apply(sim, "k1", service_yaml("") + sts);
+  auto ip = ready_pods(sim, "k1", "dc1", 1)[0];
+  auto version = jolokia(ip).request(
+      "POST", "/jolokia/",
+      R"({"type":"read","mbean":"org.apache.cassandra.db:type=StorageService","attribute":"ReleaseVersion"})",
+      "application/json", {{"Authorization", basic("monitor", "s3cret")}});
+  CHECK(js::get_string(version.json(), {"value"}) == "4.0.1");
+  REQUIRE(sim.control("k1", "cassandra/speeds", "cleanupPerKeyspaceMs=3000").status == 200);
+  const std::map<std::string, std::string> auth{{"Authorization", basic("monitor", "s3cret")}};
+  auto started = std::chrono::steady_clock::now();
+  auto exec = std::async(std::launch::async, [&] {
+    return jolokia(ip).request("POST", "/jolokia/", kCleanup, "application/json", auth);
+  });
+  // While the EXEC waits, CompactionManager lists the Cleanup (what CassKop's monitor reads).
+  CHECK(eventually(
+      [&] {
+        auto r = jolokia(ip).request("POST", "/jolokia/", kCompactions, "application/json", auth);
+        return r.body.find("\"Cleanup\"") != std::string::npos;
+      },
+      2500ms));
+  auto done = exec.get();
+  CHECK(done.status == 200);
+  CHECK(js::get_int(done.json(), {"status"}, 0) == 200);
+  CHECK(std::chrono::steady_clock::now() - started >= 3000ms);
+  auto after = jolokia(ip).request("POST", "/jolokia/", kCompactions, "application/json", auth);
+  CHECK(after.body.find("\"Cleanup\"") == std::string::npos);
+}
+
+TEST_CASE("cassandra nodes: a node down fails its liveness probe and the kubelet restarts it") {
+  kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  apply(sim, "k1",
+        service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1, /*liveness=*/true));
+  auto ip = ready_pods(sim, "k1", "dc1", 1)[0];
+  const std::string pod = pod_name("dc1", 0);
+  auto restarts = [&] {
+    auto r = sim.kubectl("k1", {"get", "pod", pod, "-o", "json"});
+    if (r.exit_code != 0) return -1;
+    auto d = js::parse(r.out);
+    if (const auto* list = js::find_path(d, {"status", "containerStatuses"});
+        list && list->IsArray())
+      for (const auto& c : list->GetArray())
+        if (js::get_string(c, "name") == "cassandra")
+          return static_cast<int>(js::get_int(c, {"restartCount"}, 0));
+    return -1;
+  };
+  REQUIRE(restarts() == 0);
+  auto r = sim.control("k1", "cassandra/faults", "namespace=default&pod=" + pod + "&down=true");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(eventually([&] { return restarts() == 1; }, 15s));
+  // Started again in the same pod: same IP, the JVM up, Ready by its readiness probe.
+  CHECK(eventually(
+      [&] {
+        auto v = pod_of(sim, "k1", pod);
+        return v.ready && v.ip == ip;
+      },
+      15s));
+  auto list = sim.control("k1", "cassandra/pods").json();
+  REQUIRE(list.IsArray());
+  REQUIRE(list.Size() == 1);
+  CHECK(js::get_bool(list[0], {"jvmUp"}, false));
+  CHECK(restarts() == 1);
+}
