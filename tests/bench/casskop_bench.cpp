@@ -53,6 +53,7 @@
 #include "tests/bench/bench_http.h"
 #include "tests/bench/bench_proc.h"
 #include "tests/bench/bench_watch.h"
+#include "tests/support/cassandra_objects.h"
 #include "tests/support/kubesim_fixture.h"
 #include "tests/support/operator_fixture.h"
 
@@ -89,17 +90,11 @@ std::vector<std::string> dc_racks(int dcs, int racks) {
 }
 
 std::string cc_json(const std::string& name, int dcs, int racks, int nodes) {
-  std::string topology;
-  for (int d = 1; d <= dcs; ++d) {
-    std::string rs;
-    for (int r = 1; r <= racks; ++r)
-      rs += fmt::format(R"({}{{"name":"rack{}"}})", r > 1 ? "," : "", r);
-    topology += fmt::format(R"({}{{"name":"dc{}","rack":[{}]}})", d > 1 ? "," : "", d, rs);
-  }
+  const std::string topology = testsupport::topology_dcs_json(dcs, racks);
   return fmt::format(
       R"({{"apiVersion":"db.orange.com/v2","kind":"CassandraCluster","metadata":{{"name":"{}","namespace":"{}"}},)"
       R"("spec":{{"nodesPerRacks":{},"cassandraImage":"{}","dataCapacity":"1Gi",)"
-      R"("topology":{{"dc":[{}]}}}}}})",
+      R"("topology":{{"dc":{}}}}}}})",
       name, ns, nodes, old_image, topology);
 }
 
@@ -127,14 +122,6 @@ struct cc_seen {
   }
 };
 
-std::string cassandra_image(const js::Value& sts) {
-  if (const js::Value* cs = js::find_path(sts, {"spec", "template", "spec", "containers"});
-      cs && cs->IsArray())
-    for (const auto& c : cs->GetArray())
-      if (js::get_string(c, "name") == "cassandra") return std::string(js::get_string(c, "image"));
-  return "";
-}
-
 // Both watches, their events kept per object name in arrival order.
 class recorder {
  public:
@@ -151,7 +138,7 @@ class recorder {
       sts_seen s;
       s.at = e->at;
       s.type = e->type;
-      s.image = cassandra_image(o);
+      s.image = testsupport::cassandra_image(o);
       s.generation = js::get_int(o, {"metadata", "generation"}, 0);
       s.observed = js::get_int(o, {"status", "observedGeneration"}, 0);
       s.spec_replicas = js::get_int(o, {"spec", "replicas"}, 1);

@@ -11,6 +11,7 @@
 #include "k8s/json/base64.h"
 #include "k8s/json/yaml_json.h"
 #include "tests/e2e/e2e_setup.h"
+#include "tests/support/cassandra_objects.h"
 
 namespace {
 
@@ -20,26 +21,6 @@ using testsupport::eventually;
 
 const std::string kCC = "cassandra-e2e";
 const std::string kSts = "/apis/apps/v1/namespaces/" + kNs + "/statefulsets";
-
-// A StatefulSet not at rest: not yet seen by its controller, pods missing or not Ready, or pods
-// on an older revision.
-bool moving(const js::Value& sts) {
-  const int64_t replicas = js::get_int(sts, {"spec", "replicas"}, 1);
-  return js::get_int(sts, {"status", "observedGeneration"}, 0) <
-             js::get_int(sts, {"metadata", "generation"}, 0) ||
-         js::get_int(sts, {"status", "replicas"}, 0) != replicas ||
-         js::get_int(sts, {"status", "readyReplicas"}, 0) != replicas ||
-         js::get_string(sts, {"status", "currentRevision"}) !=
-             js::get_string(sts, {"status", "updateRevision"});
-}
-
-std::string image_of(const js::Value& sts) {
-  if (const js::Value* cs = js::find_path(sts, {"spec", "template", "spec", "containers"});
-      cs && cs->IsArray())
-    for (const auto& c : cs->GetArray())
-      if (js::get_string(c, "name") == "cassandra") return std::string(js::get_string(c, "image"));
-  return "";
-}
 
 // The ConfigMap of the pod template's `cassandra-config` volume ("" when none).
 std::string observe_volume(const js::Value& sts) {
@@ -108,13 +89,14 @@ class sts_recorder {
         latest_.erase(name);
         continue;
       }
-      std::string before = latest_.count(name) ? image_of(latest_[name]) : "";
-      if (image_of(*obj) != before) image_changes_.emplace_back(name, image_of(*obj));
+      std::string before = latest_.count(name) ? testsupport::cassandra_image(latest_[name]) : "";
+      if (testsupport::cassandra_image(*obj) != before)
+        image_changes_.emplace_back(name, testsupport::cassandra_image(*obj));
       latest_[name] = js::copy_of(*obj);
       int n = 0;
       std::string who;
       for (const auto& [k, v] : latest_)
-        if (moving(v)) {
+        if (testsupport::sts_moving(v)) {
           ++n;
           who += " " + k;
         }
@@ -136,17 +118,11 @@ class sts_recorder {
 
 std::string cc_json(int dcs, int racks, int nodes, const std::string& image = "cassandra:3.11.10",
                     const std::string& extra_spec = "") {
-  std::string topology;
-  for (int d = 1; d <= dcs; ++d) {
-    std::string rs;
-    for (int r = 1; r <= racks; ++r)
-      rs += fmt::format(R"({}{{"name":"rack{}"}})", r > 1 ? "," : "", r);
-    topology += fmt::format(R"({}{{"name":"dc{}","rack":[{}]}})", d > 1 ? "," : "", d, rs);
-  }
+  const std::string topology = testsupport::topology_dcs_json(dcs, racks);
   return fmt::format(
       R"({{"apiVersion":"db.orange.com/v2","kind":"CassandraCluster","metadata":{{"name":"{}","namespace":"{}"}},
           "spec":{{"nodesPerRacks":{},"cassandraImage":"{}","dataCapacity":"1Gi","deletePVC":true{},
-                   "topology":{{"dc":[{}]}}}}}})",
+                   "topology":{{"dc":{}}}}}}})",
       kCC, kNs, nodes, image, extra_spec, topology);
 }
 
@@ -357,7 +333,7 @@ TEST_CASE("casskop e2e: an image change rolls rack by rack, in spec order") {
   CHECK_MESSAGE(rec.max_moving() == 1, rec.moving_log());
   for (const auto& s : kFour) {
     auto sts = w.sts(s);
-    CHECK(image_of(sts) == "cassandra:3.11.11");
+    CHECK(testsupport::cassandra_image(sts) == "cassandra:3.11.11");
     CHECK(js::get_int(sts, {"metadata", "generation"}, 0) == generation[s] + 1);  // one write
   }
   CHECK(w.has_event("RackActionStarted", "Normal"));
@@ -374,7 +350,7 @@ TEST_CASE("casskop e2e: rollingPartition holds its rack and the racks after it")
   REQUIRE_MESSAGE(eventually(
                       [&] {
                         auto s = w.sts("cassandra-e2e-dc1-rack2");
-                        return image_of(s) == "cassandra:3.11.11" &&
+                        return testsupport::cassandra_image(s) == "cassandra:3.11.11" &&
                                js::get_int(s, {"status", "updatedReplicas"}, 0) == 1;
                       },
                       60s),
@@ -382,7 +358,7 @@ TEST_CASE("casskop e2e: rollingPartition holds its rack and the racks after it")
   CHECK(js::get_int(w.sts("cassandra-e2e-dc1-rack2"),
                     {"spec", "updateStrategy", "rollingUpdate", "partition"}, -1) == 1);
   std::this_thread::sleep_for(1500ms);  // several pod-ready delays: rack3 would have moved
-  CHECK(image_of(w.sts("cassandra-e2e-dc1-rack3")) == "cassandra:3.11.10");
+  CHECK(testsupport::cassandra_image(w.sts("cassandra-e2e-dc1-rack3")) == "cassandra:3.11.10");
   CHECK(js::get_string(w.cc(), {"status", "lastClusterActionStatus"}) == "Ongoing");
   // Releasing the partition lets the roll end, and rack3 follows.
   w.patch_cc(R"({"spec":{"topology":{"dc":[{"name":"dc1",
@@ -390,7 +366,8 @@ TEST_CASE("casskop e2e: rollingPartition holds its rack and the racks after it")
   REQUIRE_MESSAGE(eventually(
                       [&] {
                         return w.done() &&
-                               image_of(w.sts("cassandra-e2e-dc1-rack3")) == "cassandra:3.11.11";
+                               testsupport::cassandra_image(w.sts("cassandra-e2e-dc1-rack3")) ==
+                                   "cassandra:3.11.11";
                       },
                       60s),
                   w.diagnose());
@@ -431,17 +408,20 @@ TEST_CASE("casskop e2e: killed mid-roll and restarted, the roll resumes and noth
   REQUIRE_MESSAGE(eventually(
                       [&] {
                         auto s = rec.get("cassandra-e2e-dc1-rack2");
-                        return s && image_of(*s) == "cassandra:3.11.11";
+                        return s && testsupport::cassandra_image(*s) == "cassandra:3.11.11";
                       },
                       60s),
                   w.diagnose());
   w.op->kill9();
   std::this_thread::sleep_for(300ms);
   w.op->start();
-  REQUIRE_MESSAGE(
-      eventually([&] { return w.done() && image_of(w.sts(racks.back())) == "cassandra:3.11.11"; },
-                 60s),
-      w.diagnose());
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        return w.done() && testsupport::cassandra_image(w.sts(racks.back())) ==
+                                               "cassandra:3.11.11";
+                      },
+                      60s),
+                  w.diagnose());
   for (const auto& s : racks)
     CHECK_MESSAGE(js::get_int(w.sts(s), {"metadata", "generation"}, 0) == generation[s] + 1, s);
   CHECK(rec.rolled_to("cassandra:3.11.11") == racks);
@@ -716,7 +696,7 @@ spec:
   }
   auto settled = [&] {
     auto s = w.sts("cassandra-e2e-dc1-rack1");
-    return !moving(s) && js::get_int(s, {"status", "readyReplicas"}, 0) == 2;
+    return !testsupport::sts_moving(s) && js::get_int(s, {"status", "readyReplicas"}, 0) == 2;
   };
   REQUIRE(eventually(settled, 30s));
   auto before = w.sts("cassandra-e2e-dc1-rack1");

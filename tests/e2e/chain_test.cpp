@@ -12,6 +12,7 @@
 #include <tuple>
 
 #include "tests/e2e/e2e_setup.h"
+#include "tests/support/cassandra_objects.h"
 
 namespace {
 
@@ -61,14 +62,6 @@ std::string mcc_body() {
       kMcc, kNs, kDomain, kCC, kNs, kOldImage, overrides);
 }
 
-std::string cassandra_image(const js::Value& sts) {
-  if (const js::Value* cs = js::find_path(sts, {"spec", "template", "spec", "containers"});
-      cs && cs->IsArray())
-    for (const auto& c : cs->GetArray())
-      if (js::get_string(c, "name") == "cassandra") return std::string(js::get_string(c, "image"));
-  return "";
-}
-
 // The bootstrap init container's CASSANDRA_SEEDS ("" when none).
 std::string bootstrap_seeds(const js::Value& sts) {
   if (const js::Value* cs = js::find_path(sts, {"spec", "template", "spec", "initContainers"});
@@ -79,18 +72,6 @@ std::string bootstrap_seeds(const js::Value& sts) {
           if (js::get_string(e, "name") == "CASSANDRA_SEEDS")
             return std::string(js::get_string(e, "value"));
   return "";
-}
-
-// A StatefulSet not at rest: not yet seen by its controller, pods missing or not Ready, or pods
-// on an older revision.
-bool moving(const js::Value& sts) {
-  const int64_t replicas = js::get_int(sts, {"spec", "replicas"}, 1);
-  return js::get_int(sts, {"status", "observedGeneration"}, 0) <
-             js::get_int(sts, {"metadata", "generation"}, 0) ||
-         js::get_int(sts, {"status", "replicas"}, 0) != replicas ||
-         js::get_int(sts, {"status", "readyReplicas"}, 0) != replicas ||
-         js::get_string(sts, {"status", "currentRevision"}) !=
-             js::get_string(sts, {"status", "updateRevision"});
 }
 
 // Watches CassandraClusters and StatefulSets of every region, one stream and thread each (with
@@ -244,8 +225,10 @@ class chain_recorder {
       }
     if (sts.size() != kRacksPerRegion) return std::to_string(sts.size()) + " StatefulSets";
     for (const auto& [name, s] : sts) {
-      if (cassandra_image(*s) != image) return name + " has image " + cassandra_image(*s);
-      if (moving(*s)) return name + " moving: " + js::to_string(*js::find(*s, "status"));
+      if (testsupport::cassandra_image(*s) != image)
+        return name + " has image " + testsupport::cassandra_image(*s);
+      if (testsupport::sts_moving(*s))
+        return name + " moving: " + js::to_string(*js::find(*s, "status"));
     }
     return "";
   }
@@ -274,24 +257,24 @@ class chain_recorder {
       releases_.push_back({i, image, std::nullopt});
       return releases_.size() - 1;
     }
-    const std::string image = cassandra_image(obj);
+    const std::string image = testsupport::cassandra_image(obj);
     timeline_ +=
         fmt::format("{} rv={} StatefulSet {} {} image={} ready={}/{} moving={}\n", region, rv, type,
                     name, image, js::get_int(obj, {"status", "readyReplicas"}, 0),
-                    js::get_int(obj, {"spec", "replicas"}, 1), moving(obj));
+                    js::get_int(obj, {"spec", "replicas"}, 1), testsupport::sts_moving(obj));
     r.sts.push_back({rv, name, type == "DELETED", js::copy_of(obj)});
     if (type == "DELETED") {
       r.sts_now.erase(name);
       return std::nullopt;
     }
     auto it = r.sts_now.find(name);
-    if (it == r.sts_now.end() || cassandra_image(it->second) != image)
+    if (it == r.sts_now.end() || testsupport::cassandra_image(it->second) != image)
       image_changes_.emplace_back(i, name, image);
     r.sts_now[name] = js::copy_of(obj);
     int n = 0;
     std::string who;
     for (const auto& [sname, s] : r.sts_now)
-      if (moving(s)) {
+      if (testsupport::sts_moving(s)) {
         ++n;
         who += " " + sname;
       }
@@ -416,8 +399,8 @@ void check_region(chain_world& w, size_t i, const std::string& image) {
     const std::string name(js::get_string(s, {"metadata", "name"}));
     CAPTURE(name);
     names.push_back(name);
-    CHECK(cassandra_image(s) == image);
-    CHECK_FALSE(moving(s));
+    CHECK(testsupport::cassandra_image(s) == image);
+    CHECK_FALSE(testsupport::sts_moving(s));
     CHECK(js::get_int(s, {"status", "readyReplicas"}, 0) == 1);
     CHECK(bootstrap_seeds(s) == kSeedsEnv);
   }
