@@ -180,7 +180,9 @@ TEST_CASE("casskop lock e2e: a Go CassKop's lock keeps casskop idle until its po
   CHECK(w.lock_holder() == "casskop-0");
 }
 
-TEST_CASE("casskop lock e2e: two casskops, one acts; killed and its pod deleted, the other does") {
+TEST_CASE(
+    "casskop lock e2e: two casskops, one acts, and once it is killed and its pod deleted the other "
+    "does") {
   lock_world w;
   w.pod("casskop-a");
   w.pod("casskop-b");
