@@ -5,6 +5,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <deque>
 #include <mutex>
@@ -18,6 +20,7 @@ namespace {
 
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+namespace websocket = beast::websocket;
 namespace net = boost::asio;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
@@ -219,6 +222,13 @@ class session : public session_base {
     net::post(stream_.get_executor(), [self] { self->flush_stream(); });
   }
   size_t max_backlog() const { return owner_->options.max_stream_backlog_bytes; }
+  void post_websocket(std::string subprotocol, std::vector<std::string> messages) {
+    auto self = shared();
+    net::post(stream_.get_executor(),
+              [self, sp = std::move(subprotocol), m = std::move(messages)]() mutable {
+                self->upgrade_websocket(std::move(sp), std::move(m));
+              });
+  }
 
  private:
   std::shared_ptr<session> shared() {
@@ -268,6 +278,7 @@ class session : public session_base {
     for (const auto& field : msg) {
       req->headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
+    upgrade_header_.emplace(msg.base());
     req->body = std::move(msg.body());
     req->client_cert_subject = client_cn_;
     req->client_cert_organizations = client_orgs_;
@@ -298,6 +309,44 @@ class session : public session_base {
     bhttp::async_write(stream_, *res, [self, res](beast::error_code ec, size_t) {
       if (ec || !self->keep_alive_) return self->drop();
       self->read_request();
+    });
+  }
+
+  // The connection leaves HTTP: its stream moves into a WebSocket that lives until the close
+  // handshake ends (the session forgets it, as after a drop, but the socket stays open).
+  void upgrade_websocket(std::string subprotocol, std::vector<std::string> messages) {
+    if (dropped_ || !upgrade_header_) return;
+    dropped_ = true;
+    in_flight_ = false;
+    owner_->forget(weak_from_this());
+    struct ws_exchange {
+      websocket::stream<Stream> ws;
+      std::vector<std::string> messages;
+      size_t next = 0;
+      explicit ws_exchange(Stream&& s) : ws(std::move(s)) {}
+      static void write_next(std::shared_ptr<ws_exchange> x) {
+        if (x->next == x->messages.size()) {
+          x->ws.async_close(websocket::close_code::normal, [x](beast::error_code) {});
+          return;
+        }
+        auto& m = x->messages[x->next++];
+        x->ws.async_write(net::buffer(m), [x](beast::error_code ec, size_t) {
+          if (!ec) write_next(x);
+        });
+      }
+    };
+    auto x = std::make_shared<ws_exchange>(std::move(stream_));
+    x->messages = std::move(messages);
+    x->ws.binary(true);
+    x->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    x->ws.set_option(websocket::stream_base::decorator(
+        [sp = std::move(subprotocol)](websocket::response_type& res) {
+          if (!sp.empty()) res.set(bhttp::field::sec_websocket_protocol, sp);
+        }));
+    bhttp::request<bhttp::empty_body> req(std::move(*upgrade_header_));
+    upgrade_header_.reset();
+    x->ws.async_accept(req, [x](beast::error_code ec) {
+      if (!ec) ws_exchange::write_next(x);
     });
   }
 
@@ -403,6 +452,7 @@ class session : public session_base {
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::request_header<>> upgrade_header_;  // the last request's, for a WebSocket
   std::shared_ptr<session_stream<Stream>> stream_body_;
   std::array<char, 512> discard_{};
   std::string client_cn_;
@@ -445,6 +495,10 @@ class session_exchange : public exchange {
   void abort() override {
     if (answered_.test_and_set()) return;
     session_->post_abort();
+  }
+  void websocket_reply(std::string subprotocol, std::vector<std::string> messages) override {
+    if (answered_.test_and_set()) return;
+    session_->post_websocket(std::move(subprotocol), std::move(messages));
   }
 
  private:

@@ -28,7 +28,7 @@ struct request {
   header_list query;   // decoded query parameters, in order
   header_list headers;
   std::string body;
-  std::string client_cert_subject;  // CN of a verified client certificate, empty if none
+  std::string client_cert_subject;      // CN of a verified client certificate, empty if none
   bool client_cert_unverified = false;  // a client certificate was sent but did not verify
   std::vector<std::string> client_cert_organizations;
 
@@ -50,7 +50,9 @@ class stream {
   // Queues data for the client; returns false once the stream is closed (client gone,
   // server stopping, or the client too slow to keep up).
   virtual bool write(std::shared_ptr<const std::string> data) = 0;
-  bool write(std::string data) { return write(std::make_shared<const std::string>(std::move(data))); }
+  bool write(std::string data) {
+    return write(std::make_shared<const std::string>(std::move(data)));
+  }
   // Ends the body cleanly (terminating chunk) after what is queued.
   virtual void close() = 0;
   virtual bool closed() const = 0;
@@ -68,6 +70,11 @@ class exchange {
                                                header_list headers = {}) = 0;
   // Drops the connection without an answer (used to simulate a dead peer).
   virtual void abort() = 0;
+  // Accepts the request's WebSocket upgrade (101) naming `subprotocol`, sends each of
+  // `messages` as one binary message, then closes with 1000 (normal) and waits for the client's
+  // close. Enough for a command without stdin (kubesim's pods/exec); the connection is not
+  // reused afterwards.
+  virtual void websocket_reply(std::string subprotocol, std::vector<std::string> messages) = 0;
 };
 
 using handler = std::function<void(std::shared_ptr<exchange>)>;
@@ -82,7 +89,7 @@ struct listener_options {
   std::string address = "127.0.0.1";
   uint16_t port = 0;  // 0: pick a free port, read it back with listener::port()
   std::optional<tls_config> tls;
-  size_t max_body_bytes = 3 * 1024 * 1024;  // kube-apiserver's request size limit
+  size_t max_body_bytes = 3 * 1024 * 1024;             // kube-apiserver's request size limit
   size_t max_stream_backlog_bytes = 64 * 1024 * 1024;  // a slower client is disconnected
 };
 

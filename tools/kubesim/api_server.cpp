@@ -23,6 +23,7 @@
 #include "tools/kubesim/impersonation.h"
 #include "tools/kubesim/list_options.h"
 #include "tools/kubesim/object_meta.h"
+#include "tools/kubesim/pod_exec.h"
 #include "tools/kubesim/protobuf_codec.h"
 #include "tools/kubesim/rbac_authorizer.h"
 #include "tools/kubesim/rbac_escalation.h"
@@ -407,6 +408,7 @@ struct api_server::impl : std::enable_shared_from_this<api_server::impl> {
   fault_settings faults;
   std::vector<std::weak_ptr<watch_connection>> watches;
   std::mt19937 rng{std::random_device{}()};
+  exec_runner exec;  // set before serving; read without the lock
 
   impl(net::io_context& io, cluster_state& s, api_server_options o)
       : io(io), state(s), options(std::move(o)) {}
@@ -461,6 +463,10 @@ fault_settings api_server::faults() const {
 void api_server::set_faults(const fault_settings& f) {
   std::lock_guard lock(impl_->mutex);
   impl_->faults = f;
+}
+
+void api_server::set_exec_runner(exec_runner run) {
+  impl_->exec = std::move(run);
 }
 
 void api_server::set_address(std::string server_address) {
@@ -737,6 +743,7 @@ target api_server::impl::resolve(const std::vector<std::string>& parts, size_t f
   if (!t.type.namespaced && !t.ns.empty()) throw path_not_found();
   if (!t.subresource.empty() && !(t.subresource == "status" && t.type.has_status) &&
       !(t.subresource == "finalize" && t.type.kind == "Namespace") &&
+      !(t.subresource == "exec" && t.type.kind == "Pod" && t.type.group.empty()) &&
       !(t.subresource == "scale" && scale::paths_of(t.type, version)))
     throw path_not_found();
   is_collection = t.name.empty();
@@ -828,6 +835,12 @@ void api_server::impl::serve_resource(const std::shared_ptr<exchange>& ex, const
   }
 
   if (t.subresource == "scale") return serve_scale(ex, t, wo, protobuf);
+  if (t.subresource == "exec") {
+    // A connect subresource: GET (WebSocket) and POST (SPDY and WebSocket) only.
+    if (r.method != "GET" && r.method != "POST")
+      throw method_not_allowed("the server does not allow this method on the requested resource");
+    return serve_pod_exec(ex, state.get(t.type, ns, t.name)->doc, exec);
+  }
   const bool status_only = t.subresource == "status";
   if (r.method == "GET") {
     auto answer = [self = shared_from_this(), ex, t, ns, protobuf] {

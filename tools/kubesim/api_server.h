@@ -9,6 +9,7 @@
 
 #include "k8s/http/http_server.h"
 #include "tools/kubesim/cluster_state.h"
+#include "tools/kubesim/pod_exec.h"
 
 namespace boost::asio {
 class io_context;
@@ -53,6 +54,8 @@ class api_server {
   void close_watches();
   size_t open_watches() const;
   void set_address(std::string server_address);
+  // What pods/exec runs (kubesim's kubelet); call before serving. Unset: no command runs.
+  void set_exec_runner(exec_runner run);
 
   struct impl;
 

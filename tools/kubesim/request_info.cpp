@@ -118,6 +118,12 @@ request_attributes request_attributes_of(const std::string& method, const std::s
     }
   }
   if (a.name.empty() && a.verb == "delete") a.verb = "deletecollection";
+  // The connect subresources a WebSocket client reaches with GET also need `create` (v1.32,
+  // feature AuthorizePodWebsocketUpgradeCreatePermission, on by default since v1.30): kubesim
+  // checks create alone, as for POST (the real server checks get, then create).
+  if (a.verb == "get" && a.resource == "pods" &&
+      (a.subresource == "exec" || a.subresource == "attach" || a.subresource == "portforward"))
+    a.verb = "create";
   return a;
 }
 

@@ -11,6 +11,7 @@
 #include "k8s/json/json.h"
 #include "tools/kubesim/auth_controllers.h"
 #include "tools/kubesim/bootstrap_policy.h"
+#include "tools/kubesim/cassandra_pod_spec.h"
 #include "tools/kubesim/cassandra_pods.h"
 #include "tools/kubesim/casskop_standin.h"
 #include "tools/kubesim/cluster_files.h"
@@ -95,6 +96,26 @@ void simulator::start() {
         *io_, *c->state,
         api_server_options{"", options_.bookmark_interval_ms, !options_.insecure_http,
                            c->sa_tokens.get()});
+    if (cassandra_) {
+      // kubectl exec in the `cassandra` container of a simulated node: nodetool status and
+      // cqlsh -e. Any other container has no such executable.
+      cassandra_pods* nodes = cassandra_.get();
+      c->api->set_exec_runner([nodes, cluster = name](const k8s::json::Value& pod,
+                                                      const std::string& container,
+                                                      const std::vector<std::string>& command) {
+        if (container != "cassandra" || !runs_cassandra(pod)) return not_executable(command);
+        const std::string ns(k8s::json::get_string(pod, {"metadata", "namespace"}));
+        const std::string pod_name(k8s::json::get_string(pod, {"metadata", "name"}));
+        cassandra_commands node;
+        node.nodetool_status = [&] { return nodes->nodetool_status(cluster, ns, pod_name); };
+        node.cqlsh = [&](const std::string& statement) -> std::optional<exec_outcome> {
+          auto r = nodes->cqlsh(cluster, ns, pod_name, statement);
+          if (!r) return std::nullopt;
+          return exec_outcome{"", r->stderr_text, r->exit_code};
+        };
+        return run_cassandra_command(command, node);
+      });
+    }
     c->token = random_token();
     c->api->set_tokens({c->token});
     k8s::http::listener_options lo;
