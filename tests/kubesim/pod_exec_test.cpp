@@ -162,6 +162,53 @@ spec:
   CHECK(r.err.find("executable file not found") != std::string::npos);
 }
 
+TEST_CASE("pod exec: RBAC needs create on pods/exec, also for the WebSocket GET") {
+  kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  three_nodes_up(sim);
+  // alice reads pods and may `get` pods/exec, which v1.32 no longer takes for an exec.
+  apply_yaml(sim, R"(apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: exec
+  namespace: default
+rules:
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list"]
+- apiGroups: [""]
+  resources: ["pods/exec"]
+  verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: exec
+  namespace: default
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: exec
+subjects:
+- apiGroup: rbac.authorization.k8s.io
+  kind: User
+  name: alice
+)");
+  const auto pod = pod_name("dc1", 0);
+  auto denied = sim.kubectl("k1", {"exec", "--as=alice", pod, "--", "nodetool", "status"});
+  INFO(denied.out, denied.err);
+  CHECK(denied.exit_code == 1);
+  CHECK(denied.err.find("cannot create resource \"pods/exec\"") != std::string::npos);
+  CHECK(denied.out.find("Datacenter") == std::string::npos);
+
+  auto r = sim.kubectl("k1", {"patch", "role", "exec", "--type=json", "-p",
+                              R"([{"op":"add","path":"/rules/1/verbs/-","value":"create"}])"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  REQUIRE(eventually([&] {
+    return sim.kubectl("k1", {"exec", "--as=alice", pod, "--", "nodetool", "status"}).exit_code ==
+           0;
+  }));
+}
+
 TEST_CASE("pod exec: the channel messages and the Status of the error channel") {
   using namespace kubesim;
   CHECK(exec_subprotocol("v5.channel.k8s.io, v4.channel.k8s.io, v3.channel.k8s.io") ==
