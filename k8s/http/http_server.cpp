@@ -278,7 +278,10 @@ class session : public session_base {
     for (const auto& field : msg) {
       req->headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
-    upgrade_header_.emplace(msg.base());
+    if (websocket::is_upgrade(msg))
+      upgrade_header_.emplace(msg.base());
+    else
+      upgrade_header_.reset();
     req->body = std::move(msg.body());
     req->client_cert_subject = client_cn_;
     req->client_cert_organizations = client_orgs_;
@@ -315,7 +318,12 @@ class session : public session_base {
   // The connection leaves HTTP: its stream moves into a WebSocket that lives until the close
   // handshake ends (the session forgets it, as after a drop, but the socket stays open).
   void upgrade_websocket(std::string subprotocol, std::vector<std::string> messages) {
-    if (dropped_ || !upgrade_header_) return;
+    if (dropped_) return;
+    if (!upgrade_header_)
+      return write_reply({400,
+                          "application/json",
+                          status_body(400, "BadRequest", "Upgrade request required"),
+                          {}});
     dropped_ = true;
     in_flight_ = false;
     owner_->forget(weak_from_this());
