@@ -215,6 +215,7 @@ TEST_CASE("pod exec: the channel messages and the Status of the error channel") 
         "v5.channel.k8s.io");
   CHECK(exec_subprotocol("v4.channel.k8s.io,v3.channel.k8s.io") == "v4.channel.k8s.io");
   CHECK(exec_subprotocol("v4.base64.channel.k8s.io").empty());
+  CHECK(exec_subprotocol("v4.channel.k8s.io, v5.channel.k8s.io") == "v4.channel.k8s.io");
 
   exec_options o;
   o.stdout_ = o.stderr_ = true;

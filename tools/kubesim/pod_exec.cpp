@@ -60,11 +60,12 @@ std::string exec_subprotocol(std::string_view offered) {
     names.push_back(trim(offered.substr(0, comma)));
     offered = comma == std::string_view::npos ? std::string_view{} : offered.substr(comma + 1);
   }
-  // Our preference, not the client's order (wsstream conn.go handshake picks the first offered
-  // protocol it supports; kubectl offers v5 first anyway).
-  for (const char* ours : {"v5.channel.k8s.io", "v4.channel.k8s.io"})
-    for (const auto& n : names)
-      if (n == ours) return n;
+  // The client's first offered protocol the server supports (wsstream conn.go handshake). v5
+  // goes to the API server's StreamTranslator (apiserver/pkg/util/proxy/websocket.go, v5 only),
+  // older ones through to the kubelet's WebSocket server
+  // (pkg/kubelet/cri/streaming/remotecommand/websocket.go, v4 among others).
+  for (const auto& n : names)
+    if (n == "v5.channel.k8s.io" || n == "v4.channel.k8s.io") return n;
   return {};
 }
 

@@ -35,8 +35,8 @@ struct exec_outcome {
   int exit_code = 0;
 };
 
-// The subprotocol the server picks from the client's Sec-WebSocket-Protocol list ("" when it
-// offers none kubesim speaks: v5.channel.k8s.io or v4.channel.k8s.io, both binary).
+// The subprotocol the server picks from the client's Sec-WebSocket-Protocol list: the first
+// one kubesim speaks (v5.channel.k8s.io or v4.channel.k8s.io, both binary), "" when none.
 std::string exec_subprotocol(std::string_view offered);
 
 // The messages of a finished command: the empty message on the lowest writable channel that
