@@ -23,6 +23,7 @@ namespace kubesim {
 struct exec_options {
   std::vector<std::string> command;  // the `command` query parameters, in order
   std::string container;
+  // Trailing _: stdin, stdout and stderr are macros of <cstdio>.
   bool stdin_ = false, stdout_ = false, stderr_ = false, tty = false;
 };
 // Reads the query of GET/POST .../pods/<pod>/exec.
