@@ -329,6 +329,7 @@ class session : public session_base {
     owner_->forget(weak_from_this());
     struct ws_exchange {
       websocket::stream<Stream> ws;
+      bhttp::request<bhttp::empty_body> upgrade;  // kept while the accept runs
       std::vector<std::string> messages;
       size_t next = 0;
       explicit ws_exchange(Stream&& s) : ws(std::move(s)) {}
@@ -351,9 +352,9 @@ class session : public session_base {
         [sp = std::move(subprotocol)](websocket::response_type& res) {
           if (!sp.empty()) res.set(bhttp::field::sec_websocket_protocol, sp);
         }));
-    bhttp::request<bhttp::empty_body> req(std::move(*upgrade_header_));
+    x->upgrade = bhttp::request<bhttp::empty_body>(std::move(*upgrade_header_));
     upgrade_header_.reset();
-    x->ws.async_accept(req, [x](beast::error_code ec) {
+    x->ws.async_accept(x->upgrade, [x](beast::error_code ec) {
       if (!ec) ws_exchange::write_next(x);
     });
   }
