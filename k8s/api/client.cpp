@@ -765,6 +765,10 @@ void client::get(const resource& r, const std::string& ns, const std::string& na
   impl_->send_object("get", r.item_path(ns, name, subresource), "", "", std::move(done));
 }
 
+void client::get_path(const std::string& path, callback<object_ptr> done) {
+  impl_->send_object("get", path, "", "", std::move(done));
+}
+
 void client::list(const resource& r, const std::string& ns, const list_options& o,
                   callback<list_page> done) {
   query q;

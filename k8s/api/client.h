@@ -145,6 +145,9 @@ class client {
            callback<object_ptr> done, const std::string& subresource = "");
   void list(const resource& r, const std::string& ns, const list_options& o,
             callback<list_page> done);
+  // A GET of any path below the server, for documents that are no resource's: API discovery
+  // (/api, /apis, /api/v1, /apis/<group>/<version>).
+  void get_path(const std::string& path, callback<object_ptr> done);
   void create(const resource& r, const std::string& ns, std::string body_json,
               const write_options& o, callback<object_ptr> done);
   void replace(const resource& r, const std::string& ns, const std::string& name,

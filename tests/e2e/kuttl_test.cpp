@@ -1,0 +1,70 @@
+// CassKop v2.1.0's own kuttl tests (tests/fixtures/casskop-v2.1.0/kuttl, unchanged) run by our
+// kuttl-runner against kubesim (--simulate-workloads --simulate-cassandra: pods of casskop's
+// StatefulSets are simulated Cassandra nodes) and our casskop, as the original's CI ran them
+// (`kuttl test --test <folder> --namespace <the namespace CassKop watches>`). The scripts of the
+// folders call the real kubectl.
+#include <doctest/doctest.h>
+
+#include "tests/e2e/e2e_setup.h"
+
+namespace {
+
+using namespace e2e;
+using namespace std::chrono_literals;
+
+const std::string kFixtures = std::string(SOURCE_DIR) + "/tests/fixtures/casskop-v2.1.0/kuttl";
+
+struct kuttl_world {
+  testsupport::kubesim_instance sim;
+  std::unique_ptr<api_client> api;
+  std::unique_ptr<operator_process> op;
+
+  explicit kuttl_world(cc_crd crd)
+      : sim({"k1"},
+            {"--simulate-workloads", "--simulate-cassandra", "--pod-ready-delay-ms", "150"}) {
+    api.reset(new api_client(sim.client("k1")));
+    if (crd == cc_crd::ours) {
+      auto r = sim.kubectl(
+          "k1", {"apply", "-f",
+                 std::string(SOURCE_DIR) + "/deploy/crds/db.orange.com_cassandraclusters.yaml"});
+      REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    } else {
+      auto r = api->request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                            crd_json("/tests/fixtures/casskop-v2.1.0/cassandraclusters-crd.yaml"));
+      REQUIRE_MESSAGE(r.status == 201, r.body);
+    }
+    auto r = api->request(
+        "POST", "/api/v1/namespaces",
+        R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")" + kNs + R"("}})");
+    REQUIRE_MESSAGE(r.status == 201, r.body);
+    const std::string config = sim.state_dir() + "/casskop.yaml";
+    testsupport::write_file(
+        config, fmt::format("namespace: {}\nclusters:\n  - name: k1\n    kubeconfig: {}\n", kNs,
+                            sim.kubeconfig("k1")));
+    op = std::make_unique<operator_process>(operator_process::binary{CASSKOP_BIN},
+                                            std::vector<std::string>{"--config", config});
+  }
+
+  // kuttl-runner on one folder of the suite; its report, and the operator's log on failure.
+  void run_folder(const std::string& folder, std::chrono::seconds bound) {
+    auto env = sim.kubectl_env();
+    auto res =
+        testsupport::run({KUTTL_RUNNER_BIN, "--config", kFixtures + "/kuttl-test.yaml", "--test",
+                          folder, "--namespace", kNs, "--kubeconfig", sim.kubeconfig("k1")},
+                         env, bound);
+    std::string log = op->log();
+    CHECK_MESSAGE(res.exit_code == 0, "kuttl-runner exit "
+                                          << res.exit_code << (res.timed_out ? " (timed out)" : "")
+                                          << "\n"
+                                          << res.out << res.err << "\ncasskop log (end):\n"
+                                          << log.substr(log.size() > 4000 ? log.size() - 4000 : 0));
+    MESSAGE(res.out);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("kuttl: CassKop v2.1.0's scaling folder") {
+  kuttl_world w(cc_crd::ours);
+  w.run_folder("scaling", 600s);
+}
