@@ -39,7 +39,7 @@ struct kuttl_world {
     REQUIRE_MESSAGE(r.status == 201, r.body);
     const std::string config = sim.state_dir() + "/casskop.yaml";
     testsupport::write_file(
-        config, fmt::format("namespace: {}\nclusters:\n  - name: k1\n    kubeconfig: {}\n", kNs,
+        config, fmt::format("namespace: {}\nadmin: {{address: \"127.0.0.1:0\"}}\nclusters:\n  - name: k1\n    kubeconfig: {}\n", kNs,
                             sim.kubeconfig("k1")));
     op = std::make_unique<operator_process>(operator_process::binary{CASSKOP_BIN},
                                             std::vector<std::string>{"--config", config});
