@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   std::string config, ns, kubeconfig, context;
   std::vector<std::string> tests, dirs;
   int timeout = -1;
+  int poll_ms = 1000;
   bool skip_delete = false;
   po::options_description desc("kuttl-runner: runs kuttl test folders against a cluster");
   desc.add_options()("help,h", "show this help")(
@@ -54,7 +55,9 @@ int main(int argc, char** argv) {
       "kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")(
       "context", po::value(&context), "kubeconfig context (default: its current-context)")(
       "timeout", po::value(&timeout), "seconds for asserts and commands (overrides the suite's)")(
-      "skip-delete", po::bool_switch(&skip_delete), "keep the test namespaces at the end");
+      "skip-delete", po::bool_switch(&skip_delete), "keep the test namespaces at the end")(
+      "poll-interval-ms", po::value(&poll_ms)->default_value(1000),
+      "how often asserts are checked again (kuttl: 1000)");
   po::options_description hidden;
   hidden.add_options()("dirs", po::value(&dirs));
   po::options_description all;
@@ -102,6 +105,11 @@ int main(int argc, char** argv) {
   o.namespace_name = ns.empty() ? suite.namespace_name : ns;
   o.skip_delete = skip_delete || suite.skip_delete;
   o.timeout_seconds = timeout >= 0 ? timeout : suite.timeout_seconds;
+  if (poll_ms < 10) {
+    std::cerr << "kuttl-runner: --poll-interval-ms must be at least 10\n";
+    return 2;
+  }
+  o.poll_interval = std::chrono::milliseconds(poll_ms);
   o.kubeconfig = fs::absolute(kubeconfig.empty() ? default_kubeconfig() : kubeconfig).string();
 
   std::unique_ptr<kuttl::cluster> cluster;

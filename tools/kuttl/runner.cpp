@@ -236,7 +236,7 @@ std::optional<std::string> run_commands(const std::vector<command>& commands,
 
 // Polls asserts and errors until all hold or the timeout passes; nullopt when they hold.
 std::optional<std::string> check_until(cluster& c, const step& s, const std::string& ns,
-                                       int timeout_seconds) {
+                                       int timeout_seconds, std::chrono::milliseconds poll) {
   const auto deadline = clock_type::now() + std::chrono::seconds(timeout_seconds);
   for (;;) {
     std::string failures;
@@ -247,7 +247,7 @@ std::optional<std::string> check_until(cluster& c, const step& s, const std::str
     if (failures.empty()) return std::nullopt;
     if (clock_type::now() >= deadline)
       return fmt::format("not true after {}s:\n{}", timeout_seconds, failures);
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::this_thread::sleep_for(poll);
   }
 }
 
@@ -265,7 +265,7 @@ step_report run_step(cluster& c, const step& s, const std::string& dir, const st
     if (failure) break;
     failure = apply_object(c, obj, ns);
   }
-  if (!failure) failure = check_until(c, s, ns, timeout);
+  if (!failure) failure = check_until(c, s, ns, timeout, o.poll_interval);
   rep.ok = !failure;
   rep.failure = failure.value_or("");
   rep.seconds = since(start);

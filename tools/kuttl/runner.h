@@ -3,6 +3,7 @@
 // errors polled until the timeout), the first failing step ends the test. Prints a plain report.
 #pragma once
 
+#include <chrono>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -17,6 +18,9 @@ struct run_options {
   bool skip_delete = false;    // keep the namespace (and what is in it) at the end
   int timeout_seconds = 30;    // asserts and commands, unless the step says otherwise
   std::string kubeconfig;      // KUBECONFIG for the commands
+  // How often asserts are checked again; kuttl's is 1 s. A shorter one also catches states that
+  // last less (an action Done just before the next one starts), never weakens an assert.
+  std::chrono::milliseconds poll_interval{1000};
 };
 
 struct step_report {
