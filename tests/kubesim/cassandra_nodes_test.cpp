@@ -461,3 +461,41 @@ TEST_CASE("cassandra nodes: a node down fails its liveness probe and the kubelet
   CHECK(js::get_bool(list[0], {"jvmUp"}, false));
   CHECK(restarts() == 1);
 }
+
+namespace {
+// The StatefulSet with casskop's own probe timings (generator.go of v2.1.0: readiness 60 s delay,
+// 10 s period and timeout; liveness 120 s delay, 20 s timeout).
+std::string casskop_probes(std::string sts) {
+  const std::string fast =
+      "initialDelaySeconds: 0\n          periodSeconds: 1\n          timeoutSeconds: 1";
+  REQUIRE(sts.find(fast) != std::string::npos);
+  sts.replace(sts.find(fast), fast.size(),
+              "initialDelaySeconds: 60\n          periodSeconds: 10\n          timeoutSeconds: 10");
+  return sts;
+}
+}  // namespace
+
+TEST_CASE("cassandra nodes: --probe-time-scale makes casskop's 60 s readiness delay short") {
+  const std::string sts = casskop_probes(statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1));
+  kubesim_instance fast{
+      {"k1"}, {"--simulate-workloads", "--simulate-cassandra", "--probe-time-scale", "0.01"}};
+  apply(fast, "k1", service_yaml("") + sts);
+  // 600 ms of delay, then a probe every 100 ms.
+  CHECK(eventually([&] { return pod_of(fast, "k1", pod_name("dc1", 0)).ready; }, 5s));
+  auto speeds = fast.control("k1", "cassandra/speeds").json();
+  const auto* scale = js::find(speeds, "probeTimeScale");
+  REQUIRE((scale && scale->IsNumber()));
+  CHECK(scale->GetDouble() == doctest::Approx(0.01));
+
+  // Without the scale the pod runs, with its IP, and is not Ready within those 5 s.
+  kubesim_instance slow{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  apply(slow, "k1", service_yaml("") + sts);
+  REQUIRE(eventually([&] { return !pod_of(slow, "k1", pod_name("dc1", 0)).ip.empty(); }));
+  CHECK_FALSE(eventually([&] { return pod_of(slow, "k1", pod_name("dc1", 0)).ready; }, 5s));
+  // The control API sets it for pods started from then on: the pod made again is Ready soon.
+  auto r = slow.control("k1", "cassandra/speeds", "probeTimeScale=0.01");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  REQUIRE(slow.kubectl("k1", {"delete", "pod", pod_name("dc1", 0)}).exit_code == 0);
+  CHECK(eventually([&] { return pod_of(slow, "k1", pod_name("dc1", 0)).ready; }, 10s));
+  CHECK(slow.control("k1", "cassandra/speeds", "probeTimeScale=0").status == 400);
+}

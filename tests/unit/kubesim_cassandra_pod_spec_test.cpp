@@ -133,6 +133,22 @@ TEST_CASE("kubesim cassandra pod spec: probe timing, data claim, and a pod witho
   CHECK_FALSE(cassandra_readiness_timing(bare).defined);
 }
 
+TEST_CASE("kubesim cassandra pod spec: --probe-time-scale scales the delay and period only") {
+  auto t = scaled(cassandra_readiness_timing(pod()), 0.01);
+  CHECK(t.defined);
+  CHECK(t.initial_delay_ms == 600);
+  CHECK(t.period_ms == 100);
+  CHECK(t.timeout_ms == 10000);  // compared with real Jolokia delays: kept
+  CHECK(t.success_threshold == 1);
+  CHECK(t.failure_threshold == 3);
+  // A period never reaches 0 (the prober would spin); 1 keeps the pod spec's timing.
+  CHECK(scaled(t, 0.000001).period_ms == 1);
+  CHECK(scaled(t, 0.000001).initial_delay_ms == 0);
+  auto same = scaled(cassandra_readiness_timing(pod()), 1.0);
+  CHECK(same.initial_delay_ms == 60000);
+  CHECK(same.period_ms == 10000);
+}
+
 TEST_CASE("kubesim cassandra pod spec: cluster DNS names and external-DNS zones") {
   auto d = dns_of(pod());
   CHECK(d.hostname == "cc-dc1-rack1-0");

@@ -1,6 +1,7 @@
 #include "tools/kubesim/cassandra_pod_spec.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string_view>
 
 namespace kubesim {
@@ -124,6 +125,13 @@ probe_timing cassandra_readiness_timing(const js::Value& pod) {
 
 probe_timing cassandra_liveness_timing(const js::Value& pod) {
   return timing_of(pod, "livenessProbe");
+}
+
+probe_timing scaled(probe_timing t, double factor) {
+  auto scale = [factor](int ms) { return static_cast<int>(std::llround(ms * factor)); };
+  t.initial_delay_ms = std::max(0, scale(t.initial_delay_ms));
+  t.period_ms = std::max(1, scale(t.period_ms));
+  return t;
 }
 
 std::string data_claim(const js::Value& pod) {

@@ -49,6 +49,12 @@ struct probe_timing {
 probe_timing cassandra_readiness_timing(const k8s::json::Value& pod);
 // The `cassandra` container's livenessProbe (the same script, ref §2), with Kubernetes' defaults.
 probe_timing cassandra_liveness_timing(const k8s::json::Value& pod);
+// kubesim --probe-time-scale: initialDelaySeconds and periodSeconds times `factor` (a period of at
+// least 1 ms), so casskop's pods (readiness delay 60 s, period 10 s) are Ready in well under a
+// second in tests. timeoutSeconds stays as written: kubesim's probe answers at once, and the
+// timeout only decides whether a slow Jolokia (the jolokiaDelayMs fault, real milliseconds) fails
+// the probe; scaling it would change what a given delay fault means with the scale.
+probe_timing scaled(probe_timing t, double factor);
 
 // The PVC holding the node's data: the claim of the volume named `data` (casskop's
 // volumeClaimTemplate), else the first claim; "" when the pod has none.

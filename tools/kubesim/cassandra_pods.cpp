@@ -186,6 +186,7 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
   std::mt19937_64 rng;
   unsigned prefix_octet = 0;  // 127.<prefix_octet>.0.0/16
   unsigned next_ip = 0;
+  double probe_time_scale = 1.0;
   std::map<std::string, std::unique_ptr<pod_entry>> pods;  // by key
   std::map<std::string, cs::DiskState> disks;              // by <cluster>/<ns>/<claim>
   std::vector<pending_reply> pending;
@@ -319,10 +320,10 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
     if (env["CASSANDRA_AUTH_JOLOKIA"] == "true")
       e->credentials = cs::Credentials{env["JOLOKIA_USER"], env["JOLOKIA_PASSWORD"]};
     e->probe_env = {e->ip, env["JOLOKIA_USER"], env["JOLOKIA_PASSWORD"]};
-    e->timing = cassandra_readiness_timing(pod);
+    e->timing = scaled(cassandra_readiness_timing(pod), probe_time_scale);
     e->version = cassandra_image_version(pod);
     e->next_probe = now_ms() + cs::Millis(e->timing.initial_delay_ms);
-    e->liveness = cassandra_liveness_timing(pod);
+    e->liveness = scaled(cassandra_liveness_timing(pod), probe_time_scale);
     e->next_liveness = now_ms() + cs::Millis(e->liveness.initial_delay_ms);
     if (auto claim = data_claim(pod); !claim.empty())
       e->disk_key = pod_key(e->cluster, e->ns, claim);
@@ -610,6 +611,16 @@ void cassandra_pods::set_speeds(const cs::Speeds& s) {
   impl_->rings.defaults().speeds = s;
   for (auto& [key, e] : impl_->pods)
     if (cs::Node* n = impl_->rings.node(key)) n->settings().speeds = s;
+}
+
+double cassandra_pods::probe_time_scale() const {
+  std::lock_guard lock(impl_->m);
+  return impl_->probe_time_scale;
+}
+
+void cassandra_pods::set_probe_time_scale(double factor) {
+  std::lock_guard lock(impl_->m);
+  impl_->probe_time_scale = factor;
 }
 
 std::string cassandra_pods::prefix() const {

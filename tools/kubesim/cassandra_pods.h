@@ -77,6 +77,10 @@ class cassandra_pods {
   // applied to running nodes and to those started later. All zero by default.
   cassandra::Speeds speeds() const;
   void set_speeds(const cassandra::Speeds& s);
+  // --probe-time-scale: the factor on the probes' initial delay and period of pods started from
+  // now on (cassandra_pod_spec.h `scaled`). 1 by default.
+  double probe_time_scale() const;
+  void set_probe_time_scale(double factor);
   // The pod IP prefix drawn ("127.x").
   std::string prefix() const;
 

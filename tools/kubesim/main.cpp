@@ -39,6 +39,11 @@ int main(int argc, char** argv) {
       "cassandra-ip-prefix", po::value(&o.cassandra_ip_prefix)->default_value(0),
       "with --simulate-cassandra: x of the first 127.x.0.0/16 pod IPs are taken from (0: drawn "
       "at random; another is drawn whenever an address is taken)")(
+      "probe-time-scale", po::value(&o.probe_time_scale)->default_value(1.0),
+      "with --simulate-cassandra: factor on the Cassandra pods' readiness and liveness probes' "
+      "initialDelaySeconds and periodSeconds (not timeoutSeconds: it is compared with the real "
+      "Jolokia delay faults); 0.01 makes casskop's readiness delay 60 s and period 10 s into "
+      "600 ms and 100 ms. Also cassandra/speeds?probeTimeScale= on the control API")(
       "simulate-casskop", po::bool_switch(&o.simulate_casskop),
       "run a CassKop stand-in that moves CassandraCluster status (on every cluster)")(
       "casskop-delay-ms", po::value(&o.casskop_delay_ms)->default_value(1000),
@@ -75,6 +80,10 @@ int main(int argc, char** argv) {
   }
   if (!(o.casskop_time_scale > 0 && o.casskop_time_scale <= 1000)) {
     std::cerr << "kubesim: --casskop-time-scale must be above 0 (at most 1000)\n";
+    return 2;
+  }
+  if (!(o.probe_time_scale > 0 && o.probe_time_scale <= 1000)) {
+    std::cerr << "kubesim: --probe-time-scale must be above 0 (at most 1000)\n";
     return 2;
   }
   for (const auto& c : o.clusters) {

@@ -86,6 +86,7 @@ void simulator::start() {
   if (options_.simulate_workloads && options_.simulate_cassandra)
     cassandra_ = std::make_unique<cassandra_pods>(
         *io_, static_cast<unsigned>(std::clamp(options_.cassandra_ip_prefix, 0, 255)));
+  if (cassandra_) cassandra_->set_probe_time_scale(options_.probe_time_scale);
   for (const auto& name : options_.clusters) {
     auto c = std::make_unique<sim_cluster>();
     c->name = name;
@@ -365,11 +366,16 @@ void simulator::handle_cassandra_control(const std::shared_ptr<exchange>& ex, si
           {"removeStreamingMs", &s.remove_streaming}};
       for (auto& [key, field] : fields)
         if (auto v = param(key)) *field = cassandra::Millis(parse_int(key, *v, 0));
+      // Checked before anything changes, as the durations are.
+      double probe_scale = cassandra_->probe_time_scale();
+      if (auto v = param("probeTimeScale")) probe_scale = parse_scale("probeTimeScale", *v);
       cassandra_->set_speeds(s);
+      cassandra_->set_probe_time_scale(probe_scale);
       std::string body;
       for (auto& [key, field] : fields)
         body += fmt::format("{}\"{}\":{}", body.empty() ? "{" : ",", key, field->count());
-      return ex->reply(json_reply(200, body + "}"));
+      return ex->reply(
+          json_reply(200, fmt::format("{},\"probeTimeScale\":{}}}", body, probe_scale)));
     }
     if (what == "faults") {
       auto flag = [&](std::string_view key) -> std::optional<bool> {

@@ -40,6 +40,7 @@ struct simulator_options {
   // and rely on --pod-ready-delay-ms.
   bool simulate_cassandra = false;
   int cassandra_ip_prefix = 0;    // x of the first 127.x.0.0/16 tried; 0: drawn at random
+  double probe_time_scale = 1.0;  // factor on the Cassandra pods' probe delay and period
   bool simulate_casskop = false;  // the CassKop stand-in starts enabled on every cluster
   int casskop_delay_ms = 1000;
   std::string casskop_flavor = "v2.1.0";  // or "observed-generation" (casskop_standin.h)
