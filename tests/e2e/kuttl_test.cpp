@@ -73,3 +73,95 @@ TEST_CASE("kuttl: CassKop v2.1.0's sidecars folder") {
   kuttl_world w(each_cassandracluster_crd() == cc_crd::ours ? cc_crd::ours : cc_crd::casskop_v21);
   w.run_folder("sidecars", 300s);
 }
+
+namespace {
+
+// A kuttl folder written by the test: file name -> text.
+void write_folder(const std::string& dir, const std::map<std::string, std::string>& files) {
+  testsupport::run({"mkdir", "-p", dir});
+  for (const auto& [name, text] : files) testsupport::write_file(dir + "/" + name, text);
+}
+
+const char* kConfigMap = R"(apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm
+data:
+  k: "1"
+)";
+
+}  // namespace
+
+TEST_CASE("kuttl: the runner creates, merge-patches, runs commands, deletes and checks errors") {
+  testsupport::kubesim_instance sim({"k1"});
+  const std::string root = sim.state_dir() + "/suite";
+  write_folder(
+      root + "/good",
+      {{"00-create.yaml", kConfigMap},
+       {"00-assert.yaml", kConfigMap},
+       // merge patch: k kept, j added
+       {"01-patch.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  j: \"2\"\n"},
+       {"01-assert.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  k: \"1\"\n  j: \"2\"\n"},
+       {"02-label.yaml", R"(apiVersion: kuttl.dev/v1beta1
+kind: TestStep
+commands:
+  - command: kubectl label configmap cm from=command
+    namespaced: true
+  - script: kubectl -n $NAMESPACE annotate configmap cm from=script
+)"},
+       {"02-assert.yaml", R"(apiVersion: v1
+kind: ConfigMap
+metadata:
+  labels: {from: command}
+  annotations: {from: script}
+)"},
+       {"03-delete.yaml",
+        "apiVersion: kuttl.dev/v1beta1\nkind: TestStep\ndelete:\n  - apiVersion: v1\n    kind: "
+        "ConfigMap\n    name: cm\n"},
+       {"03-errors.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"}});
+  auto env = sim.kubectl_env();
+  auto res = testsupport::run({KUTTL_RUNNER_BIN, "--kubeconfig", sim.kubeconfig("k1"), "--timeout",
+                               "10", "--poll-interval-ms", "100", root},
+                              env, 60s);
+  CHECK_MESSAGE(res.exit_code == 0, res.out << res.err);
+  CHECK(res.out.find("1 passed, 0 failed") != std::string::npos);
+  // The fresh namespace is gone (or going) at the end.
+  std::smatch m;
+  REQUIRE(std::regex_search(res.out, m, std::regex("namespace (kuttl-test-[a-z]+-[a-z]+-[0-9]+)")));
+  auto ns = sim.client("k1").get("/api/v1/namespaces/" + m[1].str());
+  CHECK((ns.status == 404 || ns.body.find("Terminating") != std::string::npos));
+}
+
+TEST_CASE("kuttl: the runner fails a step whose assert, errors file or command does not hold") {
+  testsupport::kubesim_instance sim({"k1"});
+  const std::string root = sim.state_dir() + "/suite";
+  std::string expect;
+  SUBCASE("an assert that never matches, with the difference") {
+    write_folder(root + "/t",
+                 {{"00-create.yaml", kConfigMap},
+                  {"00-assert.yaml",
+                   "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  k: \"2\"\n"},
+                  {"01-never.yaml", kConfigMap}});
+    expect = ".data.k: expected \"2\", got \"1\"";
+  }
+  SUBCASE("an object the errors file forbids") {
+    write_folder(root + "/t", {{"00-create.yaml", kConfigMap}, {"00-errors.yaml", kConfigMap}});
+    expect = "ConfigMap cm exists and matches an object of the errors file";
+  }
+  SUBCASE("a failing command") {
+    write_folder(
+        root + "/t",
+        {{"00-fail.yaml",
+          "apiVersion: kuttl.dev/v1beta1\nkind: TestStep\ncommands:\n  - script: exit 3\n"}});
+    expect = "command script exited with 3";
+  }
+  auto res = testsupport::run({KUTTL_RUNNER_BIN, "--kubeconfig", sim.kubeconfig("k1"), "--timeout",
+                               "2", "--poll-interval-ms", "100", root},
+                              sim.kubectl_env(), 60s);
+  CHECK_MESSAGE(res.exit_code == 1, res.out << res.err);
+  CHECK_MESSAGE(res.out.find(expect) != std::string::npos, res.out);
+  CHECK(res.out.find("at step 00-") != std::string::npos);
+  CHECK(res.out.find("01-never") == std::string::npos);  // the test stopped at the failing step
+}
