@@ -13,7 +13,8 @@ namespace js = k8s::json;
 const std::string rack = "dc1-rack1";
 
 observed_pod pod(const std::string& name, const std::string& ip,
-                 std::map<std::string, std::string> labels = {}, const std::string& dc_rack = rack) {
+                 std::map<std::string, std::string> labels = {},
+                 const std::string& dc_rack = rack) {
   observed_pod p;
   p.name = name;
   p.dc_rack = dc_rack;
@@ -46,8 +47,8 @@ struct pass {
   std::set<std::string> in_flight;
   std::vector<operation_outcome> finished;
   pod_operations_plan run(cluster_status& s) const {
-    pod_operations_input in{pods,     joining,  in_flight, finished, "casskop-0",
-                            "2026-12-05T15:00:00Z", "20261205T150000"};
+    pod_operations_input in{
+        pods, joining, in_flight, finished, "casskop-0", "2026-12-05T15:00:00Z", "20261205T150000"};
     return plan_pod_operations(in, s);
   }
 };
@@ -122,8 +123,9 @@ TEST_CASE("casskop pod operations: cleanup on two pods goes Ongoing then Done wi
   CHECK(s.racks[rack].pod_last_op.pods_ko.empty());
 }
 
-TEST_CASE("casskop pod operations: a failed operation labels the pod Error, lists it in podsKO and "
-          "says why in a Warning Event") {
+TEST_CASE(
+    "casskop pod operations: a failed operation labels the pod Error, lists it in podsKO and "
+    "says why in a Warning Event") {
   cluster_status s = idle_cluster();
   pass p;
   p.pods = {pod("cc-dc1-rack1-0", "127.1.0.1", todo(pod_op::upgradesstables))};
@@ -138,8 +140,9 @@ TEST_CASE("casskop pod operations: a failed operation labels the pod Error, list
   CHECK(has_event(plan, "PodOperationFailed", "HTTP 401 Unauthorized"));
 }
 
-TEST_CASE("casskop pod operations: nothing starts while a node joins, its state is unknown, or the "
-          "cluster's last action is not Done") {
+TEST_CASE(
+    "casskop pod operations: nothing starts while a node joins, its state is unknown, or the "
+    "cluster's last action is not Done") {
   pass p;
   p.pods = {pod("cc-dc1-rack1-0", "127.1.0.1", todo(pod_op::cleanup))};
   SUBCASE("joining") {
@@ -167,8 +170,9 @@ TEST_CASE("casskop pod operations: nothing starts while a node joins, its state 
   }
 }
 
-TEST_CASE("casskop pod operations: an unknown operation-name is labelled Error with a Warning "
-          "Event, not ignored") {
+TEST_CASE(
+    "casskop pod operations: an unknown operation-name is labelled Error with a Warning "
+    "Event, not ignored") {
   cluster_status s = idle_cluster();
   pass p;
   p.pods = {pod("cc-dc1-rack1-0", "127.1.0.1", todo("compact"))};
@@ -212,8 +216,9 @@ TEST_CASE("casskop pod operations: operation-argument is validated before anythi
   CHECK(s.racks[rack].pod_last_op.pods_ko.size() == 3);
 }
 
-TEST_CASE("casskop pod operations: remove takes the dead pod's IP when the argument names only "
-          "the pod") {
+TEST_CASE(
+    "casskop pod operations: remove takes the dead pod's IP when the argument names only "
+    "the pod") {
   cluster_status s = idle_cluster();
   pass p;
   observed_pod dead = pod("cc-dc1-rack1-2", "127.1.0.3");
@@ -236,11 +241,18 @@ TEST_CASE("casskop pod operations: remove takes the dead pod's IP when the argum
   CHECK(is_ip_address("127.42.0.1"));
 }
 
-TEST_CASE("casskop pod operations: after a restart, an Ongoing pod nobody works on is resumed by "
-          "watching the node") {
+TEST_CASE(
+    "casskop pod operations: after a restart, an Ongoing pod nobody works on is resumed by "
+    "watching the node") {
   cluster_status s = idle_cluster();
-  s.racks[rack].pod_last_op = {"cleanup", "Ongoing", "2026-12-05T14:00:00Z", "", "casskop-old",
-                               {"cc-dc1-rack1-0", "cc-dc1-rack1-1"}, {}, {}};
+  s.racks[rack].pod_last_op = {"cleanup",
+                               "Ongoing",
+                               "2026-12-05T14:00:00Z",
+                               "",
+                               "casskop-old",
+                               {"cc-dc1-rack1-0", "cc-dc1-rack1-1"},
+                               {},
+                               {}};
   pass p;
   auto ongoing = [](const std::string& op) {
     return std::map<std::string, std::string>{{op_label::name, op},
@@ -277,22 +289,23 @@ TEST_CASE("casskop pod operations: after a restart, an Ongoing pod nobody works 
   CHECK(has_event(gone, "PodOperationFailed", "the pod is gone"));
 }
 
-TEST_CASE("casskop pod operations: one operation type at a time per rack, racks independent, "
-          "decommission left to scale-down") {
+TEST_CASE(
+    "casskop pod operations: one operation type at a time per rack, racks independent, "
+    "decommission left to scale-down") {
   cluster_status s = idle_cluster();
-  s.racks[rack].pod_last_op = {"cleanup", "Ongoing", "t", "", "casskop-0", {"cc-dc1-rack1-0"},
-                               {}, {}};
-  s.racks["dc3-rack1"].pod_last_op = {"decommission", "Ongoing", "t", "", "", {"cc-dc3-rack1-1"},
-                                      {}, {}};
+  s.racks[rack].pod_last_op = {"cleanup",   "Ongoing",          "t", "",
+                               "casskop-0", {"cc-dc1-rack1-0"}, {},  {}};
+  s.racks["dc3-rack1"].pod_last_op = {"decommission",     "Ongoing", "t", "", "",
+                                      {"cc-dc3-rack1-1"}, {},        {}};
   pass p;
   p.in_flight = {"cc-dc1-rack1-0"};
-  p.pods = {pod("cc-dc1-rack1-0", "127.1.0.1",
-                {{op_label::name, "cleanup"}, {op_label::status, status::ongoing}}),
-            pod("cc-dc1-rack1-1", "127.1.0.2", todo(pod_op::rebuild, "dc2")),
-            pod("cc-dc2-rack1-0", "127.2.0.1", todo(pod_op::rebuild, "dc1"), "dc2-rack1"),
-            pod("cc-dc3-rack1-1", "127.3.0.2",
-                {{op_label::name, "decommission"}, {op_label::status, status::ongoing}},
-                "dc3-rack1")};
+  p.pods = {
+      pod("cc-dc1-rack1-0", "127.1.0.1",
+          {{op_label::name, "cleanup"}, {op_label::status, status::ongoing}}),
+      pod("cc-dc1-rack1-1", "127.1.0.2", todo(pod_op::rebuild, "dc2")),
+      pod("cc-dc2-rack1-0", "127.2.0.1", todo(pod_op::rebuild, "dc1"), "dc2-rack1"),
+      pod("cc-dc3-rack1-1", "127.3.0.2",
+          {{op_label::name, "decommission"}, {op_label::status, status::ongoing}}, "dc3-rack1")};
   auto plan = p.run(s);
   REQUIRE(plan.start.size() == 1);
   CHECK(plan.start[0].pod == "cc-dc2-rack1-0");
@@ -302,8 +315,9 @@ TEST_CASE("casskop pod operations: one operation type at a time per rack, racks 
   CHECK(s.racks["dc3-rack1"].pod_last_op.pods == std::vector<std::string>{"cc-dc3-rack1-1"});
 }
 
-TEST_CASE("casskop pod operations: cleanup labels after a ScaleUp, ToDo with autoPilot, Manual "
-          "without, only on Running pods of the rack") {
+TEST_CASE(
+    "casskop pod operations: cleanup labels after a ScaleUp, ToDo with autoPilot, Manual "
+    "without, only on Running pods of the rack") {
   observed_pod pending = pod("cc-dc1-rack1-2", "");
   pending.running = false;
   std::vector<observed_pod> pods = {pod("cc-dc1-rack1-0", "127.1.0.1"),
@@ -340,20 +354,34 @@ TEST_CASE("casskop pod operations: label time as v2.1.0 writes it, and pods read
 
 namespace {
 
-step_answer ok_value(const char* json) {
+step_answer ok_value(const std::string& json) {
   step_answer a;
-  a.value = js::parse(json);
+  a.reply.status = 200;
+  a.reply.body = R"({"request":{},"value":)" + json + R"(,"timestamp":1528850319,"status":200})";
   return a;
 }
-step_answer error_answer(const char* why) {
+step_answer error_answer(const char* java_error) {  // a JMX exception: HTTP 200, status 500
   step_answer a;
-  a.what = step_answer::kind::error;
-  a.error = why;
+  a.reply.status = 200;
+  a.reply.body =
+      std::string(R"({"status":500,"error_type":"java.lang.IllegalArgumentException",)") +
+      R"("error":")" + java_error + R"("})";
+  return a;
+}
+step_answer unauthorized() {
+  step_answer a;
+  a.reply.status = 401;
+  return a;
+}
+step_answer refused() {
+  step_answer a;
+  a.reply.transport.kind = jolokia::failure::refused;
+  a.reply.transport.message = "connection refused";
   return a;
 }
 step_answer timeout_answer() {
   step_answer a;
-  a.what = step_answer::kind::timeout;
+  a.reply.transport.kind = jolokia::failure::timeout;
   return a;
 }
 
@@ -368,22 +396,23 @@ operation_job job_for(const std::string& op, const std::string& arg = "") {
 }
 
 std::string args_of(const operation_step& s) {
-  return js::to_string(s.call.args);
+  return s.call.arguments;
 }
 
 }  // namespace
 
-TEST_CASE("casskop pod operation calls: cleanup reads Keyspaces then cleans each but system and "
-          "system_schema") {
+TEST_CASE(
+    "casskop pod operation calls: cleanup reads Keyspaces then cleans each but system and "
+    "system_schema") {
   operation_calls c(job_for(pod_op::cleanup));
   auto s = c.next(nullptr);
   REQUIRE(s.what == operation_step::kind::call);
-  CHECK_FALSE(s.call.exec);
-  CHECK(s.call.mbean == "org.apache.cassandra.db:type=StorageService");
+  CHECK(s.call.type == "READ");
+  CHECK(s.call.mbean == jolokia::storage_service);
   CHECK(s.call.name == "Keyspaces");
   auto ks = ok_value(R"(["system","system_schema","system_auth","app"])");
   s = c.next(&ks);
-  CHECK(s.call.exec);
+  CHECK(s.call.type == "EXEC");
   CHECK(s.call.long_running);
   CHECK(s.call.name == "forceKeyspaceCleanup(java.lang.String,[Ljava.lang.String;)");
   CHECK(args_of(s) == R"(["system_auth",[]])");
@@ -394,8 +423,9 @@ TEST_CASE("casskop pod operation calls: cleanup reads Keyspaces then cleans each
   CHECK(s.what == operation_step::kind::done);
 }
 
-TEST_CASE("casskop pod operation calls: a cleanup that outlives the timeout is watched through "
-          "Compactions, then goes on") {
+TEST_CASE(
+    "casskop pod operation calls: a cleanup that outlives the timeout is watched through "
+    "Compactions, then goes on") {
   operation_calls c(job_for(pod_op::cleanup));
   c.next(nullptr);
   auto ks = ok_value(R"(["a","b"])");
@@ -421,10 +451,10 @@ TEST_CASE("casskop pod operation calls: a cleanup that outlives the timeout is w
 TEST_CASE("casskop pod operation calls: errors end the operation with the node's words") {
   operation_calls c(job_for(pod_op::cleanup));
   c.next(nullptr);
-  auto e = error_answer("HTTP 401 Unauthorized");
+  auto e = unauthorized();
   auto s = c.next(&e);
   CHECK(s.what == operation_step::kind::failed);
-  CHECK(s.error == "reading Keyspaces: HTTP 401 Unauthorized");
+  CHECK(s.error.find("reading Keyspaces: unauthorized 401") == 0);
 
   operation_calls u(job_for(pod_op::upgradesstables));
   u.next(nullptr);
@@ -435,8 +465,8 @@ TEST_CASE("casskop pod operation calls: errors end the operation with the node's
   auto bad = error_answer("java.lang.IllegalArgumentException : Unknown keyspace/cf pair (system)");
   s = u.next(&bad);
   CHECK(s.what == operation_step::kind::failed);
-  CHECK(s.error.find("upgradesstables of keyspace system: java.lang.IllegalArgumentException") ==
-        0);
+  CHECK(s.error.find("upgradesstables of keyspace system: ") == 0);
+  CHECK(s.error.find("Unknown keyspace/cf pair (system)") != std::string::npos);
 }
 
 TEST_CASE("casskop pod operation calls: rebuild checks the ring for the source DC first") {
@@ -444,8 +474,6 @@ TEST_CASE("casskop pod operation calls: rebuild checks the ring for the source D
       R"x(["TokenRange(start_token:1, end_token:2, endpoints:[127.1.0.1], rpc_endpoints:[127.1.0.1], endpoint_details:[EndpointDetails(host:127.1.0.1, datacenter:dc1, rack:rack1)])"])x";
   const char* ring_dc10 =
       R"x(["TokenRange(start_token:1, end_token:2, endpoints:[127.1.0.1], rpc_endpoints:[127.1.0.1], endpoint_details:[EndpointDetails(host:127.1.0.1, datacenter:dc10, rack:rack1)])"])x";
-  CHECK(ring_has_datacenter(js::parse(ring_dc1), "dc1"));
-  CHECK_FALSE(ring_has_datacenter(js::parse(ring_dc10), "dc1"));
 
   operation_calls c(job_for(pod_op::rebuild, "dc1"));
   c.next(nullptr);
@@ -476,8 +504,9 @@ TEST_CASE("casskop pod operation calls: rebuild checks the ring for the source D
   CHECK(s.error == "dc1 has no keyspace to replicate data from");
 }
 
-TEST_CASE("casskop pod operation calls: remove finds the host id, removes the node, deletes its "
-          "PVC then force-deletes its pod") {
+TEST_CASE(
+    "casskop pod operation calls: remove finds the host id, removes the node, deletes its "
+    "PVC then force-deletes its pod") {
   operation_job j = job_for(pod_op::remove, "cc-dc1-rack1-2");
   j.target = {"cc-dc1-rack1-2", "127.1.0.3"};
   operation_calls c(j, 30, 2);
@@ -491,7 +520,7 @@ TEST_CASE("casskop pod operation calls: remove finds the host id, removes the no
   s = c.next(&null_value);
   CHECK(s.what == operation_step::kind::delete_pvc);
   CHECK(s.object == "data-cc-dc1-rack1-2");
-  step_answer done;
+  step_answer done;  // the delete went through
   s = c.next(&done);
   CHECK(s.what == operation_step::kind::await_pvc_gone);
   step_answer still;
@@ -514,8 +543,9 @@ TEST_CASE("casskop pod operation calls: remove finds the host id, removes the no
   CHECK(s.error == "host with IP '127.1.0.3' not found in hostIdMap");
 }
 
-TEST_CASE("casskop pod operation calls: a resumed job only watches, and gives up after too many "
-          "failed polls") {
+TEST_CASE(
+    "casskop pod operation calls: a resumed job only watches, and gives up after too many "
+    "failed polls") {
   operation_job j = job_for(pod_op::upgradesstables);
   j.resume = true;
   operation_calls c(j, 2);
@@ -529,7 +559,7 @@ TEST_CASE("casskop pod operation calls: a resumed job only watches, and gives up
 
   operation_calls d(j, 2);
   d.next(nullptr);
-  auto e = error_answer("connection refused");
+  auto e = refused();
   CHECK(d.next(&e).what == operation_step::kind::pause);
   d.next(nullptr);
   CHECK(d.next(&e).what == operation_step::kind::pause);

@@ -14,38 +14,23 @@
 // (Compactions of the type, CurrentStreams, LeavingNodes) until it is gone, then goes on. A
 // resumed job (casskop restarted) starts with that polling. Polls that keep failing end in an
 // Error after `max_poll_errors` (v2.1.0 polls forever).
-// describeRingJMX is matched on "datacenter:<dc>" followed by ',' or ')' (v2.1.0's regex is a
-// substring match: dc1 would match dc10).
+// Requests and answers are ccnodes' codec (jolokia_codec.h): describeRingJMX matches a DC by its
+// whole name (v2.1.0's regex is a substring match: dc1 would match dc10).
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "actors/casskop/logic/jolokia_codec.h"
 #include "actors/casskop/logic/pod_operations.h"
-#include "k8s/json/json.h"
 
 namespace casskop {
 
-inline constexpr const char* storage_service_mbean = "org.apache.cassandra.db:type=StorageService";
-inline constexpr const char* compaction_manager_mbean =
-    "org.apache.cassandra.db:type=CompactionManager";
-inline constexpr const char* stream_manager_mbean = "org.apache.cassandra.net:type=StreamManager";
-
-// One Jolokia request (reference §1): READ of an attribute or EXEC of an operation.
-struct jolokia_request {
-  bool exec = false;
-  std::string mbean;
-  std::string name;            // attribute (READ) or operation with its signature (EXEC)
-  k8s::json::Document args;    // EXEC arguments (a JSON array)
-  bool long_running = false;   // blocks while the node works: a timeout means "still working"
-};
-
 // The runner's answer to a step.
 struct step_answer {
-  enum class kind { ok, error, timeout } what = kind::ok;
-  k8s::json::Document value;  // the Jolokia `value` (ok); for k8s steps unused
-  std::string error;          // error: why
+  jolokia::http_reply reply;  // call: the node's answer (or the transport failure)
+  std::string k8s_error;      // delete_pvc / force_delete_pod: "" when done (absent is done)
   bool gone = false;          // await_pvc_gone: the PVC no longer exists
 };
 
@@ -57,9 +42,9 @@ struct operation_step {
     await_pvc_gone,    // is PVC `object` gone? answer.gone
     force_delete_pod,  // delete pod `object` with grace period 0 (a missing one is fine)
     done,
-    failed             // `error` says why
+    failed  // `error` says why
   } what = kind::done;
-  jolokia_request call;
+  jolokia::request call;
   std::string object;
   std::string error;
 };
@@ -75,41 +60,37 @@ class operation_calls {
  private:
   enum class stage {
     begin,
-    keyspaces,      // READ Keyspaces sent
-    per_keyspace,   // EXEC per keyspace sent (cleanup, upgradesstables)
-    ring,           // describeRingJMX sent (rebuild)
-    rebuild,        // EXEC rebuild sent
-    host_ids,       // READ HostIdMap sent (remove)
-    remove_node,    // EXEC removeNode sent
-    watching,       // a monitor READ sent
-    watch_pause,    // paused between monitor reads
-    pvc_deleted,    // delete PVC sent
-    pvc_wait,       // await_pvc_gone sent
+    keyspaces,     // READ Keyspaces sent
+    per_keyspace,  // EXEC per keyspace sent (cleanup, upgradesstables)
+    ring,          // describeRingJMX sent (rebuild)
+    rebuild,       // EXEC rebuild sent
+    host_ids,      // READ HostIdMap sent (remove)
+    remove_node,   // EXEC removeNode sent
+    watching,      // a monitor READ sent
+    watch_pause,   // paused between monitor reads
+    pvc_deleted,   // delete PVC sent
+    pvc_wait,      // await_pvc_gone sent
     pvc_pause,
-    pod_deleted,    // force delete sent
+    pod_deleted,  // force delete sent
     finished
   };
   operation_step send_next_keyspace();
   operation_step send_next_ring();
-  operation_step watch();                // the monitor READ for this operation
-  operation_step after_watch();          // what follows the work being gone
-  operation_step after_remove();         // PVC, then pod (remove's post action)
+  operation_step watch();         // the monitor READ for this operation
+  operation_step after_watch();   // what follows the work being gone
+  operation_step after_remove();  // PVC, then pod (remove's post action)
   operation_step fail(std::string why);
-  bool still_working(const k8s::json::Value& monitor_value) const;
+  // The monitor READ's answer: whether the work still runs (an error when unreadable).
+  jolokia::result<bool> still_working(const jolokia::http_reply& r) const;
 
   operation_job job_;
   int max_poll_errors_, max_pvc_polls_;
   stage stage_ = stage::begin;
   std::vector<std::string> keyspaces_;
-  size_t next_ = 0;         // next keyspace to send
+  size_t next_ = 0;  // next keyspace to send
   bool ring_has_dc_ = false;
   int poll_errors_ = 0, pvc_polls_ = 0;
   std::string host_id_;
 };
-
-// Keyspaces as v2.1.0 filters them: all but system and system_schema (node_operations.go:32).
-bool is_local_system_keyspace(const std::string& ks);
-// Whether a describeRingJMX answer (array of TokenRange strings) has a replica in `dc`.
-bool ring_has_datacenter(const k8s::json::Value& ranges, const std::string& dc);
 
 }  // namespace casskop

@@ -19,8 +19,7 @@ constexpr std::array<const char*, 4> known_operations = {pod_op::cleanup, pod_op
                                                          pod_op::rebuild, pod_op::remove};
 
 bool known(const std::string& op) {
-  return std::find(known_operations.begin(), known_operations.end(), op) !=
-         known_operations.end();
+  return std::find(known_operations.begin(), known_operations.end(), op) != known_operations.end();
 }
 
 bool workable(const observed_pod& p) {
@@ -52,9 +51,9 @@ struct planner {
   }
 
   void end_label(const std::string& pod, bool ok) {
-    out.patches.push_back({pod,
-                           {{op_label::status, ok ? status::done : status::error},
-                            {op_label::end, in.now_label}}});
+    out.patches.push_back(
+        {pod,
+         {{op_label::status, ok ? status::done : status::error}, {op_label::end, in.now_label}}});
     patched.insert(pod);
   }
 
@@ -134,8 +133,8 @@ struct planner {
       std::string error;
       auto target = parse_remove_argument(job.argument, error);
       if (!target) return error;
-      if (target->pod == p.name) return "a node cannot remove itself (operation-argument names " +
-                                        p.name + ")";
+      if (target->pod == p.name)
+        return "a node cannot remove itself (operation-argument names " + p.name + ")";
       if (target->ip.empty()) {
         // v2.1.0 runRemove (pod_operation.go:786): the IP of the dead pod, if it is still there.
         auto dead = by_name.find(target->pod);
@@ -277,7 +276,8 @@ observed_pod observe_pod(const js::Value& pod) {
   if (const js::Value* labels = js::find_path(pod, {"metadata", "labels"});
       labels && labels->IsObject())
     for (const auto& m : labels->GetObject())
-      if (m.value.IsString()) p.labels[std::string(js::view(m.name))] = std::string(js::view(m.value));
+      if (m.value.IsString())
+        p.labels[std::string(js::view(m.name))] = std::string(js::view(m.value));
   std::string dc = p.label(dc_label), rack = p.label(rack_label);
   if (!dc.empty() && !rack.empty()) p.dc_rack = dc_rack_name(dc, rack);
   p.pod_ip = std::string(js::get_string(pod, {"status", "podIP"}));
@@ -286,8 +286,7 @@ observed_pod observe_pod(const js::Value& pod) {
   if (const js::Value* cs = js::find_path(pod, {"status", "containerStatuses"});
       cs && cs->IsArray())
     for (const js::Value& c : cs->GetArray())
-      if (js::get_string(c, "name") == "cassandra")
-        p.ready = js::get_bool(c, {"ready"}, false);
+      if (js::get_string(c, "name") == "cassandra") p.ready = js::get_bool(c, {"ready"}, false);
   return p;
 }
 

@@ -58,9 +58,9 @@ std::string label_time(std::chrono::system_clock::time_point t);
 // What the pod operations read of one pod.
 struct observed_pod {
   std::string name;
-  std::string dc_rack;  // "<dc>-<rack>" from the pod's dc and rack labels
-  std::string pod_ip;   // status.podIP
-  bool running = false;  // status.phase Running
+  std::string dc_rack;    // "<dc>-<rack>" from the pod's dc and rack labels
+  std::string pod_ip;     // status.podIP
+  bool running = false;   // status.phase Running
   bool deleting = false;  // metadata.deletionTimestamp set
   bool ready = false;     // the cassandra container is Ready
   std::map<std::string, std::string> labels;
@@ -75,8 +75,7 @@ struct remove_target {
   std::string ip;
 };
 // Returns the target, or sets `error` (a sentence for the user) and returns nullopt.
-std::optional<remove_target> parse_remove_argument(const std::string& argument,
-                                                   std::string& error);
+std::optional<remove_target> parse_remove_argument(const std::string& argument, std::string& error);
 bool is_ip_address(const std::string& s);
 
 // One pod's work for the runner.
@@ -99,7 +98,7 @@ struct pod_operations_input {
   // Whether a node of the cluster is joining (JoiningNodes on a ready node). nullopt: unknown
   // (no answer, or an error): as v2.1.0 (node_operations.go hasJoiningNodes), nothing starts.
   std::optional<bool> nodes_joining;
-  std::set<std::string> in_flight;  // pods the runner works on now (or whose end is unseen)
+  std::set<std::string> in_flight;          // pods the runner works on now (or whose end is unseen)
   std::vector<operation_outcome> finished;  // jobs ended since the last pass
   std::string operator_name;                // written to podLastOperation.operatorName
   std::string now;                          // RFC 3339 (status times)
