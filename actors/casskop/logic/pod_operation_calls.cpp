@@ -220,7 +220,7 @@ operation_step operation_calls::next(const step_answer* a) {
         return step_of(operation_step::kind::force_delete_pod, job_.target.pod);
       }
       stage_ = stage::pvc_pause;
-      return step_of(operation_step::kind::pause);
+      return step_of(operation_step::kind::pause, data_pvc_name(job_.target.pod));
 
     case stage::pvc_pause:
       stage_ = stage::pvc_wait;

@@ -37,7 +37,7 @@ struct step_answer {
 struct operation_step {
   enum class kind {
     call,              // send `call` to the pod's Jolokia (job.pod_ip:8778)
-    pause,             // wait poll_interval, then next() with no answer
+    pause,             // wait (a node poll; the PVC poll when `object` is set), then next()
     delete_pvc,        // delete PVC `object` (a missing one is fine)
     await_pvc_gone,    // is PVC `object` gone? answer.gone
     force_delete_pod,  // delete pod `object` with grace period 0 (a missing one is fine)
