@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "actors/casskop/jolokia_standin.h"
 #include "actors/casskop/logic/names.h"
 #include "actors/casskop/logic/owned_index.h"
 #include "actors/casskop/logic/pod_operations_tracker.h"
@@ -613,18 +614,6 @@ std::string actors_json(reconciler_state& st) {
   return js::to_string(d);
 }
 
-// How the runner reaches a node's Jolokia. Until the Jolokia client is wired, every call fails
-// with a transport error that says so (the operation ends Error with that reason).
-node_caller jolokia_caller(self_ptr) {
-  return [](const std::string&, const std::string&, const jolokia::request&,
-            std::function<void(jolokia::http_reply)> done) {
-    jolokia::http_reply r;
-    r.transport.kind = jolokia::failure::transport;
-    r.transport.message = "casskop has no Jolokia client";
-    done(std::move(r));
-  };
-}
-
 // The pod operations runner, linked: if it fails, the reconciler fails with it and casskop's
 // restart resumes the Ongoing pods from their labels.
 void spawn_pod_operations(self_ptr self) {
@@ -633,7 +622,7 @@ void spawn_pod_operations(self_ptr self) {
   rs.namespace_name = st.settings.config.namespace_name;
   rs.client = st.settings.registry->client(st.settings.config.clusters.front().name);
   rs.reconciler = caf::actor_cast<caf::actor>(self);
-  rs.call = jolokia_caller(self);
+  rs.call = jolokia_standin_caller();
   st.pod_ops_runner = spawn_pod_operations_runner(self->system(), std::move(rs));
   self->link_to(st.pod_ops_runner);
 }
@@ -700,8 +689,9 @@ caf::behavior reconciler(self_ptr self, reconciler_settings s) {
       },
       [=](pod_op_join_atom, const std::string& cluster, bool known, bool joining,
           const std::string& why) {
-        if (!known)
-          k8s::log::warn("Pod operations wait: JoiningNodes unreadable",
+        if (!why.empty())
+          k8s::log::warn(known ? "JoiningNodes refused: pod operations will fail with it"
+                               : "Pod operations wait: JoiningNodes unreadable",
                          {{"cluster", cluster}, {"error", why}});
         self->state.pod_ops.joining_answer(cluster, known, joining, why,
                                            std::chrono::steady_clock::now());
