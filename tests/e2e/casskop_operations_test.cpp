@@ -269,18 +269,18 @@ TEST_CASE(
   // The nodes take their Jolokia credentials from the Secret when they start; the Secret then
   // changes, so casskop's credentials are refused while the nodes' own probes still pass.
   auto secret = [&](const char* verb, const std::string& path, const char* password) {
-    auto r = w.api->request(verb, path,
-                            fmt::format(R"({{"apiVersion":"v1","kind":"Secret",
+    auto r = w.api->request(
+        verb, path,
+        fmt::format(R"({{"apiVersion":"v1","kind":"Secret",
       "metadata":{{"name":"jolokia-auth","namespace":"{}"}},
       "stringData":{{"username":"casskop","password":"{}"}}}})",
-                                        kNs, password),
-                            std::string(verb) == "PATCH" ? "application/merge-patch+json"
-                                                         : "application/json");
+                    kNs, password),
+        std::string(verb) == "PATCH" ? "application/merge-patch+json" : "application/json");
     REQUIRE_MESSAGE(r.status / 100 == 2, r.body);
   };
   const std::string secrets = "/api/v1/namespaces/" + kNs + "/secrets";
   secret("POST", secrets, "right");
-  w.start(cc_json(kOneRack, 1, R"("imageJolokiaSecret":{"name":"jolokia-auth"},)"));
+  w.start(cc_json(kOneRack, 1, R"(,"imageJolokiaSecret":{"name":"jolokia-auth"})"));
   secret("PATCH", secrets + "/jolokia-auth", "wrong");
   w.label_pod(kPod0, "cleanup");
   REQUIRE_MESSAGE(eventually([&] { return w.label(kPod0, "operation-status") == "Error"; }, 60s),
