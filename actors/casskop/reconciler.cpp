@@ -4,9 +4,12 @@
 #include <map>
 #include <set>
 
+#include "actors/casskop/jolokia_standin.h"
 #include "actors/casskop/logic/names.h"
 #include "actors/casskop/logic/owned_index.h"
+#include "actors/casskop/logic/pod_operations_tracker.h"
 #include "actors/casskop/logic/reconcile.h"
+#include "actors/casskop/pod_operations_runner.h"
 #include "actors/runtime/event_recorder.h"
 #include "actors/runtime/logic/coalescing_queue.h"
 #include "actors/runtime/resource_watcher.h"
@@ -31,9 +34,10 @@ const k8s::resource statefulsets{"apps", "v1", "statefulsets", "StatefulSet", tr
 const k8s::resource services{"", "v1", "services", "Service", true};
 const k8s::resource pdbs{"policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true};
 const k8s::resource pvcs{"", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true};
+const k8s::resource pods{"", "v1", "pods", "Pod", true};
 
-enum class kind { cluster = 0, statefulset, service, pdb, pvc };
-constexpr int kinds = 5;
+enum class kind { cluster = 0, statefulset, service, pdb, pvc, pod };
+constexpr int kinds = 6;
 
 const k8s::resource& resource_of(kind k) {
   switch (k) {
@@ -47,6 +51,8 @@ const k8s::resource& resource_of(kind k) {
       return pdbs;
     case kind::pvc:
       return pvcs;
+    case kind::pod:
+      return pods;
   }
   return cassandraclusters;
 }
@@ -56,6 +62,7 @@ kind kind_named(const std::string& k) {
   if (k == "Service") return kind::service;
   if (k == "PodDisruptionBudget") return kind::pdb;
   if (k == "PersistentVolumeClaim") return kind::pvc;
+  if (k == "Pod") return kind::pod;
   return kind::cluster;
 }
 
@@ -118,6 +125,9 @@ struct reconciler_state {
   std::map<std::string, cluster_entry> clusters;
   std::map<uint64_t, write_in_flight> writes;
   uint64_t next_id = 1;
+  // Pod operations: the runner carries out their node calls; the tracker remembers its work.
+  caf::actor pod_ops_runner;
+  pod_operations_tracker pod_ops;
   bool synced = false;
   std::string health_error;
   static inline const char* name = "casskop-reconciler";
@@ -143,7 +153,8 @@ std::vector<runtime::watched_resource> watched(self_ptr self, bool restarted) {
   auto me = caf::actor_cast<caf::actor>(self);
   auto changes = st.changes;
   std::vector<runtime::watched_resource> out;
-  for (kind k : {kind::cluster, kind::statefulset, kind::service, kind::pdb, kind::pvc}) {
+  for (kind k :
+       {kind::cluster, kind::statefulset, kind::service, kind::pdb, kind::pvc, kind::pod}) {
     runtime::watched_resource w;
     w.what = resource_of(k);
     w.namespace_name = st.settings.config.namespace_name;
@@ -288,10 +299,38 @@ void record_event(self_ptr self, const k8s::object_ptr& cc, const reconcile_even
   if (st.recorder) self->send(st.recorder, std::move(r));
 }
 
+// The cluster's pods as the cache has them, in name order (pod operations).
+std::vector<observed_pod> pods_of(reconciler_state& st, const std::string& name) {
+  std::vector<observed_pod> out;
+  const auto& cache = st.caches[static_cast<int>(kind::pod)];
+  for (const auto& pod_name : st.owned[static_cast<int>(kind::pod)].of(name))
+    if (auto o = cache.find(pod_name); o != cache.end()) out.push_back(observe_pod(*o->second));
+  return out;
+}
+
+// After a pass: its jobs to the runner, a JoiningNodes read when pods wait for one, and a pass
+// again later while pods wait (joining nodes or an action under way are not watch events).
+void hand_pod_operations(self_ptr self, const std::string& name, const reconcile_plan& plan) {
+  auto& st = self->state;
+  if (!st.pod_ops_runner) return;
+  for (const auto& job : plan.pod_operations.start)
+    self->send(st.pod_ops_runner, pod_op_start_atom::value, name, job);
+  auto pods = pods_of(st, name);
+  auto now = std::chrono::steady_clock::now();
+  if (auto ip = st.pod_ops.joining_check(name, pods, now))
+    self->send(st.pod_ops_runner, pod_op_join_atom::value, name, *ip);
+  auto& entry = st.clusters[name];
+  if (st.pod_ops.has_waiting(name, pods) && !entry.retry_scheduled) {
+    entry.retry_scheduled = true;
+    self->delayed_send(self, std::chrono::seconds(5), retry_atom::value, name);
+  }
+}
+
 void finish_pass(self_ptr self, const std::string& name) {
   auto& st = self->state;
   auto& entry = st.clusters[name];
   entry.running = false;
+  st.pod_ops.pass_ended(name, !entry.failed);
   if (entry.failed) {
     entry.failed = false;
     entry.retry.on_failure(std::chrono::steady_clock::now());
@@ -329,6 +368,7 @@ void run_pass(self_ptr self, const std::string& name) {
     plan = plan_deletion(*cc, claims);
   } else {
     plan = plan_pass(st, name, entry, cc);
+    hand_pod_operations(self, name, plan);
   }
   carry_out(self, name, entry, cc, std::move(plan));
 }
@@ -364,7 +404,18 @@ reconcile_plan plan_pass(reconciler_state& st, const std::string& name, cluster_
       p != st.caches[static_cast<int>(kind::pdb)].end())
     in.pdb = p->second.get();
 
+  // Pod operations: the pods, the runner's work and the outcomes to write.
+  const auto pods = pods_of(st, name);
+  const std::string operator_name = st.settings.config.operator_name.empty()
+                                        ? std::string("casskop")
+                                        : st.settings.config.operator_name;
+  const auto now = std::chrono::system_clock::now();
+  pod_operations_input ops = st.pod_ops.input(name, pods, operator_name, k8s::format_time(now),
+                                              label_time(now), std::chrono::steady_clock::now());
+  if (st.pod_ops_runner) in.pod_operations = &ops;
+
   reconcile_plan plan = plan_reconcile(in);
+  st.pod_ops.started(name, plan.pod_operations.start);
   entry.status = plan.status;
   entry.waiting = plan.waiting;
   return plan;
@@ -384,6 +435,7 @@ void carry_out(self_ptr self, const std::string& name, cluster_entry& entry,
              e.dc_rack, {{"reason", e.reason}});
   }
   if (plan.writes.empty()) {
+    st.pod_ops.pass_ended(name, true);
     if (!plan.waiting.empty())
       k8s::log::debug("Waiting", {{"cluster", name}, {"why", plan.waiting}});
     return;
@@ -562,6 +614,19 @@ std::string actors_json(reconciler_state& st) {
   return js::to_string(d);
 }
 
+// The pod operations runner, linked: if it fails, the reconciler fails with it and casskop's
+// restart resumes the Ongoing pods from their labels.
+void spawn_pod_operations(self_ptr self) {
+  auto& st = self->state;
+  pod_operations_runner_settings rs;
+  rs.namespace_name = st.settings.config.namespace_name;
+  rs.client = st.settings.registry->client(st.settings.config.clusters.front().name);
+  rs.reconciler = caf::actor_cast<caf::actor>(self);
+  rs.call = jolokia_standin_caller();
+  st.pod_ops_runner = spawn_pod_operations_runner(self->system(), std::move(rs));
+  self->link_to(st.pod_ops_runner);
+}
+
 caf::behavior reconciler(self_ptr self, reconciler_settings s) {
   auto& st = self->state;
   st.settings = std::move(s);
@@ -572,6 +637,7 @@ caf::behavior reconciler(self_ptr self, reconciler_settings s) {
                   {"namespace", st.settings.config.namespace_name}});
   st.settings.registry->connect(source);
   for (role r : {role::watcher, role::writer, role::recorder}) spawn_child(self, r, false);
+  spawn_pod_operations(self);
   self->set_exit_handler([=](caf::exit_msg& msg) {
     auto& st = self->state;
     auto it = st.children.find(msg.source);
@@ -617,6 +683,20 @@ caf::behavior reconciler(self_ptr self, reconciler_settings s) {
         run_pass(self, name);
       },
       [=](respawn_atom, int r) { spawn_child(self, static_cast<role>(r), true); },
+      [=](pod_op_done_atom, const std::string& cluster, const operation_outcome& o) {
+        self->state.pod_ops.ended(cluster, o);
+        run_pass(self, cluster);
+      },
+      [=](pod_op_join_atom, const std::string& cluster, bool known, bool joining,
+          const std::string& why) {
+        if (!why.empty())
+          k8s::log::warn(known ? "JoiningNodes refused: pod operations will fail with it"
+                               : "Pod operations wait: JoiningNodes unreadable",
+                         {{"cluster", cluster}, {"error", why}});
+        self->state.pod_ops.joining_answer(cluster, known, joining, why,
+                                           std::chrono::steady_clock::now());
+        run_pass(self, cluster);
+      },
       [=](clusters_atom) -> std::string { return clusters_json(self->state); },
       [=](actors_atom) -> std::string { return actors_json(self->state); },
       [=](ready_atom) -> std::string {

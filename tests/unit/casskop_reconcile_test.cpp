@@ -37,6 +37,7 @@ struct world {
   std::vector<std::string> log;  // "verb kind name"
   std::vector<reconcile_event> events;
   bool observed_generation = true, conditions = true;
+  const pod_operations_input* pod_ops = nullptr;  // pod operations, when a test gives pods
 
   reconcile_plan pass() {
     reconcile_input in{
@@ -44,6 +45,7 @@ struct world {
         conditions};
     for (auto& [name, s] : statefulsets) in.statefulsets[name] = &s;
     for (auto& [name, s] : services) in.services.insert(name);
+    in.pod_operations = pod_ops;
     reconcile_plan plan = plan_reconcile(in);
     for (auto& e : plan.events) events.push_back(e);
     for (auto& w : plan.writes) apply(w);
@@ -384,4 +386,40 @@ TEST_CASE("casskop reconcile: deletePVC deletes the cluster's older PVCs by UID,
   // Not being deleted, or no finalizer of ours: nothing.
   js::remove_member(cc["metadata"], "deletionTimestamp");
   CHECK(plan_deletion(cc, {&old_pvc}).writes.empty());
+}
+
+TEST_CASE(
+    "casskop reconcile: when a ScaleUp ends, the rack's Running pods get the cleanup labels "
+    "(Manual without autoPilot), and a ToDo label starts a cleanup in the same status write") {
+  world w;
+  w.converge();
+  std::vector<observed_pod> pods;
+  for (int i = 0; i < 3; ++i) {
+    observed_pod p;
+    p.name = "cc-dc1-r1-" + std::to_string(i);
+    p.dc_rack = "dc1-r1";
+    p.pod_ip = "127.1.0." + std::to_string(i + 1);
+    p.running = p.ready = true;
+    pods.push_back(p);
+  }
+  pod_operations_input ops{
+      pods, false, {}, {}, "casskop", "2026-12-05T10:00:00Z", "20261205T100000"};
+  w.pod_ops = &ops;
+  set_spec(w, {"nodesPerRacks"}, js::Value(3));
+  w.converge();
+  auto labelled = std::count_if(w.log.begin(), w.log.end(), [](const std::string& l) {
+    return l.rfind("patch Pod cc-dc1-r1-", 0) == 0;
+  });
+  CHECK(labelled == 3);
+  CHECK(js::get_string(w.cc, {"status", "cassandraRackStatus", "dc1-r1", "cassandraLastAction",
+                              "name"}) == "ScaleUp");
+
+  // The user flips one pod to ToDo: the next pass labels it Ongoing and writes podLastOperation.
+  pods[1].labels = {{"operation-name", "cleanup"}, {"operation-status", "ToDo"}};
+  auto plan = w.pass();
+  REQUIRE(plan.pod_operations.start.size() == 1);
+  CHECK(plan.pod_operations.start[0].pod == "cc-dc1-r1-1");
+  CHECK(js::get_string(w.cc, {"status", "cassandraRackStatus", "dc1-r1", "podLastOperation",
+                              "status"}) == "Ongoing");
+  CHECK(w.log.back() == "update CassandraCluster cc");
 }

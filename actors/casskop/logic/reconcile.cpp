@@ -196,6 +196,41 @@ std::string problems_text(const std::vector<spec_problem>& ps) {
 
 }  // namespace
 
+namespace {
+
+// Pod operations on the status this pass writes: the cleanup labels of a rack whose ScaleUp ends
+// in this pass (v2.1.0 cassandra_status.go:374), then the operations by label.
+void plan_pod_work(const pod_operations_input& in, const cluster_status& before, bool auto_pilot,
+                   cluster_status& after, reconcile_plan& plan) {
+  auto patch = [&](const pod_label_patch& p, const std::string& dc_rack) {
+    plan.writes.push_back(
+        {object_write::verb::patch, "Pod", p.pod, dc_rack, label_patch_body(p), ""});
+  };
+  for (const auto& [dc_rack, rs] : after.racks) {
+    const last_action& a = rs.cassandra_last_action;
+    if (a.name != action::scale_up || a.status != status::done) continue;
+    auto old = before.racks.find(dc_rack);
+    if (old != before.racks.end() && old->second.cassandra_last_action.name == action::scale_up &&
+        old->second.cassandra_last_action.status == status::done)
+      continue;  // ended in an earlier pass
+    for (const auto& p : cleanup_labels_after_scale_up(in.pods, dc_rack, auto_pilot))
+      patch(p, dc_rack);
+  }
+  pod_operations_plan ops = plan_pod_operations(in, after);
+  for (const auto& p : ops.patches) {
+    std::string dc_rack;
+    for (const auto& o : in.pods)
+      if (o.name == p.pod) dc_rack = o.dc_rack;
+    patch(p, dc_rack);
+  }
+  for (auto& e : ops.events)
+    plan.events.push_back({e.warning, std::move(e.reason), std::move(e.message), e.dc_rack});
+  ops.events.clear();
+  plan.pod_operations = std::move(ops);
+}
+
+}  // namespace
+
 reconcile_plan plan_reconcile(const reconcile_input& in) {
   reconcile_plan plan;
   parsed_cluster parsed = parse_cluster(in.cluster);
@@ -347,6 +382,8 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
   plan.waiting = seq.waiting;
   for (auto& n : seq.notices)
     plan.events.push_back({n.warning, std::move(n.reason), std::move(n.message), n.dc_rack});
+  if (in.pod_operations)
+    plan_pod_work(*in.pod_operations, parsed.status, spec.auto_pilot, seq.status, plan);
 
   if (seq.write) {
     const statefulset_intent& i = *seq.write;
