@@ -51,7 +51,8 @@ struct kuttl_world {
     auto env = sim.kubectl_env();
     auto res =
         testsupport::run({KUTTL_RUNNER_BIN, "--config", kFixtures + "/kuttl-test.yaml", "--test",
-                          folder, "--namespace", kNs, "--kubeconfig", sim.kubeconfig("k1")},
+                          folder, "--namespace", kNs, "--kubeconfig", sim.kubeconfig("k1"),
+                          "--poll-interval-ms", "100", "--max-timeout", "120"},
                          env, bound);
     std::string log = op->log();
     CHECK_MESSAGE(res.exit_code == 0, "kuttl-runner exit "

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> tests, dirs;
   int timeout = -1;
   int poll_ms = 1000;
+  int max_timeout = 0;
   bool skip_delete = false;
   po::options_description desc("kuttl-runner: runs kuttl test folders against a cluster");
   desc.add_options()("help,h", "show this help")(
@@ -57,7 +58,9 @@ int main(int argc, char** argv) {
       "timeout", po::value(&timeout), "seconds for asserts and commands (overrides the suite's)")(
       "skip-delete", po::bool_switch(&skip_delete), "keep the test namespaces at the end")(
       "poll-interval-ms", po::value(&poll_ms)->default_value(1000),
-      "how often asserts are checked again (kuttl: 1000)");
+      "how often asserts are checked again (kuttl: 1000)")(
+      "max-timeout", po::value(&max_timeout),
+      "cap on every timeout, TestAssert's and commands' own too, in seconds (not kuttl's)");
   po::options_description hidden;
   hidden.add_options()("dirs", po::value(&dirs));
   po::options_description all;
@@ -110,6 +113,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.poll_interval = std::chrono::milliseconds(poll_ms);
+  o.max_timeout_seconds = max_timeout;
   o.kubeconfig = fs::absolute(kubeconfig.empty() ? default_kubeconfig() : kubeconfig).string();
 
   std::unique_ptr<kuttl::cluster> cluster;

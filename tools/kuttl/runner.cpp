@@ -221,7 +221,8 @@ std::optional<std::string> run_commands(const std::vector<command>& commands,
       }
       shown = cmd.command;
     }
-    const int timeout = cmd.timeout_seconds > 0 ? cmd.timeout_seconds : o.timeout_seconds;
+    int timeout = cmd.timeout_seconds > 0 ? cmd.timeout_seconds : o.timeout_seconds;
+    if (o.max_timeout_seconds > 0) timeout = std::min(timeout, o.max_timeout_seconds);
     log << "    running " << shown << "\n";
     auto res = run_process(argv, env, dir, std::chrono::seconds(timeout));
     std::istringstream out(res.output);
@@ -256,7 +257,8 @@ step_report run_step(cluster& c, const step& s, const std::string& dir, const st
   step_report rep;
   rep.step = fmt::format("{:02d}-{}", s.index, s.name);
   const auto start = clock_type::now();
-  const int timeout = s.timeout_seconds.value_or(o.timeout_seconds);
+  int timeout = s.timeout_seconds.value_or(o.timeout_seconds);
+  if (o.max_timeout_seconds > 0) timeout = std::min(timeout, o.max_timeout_seconds);
   log << "  step " << rep.step << " (" << fmt::format("{}", fmt::join(s.files, ", ")) << ")\n"
       << std::flush;
   std::optional<std::string> failure = delete_refs(c, s.deletes, ns, timeout);

@@ -14,10 +14,11 @@
 namespace kuttl {
 
 struct run_options {
-  std::string namespace_name;  // "" = a fresh kuttl-test-<words> per test, deleted at its end
-  bool skip_delete = false;    // keep the namespace (and what is in it) at the end
-  int timeout_seconds = 30;    // asserts and commands, unless the step says otherwise
-  std::string kubeconfig;      // KUBECONFIG for the commands
+  std::string namespace_name;   // "" = a fresh kuttl-test-<words> per test, deleted at its end
+  bool skip_delete = false;     // keep the namespace (and what is in it) at the end
+  int timeout_seconds = 30;     // asserts and commands, unless the step says otherwise
+  int max_timeout_seconds = 0;  // > 0: caps every timeout, the steps' own too (bounded CI runs)
+  std::string kubeconfig;       // KUBECONFIG for the commands
   // How often asserts are checked again; kuttl's is 1 s. A shorter one also catches states that
   // last less (an action Done just before the next one starts), never weakens an assert.
   std::chrono::milliseconds poll_interval{1000};
