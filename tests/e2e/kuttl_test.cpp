@@ -66,10 +66,13 @@ struct kuttl_world {
 
 }  // namespace
 
-// Folders that pass. The others fail today, at the step named (the report lists why):
-//   scaling   02-scaleDown: casskop refuses scale-down (ScaleDownNeedsDecommission)
-//   multi-dcs 01-addDC: casskop starts UpdateSeedList within milliseconds of dc2's
-//             Initializing Done, which the assert waits for; then 04-scaleDownDC2 (DC to 0)
+// Folders that pass on this branch. The others, at the step that fails:
+//   scaling   02-scaleDown: this casskop refuses scale-down (ScaleDownNeedsDecommission); it
+//             passes with ccnodes' casskop (decommission): register it once ccnodes is merged.
+//   multi-dcs 01-addDC: the assert waits for lastClusterAction Initializing Done after dc2 is
+//             added; casskop writes it, then starts UpdateSeedList (autoUpdateSeedList) within
+//             milliseconds, where v2.1.0 only notices on a later requeue. Then 04-scaleDownDC2:
+//             DC scaled to 0 refused (DataCheckNotPossible), and 05-removeDC after it.
 TEST_CASE("kuttl: CassKop v2.1.0's sidecars folder") {
   kuttl_world w(each_cassandracluster_crd() == cc_crd::ours ? cc_crd::ours : cc_crd::casskop_v21);
   w.run_folder("sidecars", 300s);
