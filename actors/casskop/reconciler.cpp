@@ -4,7 +4,6 @@
 #include <map>
 #include <set>
 
-#include "actors/casskop/jolokia_standin.h"
 #include "actors/casskop/logic/names.h"
 #include "actors/casskop/logic/owned_index.h"
 #include "actors/casskop/logic/pod_operations_tracker.h"
@@ -313,12 +312,18 @@ std::vector<observed_pod> pods_of(reconciler_state& st, const std::string& name)
 void hand_pod_operations(self_ptr self, const std::string& name, const reconcile_plan& plan) {
   auto& st = self->state;
   if (!st.pod_ops_runner) return;
-  for (const auto& job : plan.pod_operations.start)
-    self->send(st.pod_ops_runner, pod_op_start_atom::value, name, job);
+  std::string secret;
+  if (auto cc = st.caches[static_cast<int>(kind::cluster)].find(name);
+      cc != st.caches[static_cast<int>(kind::cluster)].end())
+    secret = std::string(js::get_string(*cc->second, {"spec", "imageJolokiaSecret", "name"}));
+  for (auto job : plan.pod_operations.start) {
+    job.jolokia_secret = secret;
+    self->send(st.pod_ops_runner, pod_op_start_atom::value, name, std::move(job));
+  }
   auto pods = pods_of(st, name);
   auto now = std::chrono::steady_clock::now();
   if (auto ip = st.pod_ops.joining_check(name, pods, now))
-    self->send(st.pod_ops_runner, pod_op_join_atom::value, name, *ip);
+    self->send(st.pod_ops_runner, pod_op_join_atom::value, name, secret, *ip);
   auto& entry = st.clusters[name];
   if (st.pod_ops.has_waiting(name, pods) && !entry.retry_scheduled) {
     entry.retry_scheduled = true;
@@ -622,7 +627,11 @@ void spawn_pod_operations(self_ptr self) {
   rs.namespace_name = st.settings.config.namespace_name;
   rs.client = st.settings.registry->client(st.settings.config.clusters.front().name);
   rs.reconciler = caf::actor_cast<caf::actor>(self);
-  rs.call = jolokia_standin_caller();
+  const auto& j = st.settings.config.jolokia;
+  rs.call = jolokia_node_caller(
+      std::make_shared<jolokia_client>(jolokia_client_options{
+          std::chrono::milliseconds(j.timeout_ms), std::chrono::milliseconds(j.exec_timeout_ms)}),
+      rs.client, rs.namespace_name);
   st.pod_ops_runner = spawn_pod_operations_runner(self->system(), std::move(rs));
   self->link_to(st.pod_ops_runner);
 }
