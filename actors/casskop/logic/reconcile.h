@@ -77,8 +77,8 @@ struct reconcile_plan {
   std::vector<refusal> refusals;       // refused changes written back
   cluster_status status;               // the status after the pass
   bool ready = false;                  // Running and Done
-  std::vector<node_call> calls;  // Jolokia calls to send (decommission)
-  bool nodes_busy = false;       // an action waits on a node: ask its nodes often
+  std::vector<node_call> calls;        // Jolokia calls to send (decommission)
+  bool nodes_busy = false;             // an action waits on a node: ask its nodes often
   // Jobs for the pod operations runner and why ToDo pods wait (their label patches are in
   // `writes`, before the CassandraCluster's).
   pod_operations_plan pod_operations;
