@@ -291,3 +291,27 @@ TEST_CASE("casskop nodes: a node down is never shrunk early") {
   REQUIRE_MESSAGE(eventually([&] { return w.action_done("ScaleDown") && w.replicas() == 1; }, 60s),
                   w.diagnose());
 }
+
+TEST_CASE("casskop nodes: v2.1.0 TestAddTwoNodes, 3 -> 5 with never two nodes joining at once") {
+  nodes_world w;
+  w.create(3);  // pods 0-2 are the rack's seeds: they never join
+  auto speeds = w.sim.control("k1", "cassandra/speeds", "bootstrapStreamingMs=2500");
+  REQUIRE_MESSAGE(speeds.status == 200, speeds.body);
+  w.patch_nodes(5);
+  int max_joining = 0, seen_joining = 0;
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        const js::Document all = w.nodes();
+                        int joining = 0;
+                        for (const auto& n : all.GetArray())
+                          if (js::get_string(n, "mode") == "JOINING") ++joining;
+                        max_joining = std::max(max_joining, joining);
+                        seen_joining += joining;
+                        return w.action_done("ScaleUp") && w.replicas() == 5 && joining == 0;
+                      },
+                      60s),
+                  w.diagnose());
+  CHECK(seen_joining > 0);  // the nodes did join slowly: the gate was needed
+  CHECK(max_joining == 1);
+  REQUIRE_MESSAGE(eventually([&] { return w.host_ids() == 5; }, 20s), w.diagnose());
+}

@@ -262,3 +262,57 @@ TEST_CASE("casskop scale up: waits while a node joins, or while nobody could say
   REQUIRE(r.write);
   CHECK(r.write->replicas == 2);
 }
+
+TEST_CASE("casskop decommission: v2.1.0 TestOneDecommission, 3 -> 2") {
+  // decommission_test.go:83: NORMAL -> decommission, 3 replicas; LEAVING -> 3; DECOMMISSIONED
+  // -> 2; the pod gone -> Done, and pod 1 never asked anything.
+  world w(2, 3);
+  const std::string last = std::string(sts) + "-2";
+  w.pass();
+  w.mode(last, "NORMAL");
+  auto r = w.pass();
+  CHECK(r.calls.size() == 1);
+  CHECK_FALSE(r.write);
+  w.mode(last, "LEAVING");
+  r = w.pass();
+  CHECK_FALSE(r.write);
+  w.mode(last, "DECOMMISSIONED");
+  r = w.pass();
+  REQUIRE(r.write);
+  CHECK(r.write->replicas == 2);
+  w.set_replicas(2);
+  w.facts.pods.erase(last);
+  w.facts.pvc_uids.erase("data-" + last);
+  r = w.pass();
+  CHECK(r.calls.empty());
+  CHECK(w.rs().pod_last_op.status == status::done);
+  r = w.pass();
+  CHECK(r.calls.empty());
+  CHECK_FALSE(r.write);
+  CHECK(w.rs().pod_last_op.pods_ok == std::vector<std::string>{last});
+}
+
+TEST_CASE("casskop scale up: v2.1.0 TestAddTwoNodes, 3 -> 5 one node at a time, never joining") {
+  world w(5, 3);
+  for (int expected = 3; expected <= 4; ++expected) {
+    w.facts.joining = true;  // registerJolokiaOperationJoiningNodes(firstPod, 1)
+    for (int i = 0; i <= 2; ++i) {
+      sequence_input in{w.cc,    w.statefulsets, {},
+                        w.now,   false,          [](const statefulset_intent&) { return true; },
+                        &w.facts};
+      auto r = sequence(in);
+      w.cc.status = r.status;
+      CHECK_FALSE(r.write);
+    }
+    w.facts.joining = false;
+    sequence_input in{w.cc,    w.statefulsets, {},
+                      w.now,   false,          [](const statefulset_intent&) { return true; },
+                      &w.facts};
+    auto r = sequence(in);
+    w.cc.status = r.status;
+    REQUIRE(r.write);
+    CHECK(r.write->replicas == expected + 1);
+    w.set_replicas(expected + 1);
+    w.add_pod(expected);
+  }
+}

@@ -24,9 +24,8 @@
 //   is never shrunk before its last node answered DECOMMISSIONED (v2.1.0 also takes "UNKNOWN";
 //   we don't), nor while nothing is known. A node already LEAVING or DECOMMISSIONED at ToDo goes
 //   on to Ongoing (v2.1.0 stays ToDo for good).
-// - A scale up waits while a node is joining, or while that could not be read (v2.1.0 gates
-//   only pod operations on JoiningNodes; adding a node next to a joining one is what Cassandra
-//   forbids without cassandra.consistent.rangemovement=false).
+// - A scale up adds no node while one is joining, or while that could not be read, as v2.1.0
+//   (scaleup_test.go TestAddTwoNodes); here a pod change makes the answer stale until asked again.
 // - A seed list change marks every rack Configuring in the same pass, then all of them ToDo,
 //   and they roll one at a time (v2.1.0 rolled the first rack while still Configuring: orange#340).
 // - Racks missing from status are initialised and the first of them created in the same pass
