@@ -16,6 +16,7 @@ namespace {
 
 const k8s::resource pods{"", "v1", "pods", "Pod", true};
 const k8s::resource pvcs{"", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true};
+const k8s::resource secrets{"", "v1", "secrets", "Secret", true};
 
 struct running_job {
   std::string cluster;
@@ -68,7 +69,7 @@ void carry_out(self_ptr self, const std::string& key, const step_answer* answer)
       k8s::log::debug(
           "Pod operation call",
           {{"cluster", cluster}, {"pod", rj.calls.job().pod}, {"call", step.call.describe()}});
-      st.settings.call(cluster, rj.calls.job().pod_ip, step.call,
+      st.settings.call(rj.calls.job().jolokia_secret, rj.calls.job().pod_ip, step.call,
                        [me, key, gen](jolokia::http_reply r) {
                          caf::anon_send(me, pod_op_step_atom::value, key, gen, std::move(r));
                        });
@@ -161,10 +162,11 @@ caf::behavior runner(self_ptr self, pod_operations_runner_settings s) {
         if (!current(self, key, gen)) return;
         carry_out(self, key, nullptr);
       },
-      [=](pod_op_join_atom, const std::string& cluster, const std::string& ip) {
+      [=](pod_op_join_atom, const std::string& cluster, const std::string& secret,
+          const std::string& ip) {
         auto reconciler = self->state.settings.reconciler;
         self->state.settings.call(
-            cluster, ip, jolokia::read_joining_nodes(),
+            secret, ip, jolokia::read_joining_nodes(),
             [reconciler, cluster](jolokia::http_reply r) {
               auto joining = jolokia::parse_string_list(r);
               const auto kind = joining.err.kind;
@@ -187,6 +189,37 @@ caf::behavior runner(self_ptr self, pod_operations_runner_settings s) {
 }
 
 }  // namespace
+
+node_caller jolokia_node_caller(std::shared_ptr<jolokia_client> jolokia,
+                                std::shared_ptr<k8s::client> client, std::string ns) {
+  return [jolokia, client, ns](const std::string& secret, const std::string& ip,
+                               const jolokia::request& request,
+                               std::function<void(jolokia::http_reply)> done) {
+    if (secret.empty()) return jolokia->call(ip, request, std::nullopt, std::move(done));
+    auto refuse = [&done](std::string why) {
+      jolokia::http_reply r;
+      r.transport = {jolokia::failure::no_credentials, 0, "", std::move(why)};
+      done(std::move(r));
+    };
+    if (!client) return refuse("Secret " + secret + ": no Kubernetes client");
+    client->get(secrets, ns, secret,
+                [jolokia, ip, request, secret, done](k8s::result<k8s::object_ptr> res) {
+                  jolokia::http_reply r;
+                  r.transport.kind = jolokia::failure::no_credentials;
+                  if (!res.ok()) {
+                    r.transport.message = "Secret " + secret + ": " + res.error().describe();
+                    return done(std::move(r));
+                  }
+                  std::string problem;
+                  auto creds = jolokia::credentials_from_secret(*res.value(), problem);
+                  if (!creds) {
+                    r.transport.message = "Secret " + secret + ": " + problem;
+                    return done(std::move(r));
+                  }
+                  jolokia->call(ip, request, creds, done);
+                });
+  };
+}
 
 caf::actor spawn_pod_operations_runner(caf::actor_system& sys, pod_operations_runner_settings s) {
   return sys.spawn(runner, std::move(s));

@@ -12,7 +12,8 @@
 // Messages in:
 //   (pod_op_start_atom, cluster, operation_job): start or resume; a pod already worked on is
 //     ignored (the reconciler's in_flight set mirrors ours).
-//   (pod_op_join_atom, cluster, pod IP): read JoiningNodes there; the reconciler is told
+//   (pod_op_join_atom, cluster, Jolokia Secret, pod IP): read JoiningNodes there; the reconciler
+//     is told
 //     (pod_op_join_atom, cluster, known, joining, why).
 // Messages out, to the reconciler: (pod_op_done_atom, cluster, operation_outcome).
 #pragma once
@@ -22,10 +23,11 @@
 #include <memory>
 #include <string>
 
-#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/casskop/jolokia_client.h"
 #include "actors/casskop/logic/jolokia_codec.h"
 #include "actors/casskop/logic/pod_operations.h"
 
@@ -35,12 +37,18 @@ class client;
 
 namespace casskop {
 
-// Sends one Jolokia request to the node at `ip` of CassandraCluster `cluster` (whose
-// spec.imageJolokiaSecret gives the credentials) and calls `done` once, from any thread, with
-// the answer or the transport failure (a timeout included). Given by the Jolokia client.
-using node_caller = std::function<void(const std::string& cluster, const std::string& ip,
+// Sends one Jolokia request to the node at `ip`, with the credentials of the Secret
+// `jolokia_secret` (spec.imageJolokiaSecret; "" for none), and calls `done` once, from any
+// thread, with the answer or the transport failure (a timeout included).
+using node_caller = std::function<void(const std::string& jolokia_secret, const std::string& ip,
                                        const jolokia::request& request,
                                        std::function<void(jolokia::http_reply)> done)>;
+
+// The caller over the Jolokia client: the Secret is read (namespace `ns`) before each call, as
+// v2.1.0's NewJolokiaClient does; an unreadable Secret fails the call as no_credentials with the
+// reason (v2.1.0 goes on with a nil client and panics, pod_operation.go:117, 721).
+node_caller jolokia_node_caller(std::shared_ptr<jolokia_client> jolokia,
+                                std::shared_ptr<k8s::client> client, std::string ns);
 
 struct pod_operations_runner_settings {
   std::string namespace_name;

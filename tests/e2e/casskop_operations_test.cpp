@@ -289,3 +289,33 @@ TEST_CASE(
   CHECK(w.has_event("PodOperationFailed", "401"));
   CHECK(w.op->running());
 }
+
+TEST_CASE(
+    "casskop operations e2e: after a ScaleUp with autoPilot, every pod of the rack is "
+    "cleaned up (ToDo, then Done); without autoPilot the labels say Manual") {
+  ops_world w;
+  w.start(cc_json(kOneRack, 1, R"(,"autoPilot":true)"));
+  auto r = w.api->request("PATCH", kCCs + "/" + kCC, R"({"spec":{"nodesPerRacks":2}})",
+                          "application/merge-patch+json");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        return w.label(kPod0, "operation-status") == "Done" &&
+                               w.label(kPod1, "operation-status") == "Done" &&
+                               js::get_string(w.last_op("dc1-rack1"), "status") == "Done";
+                      },
+                      90s),
+                  w.diagnose());
+  CHECK(w.label(kPod0, "operation-name") == "cleanup");
+  CHECK(ops_world::names(w.last_op("dc1-rack1"), "podsOK") ==
+        std::vector<std::string>{kPod0, kPod1});
+
+  // autoPilot off: the next ScaleUp labels Manual and nothing runs.
+  r = w.api->request("PATCH", kCCs + "/" + kCC, R"({"spec":{"autoPilot":false,"nodesPerRacks":3}})",
+                     "application/merge-patch+json");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  REQUIRE_MESSAGE(eventually([&] { return w.label(kPod2, "operation-status") == "Manual"; }, 90s),
+                  w.diagnose());
+  CHECK(w.label(kPod0, "operation-status") == "Manual");
+  CHECK(w.label(kPod2, "operation-name") == "cleanup");
+}

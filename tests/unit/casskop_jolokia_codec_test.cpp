@@ -225,3 +225,19 @@ TEST_CASE("casskop jolokia codec: local system keyspaces") {
   CHECK(is_local_system_keyspace("system_schema"));
   CHECK_FALSE(is_local_system_keyspace("system_auth"));
 }
+
+TEST_CASE("casskop jolokia codec: credentials from the Secret's data") {
+  std::string problem;
+  auto c = credentials_from_secret(
+      js::parse(R"({"data":{"username":"am9sb2tpYQ==","password":"czNjcjN0"}})"), problem);
+  REQUIRE(c);
+  CHECK(c->user == "jolokia");
+  CHECK(c->password == "s3cr3t");
+  CHECK_FALSE(
+      credentials_from_secret(js::parse(R"({"data":{"username":"am9sb2tpYQ=="}})"), problem));
+  CHECK(problem == "the Secret has no data.password");
+  CHECK_FALSE(credentials_from_secret(
+      js::parse(R"({"data":{"username":"@@","password":"czNjcjN0"}})"), problem));
+  CHECK(problem == "data.username of the Secret is not base64");
+  CHECK(problem.find("s3cr3t") == std::string::npos);
+}

@@ -261,7 +261,8 @@ TEST_CASE("casskop v2.1.0: a refused topology change is written back whole") {
   s.run_for(1000);
   REQUIRE(s.cluster() == "Running/Initializing/Done");
   auto& a = s.cc.GetAllocator();
-  s.cc["spec"]["topology"]["dc"][0]["rack"].PushBack(js::parse(R"({"name":"rack2"})").Move(), a);
+  s.cc["spec"]["topology"]["dc"][0]["rack"].PushBack(js::Value(js::parse(R"({"name":"rack2"})"), a),
+                                                     a);
   js::set_member(s.cc["spec"], "maxPodUnavailable", js::Value(2), a);  // allowed, but stays
   REQUIRE(s.pass());
   CHECK(js::to_string(s.cc["spec"]["topology"]) ==

@@ -5,6 +5,7 @@
 
 #include "actors/casskop/logic/pod_operation_calls.h"
 #include "actors/casskop/logic/pod_operations.h"
+#include "actors/casskop/logic/pod_operations_tracker.h"
 
 namespace {
 using namespace casskop;
@@ -579,4 +580,48 @@ TEST_CASE(
   rc.next(nullptr);
   auto left = ok_value("[]");
   CHECK(rc.next(&left).what == operation_step::kind::done);  // only an IP: nothing to delete
+}
+
+// ---- the reconciler's memory between passes ----
+
+TEST_CASE(
+    "casskop pod operations tracker: an ended job stays fenced until the cache shows its "
+    "label, and outcomes of a failed pass come again") {
+  using clock = pod_operations_tracker::clock;
+  pod_operations_tracker t(std::chrono::seconds(5));
+  const clock::time_point t0{};
+  std::vector<observed_pod> pods = {pod("cc-dc1-rack1-0", "127.1.0.1", todo(pod_op::cleanup))};
+
+  // Pods wait: JoiningNodes is asked once, on a ready pod.
+  CHECK(t.joining_check("cc", pods, t0) == std::optional<std::string>("127.1.0.1"));
+  CHECK_FALSE(t.joining_check("cc", pods, t0));
+  CHECK_FALSE(t.input("cc", pods, "casskop", "now", "label", t0)
+                  .nodes_joining);  // no answer  // no answer yet
+  t.pass_ended("cc", true);
+  t.joining_answer("cc", true, false, "", t0);
+  CHECK(
+      t.input("cc", pods, "casskop", "now", "label", t0 + std::chrono::seconds(1)).nodes_joining ==
+      std::optional<bool>(false));
+  operation_job job;
+  job.pod = "cc-dc1-rack1-0";
+  t.started("cc", {job});
+  t.pass_ended("cc", true);
+  // An answer too old is not trusted.
+  CHECK_FALSE(t.input("cc", pods, "c", "n", "l", t0 + std::chrono::seconds(10)).nodes_joining);
+  t.pass_ended("cc", true);
+
+  pods[0].labels[op_label::status] = status::ongoing;
+  t.ended("cc", {"cc-dc1-rack1-0", rack, "cleanup", true, ""});
+  {
+    auto in = t.input("cc", pods, "casskop", "now", "label", t0);
+    CHECK(in.finished.size() == 1);
+    CHECK(in.in_flight.count("cc-dc1-rack1-0"));  // the cache still says Ongoing
+  }
+  t.pass_ended("cc", false);  // a write failed: offered again
+  CHECK(t.input("cc", pods, "casskop", "now", "label", t0).finished.size() == 1);
+  t.pass_ended("cc", true);
+  pods[0].labels[op_label::status] = status::done;
+  auto in = t.input("cc", pods, "casskop", "now", "label", t0);
+  CHECK(in.finished.empty());
+  CHECK(in.in_flight.empty());
 }

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "k8s/json/base64.h"
+
 namespace casskop::jolokia {
 namespace js = k8s::json;
 
@@ -359,6 +361,25 @@ result<bool> parse_has_streams(const http_reply& r) {
   if (!v.envelope.ok()) return failed<bool>(v.envelope.err);
   if (!v.value || !v.value->IsArray()) return failed<bool>(v.wrong("an array"));
   return succeeded(!v.value->Empty());
+}
+
+std::optional<credentials> credentials_from_secret(const js::Value& secret, std::string& problem) {
+  credentials c;
+  for (auto [key, out] : {std::pair{"username", &c.user}, std::pair{"password", &c.password}}) {
+    const js::Value* v = js::find_path(secret, {"data", key});
+    if (!v || !v->IsString()) {
+      // stringData is folded into data by the API server; a Secret read back has only data.
+      problem = std::string("the Secret has no data.") + key;
+      return std::nullopt;
+    }
+    auto decoded = k8s::base64_decode(js::view(*v));
+    if (!decoded) {
+      problem = std::string("data.") + key + " of the Secret is not base64";
+      return std::nullopt;
+    }
+    *out = std::move(*decoded);
+  }
+  return c;
 }
 
 bool is_local_system_keyspace(std::string_view keyspace) {

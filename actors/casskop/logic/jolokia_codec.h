@@ -132,6 +132,15 @@ result<std::vector<std::string>> parse_compaction_types(const http_reply& r);
 // 13: whether any stream session runs (a non-empty array).
 result<bool> parse_has_streams(const http_reply& r);
 
+// HTTP Basic credentials from the Secret spec.imageJolokiaSecret names (keys `username` and
+// `password` in data, base64), as v2.1.0's NewJolokiaClient reads them. `problem` says what is
+// wrong (no such key, not base64), never a value.
+struct credentials {
+  std::string user, password;
+};
+std::optional<credentials> credentials_from_secret(const k8s::json::Value& secret,
+                                                   std::string& problem);
+
 // Keyspaces local to each node, never replicated (v2.1.0 localSystemKeyspaces).
 bool is_local_system_keyspace(std::string_view keyspace);
 

@@ -84,6 +84,7 @@ struct operation_job {
   remove_target target;  // remove: the dead node (IP always filled in)
   // Resume: the node may still be working (casskop restarted): watch, do not send it again.
   bool resume = false;
+  std::string jolokia_secret;  // spec.imageJolokiaSecret, filled in by the caller
 };
 
 // What the runner reports when a job ends.

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "actors/casskop/logic/cluster_spec.h"
+#include "actors/casskop/logic/node_facts.h"
 #include "actors/casskop/logic/pod_operations.h"
 #include "actors/casskop/logic/refused_changes.h"
 #include "k8s/json/json.h"
@@ -42,6 +43,9 @@ struct reconcile_input {
   // write's answer shows it pruned, so a pruned field never makes every pass write again.
   bool observed_generation = true;
   bool conditions = true;
+  // The cluster's pods and what its nodes answered over Jolokia; null when nothing is known
+  // (then no scale down starts: see rack_sequencer.h).
+  const node_facts* nodes = nullptr;
   // The pod operations' view (pods, joining nodes, the runner's work): nullptr when the caller
   // does not watch Pods; then no operation runs and no cleanup label is set.
   const pod_operations_input* pod_operations = nullptr;
@@ -73,6 +77,8 @@ struct reconcile_plan {
   std::vector<refusal> refusals;       // refused changes written back
   cluster_status status;               // the status after the pass
   bool ready = false;                  // Running and Done
+  std::vector<node_call> calls;        // Jolokia calls to send (decommission)
+  bool nodes_busy = false;             // an action waits on a node: ask its nodes often
   // Jobs for the pod operations runner and why ToDo pods wait (their label patches are in
   // `writes`, before the CassandraCluster's).
   pod_operations_plan pod_operations;
