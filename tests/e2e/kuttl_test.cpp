@@ -64,23 +64,33 @@ struct kuttl_world {
   }
 };
 
-}  // namespace
-
-// Folders that pass on this branch. The others, at the step that fails:
-//   scaling   02-scaleDown: this casskop refuses scale-down (ScaleDownNeedsDecommission); it
-//             passes with ccnodes' casskop (decommission): register it once ccnodes is merged.
+// kuttl's CassKop folders that pass, each with our CassandraCluster CRD and with v2.1.0's. The
+// other one, at the step that fails:
 //   multi-dcs 01-addDC: the assert waits for lastClusterAction Initializing Done after dc2 is
 //             added; casskop writes it, then starts UpdateSeedList (autoUpdateSeedList) within
 //             milliseconds, where v2.1.0 only notices on a later requeue. Then 04-scaleDownDC2:
 //             DC scaled to 0 refused (DataCheckNotPossible), and 05-removeDC after it.
+cc_crd both_crds() {
+  return each_cassandracluster_crd() == cc_crd::ours ? cc_crd::ours : cc_crd::casskop_v21;
+}
+
+}  // namespace
+
+// 1 -> 2 nodes (ScaleUp), then 2 -> 1 by decommission (ScaleDown), PVC deleted.
+TEST_CASE("kuttl: CassKop v2.1.0's scaling folder") {
+  kuttl_world w(both_crds());
+  w.run_folder("scaling", 300s);
+}
+
+// A sidecar and an extra storage config: the StatefulSet's containers and PVCs as v2.1.0 makes.
 TEST_CASE("kuttl: CassKop v2.1.0's sidecars folder") {
-  kuttl_world w(each_cassandracluster_crd() == cc_crd::ours ? cc_crd::ours : cc_crd::casskop_v21);
+  kuttl_world w(both_crds());
   w.run_folder("sidecars", 300s);
 }
 
 // Rolling restart, configMap switch, then cleanup by Pod labels through the nodes' Jolokia.
 TEST_CASE("kuttl: CassKop v2.1.0's operations folder") {
-  kuttl_world w(cc_crd::ours);
+  kuttl_world w(both_crds());
   w.run_folder("operations", 300s);
 }
 
