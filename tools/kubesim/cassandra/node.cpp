@@ -172,7 +172,7 @@ std::optional<JavaError> Node::decommission(Time now, int other_normal_nodes) {
   return std::nullopt;
 }
 
-int Node::start_work(Time now, WorkKind kind, std::string keyspace) {
+int Node::start_work(Time now, WorkKind kind, std::string keyspace, bool endless) {
   advance(now);
   const Speeds& s = settings_.speeds;
   Millis d{0};
@@ -193,7 +193,8 @@ int Node::start_work(Time now, WorkKind kind, std::string keyspace) {
       break;
   }
   int id = next_work_++;
-  works_.push_back(Work{id, kind, std::move(keyspace), now, now + d, now});
+  works_.push_back(Work{id, kind, std::move(keyspace), now,
+                        endless ? std::nullopt : std::optional<Time>(now + d), now});
   return id;
 }
 
