@@ -2,7 +2,7 @@
 // (issue 13 item 4, reference §6), injected through the control API's cassandra/faults: IP reuse
 // (a pod made again at another pod's old address crash-loops, as CassKop's IP-swap check
 // expects), the StorageService MBean missing, removeNode refused or hanging, describeRingJMX
-// failing.
+// failing, a decommission failing (4.1+), a node crashing at every start.
 #include <doctest/doctest.h>
 
 #include <future>
@@ -63,7 +63,7 @@ TEST_CASE(
     "cassandra faults: a pod made again at another pod's old IP crash-loops until it is deleted") {
   kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
   apply_yaml(sim, service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 3,
-                                                 /*liveness=*/true));
+                                                      /*liveness=*/true));
   auto ips = wait_ready_pods(sim, "k1", "dc1", 3);
   REQUIRE(ips.size() == 3);
   std::map<std::string, std::string> ids;
@@ -216,4 +216,47 @@ TEST_CASE("cassandra faults: describeRingJMX fails on the node given the fault o
   CHECK(contains(other.body, "TokenRange(start_token:"));
   set_fault(sim, pod_name("dc1", 0), "describeRingError=");
   CHECK(answer_of(jolokia_post(ips[0], describe)).status == 200);
+}
+
+TEST_CASE("cassandra faults: a decommission that fails leaves the node DECOMMISSION_FAILED") {
+  kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  apply_yaml(sim, service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 2));
+  auto ips = wait_ready_pods(sim, "k1", "dc1", 2);
+  REQUIRE(ips.size() == 2);
+  auto mode = [&] {
+    auto r = jolokia_post(ips[1], read("OperationMode"));
+    return std::string(js::get_string(r.json(), {"value"}));
+  };
+  set_fault(sim, pod_name("dc1", 1), "decommissionFails=true");
+  // Cassandra 3.11's decommission() takes no argument (ref §1 call 10).
+  CHECK(answer_of(jolokia_post(ips[1], exec("decommission", "[]"))).status == 200);
+  CHECK(eventually([&] { return mode() == "DECOMMISSION_FAILED"; }));
+  // Still a member: in its peers' HostIdMap, not leaving.
+  CHECK(host_id_map(ips[0]).count(ips[1]) == 1);
+  CHECK_FALSE(contains(jolokia_post(ips[0], read("LeavingNodes")).body, ips[1]));
+  // Sent again once the cause is gone, it completes.
+  set_fault(sim, pod_name("dc1", 1), "decommissionFails=false");
+  CHECK(answer_of(jolokia_post(ips[1], exec("decommission", "[]"))).status == 200);
+  CHECK(eventually([&] { return mode() == "DECOMMISSIONED"; }));
+  CHECK(eventually([&] { return host_id_map(ips[0]).count(ips[1]) == 0; }));
+}
+
+TEST_CASE("cassandra faults: a node that crashes at start crash-loops until the fault is gone") {
+  kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
+  apply_yaml(sim, service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 1,
+                                                      /*liveness=*/true));
+  auto ips = wait_ready_pods(sim, "k1", "dc1", 1);
+  REQUIRE(ips.size() == 1);
+  const std::string pod = pod_name("dc1", 0);
+  auto r = fault(sim, pod, "crashAtStart=Exception%20encountered%20during%20startup&down=true");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(js::get_string(r.json(), {"node", "crashAtStart"}) ==
+        "Exception encountered during startup");
+  // Killed, then started again by the kubelet, which fails each time: restartCount rises.
+  CHECK(eventually([&] { return pod_of(sim, "k1", pod).restarts >= 2; }, 20s));
+  CHECK_FALSE(pod_of(sim, "k1", pod).ready);
+  CHECK_THROWS(jolokia_post(ips[0], read("OperationMode")));
+  set_fault(sim, pod, "crashAtStart=");
+  CHECK(eventually([&] { return pod_of(sim, "k1", pod).ready; }, 20s));
+  CHECK(answer_of(jolokia_post(ips[0], read("OperationMode"))).status == 200);
 }

@@ -592,13 +592,14 @@ std::optional<std::string> cassandra_pods::set_faults(const std::string& cluster
   const auto& jf = e.jolokia_faults;
   auto pending_ip = impl_->next_ips.find(e.key);
   return fmt::format(
-      R"({{"pod":"{}","ip":"{}","nextIp":{},"mode":"{}","jvmUp":{},"ready":{},"node":{{"decommissionStuck":{},"decommissionRefused":{},"decommissionIgnored":{},"joiningStuck":{},"exitWhenDecommissioned":{},"mbeanMissing":{},"removeNodeRefused":{},"removeNodeHang":{},"describeRingError":{}}},"jolokia":{{"hang":{},"delayMs":{},"malformedJson":{},"httpStatus":{},"valueWrongType":{},"timestampMillis":{}}}}})",
+      R"({{"pod":"{}","ip":"{}","nextIp":{},"mode":"{}","jvmUp":{},"ready":{},"node":{{"decommissionStuck":{},"decommissionRefused":{},"decommissionIgnored":{},"joiningStuck":{},"exitWhenDecommissioned":{},"mbeanMissing":{},"removeNodeRefused":{},"removeNodeHang":{},"describeRingError":{},"decommissionFails":{},"crashAtStart":{}}},"jolokia":{{"hang":{},"delayMs":{},"malformedJson":{},"httpStatus":{},"valueWrongType":{},"timestampMillis":{}}}}})",
       e.key, e.ip, quoted(pending_ip == impl_->next_ips.end() ? "" : pending_ip->second),
       cs::mode_name(node->mode()), node->jvm_up(), e.ready, nf.decommission_stuck,
       quoted(nf.decommission_refused), nf.decommission_ignored, nf.joining_stuck,
       nf.exit_when_decommissioned, nf.mbean_missing, quoted(nf.remove_node_refused),
-      nf.remove_node_hang, quoted(nf.describe_ring_error), jf.hang, jf.delay.count(),
-      jf.malformed_json, jf.http_status, jf.value_wrong_type, jf.timestamp_millis);
+      nf.remove_node_hang, quoted(nf.describe_ring_error), nf.decommission_fails,
+      quoted(nf.crash_at_start), jf.hang, jf.delay.count(), jf.malformed_json, jf.http_status,
+      jf.value_wrong_type, jf.timestamp_millis);
 }
 
 std::string cassandra_pods::list(const std::string& cluster) {

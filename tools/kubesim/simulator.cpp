@@ -411,6 +411,8 @@ void simulator::handle_cassandra_control(const std::shared_ptr<exchange>& ex, si
       if (auto v = param("decommissionRefused")) nf.decommission_refused = *v, node_set = true;
       node_flag("mbeanMissing", nf.mbean_missing);
       node_flag("removeNodeHang", nf.remove_node_hang);
+      node_flag("decommissionFails", nf.decommission_fails);
+      if (auto v = param("crashAtStart")) nf.crash_at_start = *v, node_set = true;
       if (auto v = param("removeNodeRefused")) nf.remove_node_refused = *v, node_set = true;
       if (auto v = param("describeRingError")) nf.describe_ring_error = *v, node_set = true;
       // IP reuse: an address of 127.0.0.0/8 (the pod IPs' range), or another pod's IP.

@@ -17,7 +17,18 @@ using Time = Millis;
 
 // StorageService.OperationMode of Cassandra (ref §5 "Node state"). The JVM being down is not a
 // mode: it is Node::jvm_up().
-enum class Mode { Starting, Joining, Normal, Leaving, Decommissioned, Moving, Draining, Drained };
+// DecommissionFailed: what Cassandra 4.1+ reports after a failed decommission (ref §6).
+enum class Mode {
+  Starting,
+  Joining,
+  Normal,
+  Leaving,
+  Decommissioned,
+  Moving,
+  Draining,
+  Drained,
+  DecommissionFailed
+};
 const char* mode_name(Mode m);  // "STARTING", "NORMAL", ... as the OperationMode attribute reads
 
 // How fast a node does things (ref §5 "Configurable ring delay, streaming, cleanup and startup
@@ -63,6 +74,9 @@ struct NodeFaults {
   std::string remove_node_refused;  // non-empty: removeNode on this node fails with this message
   bool remove_node_hang = false;    // a removeNode this node coordinates never ends (EXEC held)
   std::string describe_ring_error;  // non-empty: describeRingJMX fails (java.io.IOException)
+  // A decommission streams, then fails: DECOMMISSION_FAILED (4.1+), the node keeps its tokens.
+  bool decommission_fails = false;
+  std::string crash_at_start;  // non-empty: the JVM exits at every start with this message
 };
 
 // Background work that CassKop looks at (ref §1 calls 12 and 13).

@@ -57,6 +57,12 @@ StartOutcome Rings::start(Time now, const StartSpec& spec, DiskState disk, const
   const NodeIdentity previous = slot->identity();
   slot->identity() = spec.identity;
   StartOutcome out;
+  if (!slot->faults().crash_at_start.empty()) {
+    // The crash-loop fault: Cassandra exits during its start; peers keep it where it was.
+    slot->identity() = previous;
+    out.error = slot->faults().crash_at_start;
+    return out;
+  }
 
   // run.sh (ref §3 "First-node logic"): `nc -z -w5 <seed> 8778` on each seed in order, stop at
   // the first that answers; none answers: CASSANDRA_SEEDS=$(hostname -f), a ring of its own.
