@@ -202,11 +202,13 @@ TEST_CASE("ring: the seed's sample across two regions ends in one ring of every 
   CHECK(listed == ips);
   // The control API agrees: one ring, every node NORMAL.
   CHECK(rings.size() == 1);
-  for (size_t i = 0; i < kRegions.size(); ++i)
-    for (const auto& p : w.nodes(i).GetArray()) {
+  for (size_t i = 0; i < kRegions.size(); ++i) {
+    const auto list = w.nodes(i);
+    for (const auto& p : list.GetArray()) {
       CHECK(js::get_string(p, {"mode"}) == "NORMAL");
       CHECK(js::get_int(p, {"ring"}, 0) == *rings.begin());
     }
+  }
   // And the MultiCasskop says both regions are Ready.
   auto m = w.api[0]->get(kMCCs + "/multi-casskop-e2e");
   REQUIRE(m.status == 200);
@@ -219,11 +221,13 @@ TEST_CASE("ring: without the external-DNS annotation each region forms a ring of
   REQUIRE_MESSAGE(eventually([&] { return w.all_ready(); }, 120s), w.diagnose());
   std::set<int64_t> rings;
   std::vector<std::set<int64_t>> per_region(kRegions.size());
-  for (size_t i = 0; i < kRegions.size(); ++i)
-    for (const auto& p : w.nodes(i).GetArray()) {
+  for (size_t i = 0; i < kRegions.size(); ++i) {
+    const auto list = w.nodes(i);
+    for (const auto& p : list.GetArray()) {
       rings.insert(js::get_int(p, {"ring"}, 0));
       per_region[i].insert(js::get_int(p, {"ring"}, 0));
     }
+  }
   CHECK(rings.size() == 2);
   CHECK(per_region[0].size() == 1);
   CHECK(per_region[1].size() == 1);
