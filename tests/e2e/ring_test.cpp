@@ -142,6 +142,7 @@ admin: {{address: "127.0.0.1:0"}}
 // nodetool status's node lines: status+state ("UN"), then the address.
 struct ring_line {
   std::string state, address;
+  int tokens = 0;
 };
 struct ring_view {
   std::vector<std::string> datacenters;
@@ -151,11 +152,12 @@ ring_view parse_nodetool_status(const std::string& text) {
   ring_view v;
   std::istringstream in(text);
   std::string line;
-  const std::regex node(R"(^([UD][NJLM])\s+(\d+\.\d+\.\d+\.\d+)\s)");
+  // Status+state, address, load ("116.93 KiB", or "?"), tokens.
+  const std::regex node(R"(^([UD][NJLM])\s+(\d+\.\d+\.\d+\.\d+)\s+(?:\S+ \S+|\?)\s+(\d+)\s)");
   std::smatch m;
   while (std::getline(in, line)) {
     if (line.rfind("Datacenter: ", 0) == 0) v.datacenters.push_back(line.substr(12));
-    if (std::regex_search(line, m, node)) v.nodes.push_back({m[1], m[2]});
+    if (std::regex_search(line, m, node)) v.nodes.push_back({m[1], m[2], std::stoi(m[3])});
   }
   return v;
 }
@@ -198,7 +200,10 @@ TEST_CASE("ring: the seed's sample across two regions ends in one ring of every 
   INFO(out.out);
   CHECK(ring.datacenters == std::vector<std::string>{"dc1", "dc2"});
   std::set<std::string> listed;
-  for (const auto& l : ring.nodes) listed.insert(l.address);
+  for (const auto& l : ring.nodes) {
+    listed.insert(l.address);
+    CHECK(l.tokens == 32);  // the sample's config.cassandra-yaml.num_tokens, through casskop
+  }
   CHECK(listed == ips);
   // The control API agrees: one ring, every node NORMAL.
   CHECK(rings.size() == 1);

@@ -314,6 +314,7 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
     e->spec.identity = {e->key, e->ip, env["CASSANDRA_CLUSTER_NAME"], env["CASSANDRA_DC"],
                         env["CASSANDRA_RACK"]};
     e->spec.seeds = env["CASSANDRA_SEEDS"];
+    e->spec.num_tokens = cassandra_num_tokens(env["CONFIG_FILE_DATA"]);
     e->spec.own_names = cluster_dns_names(e->dns);
     for (const auto& zone : zones_of(*e)) e->spec.own_names.push_back(e->dns.hostname + "." + zone);
     // run.sh: the agent asks for basic auth only with CASSANDRA_AUTH_JOLOKIA=true (ref §3).

@@ -131,6 +131,7 @@ StartOutcome Rings::start(Time now, const StartSpec& spec, DiskState disk, const
     ring->members.push_back(pod);
   out.ring = new_ring;
 
+  if (spec.num_tokens > 0) slot->settings().num_tokens = spec.num_tokens;
   if (auto err = slot->start(now, std::move(disk), out.is_seed, !out.founded, random)) {
     out.error = *err;
     ring->members.erase(std::remove(ring->members.begin(), ring->members.end(), pod),
