@@ -107,6 +107,21 @@ TEST_CASE(
   CHECK(count_of(status, "\nUN  ") == 3);
   for (const auto& ip : ips) CHECK(status.find("UN  " + ip) != std::string::npos);
 
+  // The control API counts the Jolokia requests each pod received (not the probes): two more.
+  auto calls = [&] {
+    auto list = sim.control("k1", "cassandra/pods").json();
+    for (const auto& p : list.GetArray())
+      if (js::get_string(p, {"pod"}) == pod_name("dc1", 2))
+        return js::get_int(p, {"jolokiaCalls"}, -1);
+    return int64_t(-1);
+  };
+  const int64_t before = calls();
+  CHECK(before >= 0);
+  jolokia_client(ips[2]).request("POST", "/jolokia/", kLiveNodes);  // 401: counted too
+  jolokia_client(ips[2]).request("POST", "/jolokia/", kLiveNodes, "application/json",
+                                 {{"Authorization", basic("monitor", "s3cret")}});
+  CHECK(calls() == before + 2);
+
   // An unknown pod is a clear 404.
   auto missing = sim.control("k1", "cassandra/nodetool-status", "namespace=default&pod=nope");
   CHECK(missing.status == 404);

@@ -191,6 +191,9 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
   std::map<std::string, cs::DiskState> disks;              // by <cluster>/<ns>/<claim>
   std::map<std::string, std::string> last_ips;             // by pod key, kept after the pod goes
   std::map<std::string, std::string> next_ips;  // by pod key: the IP its next start takes
+  // HTTP requests each pod's Jolokia endpoint received (the probes run inside kubesim and are
+  // not counted), by pod key, kept across restarts: what a benchmark counts as casskop's calls.
+  std::map<std::string, uint64_t> jolokia_calls;
   std::vector<pending_reply> pending;
   std::vector<std::pair<cluster_state*, uint64_t>> watches;
 
@@ -216,6 +219,7 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
     std::lock_guard lock(m);
     auto it = pods.find(key);
     if (stopped || it == pods.end()) return ex->abort();
+    ++jolokia_calls[key];
     pod_entry& e = *it->second;
     const auto& r = ex->req();
     cs::HttpRequest req{r.method, r.target, std::nullopt, r.body};
@@ -620,6 +624,11 @@ std::string cassandra_pods::list(const std::string& cluster) {
     js::set_member(item, "ready", js::Value(e->ready), a);
     js::set_member(item, "ring", js::Value(ring ? ring->id : 0), a);
     js::set_string(item, "hostId", n ? n->disk().host_id : "", a);
+    auto calls = impl_->jolokia_calls.find(key);
+    js::set_member(
+        item, "jolokiaCalls",
+        js::Value(static_cast<uint64_t>(calls == impl_->jolokia_calls.end() ? 0 : calls->second)),
+        a);
     d.PushBack(item, a);
   }
   return js::to_string(d);

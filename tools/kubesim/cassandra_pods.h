@@ -72,7 +72,9 @@ class cassandra_pods {
   std::optional<cassandra::CqlshResult> cqlsh(const std::string& cluster, const std::string& ns,
                                               const std::string& pod, const std::string& statement);
   // The cluster's Cassandra pods as a JSON array: namespace, pod, ip, mode, jvmUp, ready, ring
-  // (the id of the ring the node is in, shared across clusters), hostId.
+  // (the id of the ring the node is in, shared across clusters), hostId, jolokiaCalls (HTTP
+  // requests its Jolokia endpoint received since kubesim started, across restarts; not the
+  // probes, which kubesim runs itself).
   std::string list(const std::string& cluster);
   // The pod's node and Jolokia faults now; nullopt: no such pod.
   std::optional<cassandra_pod_faults> faults(const std::string& cluster, const std::string& ns,
