@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <fstream>
+#include <set>
 
 namespace casskop {
 namespace {
@@ -20,7 +21,9 @@ void validate(const casskop_config& c, const runtime::config_reader& r) {
 casskop_config parse_config(const std::string& yaml, const std::string& origin) {
   runtime::config_reader r(origin);
   const YAML::Node root = r.root(yaml);
-  r.only(root, "config", runtime::host_config_keys());
+  std::set<std::string> keys = runtime::host_config_keys();
+  keys.insert("jolokia");
+  r.only(root, "config", keys);
   casskop_config c;
   c.origin = origin;
   // leaderElection.goCasskopLock is casskop's own key: read it, then let the host read the rest.
@@ -28,6 +31,22 @@ casskop_config parse_config(const std::string& yaml, const std::string& origin) 
   if (const YAML::Node le = root["leaderElection"]; le && le.IsMap() && le["goCasskopLock"]) {
     c.go_casskop_lock = r.flag(le, "goCasskopLock", "leaderElection");
     YAML::Node(le).remove("goCasskopLock");
+  }
+  if (const YAML::Node j = root["jolokia"]; j) {
+    if (!j.IsMap()) r.fail("jolokia must be a mapping");
+    r.only(j, "jolokia",
+           {"timeoutSeconds", "execTimeoutSeconds", "restPollSeconds", "busyPollSeconds",
+            "decommissionResendSeconds"});
+    auto& s = c.jolokia;
+    s.timeout_ms = r.number(j, "timeoutSeconds", "jolokia", s.timeout_ms / 1000, 1) * 1000;
+    s.exec_timeout_ms =
+        r.number(j, "execTimeoutSeconds", "jolokia", s.exec_timeout_ms / 1000, 1) * 1000;
+    s.rest_poll_ms = r.number(j, "restPollSeconds", "jolokia", s.rest_poll_ms / 1000, 1) * 1000;
+    s.busy_poll_ms = r.number(j, "busyPollSeconds", "jolokia", s.busy_poll_ms / 1000, 1) * 1000;
+    s.decommission_resend_ms =
+        r.number(j, "decommissionResendSeconds", "jolokia", s.decommission_resend_ms / 1000, 1) *
+        1000;
+    YAML::Node(root).remove("jolokia");
   }
   runtime::parse_host_config(root, r, c);
   validate(c, r);
@@ -101,6 +120,13 @@ std::string config_json(const casskop_config& c) {
   d.AddMember("podName", js::string_value(c.pod_name, a), a);
   d.AddMember("operatorName", js::string_value(c.operator_name, a), a);
   d.AddMember("goCasskopLock", c.go_casskop_lock, a);
+  js::Value j(rapidjson::kObjectType);
+  j.AddMember("timeoutSeconds", c.jolokia.timeout_ms / 1000, a);
+  j.AddMember("execTimeoutSeconds", c.jolokia.exec_timeout_ms / 1000, a);
+  j.AddMember("restPollSeconds", c.jolokia.rest_poll_ms / 1000, a);
+  j.AddMember("busyPollSeconds", c.jolokia.busy_poll_ms / 1000, a);
+  j.AddMember("decommissionResendSeconds", c.jolokia.decommission_resend_ms / 1000, a);
+  d.AddMember("jolokia", j, a);
   d.AddMember(
       "lock",
       js::string_value(

@@ -17,6 +17,24 @@ namespace casskop {
 // The Go CassKop's leader lock (v2.1.0 main.go:145, leader.Become(ctx, "casskop-lock")).
 inline constexpr const char* go_casskop_lock = "casskop-lock";
 
+// How casskop talks to Cassandra nodes (config key `jolokia`). The original has no timeout at all
+// (a hanging agent blocks its loop); each call here has one.
+struct jolokia_settings {
+  int64_t timeout_ms = 10'000;  // jolokia.timeoutSeconds: every READ and decommission
+  // jolokia.execTimeoutSeconds: blocking EXECs (cleanup, upgradesstables, rebuild, removeNode)
+  // answer only when the work is done; past this the call counts as failed (the node's
+  // Compactions / CurrentStreams then say whether it still runs).
+  int64_t exec_timeout_ms = 3'600'000;
+  // jolokia.restPollSeconds: how often a cluster's nodes are read when no action needs them
+  // (v2.1.0 reads HostIdMap every 5 s loop); jolokia.busyPollSeconds: while an action waits on
+  // a node (a decommission under way, a scale-up waiting for joining nodes).
+  int64_t rest_poll_ms = 30'000;
+  int64_t busy_poll_ms = 2'000;
+  // jolokia.decommissionResendSeconds: a node still NORMAL this long after decommission was
+  // sent gets it again (v2.1.0: 120 s, pod_operation.go).
+  int64_t decommission_resend_ms = 60'000;
+};
+
 struct casskop_config : runtime::host_config {
   casskop_config() { lease_name = "casskop"; }
   std::string pod_name;       // POD_NAME: who we are, in logs
@@ -25,6 +43,7 @@ struct casskop_config : runtime::host_config {
   // honour the Go CassKop's ConfigMap lock `casskop-lock` (runtime::host_config::life_lock_*),
   // in the watched namespace, owned by the Pod POD_NAME names.
   bool go_casskop_lock = true;
+  jolokia_settings jolokia;
 };
 
 casskop_config load_config_file(const std::string& path);

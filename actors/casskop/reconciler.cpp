@@ -4,7 +4,9 @@
 #include <map>
 #include <set>
 
+#include "actors/casskop/jolokia_client.h"
 #include "actors/casskop/logic/names.h"
+#include "actors/casskop/logic/node_facts.h"
 #include "actors/casskop/logic/owned_index.h"
 #include "actors/casskop/logic/reconcile.h"
 #include "actors/runtime/event_recorder.h"
@@ -17,8 +19,28 @@
 #include "k8s/json/json.h"
 #include "messages/casskop/atoms.h"
 
+namespace casskop::node_messages {
+// An answer of a node's Jolokia agent, or the Secret read for a probe round, handed from
+// cpprest's and the client's threads to the reconciler.
+struct node_reply {
+  std::string cluster, pod, pod_uid, what;  // what: hostids, joining, mode, decommission
+  uint64_t round = 0;                       // the probe round it belongs to (0: none)
+  jolokia::http_reply reply;
+};
+struct secret_reply {
+  std::string cluster;
+  uint64_t round = 0;
+  std::optional<jolokia::credentials> credentials;
+  std::string problem;  // never a value of the Secret
+};
+}  // namespace casskop::node_messages
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(casskop::node_messages::node_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(casskop::node_messages::secret_reply)
+
 namespace casskop {
 namespace js = k8s::json;
+using node_messages::node_reply;
+using node_messages::secret_reply;
 
 namespace {
 
@@ -31,9 +53,11 @@ const k8s::resource statefulsets{"apps", "v1", "statefulsets", "StatefulSet", tr
 const k8s::resource services{"", "v1", "services", "Service", true};
 const k8s::resource pdbs{"policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true};
 const k8s::resource pvcs{"", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true};
+const k8s::resource pods{"", "v1", "pods", "Pod", true};
+const k8s::resource secrets{"", "v1", "secrets", "Secret", true};
 
-enum class kind { cluster = 0, statefulset, service, pdb, pvc };
-constexpr int kinds = 5;
+enum class kind { cluster = 0, statefulset, service, pdb, pvc, pod };
+constexpr int kinds = 6;
 
 const k8s::resource& resource_of(kind k) {
   switch (k) {
@@ -47,6 +71,8 @@ const k8s::resource& resource_of(kind k) {
       return pdbs;
     case kind::pvc:
       return pvcs;
+    case kind::pod:
+      return pods;
   }
   return cassandraclusters;
 }
@@ -56,6 +82,7 @@ kind kind_named(const std::string& k) {
   if (k == "Service") return kind::service;
   if (k == "PodDisruptionBudget") return kind::pdb;
   if (k == "PersistentVolumeClaim") return kind::pvc;
+  if (k == "Pod") return kind::pod;
   return kind::cluster;
 }
 
@@ -98,6 +125,14 @@ struct cluster_entry {
   std::string waiting, last_error, last_write;
   std::vector<std::string> problems, refusals;
   uint64_t passes = 0, writes = 0;
+  // What its nodes answered (node_facts.h) and the node prober's round.
+  node_facts facts;
+  bool nodes_busy = false;     // the last pass waits on a node: ask often
+  uint64_t probe_request = 0;  // the latest probe asked for; older delayed ones are ignored
+  uint64_t round = 0;          // the round running (0: none)
+  int round_pending = 0;
+  bool probe_again = false;  // asked for while a round ran
+  std::string credentials_problem;
 };
 
 struct reconciler_state {
@@ -118,6 +153,8 @@ struct reconciler_state {
   std::map<std::string, cluster_entry> clusters;
   std::map<uint64_t, write_in_flight> writes;
   uint64_t next_id = 1;
+  std::shared_ptr<jolokia_client> jolokia;
+  uint64_t next_round = 1;
   bool synced = false;
   std::string health_error;
   static inline const char* name = "casskop-reconciler";
@@ -143,7 +180,8 @@ std::vector<runtime::watched_resource> watched(self_ptr self, bool restarted) {
   auto me = caf::actor_cast<caf::actor>(self);
   auto changes = st.changes;
   std::vector<runtime::watched_resource> out;
-  for (kind k : {kind::cluster, kind::statefulset, kind::service, kind::pdb, kind::pvc}) {
+  for (kind k :
+       {kind::cluster, kind::statefulset, kind::service, kind::pdb, kind::pvc, kind::pod}) {
     runtime::watched_resource w;
     w.what = resource_of(k);
     w.namespace_name = st.settings.config.namespace_name;
@@ -225,6 +263,7 @@ void spawn_child(self_ptr self, role r, bool restarted) {
 }
 
 void run_pass(self_ptr self, const std::string& name);
+void request_probe(self_ptr self, const std::string& name, std::chrono::milliseconds delay);
 reconcile_plan plan_pass(reconciler_state& st, const std::string& name, cluster_entry& entry,
                          const k8s::object_ptr& cc);
 void carry_out(self_ptr self, const std::string& name, cluster_entry& entry,
@@ -288,6 +327,293 @@ void record_event(self_ptr self, const k8s::object_ptr& cc, const reconcile_even
   if (st.recorder) self->send(st.recorder, std::move(r));
 }
 
+// ---- Cassandra nodes: the pods, what their agents answer, and the calls a pass wants sent.
+
+int ordinal_of(const std::string& pod) {
+  auto dash = pod.rfind('-');
+  if (dash == std::string::npos) return -1;
+  try {
+    return std::stoi(pod.substr(dash + 1));
+  } catch (...) {
+    return -1;
+  }
+}
+
+pod_state read_pod(const js::Value& o) {
+  pod_state p;
+  p.name = std::string(js::get_string(o, {"metadata", "name"}));
+  p.uid = std::string(js::get_string(o, {"metadata", "uid"}));
+  p.ip = std::string(js::get_string(o, {"status", "podIP"}));
+  p.phase = std::string(js::get_string(o, {"status", "phase"}));
+  p.deleting = js::find_path(o, {"metadata", "deletionTimestamp"}) != nullptr;
+  bool container_known = false, container_ready = false, pod_ready = false;
+  if (const js::Value* cs = js::find_path(o, {"status", "containerStatuses"}); cs && cs->IsArray())
+    for (const auto& c : cs->GetArray())
+      if (c.IsObject() && js::get_string(c, "name") == "cassandra") {
+        container_known = true;
+        container_ready = js::get_bool(c, {"ready"}, false);
+      }
+  if (const js::Value* cs = js::find_path(o, {"status", "conditions"}); cs && cs->IsArray())
+    for (const auto& c : cs->GetArray()) {
+      if (!c.IsObject()) continue;
+      if (js::get_string(c, "type") == "Ready") pod_ready = js::get_string(c, "status") == "True";
+      if (js::get_string(c, "type") == "PodScheduled" && js::get_string(c, "status") == "False" &&
+          js::get_string(c, "reason") == "Unschedulable")
+        p.unschedulable = p.phase == "Pending";
+    }
+  // v2.1.0: the cassandra container Ready and the pod Running.
+  p.ready = p.phase == "Running" && !p.deleting && (container_known ? container_ready : pod_ready);
+  return p;
+}
+
+// The pods and PVCs of `name` from the caches, into its facts (the answers are kept).
+void fill_facts(reconciler_state& st, const std::string& name, cluster_entry& entry) {
+  node_facts& f = entry.facts;
+  f.decommission_resend_ms = st.settings.config.jolokia.decommission_resend_ms;
+  f.pods.clear();
+  const auto& pod_cache = st.caches[static_cast<int>(kind::pod)];
+  for (const auto& pod_name : st.owned[static_cast<int>(kind::pod)].of(name))
+    if (auto o = pod_cache.find(pod_name); o != pod_cache.end())
+      f.pods[pod_name] = read_pod(*o->second);
+  f.pvc_uids.clear();
+  const auto& pvc_cache = st.caches[static_cast<int>(kind::pvc)];
+  for (const auto& pvc_name : st.owned[static_cast<int>(kind::pvc)].of(name))
+    if (auto o = pvc_cache.find(pvc_name); o != pvc_cache.end())
+      if (!js::find_path(*o->second, {"metadata", "deletionTimestamp"}))
+        f.pvc_uids[pvc_name] = std::string(js::get_string(*o->second, {"metadata", "uid"}));
+}
+
+// The first Ready pod by ordinal (v2.1.0 sorts the cluster's pods by their trailing ordinal).
+const pod_state* first_ready(const node_facts& f) {
+  const pod_state* best = nullptr;
+  for (const auto& [name, p] : f.pods) {
+    if (!p.ready || p.ip.empty()) continue;
+    if (!best || ordinal_of(p.name) < ordinal_of(best->name) ||
+        (ordinal_of(p.name) == ordinal_of(best->name) && p.name < best->name))
+      best = &p;
+  }
+  return best;
+}
+
+void send_call(self_ptr self, const std::string& cluster, const pod_state& pod,
+               const std::string& what, const jolokia::request& r, uint64_t round,
+               const std::optional<jolokia::credentials>& creds) {
+  auto me = caf::actor_cast<caf::actor>(self);
+  k8s::log::debug(
+      "Jolokia call",
+      {{"cluster", cluster}, {"pod", pod.name}, {"ip", pod.ip}, {"call", r.describe()}});
+  self->state.jolokia->call(
+      pod.ip, r, creds,
+      [me, cluster, pod = pod.name, uid = pod.uid, what, round](jolokia::http_reply reply) {
+        caf::anon_send(me, node_reply{cluster, pod, uid, what, round, std::move(reply)});
+      });
+}
+
+void finish_round(self_ptr self, const std::string& name, cluster_entry& entry) {
+  entry.round = 0;
+  run_pass(self, name);
+  auto& cfg = self->state.settings.config.jolokia;
+  if (entry.probe_again) {
+    entry.probe_again = false;
+    request_probe(self, name, std::chrono::milliseconds(0));
+  } else {
+    request_probe(
+        self, name,
+        std::chrono::milliseconds(entry.nodes_busy ? cfg.busy_poll_ms : cfg.rest_poll_ms));
+  }
+}
+
+// One probe round: HostIdMap and JoiningNodes of the first Ready pod, and the OperationMode of
+// every node a decommission is about.
+void start_calls(self_ptr self, const std::string& name, cluster_entry& entry,
+                 const std::optional<jolokia::credentials>& creds, const std::string& problem) {
+  node_facts& f = entry.facts;
+  struct planned {
+    pod_state pod;
+    std::string what;
+    jolokia::request r;
+  };
+  std::vector<planned> calls;
+  if (const pod_state* first = first_ready(f)) {
+    f.asked_pod = first->name;
+    calls.push_back({*first, "hostids", jolokia::read_host_id_map()});
+    calls.push_back({*first, "joining", jolokia::read_joining_nodes()});
+  }
+  for (const auto& [dc_rack, rs] : entry.status.racks) {
+    const auto& op = rs.pod_last_op;
+    if (op.name != "decommission" || op.pods.empty() ||
+        (op.status != status::to_do && op.status != status::ongoing))
+      continue;
+    if (auto p = f.pods.find(op.pods.front()); p != f.pods.end() && !p->second.ip.empty())
+      calls.push_back({p->second, "mode", jolokia::read_operation_mode()});
+  }
+  if (calls.empty()) return finish_round(self, name, entry);
+  if (!problem.empty()) {
+    // No call is sent without the credentials the spec asks for: each one fails as such.
+    for (auto& c : calls) {
+      jolokia::http_reply r;
+      r.transport.kind = jolokia::failure::no_credentials;
+      r.transport.message = problem;
+      self->send(self, node_reply{name, c.pod.name, c.pod.uid, c.what, entry.round, r});
+    }
+  } else {
+    for (auto& c : calls) send_call(self, name, c.pod, c.what, c.r, entry.round, creds);
+  }
+  entry.round_pending = static_cast<int>(calls.size());
+}
+
+void start_round(self_ptr self, const std::string& name) {
+  auto& st = self->state;
+  auto it = st.clusters.find(name);
+  auto cached = st.caches[0].find(name);
+  if (it == st.clusters.end() || cached == st.caches[0].end()) return;
+  cluster_entry& entry = it->second;
+  if (entry.round) {
+    entry.probe_again = true;
+    return;
+  }
+  entry.round = st.next_round++;
+  fill_facts(st, name, entry);
+  const std::string secret(js::get_string(*cached->second, {"spec", "imageJolokiaSecret", "name"}));
+  if (secret.empty()) return start_calls(self, name, entry, std::nullopt, "");
+  auto client = st.settings.registry->client(st.settings.config.clusters.front().name);
+  if (!client) return start_calls(self, name, entry, std::nullopt, "no client for the cluster");
+  auto me = caf::actor_cast<caf::actor>(self);
+  const uint64_t round = entry.round;
+  client->get(secrets, st.settings.config.namespace_name, secret,
+              [me, name, round, secret](k8s::result<k8s::object_ptr> r) {
+                secret_reply out{name, round, std::nullopt, ""};
+                if (!r.ok()) {
+                  out.problem = "cannot read Secret " + secret +
+                                " (spec.imageJolokiaSecret): " + r.error().describe();
+                } else {
+                  std::string problem;
+                  out.credentials = jolokia::credentials_from_secret(*r.value(), problem);
+                  if (!out.credentials)
+                    out.problem = "Secret " + secret + " (spec.imageJolokiaSecret): " + problem;
+                }
+                caf::anon_send(me, std::move(out));
+              });
+}
+
+void on_secret_reply(self_ptr self, secret_reply& r) {
+  auto& st = self->state;
+  auto it = st.clusters.find(r.cluster);
+  if (it == st.clusters.end() || it->second.round != r.round) return;
+  cluster_entry& entry = it->second;
+  if (r.problem != entry.credentials_problem) {
+    if (!r.problem.empty())
+      k8s::log::warn("No Jolokia credentials: no node is asked",
+                     {{"cluster", r.cluster}, {"error", r.problem}});
+    entry.credentials_problem = r.problem;
+  }
+  start_calls(self, r.cluster, entry, r.credentials, r.problem);
+}
+
+void on_node_reply(self_ptr self, node_reply& m) {
+  auto& st = self->state;
+  auto it = st.clusters.find(m.cluster);
+  if (it == st.clusters.end()) return;
+  cluster_entry& entry = it->second;
+  node_facts& f = entry.facts;
+  const std::string now = k8s::format_time(std::chrono::system_clock::now());
+  jolokia::error err;
+  if (m.what == "hostids") {
+    auto r = jolokia::parse_host_id_map(m.reply);
+    if (r.ok()) f.host_ids = std::move(*r.value);
+    err = f.host_ids_error = r.err;
+  } else if (m.what == "joining") {
+    auto r = jolokia::parse_string_list(m.reply);
+    if (r.ok())
+      f.joining = !r.value->empty();
+    else
+      f.joining.reset();
+    err = f.joining_error = r.err;
+  } else if (m.what == "mode") {
+    auto r = jolokia::parse_operation_mode(m.reply);
+    err = r.err;
+    f.modes[m.pod] = node_answer{m.pod_uid, r.ok() ? *r.value : "", r.err, now};
+    if (r.ok())
+      k8s::log::debug("Node answered",
+                      {{"cluster", m.cluster}, {"pod", m.pod}, {"operationMode", *r.value}});
+  } else if (m.what == "decommission") {
+    auto r = jolokia::parse_exec(m.reply);
+    err = r.err;
+    f.decommission_answers[m.pod] = node_answer{m.pod_uid, "", r.err, now};
+    // Decommission answers when the node has left (or times out meanwhile): only a refusal
+    // (a Jolokia error) says something; the OperationMode polls follow it anyway.
+    if (r.ok())
+      k8s::log::info("Decommission answered", {{"cluster", m.cluster}, {"pod", m.pod}});
+    else if (r.err.kind == jolokia::failure::timeout)
+      err = {};
+  }
+  if (!err.ok())
+    k8s::log::warn("Jolokia call failed", {{"cluster", m.cluster},
+                                           {"pod", m.pod},
+                                           {"call", m.what},
+                                           {"reason", reason_of(err)},
+                                           {"error", err.describe()}});
+  if (m.round && m.round == entry.round && --entry.round_pending <= 0)
+    finish_round(self, m.cluster, entry);
+  else if (!m.round)
+    request_probe(self, m.cluster, std::chrono::milliseconds(0));
+}
+
+void request_probe(self_ptr self, const std::string& name, std::chrono::milliseconds delay) {
+  auto it = self->state.clusters.find(name);
+  if (it == self->state.clusters.end()) return;
+  const uint64_t gen = ++it->second.probe_request;
+  if (delay.count() == 0)
+    self->send(self, probe_atom::value, name, gen);
+  else
+    self->delayed_send(self, delay, probe_atom::value, name, gen);
+}
+
+void send_node_calls(self_ptr self, const std::string& name, cluster_entry& entry,
+                     const std::vector<node_call>& calls, const k8s::object_ptr& cc) {
+  if (calls.empty()) return;
+  auto& st = self->state;
+  const std::string secret(js::get_string(*cc, {"spec", "imageJolokiaSecret", "name"}));
+  for (const auto& c : calls) {
+    pod_state pod;
+    pod.name = c.pod;
+    pod.uid = c.pod_uid;
+    pod.ip = c.ip;
+    log_line(k8s::log::level::info, "Sending to node", name, c.dc_rack,
+             {{"pod", c.pod}, {"ip", c.ip}, {"call", c.request.describe()}});
+    if (secret.empty()) {
+      send_call(self, name, pod, "decommission", c.request, 0, std::nullopt);
+      continue;
+    }
+    // Credentials read at the moment of sending (the Secret may have changed).
+    auto client = st.settings.registry->client(st.settings.config.clusters.front().name);
+    if (!client) continue;
+    auto me = caf::actor_cast<caf::actor>(self);
+    auto jc = st.jolokia;
+    client->get(secrets, st.settings.config.namespace_name, secret,
+                [me, jc, name, pod, r = c.request](k8s::result<k8s::object_ptr> res) {
+                  std::string problem;
+                  std::optional<jolokia::credentials> creds;
+                  if (res.ok()) creds = jolokia::credentials_from_secret(*res.value(), problem);
+                  if (!creds) {
+                    jolokia::http_reply fail;
+                    fail.transport.kind = jolokia::failure::no_credentials;
+                    fail.transport.message =
+                        res.ok() ? problem : "cannot read the Secret: " + res.error().describe();
+                    caf::anon_send(me, node_reply{name, pod.name, pod.uid, "decommission", 0,
+                                                  std::move(fail)});
+                    return;
+                  }
+                  jc->call(pod.ip, r, creds, [me, name, pod](jolokia::http_reply reply) {
+                    caf::anon_send(me, node_reply{name, pod.name, pod.uid, "decommission", 0,
+                                                  std::move(reply)});
+                  });
+                });
+  }
+  (void)entry;
+  request_probe(self, name, std::chrono::milliseconds(st.settings.config.jolokia.busy_poll_ms));
+}
+
 void finish_pass(self_ptr self, const std::string& name) {
   auto& st = self->state;
   auto& entry = st.clusters[name];
@@ -342,7 +668,9 @@ reconcile_plan plan_pass(reconciler_state& st, const std::string& name, cluster_
                      nullptr,
                      k8s::format_time(std::chrono::system_clock::now()),
                      entry.observed_generation,
-                     entry.conditions};
+                     entry.conditions,
+                     &entry.facts};
+  fill_facts(st, name, entry);
   const auto& sts_cache = st.caches[static_cast<int>(kind::statefulset)];
   for (const auto& sts_name : st.owned[static_cast<int>(kind::statefulset)].of(name))
     if (auto o = sts_cache.find(sts_name); o != sts_cache.end())
@@ -367,6 +695,7 @@ reconcile_plan plan_pass(reconciler_state& st, const std::string& name, cluster_
   reconcile_plan plan = plan_reconcile(in);
   entry.status = plan.status;
   entry.waiting = plan.waiting;
+  entry.nodes_busy = plan.nodes_busy;
   return plan;
 }
 
@@ -383,6 +712,7 @@ void carry_out(self_ptr self, const std::string& name, cluster_entry& entry,
     log_line(e.warning ? k8s::log::level::warning : k8s::log::level::info, e.message, name,
              e.dc_rack, {{"reason", e.reason}});
   }
+  send_node_calls(self, name, entry, plan.calls, cc);
   if (plan.writes.empty()) {
     if (!plan.waiting.empty())
       k8s::log::debug("Waiting", {{"cluster", name}, {"why", plan.waiting}});
@@ -475,7 +805,7 @@ void on_write_result(self_ptr self, runtime::write_result& r) {
 
 void take_changes(self_ptr self) {
   auto& st = self->state;
-  std::set<std::string> touched;
+  std::set<std::string> touched, probe_now;
   for (auto& c : st.changes->take_all()) {
     auto& cache = st.caches[static_cast<int>(c.what)];
     std::string owner;
@@ -497,9 +827,22 @@ void take_changes(self_ptr self) {
                                            st.settings.config.namespace_name, c.name, ""}});
     }
     if (!owner.empty()) touched.insert(owner);
+    if (c.what == kind::pod && !owner.empty()) probe_now.insert(owner);
   }
   if (!st.synced) return;  // the first pass waits for every first list
-  for (const auto& name : touched) run_pass(self, name);
+  for (const auto& name : touched) {
+    run_pass(self, name);
+    // A cluster seen for the first time: its nodes are asked from now on.
+    if (auto it = st.clusters.find(name); it != st.clusters.end() && !it->second.probe_request)
+      request_probe(self, name, std::chrono::milliseconds(0));
+  }
+  for (const auto& name : probe_now) {
+    // A pod changed (started, Ready, gone): which nodes join is asked again before a scale up.
+    auto it = st.clusters.find(name);
+    if (it == st.clusters.end()) continue;
+    it->second.facts.joining.reset();
+    request_probe(self, name, std::chrono::milliseconds(0));
+  }
 }
 
 std::string clusters_json(reconciler_state& st) {
@@ -571,6 +914,10 @@ caf::behavior reconciler(self_ptr self, reconciler_settings s) {
                   {"source", source.describe()},
                   {"namespace", st.settings.config.namespace_name}});
   st.settings.registry->connect(source);
+  jolokia_client_options jo;
+  jo.timeout = std::chrono::milliseconds(st.settings.config.jolokia.timeout_ms);
+  jo.exec_timeout = std::chrono::milliseconds(st.settings.config.jolokia.exec_timeout_ms);
+  st.jolokia = std::make_shared<jolokia_client>(jo);
   for (role r : {role::watcher, role::writer, role::recorder}) spawn_child(self, r, false);
   self->set_exit_handler([=](caf::exit_msg& msg) {
     auto& st = self->state;
@@ -605,10 +952,20 @@ caf::behavior reconciler(self_ptr self, reconciler_settings s) {
           st.synced = true;
           k8s::log::info("First lists in: reconciling every CassandraCluster",
                          {{"count", std::to_string(st.caches[0].size())}});
-          for (const auto& [name, o] : st.caches[0]) run_pass(self, name);
+          for (const auto& [name, o] : st.caches[0]) {
+            run_pass(self, name);
+            request_probe(self, name, std::chrono::milliseconds(0));
+          }
         }
       },
       [=](runtime::write_result& r) { on_write_result(self, r); },
+      [=](node_reply& r) { on_node_reply(self, r); },
+      [=](secret_reply& r) { on_secret_reply(self, r); },
+      [=](probe_atom, const std::string& name, uint64_t gen) {
+        auto it = self->state.clusters.find(name);
+        if (it == self->state.clusters.end() || it->second.probe_request != gen) return;
+        start_round(self, name);
+      },
       [=](retry_atom, const std::string& name) {
         auto& st = self->state;
         auto it = st.clusters.find(name);

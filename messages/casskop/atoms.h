@@ -14,5 +14,8 @@ using actors_atom = caf::atom_constant<caf::atom("actors")>;    // ask: the chil
 using reload_atom = caf::atom_constant<caf::atom("reload")>;    // (reload_atom, the new config)
 using health_atom = caf::atom_constant<caf::atom("health")>;    // (health_atom, synced, error)
 using respawn_atom = caf::atom_constant<caf::atom("respawn")>;  // (respawn_atom, role)
+// (probe_atom, cluster name, generation): ask the cluster's nodes over Jolokia (a generation
+// superseded by a later request is ignored).
+using probe_atom = caf::atom_constant<caf::atom("probe")>;
 
 }  // namespace casskop

@@ -133,3 +133,37 @@ TEST_CASE("casskop config: in the original's environment the lock is where leade
   CHECK(in.life_lock_namespace == "operators");
   CHECK(in.life_lock_pod.empty());  // no POD_NAME: the host takes no lock and says so
 }
+
+TEST_CASE("casskop config: jolokia timeouts and polling, with defaults, refused when wrong") {
+  const std::string base = R"(namespace: ns
+clusters:
+  - name: local
+    inCluster: true
+)";
+  auto d = casskop::parse_config(base, "config /x.yaml");
+  CHECK(d.jolokia.timeout_ms == 10'000);
+  CHECK(d.jolokia.exec_timeout_ms == 3'600'000);
+  CHECK(d.jolokia.rest_poll_ms == 30'000);
+  CHECK(d.jolokia.busy_poll_ms == 2'000);
+  CHECK(d.jolokia.decommission_resend_ms == 60'000);
+  auto c = casskop::parse_config(base + R"(jolokia:
+  timeoutSeconds: 2
+  execTimeoutSeconds: 600
+  restPollSeconds: 5
+  busyPollSeconds: 1
+  decommissionResendSeconds: 20
+)",
+                                 "config /x.yaml");
+  CHECK(c.jolokia.timeout_ms == 2'000);
+  CHECK(c.jolokia.exec_timeout_ms == 600'000);
+  CHECK(c.jolokia.rest_poll_ms == 5'000);
+  CHECK(c.jolokia.busy_poll_ms == 1'000);
+  CHECK(c.jolokia.decommission_resend_ms == 20'000);
+  CHECK(casskop::config_json(c).find(R"("jolokia":{"timeoutSeconds":2,)") != std::string::npos);
+  CHECK(error_of([&] {
+          casskop::parse_config(base + "jolokia: {timeoutSeconds: 0}\n", "config /x.yaml");
+        }).find("jolokia.timeoutSeconds must be at least 1") != std::string::npos);
+  CHECK(error_of([&] {
+          casskop::parse_config(base + "jolokia: {timeout: 3}\n", "config /x.yaml");
+        }).find("timeout") != std::string::npos);
+}

@@ -5,6 +5,7 @@
 
 #include "actors/casskop/logic/names.h"
 #include "actors/casskop/logic/seeds.h"
+#include "k8s/base/timestamps.h"
 
 namespace casskop {
 namespace js = k8s::json;
@@ -56,6 +57,14 @@ bool settled(const observed_statefulset& st) {
 bool rolled(const observed_statefulset& st) {
   return st.current_revision == st.update_revision && st.updated_replicas == st.spec_replicas;
 }
+
+int64_t ms_between(const std::string& from, const std::string& to) {
+  auto a = k8s::parse_rfc3339(from), b = k8s::parse_rfc3339(to);
+  if (!a || !b) return 0;
+  return k8s::unix_ms(*b) - k8s::unix_ms(*a);
+}
+
+const char* const decommission_op = "decommission";  // v2.1.0 api.OperationDecommission
 
 struct pass {
   const sequence_input& in;
@@ -125,7 +134,7 @@ struct pass {
   bool action_ended(const dc_rack& r, last_action& a, const observed_statefulset& st,
                     int32_t nodes) {
     if (a.status != status::ongoing && a.status != status::continue_) return false;
-    if (a.name == action::initializing) return false;
+    if (a.name == action::initializing || a.name == action::scale_down) return false;
     if (a.name == action::scale_up) {
       if (st.spec_replicas != nodes || !settled(st)) return false;
     } else if (!rolled(st) || !settled(st)) {
@@ -133,6 +142,194 @@ struct pass {
     }
     finish_action(r, a);
     return true;
+  }
+
+  void wait_on_node(std::string why, const char* reason = nullptr) {
+    out.nodes_busy = true;
+    if (out.waiting.empty()) out.waiting = std::move(why);
+    if (reason && out.node_problem.empty()) out.node_problem = reason;
+  }
+
+  // The rack's StatefulSet at `replicas` (a scale down's only write: one node less).
+  void shrink(const dc_rack& r, const observed_statefulset& st, int32_t replicas) {
+    statefulset_intent update;
+    update.dc_rack = r.name();
+    update.dc_index = r.dc_index;
+    update.rack_index = r.rack_index;
+    update.replicas = replicas;
+    update.template_labels = st.template_labels;
+    update.seeds = st.seeds;
+    out.write = update;
+  }
+
+  // One step of a rack's ScaleDown (see the header). Returns after at most one write.
+  void scale_down(const dc_rack& r, rack_status& rs, const observed_statefulset& st,
+                  int32_t nodes) {
+    last_action& a = rs.cassandra_last_action;
+    pod_last_operation& op = rs.pod_last_op;
+    const node_facts* f = in.nodes;
+    if (!f) {
+      out.waiting = r.name() + ": ScaleDown waits for what its nodes say";
+      return;
+    }
+    const std::string sts = statefulset_name(in.cluster.name, r.dc, r.rack);
+    const bool op_open = op.name == decommission_op && !op.pods.empty() &&
+                         (op.status == status::to_do || op.status == status::ongoing ||
+                          op.status == status::finalizing);
+    if (!op_open) {
+      if (nodes >= st.spec_replicas) {
+        finish_action(r, a);
+        return;
+      }
+      // The next node: the highest ordinal (v2.1.0 GetLastPod).
+      op = pod_last_operation{};
+      op.name = decommission_op;
+      op.status = status::to_do;
+      op.pods = {sts + "-" + std::to_string(st.spec_replicas - 1)};
+      if (a.status == status::to_do || a.start_time.empty()) a.start_time = in.now;
+      a.status = status::ongoing;
+    }
+    const std::string target = op.pods.front();
+    auto pod = f->pods.find(target);
+    auto answer_of = [&](const std::map<std::string, node_answer>& m) -> const node_answer* {
+      auto it = m.find(target);
+      if (it == m.end() || pod == f->pods.end() || it->second.pod_uid != pod->second.uid)
+        return nullptr;
+      return &it->second;
+    };
+    auto send_decommission = [&] {
+      out.calls.push_back({target, pod->second.uid, pod->second.ip, r.name(),
+                           jolokia::decommission(in.cluster.spec.server_version)});
+      op.start_time = in.now;
+    };
+
+    if (op.status == status::to_do) {
+      if (!pdb_allows && !unlock) {
+        out.waiting = r.name() + ": ScaleDown waits for the PodDisruptionBudget";
+        return;
+      }
+      if (pod == f->pods.end()) {
+        wait_on_node(r.name() + ": ScaleDown waits for pod " + target + " to exist");
+        return;
+      }
+      if (pod->second.unschedulable) {
+        // Never scheduled, so never in the ring: no decommission (pod_operation.go:466).
+        op.status = status::finalizing;
+        notice(r, "ScaleDownUnschedulable",
+               target + " was never scheduled: removed without decommission");
+        shrink(r, st, st.spec_replicas - 1);
+        return;
+      }
+      if (pod->second.phase != "Running" || pod->second.deleting || pod->second.ip.empty()) {
+        wait_on_node(r.name() + ": decommission of " + target + " waits for it to be Running");
+        return;
+      }
+      const node_answer* mode = answer_of(f->modes);
+      if (!mode) {
+        wait_on_node(r.name() + ": asking " + target + " its OperationMode");
+        return;
+      }
+      if (!mode->error.ok()) {
+        wait_on_node(r.name() + ": OperationMode of " + target + ": " + mode->error.describe(),
+                     reason_of(mode->error));
+        return;
+      }
+      op.status = status::ongoing;
+      op.pods_ok.clear();
+      op.pods_ko.clear();
+      op.end_time.clear();
+      if (mode->value == "LEAVING" || mode->value == "DECOMMISSIONED") {
+        op.start_time = in.now;  // already leaving: followed, not sent again
+      } else {
+        send_decommission();
+        notice(r, "Decommission", "decommissioning " + target + " (" + mode->value + ")");
+      }
+      out.nodes_busy = true;
+      out.waiting = r.name() + ": decommission of " + target + " under way";
+      return;
+    }
+
+    if (op.status == status::ongoing) {
+      const node_answer* mode = answer_of(f->modes);
+      if (!mode || mode->at < op.start_time) {
+        wait_on_node(r.name() + ": decommission of " + target + " sent, asking its OperationMode");
+        return;
+      }
+      if (!mode->error.ok()) {
+        wait_on_node(r.name() + ": OperationMode of " + target + ": " + mode->error.describe() +
+                         "; the StatefulSet is not shrunk until it answers DECOMMISSIONED",
+                     reason_of(mode->error));
+        return;
+      }
+      if (mode->value == "DECOMMISSIONED") {
+        op.status = status::finalizing;
+        notice(r, "NodeDecommissioned",
+               target + " has left the ring: one node less in " + r.name());
+        shrink(r, st, st.spec_replicas - 1);
+        return;
+      }
+      if (mode->value == "NORMAL") {
+        const node_answer* refused = answer_of(f->decommission_answers);
+        const bool was_refused = refused && !refused->error.ok() &&
+                                 refused->error.kind == jolokia::failure::jolokia_error &&
+                                 refused->at >= op.start_time;
+        if (ms_between(op.start_time, in.now) >= f->decommission_resend_ms) {
+          send_decommission();
+          notice(r, "DecommissionResent",
+                 target + " is still NORMAL: decommission sent again" +
+                     (refused && !refused->error.ok() ? " (" + refused->error.describe() + ")"
+                                                      : std::string()),
+                 true);
+          out.nodes_busy = true;
+          return;
+        }
+        if (was_refused)
+          wait_on_node(
+              r.name() + ": " + target + " refused decommission: " + refused->error.describe(),
+              node_reason::decommission_refused);
+        else
+          wait_on_node(
+              r.name() + ": " + target + " is still NORMAL after decommission",
+              ms_between(op.start_time, in.now) > 0 ? node_reason::decommission_stuck : nullptr);
+        return;
+      }
+      // LEAVING, JOINING (streaming), DECOMMISSION_FAILED, ...: wait.
+      const bool failed = mode->value.find("FAILED") != std::string::npos;
+      wait_on_node(r.name() + ": " + target + " is " + mode->value,
+                   failed ? node_reason::decommission_stuck : nullptr);
+      return;
+    }
+
+    // Finalizing: the StatefulSet shrinks, the pod goes, then its PVC.
+    const int32_t ordinal_plus_one = [&] {
+      auto dash = target.rfind('-');
+      try {
+        return static_cast<int32_t>(std::stoi(target.substr(dash + 1))) + 1;
+      } catch (...) {
+        return st.spec_replicas;
+      }
+    }();
+    if (st.spec_replicas >= ordinal_plus_one) {
+      shrink(r, st, ordinal_plus_one - 1);  // our write was lost: written again
+      return;
+    }
+    if (pod != f->pods.end()) {
+      out.nodes_busy = true;
+      out.waiting = r.name() + ": waiting for pod " + target + " to go";
+      return;
+    }
+    const std::string pvc = data_pvc_name(target);
+    if (auto claim = f->pvc_uids.find(pvc); claim != f->pvc_uids.end()) {
+      out.delete_pvcs.emplace_back(pvc, claim->second);
+      out.waiting = r.name() + ": deleting PVC " + pvc;
+      return;
+    }
+    op.status = status::done;
+    op.pods_ok = {target};
+    op.pods.clear();
+    op.end_time = in.now;
+    notice(r, "DecommissionDone", target + " decommissioned, its pod and PVC " + pvc + " gone");
+    if (nodes >= st.spec_replicas) finish_action(r, a);
   }
 
   // v2.1.0 getNextCassandraClusterStatus: one new action, by priority.
@@ -167,6 +364,13 @@ struct pass {
       notice(r, "RackActionStarted",
              "ScaleUp on " + r.name() + ": " + std::to_string(st.spec_replicas) + " -> " +
                  std::to_string(nodes) + " nodes, one at a time");
+      return;
+    }
+    if (nodes < st.spec_replicas && in.nodes) {
+      start(a, action::scale_down, status::to_do, false);
+      notice(r, "RackActionStarted",
+             "ScaleDown on " + r.name() + ": " + std::to_string(st.spec_replicas) + " -> " +
+                 std::to_string(nodes) + " nodes, one decommission at a time");
       return;
     }
     if (seed_list_change(spec, in.cluster.name, in.cluster.namespace_, st.seeds, r.name(),
@@ -292,6 +496,24 @@ sequence_result sequence(const sequence_input& in) {
         a.status = status::ongoing;
         a.start_time = in.now;
       }
+    }
+    if (a.name == action::scale_down && in_progress(a)) {
+      p.scale_down(r, rs, st, nodes);
+      if (out.write || !out.delete_pvcs.empty() || in_progress(a)) break;
+    }
+    // A scale up adds no node while one is joining, or while nobody could say (v2.1.0 counts an
+    // error of JoiningNodes as joining).
+    if (in.nodes && nodes > st.spec_replicas && a.name == action::scale_up && in_progress(a) &&
+        in.nodes->joining != std::optional<bool>(false)) {
+      const auto& e = in.nodes->joining_error;
+      p.wait_on_node(r.name() + ": ScaleUp waits: " +
+                         (in.nodes->joining ? std::string("a node is joining the ring")
+                          : e.ok()          ? std::string("asking which nodes are joining")
+                                            : "JoiningNodes: " + e.describe()),
+                     in.nodes->joining ? node_reason::nodes_joining
+                     : e.ok()          ? nullptr
+                                       : reason_of(e));
+      break;
     }
 
     if (p.pdb_allows || p.unlock) {

@@ -16,8 +16,16 @@
 //   an action early.
 // - Scale up goes +1 node at a time, as v2.1.0, but without its JoiningNodes gate (no Jolokia
 //   yet): the next node is added once the previous one is Ready.
-// - Scale down is never done here: a StatefulSet is never shrunk (decommission comes with
-//   Jolokia); refused_changes.h writes the old nodesPerRacks back and says why.
+// - Scale down by decommission (v2.1.0 pod_operation.go ensureDecommission), one node at a time,
+//   highest ordinal first: ScaleDown ToDo, podLastOperation decommission ToDo -> decommission
+//   sent, Ongoing -> the node's OperationMode polled: NORMAL past decommissionResendSeconds sends
+//   it again, LEAVING/JOINING wait, DECOMMISSIONED -> Finalizing and replicas - 1 -> the pod gone
+//   -> its PVC data-<pod> deleted (uid precondition) -> Done, and the next node. The StatefulSet
+//   is never shrunk before its last node answered DECOMMISSIONED (v2.1.0 also takes "UNKNOWN";
+//   we don't), nor while nothing is known. A node already LEAVING or DECOMMISSIONED at ToDo goes
+//   on to Ongoing (v2.1.0 stays ToDo for good).
+// - A scale up adds no node while one is joining, or while that could not be read, as v2.1.0
+//   (scaleup_test.go TestAddTwoNodes); here a pod change makes the answer stale until asked again.
 // - A seed list change marks every rack Configuring in the same pass, then all of them ToDo,
 //   and they roll one at a time (v2.1.0 rolled the first rack while still Configuring: orange#340).
 // - Racks missing from status are initialised and the first of them created in the same pass
@@ -35,6 +43,7 @@
 #include <vector>
 
 #include "actors/casskop/logic/cluster_spec.h"
+#include "actors/casskop/logic/node_facts.h"
 
 namespace casskop {
 
@@ -93,6 +102,9 @@ struct sequence_input {
   // Whether the generated StatefulSet for `intent` differs from the stored one (the generator
   // and comparator of statefulset.h); only asked for racks whose StatefulSet exists.
   std::function<bool(const statefulset_intent&)> differs_from_stored;
+  // The cluster's pods and what its nodes answered (node_facts.h). Null: nothing is known of the
+  // nodes, so no scale down starts and a scale up is not gated on joining nodes.
+  const node_facts* nodes = nullptr;
 };
 
 struct sequence_result {
@@ -102,6 +114,12 @@ struct sequence_result {
   bool unlock_consumed = false;  // spec.unlockNextOperation to reset
   std::vector<sequencer_notice> notices;
   std::string waiting;  // why nothing was written (for the Progressing condition), "" otherwise
+  std::vector<node_call> calls;  // Jolokia calls to send (decommission)
+  std::vector<std::pair<std::string, std::string>> delete_pvcs;  // (PVC name, uid)
+  // A node_reason when an action waits on what a node answered (or failed to): Degraded.
+  std::string node_problem;
+  // An action waits on a node (decommission, joining nodes): its nodes are asked often.
+  bool nodes_busy = false;
 };
 
 sequence_result sequence(const sequence_input& in);

@@ -46,6 +46,21 @@ generated_object generate(const parsed_cluster& cc, const dc_rack& rack,
   return g;
 }
 
+// status.cassandraNodeStatus: pod -> hostId and nodeIp, from the HostIdMap of the first Ready
+// pod (v2.1.0 CheckPodsState, cassandra_status.go). A pod whose IP is not in the map keeps what
+// it had; pods gone are dropped.
+void record_host_ids(const node_facts& f, cluster_status& status) {
+  if (!f.host_ids) return;
+  for (auto it = status.nodes.begin(); it != status.nodes.end();)
+    it = f.pods.count(it->first) ? std::next(it) : status.nodes.erase(it);
+  for (const auto& [name, pod] : f.pods) {
+    if (pod.ip.empty()) continue;
+    auto id = f.host_ids->find(pod.ip);
+    if (id == f.host_ids->end()) continue;
+    status.nodes[name] = node_status{id->second, pod.ip};
+  }
+}
+
 observed_pdb observe_pdb(const js::Value* pdb) {
   observed_pdb o;
   if (!pdb) return o;
@@ -341,8 +356,20 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
                       if (stored == stored_by_rack.end()) return true;
                       generated_object g = generate(acted, rack_of(i), i);
                       return needs_write(*stored->second, g.object).needed;
-                    }};
+                    },
+                    in.nodes};
   sequence_result seq = sequence(si);
+  if (in.nodes) record_host_ids(*in.nodes, seq.status);
+  plan.calls = std::move(seq.calls);
+  plan.nodes_busy = seq.nodes_busy;
+  for (auto& [pvc, uid] : seq.delete_pvcs) {
+    object_write w;
+    w.what = object_write::verb::remove;
+    w.kind = "PersistentVolumeClaim";
+    w.name = pvc;
+    w.precondition_uid = uid;
+    plan.writes.push_back(std::move(w));
+  }
   plan.status = seq.status;
   plan.waiting = seq.waiting;
   for (auto& n : seq.notices)
@@ -390,7 +417,9 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
         seq.waiting.empty()
             ? seq.status.last_cluster_action + " " + seq.status.last_cluster_action_status
             : seq.waiting},
-       {condition_degraded, false, "AsSpecified", "the spec is acted on as written"}});
+       seq.node_problem.empty()
+           ? condition{condition_degraded, false, "AsSpecified", "the spec is acted on as written"}
+           : condition{condition_degraded, true, seq.node_problem, seq.waiting}});
   return plan;
 }
 

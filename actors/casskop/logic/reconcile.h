@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "actors/casskop/logic/cluster_spec.h"
+#include "actors/casskop/logic/node_facts.h"
 #include "actors/casskop/logic/refused_changes.h"
 #include "k8s/json/json.h"
 
@@ -41,6 +42,9 @@ struct reconcile_input {
   // write's answer shows it pruned, so a pruned field never makes every pass write again.
   bool observed_generation = true;
   bool conditions = true;
+  // The cluster's pods and what its nodes answered over Jolokia; null when nothing is known
+  // (then no scale down starts: see rack_sequencer.h).
+  const node_facts* nodes = nullptr;
 };
 
 struct object_write {
@@ -69,6 +73,8 @@ struct reconcile_plan {
   std::vector<refusal> refusals;       // refused changes written back
   cluster_status status;               // the status after the pass
   bool ready = false;                  // Running and Done
+  std::vector<node_call> calls;  // Jolokia calls to send (decommission)
+  bool nodes_busy = false;       // an action waits on a node: ask its nodes often
 };
 
 reconcile_plan plan_reconcile(const reconcile_input& in);

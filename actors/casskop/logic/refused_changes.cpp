@@ -243,8 +243,8 @@ class reviewer {
     }
   }
 
-  // CheckNonAllowedScaleDown (reconcile.go:384-438) for a DC going to 0, and, until casskop can
-  // decommission, every other scale down too.
+  // CheckNonAllowedScaleDown (reconcile.go:384-438) for a DC going to 0; any other scale down is
+  // accepted (the rack sequencer decommissions one node at a time).
   void scale_down() {
     cluster_spec& s = r_.spec;
     const std::vector<dc_view> before = dcs_of(old_);
@@ -274,12 +274,6 @@ class reviewer {
                   ": keyspaces still replicate data to it; change their "
                   "replication so they no longer use DC " +
                   quoted(n.name) + " first" + restored;
-      } else if (!ctx_.decommission_available) {
-        reason = refusal_reason::scale_down_needs_decommission;
-        message = "cannot scale " + what +
-                  ": removing Cassandra nodes needs a decommission, "
-                  "which this casskop cannot do yet" +
-                  restored;
       }
       if (!reason) continue;
       refuse(field, reason, message);

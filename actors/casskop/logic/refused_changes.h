@@ -31,11 +31,9 @@ inline constexpr const char* data_check_not_possible = "DataCheckNotPossible";
 // Ours: claim templates are immutable, so an existing StatefulSet can never get the new ones
 // (v2.1.0 accepted the change and then failed every update of the StatefulSet).
 inline constexpr const char* storage_configs_changed = "StorageConfigsChanged";
-// Ours, until decommission exists (issue 13): removing nodes needs Cassandra's decommission.
-inline constexpr const char* scale_down_needs_decommission = "ScaleDownNeedsDecommission";
 }  // namespace refusal_reason
 
-// What is known of the data placed in each DC (Jolokia's describeRing, next issue).
+// What is known of the data placed in each DC (describeRingJMX on a Running pod of the DC).
 struct replication_knowledge {
   bool known = false;                    // false: nobody could ask Cassandra yet
   std::set<std::string> replicated_dcs;  // DCs some keyspace still replicates to
@@ -45,8 +43,6 @@ struct change_context {
   replication_knowledge data;
   // status says ScaleDown is not Done (reconcile.go:321): no DC may be removed meanwhile.
   bool scale_down_ongoing = false;
-  // Whether casskop can decommission nodes. Until it can, every scale down is refused.
-  bool decommission_available = false;
 };
 
 struct refusal {

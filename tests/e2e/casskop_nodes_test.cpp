@@ -1,0 +1,317 @@
+// casskop talking to Cassandra nodes over Jolokia, end to end: the real binary against kubesim
+// --simulate-workloads --simulate-cassandra (pods with a 127.x IP and a simulated Jolokia agent,
+// one ring per cluster, node speeds 0). Scale up and down by decommission, host ids in the
+// status, and the node faults casskop must survive without ever shrinking a StatefulSet early.
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "tests/e2e/e2e_setup.h"
+
+namespace {
+
+using namespace e2e;
+using namespace std::chrono_literals;
+using testsupport::eventually;
+
+const std::string kCC = "cassandra-e2e";
+const std::string kSts = "/apis/apps/v1/namespaces/" + kNs + "/statefulsets";
+const std::string kRack = kCC + "-dc1-rack1";
+
+std::string cc_json(int nodes) {
+  // Probes of a second, so a pod is Ready as soon as its node answers.
+  return fmt::format(
+      R"({{"apiVersion":"db.orange.com/v2","kind":"CassandraCluster","metadata":{{"name":"{}","namespace":"{}"}},
+          "spec":{{"nodesPerRacks":{},"cassandraImage":"cassandra:3.11.10","dataCapacity":"1Gi",
+                   "readinessInitialDelaySeconds":1,"readinessHealthCheckPeriod":1,
+                   "readinessHealthCheckTimeout":1,"livenessInitialDelaySeconds":60,
+                   "topology":{{"dc":[{{"name":"dc1","rack":[{{"name":"rack1"}}]}}]}}}}}})",
+      kCC, kNs, nodes);
+}
+
+struct nodes_world {
+  testsupport::kubesim_instance sim;
+  std::unique_ptr<api_client> api;
+  std::string config_path;
+  std::unique_ptr<operator_process> op;
+
+  nodes_world()
+      : sim({"k1"},
+            {"--simulate-workloads", "--simulate-cassandra", "--pod-ready-delay-ms", "100"}) {
+    api.reset(new api_client(sim.client("k1")));
+    auto r = sim.kubectl(
+        "k1", {"apply", "-f",
+               std::string(SOURCE_DIR) + "/deploy/crds/db.orange.com_cassandraclusters.yaml"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    auto ns = api->request(
+        "POST", "/api/v1/namespaces",
+        R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")" + kNs + R"("}})");
+    REQUIRE_MESSAGE(ns.status == 201, ns.body);
+    config_path = sim.state_dir() + "/casskop.yaml";
+    testsupport::write_file(config_path, fmt::format(R"(namespace: {}
+clusters:
+  - name: k1
+    kubeconfig: {}
+admin: {{address: "127.0.0.1:0"}}
+jolokia:
+  timeoutSeconds: 2
+  restPollSeconds: 1
+  busyPollSeconds: 1
+  decommissionResendSeconds: 3
+)",
+                                                     kNs, sim.kubeconfig("k1")));
+    op = std::make_unique<operator_process>(operator_process::binary{CASSKOP_BIN},
+                                            std::vector<std::string>{"--config", config_path});
+  }
+
+  js::Document cc() {
+    auto r = api->get(kCCs + "/" + kCC);
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    return r.json();
+  }
+  void patch_nodes(int n) {
+    auto r = api->request("PATCH", kCCs + "/" + kCC,
+                          R"({"spec":{"nodesPerRacks":)" + std::to_string(n) + "}}",
+                          "application/merge-patch+json");
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+  }
+  int64_t replicas() {
+    auto r = api->get(kSts + "/" + kRack);
+    return r.status == 200 ? js::get_int(r.json(), {"spec", "replicas"}, -1) : -1;
+  }
+  bool action_done(const std::string& action) {
+    auto c = cc();
+    return js::get_string(c, {"status", "phase"}) == "Running" &&
+           js::get_string(c, {"status", "lastClusterActionStatus"}) == "Done" &&
+           js::get_string(c, {"status", "cassandraRackStatus", "dc1-rack1", "cassandraLastAction",
+                              "name"}) == action;
+  }
+  bool pvc_exists(const std::string& pod) {
+    return api->get("/api/v1/namespaces/" + kNs + "/persistentvolumeclaims/data-" + pod).status ==
+           200;
+  }
+  js::Document nodes() {
+    auto r = sim.control("k1", "cassandra/pods", "namespace=" + kNs);
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    return r.json();
+  }
+  std::string nodetool(const std::string& pod) {
+    return sim.control("k1", "cassandra/nodetool-status", "namespace=" + kNs + "&pod=" + pod).body;
+  }
+  js::Document fault(const std::string& pod, const std::string& query) {
+    auto r =
+        sim.control("k1", "cassandra/faults", "namespace=" + kNs + "&pod=" + pod + "&" + query);
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    return r.json();
+  }
+  std::string condition(const std::string& type, const char* field) {
+    auto c = cc();
+    if (const js::Value* cs = js::find_path(c, {"status", "conditions"}); cs && cs->IsArray())
+      for (const auto& x : cs->GetArray())
+        if (js::get_string(x, "type") == type) return std::string(js::get_string(x, field));
+    return "";
+  }
+  std::string cc_waiting() { return condition("Progressing", "message"); }
+  std::string diagnose() {
+    return "cc: " + js::to_string(cc()["status"]) + "\nnodes: " + js::to_string(nodes()) +
+           "\ncasskop log:\n" + op->log();
+  }
+  // A cluster of `n` nodes, Running, with every pod's host id in its status.
+  void create(int n) {
+    auto r = api->request("POST", kCCs, cc_json(n));
+    REQUIRE_MESSAGE(r.status == 201, r.body);
+    REQUIRE_MESSAGE(eventually([&] { return action_done("Initializing") && host_ids() == n; }, 60s),
+                    diagnose());
+  }
+  int host_ids() {
+    auto c = cc();
+    const js::Value* ns = js::find_path(c, {"status", "cassandraNodeStatus"});
+    if (!ns || !ns->IsObject()) return 0;
+    int n = 0;
+    for (const auto& m : ns->GetObject())
+      if (!js::get_string(m.value, "hostId").empty() && !js::get_string(m.value, "nodeIp").empty())
+        ++n;
+    return n;
+  }
+  void scale_up(int to) {
+    patch_nodes(to);
+    REQUIRE_MESSAGE(eventually([&] { return action_done("ScaleUp") && replicas() == to; }, 60s),
+                    diagnose());
+  }
+};
+
+std::string pod(int i) {
+  return kRack + "-" + std::to_string(i);
+}
+
+}  // namespace
+
+TEST_CASE("casskop nodes: scale 1 -> 3 -> 1 by decommission, PVCs gone, ring without them") {
+  nodes_world w;
+  w.create(1);
+  w.scale_up(3);
+  REQUIRE_MESSAGE(eventually([&] { return w.host_ids() == 3; }, 20s), w.diagnose());
+  // The host ids in the status are the nodes' own.
+  {
+    auto c = w.cc();
+    auto nodes = w.nodes();
+    for (const auto& n : nodes.GetArray()) {
+      std::string p(js::get_string(n, "pod"));
+      CHECK(js::get_string(c, {"status", "cassandraNodeStatus", p, "hostId"}) ==
+            js::get_string(n, "hostId"));
+      CHECK(js::get_string(c, {"status", "cassandraNodeStatus", p, "nodeIp"}) ==
+            js::get_string(n, "ip"));
+    }
+  }
+
+  w.patch_nodes(1);
+  REQUIRE_MESSAGE(eventually([&] { return w.action_done("ScaleDown") && w.replicas() == 1; }, 90s),
+                  w.diagnose());
+  REQUIRE_MESSAGE(eventually([&] { return !w.pvc_exists(pod(1)) && !w.pvc_exists(pod(2)); }, 20s),
+                  w.diagnose());
+  CHECK(w.pvc_exists(pod(0)));
+  auto c = w.cc();
+  CHECK(js::get_string(c, {"status", "cassandraRackStatus", "dc1-rack1", "podLastOperation",
+                           "name"}) == "decommission");
+  CHECK(js::get_string(c, {"status", "cassandraRackStatus", "dc1-rack1", "podLastOperation",
+                           "status"}) == "Done");
+  CHECK(strings_at(c, {"status", "cassandraRackStatus", "dc1-rack1", "podLastOperation",
+                       "podsOK"}) == std::vector<std::string>{pod(1)});
+  // The ring seen from the node left: itself only, Up and Normal.
+  const std::string ring = w.nodetool(pod(0));
+  CHECK_MESSAGE(ring.find("UN ") != std::string::npos, ring);
+  int lines = 0;
+  for (size_t at = ring.find("\nU"); at != std::string::npos; at = ring.find("\nU", at + 1))
+    ++lines;
+  for (size_t at = ring.find("\nD"); at != std::string::npos; at = ring.find("\nD", at + 1))
+    ++lines;
+  CHECK_MESSAGE(lines == 1, ring);
+  REQUIRE_MESSAGE(eventually([&] { return w.host_ids() == 1; }, 10s), w.diagnose());
+  // Decommission events were recorded by casskop (its log names them).
+  CHECK(w.op->log().find("Sending to node") != std::string::npos);
+}
+
+TEST_CASE("casskop nodes: a decommission stuck LEAVING never shrinks the StatefulSet") {
+  nodes_world w;
+  w.create(1);
+  w.scale_up(2);
+  w.fault(pod(1), "decommissionStuck=true");
+  w.patch_nodes(1);
+  // The node leaves and stays LEAVING; casskop follows it and waits.
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        const js::Document all = w.nodes();
+                        for (const auto& n : all.GetArray())
+                          if (js::get_string(n, "pod") == pod(1))
+                            return js::get_string(n, "mode") == "LEAVING";
+                        return false;
+                      },
+                      30s),
+                  w.diagnose());
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        return w.condition("Progressing", "message").find("LEAVING") !=
+                               std::string::npos;
+                      },
+                      20s),
+                  w.diagnose());
+  // Several polls later (1 s each), still two replicas and the PVC there.
+  for (int i = 0; i < 4; ++i) {
+    std::this_thread::sleep_for(1s);
+    CHECK(w.replicas() == 2);
+  }
+  CHECK(w.pvc_exists(pod(1)));
+  // Released: the decommission ends, then the StatefulSet shrinks.
+  w.fault(pod(1), "decommissionStuck=false");
+  REQUIRE_MESSAGE(eventually([&] { return w.action_done("ScaleDown") && w.replicas() == 1; }, 60s),
+                  w.diagnose());
+}
+
+TEST_CASE("casskop nodes: an ignored decommission is sent again; a refused one is said") {
+  nodes_world w;
+  w.create(1);
+  w.scale_up(2);
+  w.fault(pod(1), "decommissionIgnored=true");
+  w.patch_nodes(1);
+  // Still NORMAL past decommissionResendSeconds (3 s): sent again, said in an Event.
+  REQUIRE_MESSAGE(
+      eventually([&] { return w.op->log().find("DecommissionResent") != std::string::npos; }, 30s),
+      w.diagnose());
+  CHECK(w.replicas() == 2);
+  w.fault(pod(1), "decommissionIgnored=false&decommissionRefused=not%20today");
+  REQUIRE_MESSAGE(
+      eventually([&] { return w.condition("Degraded", "reason") == "DecommissionRefused"; }, 30s),
+      w.diagnose());
+  CHECK(w.condition("Degraded", "message").find("not today") != std::string::npos);
+  CHECK(w.replicas() == 2);
+  w.fault(pod(1), "reset=true");
+  REQUIRE_MESSAGE(eventually([&] { return w.action_done("ScaleDown") && w.replicas() == 1; }, 60s),
+                  w.diagnose());
+}
+
+TEST_CASE("casskop nodes: an agent that hangs or answers 401 is said, never waited on") {
+  nodes_world w;
+  w.create(1);
+  w.scale_up(2);
+  w.fault(pod(1), "jolokiaHang=true");
+  w.patch_nodes(1);
+  REQUIRE_MESSAGE(
+      eventually([&] { return w.condition("Degraded", "reason") == "JolokiaUnreachable"; }, 30s),
+      w.diagnose());
+  CHECK(w.condition("Degraded", "message").find("timeout") != std::string::npos);
+  CHECK(w.replicas() == 2);
+  w.fault(pod(1), "jolokiaHang=false&httpStatus=401");
+  REQUIRE_MESSAGE(
+      eventually([&] { return w.condition("Degraded", "reason") == "JolokiaUnauthorized"; }, 30s),
+      w.diagnose());
+  CHECK(w.replicas() == 2);
+  w.fault(pod(1), "reset=true");
+  REQUIRE_MESSAGE(eventually([&] { return w.action_done("ScaleDown") && w.replicas() == 1; }, 60s),
+                  w.diagnose());
+}
+
+TEST_CASE("casskop nodes: a node down is never shrunk early") {
+  nodes_world w;
+  w.create(1);
+  w.scale_up(2);
+  w.fault(pod(1), "down=true");
+  w.patch_nodes(1);
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        return w.condition("Degraded", "reason") == "JolokiaUnreachable" ||
+                               w.cc_waiting().find(pod(1)) != std::string::npos;
+                      },
+                      30s),
+                  w.diagnose());
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(1s);
+    CHECK(w.replicas() == 2);
+  }
+  w.fault(pod(1), "down=false");
+  REQUIRE_MESSAGE(eventually([&] { return w.action_done("ScaleDown") && w.replicas() == 1; }, 60s),
+                  w.diagnose());
+}
+
+TEST_CASE("casskop nodes: v2.1.0 TestAddTwoNodes, 3 -> 5 with never two nodes joining at once") {
+  nodes_world w;
+  w.create(3);  // pods 0-2 are the rack's seeds: they never join
+  auto speeds = w.sim.control("k1", "cassandra/speeds", "bootstrapStreamingMs=2500");
+  REQUIRE_MESSAGE(speeds.status == 200, speeds.body);
+  w.patch_nodes(5);
+  int max_joining = 0, seen_joining = 0;
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        const js::Document all = w.nodes();
+                        int joining = 0;
+                        for (const auto& n : all.GetArray())
+                          if (js::get_string(n, "mode") == "JOINING") ++joining;
+                        max_joining = std::max(max_joining, joining);
+                        seen_joining += joining;
+                        return w.action_done("ScaleUp") && w.replicas() == 5 && joining == 0;
+                      },
+                      60s),
+                  w.diagnose());
+  CHECK(seen_joining > 0);  // the nodes did join slowly: the gate was needed
+  CHECK(max_joining == 1);
+  REQUIRE_MESSAGE(eventually([&] { return w.host_ids() == 5; }, 20s), w.diagnose());
+}
