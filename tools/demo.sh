@@ -5,9 +5,15 @@
 # both. It applies the sample MultiCasskop of the original documentation, shows region 1's
 # StatefulSets and pods coming up, then region 2's, and ends by itself with a summary.
 #
+# The pods are simulated Cassandra nodes (--simulate-cassandra: a 127.x pod IP each, Jolokia,
+# readiness by the probe casskop writes, 100x faster with --probe-time-scale 0.01), and the demo
+# ends as the seed does: `kubectl exec <pod> -- nodetool status` in a pod of region 1 lists the
+# nodes of both regions in one ring.
+#
 # DEMO_STAND_IN=1 runs kubesim's CassKop v2.1.0 stand-in instead of casskop (no StatefulSets or
 # pods: it only moves the CassandraClusters' status), as the multi-casskop tests do.
-# DEMO_POD_READY_MS (default 1000) is how long a simulated pod takes to become Ready.
+# DEMO_POD_READY_MS (default 1000) is how long a simulated pod that runs no Cassandra takes to
+# become Ready.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stand_in=${DEMO_STAND_IN:-0}
@@ -42,8 +48,8 @@ if [ "$stand_in" = 1 ]; then
   say "1. Two regions: kubesim serves k8s-cluster1 and k8s-cluster2, each with a CassKop v2.1.0 stand-in (racks up in 3 s, its own pace 10x faster)"
   sim_args=(--simulate-casskop --casskop-delay-ms 3000 --casskop-time-scale 0.1)
 else
-  say "1. Two regions: kubesim serves k8s-cluster1 and k8s-cluster2, with a StatefulSet controller and kubelet stand-in (a pod is Ready ${pod_ready_ms} ms after it starts)"
-  sim_args=(--simulate-workloads --pod-ready-delay-ms "$pod_ready_ms")
+  say "1. Two regions: kubesim serves k8s-cluster1 and k8s-cluster2, with a StatefulSet controller and kubelet stand-in whose Cassandra pods are simulated Cassandra nodes (Ready by their readiness probe, its timings 100x faster)"
+  sim_args=(--simulate-workloads --pod-ready-delay-ms "$pod_ready_ms" --simulate-cassandra --probe-time-scale 0.01)
 fi
 ./build/tools/kubesim/kubesim --state-dir "$work/state" --cluster k8s-cluster1 --cluster k8s-cluster2 \
   "${sim_args[@]}" >"$work/kubesim.log" 2>&1 &
@@ -171,14 +177,36 @@ for c in "${regions[@]}"; do
   fi
   echo "     seed list: $(k "$c" -n "$ns" get cassandracluster cassandra-e2e -o jsonpath='{.status.seedlist}')"
 done
+# The seed's check: nodetool status in a pod of region 1 lists the nodes of both regions, one ring.
+ring_ok=1
+if [ "$stand_in" != 1 ] && [ "$ready" = "True" ]; then
+  step=$((step + 1))
+  pod=cassandra-e2e-dc1-rack1-0
+  say "$step. kubectl --context k8s-cluster1 -n $ns exec $pod -- nodetool status"
+  pods_total=0
+  for c in "${regions[@]}"; do
+    pods_total=$((pods_total + $(k "$c" -n "$ns" get pods -o name | wc -l)))
+  done
+  # Every node UN (a node that joined last may still be UJ for a moment).
+  for _ in $(seq 50); do
+    status=$(k k8s-cluster1 -n "$ns" exec "$pod" -- nodetool status 2>&1 || true)
+    [ "$(grep -c '^UN ' <<<"$status")" = "$pods_total" ] && break
+    sleep 0.2
+  done
+  sed 's/^/   /' <<<"$status"
+  [ "$(grep -c '^UN ' <<<"$status")" = "$pods_total" ] && grep -q '^Datacenter: dc2' <<<"$status" || ring_ok=0
+fi
 if [ -n "$early" ]; then
   say "Region 2 was released too early: $early"
   exit 1
 elif [ "$ready" = "True" ]; then
   if [ "$stand_in" = 1 ]; then
     say "Done: both regions Running, created one after the other (kubesim's CassKop stand-in). Everything stopped and removed."
+  elif [ "$ring_ok" = 1 ]; then
+    say "Done: both regions Running, region 2 created once region 1's StatefulSets were Ready, and one Cassandra ring of the $pods_total nodes of both regions, every node UN. Everything stopped and removed."
   else
-    say "Done: both regions Running, region 2 created once region 1's StatefulSets were Ready. Everything stopped and removed."
+    say "Both regions Running, but nodetool status in k8s-cluster1 does not show the $pods_total nodes of both regions UN in one ring."
+    exit 1
   fi
 else
   say "The MultiCasskop did not become Ready within 100 s. Last lines of multi-casskop's log:"

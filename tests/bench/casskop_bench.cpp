@@ -50,6 +50,7 @@
 
 #include "k8s/json/json.h"
 #include "k8s/json/yaml_json.h"
+#include "tests/bench/bench_casskop.h"
 #include "tests/bench/bench_http.h"
 #include "tests/bench/bench_proc.h"
 #include "tests/bench/bench_watch.h"
@@ -195,55 +196,6 @@ class recorder {
 // ---------------------------------------------------------------------------------------------
 // kubesim and casskop.
 
-// casskop's API requests so far, by verb, from its /metrics.
-std::map<std::string, double> api_requests(const std::string& admin_port) {
-  target t;
-  t.port = admin_port;
-  connection c(t);
-  auto r = c.send(http::verb::get, "/metrics");
-  if (r.status != 200)
-    throw std::runtime_error("casskop /metrics: HTTP " + std::to_string(r.status));
-  std::map<std::string, double> by_verb;
-  static const std::regex verb_re(R"re(verb="([a-z]+)")re");
-  size_t at = 0;
-  while (at < r.body.size()) {
-    size_t end = r.body.find('\n', at);
-    if (end == std::string::npos) end = r.body.size();
-    std::string line = r.body.substr(at, end - at);
-    at = end + 1;
-    if (line.rfind("operator_api_requests_total{", 0) != 0 ||
-        line.find("controller=\"casskop\"") == std::string::npos)
-      continue;
-    std::smatch m;
-    if (!std::regex_search(line, m, verb_re)) continue;
-    by_verb[m[1].str()] += std::atof(line.c_str() + line.rfind(' ') + 1);
-  }
-  return by_verb;
-}
-
-bool is_write(const std::string& verb) {
-  return verb == "create" || verb == "update" || verb == "patch" || verb == "delete";
-}
-
-struct request_count {
-  double reads = 0, writes = 0;
-  std::string detail;  // "create 12, update 9, ..."
-};
-
-request_count requests_between(const std::map<std::string, double>& before,
-                               const std::map<std::string, double>& after) {
-  request_count out;
-  for (const auto& [verb, n] : after) {
-    auto b = before.find(verb);
-    double d = n - (b == before.end() ? 0 : b->second);
-    if (d <= 0) continue;
-    (is_write(verb) ? out.writes : out.reads) += d;
-    out.detail += fmt::format("{}{} {:.0f}", out.detail.empty() ? "" : ", ", verb, d);
-  }
-  if (out.detail.empty()) out.detail = "none";
-  return out;
-}
-
 class world {
  public:
   world(const options& o, const char* what) : opt_(o) {
@@ -254,27 +206,13 @@ class world {
     t_ = target_of(*sim_, "k1");
     conn_ = std::make_unique<connection>(t_);
     install();
-    std::string config = sim_->state_dir() + "/casskop.yaml";
-    testsupport::write_file(config, fmt::format("namespace: {}\nclusters:\n  - name: k1\n    "
-                                                "kubeconfig: {}\nadmin: {{address: "
-                                                "\"127.0.0.1:0\"}}\nlog: {{level: info}}\n",
-                                                ns, sim_->kubeconfig("k1")));
     // The benchmark's watches, from before casskop's first write.
     sts_watch_ = hub_.open(t_, sts_path() + "?watch=true&resourceVersion=" + list_rv(sts_path()));
     cc_watch_ = hub_.open(t_, cc_path() + "?watch=true&resourceVersion=" + list_rv(cc_path()));
     rec_ = std::make_unique<recorder>(hub_, sts_watch_, cc_watch_);
-    op_ = std::make_unique<testsupport::operator_process>(
-        testsupport::operator_process::binary{o.casskop_bin},
-        std::vector<std::string>{"--config", config});
-    if (!op_->wait_for_log("msg=\"Admin endpoint listening\"", std::chrono::seconds(20)))
-      throw std::runtime_error("casskop did not start:\n" + op_->log());
-    static const std::regex re(R"re(msg="Admin endpoint listening" address="?[0-9.]+:([0-9]+))re");
-    std::smatch m;
-    std::string log = op_->current_log();
-    if (!std::regex_search(log, m, re)) throw std::runtime_error("no admin address in:\n" + log);
-    admin_port_ = m[1].str();
-    if (!op_->wait_for_log("First lists in", std::chrono::seconds(20)))
-      throw std::runtime_error("casskop never listed:\n" + op_->log());
+    auto run = start_casskop(*sim_, "k1", ns, o.casskop_bin);
+    op_ = std::move(run.process);
+    admin_port_ = run.admin_port;
     fmt::print(
         "{}: kubesim (--simulate-workloads, pods Ready {} ms after they start, {}), casskop "
         "pid {} ({})\n",
@@ -695,58 +633,35 @@ void run_scale(const options& o) {
 
 int main(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&] {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      return std::stoi(argv[++i]);
-    };
-    try {
-      if (a == "--dcs")
-        o.dcs = next();
-      else if (a == "--racks")
-        o.racks = next();
-      else if (a == "--nodes")
-        o.nodes = next();
-      else if (a == "--runs")
-        o.runs = next();
-      else if (a == "--pod-ready-delay-ms")
-        o.pod_ready_ms = next();
-      else if (a == "--clusters")
-        o.clusters = next();
-      else if (a == "--small-dcs")
-        o.small_dcs = next();
-      else if (a == "--small-racks")
-        o.small_racks = next();
-      else if (a == "--small-nodes")
-        o.small_nodes = next();
-      else if (a == "--window-s")
-        o.window_s = next();
-      else if (a == "--timeout-s")
-        o.timeout_s = next();
-      else if (a == "--insecure-http")
-        o.tls = false;
-      else if (a == "--skip-single")
-        o.single = false;
-      else if (a == "--skip-scale")
-        o.scale = false;
-      else if (a == "--keep-logs")
-        o.keep_logs = true;
-      else if (a == "--casskop-bin" && i + 1 < argc)
-        o.casskop_bin = argv[++i];
-      else
-        throw std::invalid_argument("unknown option " + a);
-    } catch (const std::exception& e) {
-      fmt::print(stderr,
-                 "casskop_bench: {}\nusage: casskop_bench [--dcs N] [--racks N] [--nodes N] "
-                 "[--runs N] [--pod-ready-delay-ms MS]\n"
-                 "         [--clusters N] [--small-dcs N] [--small-racks N] [--small-nodes N] "
-                 "[--window-s S] [--timeout-s S]\n"
-                 "         [--insecure-http] [--skip-single] [--skip-scale] [--casskop-bin PATH] "
-                 "[--keep-logs]\n",
-                 e.what());
-      return 2;
-    }
+  try {
+    arguments()
+        .value("--dcs", o.dcs)
+        .value("--racks", o.racks)
+        .value("--nodes", o.nodes)
+        .value("--runs", o.runs)
+        .value("--pod-ready-delay-ms", o.pod_ready_ms)
+        .value("--clusters", o.clusters)
+        .value("--small-dcs", o.small_dcs)
+        .value("--small-racks", o.small_racks)
+        .value("--small-nodes", o.small_nodes)
+        .value("--window-s", o.window_s)
+        .value("--timeout-s", o.timeout_s)
+        .value("--casskop-bin", o.casskop_bin)
+        .flag("--insecure-http", o.tls, false)
+        .flag("--skip-single", o.single, false)
+        .flag("--skip-scale", o.scale, false)
+        .flag("--keep-logs", o.keep_logs)
+        .parse(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr,
+               "casskop_bench: {}\nusage: casskop_bench [--dcs N] [--racks N] [--nodes N] "
+               "[--runs N] [--pod-ready-delay-ms MS]\n"
+               "         [--clusters N] [--small-dcs N] [--small-racks N] [--small-nodes N] "
+               "[--window-s S] [--timeout-s S]\n"
+               "         [--insecure-http] [--skip-single] [--skip-scale] [--casskop-bin PATH] "
+               "[--keep-logs]\n",
+               e.what());
+    return 2;
   }
   if (o.dcs < 1 || o.racks < 1 || o.nodes < 1 || o.runs < 1 || o.clusters < 1 || o.small_dcs < 1 ||
       o.small_racks < 1 || o.small_nodes < 1 || o.window_s < 1) {

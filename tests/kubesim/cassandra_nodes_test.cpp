@@ -12,8 +12,7 @@
 
 #include "k8s/json/base64.h"
 #include "k8s/json/json.h"
-#include "tests/support/cassandra_node_yaml.h"
-#include "tests/support/kubesim_fixture.h"
+#include "tests/support/cassandra_node_access.h"
 
 using namespace testsupport;
 using namespace std::chrono_literals;
@@ -21,45 +20,12 @@ namespace js = k8s::json;
 
 namespace {
 
-struct pod_view {
-  std::string ip;
-  bool ready = false;
-};
-
-pod_view pod_of(const kubesim_instance& sim, const std::string& cluster, const std::string& pod) {
-  auto r = sim.kubectl(cluster, {"get", "pod", pod, "-o", "json"});
-  pod_view v;
-  if (r.exit_code != 0) return v;
-  auto d = js::parse(r.out);
-  v.ip = js::get_string(d, {"status", "podIP"});
-  if (const auto* conds = js::find_path(d, {"status", "conditions"}); conds && conds->IsArray())
-    for (const auto& c : conds->GetArray())
-      if (js::get_string(c, "type") == "Ready") v.ready = js::get_string(c, "status") == "True";
-  return v;
-}
-
 // Waits until the pods are Ready and returns their IPs.
 std::vector<std::string> ready_pods(const kubesim_instance& sim, const std::string& cluster,
                                     const std::string& dc, int n) {
-  std::vector<std::string> ips(n);
-  REQUIRE(eventually(
-      [&] {
-        for (int i = 0; i < n; ++i) {
-          auto v = pod_of(sim, cluster, pod_name(dc, i));
-          if (!v.ready) return false;
-          ips[i] = v.ip;
-        }
-        return true;
-      },
-      60s));
+  auto ips = wait_ready_pods(sim, cluster, dc, n);
+  REQUIRE(ips.size() == size_t(n));
   return ips;
-}
-
-api_client jolokia(const std::string& ip) {
-  client_options o;
-  o.base_url = "http://" + ip + ":8778";
-  o.timeout = 10s;
-  return api_client(o);
 }
 
 const std::string kLiveNodes =
@@ -106,7 +72,7 @@ TEST_CASE(
   }
 
   // Jolokia on <podIP>:8778, basic auth from the pod's env (the Secret).
-  auto client = jolokia(ips[0]);
+  auto client = jolokia_client(ips[0]);
   CHECK(client.request("POST", "/jolokia/", kLiveNodes).status == 401);
   CHECK(client
             .request("POST", "/jolokia/", kLiveNodes, "application/json",
@@ -140,6 +106,21 @@ TEST_CASE(
   CHECK(count_of(status, "Datacenter: dc1") == 1);
   CHECK(count_of(status, "\nUN  ") == 3);
   for (const auto& ip : ips) CHECK(status.find("UN  " + ip) != std::string::npos);
+
+  // The control API counts the Jolokia requests each pod received (not the probes): two more.
+  auto calls = [&] {
+    auto list = sim.control("k1", "cassandra/pods").json();
+    for (const auto& p : list.GetArray())
+      if (js::get_string(p, {"pod"}) == pod_name("dc1", 2))
+        return js::get_int(p, {"jolokiaCalls"}, -1);
+    return int64_t(-1);
+  };
+  const int64_t before = calls();
+  CHECK(before >= 0);
+  jolokia_client(ips[2]).request("POST", "/jolokia/", kLiveNodes);  // 401: counted too
+  jolokia_client(ips[2]).request("POST", "/jolokia/", kLiveNodes, "application/json",
+                                 {{"Authorization", basic("monitor", "s3cret")}});
+  CHECK(calls() == before + 2);
 
   // An unknown pod is a clear 404.
   auto missing = sim.control("k1", "cassandra/nodetool-status", "namespace=default&pod=nope");
@@ -175,7 +156,7 @@ TEST_CASE("cassandra nodes: a node down refuses Jolokia and its pod turns not Re
   CHECK(js::get_bool(r.json(), {"jvmUp"}, true) == false);
   // failureThreshold 3 at a 1 s period.
   CHECK(eventually([&] { return !pod_of(sim, "k1", pod_name("dc1", 0)).ready; }, 15s));
-  CHECK_THROWS(jolokia(ips[0]).request("POST", "/jolokia/", kLiveNodes));
+  CHECK_THROWS(jolokia_client(ips[0]).request("POST", "/jolokia/", kLiveNodes));
   r = sim.control("k1", "cassandra/faults",
                   "namespace=default&pod=" + pod_name("dc1", 0) + "&down=false");
   REQUIRE_MESSAGE(r.status == 200, r.body);
@@ -249,30 +230,13 @@ TEST_CASE("cassandra nodes: without the external-DNS annotation regions form two
   CHECK(rings.size() == 2);
 }
 
-namespace {
-// HostIdMap (IP -> host id) as node `ip` sees its ring.
-std::map<std::string, std::string> host_ids(const std::string& ip) {
-  const std::string read =
-      R"({"type":"READ","mbean":"org.apache.cassandra.db:type=StorageService","attribute":"HostIdMap"})";
-  auto r = jolokia(ip).request("POST", "/jolokia/", read, "application/json",
-                               {{"Authorization", basic("monitor", "s3cret")}});
-  std::map<std::string, std::string> out;
-  if (r.status != 200) return out;
-  auto d = r.json();
-  if (const auto* v = js::find(d, "value"); v && v->IsObject())
-    for (const auto& m : v->GetObject())
-      out[std::string(js::view(m.name))] = std::string(js::view(m.value));
-  return out;
-}
-}  // namespace
-
 TEST_CASE(
     "cassandra nodes: the host id is kept on the PVC across a pod restart, and goes with it") {
   kubesim_instance sim{{"k1"}, {"--simulate-workloads", "--simulate-cassandra"}};
   apply(sim, "k1", service_yaml("") + statefulset_yaml("dc1", cluster_seeds("dc1", 1), 2));
   auto ips = ready_pods(sim, "k1", "dc1", 2);
   std::string first_id;
-  REQUIRE(eventually([&] { return !(first_id = host_ids(ips[0])[ips[1]]).empty(); }));
+  REQUIRE(eventually([&] { return !(first_id = host_id_map(ips[0])[ips[1]]).empty(); }));
 
   // Deleted and made again by its StatefulSet: a new IP, the same host id (the same disk).
   REQUIRE(sim.kubectl("k1", {"delete", "pod", pod_name("dc1", 1)}).exit_code == 0);
@@ -285,7 +249,7 @@ TEST_CASE(
       },
       30s));
   std::map<std::string, std::string> ids;
-  CHECK(eventually([&] { return (ids = host_ids(ips[0])).count(new_ip) == 1; }));
+  CHECK(eventually([&] { return (ids = host_id_map(ips[0])).count(new_ip) == 1; }));
   CHECK(ids[new_ip] == first_id);
 
   // Scaled down, its PVC deleted, scaled up again: a fresh disk, a new host id.
@@ -297,7 +261,7 @@ TEST_CASE(
               .exit_code == 0);
   auto again = ready_pods(sim, "k1", "dc1", 2);
   CHECK(eventually([&] {
-    auto now = host_ids(ips[0]);
+    auto now = host_id_map(ips[0]);
     return now.count(again[1]) == 1 && now[again[1]] != first_id;
   }));
 }
@@ -312,7 +276,7 @@ TEST_CASE("cassandra nodes: Jolokia delay and hang faults hold the replies and f
   auto r = sim.control("k1", "cassandra/faults", pod + "&jolokiaDelayMs=1500");
   REQUIRE_MESSAGE(r.status == 200, r.body);
   auto started = std::chrono::steady_clock::now();
-  auto slow = jolokia(ip).request("POST", "/jolokia/", kLiveNodes, "application/json", auth);
+  auto slow = jolokia_client(ip).request("POST", "/jolokia/", kLiveNodes, "application/json", auth);
   CHECK(slow.status == 200);
   CHECK(std::chrono::steady_clock::now() - started >= 1500ms);
   // Slower than the probe's 1 s timeout: three failures in a row make the pod not Ready.
@@ -377,8 +341,8 @@ TEST_CASE("cassandra nodes: a kubesim whose pod addresses are taken draws anothe
   CHECK(mine.rfind("127." + octet + ".", 0) != 0);
   // Each answers on its own address, as its own node.
   auto live_of = [](const std::string& ip) {
-    return jolokia(ip).request("POST", "/jolokia/", kLiveNodes, "application/json",
-                               {{"Authorization", basic("monitor", "s3cret")}});
+    return jolokia_client(ip).request("POST", "/jolokia/", kLiveNodes, "application/json",
+                                      {{"Authorization", basic("monitor", "s3cret")}});
   };
   CHECK(live_of(taken).body.find(taken) != std::string::npos);
   CHECK(live_of(mine).body.find(mine) != std::string::npos);
@@ -401,7 +365,7 @@ TEST_CASE("cassandra nodes: a blocking EXEC answers when its work is done, liste
               "cassandra:4.0.1");
   apply(sim, "k1", service_yaml("") + sts);
   auto ip = ready_pods(sim, "k1", "dc1", 1)[0];
-  auto version = jolokia(ip).request(
+  auto version = jolokia_client(ip).request(
       "POST", "/jolokia/",
       R"({"type":"read","mbean":"org.apache.cassandra.db:type=StorageService","attribute":"ReleaseVersion"})",
       "application/json", {{"Authorization", basic("monitor", "s3cret")}});
@@ -410,12 +374,13 @@ TEST_CASE("cassandra nodes: a blocking EXEC answers when its work is done, liste
   const std::map<std::string, std::string> auth{{"Authorization", basic("monitor", "s3cret")}};
   auto started = std::chrono::steady_clock::now();
   auto exec = std::async(std::launch::async, [&] {
-    return jolokia(ip).request("POST", "/jolokia/", kCleanup, "application/json", auth);
+    return jolokia_client(ip).request("POST", "/jolokia/", kCleanup, "application/json", auth);
   });
   // While the EXEC waits, CompactionManager lists the Cleanup (what CassKop's monitor reads).
   CHECK(eventually(
       [&] {
-        auto r = jolokia(ip).request("POST", "/jolokia/", kCompactions, "application/json", auth);
+        auto r =
+            jolokia_client(ip).request("POST", "/jolokia/", kCompactions, "application/json", auth);
         return r.body.find("\"Cleanup\"") != std::string::npos;
       },
       2500ms));
@@ -423,7 +388,8 @@ TEST_CASE("cassandra nodes: a blocking EXEC answers when its work is done, liste
   CHECK(done.status == 200);
   CHECK(js::get_int(done.json(), {"status"}, 0) == 200);
   CHECK(std::chrono::steady_clock::now() - started >= 3000ms);
-  auto after = jolokia(ip).request("POST", "/jolokia/", kCompactions, "application/json", auth);
+  auto after =
+      jolokia_client(ip).request("POST", "/jolokia/", kCompactions, "application/json", auth);
   CHECK(after.body.find("\"Cleanup\"") == std::string::npos);
 }
 

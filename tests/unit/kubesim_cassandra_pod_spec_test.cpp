@@ -167,3 +167,13 @@ TEST_CASE("kubesim cassandra pod spec: cluster DNS names and external-DNS zones"
   CHECK(external_dns_zones(svc) == std::vector<std::string>{"eu.example.com", "us.example.com"});
   CHECK(external_dns_zones(js::parse(R"({"metadata":{}})")).empty());
 }
+
+TEST_CASE("kubesim cassandra pod spec: num_tokens from the config builder's CONFIG_FILE_DATA") {
+  CHECK(cassandra_num_tokens(R"({"cassandra-yaml":{"num_tokens":32},"cluster-info":{}})") == 32);
+  CHECK(cassandra_num_tokens(R"({"cassandra-yaml":{"num_tokens":"16"}})") == 16);
+  CHECK(cassandra_num_tokens(R"({"cassandra-yaml":{"read_request_timeout_in_ms":5000}})") == 0);
+  CHECK(cassandra_num_tokens("") == 0);
+  CHECK(cassandra_num_tokens("{not json") == 0);
+  CHECK(cassandra_num_tokens(R"({"cassandra-yaml":{"num_tokens":"many"}})") == 0);
+  CHECK(cassandra_num_tokens(R"({"cassandra-yaml":{"num_tokens":-4}})") == 0);
+}

@@ -99,6 +99,22 @@ std::string cassandra_image_version(const js::Value& pod) {
   return std::string(tag);
 }
 
+int cassandra_num_tokens(const std::string& config_file_data) {
+  if (config_file_data.empty()) return 0;
+  try {
+    auto d = js::parse(config_file_data);
+    const js::Value* v = js::find_path(d, {"cassandra-yaml", "num_tokens"});
+    int64_t n = 0;
+    if (v && v->IsInt64())
+      n = v->GetInt64();
+    else if (v && v->IsString())
+      n = std::stoll(std::string(js::view(*v)));
+    return n > 0 && n <= 1536 ? static_cast<int>(n) : 0;  // 1536: 3.11's MAX_NUM_TOKENS
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 namespace {
 probe_timing timing_of(const js::Value& pod, std::string_view key) {
   probe_timing t;

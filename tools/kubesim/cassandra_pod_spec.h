@@ -37,6 +37,11 @@ std::map<std::string, std::string> cassandra_env(const k8s::json::Value& pod,
 // version decides decommission's arity (ref §1 call 10).
 std::string cassandra_image_version(const k8s::json::Value& pod);
 
+// cassandra.yaml's num_tokens from the config builder's CONFIG_FILE_DATA (the JSON casskop
+// writes, spec/dc/rack `config.cassandra-yaml` merged in): a number or a numeric string; 0 when
+// absent or unreadable (the node then keeps 3.11's 256).
+int cassandra_num_tokens(const std::string& config_file_data);
+
 // The `cassandra` container's readinessProbe, with Kubernetes' defaults.
 struct probe_timing {
   bool defined = false;  // no readinessProbe: the kubelet counts the container Ready once running

@@ -189,6 +189,11 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
   double probe_time_scale = 1.0;
   std::map<std::string, std::unique_ptr<pod_entry>> pods;  // by key
   std::map<std::string, cs::DiskState> disks;              // by <cluster>/<ns>/<claim>
+  std::map<std::string, std::string> last_ips;             // by pod key, kept after the pod goes
+  std::map<std::string, std::string> next_ips;  // by pod key: the IP its next start takes
+  // HTTP requests each pod's Jolokia endpoint received (the probes run inside kubesim and are
+  // not counted), by pod key, kept across restarts: what a benchmark counts as casskop's calls.
+  std::map<std::string, uint64_t> jolokia_calls;
   std::vector<pending_reply> pending;
   std::vector<std::pair<cluster_state*, uint64_t>> watches;
 
@@ -214,6 +219,7 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
     std::lock_guard lock(m);
     auto it = pods.find(key);
     if (stopped || it == pods.end()) return ex->abort();
+    ++jolokia_calls[key];
     pod_entry& e = *it->second;
     const auto& r = ex->req();
     cs::HttpRequest req{r.method, r.target, std::nullopt, r.body};
@@ -278,30 +284,28 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
       teardown(*old->second);
       pods.erase(old);
     }
-    for (int attempt = 0;; ++attempt) {
-      e->ip = take_ip();
-      k8s::http::listener_options lo;
-      lo.address = e->ip;
-      lo.port = kJolokiaPort;
-      auto l = std::make_unique<k8s::http::listener>(
-          io, lo, [w = weak_from_this(), key = e->key](std::shared_ptr<exchange> ex) {
-            if (auto s = w.lock())
-              s->on_jolokia(key, ex);
-            else
-              ex->abort();
-          });
-      try {
-        l->open();
-        e->jolokia = std::move(l);
-        break;
-      } catch (const std::exception& ex) {
-        // Another process (a parallel test's kubesim) holds this address: another /16.
-        if (attempt + 1 >= kBindAttempts)
-          throw std::runtime_error(
-              fmt::format("cannot bind a Jolokia endpoint for {}: {}", e->key, ex.what()));
-        draw_prefix();
-      }
+    if (auto wanted = next_ips.find(e->key); wanted != next_ips.end()) {
+      // The IP-reuse fault: this start takes the address asked for, once.
+      std::string error;
+      e->ip = wanted->second;
+      next_ips.erase(wanted);
+      e->jolokia = bind_jolokia(e->key, e->ip, error);
+      if (!e->jolokia)
+        std::cerr << "kubesim: cassandra: " << e->key << " cannot reuse " << e->ip << " (" << error
+                  << "): another IP is drawn\n";
     }
+    for (int attempt = 0; !e->jolokia; ++attempt) {
+      std::string error;
+      e->ip = take_ip();
+      e->jolokia = bind_jolokia(e->key, e->ip, error);
+      if (e->jolokia) break;
+      // Another process (a parallel test's kubesim) holds this address: another /16.
+      if (attempt + 1 >= kBindAttempts)
+        throw std::runtime_error(
+            fmt::format("cannot bind a Jolokia endpoint for {}: {}", e->key, error));
+      draw_prefix();
+    }
+    last_ips[e->key] = e->ip;
     auto secrets = [&state, ns = e->ns](const std::string& secret,
                                         const std::string& key) -> std::optional<std::string> {
       auto s = get_or_null(state, "", "secrets", ns, secret);
@@ -314,6 +318,7 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
     e->spec.identity = {e->key, e->ip, env["CASSANDRA_CLUSTER_NAME"], env["CASSANDRA_DC"],
                         env["CASSANDRA_RACK"]};
     e->spec.seeds = env["CASSANDRA_SEEDS"];
+    e->spec.num_tokens = cassandra_num_tokens(env["CONFIG_FILE_DATA"]);
     e->spec.own_names = cluster_dns_names(e->dns);
     for (const auto& zone : zones_of(*e)) e->spec.own_names.push_back(e->dns.hostname + "." + zone);
     // run.sh: the agent asks for basic auth only with CASSANDRA_AUTH_JOLOKIA=true (ref §3).
@@ -334,6 +339,28 @@ struct cassandra_pods::impl : std::enable_shared_from_this<impl> {
     std::string ip = e->ip;
     pods[e->key] = std::move(e);
     return ip;
+  }
+
+  // The Jolokia endpoint of pod `key` on ip:8778, open; nullptr (and `error`) when the bind fails.
+  std::unique_ptr<k8s::http::listener> bind_jolokia(const std::string& key, const std::string& ip,
+                                                    std::string& error) {
+    k8s::http::listener_options lo;
+    lo.address = ip;
+    lo.port = kJolokiaPort;
+    auto l = std::make_unique<k8s::http::listener>(
+        io, lo, [w = weak_from_this(), key](std::shared_ptr<exchange> ex) {
+          if (auto s = w.lock())
+            s->on_jolokia(key, ex);
+          else
+            ex->abort();
+        });
+    try {
+      l->open();
+      return l;
+    } catch (const std::exception& ex) {
+      error = ex.what();
+      return nullptr;
+    }
   }
 
   // The pod goes: its disk is kept beside its claim, its node stops, its endpoint closes.
@@ -541,8 +568,20 @@ std::optional<std::string> cassandra_pods::set_faults(const std::string& cluster
   auto& e = *it->second;
   cs::Node* node = impl_->rings.node(e.key);
   if (!node) return std::nullopt;
+  std::optional<std::string> next_ip = f.next_ip;
+  if (f.next_ip_of) {
+    auto ip = impl_->last_ips.find(pod_key(cluster, ns, *f.next_ip_of));
+    if (ip == impl_->last_ips.end())
+      throw std::invalid_argument(fmt::format(
+          "nextIpOf: no Cassandra pod {}/{} in cluster {} ever ran", ns, *f.next_ip_of, cluster));
+    next_ip = ip->second;
+  }
   if (f.node) node->faults() = *f.node;
   if (f.jolokia) e.jolokia_faults = *f.jolokia;
+  if (next_ip && next_ip->empty())
+    impl_->next_ips.erase(e.key);
+  else if (next_ip)
+    impl_->next_ips[e.key] = *next_ip;
   if (f.down && *f.down && node->jvm_up()) {
     // The JVM killed: connection refused on the Jolokia port, peers see the node down.
     impl_->rings.stop(e.key);
@@ -556,11 +595,15 @@ std::optional<std::string> cassandra_pods::set_faults(const std::string& cluster
   node = impl_->rings.node(e.key);
   const auto& nf = node->faults();
   const auto& jf = e.jolokia_faults;
+  auto pending_ip = impl_->next_ips.find(e.key);
   return fmt::format(
-      R"({{"pod":"{}","ip":"{}","mode":"{}","jvmUp":{},"ready":{},"node":{{"decommissionStuck":{},"decommissionRefused":{},"decommissionIgnored":{},"joiningStuck":{},"exitWhenDecommissioned":{}}},"jolokia":{{"hang":{},"delayMs":{},"malformedJson":{},"httpStatus":{},"valueWrongType":{},"timestampMillis":{}}}}})",
-      e.key, e.ip, cs::mode_name(node->mode()), node->jvm_up(), e.ready, nf.decommission_stuck,
+      R"({{"pod":"{}","ip":"{}","nextIp":{},"mode":"{}","jvmUp":{},"ready":{},"node":{{"decommissionStuck":{},"decommissionRefused":{},"decommissionIgnored":{},"joiningStuck":{},"exitWhenDecommissioned":{},"mbeanMissing":{},"removeNodeRefused":{},"removeNodeHang":{},"describeRingError":{},"decommissionFails":{},"crashAtStart":{}}},"jolokia":{{"hang":{},"delayMs":{},"malformedJson":{},"httpStatus":{},"valueWrongType":{},"timestampMillis":{}}}}})",
+      e.key, e.ip, quoted(pending_ip == impl_->next_ips.end() ? "" : pending_ip->second),
+      cs::mode_name(node->mode()), node->jvm_up(), e.ready, nf.decommission_stuck,
       quoted(nf.decommission_refused), nf.decommission_ignored, nf.joining_stuck,
-      nf.exit_when_decommissioned, jf.hang, jf.delay.count(), jf.malformed_json, jf.http_status,
+      nf.exit_when_decommissioned, nf.mbean_missing, quoted(nf.remove_node_refused),
+      nf.remove_node_hang, quoted(nf.describe_ring_error), nf.decommission_fails,
+      quoted(nf.crash_at_start), jf.hang, jf.delay.count(), jf.malformed_json, jf.http_status,
       jf.value_wrong_type, jf.timestamp_millis);
 }
 
@@ -581,6 +624,11 @@ std::string cassandra_pods::list(const std::string& cluster) {
     js::set_member(item, "ready", js::Value(e->ready), a);
     js::set_member(item, "ring", js::Value(ring ? ring->id : 0), a);
     js::set_string(item, "hostId", n ? n->disk().host_id : "", a);
+    auto calls = impl_->jolokia_calls.find(key);
+    js::set_member(
+        item, "jolokiaCalls",
+        js::Value(static_cast<uint64_t>(calls == impl_->jolokia_calls.end() ? 0 : calls->second)),
+        a);
     d.PushBack(item, a);
   }
   return js::to_string(d);

@@ -37,6 +37,13 @@ struct cassandra_pod_faults {
   std::optional<cassandra::NodeFaults> node;
   std::optional<cassandra::JolokiaFaults> jolokia;
   std::optional<bool> down;  // the JVM killed (connection refused) / started again
+  // IP reuse (ref §6): the pod's next start (made again by its StatefulSet) takes this IP, once;
+  // "" drops a pending one. The address must be free then (the other pod's JVM down or gone),
+  // else a fresh IP is drawn and kubesim says so on stderr.
+  std::optional<std::string> next_ip;
+  // The same with another pod's IP (its current one, or its last while it is gone), in the same
+  // cluster and namespace: resolved by set_faults.
+  std::optional<std::string> next_ip_of;
 };
 
 class cassandra_pods {
@@ -65,12 +72,15 @@ class cassandra_pods {
   std::optional<cassandra::CqlshResult> cqlsh(const std::string& cluster, const std::string& ns,
                                               const std::string& pod, const std::string& statement);
   // The cluster's Cassandra pods as a JSON array: namespace, pod, ip, mode, jvmUp, ready, ring
-  // (the id of the ring the node is in, shared across clusters), hostId.
+  // (the id of the ring the node is in, shared across clusters), hostId, jolokiaCalls (HTTP
+  // requests its Jolokia endpoint received since kubesim started, across restarts; not the
+  // probes, which kubesim runs itself).
   std::string list(const std::string& cluster);
   // The pod's node and Jolokia faults now; nullopt: no such pod.
   std::optional<cassandra_pod_faults> faults(const std::string& cluster, const std::string& ns,
                                              const std::string& pod);
-  // The pod's faults after the change, as JSON; nullopt: no such pod.
+  // The pod's faults after the change, as JSON; nullopt: no such pod. Throws
+  // std::invalid_argument when next_ip_of names a pod never seen.
   std::optional<std::string> set_faults(const std::string& cluster, const std::string& ns,
                                         const std::string& pod, const cassandra_pod_faults& f);
   // How fast every node works (ref §5 "Configurable ... times"): one setting for the process,

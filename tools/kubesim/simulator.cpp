@@ -4,6 +4,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/post.hpp>
 
 #include <fmt/format.h>
@@ -65,6 +66,13 @@ double parse_fraction(std::string_view key, const std::string& v) {
   return parse_number(key, v, 0, false, 1, "between 0 and 1");
 }
 // A positive factor: "0.01", "1".
+// A dotted IPv4 address in 127.0.0.0/8, where simulated pod IPs live.
+bool is_loopback_v4(const std::string& v) {
+  boost::system::error_code ec;
+  auto a = net::ip::make_address_v4(v, ec);
+  return !ec && a.is_loopback();
+}
+
 double parse_scale(std::string_view key, const std::string& v) {
   return parse_number(key, v, 0, true, 1000, "a number above 0 (at most 1000)");
 }
@@ -401,6 +409,19 @@ void simulator::handle_cassandra_control(const std::shared_ptr<exchange>& ex, si
       node_flag("joiningStuck", nf.joining_stuck);
       node_flag("exitWhenDecommissioned", nf.exit_when_decommissioned);
       if (auto v = param("decommissionRefused")) nf.decommission_refused = *v, node_set = true;
+      node_flag("mbeanMissing", nf.mbean_missing);
+      node_flag("removeNodeHang", nf.remove_node_hang);
+      node_flag("decommissionFails", nf.decommission_fails);
+      if (auto v = param("crashAtStart")) nf.crash_at_start = *v, node_set = true;
+      if (auto v = param("removeNodeRefused")) nf.remove_node_refused = *v, node_set = true;
+      if (auto v = param("describeRingError")) nf.describe_ring_error = *v, node_set = true;
+      // IP reuse: an address of 127.0.0.0/8 (the pod IPs' range), or another pod's IP.
+      f.next_ip = param("nextIp");
+      if (f.next_ip && !f.next_ip->empty() && !is_loopback_v4(*f.next_ip))
+        throw std::invalid_argument("nextIp must be an IPv4 address in 127.0.0.0/8 (or empty)");
+      f.next_ip_of = param("nextIpOf");
+      if (f.next_ip && f.next_ip_of)
+        throw std::invalid_argument("give nextIp or nextIpOf, not both");
       if (node_set) f.node = nf;
       cassandra::JolokiaFaults jf = reset ? cassandra::JolokiaFaults{} : *current->jolokia;
       bool jolokia_set = reset;

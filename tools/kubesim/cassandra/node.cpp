@@ -23,6 +23,8 @@ const char* mode_name(Mode m) {
       return "DRAINING";
     case Mode::Drained:
       return "DRAINED";
+    case Mode::DecommissionFailed:
+      return "DECOMMISSION_FAILED";
   }
   return "UNKNOWN";
 }
@@ -131,11 +133,16 @@ void Node::advance(Time now) {
     Time at = mode_since_ + s.ring_delay + s.decommission_streaming;
     for (Work& w : works_)
       if (w.kind == WorkKind::Decommission) w.ends = at;
-    set_mode(Mode::Decommissioned, at);
-    // StorageService.leaveRing: bootstrap state NEEDS_BOOTSTRAP; the data says decommissioned.
-    disk_.bootstrapped = false;
-    disk_.decommissioned = true;
-    if (faults_.exit_when_decommissioned) jvm_up_ = false;
+    if (faults_.decommission_fails) {
+      // 4.1's StorageService.decommission: streaming failed, the node stays a member.
+      set_mode(Mode::DecommissionFailed, at);
+    } else {
+      set_mode(Mode::Decommissioned, at);
+      // StorageService.leaveRing: bootstrap state NEEDS_BOOTSTRAP; the data says decommissioned.
+      disk_.bootstrapped = false;
+      disk_.decommissioned = true;
+      if (faults_.exit_when_decommissioned) jvm_up_ = false;
+    }
   }
   for (auto it = works_.begin(); it != works_.end();) {
     if (it->ends && now >= *it->ends)
@@ -147,7 +154,8 @@ void Node::advance(Time now) {
 
 bool Node::in_ring() const {
   return mode_ == Mode::Joining || mode_ == Mode::Normal || mode_ == Mode::Leaving ||
-         mode_ == Mode::Moving || mode_ == Mode::Draining || mode_ == Mode::Drained;
+         mode_ == Mode::Moving || mode_ == Mode::Draining || mode_ == Mode::Drained ||
+         mode_ == Mode::DecommissionFailed;
 }
 
 std::optional<JavaError> Node::decommission(Time now, int other_normal_nodes) {
@@ -161,7 +169,8 @@ std::optional<JavaError> Node::decommission(Time now, int other_normal_nodes) {
   if (other_normal_nodes < 1)
     return JavaError{unsupported,
                      "no other normal nodes in the ring; decommission would be pointless"};
-  if (mode_ != Mode::Normal)
+  // 4.1 lets a decommission that failed be sent again.
+  if (mode_ != Mode::Normal && mode_ != Mode::DecommissionFailed)
     return JavaError{unsupported, std::string("Node in ") + mode_name(mode_) +
                                       " state; wait for status to become normal or restart"};
   if (faults_.decommission_ignored) return std::nullopt;
@@ -172,7 +181,7 @@ std::optional<JavaError> Node::decommission(Time now, int other_normal_nodes) {
   return std::nullopt;
 }
 
-int Node::start_work(Time now, WorkKind kind, std::string keyspace) {
+int Node::start_work(Time now, WorkKind kind, std::string keyspace, bool endless) {
   advance(now);
   const Speeds& s = settings_.speeds;
   Millis d{0};
@@ -193,7 +202,8 @@ int Node::start_work(Time now, WorkKind kind, std::string keyspace) {
       break;
   }
   int id = next_work_++;
-  works_.push_back(Work{id, kind, std::move(keyspace), now, now + d, now});
+  works_.push_back(Work{id, kind, std::move(keyspace), now,
+                        endless ? std::nullopt : std::optional<Time>(now + d), now});
   return id;
 }
 

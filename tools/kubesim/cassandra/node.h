@@ -17,7 +17,18 @@ using Time = Millis;
 
 // StorageService.OperationMode of Cassandra (ref §5 "Node state"). The JVM being down is not a
 // mode: it is Node::jvm_up().
-enum class Mode { Starting, Joining, Normal, Leaving, Decommissioned, Moving, Draining, Drained };
+// DecommissionFailed: what Cassandra 4.1+ reports after a failed decommission (ref §6).
+enum class Mode {
+  Starting,
+  Joining,
+  Normal,
+  Leaving,
+  Decommissioned,
+  Moving,
+  Draining,
+  Drained,
+  DecommissionFailed
+};
 const char* mode_name(Mode m);  // "STARTING", "NORMAL", ... as the OperationMode attribute reads
 
 // How fast a node does things (ref §5 "Configurable ring delay, streaming, cleanup and startup
@@ -57,6 +68,15 @@ struct NodeFaults {
   bool joining_stuck = false;             // stays JOINING forever
   bool decommission_ignored = false;      // accepted, yet the node stays NORMAL (CassKop re-sends)
   bool exit_when_decommissioned = false;  // the JVM exits at DECOMMISSIONED (reads then fail)
+  // The StorageService MBean not registered, as early in STARTING: every Jolokia call answers
+  // 404 InstanceNotFoundException and the probe fails; the node itself goes on.
+  bool mbean_missing = false;
+  std::string remove_node_refused;  // non-empty: removeNode on this node fails with this message
+  bool remove_node_hang = false;    // a removeNode this node coordinates never ends (EXEC held)
+  std::string describe_ring_error;  // non-empty: describeRingJMX fails (java.io.IOException)
+  // A decommission streams, then fails: DECOMMISSION_FAILED (4.1+), the node keeps its tokens.
+  bool decommission_fails = false;
+  std::string crash_at_start;  // non-empty: the JVM exits at every start with this message
 };
 
 // Background work that CassKop looks at (ref §1 calls 12 and 13).
@@ -107,8 +127,8 @@ class Node {
   // `other_normal_nodes`: how many other NORMAL members the ring has.
   std::optional<JavaError> decommission(Time now, int other_normal_nodes);
   // forceKeyspaceCleanup / upgradeSSTables / rebuild / removeNode: starts blocking work; the
-  // Jolokia EXEC answers when work_done(id).
-  int start_work(Time now, WorkKind kind, std::string keyspace);
+  // Jolokia EXEC answers when work_done(id). `endless`: the work never ends (a hang fault).
+  int start_work(Time now, WorkKind kind, std::string keyspace, bool endless = false);
   bool work_done(int id) const;
   const std::vector<Work>& works() const { return works_; }
 
@@ -117,11 +137,12 @@ class Node {
   const NodeSettings& settings() const { return settings_; }
   NodeSettings& settings() { return settings_; }
   NodeFaults& faults() { return faults_; }
+  const NodeFaults& faults() const { return faults_; }
   const DiskState& disk() const { return disk_; }  // the caller copies it back onto the PVC
   Mode mode() const { return mode_; }
   bool jvm_up() const { return jvm_up_; }
   // StorageService MBean registered: false early in STARTING (ref §6 "MBean missing").
-  bool mbean_registered() const { return jvm_up_ && registered_; }
+  bool mbean_registered() const { return jvm_up_ && registered_ && !faults_.mbean_missing; }
   bool is_seed() const { return seed_; }
   // In the token ring (tokens taken): NORMAL, LEAVING, MOVING... and JOINING (bootstrap tokens).
   bool in_ring() const;

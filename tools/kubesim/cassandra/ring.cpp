@@ -54,8 +54,15 @@ StartOutcome Rings::start(Time now, const StartSpec& spec, DiskState disk, const
   auto& slot = nodes_[pod];
   if (!slot) slot = std::make_unique<Node>(spec.identity, defaults_);
   slot->stop();
+  const NodeIdentity previous = slot->identity();
   slot->identity() = spec.identity;
   StartOutcome out;
+  if (!slot->faults().crash_at_start.empty()) {
+    // The crash-loop fault: Cassandra exits during its start; peers keep it where it was.
+    slot->identity() = previous;
+    out.error = slot->faults().crash_at_start;
+    return out;
+  }
 
   // run.sh (ref §3 "First-node logic"): `nc -z -w5 <seed> 8778` on each seed in order, stop at
   // the first that answers; none answers: CASSANDRA_SEEDS=$(hostname -f), a ring of its own.
@@ -77,6 +84,23 @@ StartOutcome Rings::start(Time now, const StartSpec& spec, DiskState disk, const
     // Cassandra exits (ref §5 "A non-seed with no live seed fails").
     out.error = "Unable to gossip with any seeds";
     return out;
+  }
+  if (!out.founded) {
+    // Gossiper.isSafeForStartup via StorageService.checkForEndpointCollision: the ring still has
+    // a member at this address with another host id (down, not removed), so Cassandra exits.
+    // 3.11 checks only a bootstrapping node, 4.0 every node (CASSANDRA-10134); kubesim checks
+    // every start, the case CassKop's IP-swap check is for (reconcile.go:786-830 of v2.1.0).
+    for (const std::string& p : ring_of(contact->identity().pod)->members) {
+      const Node* other = node(p);
+      if (p == pod || !other || other->identity().ip != spec.identity.ip ||
+          other->disk().host_id == disk.host_id || !has_normal_tokens(*other))
+        continue;
+      slot->identity() = previous;  // peers keep the node at its last address
+      out.error = "A node with address /" + spec.identity.ip +
+                  " already exists, cancelling join. Use cassandra.replace_address if you want "
+                  "to replace this node.";
+      return out;
+    }
   }
   for (const std::string& s : seeds) {
     if (s == spec.identity.ip ||
@@ -107,6 +131,7 @@ StartOutcome Rings::start(Time now, const StartSpec& spec, DiskState disk, const
     ring->members.push_back(pod);
   out.ring = new_ring;
 
+  if (spec.num_tokens > 0) slot->settings().num_tokens = spec.num_tokens;
   if (auto err = slot->start(now, std::move(disk), out.is_seed, !out.founded, random)) {
     out.error = *err;
     ring->members.erase(std::remove(ring->members.begin(), ring->members.end(), pod),
@@ -337,6 +362,8 @@ JmxResult<std::vector<std::string>> Rings::describe_ring(const std::string& pod,
       if (k.name == keyspace) ks = &k;
   // Keyspace.open asserts (Cassandra runs with -ea); describeRing refuses LocalStrategy and the
   // IOException of describeRingJMX carries the message (ref §6 "describeRingJMX error").
+  if (const Node* self = node(pod); self && !self->faults().describe_ring_error.empty())
+    return JavaError{"java.io.IOException", self->faults().describe_ring_error};
   if (!ks) return JavaError{"java.lang.AssertionError", "Unknown keyspace " + keyspace};
   if (ks->replication.strategy == "LocalStrategy")
     return JavaError{"java.io.IOException", "There is no ring for the keyspace: " + keyspace};
@@ -377,6 +404,8 @@ JmxResult<int> Rings::remove_node(Time now, const std::string& pod, const std::s
   Ring* r = ring_of(pod);
   const std::string unsupported = "java.lang.UnsupportedOperationException";
   if (!self || !r) return JavaError{"java.lang.IllegalStateException", "no such node: " + pod};
+  if (!self->faults().remove_node_refused.empty())
+    return JavaError{unsupported, self->faults().remove_node_refused};
   // StorageService.removeNode of 3.11, in its order of checks (ref §4 "Remove").
   if (host_id.size() != 36 || std::count(host_id.begin(), host_id.end(), '-') != 4)
     return JavaError{"java.lang.IllegalArgumentException", "Invalid UUID string: " + host_id};
@@ -394,8 +423,12 @@ JmxResult<int> Rings::remove_node(Time now, const std::string& pod, const std::s
     return JavaError{unsupported,
                      "This node is already processing a removal. Wait for it to complete, or use "
                      "'removenode force' if this has failed."};
-  int work = self->start_work(now, WorkKind::RemoveNode, target->identity().pod);
-  r->removing.emplace_back(target->identity().pod, now + self->settings().speeds.remove_streaming);
+  // The hang fault: the removal streams forever, the removed node stays in LeavingNodes and the
+  // EXEC never answers.
+  const bool hang = self->faults().remove_node_hang;
+  int work = self->start_work(now, WorkKind::RemoveNode, target->identity().pod, hang);
+  r->removing.emplace_back(target->identity().pod,
+                           hang ? Time::max() : now + self->settings().speeds.remove_streaming);
   advance(now);
   return work;
 }

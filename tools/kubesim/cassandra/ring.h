@@ -50,6 +50,9 @@ struct StartSpec {
   // The names this pod answers to (`hostname -f`, <pod>.<cc>.<ns>, ...): a seed entry equal to one
   // of them (or to the pod IP) makes the node a seed. The first is `hostname -f`.
   std::vector<std::string> own_names;
+  // cassandra.yaml num_tokens the pod's config gives (CONFIG_FILE_DATA); 0 keeps the default.
+  // Only a fresh disk draws tokens.
+  int num_tokens = 0;
 };
 
 // run.sh's `nc -z -w5 <seed> 8778` (ref §3): the IP of the node answering on the Jolokia port of
