@@ -866,21 +866,22 @@ void take_changes(self_ptr self) {
     if (c.what == kind::pod && !owner.empty()) probe_now.insert(owner);
   }
   if (!st.synced) return;  // the first pass waits for every first list
+  for (const auto& name : probe_now) {
+    // A pod changed (started, Ready, gone): which nodes join, which are in the ring and where
+    // keyspaces replicate are asked again before a scale up or a DC going to 0 relies on them.
+    auto it = st.clusters.find(name);
+    if (it == st.clusters.end()) continue;
+    it->second.facts.joining.reset();
+    it->second.facts.host_ids.reset();
+    it->second.facts.replication = {};
+  }
   for (const auto& name : touched) {
     run_pass(self, name);
     // A cluster seen for the first time: its nodes are asked from now on.
     if (auto it = st.clusters.find(name); it != st.clusters.end() && !it->second.probe_request)
       request_probe(self, name, std::chrono::milliseconds(0));
   }
-  for (const auto& name : probe_now) {
-    // A pod changed (started, Ready, gone): which nodes join is asked again before a scale up.
-    auto it = st.clusters.find(name);
-    if (it == st.clusters.end()) continue;
-    it->second.facts.joining.reset();
-    // The ring may have changed with it: a DC is not let go to 0 on what was seen before.
-    it->second.facts.replication = {};
-    request_probe(self, name, std::chrono::milliseconds(0));
-  }
+  for (const auto& name : probe_now) request_probe(self, name, std::chrono::milliseconds(0));
 }
 
 std::string clusters_json(reconciler_state& st) {

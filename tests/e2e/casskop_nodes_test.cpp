@@ -111,6 +111,14 @@ jolokia:
         if (js::get_string(x, "type") == type) return std::string(js::get_string(x, field));
     return "";
   }
+  bool has_warning(const std::string& reason) {
+    auto d = api->get("/api/v1/namespaces/" + kNs + "/events").json();
+    if (const js::Value* items = js::find(d, "items"); items && items->IsArray())
+      for (const auto& e : items->GetArray())
+        if (js::get_string(e, "reason") == reason && js::get_string(e, "type") == "Warning")
+          return true;
+    return false;
+  }
   std::string cc_waiting() { return condition("Progressing", "message"); }
   std::string diagnose() {
     return "cc: " + js::to_string(cc()["status"]) + "\nnodes: " + js::to_string(nodes()) +
@@ -253,8 +261,14 @@ TEST_CASE("casskop nodes: an agent that hangs or answers 401 is said, never wait
   nodes_world w;
   w.create(1);
   w.scale_up(2);
-  w.fault(pod(1), "jolokiaHang=true");
+  // Decommission under way (held LEAVING), then the agent hangs: casskop's OperationMode reads
+  // time out (2 s), the status says so, the StatefulSet stays.
+  w.fault(pod(1), "decommissionStuck=true");
   w.patch_nodes(1);
+  REQUIRE_MESSAGE(
+      eventually([&] { return w.cc_waiting().find("LEAVING") != std::string::npos; }, 30s),
+      w.diagnose());
+  w.fault(pod(1), "jolokiaHang=true");
   REQUIRE_MESSAGE(
       eventually([&] { return w.condition("Degraded", "reason") == "JolokiaUnreachable"; }, 30s),
       w.diagnose());
@@ -364,17 +378,15 @@ TEST_CASE("casskop nodes: a DC goes to 0 only when no keyspace replicates to it,
 
   // The system keyspaces replicate to dc2: scaling it to 0 is refused and written back.
   // (DataCheckNotPossible while nobody has been asked since the pods last changed: asked again.)
-  REQUIRE_MESSAGE(
-      eventually(
-          [&] {
-            auto p = w.api->request("PATCH", kCCs + "/" + kCC, two_dcs(0),
-                                    "application/merge-patch+json");
-            REQUIRE(p.status == 200);
-            return eventually(
-                [&] { return w.condition("Degraded", "reason") == "DCStillReplicated"; }, 2s);
-          },
-          30s),
-      w.diagnose());
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto p = w.api->request("PATCH", kCCs + "/" + kCC, two_dcs(0),
+                                                "application/merge-patch+json");
+                        REQUIRE(p.status == 200);
+                        return eventually([&] { return w.has_warning("DCStillReplicated"); }, 2s);
+                      },
+                      30s),
+                  w.diagnose());
   auto r = w.api->get(kCCs + "/" + kCC);
   CHECK(dc2_nodes() == -1);  // the DC's own nodesPerRacks written back: absent, as before
 
