@@ -274,6 +274,23 @@ TEST_CASE("casskop nodes: an agent that hangs or answers 401 is said, never wait
       w.diagnose());
   CHECK(w.condition("Degraded", "message").find("timeout") != std::string::npos);
   CHECK(w.replicas() == 2);
+  // Meanwhile another cluster is created and reconciled as usual: nothing waits on the hang.
+  {
+    std::string other = cc_json(1);
+    other.replace(other.find(kCC), kCC.size(), "other");
+    auto r = w.api->request("POST", kCCs, other);
+    REQUIRE_MESSAGE(r.status == 201, r.body);
+    REQUIRE_MESSAGE(eventually(
+                        [&] {
+                          auto o = w.api->get(kCCs + "/other").json();
+                          return js::get_string(o, {"status", "phase"}) == "Running" &&
+                                 js::get_string(o, {"status", "cassandraNodeStatus",
+                                                    "other-dc1-rack1-0", "hostId"}) != "";
+                        },
+                        60s),
+                    w.diagnose());
+    CHECK(w.condition("Degraded", "reason") == "JolokiaUnreachable");
+  }
   w.fault(pod(1), "jolokiaHang=false&httpStatus=401");
   REQUIRE_MESSAGE(
       eventually([&] { return w.condition("Degraded", "reason") == "JolokiaUnauthorized"; }, 30s),
