@@ -248,8 +248,8 @@ TEST_CASE(
                                          "RoleBinding/casskop", "ServiceAccount/casskop"});
   std::map<std::string, verbs> expected = {
       {"db.orange.com/cassandraclusters", {"list", "watch", "update"}},
-      {"apps/statefulsets", {"list", "watch", "create", "update"}},
-      {"/services", {"list", "watch", "create"}},
+      {"apps/statefulsets", {"list", "watch", "create", "update", "delete"}},  // ActionDeleteDC
+      {"/services", {"list", "watch", "create", "delete"}},
       {"policy/poddisruptionbudgets", {"list", "watch", "create", "patch"}},
       {"/persistentvolumeclaims", {"list", "watch", "delete"}},
       {"/events", {"create", "patch", "list"}},
@@ -257,7 +257,8 @@ TEST_CASE(
       {"coordination.k8s.io/leases[casskop]", {"get", "update", "patch"}},
       {"/configmaps", {"create"}},
       {"/configmaps[casskop-lock]", {"get", "update", "delete"}},
-      {"/pods", {"get"}},
+      {"/pods", {"get", "list", "watch"}},  // the Cassandra pods, asked over Jolokia
+      {"/secrets", {"get"}},                // spec.imageJolokiaSecret
   };
   CHECK(rules_of(k.get("Role", "casskop")) == expected);
   const auto& d = k.get("Deployment", "casskop");
@@ -273,6 +274,7 @@ TEST_CASE(
   CHECK(config.find("address: 0.0.0.0:8081") != std::string::npos);
   CHECK(config.find("leaseName: casskop") != std::string::npos);
   CHECK(config.find("goCasskopLock: true") != std::string::npos);
+  CHECK(config.find("timeoutSeconds: 10") != std::string::npos);  // jolokia
   CHECK(config.substr(config.rfind("namespace: ")) == "namespace: " + watched);
 }
 
