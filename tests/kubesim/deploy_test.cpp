@@ -251,14 +251,15 @@ TEST_CASE(
       {"apps/statefulsets", {"list", "watch", "create", "update", "delete"}},  // ActionDeleteDC
       {"/services", {"list", "watch", "create", "delete"}},
       {"policy/poddisruptionbudgets", {"list", "watch", "create", "patch"}},
-      {"/persistentvolumeclaims", {"list", "watch", "delete"}},
+      {"/persistentvolumeclaims", {"get", "list", "watch", "delete"}},  // remove waits for it
       {"/events", {"create", "patch", "list"}},
       {"coordination.k8s.io/leases", {"create", "list", "watch"}},
       {"coordination.k8s.io/leases[casskop]", {"get", "update", "patch"}},
       {"/configmaps", {"create"}},
       {"/configmaps[casskop-lock]", {"get", "update", "delete"}},
-      {"/pods", {"get", "list", "watch"}},  // the Cassandra pods, asked over Jolokia
-      {"/secrets", {"get"}},                // spec.imageJolokiaSecret
+      // the Cassandra pods: asked over Jolokia, labelled (pod operations), deleted (remove)
+      {"/pods", {"get", "list", "watch", "patch", "delete"}},
+      {"/secrets", {"get"}},  // spec.imageJolokiaSecret
   };
   CHECK(rules_of(k.get("Role", "casskop")) == expected);
   const auto& d = k.get("Deployment", "casskop");
