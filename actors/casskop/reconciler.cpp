@@ -135,6 +135,10 @@ struct cluster_entry {
   int round_pending = 0;
   bool probe_again = false;  // asked for while a round ran
   std::string credentials_problem;
+  // This round's describeRingJMX answers: the DCs seen, and whether every call succeeded.
+  std::set<std::string> ring_dcs;
+  bool ring_ok = false;
+  std::optional<jolokia::credentials> round_credentials;
 };
 
 struct reconciler_state {
@@ -449,6 +453,11 @@ void send_call(self_ptr self, const std::string& cluster, const pod_state& pod,
 
 void finish_round(self_ptr self, const std::string& name, cluster_entry& entry) {
   entry.round = 0;
+  if (!entry.facts.asked_pod.empty()) {
+    entry.facts.replication.known = entry.ring_ok;
+    entry.facts.replication.replicated_dcs =
+        entry.ring_ok ? entry.ring_dcs : std::set<std::string>{};
+  }
   run_pass(self, name);
   auto& cfg = self->state.settings.config.jolokia;
   if (entry.probe_again) {
@@ -472,10 +481,16 @@ void start_calls(self_ptr self, const std::string& name, cluster_entry& entry,
     jolokia::request r;
   };
   std::vector<planned> calls;
+  entry.round_credentials = creds;
+  entry.ring_dcs.clear();
+  entry.ring_ok = false;
   if (const pod_state* first = first_ready(f)) {
     f.asked_pod = first->name;
     calls.push_back({*first, "hostids", jolokia::read_host_id_map()});
     calls.push_back({*first, "joining", jolokia::read_joining_nodes()});
+    calls.push_back({*first, "keyspaces", jolokia::read_keyspaces()});
+  } else {
+    f.replication = {};  // nobody to ask: DataCheckNotPossible
   }
   for (const auto& [dc_rack, rs] : entry.status.racks) {
     const auto& op = rs.pod_last_op;
@@ -574,6 +589,27 @@ void on_node_reply(self_ptr self, node_reply& m) {
     if (r.ok())
       k8s::log::debug("Node answered",
                       {{"cluster", m.cluster}, {"pod", m.pod}, {"operationMode", *r.value}});
+  } else if (m.what == "keyspaces") {
+    auto r = jolokia::parse_string_list(m.reply);
+    err = r.err;
+    entry.ring_ok = r.ok();
+    if (r.ok() && m.round == entry.round) {
+      // One describeRingJMX per replicated keyspace, in this round.
+      auto pod = f.pods.find(m.pod);
+      for (const auto& ks : *r.value) {
+        if (jolokia::is_local_system_keyspace(ks) || pod == f.pods.end()) continue;
+        ++entry.round_pending;
+        send_call(self, m.cluster, pod->second, "ring", jolokia::describe_ring(ks), m.round,
+                  entry.round_credentials);
+      }
+    }
+  } else if (m.what == "ring") {
+    auto r = jolokia::parse_describe_ring(m.reply);
+    err = r.err;
+    if (!r.ok()) entry.ring_ok = false;
+    if (r.ok())
+      for (const auto& range : *r.value)
+        for (const auto& dc : range.datacenters) entry.ring_dcs.insert(dc);
   } else if (m.what == "decommission") {
     auto r = jolokia::parse_exec(m.reply);
     err = r.err;
@@ -882,19 +918,22 @@ void take_changes(self_ptr self) {
     if (c.what == kind::pod && !owner.empty()) probe_now.insert(owner);
   }
   if (!st.synced) return;  // the first pass waits for every first list
+  for (const auto& name : probe_now) {
+    // A pod changed (started, Ready, gone): which nodes join, which are in the ring and where
+    // keyspaces replicate are asked again before a scale up or a DC going to 0 relies on them.
+    auto it = st.clusters.find(name);
+    if (it == st.clusters.end()) continue;
+    it->second.facts.joining.reset();
+    it->second.facts.host_ids.reset();
+    it->second.facts.replication = {};
+  }
   for (const auto& name : touched) {
     run_pass(self, name);
     // A cluster seen for the first time: its nodes are asked from now on.
     if (auto it = st.clusters.find(name); it != st.clusters.end() && !it->second.probe_request)
       request_probe(self, name, std::chrono::milliseconds(0));
   }
-  for (const auto& name : probe_now) {
-    // A pod changed (started, Ready, gone): which nodes join is asked again before a scale up.
-    auto it = st.clusters.find(name);
-    if (it == st.clusters.end()) continue;
-    it->second.facts.joining.reset();
-    request_probe(self, name, std::chrono::milliseconds(0));
-  }
+  for (const auto& name : probe_now) request_probe(self, name, std::chrono::milliseconds(0));
 }
 
 std::string clusters_json(reconciler_state& st) {

@@ -111,6 +111,14 @@ jolokia:
         if (js::get_string(x, "type") == type) return std::string(js::get_string(x, field));
     return "";
   }
+  bool has_warning(const std::string& reason) {
+    auto d = api->get("/api/v1/namespaces/" + kNs + "/events").json();
+    if (const js::Value* items = js::find(d, "items"); items && items->IsArray())
+      for (const auto& e : items->GetArray())
+        if (js::get_string(e, "reason") == reason && js::get_string(e, "type") == "Warning")
+          return true;
+    return false;
+  }
   std::string cc_waiting() { return condition("Progressing", "message"); }
   std::string diagnose() {
     return "cc: " + js::to_string(cc()["status"]) + "\nnodes: " + js::to_string(nodes()) +
@@ -253,8 +261,14 @@ TEST_CASE("casskop nodes: an agent that hangs or answers 401 is said, never wait
   nodes_world w;
   w.create(1);
   w.scale_up(2);
-  w.fault(pod(1), "jolokiaHang=true");
+  // Decommission under way (held LEAVING), then the agent hangs: casskop's OperationMode reads
+  // time out (2 s), the status says so, the StatefulSet stays.
+  w.fault(pod(1), "decommissionStuck=true");
   w.patch_nodes(1);
+  REQUIRE_MESSAGE(
+      eventually([&] { return w.cc_waiting().find("LEAVING") != std::string::npos; }, 30s),
+      w.diagnose());
+  w.fault(pod(1), "jolokiaHang=true");
   REQUIRE_MESSAGE(
       eventually([&] { return w.condition("Degraded", "reason") == "JolokiaUnreachable"; }, 30s),
       w.diagnose());
@@ -314,4 +328,119 @@ TEST_CASE("casskop nodes: v2.1.0 TestAddTwoNodes, 3 -> 5 with never two nodes jo
   CHECK(seen_joining > 0);  // the nodes did join slowly: the gate was needed
   CHECK(max_joining == 1);
   REQUIRE_MESSAGE(eventually([&] { return w.host_ids() == 5; }, 20s), w.diagnose());
+}
+
+namespace {
+
+std::string url_encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+std::string two_dcs(int dc2_nodes, bool with_dc2 = true) {
+  std::string dcs = R"([{"name":"dc1","rack":[{"name":"rack1"}]})";
+  if (with_dc2)
+    dcs += R"(,{"name":"dc2","nodesPerRacks":)" + std::to_string(dc2_nodes) +
+           R"(,"rack":[{"name":"rack1"}]})";
+  return R"({"spec":{"topology":{"dc":)" + dcs + "]}}}";
+}
+
+}  // namespace
+
+TEST_CASE("casskop nodes: a DC goes to 0 only when no keyspace replicates to it, then is removed") {
+  nodes_world w;
+  // dc1 and dc2, one node each.
+  auto body = js::parse(cc_json(1));
+  const js::Document topology = js::parse(
+      R"({"dc":[{"name":"dc1","rack":[{"name":"rack1"}]},{"name":"dc2","rack":[{"name":"rack1"}]}]})");
+  body["spec"]["topology"].CopyFrom(topology, body.GetAllocator());
+  auto created = w.api->request("POST", kCCs, js::to_string(body));
+  REQUIRE_MESSAGE(created.status == 201, created.body);
+  REQUIRE_MESSAGE(
+      eventually([&] { return w.action_done("Initializing") && w.host_ids() == 2; }, 60s),
+      w.diagnose());
+  const std::string dc2_sts =
+      "/apis/apps/v1/namespaces/" + kNs + "/statefulsets/" + kCC + "-dc2-rack1";
+  auto dc2_nodes = [&] {
+    auto c = w.cc();
+    const js::Value* dcs = js::find_path(c, {"spec", "topology", "dc"});
+    return dcs && dcs->Size() > 1 ? js::get_int((*dcs)[1], {"nodesPerRacks"}, -1) : -2;
+  };
+
+  // The system keyspaces replicate to dc2: scaling it to 0 is refused and written back.
+  // (DataCheckNotPossible while nobody has been asked since the pods last changed: asked again.)
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto p = w.api->request("PATCH", kCCs + "/" + kCC, two_dcs(0),
+                                                "application/merge-patch+json");
+                        REQUIRE(p.status == 200);
+                        return eventually([&] { return w.has_warning("DCStillReplicated"); }, 2s);
+                      },
+                      30s),
+                  w.diagnose());
+  auto r = w.api->get(kCCs + "/" + kCC);
+  CHECK(dc2_nodes() == -1);  // the DC's own nodesPerRacks written back: absent, as before
+
+  // Alter them to dc1 only (the kuttl multi-dcs test's statements), then the change is taken.
+  for (const char* ks : {"system_auth", "system_distributed", "system_traces"}) {
+    const std::string stmt = std::string("ALTER KEYSPACE ") + ks +
+                             " WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': '1'}";
+    auto q = w.sim.control("k1", "cassandra/cqlsh",
+                           "namespace=" + kNs + "&pod=" + kRack + "-0&e=" + url_encode(stmt));
+    REQUIRE_MESSAGE(q.status == 200, q.body);
+  }
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto p = w.api->request("PATCH", kCCs + "/" + kCC, two_dcs(0),
+                                                "application/merge-patch+json");
+                        if (p.status != 200) return false;
+                        return eventually(
+                            [&] {
+                              auto c = w.cc();
+                              return js::get_string(c,
+                                                    {"status", "cassandraRackStatus", "dc2-rack1",
+                                                     "cassandraLastAction", "name"}) == "ScaleDown";
+                            },
+                            3s);
+                      },
+                      60s),
+                  w.diagnose());
+  REQUIRE_MESSAGE(
+      eventually(
+          [&] {
+            return js::get_int(w.api->get(dc2_sts).json(), {"spec", "replicas"}, -1) == 0;
+          },
+          30s),
+      w.diagnose());
+
+  // (A DC is removed only once its scale down is Done: DCRemovedDuringScaleDown otherwise.)
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto c = w.cc();
+                        return js::get_string(c, {"status", "lastClusterActionStatus"}) == "Done";
+                      },
+                      30s),
+                  w.diagnose());
+  // Removed from the spec at 0 nodes: ActionDeleteDC, its StatefulSet gone, its status too.
+  r = w.api->request("PATCH", kCCs + "/" + kCC, two_dcs(0, false), "application/merge-patch+json");
+  REQUIRE(r.status == 200);
+  REQUIRE_MESSAGE(eventually([&] { return w.api->get(dc2_sts).status == 404; }, 30s), w.diagnose());
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto c = w.cc();
+                        return js::get_string(c, {"status", "lastClusterAction"}) ==
+                                   "ActionDeleteDC" &&
+                               !js::find_path(c, {"status", "cassandraRackStatus", "dc2-rack1"});
+                      },
+                      30s),
+                  w.diagnose());
 }

@@ -54,6 +54,8 @@ struct world {
     p.phase = "Running";
     p.ready = true;
     facts.pods[p.name] = p;
+    if (!facts.host_ids) facts.host_ids.emplace();
+    (*facts.host_ids)[p.ip] = "host-" + p.uid;
     facts.pvc_uids["data-" + p.name] = "pvc-" + p.uid;
   }
   void mode(const std::string& pod, const std::string& value, jolokia::failure f = {}) {
@@ -236,6 +238,19 @@ TEST_CASE("casskop decommission: an unschedulable pod is removed without decommi
   CHECK(r.calls.empty());
   REQUIRE(r.write);
   CHECK(r.write->replicas == 1);
+}
+
+TEST_CASE("casskop scale up: a Ready pod not in HostIdMap yet is still to join: waits") {
+  world w(3, 1);
+  w.facts.joining = false;
+  w.add_pod(1);
+  w.facts.host_ids->erase("127.9.0.3");
+  sequence_input in{w.cc,    w.statefulsets, {},
+                    w.now,   false,          [](const statefulset_intent&) { return true; },
+                    &w.facts};
+  auto r = sequence(in);
+  CHECK_FALSE(r.write);
+  CHECK(r.waiting.find("not in the ring yet") != std::string::npos);
 }
 
 TEST_CASE("casskop scale up: waits while a node joins, or while nobody could say") {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "actors/casskop/logic/jolokia_codec.h"
+#include "actors/casskop/logic/refused_changes.h"
 
 namespace casskop {
 
@@ -44,6 +45,11 @@ struct node_facts {
   std::map<std::string, node_answer> modes;  // pod -> its OperationMode
   // pod -> the last answer to decommission (a refusal says why the node stays NORMAL).
   std::map<std::string, node_answer> decommission_answers;
+  // The DCs some keyspace other than system/system_schema replicates to: Keyspaces and then
+  // describeRingJMX of each, asked of the first Ready pod on every round (v2.1.0 asks a Running
+  // pod of the DC being scaled to 0; the ring is the same seen from any node). Not known when
+  // any of these calls failed, or nobody could be asked (DataCheckNotPossible).
+  replication_knowledge replication;
   // A node stays NORMAL this long after decommission was sent: sent again.
   int64_t decommission_resend_ms = 60'000;
 };

@@ -503,16 +503,25 @@ sequence_result sequence(const sequence_input& in) {
     }
     // A scale up adds no node while one is joining, or while nobody could say (v2.1.0 counts an
     // error of JoiningNodes as joining).
+    // A Ready pod whose node is not in HostIdMap yet is still starting: it will join.
+    auto outside_ring = [&] {
+      if (!in.nodes->host_ids) return true;
+      for (const auto& [name, pod] : in.nodes->pods)
+        if (pod.ready && !pod.ip.empty() && !in.nodes->host_ids->count(pod.ip)) return true;
+      return false;
+    };
     if (in.nodes && nodes > st.spec_replicas && a.name == action::scale_up && in_progress(a) &&
-        in.nodes->joining != std::optional<bool>(false)) {
+        (in.nodes->joining != std::optional<bool>(false) || outside_ring())) {
       const auto& e = in.nodes->joining_error;
-      p.wait_on_node(r.name() + ": ScaleUp waits: " +
-                         (in.nodes->joining ? std::string("a node is joining the ring")
-                          : e.ok()          ? std::string("asking which nodes are joining")
-                                            : "JoiningNodes: " + e.describe()),
-                     in.nodes->joining ? node_reason::nodes_joining
-                     : e.ok()          ? nullptr
-                                       : reason_of(e));
+      p.wait_on_node(
+          r.name() + ": ScaleUp waits: " +
+              (in.nodes->joining.value_or(false) ? std::string("a node is joining the ring")
+               : !e.ok()                         ? "JoiningNodes: " + e.describe()
+               : in.nodes->joining               ? std::string("a node is not in the ring yet")
+                                                 : std::string("asking which nodes are joining")),
+          in.nodes->joining.value_or(false) ? node_reason::nodes_joining
+          : !e.ok()                         ? reason_of(e)
+                                            : nullptr);
       break;
     }
 

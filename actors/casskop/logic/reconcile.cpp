@@ -291,9 +291,12 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
   last_applied_read last = read_last_applied(in.cluster);
   cluster_spec spec = parsed.spec;
   bool resources_changed = false;
+  std::optional<std::string> removed_dc;
+  std::vector<std::string> removed_dc_racks;
   if (last.spec) {
     change_context ctx;
     ctx.scale_down_ongoing = scale_down_in_progress(parsed.status);
+    if (in.nodes) ctx.data = in.nodes->replication;
     change_review review = review_changes(*last.spec, parsed.spec, ctx);
     if (review.refused()) {
       plan.refusals = review.refusals;
@@ -315,9 +318,40 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
     }
     spec = std::move(review.spec);
     resources_changed = review.resources_changed;
+    removed_dc = review.removed_dc;
+    removed_dc_racks = review.removed_dc_racks;
   }
   parsed_cluster acted = parsed;
   acted.spec = spec;
+
+  // ActionDeleteDC (v2.1.0 reconcile.go:180-196): a DC removed from the spec at 0 nodes loses
+  // its StatefulSets (uid precondition) and Services, and its racks leave the status.
+  if (removed_dc) {
+    for (const auto& rack_name : removed_dc_racks) {
+      const std::string rack = rack_name.substr(removed_dc->size() + 1);
+      const std::string sts = statefulset_name(acted.name, *removed_dc, rack);
+      if (auto found = in.statefulsets.find(sts); found != in.statefulsets.end() && found->second)
+        plan.writes.push_back({object_write::verb::remove, "StatefulSet", sts, rack_name,
+                               js::Document(),
+                               std::string(js::get_string(*found->second, {"metadata", "uid"}))});
+      const std::string rack_svc = acted.name + "-" + rack_name;
+      if (in.services.count(rack_svc))
+        plan.writes.push_back(
+            {object_write::verb::remove, "Service", rack_svc, rack_name, js::Document(), ""});
+      acted.status.racks.erase(rack_name);
+    }
+    for (const std::string& svc :
+         {acted.name + "-" + *removed_dc, acted.name + "-" + *removed_dc + "-exporter-jmx"})
+      if (in.services.count(svc))
+        plan.writes.push_back({object_write::verb::remove, "Service", svc, "", js::Document(), ""});
+    acted.status.last_cluster_action = action::delete_dc;
+    acted.status.last_cluster_action_status = status::done;
+    plan.events.push_back({false, "ActionDeleteDC",
+                           "DC " + *removed_dc +
+                               " removed from the spec at 0 nodes: its StatefulSets and "
+                               "Services are deleted",
+                           ""});
+  }
 
   // Every StatefulSet generated must be buildable before anything is written.
   const std::vector<dc_rack> racks = racks_of(spec);
