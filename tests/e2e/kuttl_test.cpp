@@ -65,11 +65,16 @@ struct kuttl_world {
 };
 
 // kuttl's CassKop folders that pass, each with our CassandraCluster CRD and with v2.1.0's. The
-// other one, at the step that fails:
-//   multi-dcs 01-addDC: the assert waits for lastClusterAction Initializing Done after dc2 is
-//             added; casskop writes it, then starts UpdateSeedList (autoUpdateSeedList) within
-//             milliseconds, where v2.1.0 only notices on a later requeue. Then 04-scaleDownDC2:
-//             DC scaled to 0 refused (DataCheckNotPossible), and 05-removeDC after it.
+// other one, at the step that fails (with ccnodes' DC to 0 and ActionDeleteDC merged):
+//   multi-dcs 01-addDC: the assert wants lastClusterAction Initializing Done after dc2 is added;
+//             casskop never writes it (not even for ms: the runner's watch sees every write):
+//             the pass in which dc2's StatefulSet settles marks dc2 Running (Initializing Done)
+//             and, in the same pass, dc1-rack1 UpdateSeedList Configuring (rack_sequencer.cpp
+//             detect -> seed_list_change), so the cluster goes from Initializing Ongoing to
+//             UpdateSeedList Configuring in one write. With that assert relaxed (a copy), 02 and
+//             03 pass and 04-scaleDownDC2 fails: dc2 to 0 refused (DCStillReplicated) from
+//             describeRing answers older than 03's cqlsh ALTER KEYSPACE (the patch comes ~1 s
+//             after it); the same patch applied a minute later is accepted.
 cc_crd both_crds() {
   return each_cassandracluster_crd() == cc_crd::ours ? cc_crd::ours : cc_crd::casskop_v21;
 }
@@ -184,4 +189,42 @@ TEST_CASE("kuttl: the runner fails a step whose assert, errors file or command d
   CHECK_MESSAGE(res.out.find(expect) != std::string::npos, res.out);
   CHECK(res.out.find("at step 00-") != std::string::npos);
   CHECK(res.out.find("01-never") == std::string::npos);  // the test stopped at the failing step
+}
+
+// The asserts are evaluated at every watch event too (tools/kuttl/assert_watch.h): a value that
+// lives a few ms (two patches in a row) passes the step, with a poll interval far beyond the
+// step's timeout, so no poll can be what saw it (the only polls are at the start, before the
+// patches, and at the deadline, after them).
+TEST_CASE("kuttl: the runner sees a state that exists for a few ms (asserts watched)") {
+  testsupport::kubesim_instance sim({"k1"});
+  const std::string root = sim.state_dir() + "/suite";
+  write_folder(root + "/t", {{"00-create.yaml", kConfigMap},
+                             {"00-assert.yaml", kConfigMap},
+                             // In the background, after the step's list: k=one, then at once k=two.
+                             {"01-flip.yaml", R"(apiVersion: kuttl.dev/v1beta1
+kind: TestStep
+commands:
+  - script: |
+      (sleep 1
+       kubectl -n $NAMESPACE patch configmap cm --type merge -p '{"data":{"k":"one"}}'
+       kubectl -n $NAMESPACE patch configmap cm --type merge -p '{"data":{"k":"two"}}'
+      ) >/dev/null 2>&1 &
+)"},
+                             {"01-assert.yaml",
+                              "apiVersion: kuttl.dev/v1beta1\nkind: TestAssert\ntimeout: 8\n---\n"
+                              "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n"
+                              "  k: one\n"},
+                             {"02-assert.yaml",
+                              "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n"
+                              "  k: two\n"}});
+  auto res = testsupport::run({KUTTL_RUNNER_BIN, "--kubeconfig", sim.kubeconfig("k1"), "--timeout",
+                               "8", "--poll-interval-ms", "60000", root},
+                              sim.kubectl_env(), 60s);
+  CHECK_MESSAGE(res.exit_code == 0, res.out << res.err);
+  CHECK_MESSAGE(res.out.find("1 passed, 0 failed") != std::string::npos, res.out);
+  // Passed when the patches came (~1 s), not at a poll (the first after 60 s, past the timeout).
+  std::smatch m;
+  REQUIRE_MESSAGE(
+      std::regex_search(res.out, m, std::regex(R"(step 01-flip passed \(([0-9.]+)s\))")), res.out);
+  CHECK(std::stod(m[1].str()) < 7.0);
 }

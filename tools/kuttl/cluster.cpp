@@ -95,6 +95,16 @@ k8s::result<k8s::object_ptr> cluster::merge_patch(const k8s::resource& r, const 
   });
 }
 
+std::shared_ptr<k8s::stream_handle> cluster::watch(
+    const k8s::resource& r, const std::string& ns, const std::string& resource_version,
+    std::function<void(std::string_view line)> on_line,
+    std::function<void(std::optional<k8s::api_error>)> on_end) {
+  k8s::watch_options o;
+  o.resource_version = resource_version;
+  o.allow_bookmarks = false;
+  return client_.watch(r, ns, o, std::move(on_line), std::move(on_end));
+}
+
 k8s::result<k8s::object_ptr> cluster::remove(const k8s::resource& r, const std::string& ns,
                                              const std::string& name) {
   k8s::delete_options o;

@@ -27,6 +27,11 @@ class cluster {
                                       std::string body);
   k8s::result<k8s::object_ptr> merge_patch(const k8s::resource& r, const std::string& ns,
                                            const std::string& name, std::string body);
+  // A watch from `resource_version`; the callbacks run on the client's I/O threads.
+  std::shared_ptr<k8s::stream_handle> watch(
+      const k8s::resource& r, const std::string& ns, const std::string& resource_version,
+      std::function<void(std::string_view line)> on_line,
+      std::function<void(std::optional<k8s::api_error>)> on_end);
   k8s::result<k8s::object_ptr> remove(const k8s::resource& r, const std::string& ns,
                                       const std::string& name);
 

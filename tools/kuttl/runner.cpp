@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tools/kuttl/assert_watch.h"
 #include "tools/kuttl/command_line.h"
 #include "tools/kuttl/subprocess.h"
 #include "tools/kuttl/subset.h"
@@ -235,20 +236,31 @@ std::optional<std::string> run_commands(const std::vector<command>& commands,
   return std::nullopt;
 }
 
-// Polls asserts and errors until all hold or the timeout passes; nullopt when they hold.
+// Polls asserts and errors until all hold or the timeout passes; nullopt when they hold. The
+// asserts also hold once they held at any event of the step's watch (assert_watch.h); the
+// errors files are checked on polls only.
 std::optional<std::string> check_until(cluster& c, const step& s, const std::string& ns,
                                        int timeout_seconds, std::chrono::milliseconds poll) {
   const auto deadline = clock_type::now() + std::chrono::seconds(timeout_seconds);
+  assert_watch watch(c, s.asserts, ns);
+  bool asserts_seen = false;
   for (;;) {
     std::string failures;
-    for (const auto& a : s.asserts)
-      if (auto f = check_assert(c, a, ns)) failures += "  assert " + *f + "\n";
+    asserts_seen = asserts_seen || watch.wait_matched(std::chrono::milliseconds(0));
+    if (!asserts_seen) {
+      for (const auto& a : s.asserts)
+        if (auto f = check_assert(c, a, ns)) failures += "  assert " + *f + "\n";
+      asserts_seen = failures.empty();
+    }
     for (const auto& e : s.errors)
       if (auto f = check_error(c, e, ns)) failures += "  errors " + *f + "\n";
     if (failures.empty()) return std::nullopt;
     if (clock_type::now() >= deadline)
       return fmt::format("not true after {}s:\n{}", timeout_seconds, failures);
-    std::this_thread::sleep_for(poll);
+    if (asserts_seen)
+      std::this_thread::sleep_for(poll);
+    else
+      watch.wait_matched(poll);  // wakes at once when an event makes the asserts hold
   }
 }
 

@@ -1,6 +1,7 @@
 // Runs kuttl test folders against a cluster: per test a namespace (fresh, or the one given),
 // steps in index order (deletions, commands, objects created or merge-patched, then asserts and
-// errors polled until the timeout), the first failing step ends the test. Prints a plain report.
+// errors polled, asserts also watched, until the timeout), the first failing step ends the test.
+// Prints a plain report.
 #pragma once
 
 #include <chrono>
@@ -19,8 +20,8 @@ struct run_options {
   int timeout_seconds = 30;     // asserts and commands, unless the step says otherwise
   int max_timeout_seconds = 0;  // > 0: caps every timeout, the steps' own too (bounded CI runs)
   std::string kubeconfig;       // KUBECONFIG for the commands
-  // How often asserts are checked again; kuttl's is 1 s. A shorter one also catches states that
-  // last less (an action Done just before the next one starts), never weakens an assert.
+  // How often asserts and errors are polled; kuttl's is 1 s. Asserts are also evaluated at every
+  // watch event of their kinds (assert_watch.h), so short-lived states pass regardless.
   std::chrono::milliseconds poll_interval{1000};
 };
 
