@@ -791,6 +791,9 @@ reconcile_plan plan_pass(reconciler_state& st, const std::string& name, cluster_
   st.pod_ops.started(name, plan.pod_operations.start);
   entry.status = plan.status;
   entry.waiting = plan.waiting;
+  // An action starting to wait on a node (a ScaleDown's first decommission, a scale up's
+  // joining check) asks at once instead of at the next rest poll (up to restPollSeconds).
+  if (plan.nodes_busy && !entry.nodes_busy) entry.probe_now = true;
   entry.nodes_busy = plan.nodes_busy;
   if (!plan.needs_fresh_ring) {
     entry.facts.dc_zero_seen.reset();
