@@ -137,7 +137,8 @@ struct cluster_entry {
   std::string credentials_problem;
   // This round's describeRingJMX answers: the DCs seen, and whether every call succeeded.
   std::set<std::string> ring_dcs;
-  bool ring_ok = false;
+  bool ring_ok = false, ring_asked = false;
+  bool probe_now = false;  // the last pass wants a round at once (see run_pass)
   std::optional<jolokia::credentials> round_credentials;
 };
 
@@ -452,12 +453,14 @@ void send_call(self_ptr self, const std::string& cluster, const pod_state& pod,
 }
 
 void finish_round(self_ptr self, const std::string& name, cluster_entry& entry) {
+  // The ring as this round saw it, with the round's number: a DC going to 0 is decided only on
+  // a round started after the change was seen (node_facts::dc_zero_seen). Nobody to ask is an
+  // answer too: DataCheckNotPossible.
+  entry.facts.replication.known = entry.ring_asked && entry.ring_ok;
+  entry.facts.replication.replicated_dcs =
+      entry.facts.replication.known ? entry.ring_dcs : std::set<std::string>{};
+  entry.facts.replication.asked = entry.round;
   entry.round = 0;
-  if (!entry.facts.asked_pod.empty()) {
-    entry.facts.replication.known = entry.ring_ok;
-    entry.facts.replication.replicated_dcs =
-        entry.ring_ok ? entry.ring_dcs : std::set<std::string>{};
-  }
   run_pass(self, name);
   auto& cfg = self->state.settings.config.jolokia;
   if (entry.probe_again) {
@@ -484,7 +487,9 @@ void start_calls(self_ptr self, const std::string& name, cluster_entry& entry,
   entry.round_credentials = creds;
   entry.ring_dcs.clear();
   entry.ring_ok = false;
+  entry.ring_asked = false;
   if (const pod_state* first = first_ready(f)) {
+    entry.ring_asked = true;
     f.asked_pod = first->name;
     calls.push_back({*first, "hostids", jolokia::read_host_id_map()});
     calls.push_back({*first, "joining", jolokia::read_joining_nodes()});
@@ -592,7 +597,7 @@ void on_node_reply(self_ptr self, node_reply& m) {
   } else if (m.what == "keyspaces") {
     auto r = jolokia::parse_string_list(m.reply);
     err = r.err;
-    entry.ring_ok = r.ok();
+    if (m.round == entry.round) entry.ring_ok = r.ok();
     if (r.ok() && m.round == entry.round) {
       // One describeRingJMX per replicated keyspace, in this round.
       auto pod = f.pods.find(m.pod);
@@ -606,8 +611,8 @@ void on_node_reply(self_ptr self, node_reply& m) {
   } else if (m.what == "ring") {
     auto r = jolokia::parse_describe_ring(m.reply);
     err = r.err;
-    if (!r.ok()) entry.ring_ok = false;
-    if (r.ok())
+    if (!r.ok() && m.round == entry.round) entry.ring_ok = false;
+    if (r.ok() && m.round == entry.round)
       for (const auto& range : *r.value)
         for (const auto& dc : range.datacenters) entry.ring_dcs.insert(dc);
   } else if (m.what == "decommission") {
@@ -731,6 +736,10 @@ void run_pass(self_ptr self, const std::string& name) {
   } else {
     plan = plan_pass(st, name, entry, cc);
     hand_pod_operations(self, name, plan);
+    if (entry.probe_now) {
+      entry.probe_now = false;
+      request_probe(self, name, std::chrono::milliseconds(0));
+    }
   }
   carry_out(self, name, entry, cc, std::move(plan));
 }
@@ -782,7 +791,18 @@ reconcile_plan plan_pass(reconciler_state& st, const std::string& name, cluster_
   st.pod_ops.started(name, plan.pod_operations.start);
   entry.status = plan.status;
   entry.waiting = plan.waiting;
+  // An action starting to wait on a node (a ScaleDown's first decommission, a scale up's
+  // joining check) asks at once instead of at the next rest poll (up to restPollSeconds).
+  if (plan.nodes_busy && !entry.nodes_busy) entry.probe_now = true;
   entry.nodes_busy = plan.nodes_busy;
+  if (!plan.needs_fresh_ring) {
+    entry.facts.dc_zero_seen.reset();
+  } else if (!entry.facts.dc_zero_seen) {
+    // Rounds numbered up to here may have asked the ring before the change: only a later one
+    // decides it, asked now.
+    entry.facts.dc_zero_seen = st.next_round - 1;
+    entry.probe_now = true;
+  }
   return plan;
 }
 

@@ -38,6 +38,7 @@ struct world {
   std::vector<reconcile_event> events;
   bool observed_generation = true, conditions = true;
   const pod_operations_input* pod_ops = nullptr;  // pod operations, when a test gives pods
+  const node_facts* nodes = nullptr;              // what the nodes answered, when a test says
 
   reconcile_plan pass() {
     reconcile_input in{
@@ -46,6 +47,7 @@ struct world {
     for (auto& [name, s] : statefulsets) in.statefulsets[name] = &s;
     for (auto& [name, s] : services) in.services.insert(name);
     in.pod_operations = pod_ops;
+    in.nodes = nodes;
     reconcile_plan plan = plan_reconcile(in);
     for (auto& e : plan.events) events.push_back(e);
     for (auto& w : plan.writes) apply(w);
@@ -422,4 +424,74 @@ TEST_CASE(
   CHECK(js::get_string(w.cc, {"status", "cassandraRackStatus", "dc1-r1", "podLastOperation",
                               "status"}) == "Ongoing");
   CHECK(w.log.back() == "update CassandraCluster cc");
+}
+
+TEST_CASE("casskop reconcile: a DC to 0 is decided only on a ring asked after it was seen") {
+  world w;
+  w.converge();
+  node_facts facts;
+  facts.replication.known = true;
+  facts.replication.replicated_dcs = {"dc1"};  // as seen before a keyspace was ALTERed to dc2
+  facts.replication.asked = 4;
+  w.nodes = &facts;
+  const std::string applied(
+      js::get_string(w.cc, {"metadata", "annotations", last_applied_annotation}));
+  // (The allocator is taken each time: a write replaces the document.)
+  auto dc2_to_0 = [&] {
+    w.cc["spec"]["topology"]["dc"][1].AddMember("nodesPerRacks", 0, w.cc.GetAllocator());
+  };
+  dc2_to_0();
+  auto dc2_nodes = [&] {
+    return js::get_int(w.cc["spec"]["topology"]["dc"][1], {"nodesPerRacks"}, -1);
+  };
+  auto progressing = [&] {
+    for (const auto& c : w.cc["status"]["conditions"].GetArray())
+      if (js::get_string(c, "type") == "Progressing")
+        return std::string(js::get_string(c, "reason"));
+    return std::string();
+  };
+
+  // The change is new: the ring known (asked in round 4) may predate it. Nothing is accepted
+  // or refused, the caller is told to ask, and the user's 0 stays as written.
+  const size_t logged = w.log.size();
+  reconcile_plan p = w.pass();
+  CHECK(p.needs_fresh_ring);
+  CHECK(p.refusals.empty());
+  CHECK(p.waiting.find("asking the ring") != std::string::npos);
+  CHECK(dc2_nodes() == 0);
+  CHECK(progressing() == "CheckingReplication");
+  CHECK(js::get_string(w.cc, {"metadata", "annotations", last_applied_annotation}) == applied);
+  for (size_t i = logged; i < w.log.size(); ++i)
+    CHECK(w.log[i].find("StatefulSet") == std::string::npos);
+
+  // Seen while round 4 was the last started: round 4's answer still does not decide.
+  facts.dc_zero_seen = 4;
+  p = w.pass();
+  CHECK(p.needs_fresh_ring);
+  CHECK(p.refusals.empty());
+
+  // Round 5, asked after: it sees the ALTER. Refused and written back.
+  facts.replication.asked = 5;
+  facts.replication.replicated_dcs = {"dc1", "dc2"};
+  p = w.pass();
+  CHECK_FALSE(p.needs_fresh_ring);
+  REQUIRE(p.refusals.size() == 1);
+  CHECK(p.refusals[0].reason == refusal_reason::dc_still_replicated);
+  CHECK(dc2_nodes() == -1);
+
+  // A fresh ask that failed: refused as not checkable (never accepted on an old answer).
+  facts.replication = {false, {}, 5};
+  dc2_to_0();
+  p = w.pass();
+  REQUIRE(p.refusals.size() == 1);
+  CHECK(p.refusals[0].reason == refusal_reason::data_check_not_possible);
+
+  // A fresh answer without dc2: accepted.
+  facts.replication = {true, {"dc1"}, 5};
+  dc2_to_0();
+  p = w.pass();
+  CHECK_FALSE(p.needs_fresh_ring);
+  CHECK(p.refusals.empty());
+  CHECK(dc2_nodes() == 0);
+  CHECK(js::get_string(w.cc, {"metadata", "annotations", last_applied_annotation}) != applied);
 }

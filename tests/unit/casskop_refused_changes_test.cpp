@@ -316,6 +316,36 @@ TEST_CASE("casskop refused changes: a DC scaled to 0 while still replicated (Sca
   CHECK(unknown.spec.dcs[1].nodes_per_racks == 1);
 }
 
+TEST_CASE("casskop refused changes: with node facts, a DC to 0 waits for a ring asked after it") {
+  const cluster_spec old = testdata_spec("controllers-cassandracluster-3DC.yaml");
+  cluster_spec wanted = old;
+  wanted.dcs[1].nodes_per_racks = 0;
+  change_context ctx;
+  ctx.fresh_data_required = true;
+  ctx.data = {true, {"dc1"}, 7};
+  // Not seen yet, or seen after round 7 started: neither accepted nor refused.
+  for (std::optional<uint64_t> seen : {std::optional<uint64_t>{}, std::optional<uint64_t>{7}}) {
+    ctx.change_seen = seen;
+    const change_review r = review_changes(old, wanted, ctx);
+    CHECK_FALSE(r.refused());
+    CHECK(r.awaiting_ring == strings{"dc2"});
+  }
+  // Round 7 started after the change was seen: it decides.
+  ctx.change_seen = 6;
+  const change_review fresh = review_changes(old, wanted, ctx);
+  CHECK(fresh.awaiting_ring.empty());
+  CHECK_FALSE(fresh.refused());
+  ctx.data.replicated_dcs.insert("dc2");
+  CHECK(reasons(review_changes(old, wanted, ctx)) == strings{refusal_reason::dc_still_replicated});
+  // A scale down that does not empty the DC never waits on the ring.
+  cluster_spec base = old;
+  base.dcs[1].nodes_per_racks = 3;
+  wanted = base;
+  wanted.dcs[1].nodes_per_racks = 2;
+  ctx.change_seen.reset();
+  CHECK(review_changes(base, wanted, ctx).awaiting_ring.empty());
+}
+
 TEST_CASE("casskop refused changes: a scale down is accepted, decommissioned node by node") {
   // Until issue 13 every scale down was refused (ScaleDownNeedsDecommission); casskop now
   // decommissions, so only v2.1.0's rule for a DC going to 0 remains.

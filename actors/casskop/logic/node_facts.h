@@ -50,6 +50,9 @@ struct node_facts {
   // pod of the DC being scaled to 0; the ring is the same seen from any node). Not known when
   // any of these calls failed, or nobody could be asked (DataCheckNotPossible).
   replication_knowledge replication;
+  // The last probe round started when a pass first saw a DC going to 0 (set by the reconciler,
+  // cleared once no such change waits): only a later round's ring answer decides it.
+  std::optional<uint64_t> dc_zero_seen;
   // A node stays NORMAL this long after decommission was sent: sent again.
   int64_t decommission_resend_ms = 60'000;
 };

@@ -252,22 +252,12 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
   plan.status = parsed.status;
   cluster_update update{in, parsed, plan};
 
-  // Bad input: nothing is written but the conditions (and an Event) saying why.
-  auto refuse_input = [&](std::vector<spec_problem> problems) {
-    plan.problems = std::move(problems);
-    plan.events.push_back({true, degraded_invalid_spec,
-                           "the spec cannot be acted on, no object was made or changed: " +
-                               problems_text(plan.problems),
-                           ""});
+  // Only the conditions change: spec, status and annotation stay as stored.
+  auto write_conditions_only = [&](const std::vector<condition>& cs) {
     if (!in.conditions) return;
-    // Only the conditions change: spec, status and annotation stay as stored.
     js::Document next = js::copy_of(in.cluster);
     auto& a = next.GetAllocator();
     js::Value& st = js::ensure_object(next, "status", a);
-    std::vector<condition> cs{
-        {condition_ready, false, degraded_invalid_spec, "the spec cannot be acted on"},
-        {condition_progressing, false, degraded_invalid_spec, "the spec cannot be acted on"},
-        {condition_degraded, true, degraded_invalid_spec, problems_text(plan.problems)}};
     js::set_member(st, "conditions", conditions_json(in.cluster, cs, in.now, a), a);
     // Written while the CRD is not known to prune them: a CRD that does answers without them,
     // the caller turns `conditions` off, and this cluster costs no further write.
@@ -280,6 +270,18 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
       w.body = std::move(next);
       plan.writes.push_back(std::move(w));
     }
+  };
+  // Bad input: nothing is written but the conditions (and an Event) saying why.
+  auto refuse_input = [&](std::vector<spec_problem> problems) {
+    plan.problems = std::move(problems);
+    plan.events.push_back({true, degraded_invalid_spec,
+                           "the spec cannot be acted on, no object was made or changed: " +
+                               problems_text(plan.problems),
+                           ""});
+    write_conditions_only(
+        {{condition_ready, false, degraded_invalid_spec, "the spec cannot be acted on"},
+         {condition_progressing, false, degraded_invalid_spec, "the spec cannot be acted on"},
+         {condition_degraded, true, degraded_invalid_spec, problems_text(plan.problems)}});
   };
   if (!parsed.problems.empty()) {
     refuse_input(parsed.problems);
@@ -296,8 +298,28 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
   if (last.spec) {
     change_context ctx;
     ctx.scale_down_ongoing = scale_down_in_progress(parsed.status);
-    if (in.nodes) ctx.data = in.nodes->replication;
+    if (in.nodes) {
+      ctx.data = in.nodes->replication;
+      ctx.fresh_data_required = true;
+      ctx.change_seen = in.nodes->dc_zero_seen;
+    }
     change_review review = review_changes(*last.spec, parsed.spec, ctx);
+    if (!review.awaiting_ring.empty()) {
+      // Neither accepted nor refused yet: nothing is acted on (the spec stays as the user wrote
+      // it, last-applied unchanged) until a ring answer asked from now on says where keyspaces
+      // replicate (a DC-to-0 checked on an older one could lose data ALTERed there just before).
+      std::string dcs;
+      for (const auto& dc : review.awaiting_ring) dcs += (dcs.empty() ? "" : ", ") + dc;
+      plan.needs_fresh_ring = true;
+      plan.waiting = "asking the ring whether a keyspace still replicates to DC " + dcs +
+                     " before scaling it to 0";
+      write_conditions_only(
+          {{condition_ready, cluster_ready(parsed.status),
+            cluster_ready(parsed.status) ? "Running" : parsed.status.phase, plan.waiting},
+           {condition_progressing, true, "CheckingReplication", plan.waiting},
+           {condition_degraded, false, "AsSpecified", "the spec is acted on as written"}});
+      return plan;
+    }
     if (review.refused()) {
       plan.refusals = review.refusals;
       cluster_status status = parsed.status;

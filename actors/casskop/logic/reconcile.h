@@ -79,6 +79,9 @@ struct reconcile_plan {
   bool ready = false;                  // Running and Done
   std::vector<node_call> calls;        // Jolokia calls to send (decommission)
   bool nodes_busy = false;             // an action waits on a node: ask its nodes often
+  // A DC going to 0 waits for a ring answer asked after the change was seen: ask now (and
+  // record when the change was first seen, node_facts::dc_zero_seen).
+  bool needs_fresh_ring = false;
   // Jobs for the pod operations runner and why ToDo pods wait (their label patches are in
   // `writes`, before the CassandraCluster's).
   pod_operations_plan pod_operations;

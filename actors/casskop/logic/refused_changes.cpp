@@ -260,6 +260,11 @@ class reviewer {
       const std::string what = "DC " + quoted(n.name) + " from " + std::to_string(was) + " to " +
                                std::to_string(now) + " node(s) per rack";
       const std::string restored = "; restored to " + std::to_string(was) + ".";
+      if (now == 0 && ctx_.fresh_data_required &&
+          !(ctx_.change_seen && ctx_.data.asked > *ctx_.change_seen)) {
+        r_.awaiting_ring.push_back(n.name);  // an older answer may miss a recent ALTER KEYSPACE
+        continue;
+      }
       const char* reason = nullptr;
       std::string message;
       if (now == 0 && !ctx_.data.known) {

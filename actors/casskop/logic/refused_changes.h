@@ -4,6 +4,7 @@
 // changed stays. Pure: what is known of the data in each DC comes in as a parameter.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
@@ -37,12 +38,19 @@ inline constexpr const char* storage_configs_changed = "StorageConfigsChanged";
 struct replication_knowledge {
   bool known = false;                    // false: nobody could ask Cassandra yet
   std::set<std::string> replicated_dcs;  // DCs some keyspace still replicates to
+  uint64_t asked = 0;  // sequence number of the ask that gave this answer (0: never asked)
 };
 
 struct change_context {
   replication_knowledge data;
   // status says ScaleDown is not Done (reconcile.go:321): no DC may be removed meanwhile.
   bool scale_down_ongoing = false;
+  // The caller can ask the ring again (it has node facts): a DC going to 0 is then decided only
+  // on an answer asked after the change was first seen (data.asked > change_seen), never on one
+  // that may predate an ALTER KEYSPACE made just before. nullopt: that moment is not recorded
+  // yet. Until then the review neither accepts nor refuses: it lists the DC in awaiting_ring.
+  bool fresh_data_required = false;
+  std::optional<uint64_t> change_seen;
 };
 
 struct refusal {
@@ -57,6 +65,8 @@ struct change_review {
   bool resources_changed = false;  // spec.resources changed: every rack gets UpdateResources/ToDo
   std::optional<std::string> removed_dc;      // a DC removal accepted (ActionDeleteDC)
   std::vector<std::string> removed_dc_racks;  // its dc-rack names, to drop from the status
+  // DCs going to 0 whose data check waits for a ring answer asked after the change was seen.
+  std::vector<std::string> awaiting_ring;
   bool refused() const { return !refusals.empty(); }
 };
 
