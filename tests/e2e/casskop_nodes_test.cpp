@@ -39,27 +39,12 @@ struct nodes_world {
       : sim({"k1"},
             {"--simulate-workloads", "--simulate-cassandra", "--pod-ready-delay-ms", "100"}) {
     api.reset(new api_client(sim.client("k1")));
-    auto r = sim.kubectl(
-        "k1", {"apply", "-f",
-               std::string(SOURCE_DIR) + "/deploy/crds/db.orange.com_cassandraclusters.yaml"});
-    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    auto ns = api->request(
-        "POST", "/api/v1/namespaces",
-        R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")" + kNs + R"("}})");
-    REQUIRE_MESSAGE(ns.status == 201, ns.body);
-    config_path = sim.state_dir() + "/casskop.yaml";
-    testsupport::write_file(config_path, fmt::format(R"(namespace: {}
-clusters:
-  - name: k1
-    kubeconfig: {}
-admin: {{address: "127.0.0.1:0"}}
-jolokia:
+    config_path = prepare_casskop_cluster(sim, *api, cc_crd::ours, R"(jolokia:
   timeoutSeconds: 2
   restPollSeconds: 1
   busyPollSeconds: 1
   decommissionResendSeconds: 3
-)",
-                                                     kNs, sim.kubeconfig("k1")));
+)");
     op = std::make_unique<operator_process>(operator_process::binary{CASSKOP_BIN},
                                             std::vector<std::string>{"--config", config_path});
   }
@@ -235,7 +220,7 @@ TEST_CASE("casskop nodes: a decommission stuck LEAVING never shrinks the Statefu
                   w.diagnose());
 }
 
-TEST_CASE("casskop nodes: an ignored decommission is sent again; a refused one is said") {
+TEST_CASE("casskop nodes: an ignored decommission is sent again, a refused one is said") {
   nodes_world w;
   w.create(1);
   w.scale_up(2);

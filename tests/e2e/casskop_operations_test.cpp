@@ -45,22 +45,7 @@ struct ops_world {
 
   ops_world() {
     api.reset(new api_client(sim.client("k1")));
-    auto r = sim.kubectl(
-        "k1", {"apply", "-f",
-               std::string(SOURCE_DIR) + "/deploy/crds/db.orange.com_cassandraclusters.yaml"});
-    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    auto ns = api->request(
-        "POST", "/api/v1/namespaces",
-        R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")" + kNs + R"("}})");
-    REQUIRE_MESSAGE(ns.status == 201, ns.body);
-    config_path = sim.state_dir() + "/casskop.yaml";
-    testsupport::write_file(config_path, fmt::format(R"(namespace: {}
-clusters:
-  - name: k1
-    kubeconfig: {}
-admin: {{address: "127.0.0.1:0"}}
-)",
-                                                     kNs, sim.kubeconfig("k1")));
+    config_path = prepare_casskop_cluster(sim, *api, cc_crd::ours);
   }
 
   void start(const std::string& cc) {
@@ -197,9 +182,15 @@ TEST_CASE(
   CHECK(ops_world::names(w.last_op("dc2-rack1"), "podsOK") == std::vector<std::string>{dc2_pod});
 
   w.label_pod(dc2_pod, "rebuild", "dc9");
-  REQUIRE_MESSAGE(eventually([&] { return w.label(dc2_pod, "operation-status") == "Error"; }, 60s),
-                  w.diagnose());
-  CHECK(ops_world::names(w.last_op("dc2-rack1"), "podsKO") == std::vector<std::string>{dc2_pod});
+  // The label is patched before the status is written: wait for both.
+  CHECK_MESSAGE(eventually(
+                    [&] {
+                      return w.label(dc2_pod, "operation-status") == "Error" &&
+                             ops_world::names(w.last_op("dc2-rack1"), "podsKO") ==
+                                 std::vector<std::string>{dc2_pod};
+                    },
+                    60s),
+                w.diagnose());
   CHECK(w.has_event("PodOperationFailed", "dc9 has no keyspace to replicate data from"));
 }
 
@@ -283,16 +274,22 @@ TEST_CASE(
   w.start(cc_json(kOneRack, 1, R"(,"imageJolokiaSecret":{"name":"jolokia-auth"})"));
   secret("PATCH", secrets + "/jolokia-auth", "wrong");
   w.label_pod(kPod0, "cleanup");
-  REQUIRE_MESSAGE(eventually([&] { return w.label(kPod0, "operation-status") == "Error"; }, 60s),
-                  w.diagnose());
-  CHECK(ops_world::names(w.last_op("dc1-rack1"), "podsKO") == std::vector<std::string>{kPod0});
+  // The label is patched before the status is written: wait for both.
+  CHECK_MESSAGE(eventually(
+                    [&] {
+                      return w.label(kPod0, "operation-status") == "Error" &&
+                             ops_world::names(w.last_op("dc1-rack1"), "podsKO") ==
+                                 std::vector<std::string>{kPod0};
+                    },
+                    60s),
+                w.diagnose());
   CHECK(w.has_event("PodOperationFailed", "401"));
   CHECK(w.op->running());
 }
 
 TEST_CASE(
     "casskop operations e2e: after a ScaleUp with autoPilot, every pod of the rack is "
-    "cleaned up (ToDo, then Done); without autoPilot the labels say Manual") {
+    "cleaned up (ToDo, then Done), and without autoPilot the labels say Manual") {
   ops_world w;
   w.start(cc_json(kOneRack, 1, R"(,"autoPilot":true)"));
   auto r = w.api->request("PATCH", kCCs + "/" + kCC, R"({"spec":{"nodesPerRacks":2}})",

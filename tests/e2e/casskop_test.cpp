@@ -126,8 +126,6 @@ std::string cc_json(int dcs, int racks, int nodes, const std::string& image = "c
       kCC, kNs, nodes, image, extra_spec, topology);
 }
 
-enum class crd_kind { ours, casskop_v21 };
-
 // kubesim with workloads, the CassandraCluster CRD and the namespace, and casskop.
 struct cc_world {
   testsupport::kubesim_instance sim;
@@ -135,32 +133,11 @@ struct cc_world {
   std::string config_path;
   std::unique_ptr<operator_process> op;
 
-  explicit cc_world(crd_kind crd = crd_kind::ours, int pod_ready_ms = 150)
+  explicit cc_world(cc_crd crd = cc_crd::ours, int pod_ready_ms = 150)
       : sim({"k1"},
             {"--simulate-workloads", "--pod-ready-delay-ms", std::to_string(pod_ready_ms)}) {
     api.reset(new api_client(sim.client("k1")));
-    if (crd == crd_kind::ours) {
-      auto r = sim.kubectl(
-          "k1", {"apply", "-f",
-                 std::string(SOURCE_DIR) + "/deploy/crds/db.orange.com_cassandraclusters.yaml"});
-      REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    } else {
-      auto r = api->request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-                            crd_json("/tests/fixtures/casskop-v2.1.0/cassandraclusters-crd.yaml"));
-      REQUIRE_MESSAGE(r.status == 201, r.body);
-    }
-    auto r = api->request(
-        "POST", "/api/v1/namespaces",
-        R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")" + kNs + R"("}})");
-    REQUIRE_MESSAGE(r.status == 201, r.body);
-    config_path = sim.state_dir() + "/casskop.yaml";
-    testsupport::write_file(config_path, fmt::format(R"(namespace: {}
-clusters:
-  - name: k1
-    kubeconfig: {}
-admin: {{address: "127.0.0.1:0"}}
-)",
-                                                     kNs, sim.kubeconfig("k1")));
+    config_path = prepare_casskop_cluster(sim, *api, crd);
   }
 
   void start_casskop() {
@@ -235,12 +212,12 @@ const std::vector<std::string> kFour{"cassandra-e2e-dc1-rack1", "cassandra-e2e-d
 }  // namespace
 
 TEST_CASE("casskop e2e: a 2 DC x 2 racks cluster is created rack by rack, then rests") {
-  crd_kind crd = crd_kind::ours;
+  cc_crd crd = cc_crd::ours;
   SUBCASE("our CRD") {
-    crd = crd_kind::ours;
+    crd = cc_crd::ours;
   }
   SUBCASE("CassKop v2.1.0's CRD") {
-    crd = crd_kind::casskop_v21;
+    crd = cc_crd::casskop_v21;
   }
   cc_world w(crd);
   sts_recorder rec(*w.api);
@@ -272,7 +249,7 @@ TEST_CASE("casskop e2e: a 2 DC x 2 racks cluster is created rack by rack, then r
   CHECK(strings_at(cc, {"metadata", "finalizers"}) ==
         std::vector<std::string>{"kubernetes.io/pvc-to-delete"});
   CHECK(casskop_reconciled(cc));  // the last-applied record holds the spec the object has
-  if (crd == crd_kind::ours)
+  if (crd == cc_crd::ours)
     CHECK(js::get_int(cc, {"status", "observedGeneration"}, -1) ==
           js::get_int(cc, {"metadata", "generation"}, 0));
   else
@@ -394,7 +371,7 @@ TEST_CASE("casskop e2e: a refused change (dataCapacity) is written back, with a 
 }
 
 TEST_CASE("casskop e2e: killed mid-roll and restarted, the roll resumes and nothing rolls twice") {
-  cc_world w(crd_kind::ours, 400);
+  cc_world w(cc_crd::ours, 400);
   const std::vector<std::string> racks{"cassandra-e2e-dc1-rack1", "cassandra-e2e-dc1-rack2",
                                        "cassandra-e2e-dc1-rack3"};
   w.create_cc(cc_json(1, 3, 2));
@@ -631,7 +608,7 @@ TEST_CASE("casskop e2e: a configMap switch rolls rack by rack as UpdateConfigMap
 // written from its generator.go by another helper), running: casskop takes them over without
 // restarting a pod.
 TEST_CASE("casskop e2e: taking over a cluster v2.1.0 created restarts no pod") {
-  cc_world w(crd_kind::casskop_v21);
+  cc_world w(cc_crd::casskop_v21);
   const std::string fixtures = std::string(SOURCE_DIR) + "/tests/fixtures/casskop-v2.1.0/";
   const std::string dir = fixtures + "generated/kuttl-operations-00-createCluster/";
   auto post = [&](const std::string& path, js::Document d) {

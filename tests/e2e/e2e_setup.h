@@ -60,12 +60,21 @@ inline bool cc_ready(const js::Value& cc) {
     return og->IsInt64() && og->GetInt64() >= js::get_int(cc, {"metadata", "generation"}, 0);
   return casskop_reconciled(cc);
 }
-inline bool cc_ready(const std::optional<js::Document>& cc) { return cc && cc_ready(*cc); }
-inline int64_t nodes(const js::Value& cc) { return js::get_int(cc, {"spec", "nodesPerRacks"}, -1); }
-inline std::string uid(const js::Value& o) { return std::string(js::get_string(o, {"metadata", "uid"})); }
-inline std::string rv(const js::Value& o) { return std::string(js::get_string(o, {"metadata", "resourceVersion"})); }
+inline bool cc_ready(const std::optional<js::Document>& cc) {
+  return cc && cc_ready(*cc);
+}
+inline int64_t nodes(const js::Value& cc) {
+  return js::get_int(cc, {"spec", "nodesPerRacks"}, -1);
+}
+inline std::string uid(const js::Value& o) {
+  return std::string(js::get_string(o, {"metadata", "uid"}));
+}
+inline std::string rv(const js::Value& o) {
+  return std::string(js::get_string(o, {"metadata", "resourceVersion"}));
+}
 
-inline std::vector<std::string> strings_at(const js::Value& o, std::initializer_list<std::string_view> path) {
+inline std::vector<std::string> strings_at(const js::Value& o,
+                                           std::initializer_list<std::string_view> path) {
   std::vector<std::string> out;
   if (const js::Value* l = js::find_path(o, path); l && l->IsArray())
     for (const auto& e : l->GetArray())
@@ -74,7 +83,8 @@ inline std::vector<std::string> strings_at(const js::Value& o, std::initializer_
 }
 
 // A field of the MultiCasskop's condition `type` ("" when there is no such condition).
-inline std::string condition(const js::Value& mcc, const std::string& type, const char* field = "status") {
+inline std::string condition(const js::Value& mcc, const std::string& type,
+                             const char* field = "status") {
   if (const js::Value* cs = js::find_path(mcc, {"status", "conditions"}); cs && cs->IsArray())
     for (const auto& c : cs->GetArray())
       if (js::get_string(c, "type") == type) return std::string(js::get_string(c, field));
@@ -90,7 +100,8 @@ inline const js::Value* region_entry(const js::Value& mcc, const std::string& re
 }
 
 // A string field of the MultiCasskop's status entry for `region` ("" when there is none).
-inline std::string region_field(const js::Value& mcc, const std::string& region, const char* field = "phase") {
+inline std::string region_field(const js::Value& mcc, const std::string& region,
+                                const char* field = "phase") {
   const js::Value* r = region_entry(mcc, region);
   return r ? std::string(js::get_string(*r, field)) : "";
 }
@@ -98,7 +109,8 @@ inline std::string region_field(const js::Value& mcc, const std::string& region,
 // Ready for the spec it has now.
 inline bool mcc_ready(const js::Value& mcc) {
   return condition(mcc, "Ready") == "True" &&
-         js::get_int(mcc, {"status", "observedGeneration"}, -1) == js::get_int(mcc, {"metadata", "generation"}, 0);
+         js::get_int(mcc, {"status", "observedGeneration"}, -1) ==
+             js::get_int(mcc, {"metadata", "generation"}, 0);
 }
 
 // ---- MultiCasskops the tests write ----
@@ -112,8 +124,8 @@ struct mcc_def {
   std::string base_name;             // base.metadata.name; "" = cc_name
 };
 
-inline mcc_def mcc_of(std::string name, std::string cc_name, bool delete_cc, std::vector<std::string> regions,
-                      std::string base_name = "") {
+inline mcc_def mcc_of(std::string name, std::string cc_name, bool delete_cc,
+                      std::vector<std::string> regions, std::string base_name = "") {
   mcc_def d;
   d.name = std::move(name);
   d.cc_name = std::move(cc_name);
@@ -126,8 +138,9 @@ inline mcc_def mcc_of(std::string name, std::string cc_name, bool delete_cc, std
 inline std::string mcc_json(const mcc_def& d) {
   std::string overrides;
   for (size_t i = 0; i < d.regions.size(); ++i)
-    overrides += fmt::format(R"({}"{}":{{"spec":{{"topology":{{"dc":[{{"name":"dc{}","rack":[{{"name":"rack1"}}]}}]}}}}}})",
-                             i ? "," : "", d.regions[i], i + 1);
+    overrides += fmt::format(
+        R"({}"{}":{{"spec":{{"topology":{{"dc":[{{"name":"dc{}","rack":[{{"name":"rack1"}}]}}]}}}}}})",
+        i ? "," : "", d.regions[i], i + 1);
   return fmt::format(
       R"({{"apiVersion":"db.orange.com/v2","kind":"MultiCasskop",
            "metadata":{{"name":"{}","namespace":"{}"}},
@@ -136,8 +149,8 @@ inline std::string mcc_json(const mcc_def& d) {
                      "metadata":{{"name":"{}","namespace":"{}","labels":{{"cluster":"casskop"}}}},
                      "spec":{{"cassandraImage":"cassandra:3.11.10","nodesPerRacks":{},"dataCapacity":"1Gi"}}}},
              "override":{{{}}}}}}})",
-      d.name, kNs, d.delete_cc ? "true" : "false", d.base_name.empty() ? d.cc_name : d.base_name, kNs,
-      d.nodes, overrides);
+      d.name, kNs, d.delete_cc ? "true" : "false", d.base_name.empty() ? d.cc_name : d.base_name,
+      kNs, d.nodes, overrides);
 }
 
 // Which CassandraCluster CRD the clusters have, as users install them.
@@ -156,16 +169,50 @@ inline const char* to_string(cc_crd c) {
 // each run enters one), and says which one this run has.
 inline cc_crd each_cassandracluster_crd(bool also_ours_over_casskop = false) {
   cc_crd crd = cc_crd::ours;
-  SUBCASE("our CassandraCluster CRD") { crd = cc_crd::ours; }
-  SUBCASE("CassKop v2.1.0's CRD") { crd = cc_crd::casskop_v21; }
+  SUBCASE("our CassandraCluster CRD") {
+    crd = cc_crd::ours;
+  }
+  SUBCASE("CassKop v2.1.0's CRD") {
+    crd = cc_crd::casskop_v21;
+  }
   if (also_ours_over_casskop) {
-    SUBCASE("ours applied over CassKop's") { crd = cc_crd::ours_over_casskop; }
+    SUBCASE("ours applied over CassKop's") {
+      crd = cc_crd::ours_over_casskop;
+    }
   }
   return crd;
 }
 
 inline std::string crd_json(const std::string& path) {
   return js::to_string(js::yaml_to_json(read_file(std::string(SOURCE_DIR) + path)));
+}
+
+// Cluster k1 of `sim` made ready for the casskop binary: the CassandraCluster CRD (ours, or
+// v2.1.0's) and the namespace kNs. Returns the path of a casskop config file for it; `extra`
+// (top-level YAML keys, e.g. "jolokia:\n  timeoutSeconds: 2\n") is appended.
+inline std::string prepare_casskop_cluster(testsupport::kubesim_instance& sim, api_client& api,
+                                           cc_crd crd = cc_crd::ours,
+                                           const std::string& extra = "") {
+  if (crd == cc_crd::ours) {
+    auto r = sim.kubectl(
+        "k1", {"apply", "-f",
+               std::string(SOURCE_DIR) + "/deploy/crds/db.orange.com_cassandraclusters.yaml"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  } else {
+    auto r = api.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                         crd_json("/tests/fixtures/casskop-v2.1.0/cassandraclusters-crd.yaml"));
+    REQUIRE_MESSAGE(r.status == 201, r.body);
+  }
+  auto r =
+      api.request("POST", "/api/v1/namespaces",
+                  R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")" + kNs + R"("}})");
+  REQUIRE_MESSAGE(r.status == 201, r.body);
+  const std::string path = sim.state_dir() + "/casskop.yaml";
+  testsupport::write_file(
+      path, fmt::format("namespace: {}\nclusters:\n  - name: k1\n    kubeconfig: {}\nadmin: "
+                        "{{address: \"127.0.0.1:0\"}}\n{}",
+                        kNs, sim.kubeconfig("k1"), extra));
+  return path;
 }
 
 // kubesim with the given clusters, each with the CRDs and the namespace, and the CassKop
@@ -195,15 +242,18 @@ class world {
                 std::string(SOURCE_DIR) + "/deploy/crds/db.orange.com_cassandraclusters.yaml"});
         REQUIRE_MESSAGE(r.exit_code == 0, r.err);
       }
-      auto r = api(c).request("POST", "/api/v1/namespaces",
-                              R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")" + kNs + R"("}})");
+      auto r = api(c).request(
+          "POST", "/api/v1/namespaces",
+          R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")" + kNs + R"("}})");
       REQUIRE_MESSAGE(r.status == 201, r.body);
     }
   }
 
   api_client& api(const std::string& cluster) { return *clients_.at(cluster); }
   // After a token rotation: the test's client for `cluster` takes the current token.
-  void refresh_client(const std::string& cluster) { clients_[cluster].reset(new api_client(sim.client(cluster))); }
+  void refresh_client(const std::string& cluster) {
+    clients_[cluster].reset(new api_client(sim.client(cluster)));
+  }
 
   // The operator, configured for every cluster of this world (or the given ones).
   operator_config_options config(std::vector<std::string> regions = {}) const {
@@ -221,7 +271,8 @@ class world {
     REQUIRE_MESSAGE(r.status == 200, r.body);
   }
 
-  std::optional<js::Document> cc(const std::string& cluster, const std::string& name = "cassandra-e2e") {
+  std::optional<js::Document> cc(const std::string& cluster,
+                                 const std::string& name = "cassandra-e2e") {
     auto r = api(cluster).get(kCCs + "/" + name);
     if (r.status == 404) return std::nullopt;
     REQUIRE_MESSAGE(r.status == 200, r.body);
@@ -243,10 +294,12 @@ class world {
     REQUIRE_MESSAGE(r.status == 201, r.body);
   }
   void patch_mcc(const std::string& name, const std::string& merge_patch) {
-    auto r = api(clusters.front()).request("PATCH", kMCCs + "/" + name, merge_patch, "application/merge-patch+json");
+    auto r = api(clusters.front())
+                 .request("PATCH", kMCCs + "/" + name, merge_patch, "application/merge-patch+json");
     REQUIRE_MESSAGE(r.status == 200, r.body);
   }
-  testsupport::run_result kubectl(const std::vector<std::string>& args, const std::string& in = "") {
+  testsupport::run_result kubectl(const std::vector<std::string>& args,
+                                  const std::string& in = "") {
     return sim.kubectl(clusters.front(), args, in);
   }
 
@@ -352,8 +405,8 @@ struct rollout_probe {
   std::function<bool(const js::Value&)> released = [](const js::Value&) { return true; };
 
   std::vector<std::string> violations;
-  std::vector<bool> held_back;  // region i+1 seen waiting while region i was in progress
-  std::vector<int> released_at; // sample number at which each region was first seen released
+  std::vector<bool> held_back;   // region i+1 seen waiting while region i was in progress
+  std::vector<int> released_at;  // sample number at which each region was first seen released
 
   rollout_probe(world& w, std::vector<std::string> r) : w(w), regions(std::move(r)) {
     held_back.assign(regions.size(), false);
@@ -370,8 +423,8 @@ struct rollout_probe {
       if (rel(i) && released_at[i] < 0) released_at[i] = samples;
       if (i + 1 == regions.size()) break;
       if (rel(i + 1) && !(rel(i) && cc_ready(*docs[i])))
-        violations.push_back(fmt::format("{} released while {} was not Ready (sample {})", regions[i + 1],
-                                         regions[i], samples));
+        violations.push_back(fmt::format("{} released while {} was not Ready (sample {})",
+                                         regions[i + 1], regions[i], samples));
       if (rel(i) && !cc_ready(*docs[i]) && !rel(i + 1)) held_back[i] = true;
     }
     return rel(regions.size() - 1) && cc_ready(*docs.back());

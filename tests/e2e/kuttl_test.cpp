@@ -23,25 +23,7 @@ struct kuttl_world {
       : sim({"k1"}, {"--simulate-workloads", "--simulate-cassandra", "--pod-ready-delay-ms", "150",
                      "--probe-time-scale", "0.01"}) {
     api.reset(new api_client(sim.client("k1")));
-    if (crd == cc_crd::ours) {
-      auto r = sim.kubectl(
-          "k1", {"apply", "-f",
-                 std::string(SOURCE_DIR) + "/deploy/crds/db.orange.com_cassandraclusters.yaml"});
-      REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    } else {
-      auto r = api->request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-                            crd_json("/tests/fixtures/casskop-v2.1.0/cassandraclusters-crd.yaml"));
-      REQUIRE_MESSAGE(r.status == 201, r.body);
-    }
-    auto r = api->request(
-        "POST", "/api/v1/namespaces",
-        R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")" + kNs + R"("}})");
-    REQUIRE_MESSAGE(r.status == 201, r.body);
-    const std::string config = sim.state_dir() + "/casskop.yaml";
-    testsupport::write_file(
-        config, fmt::format("namespace: {}\nadmin: {{address: \"127.0.0.1:0\"}}\nclusters:\n  - "
-                            "name: k1\n    kubeconfig: {}\n",
-                            kNs, sim.kubeconfig("k1")));
+    const std::string config = prepare_casskop_cluster(sim, *api, crd);
     op = std::make_unique<operator_process>(operator_process::binary{CASSKOP_BIN},
                                             std::vector<std::string>{"--config", config});
   }

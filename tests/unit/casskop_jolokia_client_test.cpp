@@ -97,7 +97,7 @@ TEST_CASE("casskop jolokia client: POST /jolokia/ with the codec's body and basi
   CHECK(agent.last.body == casskop::jolokia::read_operation_mode().body);
 }
 
-TEST_CASE("casskop jolokia client: without credentials no Authorization; 401 comes back") {
+TEST_CASE("casskop jolokia client: without credentials no Authorization, and a 401 comes back") {
   fake_agent agent([](std::shared_ptr<k8s::http::exchange> ex) {
     ex->reply({401, "text/html", "Unauthorized", {}});
   });
