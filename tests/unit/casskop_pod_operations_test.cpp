@@ -318,18 +318,25 @@ TEST_CASE(
 
 TEST_CASE(
     "casskop pod operations: cleanup labels after a ScaleUp, ToDo with autoPilot, Manual "
-    "without, only on Running pods of the rack") {
+    "without, on every pod of the rack by name, also one the Pods cache does not show Running "
+    "yet, never one being deleted") {
   observed_pod pending = pod("cc-dc1-rack1-2", "");
-  pending.running = false;
-  std::vector<observed_pod> pods = {pod("cc-dc1-rack1-0", "127.1.0.1"),
-                                    pod("cc-dc1-rack1-1", "127.1.0.2"), pending,
+  pending.running = false;  // the cache lags: the StatefulSet already counts it Ready
+  observed_pod leaving = pod("cc-dc1-rack1-1", "127.1.0.2");
+  leaving.deleting = true;
+  std::vector<observed_pod> pods = {pod("cc-dc1-rack1-0", "127.1.0.1"), leaving, pending,
                                     pod("cc-dc2-rack1-0", "127.2.0.1", {}, "dc2-rack1")};
-  auto auto_pilot = cleanup_labels_after_scale_up(pods, rack, true);
-  REQUIRE(auto_pilot.size() == 2);
+  const std::vector<std::string> rack_pods = {"cc-dc1-rack1-0", "cc-dc1-rack1-1", "cc-dc1-rack1-2",
+                                              "cc-dc1-rack1-3"};
+  auto auto_pilot = cleanup_labels_after_scale_up(pods, rack_pods, true);
+  REQUIRE(auto_pilot.size() == 3);
+  CHECK(auto_pilot[0].pod == "cc-dc1-rack1-0");
+  CHECK(auto_pilot[1].pod == "cc-dc1-rack1-2");
+  CHECK(auto_pilot[2].pod == "cc-dc1-rack1-3");  // not in the cache at all yet
   CHECK(auto_pilot[0].labels.at(op_label::name) == "cleanup");
   CHECK(auto_pilot[0].labels.at(op_label::status) == "ToDo");
-  auto manual = cleanup_labels_after_scale_up(pods, rack, false);
-  REQUIRE(manual.size() == 2);
+  auto manual = cleanup_labels_after_scale_up(pods, rack_pods, false);
+  REQUIRE(manual.size() == 3);
   CHECK(manual[1].labels.at(op_label::status) == "Manual");
   CHECK(js::to_string(label_patch_body(manual[1])) ==
         R"({"metadata":{"labels":{"operation-name":"cleanup","operation-status":"Manual"}}})");

@@ -374,13 +374,15 @@ pod_operations_plan plan_pod_operations(const pod_operations_input& in, cluster_
   return std::move(pl.out);
 }
 
-std::vector<pod_label_patch> cleanup_labels_after_scale_up(const std::vector<observed_pod>& pods,
-                                                           const std::string& dc_rack,
-                                                           bool auto_pilot) {
+std::vector<pod_label_patch> cleanup_labels_after_scale_up(
+    const std::vector<observed_pod>& pods, const std::vector<std::string>& rack_pods,
+    bool auto_pilot) {
   std::vector<pod_label_patch> out;
-  for (const auto& p : pods) {
-    if (p.dc_rack != dc_rack || !workable(p)) continue;
-    out.push_back({p.name,
+  for (const auto& name : rack_pods) {
+    auto seen = std::find_if(pods.begin(), pods.end(),
+                             [&](const observed_pod& p) { return p.name == name; });
+    if (seen != pods.end() && seen->deleting) continue;
+    out.push_back({name,
                    {{op_label::name, pod_op::cleanup},
                     {op_label::status, auto_pilot ? status::to_do : status::manual}}});
   }

@@ -129,11 +129,14 @@ struct pod_operations_plan {
 // Racks whose podLastOperation is decommission (scale-down's) are left alone.
 pod_operations_plan plan_pod_operations(const pod_operations_input& in, cluster_status& status);
 
-// After a ScaleUp of rack `dc_rack` is Done (v2.1.0 cassandra_status.go:374-382): every
-// Running pod of the rack not being deleted gets operation-name=cleanup and operation-status ToDo
-// with spec.autoPilot, Manual without (a user flips Manual to ToDo to run it).
-std::vector<pod_label_patch> cleanup_labels_after_scale_up(const std::vector<observed_pod>& pods,
-                                                           const std::string& dc_rack,
-                                                           bool auto_pilot);
+// After a ScaleUp of a rack is Done (v2.1.0 cassandra_status.go:374-382): every pod of the rack
+// (`rack_pods`: the StatefulSet's pod names, ordinals 0..replicas-1, all Ready since the action
+// ended on it) not being deleted gets operation-name=cleanup and operation-status ToDo with
+// spec.autoPilot, Manual without (a user flips Manual to ToDo to run it). By name, not from the
+// Pods cache alone: that cache may not have the newest pod yet when the StatefulSet's status
+// already counts it, and the labels are set once.
+std::vector<pod_label_patch> cleanup_labels_after_scale_up(
+    const std::vector<observed_pod>& pods, const std::vector<std::string>& rack_pods,
+    bool auto_pilot);
 
 }  // namespace casskop

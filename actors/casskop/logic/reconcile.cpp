@@ -215,8 +215,8 @@ namespace {
 
 // Pod operations on the status this pass writes: the cleanup labels of a rack whose ScaleUp ends
 // in this pass (v2.1.0 cassandra_status.go:374), then the operations by label.
-void plan_pod_work(const pod_operations_input& in, const cluster_status& before, bool auto_pilot,
-                   cluster_status& after, reconcile_plan& plan) {
+void plan_pod_work(const pod_operations_input& in, const cluster_status& before,
+                   const parsed_cluster& cc, cluster_status& after, reconcile_plan& plan) {
   auto patch = [&](const pod_label_patch& p, const std::string& dc_rack) {
     plan.writes.push_back(
         {object_write::verb::patch, "Pod", p.pod, dc_rack, label_patch_body(p), ""});
@@ -228,7 +228,16 @@ void plan_pod_work(const pod_operations_input& in, const cluster_status& before,
     if (old != before.racks.end() && old->second.cassandra_last_action.name == action::scale_up &&
         old->second.cassandra_last_action.status == status::done)
       continue;  // ended in an earlier pass
-    for (const auto& p : cleanup_labels_after_scale_up(in.pods, dc_rack, auto_pilot))
+    std::vector<std::string> rack_pods;
+    for (const auto& r : racks_of(cc.spec)) {
+      if (r.name() != dc_rack) continue;
+      const std::string sts = statefulset_name(cc.name, r.dc, r.rack);
+      for (int i = 0; i < nodes_per_racks_of(
+                              cc.spec, cc.spec.dcs.empty() ? dc_spec{} : cc.spec.dcs[r.dc_index]);
+           ++i)
+        rack_pods.push_back(pod_name(sts, i));
+    }
+    for (const auto& p : cleanup_labels_after_scale_up(in.pods, rack_pods, cc.spec.auto_pilot))
       patch(p, dc_rack);
   }
   pod_operations_plan ops = plan_pod_operations(in, after);
@@ -465,8 +474,7 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
   plan.waiting = seq.waiting;
   for (auto& n : seq.notices)
     plan.events.push_back({n.warning, std::move(n.reason), std::move(n.message), n.dc_rack});
-  if (in.pod_operations)
-    plan_pod_work(*in.pod_operations, parsed.status, spec.auto_pilot, seq.status, plan);
+  if (in.pod_operations) plan_pod_work(*in.pod_operations, parsed.status, acted, seq.status, plan);
 
   if (seq.write) {
     const statefulset_intent& i = *seq.write;
