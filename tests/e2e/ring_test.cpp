@@ -224,6 +224,12 @@ TEST_CASE("ring: without the external-DNS annotation each region forms a ring of
   ring_world w;
   w.apply(sample_without_external_dns());
   REQUIRE_MESSAGE(eventually([&] { return w.all_ready(); }, 120s), w.diagnose());
+  // Pods Ready is not the end of the rollout (a seed-list roll may still restart one): the
+  // MultiCasskop Ready is, both regions' CassandraClusters Running and Done.
+  REQUIRE_MESSAGE(
+      eventually([&] { return mcc_ready(w.api[0]->get(kMCCs + "/multi-casskop-e2e").json()); },
+                 60s),
+      w.diagnose());
   std::set<int64_t> rings;
   std::vector<std::set<int64_t>> per_region(kRegions.size());
   for (size_t i = 0; i < kRegions.size(); ++i) {
@@ -236,16 +242,25 @@ TEST_CASE("ring: without the external-DNS annotation each region forms a ring of
   CHECK(rings.size() == 2);
   CHECK(per_region[0].size() == 1);
   CHECK(per_region[1].size() == 1);
-  // Region 1's nodetool status lists dc1 only: its four nodes, UN.
-  auto out = w.nodetool_status(0, kCC + "-dc1-rack1-0");
-  REQUIRE_MESSAGE(out.exit_code == 0, out.err);
-  auto ring = parse_nodetool_status(out.out);
-  INFO(out.out);
-  CHECK(ring.datacenters == std::vector<std::string>{"dc1"});
-  CHECK(ring.nodes.size() == kNodesPerRegion);
-  out = w.nodetool_status(1, kCC + "-dc2-rack4-0");
-  REQUIRE_MESSAGE(out.exit_code == 0, out.err);
-  ring = parse_nodetool_status(out.out);
-  CHECK(ring.datacenters == std::vector<std::string>{"dc2"});
-  CHECK(ring.nodes.size() == kNodesPerRegion);
+  // Each region's nodetool status lists its own DC only: its four nodes, UN.
+  const std::vector<std::pair<std::string, std::string>> seen_from{{"dc1", kCC + "-dc1-rack1-0"},
+                                                                   {"dc2", kCC + "-dc2-rack4-0"}};
+  for (size_t i = 0; i < kRegions.size(); ++i) {
+    const auto& [dc, pod] = seen_from[i];
+    testsupport::run_result out;
+    ring_view ring;
+    CHECK_MESSAGE(eventually(
+                      [&] {
+                        out = w.nodetool_status(i, pod);
+                        ring = parse_nodetool_status(out.out);
+                        return out.exit_code == 0 && ring.nodes.size() == kNodesPerRegion &&
+                               std::all_of(ring.nodes.begin(), ring.nodes.end(),
+                                           [](const ring_line& l) { return l.state == "UN"; });
+                      },
+                      30s),
+                  out.out << out.err << "\n"
+                          << w.diagnose());
+    INFO(out.out);
+    CHECK(ring.datacenters == std::vector<std::string>{dc});
+  }
 }

@@ -157,6 +157,14 @@ TEST_CASE("cassandra nodes: a node down refuses Jolokia and its pod turns not Re
   // failureThreshold 3 at a 1 s period.
   CHECK(eventually([&] { return !pod_of(sim, "k1", pod_name("dc1", 0)).ready; }, 15s));
   CHECK_THROWS(jolokia_client(ips[0]).request("POST", "/jolokia/", kLiveNodes));
+  // nodetool and cqlsh reach the JVM's ports too: refused, exit 1, nothing on stdout.
+  auto exec = sim.kubectl("k1", {"exec", pod_name("dc1", 0), "--", "nodetool", "status"});
+  CHECK(exec.exit_code == 1);
+  CHECK(exec.out.empty());
+  CHECK(exec.err.find("Failed to connect to '127.0.0.1:7199'") != std::string::npos);
+  exec = sim.kubectl("k1", {"exec", pod_name("dc1", 0), "--", "cqlsh", "-e", "DESCRIBE KEYSPACES"});
+  CHECK(exec.exit_code == 1);
+  CHECK(exec.err.find("Unable to connect to any servers") != std::string::npos);
   r = sim.control("k1", "cassandra/faults",
                   "namespace=default&pod=" + pod_name("dc1", 0) + "&down=false");
   REQUIRE_MESSAGE(r.status == 200, r.body);

@@ -547,6 +547,9 @@ std::optional<std::string> cassandra_pods::nodetool_status(const std::string& cl
   std::lock_guard lock(impl_->m);
   auto key = pod_key(cluster, ns, pod);
   if (!impl_->pods.count(key)) return std::nullopt;
+  // nodetool talks to the JVM's JMX port: a stopped or restarting JVM refuses the connection.
+  const cs::Node* node = impl_->rings.node(key);
+  if (!node || !node->jvm_up()) return std::nullopt;
   return impl_->rings.nodetool_status(key);
 }
 
@@ -556,6 +559,8 @@ std::optional<cs::CqlshResult> cassandra_pods::cqlsh(const std::string& cluster,
   std::lock_guard lock(impl_->m);
   auto key = pod_key(cluster, ns, pod);
   if (!impl_->pods.count(key)) return std::nullopt;
+  const cs::Node* node = impl_->rings.node(key);  // cqlsh talks to the JVM's port 9042
+  if (!node || !node->jvm_up()) return std::nullopt;
   return cs::run_cqlsh(impl_->rings, key, statement);
 }
 

@@ -341,7 +341,7 @@ void simulator::handle_cassandra_control(const std::shared_ptr<exchange>& ex, si
   if (pod.empty() && what != "speeds") return ex->reply(control_error(400, "pod is required"));
   auto no_pod = [&] {
     return control_error(
-        404, fmt::format("no Cassandra node in pod {}/{} of cluster {}", ns, pod, c.name));
+        404, fmt::format("no running Cassandra node in pod {}/{} of cluster {}", ns, pod, c.name));
   };
   auto text = [](int status, std::string body, int exit_code) {
     return response{status,
