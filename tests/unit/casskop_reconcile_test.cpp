@@ -484,14 +484,14 @@ TEST_CASE("casskop reconcile: a DC to 0 is decided only on a ring asked after it
   CHECK(dc2_nodes() == -1);
 
   // A fresh ask that failed: refused as not checkable (never accepted on an old answer).
-  facts.replication = {false, {}, 5};
+  facts.replication = {false, {}, 5, ""};
   dc2_to_0();
   p = w.pass();
   REQUIRE(p.refusals.size() == 1);
   CHECK(p.refusals[0].reason == refusal_reason::data_check_not_possible);
 
   // A fresh answer without dc2: accepted.
-  facts.replication = {true, {"dc1"}, 5};
+  facts.replication = {true, {"dc1"}, 5, ""};
   dc2_to_0();
   p = w.pass();
   CHECK_FALSE(p.needs_fresh_ring);
