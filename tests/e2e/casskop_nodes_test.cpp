@@ -595,10 +595,14 @@ TEST_CASE(
   CHECK(w.op->log().find("Jolokia call failed") != std::string::npos);
   // A value of the wrong type (a string where a list is expected) is not read as "nobody".
   w.fault(pod(0), "malformedJson=false&valueWrongType=true");
-  std::this_thread::sleep_for(2s);
-  REQUIRE_MESSAGE(
-      eventually([&] { return w.condition("Degraded", "reason") == "JolokiaError"; }, 30s),
-      w.diagnose());
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        return w.condition("Degraded", "reason") == "JolokiaError" &&
+                               w.condition("Degraded", "message").find("expected") !=
+                                   std::string::npos;
+                      },
+                      30s),
+                  w.diagnose());
   for (int i = 0; i < 3; ++i) {
     std::this_thread::sleep_for(1s);
     CHECK(w.replicas() == 2);
