@@ -138,6 +138,7 @@ struct cluster_entry {
   // This round's describeRingJMX answers: the DCs seen, and whether every call succeeded.
   std::set<std::string> ring_dcs;
   bool ring_ok = false, ring_asked = false;
+  std::string ring_error;  // the round's failed Keyspaces/describeRingJMX answer
   bool probe_now = false;  // the last pass wants a round at once (see run_pass)
   std::optional<jolokia::credentials> round_credentials;
 };
@@ -395,6 +396,7 @@ pod_state read_pod(const js::Value& o) {
       if (c.IsObject() && js::get_string(c, "name") == "cassandra") {
         container_known = true;
         container_ready = js::get_bool(c, {"ready"}, false);
+        p.restarts = static_cast<int>(js::get_int(c, {"restartCount"}, 0));
       }
   if (const js::Value* cs = js::find_path(o, {"status", "conditions"}); cs && cs->IsArray())
     for (const auto& c : cs->GetArray()) {
@@ -460,6 +462,8 @@ void finish_round(self_ptr self, const std::string& name, cluster_entry& entry) 
   entry.facts.replication.replicated_dcs =
       entry.facts.replication.known ? entry.ring_dcs : std::set<std::string>{};
   entry.facts.replication.asked = entry.round;
+  entry.facts.replication.why =
+      entry.facts.replication.known || !entry.ring_asked ? "" : entry.ring_error;
   entry.round = 0;
   run_pass(self, name);
   auto& cfg = self->state.settings.config.jolokia;
@@ -488,6 +492,7 @@ void start_calls(self_ptr self, const std::string& name, cluster_entry& entry,
   entry.ring_dcs.clear();
   entry.ring_ok = false;
   entry.ring_asked = false;
+  entry.ring_error.clear();
   if (const pod_state* first = first_ready(f)) {
     entry.ring_asked = true;
     f.asked_pod = first->name;
@@ -598,6 +603,8 @@ void on_node_reply(self_ptr self, node_reply& m) {
     auto r = jolokia::parse_string_list(m.reply);
     err = r.err;
     if (m.round == entry.round) entry.ring_ok = r.ok();
+    if (!r.ok() && m.round == entry.round)
+      entry.ring_error = "Keyspaces on " + m.pod + ": " + r.err.describe();
     if (r.ok() && m.round == entry.round) {
       // One describeRingJMX per replicated keyspace, in this round.
       auto pod = f.pods.find(m.pod);
@@ -611,7 +618,10 @@ void on_node_reply(self_ptr self, node_reply& m) {
   } else if (m.what == "ring") {
     auto r = jolokia::parse_describe_ring(m.reply);
     err = r.err;
-    if (!r.ok() && m.round == entry.round) entry.ring_ok = false;
+    if (!r.ok() && m.round == entry.round) {
+      entry.ring_ok = false;
+      entry.ring_error = "describeRingJMX on " + m.pod + ": " + r.err.describe();
+    }
     if (r.ok() && m.round == entry.round)
       for (const auto& range : *r.value)
         for (const auto& dc : range.datacenters) entry.ring_dcs.insert(dc);

@@ -18,15 +18,17 @@ const std::string kCC = "cassandra-e2e";
 const std::string kSts = "/apis/apps/v1/namespaces/" + kNs + "/statefulsets";
 const std::string kRack = kCC + "-dc1-rack1";
 
-std::string cc_json(int nodes) {
+// `liveness`: the spec's liveness members, each followed by a comma; `extra_spec` likewise.
+std::string cc_json(int nodes, const std::string& extra_spec = "",
+                    const std::string& liveness = R"("livenessInitialDelaySeconds":60,)") {
   // Probes of a second, so a pod is Ready as soon as its node answers.
   return fmt::format(
       R"({{"apiVersion":"db.orange.com/v2","kind":"CassandraCluster","metadata":{{"name":"{}","namespace":"{}"}},
-          "spec":{{"nodesPerRacks":{},"cassandraImage":"cassandra:3.11.10","dataCapacity":"1Gi",
+          "spec":{{{}{}"nodesPerRacks":{},"cassandraImage":"cassandra:3.11.10","dataCapacity":"1Gi",
                    "readinessInitialDelaySeconds":1,"readinessHealthCheckPeriod":1,
-                   "readinessHealthCheckTimeout":1,"livenessInitialDelaySeconds":60,
+                   "readinessHealthCheckTimeout":1,
                    "topology":{{"dc":[{{"name":"dc1","rack":[{{"name":"rack1"}}]}}]}}}}}})",
-      kCC, kNs, nodes);
+      kCC, kNs, extra_spec, liveness, nodes);
 }
 
 struct nodes_world {
@@ -110,8 +112,9 @@ struct nodes_world {
            "\ncasskop log:\n" + op->log();
   }
   // A cluster of `n` nodes, Running, with every pod's host id in its status.
-  void create(int n) {
-    auto r = api->request("POST", kCCs, cc_json(n));
+  void create(int n, const std::string& extra_spec = "",
+              const std::string& liveness = R"("livenessInitialDelaySeconds":60,)") {
+    auto r = api->request("POST", kCCs, cc_json(n, extra_spec, liveness));
     REQUIRE_MESSAGE(r.status == 201, r.body);
     REQUIRE_MESSAGE(eventually([&] { return action_done("Initializing") && host_ids() == n; }, 60s),
                     diagnose());
@@ -472,4 +475,208 @@ TEST_CASE("casskop nodes: a DC goes to 0 only when no keyspace replicates to it,
                       },
                       30s),
                   w.diagnose());
+}
+
+namespace {
+
+struct pod_seen {
+  std::string uid, ip;
+  int restarts = 0;
+  bool ready = false;
+  bool exists = false;
+};
+
+pod_seen pod_status(api_client& api, const std::string& name) {
+  pod_seen p;
+  auto r = api.get("/api/v1/namespaces/" + kNs + "/pods/" + name);
+  if (r.status != 200) return p;
+  const js::Document d = r.json();
+  p.exists = true;
+  p.uid = std::string(js::get_string(d, {"metadata", "uid"}));
+  p.ip = std::string(js::get_string(d, {"status", "podIP"}));
+  if (const js::Value* cs = js::find_path(d, {"status", "containerStatuses"}); cs && cs->IsArray())
+    for (const auto& c : cs->GetArray())
+      if (js::get_string(c, "name") == "cassandra") {
+        p.restarts = static_cast<int>(js::get_int(c, {"restartCount"}, 0));
+        p.ready = js::get_bool(c, {"ready"}, false);
+      }
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "casskop nodes: a pod crash-looping at an IP its ring holds for another node is deleted") {
+  nodes_world w;
+  // v2.1.0's IP-swap check on, and a liveness probe of a second that kills a node after one
+  // failure: a crash loop raises restartCount quickly.
+  w.create(3, R"("restartCountBeforePodDeletion":2,)",
+           R"("livenessInitialDelaySeconds":1,"livenessHealthCheckPeriod":1,)"
+           R"("livenessHealthCheckTimeout":1,"livenessFailureThreshold":1,)");
+  const std::string host1(
+      js::get_string(w.cc(), {"status", "cassandraNodeStatus", pod(1), "hostId"}));
+  const std::string ip2 = pod_status(*w.api, pod(2)).ip;
+  REQUIRE(!host1.empty());
+
+  // Pod 1 restarts at its own IP (its MBean missing fails both probes): restartCount rises
+  // past the limit, but its IP is still its own host id's: it is not deleted.
+  const std::string uid1 = pod_status(*w.api, pod(1)).uid;
+  w.fault(pod(1), "mbeanMissing=true");
+  REQUIRE_MESSAGE(eventually([&] { return pod_status(*w.api, pod(1)).restarts > 3; }, 30s),
+                  w.diagnose());
+  CHECK(pod_status(*w.api, pod(1)).uid == uid1);
+  CHECK_FALSE(w.has_warning("PodIPSwapped"));
+
+  // While pod 1 is not Ready, pod 2 goes and is not made again (OrderedReady): its node stays
+  // DN at ip2. Pod 1 is made again at ip2: Cassandra refuses to start at an address its ring
+  // holds for another host id, and the pod crash-loops there.
+  auto del = w.api->request("DELETE", "/api/v1/namespaces/" + kNs + "/pods/" + pod(2), "");
+  REQUIRE_MESSAGE(del.status == 200, del.body);
+  REQUIRE_MESSAGE(eventually([&] { return !pod_status(*w.api, pod(2)).exists; }, 20s),
+                  w.diagnose());
+  w.fault(pod(1), "nextIpOf=" + pod(2));
+  del = w.api->request("DELETE", "/api/v1/namespaces/" + kNs + "/pods/" + pod(1), "");
+  REQUIRE_MESSAGE(del.status == 200, del.body);
+  pod_seen swapped;
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        swapped = pod_status(*w.api, pod(1));
+                        return swapped.exists && swapped.uid != uid1 && swapped.ip == ip2;
+                      },
+                      20s),
+                  w.diagnose());
+  w.fault(pod(1), "mbeanMissing=false");
+  CHECK_FALSE(swapped.ready);
+
+  // casskop deletes it (Warning Event, log line); made again with a fresh IP, it starts with
+  // its own data and host id, and pod 2 follows.
+  REQUIRE_MESSAGE(eventually([&] { return w.has_warning("PodIPSwapped"); }, 60s), w.diagnose());
+  CHECK(w.op->log().find("PodIPSwapped") != std::string::npos);
+  pod_seen fresh;
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        fresh = pod_status(*w.api, pod(1));
+                        return fresh.exists && fresh.uid != swapped.uid && fresh.ready;
+                      },
+                      60s),
+                  w.diagnose());
+  CHECK(fresh.ip != ip2);
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto c = w.cc();
+                        return pod_status(*w.api, pod(2)).ready && w.host_ids() == 3 &&
+                               js::get_string(c, {"status", "cassandraNodeStatus", pod(1),
+                                                  "nodeIp"}) == fresh.ip;
+                      },
+                      60s),
+                  w.diagnose());
+  CHECK(js::get_string(w.cc(), {"status", "cassandraNodeStatus", pod(1), "hostId"}) == host1);
+  CHECK(w.replicas() == 3);
+}
+
+TEST_CASE(
+    "casskop nodes: a first Ready pod answering malformed JSON or a wrong type holds a scale up") {
+  nodes_world w;
+  w.create(1);
+  // Pod 0 is the one casskop asks JoiningNodes: its answers cannot be read, so nobody can say
+  // whether a node joins. The scale up waits (v2.1.0 counts such an error as joining).
+  // The first node added is decided on the answer known before the fault; the next one needs a
+  // fresh answer (a pod changed), which cannot be read.
+  w.fault(pod(0), "malformedJson=true");
+  w.patch_nodes(3);
+  REQUIRE_MESSAGE(
+      eventually([&] { return w.condition("Degraded", "reason") == "JolokiaError"; }, 30s),
+      w.diagnose());
+  CHECK(w.condition("Degraded", "message").find("JoiningNodes") != std::string::npos);
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(1s);
+    CHECK(w.replicas() == 2);
+  }
+  CHECK(w.op->log().find("Jolokia call failed") != std::string::npos);
+  // A value of the wrong type (a string where a list is expected) is not read as "nobody".
+  w.fault(pod(0), "malformedJson=false&valueWrongType=true");
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        return w.condition("Degraded", "reason") == "JolokiaError" &&
+                               w.condition("Degraded", "message").find("expected") !=
+                                   std::string::npos;
+                      },
+                      30s),
+                  w.diagnose());
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(1s);
+    CHECK(w.replicas() == 2);
+  }
+  w.fault(pod(0), "reset=true");
+  REQUIRE_MESSAGE(eventually([&] { return w.action_done("ScaleUp") && w.replicas() == 3; }, 60s),
+                  w.diagnose());
+  CHECK(w.condition("Degraded", "status") == "False");
+}
+
+TEST_CASE("casskop nodes: a describeRing error refuses a DC to 0 as DataCheckNotPossible") {
+  nodes_world w;
+  auto body = js::parse(cc_json(1));
+  const js::Document topology = js::parse(
+      R"({"dc":[{"name":"dc1","rack":[{"name":"rack1"}]},{"name":"dc2","rack":[{"name":"rack1"}]}]})");
+  body["spec"]["topology"].CopyFrom(topology, body.GetAllocator());
+  auto created = w.api->request("POST", kCCs, js::to_string(body));
+  REQUIRE_MESSAGE(created.status == 201, created.body);
+  REQUIRE_MESSAGE(
+      eventually([&] { return w.action_done("Initializing") && w.host_ids() == 2; }, 60s),
+      w.diagnose());
+  for (const std::string& p : {kCC + "-dc1-rack1-0", kCC + "-dc2-rack1-0"})
+    w.fault(p, "describeRingError=ring%20unavailable");
+  auto r = w.api->request("PATCH", kCCs + "/" + kCC, two_dcs(0), "application/merge-patch+json");
+  REQUIRE(r.status == 200);
+  REQUIRE_MESSAGE(eventually([&] { return w.has_warning("DataCheckNotPossible"); }, 30s),
+                  w.diagnose());
+  // Written back, nothing scaled; the log says what the node answered.
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto c = w.cc();
+                        const js::Value* dcs = js::find_path(c, {"spec", "topology", "dc"});
+                        return dcs && dcs->Size() > 1 &&
+                               js::get_int((*dcs)[1], {"nodesPerRacks"}, -1) == -1;
+                      },
+                      30s),
+                  w.diagnose());
+  CHECK(w.op->log().find("ring unavailable") != std::string::npos);
+  // The Event says why the check was not possible: the node's answer.
+  bool said = false;
+  auto events = w.api->get("/api/v1/namespaces/" + kNs + "/events").json();
+  for (const auto& e : events["items"].GetArray())
+    if (js::get_string(e, "reason") == "DataCheckNotPossible" &&
+        js::get_string(e, "message").find("ring unavailable") != std::string_view::npos)
+      said = true;
+  CHECK_MESSAGE(said, js::to_string(events));
+  const std::string dc2_sts =
+      "/apis/apps/v1/namespaces/" + kNs + "/statefulsets/" + kCC + "-dc2-rack1";
+  CHECK(js::get_int(w.api->get(dc2_sts).json(), {"spec", "replicas"}, -1) == 1);
+  CHECK(js::get_string(w.cc(), {"status", "cassandraRackStatus", "dc2-rack1", "cassandraLastAction",
+                                "name"}) != "ScaleDown");
+}
+
+TEST_CASE("casskop nodes: a node whose JVM exits once decommissioned stalls the scale down, said") {
+  nodes_world w;
+  w.create(1);
+  w.scale_up(2);
+  // The node leaves, reaches DECOMMISSIONED and its JVM exits at once: casskop never reads
+  // DECOMMISSIONED, only a refused connection. v2.1.0's UNKNOWN case is an OperationMode answer,
+  // not an unreadable one: the StatefulSet is not shrunk on a guess, and the status says why.
+  w.fault(pod(1), "exitWhenDecommissioned=true");
+  w.patch_nodes(1);
+  REQUIRE_MESSAGE(
+      eventually([&] { return w.condition("Degraded", "reason") == "JolokiaUnreachable"; }, 30s),
+      w.diagnose());
+  const std::string why = w.condition("Progressing", "message");
+  CHECK_MESSAGE(why.find(pod(1)) != std::string::npos, why);
+  CHECK_MESSAGE(why.find("not shrunk until it answers DECOMMISSIONED") != std::string::npos, why);
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(1s);
+    CHECK(w.replicas() == 2);
+  }
+  CHECK(w.pvc_exists(pod(1)));
+  auto c = w.cc();
+  CHECK(js::get_string(c, {"status", "cassandraRackStatus", "dc1-rack1", "podLastOperation",
+                           "status"}) == "Ongoing");
 }

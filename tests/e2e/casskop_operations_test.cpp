@@ -231,6 +231,32 @@ TEST_CASE("casskop operations e2e: remove of a dead node: removeNode, its PVC an
                   w.diagnose());
 }
 
+TEST_CASE("casskop operations e2e: a removeNode the node refuses ends Error with its message") {
+  ops_world w;
+  w.start(cc_json(kOneRack, 3));
+  const std::string dead_ip = w.pod_ip(kPod2);
+  REQUIRE(!dead_ip.empty());
+  w.control("faults", "namespace=" + kNs + "&pod=" + kPod2 + "&down=true");
+  // The labelled node (the removeNode's coordinator) refuses it.
+  w.control("faults",
+            "namespace=" + kNs + "&pod=" + kPod0 + "&removeNodeRefused=not%20from%20here");
+  w.label_pod(kPod0, "remove", kPod2 + "_" + dead_ip);
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        return w.label(kPod0, "operation-status") == "Error" &&
+                               js::get_string(w.last_op("dc1-rack1"), "status") == "Done";
+                      },
+                      60s),
+                  w.diagnose());
+  CHECK(ops_world::names(w.last_op("dc1-rack1"), "podsKO") == std::vector<std::string>{kPod0});
+  CHECK_MESSAGE(w.has_event("PodOperationFailed", "not from here"), w.diagnose());
+  CHECK(w.op->log().find("not from here") != std::string::npos);
+  // Nothing of the dead node was deleted: its pod and PVC are still there.
+  CHECK(w.pod(kPod2).has_value());
+  CHECK(w.api->get("/api/v1/namespaces/" + kNs + "/persistentvolumeclaims/data-" + kPod2).status ==
+        200);
+}
+
 TEST_CASE("casskop operations e2e: casskop killed during a cleanup resumes it and ends Done") {
   ops_world w;
   w.start(cc_json(kOneRack, 1));

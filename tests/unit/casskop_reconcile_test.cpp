@@ -56,6 +56,10 @@ struct world {
 
   void apply(object_write& w) {
     ++writes;
+    if (w.what == object_write::verb::remove) {  // a Pod or PVC: nothing kept of it here
+      log.push_back("delete " + w.kind + " " + w.name);
+      return;
+    }
     const char* verb = w.what == object_write::verb::create   ? "create"
                        : w.what == object_write::verb::update ? "update"
                                                               : "patch";
@@ -480,18 +484,66 @@ TEST_CASE("casskop reconcile: a DC to 0 is decided only on a ring asked after it
   CHECK(dc2_nodes() == -1);
 
   // A fresh ask that failed: refused as not checkable (never accepted on an old answer).
-  facts.replication = {false, {}, 5};
+  facts.replication = {false, {}, 5, ""};
   dc2_to_0();
   p = w.pass();
   REQUIRE(p.refusals.size() == 1);
   CHECK(p.refusals[0].reason == refusal_reason::data_check_not_possible);
 
   // A fresh answer without dc2: accepted.
-  facts.replication = {true, {"dc1"}, 5};
+  facts.replication = {true, {"dc1"}, 5, ""};
   dc2_to_0();
   p = w.pass();
   CHECK_FALSE(p.needs_fresh_ring);
   CHECK(p.refusals.empty());
   CHECK(dc2_nodes() == 0);
   CHECK(js::get_string(w.cc, {"metadata", "annotations", last_applied_annotation}) != applied);
+}
+
+TEST_CASE("casskop reconcile: a pod crash-looping at another node's IP is deleted, uid first") {
+  world w;
+  w.cc["spec"].AddMember("restartCountBeforePodDeletion", 2, w.cc.GetAllocator());
+  w.converge();
+  node_facts facts;
+  facts.host_ids.emplace();
+  pod_state p;
+  p.name = "cc-dc1-r1-0";
+  p.uid = "uid-a";
+  p.ip = "127.9.0.2";
+  p.phase = "Running";
+  p.ready = true;
+  facts.pods[p.name] = p;
+  (*facts.host_ids)["127.9.0.2"] = "host-a";
+  w.nodes = &facts;
+  reconcile_plan plan = w.pass();
+  CHECK(js::get_string(w.cc, {"status", "cassandraNodeStatus", "cc-dc1-r1-0", "hostId"}) ==
+        "host-a");
+
+  // Made again at 127.9.0.7, which the ring holds for a down node: it crash-loops, not Ready.
+  p.ip = "127.9.0.7";
+  p.ready = false;
+  p.restarts = 3;
+  facts.pods[p.name] = p;
+  (*facts.host_ids)["127.9.0.7"] = "host-b";
+  w.events.clear();
+  plan = w.pass();
+  auto del = std::find_if(plan.writes.begin(), plan.writes.end(),
+                          [](const object_write& x) { return x.kind == "Pod"; });
+  REQUIRE(del != plan.writes.end());
+  CHECK(del->what == object_write::verb::remove);
+  CHECK(del->name == "cc-dc1-r1-0");
+  CHECK(del->precondition_uid == "uid-a");
+  REQUIRE(plan.events.size() == 1);
+  CHECK(plan.events[0].warning);
+  CHECK(plan.events[0].reason == "PodIPSwapped");
+  CHECK(plan.events[0].message.find("host-b") != std::string::npos);
+  // The status keeps the pod's own host id (a pod not Ready records nothing).
+  CHECK(plan.status.nodes.at("cc-dc1-r1-0").host_id == "host-a");
+
+  // At or below the count: nothing deleted.
+  p.restarts = 2;
+  facts.pods[p.name] = p;
+  plan = w.pass();
+  CHECK(std::none_of(plan.writes.begin(), plan.writes.end(),
+                     [](const object_write& x) { return x.kind == "Pod"; }));
 }

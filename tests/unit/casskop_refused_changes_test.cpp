@@ -313,7 +313,12 @@ TEST_CASE("casskop refused changes: a DC scaled to 0 while still replicated (Sca
   const change_review unknown = review_changes(old, wanted, ctx);
   CHECK(reasons(unknown) == strings{refusal_reason::data_check_not_possible});
   CHECK(unknown.refusals[0].message.find("not possible yet") != std::string::npos);
+  CHECK(unknown.refusals[0].message.find("no Ready pod to ask") != std::string::npos);
   CHECK(unknown.spec.dcs[1].nodes_per_racks == 1);
+  // A failed ask: the message names what failed.
+  ctx.data.why = "describeRingJMX on pod-0: java.io.IOException: ring unavailable";
+  const change_review failed = review_changes(old, wanted, ctx);
+  CHECK(failed.refusals[0].message.find("ring unavailable") != std::string::npos);
 }
 
 TEST_CASE("casskop refused changes: with node facts, a DC to 0 waits for a ring asked after it") {
@@ -322,7 +327,7 @@ TEST_CASE("casskop refused changes: with node facts, a DC to 0 waits for a ring 
   wanted.dcs[1].nodes_per_racks = 0;
   change_context ctx;
   ctx.fresh_data_required = true;
-  ctx.data = {true, {"dc1"}, 7};
+  ctx.data = {true, {"dc1"}, 7, ""};
   // Not seen yet, or seen after round 7 started: neither accepted nor refused.
   for (std::optional<uint64_t> seen : {std::optional<uint64_t>{}, std::optional<uint64_t>{7}}) {
     ctx.change_seen = seen;

@@ -20,6 +20,7 @@ struct pod_state {
   bool ready = false;          // the cassandra container is Ready and the pod Running
   bool unschedulable = false;  // Pending, PodScheduled False with reason Unschedulable
   bool deleting = false;       // metadata.deletionTimestamp set
+  int restarts = 0;            // the cassandra container's restartCount
 };
 
 // One answer of one node, tied to the pod (uid) that gave it: a pod of the same name made later

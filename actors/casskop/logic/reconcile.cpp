@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "actors/casskop/logic/applied_hash.h"
+#include "actors/casskop/logic/ip_swap.h"
 #include "actors/casskop/logic/last_applied.h"
 #include "actors/casskop/logic/names.h"
 #include "actors/casskop/logic/pdb.h"
@@ -48,13 +49,15 @@ generated_object generate(const parsed_cluster& cc, const dc_rack& rack,
 
 // status.cassandraNodeStatus: pod -> hostId and nodeIp, from the HostIdMap of the first Ready
 // pod (v2.1.0 CheckPodsState, cassandra_status.go). A pod whose IP is not in the map keeps what
-// it had; pods gone are dropped.
+// it had, and so does a pod not Ready; pods gone are dropped.
 void record_host_ids(const node_facts& f, cluster_status& status) {
   if (!f.host_ids) return;
   for (auto it = status.nodes.begin(); it != status.nodes.end();)
     it = f.pods.count(it->first) ? std::next(it) : status.nodes.erase(it);
   for (const auto& [name, pod] : f.pods) {
-    if (pod.ip.empty()) continue;
+    // Only a Ready pod (v2.1.0 updateCassandraNodesStatusForPod): a pod crash-looping at an IP
+    // the ring holds for another node must not take that node's host id (ip_swap.h).
+    if (pod.ip.empty() || !pod.ready) continue;
     auto id = f.host_ids->find(pod.ip);
     if (id == f.host_ids->end()) continue;
     status.nodes[name] = node_status{id->second, pod.ip};
@@ -459,7 +462,30 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
                     },
                     in.nodes};
   sequence_result seq = sequence(si);
-  if (in.nodes) record_host_ids(*in.nodes, seq.status);
+  if (in.nodes) {
+    // Checked against the status as read, before this pass records host ids (v2.1.0
+    // CheckPodsState).
+    if (auto swap = pod_with_swapped_ip(spec.restart_count_before_pod_deletion, *in.nodes,
+                                        seq.status.nodes)) {
+      object_write w;
+      w.what = object_write::verb::remove;
+      w.kind = "Pod";
+      w.name = swap->pod;
+      w.precondition_uid = swap->uid;
+      plan.writes.push_back(std::move(w));
+      plan.events.push_back(
+          {true, "PodIPSwapped",
+           "Pod " + swap->pod + " restarted " + std::to_string(swap->restarts) +
+               " times (restartCountBeforePodDeletion " +
+               std::to_string(spec.restart_count_before_pod_deletion) + ") and has IP " + swap->ip +
+               ", which the ring maps to host id " + swap->ring_host_id +
+               " while the status records " +
+               (swap->recorded_host_id.empty() ? std::string("none") : swap->recorded_host_id) +
+               " for it: deleting the pod so it gets a new IP",
+           ""});
+    }
+    record_host_ids(*in.nodes, seq.status);
+  }
   plan.calls = std::move(seq.calls);
   plan.nodes_busy = seq.nodes_busy;
   for (auto& [pvc, uid] : seq.delete_pvcs) {

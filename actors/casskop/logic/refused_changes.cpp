@@ -271,8 +271,9 @@ class reviewer {
         reason = refusal_reason::data_check_not_possible;
         message = "cannot scale " + what +
                   ": casskop must first check that no keyspace still "
-                  "replicates data to it, and that check is not possible yet" +
-                  restored;
+                  "replicates data to it, and that check is not possible yet (" +
+                  (ctx_.data.why.empty() ? std::string("no Ready pod to ask") : ctx_.data.why) +
+                  ")" + restored;
       } else if (now == 0 && ctx_.data.replicated_dcs.count(n.name)) {
         reason = refusal_reason::dc_still_replicated;
         message = "cannot scale " + what +

@@ -39,6 +39,7 @@ struct replication_knowledge {
   bool known = false;                    // false: nobody could ask Cassandra yet
   std::set<std::string> replicated_dcs;  // DCs some keyspace still replicates to
   uint64_t asked = 0;  // sequence number of the ask that gave this answer (0: never asked)
+  std::string why;     // when not known: what failed ("" if nobody could be asked)
 };
 
 struct change_context {
