@@ -547,3 +547,58 @@ TEST_CASE("casskop reconcile: a pod crash-looping at another node's IP is delete
   CHECK(std::none_of(plan.writes.begin(), plan.writes.end(),
                      [](const object_write& x) { return x.kind == "Pod"; }));
 }
+
+TEST_CASE("casskop reconcile: the node a decommission is sent to is labelled as v2.1.0 does") {
+  world w;
+  w.converge();
+  node_facts facts;
+  facts.host_ids.emplace();
+  std::vector<observed_pod> pods;
+  for (int i = 0; i < 2; ++i) {
+    pod_state p;
+    p.name = "cc-dc1-r1-" + std::to_string(i);
+    p.uid = "uid-" + std::to_string(i);
+    p.ip = "127.9.0." + std::to_string(i + 2);
+    p.phase = "Running";
+    p.ready = true;
+    facts.pods[p.name] = p;
+    (*facts.host_ids)[p.ip] = "host-" + p.uid;
+    observed_pod o;
+    o.name = p.name;
+    o.dc_rack = "dc1-r1";
+    o.pod_ip = p.ip;
+    o.running = o.ready = true;
+    pods.push_back(o);
+  }
+  facts.joining = false;
+  w.nodes = &facts;
+  pod_operations_input ops{
+      pods, false, {}, {}, "casskop", "2026-12-05T10:00:00Z", "20261205T100000"};
+  w.pod_ops = &ops;
+  w.cc["spec"]["topology"]["dc"][0].AddMember("nodesPerRacks", 1, w.cc.GetAllocator());
+
+  reconcile_plan plan = w.pass();  // ScaleDown of dc1-r1: the last pod's OperationMode is asked
+  CHECK(plan.calls.empty());
+  node_answer normal;
+  normal.pod_uid = "uid-1";
+  normal.value = "NORMAL";
+  normal.at = "2026-12-05T10:00:00Z";
+  facts.modes["cc-dc1-r1-1"] = normal;
+  plan = w.pass();
+  REQUIRE(plan.calls.size() == 1);
+  CHECK(plan.calls[0].pod == "cc-dc1-r1-1");
+  auto label = std::find_if(plan.writes.begin(), plan.writes.end(),
+                            [](const object_write& x) { return x.kind == "Pod"; });
+  REQUIRE(label != plan.writes.end());
+  CHECK(label->what == object_write::verb::patch);
+  CHECK(label->name == "cc-dc1-r1-1");
+  CHECK(js::get_string(label->body, {"metadata", "labels", "operation-name"}) == "decommission");
+  CHECK(js::get_string(label->body, {"metadata", "labels", "operation-status"}) == "Ongoing");
+  CHECK(js::get_string(label->body, {"metadata", "labels", "operation-start"}) ==
+        "20261205T100000");
+  // Ongoing: nothing is sent or labelled again while the node works.
+  plan = w.pass();
+  CHECK(plan.calls.empty());
+  CHECK(std::none_of(plan.writes.begin(), plan.writes.end(),
+                     [](const object_write& x) { return x.kind == "Pod"; }));
+}

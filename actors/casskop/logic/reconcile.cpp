@@ -486,6 +486,16 @@ reconcile_plan plan_reconcile(const reconcile_input& in) {
     }
     record_host_ids(*in.nodes, seq.status);
   }
+  // The node a decommission is sent to is labelled as v2.1.0 does (ensureDecommissionToDo,
+  // pod_operation.go:487): `kubectl get pods -L operation-name,operation-status` shows it.
+  if (in.pod_operations)
+    for (const auto& c : seq.calls)
+      plan.writes.push_back({object_write::verb::patch, "Pod", c.pod, c.dc_rack,
+                             label_patch_body({c.pod,
+                                               {{op_label::name, pod_op::decommission},
+                                                {op_label::status, status::ongoing},
+                                                {op_label::start, in.pod_operations->now_label}}}),
+                             ""});
   plan.calls = std::move(seq.calls);
   plan.nodes_busy = seq.nodes_busy;
   for (auto& [pvc, uid] : seq.delete_pvcs) {
