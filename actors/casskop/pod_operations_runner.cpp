@@ -162,29 +162,6 @@ caf::behavior runner(self_ptr self, pod_operations_runner_settings s) {
         if (!current(self, key, gen)) return;
         carry_out(self, key, nullptr);
       },
-      [=](pod_op_join_atom, const std::string& cluster, const std::string& secret,
-          const std::string& ip) {
-        auto reconciler = self->state.settings.reconciler;
-        self->state.settings.call(
-            secret, ip, jolokia::read_joining_nodes(),
-            [reconciler, cluster](jolokia::http_reply r) {
-              auto joining = jolokia::parse_string_list(r);
-              const auto kind = joining.err.kind;
-              if (joining.ok())
-                caf::anon_send(reconciler, pod_op_join_atom::value, cluster, true,
-                               !joining.value->empty(), std::string());
-              else if (kind == jolokia::failure::unauthorized ||
-                       kind == jolokia::failure::no_credentials)
-                // Credentials fail every call alike: the operations start and end Error with
-                // this reason, rather than waiting in ToDo with no word to the user.
-                caf::anon_send(reconciler, pod_op_join_atom::value, cluster, true, false,
-                               "JoiningNodes: " + joining.err.describe());
-              else
-                // v2.1.0 hasJoiningNodes: an error counts as joining; here "unknown", said why.
-                caf::anon_send(reconciler, pod_op_join_atom::value, cluster, false, true,
-                               "JoiningNodes: " + joining.err.describe());
-            });
-      },
   };
 }
 

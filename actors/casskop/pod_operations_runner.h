@@ -12,9 +12,6 @@
 // Messages in:
 //   (pod_op_start_atom, cluster, operation_job): start or resume; a pod already worked on is
 //     ignored (the reconciler's in_flight set mirrors ours).
-//   (pod_op_join_atom, cluster, Jolokia Secret, pod IP): read JoiningNodes there; the reconciler
-//     is told
-//     (pod_op_join_atom, cluster, known, joining, why).
 // Messages out, to the reconciler: (pod_op_done_atom, cluster, operation_outcome).
 #pragma once
 

@@ -347,8 +347,8 @@ std::vector<observed_pod> pods_of(reconciler_state& st, const std::string& name)
   return out;
 }
 
-// After a pass: its jobs to the runner, a JoiningNodes read when pods wait for one, and a pass
-// again later while pods wait (joining nodes or an action under way are not watch events).
+// After a pass: its jobs to the runner, and a pass again later while pods wait (an action under
+// way is no watch event; joining nodes are asked by the node prober, busy meanwhile).
 void hand_pod_operations(self_ptr self, const std::string& name, const reconcile_plan& plan) {
   auto& st = self->state;
   if (!st.pod_ops_runner) return;
@@ -361,9 +361,6 @@ void hand_pod_operations(self_ptr self, const std::string& name, const reconcile
     self->send(st.pod_ops_runner, pod_op_start_atom::value, name, std::move(job));
   }
   auto pods = pods_of(st, name);
-  auto now = std::chrono::steady_clock::now();
-  if (auto ip = st.pod_ops.joining_check(name, pods, now))
-    self->send(st.pod_ops_runner, pod_op_join_atom::value, name, secret, *ip);
   auto& entry = st.clusters[name];
   if (st.pod_ops.has_waiting(name, pods) && !entry.retry_scheduled) {
     entry.retry_scheduled = true;
@@ -793,18 +790,21 @@ reconcile_plan plan_pass(reconciler_state& st, const std::string& name, cluster_
                                         ? std::string("casskop")
                                         : st.settings.config.operator_name;
   const auto now = std::chrono::system_clock::now();
-  pod_operations_input ops = st.pod_ops.input(name, pods, operator_name, k8s::format_time(now),
-                                              label_time(now), std::chrono::steady_clock::now());
+  pod_operations_input ops =
+      st.pod_ops.input(name, pods, joining_for_pod_operations(entry.facts), operator_name,
+                       k8s::format_time(now), label_time(now));
   if (st.pod_ops_runner) in.pod_operations = &ops;
 
   reconcile_plan plan = plan_reconcile(in);
   st.pod_ops.started(name, plan.pod_operations.start);
   entry.status = plan.status;
   entry.waiting = plan.waiting;
-  // An action starting to wait on a node (a ScaleDown's first decommission, a scale up's
-  // joining check) asks at once instead of at the next rest poll (up to restPollSeconds).
-  if (plan.nodes_busy && !entry.nodes_busy) entry.probe_now = true;
-  entry.nodes_busy = plan.nodes_busy;
+  // An action starting to wait on a node (a ScaleDown's first decommission, a scale up's or a
+  // ToDo pod operation's joining check) asks at once instead of at the next rest poll (up to
+  // restPollSeconds).
+  const bool busy = plan.nodes_busy || !plan.pod_operations.waiting.empty();
+  if (busy && !entry.nodes_busy) entry.probe_now = true;
+  entry.nodes_busy = busy;
   if (!plan.needs_fresh_ring) {
     entry.facts.dc_zero_seen.reset();
   } else if (!entry.facts.dc_zero_seen) {
@@ -1111,16 +1111,6 @@ caf::behavior reconciler(self_ptr self, reconciler_settings s) {
       [=](respawn_atom, int r) { spawn_child(self, static_cast<role>(r), true); },
       [=](pod_op_done_atom, const std::string& cluster, const operation_outcome& o) {
         self->state.pod_ops.ended(cluster, o);
-        run_pass(self, cluster);
-      },
-      [=](pod_op_join_atom, const std::string& cluster, bool known, bool joining,
-          const std::string& why) {
-        if (!why.empty())
-          k8s::log::warn(known ? "JoiningNodes refused: pod operations will fail with it"
-                               : "Pod operations wait: JoiningNodes unreadable",
-                         {{"cluster", cluster}, {"error", why}});
-        self->state.pod_ops.joining_answer(cluster, known, joining, why,
-                                           std::chrono::steady_clock::now());
         run_pass(self, cluster);
       },
       [=](clusters_atom) -> std::string { return clusters_json(self->state); },

@@ -24,7 +24,6 @@ using probe_atom = caf::atom_constant<caf::atom("probe")>;
 namespace casskop {
 using pod_op_start_atom = caf::atom_constant<caf::atom("popstart")>;  // run/resume a job
 using pod_op_done_atom = caf::atom_constant<caf::atom("popdone")>;    // a job ended
-using pod_op_join_atom = caf::atom_constant<caf::atom("popjoin")>;    // JoiningNodes asked/told
 using pod_op_step_atom = caf::atom_constant<caf::atom("popstep")>;    // runner: an answer came
 using pod_op_tick_atom = caf::atom_constant<caf::atom("poptick")>;    // runner: a pause ended
 }  // namespace casskop

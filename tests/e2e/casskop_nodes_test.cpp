@@ -211,6 +211,13 @@ TEST_CASE("casskop nodes: a decommission stuck LEAVING never shrinks the Statefu
                       },
                       20s),
                   w.diagnose());
+  // The node is labelled as v2.1.0 labels it (kubectl get pods -L operation-name shows it).
+  auto labelled = w.api->get("/api/v1/namespaces/" + kNs + "/pods/" + pod(1));
+  REQUIRE(labelled.status == 200);
+  const js::Document p = labelled.json();
+  CHECK(js::get_string(p, {"metadata", "labels", "operation-name"}) == "decommission");
+  CHECK(js::get_string(p, {"metadata", "labels", "operation-status"}) == "Ongoing");
+  CHECK(js::get_string(p, {"metadata", "labels", "operation-start"}).size() == 15);
   // Several polls later (1 s each), still two replicas and the PVC there.
   for (int i = 0; i < 4; ++i) {
     std::this_thread::sleep_for(1s);

@@ -3,6 +3,7 @@
 // Events, and what is asked of the node, step by step.
 #include <doctest/doctest.h>
 
+#include "actors/casskop/logic/node_facts.h"
 #include "actors/casskop/logic/pod_operation_calls.h"
 #include "actors/casskop/logic/pod_operations.h"
 #include "actors/casskop/logic/pod_operations_tracker.h"
@@ -594,41 +595,48 @@ TEST_CASE(
 TEST_CASE(
     "casskop pod operations tracker: an ended job stays fenced until the cache shows its "
     "label, and outcomes of a failed pass come again") {
-  using clock = pod_operations_tracker::clock;
-  pod_operations_tracker t(std::chrono::seconds(5));
-  const clock::time_point t0{};
+  pod_operations_tracker t;
   std::vector<observed_pod> pods = {pod("cc-dc1-rack1-0", "127.1.0.1", todo(pod_op::cleanup))};
 
-  // Pods wait: JoiningNodes is asked once, on a ready pod.
-  CHECK(t.joining_check("cc", pods, t0) == std::optional<std::string>("127.1.0.1"));
-  CHECK_FALSE(t.joining_check("cc", pods, t0));
-  CHECK_FALSE(t.input("cc", pods, "casskop", "now", "label", t0)
-                  .nodes_joining);  // no answer  // no answer yet
+  // Whether a node joins is the caller's (the node prober's answer): passed through.
+  CHECK(t.has_waiting("cc", pods));
+  CHECK_FALSE(t.input("cc", pods, std::nullopt, "casskop", "now", "label").nodes_joining);
   t.pass_ended("cc", true);
-  t.joining_answer("cc", true, false, "", t0);
-  CHECK(
-      t.input("cc", pods, "casskop", "now", "label", t0 + std::chrono::seconds(1)).nodes_joining ==
-      std::optional<bool>(false));
+  CHECK(t.input("cc", pods, false, "casskop", "now", "label").nodes_joining ==
+        std::optional<bool>(false));
   operation_job job;
   job.pod = "cc-dc1-rack1-0";
   t.started("cc", {job});
   t.pass_ended("cc", true);
-  // An answer too old is not trusted.
-  CHECK_FALSE(t.input("cc", pods, "c", "n", "l", t0 + std::chrono::seconds(10)).nodes_joining);
-  t.pass_ended("cc", true);
+  CHECK_FALSE(t.has_waiting("cc", pods));  // the runner works on it
 
   pods[0].labels[op_label::status] = status::ongoing;
   t.ended("cc", {"cc-dc1-rack1-0", rack, "cleanup", true, ""});
   {
-    auto in = t.input("cc", pods, "casskop", "now", "label", t0);
+    auto in = t.input("cc", pods, false, "casskop", "now", "label");
     CHECK(in.finished.size() == 1);
     CHECK(in.in_flight.count("cc-dc1-rack1-0"));  // the cache still says Ongoing
   }
   t.pass_ended("cc", false);  // a write failed: offered again
-  CHECK(t.input("cc", pods, "casskop", "now", "label", t0).finished.size() == 1);
+  CHECK(t.input("cc", pods, false, "casskop", "now", "label").finished.size() == 1);
   t.pass_ended("cc", true);
   pods[0].labels[op_label::status] = status::done;
-  auto in = t.input("cc", pods, "casskop", "now", "label", t0);
+  auto in = t.input("cc", pods, false, "casskop", "now", "label");
   CHECK(in.finished.empty());
   CHECK(in.in_flight.empty());
+}
+
+TEST_CASE("casskop pod operations: joining nodes as the node prober answered them") {
+  node_facts f;
+  CHECK_FALSE(joining_for_pod_operations(f));  // not asked yet: wait
+  f.joining = true;
+  CHECK(joining_for_pod_operations(f) == std::optional<bool>(true));
+  f.joining.reset();
+  f.joining_error.kind = jolokia::failure::timeout;  // unreadable: wait, as v2.1.0
+  CHECK_FALSE(joining_for_pod_operations(f));
+  // Credentials fail every call alike: the operations start and end Error with the reason.
+  f.joining_error.kind = jolokia::failure::unauthorized;
+  CHECK(joining_for_pod_operations(f) == std::optional<bool>(false));
+  f.joining_error.kind = jolokia::failure::no_credentials;
+  CHECK(joining_for_pod_operations(f) == std::optional<bool>(false));
 }

@@ -18,4 +18,12 @@ const char* reason_of(const jolokia::error& e) {
   }
 }
 
+std::optional<bool> joining_for_pod_operations(const node_facts& f) {
+  if (f.joining) return f.joining;
+  if (f.joining_error.kind == jolokia::failure::unauthorized ||
+      f.joining_error.kind == jolokia::failure::no_credentials)
+    return false;
+  return std::nullopt;
+}
+
 }  // namespace casskop

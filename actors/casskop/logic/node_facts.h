@@ -64,6 +64,12 @@ struct node_call {
   jolokia::request request;
 };
 
+// Whether a node joins, as the pod operations take it (nothing starts while one does, v2.1.0
+// hasJoiningNodes): the prober's answer; nullopt (wait) when the read failed, except when the
+// credentials failed: every call would fail alike, so the operations start and end Error with
+// that reason rather than wait in ToDo with no word to the user.
+std::optional<bool> joining_for_pod_operations(const node_facts& f);
+
 // Condition reasons saying what a node answered when an action waits on it.
 namespace node_reason {
 inline constexpr const char* decommission_stuck = "DecommissionStuck";

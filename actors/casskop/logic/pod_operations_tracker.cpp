@@ -18,10 +18,10 @@ bool waits(const observed_pod& p, const std::set<std::string>& busy) {
 
 pod_operations_input pod_operations_tracker::input(const std::string& cluster,
                                                    const std::vector<observed_pod>& pods,
+                                                   std::optional<bool> nodes_joining,
                                                    const std::string& operator_name,
                                                    const std::string& now,
-                                                   const std::string& now_label,
-                                                   clock::time_point at) {
+                                                   const std::string& now_label) {
   per_cluster& c = clusters_[cluster];
   // An ended job's pod leaves the fence once the cache shows its label off Ongoing (or the pod
   // gone).
@@ -33,9 +33,7 @@ pod_operations_input pod_operations_tracker::input(const std::string& cluster,
     else
       ++it;
   }
-  std::optional<bool> joining;
-  if (c.joining && at - c.joining_at <= joining_ttl_) joining = c.joining;
-  pod_operations_input in{pods, joining, {}, {}, operator_name, now, now_label};
+  pod_operations_input in{pods, nodes_joining, {}, {}, operator_name, now, now_label};
   in.in_flight = c.running;
   in.in_flight.insert(c.ending.begin(), c.ending.end());
   // Outcomes of a failed pass come again, before the new ones.
@@ -66,33 +64,6 @@ void pod_operations_tracker::ended(const std::string& cluster, const operation_o
   c.pending.push_back(outcome);
 }
 
-void pod_operations_tracker::joining_answer(const std::string& cluster, bool known, bool joining,
-                                            const std::string& why, clock::time_point at) {
-  per_cluster& c = clusters_[cluster];
-  c.join_asked = false;
-  c.join_error = why;
-  if (known)
-    c.joining = joining;
-  else
-    c.joining.reset();
-  c.joining_at = at;
-}
-
-std::optional<std::string> pod_operations_tracker::joining_check(
-    const std::string& cluster, const std::vector<observed_pod>& pods, clock::time_point at) {
-  per_cluster& c = clusters_[cluster];
-  if (c.join_asked || !has_waiting(cluster, pods)) return std::nullopt;
-  if (c.joining && at - c.joining_at <= joining_ttl_) return std::nullopt;
-  // v2.1.0 GetLastOrFirstPodReady (pod_operation.go:106): the first ready pod by ordinal; the
-  // caller gives pods in name order.
-  for (const auto& p : pods)
-    if (p.ready && p.running && !p.deleting && !p.pod_ip.empty()) {
-      c.join_asked = true;
-      return p.pod_ip;
-    }
-  return std::nullopt;
-}
-
 bool pod_operations_tracker::has_waiting(const std::string& cluster,
                                          const std::vector<observed_pod>& pods) const {
   auto it = clusters_.find(cluster);
@@ -103,10 +74,7 @@ bool pod_operations_tracker::has_waiting(const std::string& cluster,
 }
 
 void pod_operations_tracker::runner_lost() {
-  for (auto& [name, c] : clusters_) {
-    c.running.clear();
-    c.join_asked = false;
-  }
+  for (auto& [name, c] : clusters_) c.running.clear();
 }
 
 size_t pod_operations_tracker::in_flight(const std::string& cluster) const {
