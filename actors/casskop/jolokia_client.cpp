@@ -54,11 +54,25 @@ void call_safely(const jolokia_client::callback& done, jolokia::http_reply r) {
 
 }  // namespace
 
-jolokia_client::jolokia_client(jolokia_client_options o) : options_(o) {}
+jolokia_client::jolokia_client(jolokia_client_options o)
+    : timeout_ms_(o.timeout.count()), exec_timeout_ms_(o.exec_timeout.count()) {}
+
+jolokia_client_options jolokia_client::options() const {
+  jolokia_client_options o;
+  o.timeout = std::chrono::milliseconds(timeout_ms_.load());
+  o.exec_timeout = std::chrono::milliseconds(exec_timeout_ms_.load());
+  return o;
+}
+
+void jolokia_client::set_options(const jolokia_client_options& o) {
+  timeout_ms_ = o.timeout.count();
+  exec_timeout_ms_ = o.exec_timeout.count();
+}
 
 void jolokia_client::call(const std::string& host, const jolokia::request& r,
                           const std::optional<jolokia::credentials>& auth, callback done) const {
-  const auto limit = r.long_running ? options_.exec_timeout : options_.timeout;
+  const auto limit = std::chrono::milliseconds(r.long_running ? exec_timeout_ms_.load()
+                                                              : timeout_ms_.load());
   std::shared_ptr<hc::http_client> client;
   try {
     hc::http_client_config cfg;

@@ -5,7 +5,9 @@
 // No CAF here: actors wrap the callback into a message to themselves.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -34,10 +36,13 @@ class jolokia_client {
   void call(const std::string& host, const jolokia::request& r,
             const std::optional<jolokia::credentials>& auth, callback done) const;
 
-  const jolokia_client_options& options() const { return options_; }
+  jolokia_client_options options() const;
+  // New limits for the calls sent from now on (a configuration reload); calls under way keep
+  // theirs. Thread-safe.
+  void set_options(const jolokia_client_options& o);
 
  private:
-  jolokia_client_options options_;
+  std::atomic<int64_t> timeout_ms_, exec_timeout_ms_;
 };
 
 }  // namespace casskop

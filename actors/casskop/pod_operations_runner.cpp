@@ -64,6 +64,10 @@ void carry_out(self_ptr self, const std::string& key, const step_answer* answer)
   auto me = caf::actor_cast<caf::actor>(self);
   const uint64_t gen = rj.generation;
   const std::string cluster = rj.cluster;
+  if (!step.note.empty())
+    k8s::log::info(step.note, {{"cluster", cluster},
+                               {"pod", rj.calls.job().pod},
+                               {"operation", rj.calls.job().operation}});
   switch (step.what) {
     case operation_step::kind::call:
       k8s::log::debug(
@@ -89,10 +93,11 @@ void carry_out(self_ptr self, const std::string& key, const step_answer* answer)
       const bool pvc = step.what == operation_step::kind::delete_pvc;
       k8s::log::info(pvc ? "RemoveNode done: deleting its PVC" : "Deleting the removed node's pod",
                      {{"cluster", cluster}, {"object", step.object}});
-      // v2.1.0 ForceDeletePod deletes with grace period 0; the shared client has no grace
-      // option, so the pod is deleted with its own (a pod whose node is gone has nothing to stop).
+      // v2.1.0 ForceDeletePod: grace period 0 (the removed node's pod has nothing to stop).
+      k8s::delete_options options;
+      if (!pvc) options.grace_period_seconds = 0;
       st.settings.client->remove(
-          pvc ? pvcs : pods, st.settings.namespace_name, step.object, k8s::delete_options{},
+          pvc ? pvcs : pods, st.settings.namespace_name, step.object, options,
           [me, key, gen](k8s::result<k8s::object_ptr> r) {
             std::string error;
             if (!r.ok() && r.error().kind != k8s::error_kind::not_found)

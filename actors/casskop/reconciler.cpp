@@ -1039,6 +1039,13 @@ void spawn_pod_operations(self_ptr self) {
   self->link_to(st.pod_ops_runner);
 }
 
+jolokia_client_options client_options_of(const casskop_config& c) {
+  jolokia_client_options o;
+  o.timeout = std::chrono::milliseconds(c.jolokia.timeout_ms);
+  o.exec_timeout = std::chrono::milliseconds(c.jolokia.exec_timeout_ms);
+  return o;
+}
+
 caf::behavior reconciler(self_ptr self, reconciler_settings s) {
   auto& st = self->state;
   st.settings = std::move(s);
@@ -1048,10 +1055,7 @@ caf::behavior reconciler(self_ptr self, reconciler_settings s) {
                   {"source", source.describe()},
                   {"namespace", st.settings.config.namespace_name}});
   st.settings.registry->connect(source);
-  jolokia_client_options jo;
-  jo.timeout = std::chrono::milliseconds(st.settings.config.jolokia.timeout_ms);
-  jo.exec_timeout = std::chrono::milliseconds(st.settings.config.jolokia.exec_timeout_ms);
-  st.jolokia = std::make_shared<jolokia_client>(jo);
+  st.jolokia = std::make_shared<jolokia_client>(client_options_of(st.settings.config));
   for (role r : {role::watcher, role::writer, role::recorder}) spawn_child(self, r, false);
   spawn_pod_operations(self);
   self->set_exit_handler([=](caf::exit_msg& msg) {
@@ -1132,6 +1136,8 @@ caf::behavior reconciler(self_ptr self, reconciler_settings s) {
         c.namespace_name = cfg.namespace_name;
         c.clusters = cfg.clusters;
         cfg = std::move(c);
+        // The node prober and the pod operations share the client: both get the new limits.
+        self->state.jolokia->set_options(client_options_of(cfg));
       },
   };
 }

@@ -356,6 +356,8 @@ std::string delete_options_json(const delete_options& o) {
   json::set_string(d, "kind", "DeleteOptions", a);
   json::set_string(d, "apiVersion", "v1", a);
   if (!o.propagation.empty()) json::set_string(d, "propagationPolicy", o.propagation, a);
+  if (o.grace_period_seconds)
+    json::set_member(d, "gracePeriodSeconds", json::Value(*o.grace_period_seconds), a);
   if (!o.precondition_uid.empty() || !o.precondition_resource_version.empty()) {
     auto& pre = json::ensure_object(d, "preconditions", a);
     if (!o.precondition_uid.empty()) json::set_string(pre, "uid", o.precondition_uid, a);

@@ -65,6 +65,8 @@ struct delete_options {
   std::string propagation;  // "", "Background", "Foreground", "Orphan"
   std::string precondition_uid;
   std::string precondition_resource_version;
+  // gracePeriodSeconds; unset: the object's own (a pod's terminationGracePeriodSeconds).
+  std::optional<int64_t> grace_period_seconds;
 };
 
 struct watch_options {

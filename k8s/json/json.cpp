@@ -1,6 +1,7 @@
 #include "k8s/json/json.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace k8s::json {
 
@@ -55,6 +56,37 @@ std::string to_string(const Value& v) {
   std::string s;
   append_to(s, v);
   return s;
+}
+
+namespace {
+void write_canonical(rapidjson::Writer<rapidjson::StringBuffer>& w, const Value& v) {
+  if (v.IsObject()) {
+    std::vector<const Value::Member*> members;
+    for (const auto& m : v.GetObject()) members.push_back(&m);
+    std::sort(members.begin(), members.end(), [](const Value::Member* a, const Value::Member* b) {
+      return view(a->name) < view(b->name);
+    });
+    w.StartObject();
+    for (const auto* m : members) {
+      w.Key(m->name.GetString(), m->name.GetStringLength());
+      write_canonical(w, m->value);
+    }
+    w.EndObject();
+  } else if (v.IsArray()) {
+    w.StartArray();
+    for (const auto& e : v.GetArray()) write_canonical(w, e);
+    w.EndArray();
+  } else {
+    v.Accept(w);
+  }
+}
+}  // namespace
+
+std::string canonical_text(const Value& v) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  write_canonical(w, v);
+  return std::string(sb.GetString(), sb.GetSize());
 }
 
 const Value* find(const Value& obj, std::string_view key) {

@@ -65,6 +65,9 @@ struct parse_error : std::runtime_error {
 Document parse(std::string_view text);
 std::string to_string(const Value& v);
 void append_to(std::string& out, const Value& v);
+// The text of `v` with every object's members sorted by name: equal for values that are equal
+// as JSON whatever their member order (a server may store and return members in its own order).
+std::string canonical_text(const Value& v);
 
 // Typed field access that never throws: missing or wrongly typed fields give the fallback.
 const Value* find(const Value& obj, std::string_view key);

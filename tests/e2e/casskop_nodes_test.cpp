@@ -230,6 +230,31 @@ TEST_CASE("casskop nodes: a decommission stuck LEAVING never shrinks the Statefu
                   w.diagnose());
 }
 
+TEST_CASE("casskop nodes: a node whose StorageService MBean is missing is never shrunk, said") {
+  nodes_world w;
+  w.create(1);
+  w.scale_up(2);
+  // As early in STARTING: every call answers 404 InstanceNotFoundException.
+  w.fault(pod(1), "mbeanMissing=true");
+  w.patch_nodes(1);
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        return w.condition("Degraded", "reason") == "JolokiaError" &&
+                               w.cc_waiting().find(pod(1)) != std::string::npos &&
+                               w.cc_waiting().find("InstanceNotFoundException") !=
+                                   std::string::npos;
+                      },
+                      30s),
+                  w.diagnose());
+  CHECK(w.replicas() == 2);
+  CHECK(w.pvc_exists(pod(1)));
+  // Registered again: the decommission goes through and the StatefulSet shrinks.
+  w.fault(pod(1), "mbeanMissing=false");
+  REQUIRE_MESSAGE(eventually([&] { return w.action_done("ScaleDown") && w.replicas() == 1; }, 60s),
+                  w.diagnose());
+  CHECK(w.condition("Degraded", "status") == "False");
+}
+
 TEST_CASE("casskop nodes: an ignored decommission is sent again, a refused one is said") {
   nodes_world w;
   w.create(1);

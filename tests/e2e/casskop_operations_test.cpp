@@ -257,6 +257,37 @@ TEST_CASE("casskop operations e2e: a removeNode the node refuses ends Error with
         200);
 }
 
+TEST_CASE(
+    "casskop operations e2e: a removeNode that never answers is watched, Ongoing, nothing "
+    "deleted") {
+  ops_world w;
+  testsupport::write_file(w.config_path,
+                          read_file(w.config_path) + "jolokia:\n  execTimeoutSeconds: 1\n");
+  w.start(cc_json(kOneRack, 3));
+  const std::string dead_ip = w.pod_ip(kPod2);
+  REQUIRE(!dead_ip.empty());
+  w.control("faults", "namespace=" + kNs + "&pod=" + kPod2 + "&down=true");
+  // The coordinator streams forever: the EXEC never answers, the node stays in LeavingNodes.
+  w.control("faults", "namespace=" + kNs + "&pod=" + kPod0 + "&removeNodeHang=true");
+  w.label_pod(kPod0, "remove", kPod2 + "_" + dead_ip);
+  REQUIRE_MESSAGE(
+      eventually(
+          [&] {
+            return w.op->log().find("removeNode outlived jolokia.execTimeoutSeconds") !=
+                   std::string::npos;
+          },
+          60s),
+      w.diagnose());
+  // Not failed at the limit: the node says the removal goes on, so it is Ongoing.
+  CHECK(w.label(kPod0, "operation-status") == "Ongoing");
+  CHECK(js::get_string(w.last_op("dc1-rack1"), "status") == "Ongoing");
+  CHECK(w.op->log().find("LeavingNodes") != std::string::npos);
+  // Nothing of the dead node is deleted while the ring still holds it.
+  CHECK(w.pod(kPod2).has_value());
+  CHECK(w.api->get("/api/v1/namespaces/" + kNs + "/persistentvolumeclaims/data-" + kPod2).status ==
+        200);
+}
+
 TEST_CASE("casskop operations e2e: casskop killed during a cleanup resumes it and ends Done") {
   ops_world w;
   w.start(cc_json(kOneRack, 1));

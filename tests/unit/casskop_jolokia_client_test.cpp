@@ -133,3 +133,26 @@ TEST_CASE("casskop jolokia client: a hanging agent times out within the call's l
   CHECK(took >= 900ms);
   CHECK(took < 5s);
 }
+
+TEST_CASE("casskop jolokia client: new limits apply to the calls sent after them (a reload)") {
+  fake_agent* self = nullptr;
+  fake_agent agent([&self](std::shared_ptr<k8s::http::exchange> ex) {
+    std::lock_guard g(self->m);
+    self->held.push_back(ex);
+  });
+  self = &agent;
+  casskop::jolokia_client_options o;
+  o.timeout = 30s;
+  casskop::jolokia_client client(o);
+  o.timeout = 1s;
+  client.set_options(o);
+  CHECK(client.options().timeout == 1s);
+  std::promise<casskop::jolokia::http_reply> p;
+  auto f = p.get_future();
+  const auto start = std::chrono::steady_clock::now();
+  client.call(agent.ip, casskop::jolokia::read_operation_mode(), {},
+              [&p](casskop::jolokia::http_reply reply) { p.set_value(reply); });
+  REQUIRE(f.wait_for(15s) == std::future_status::ready);
+  CHECK(f.get().transport.kind == failure::timeout);
+  CHECK(std::chrono::steady_clock::now() - start < 10s);  // not the 30 s it was made with
+}

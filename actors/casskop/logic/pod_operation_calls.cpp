@@ -74,6 +74,13 @@ operation_step operation_calls::watch() {
   return call_step(jolokia::read_compactions());
 }
 
+operation_step operation_calls::watch_after_timeout(const char* call) {
+  operation_step s = watch();
+  s.note = std::string(call) + " outlived jolokia.execTimeoutSeconds: watching the node (" +
+           s.call.name + ") until the work is gone";
+  return s;
+}
+
 jolokia::result<bool> operation_calls::still_working(const jolokia::http_reply& r) const {
   jolokia::result<bool> out;
   if (job_.operation == pod_op::rebuild) return jolokia::parse_has_streams(r);
@@ -146,7 +153,7 @@ operation_step operation_calls::next(const step_answer* a) {
     }
 
     case stage::per_keyspace: {
-      if (timed_out(a)) return watch();
+      if (timed_out(a)) return watch_after_timeout(job_.operation.c_str());
       auto r = jolokia::parse_exec(reply);
       if (!r.ok())
         return fail(job_.operation + " of keyspace " + keyspaces_[next_ - 1] + ": " +
@@ -164,7 +171,7 @@ operation_step operation_calls::next(const step_answer* a) {
     }
 
     case stage::rebuild: {
-      if (timed_out(a)) return watch();
+      if (timed_out(a)) return watch_after_timeout("rebuild");
       auto r = jolokia::parse_exec(reply);
       if (!r.ok()) return fail("rebuild from " + job_.argument + ": " + r.err.describe());
       stage_ = stage::finished;
@@ -183,7 +190,7 @@ operation_step operation_calls::next(const step_answer* a) {
     }
 
     case stage::remove_node: {
-      if (timed_out(a)) return watch();
+      if (timed_out(a)) return watch_after_timeout("removeNode");
       auto r = jolokia::parse_exec(reply);
       if (!r.ok()) return fail("removeNode " + host_id_ + ": " + r.err.describe());
       return after_remove();

@@ -47,6 +47,7 @@ struct operation_step {
   jolokia::request call;
   std::string object;
   std::string error;
+  std::string note;  // worth a log line: why the operation now takes this path
 };
 
 class operation_calls {
@@ -77,6 +78,7 @@ class operation_calls {
   operation_step send_next_keyspace();
   operation_step send_next_ring();
   operation_step watch();         // the monitor READ for this operation
+  operation_step watch_after_timeout(const char* call);  // a blocking EXEC outlived its limit
   operation_step after_watch();   // what follows the work being gone
   operation_step after_remove();  // PVC, then pod (remove's post action)
   operation_step fail(std::string why);

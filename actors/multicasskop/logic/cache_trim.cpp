@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "actors/multicasskop/logic/spec.h"
+#include "actors/multicasskop/logic/text_digest.h"
 
 namespace mc {
 namespace js = k8s::json;
@@ -146,27 +147,75 @@ object_ptr trim_cassandracluster(const object_ptr& obj, bool managed_fields, boo
   return js::compact_copy(d);
 }
 
+// Copies the members of `from` named in `names` into `to`.
+void copy_members(const js::Value& from, std::initializer_list<const char*> names, js::Value& to,
+                  js::Allocator& a) {
+  for (const char* n : names)
+    if (const js::Value* v = js::find(from, n)) to.AddMember(rapidjson::StringRef(n), js::Value(*v, a), a);
+}
+
+// Of the status we wrote, what restore_from_status reads (conditions' transition times, each
+// region's write bookkeeping and reported phase); the rest is told apart by its digest.
+js::Value status_kept(const js::Value& status, js::Allocator& a) {
+  js::Value kept(rapidjson::kObjectType);
+  if (const js::Value* conds = js::find(status, "conditions"); conds && conds->IsArray()) {
+    js::Value list(rapidjson::kArrayType);
+    for (const auto& c : conds->GetArray()) {
+      js::Value e(rapidjson::kObjectType);
+      copy_members(c, {"type", "status", "lastTransitionTime"}, e, a);
+      list.PushBack(e, a);
+    }
+    kept.AddMember("conditions", list, a);
+  }
+  if (const js::Value* regions = js::find(status, "regions"); regions && regions->IsArray()) {
+    js::Value list(rapidjson::kArrayType);
+    for (const auto& r : regions->GetArray()) {
+      js::Value e(rapidjson::kObjectType);
+      copy_members(r, {"name", "phase", "reason", "writtenGeneration", "awaitingReady"}, e, a);
+      list.PushBack(e, a);
+    }
+    kept.AddMember("regions", list, a);
+  }
+  return kept;
+}
+
 object_ptr trim_multicasskop(const object_ptr& obj, bool managed_fields, bool kubectl_record,
                              const cache_limits& limits) {
   const js::Value* spec = js::find(*obj, "spec");
   const int64_t spec_bytes = spec ? static_cast<int64_t>(js::to_string(*spec).size()) : 0;
   const bool oversized = spec_bytes > limits.max_multicasskop_spec_bytes;
-  if (!managed_fields && !kubectl_record && !oversized) return obj;
+  const js::Value* status = js::find(*obj, "status");
+  const bool status_trimmed = js::find_path(*obj, {derived_member, "statusDigest"}) != nullptr;
+  const bool trim_status = status && status->IsObject() && !status_trimmed;
+  if (!managed_fields && !kubectl_record && !oversized && !trim_status) return obj;
   js::Document d = js::copy_of(*obj);
   auto& a = d.GetAllocator();
   if (managed_fields) js::remove_member(d["metadata"], "managedFields");
   if (kubectl_record) js::remove_member(d["metadata"]["annotations"], kubectl_last_applied);
+  js::Value derived(rapidjson::kObjectType);
+  if (const js::Value* before = js::find(d, derived_member); before && before->IsObject())
+    derived.CopyFrom(*before, a);
   if (oversized) {
     js::Value kept(rapidjson::kObjectType);
     if (const js::Value* del = js::find(*spec, "deleteCassandraCluster"))
       kept.AddMember("deleteCassandraCluster", js::Value(*del, a), a);
     js::set_member(d, "spec", std::move(kept), a);
-    js::Value derived(rapidjson::kObjectType);
-    derived.AddMember("specBytes", js::Value(spec_bytes), a);
-    derived.AddMember("maxSpecBytes",
-                      js::Value(static_cast<int64_t>(limits.max_multicasskop_spec_bytes)), a);
-    js::set_member(d, derived_member, std::move(derived), a);
+    js::set_member(derived, "specBytes", js::Value(spec_bytes), a);
+    js::set_member(derived, "maxSpecBytes",
+                   js::Value(static_cast<int64_t>(limits.max_multicasskop_spec_bytes)), a);
   }
+  if (trim_status) {
+    // The status is ours and mostly read back only to tell whether it is the one we would
+    // write (after a restart): its digest does that, at a fraction of its DOM (issue 11).
+    const text_digest digest = text_digest::of(js::canonical_text(*status));
+    js::Value dv(rapidjson::kObjectType);
+    dv.AddMember("fnv", js::Value(static_cast<uint64_t>(digest.fnv)), a);
+    dv.AddMember("murmur", js::Value(static_cast<uint64_t>(digest.murmur)), a);
+    dv.AddMember("size", js::Value(static_cast<uint64_t>(digest.size)), a);
+    js::set_member(derived, "statusDigest", std::move(dv), a);
+    js::set_member(d, "status", status_kept(*status, a), a);
+  }
+  if (!derived.ObjectEmpty()) js::set_member(d, derived_member, std::move(derived), a);
   return js::compact_copy(d);
 }
 
@@ -225,6 +274,25 @@ std::vector<std::string> fields_changed_since_our_write(const js::Value& cc) {
     for (const auto& e : list->GetArray())
       if (e.IsString()) out.emplace_back(js::view(e));
   return out;
+}
+
+text_digest status_digest(const js::Value& mcc) {
+  if (const js::Value* d = js::find_path(mcc, {derived_member, "statusDigest"});
+      d && d->IsObject()) {
+    text_digest out;
+    const js::Value* fnv = js::find(*d, "fnv");
+    const js::Value* murmur = js::find(*d, "murmur");
+    const js::Value* size = js::find(*d, "size");
+    if (fnv && fnv->IsUint64() && murmur && murmur->IsUint64() && size && size->IsUint64()) {
+      out.fnv = fnv->GetUint64();
+      out.murmur = murmur->GetUint64();
+      out.size = size->GetUint64();
+    }
+    return out;
+  }
+  const js::Value* status = js::find(mcc, "status");
+  return status && status->IsObject() ? text_digest::of(js::canonical_text(*status))
+                                      : text_digest{};
 }
 
 int64_t dropped_spec_bytes(const js::Value& mcc) {

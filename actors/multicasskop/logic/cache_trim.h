@@ -7,7 +7,11 @@
 //   only read when the record is missing, and is then kept); CassKop's last-applied-configuration
 //   annotation (a whole copy of the spec), replaced by what the state machine needs of it: whether
 //   CassKop has reconciled the spec the object has now; status fields other than the ones read;
-// - of a MultiCasskop whose spec is over the size limit: the spec, but deleteCassandraCluster.
+// - of a MultiCasskop whose spec is over the size limit: the spec, but deleteCassandraCluster;
+// - of a MultiCasskop's status (ours): all but what a restart restores from it (conditions'
+//   type, status and lastTransitionTime; each region's name, phase, reason, writtenGeneration,
+//   awaitingReady), and a digest of the whole status, to tell whether it is the one we would
+//   write.
 // What trimming derives is kept under the top-level member `derived_member`, so the journal and a
 // replay see exactly what the state machine saw.
 #pragma once
@@ -17,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/multicasskop/logic/text_digest.h"
 #include "messages/multicasskop/events.h"
 
 namespace mc {
@@ -50,6 +55,9 @@ std::vector<std::string> fields_changed_since_our_write(const k8s::json::Value& 
 // The same comparison, of our record's spec and the object's (for trimming and tests).
 std::vector<std::string> refusable_fields_differing(const k8s::json::Value& ours,
                                                     const k8s::json::Value& found);
+// Of a MultiCasskop (trimmed or not): the digest of its status's canonical text (members sorted:
+// k8s::json::canonical_text); empty without a status.
+text_digest status_digest(const k8s::json::Value& mcc);
 // Of a trimmed MultiCasskop: the size of a spec dropped for being over the limit, else 0.
 int64_t dropped_spec_bytes(const k8s::json::Value& mcc);
 

@@ -319,15 +319,6 @@ uint64_t id_of(const command& c) {
 
 }  // namespace
 
-text_digest text_digest::of(std::string_view text) {
-  text_digest d;
-  d.fnv = 14695981039346656037ull;
-  for (unsigned char c : text) d.fnv = (d.fnv ^ c) * 1099511628211ull;
-  d.murmur = std::hash<std::string_view>{}(text);
-  d.size = text.size();
-  return d;
-}
-
 command_issued issuance_of(const command& c) {
   return {kind_name(c), id_of(c), key_of(c)};
 }
@@ -1308,7 +1299,8 @@ void state_machine::write_status(multicasskop_state& m, decision& d) const {
   // for our first status: later the object we hold may be older than our own last write.
   if (!m.status_compared) {
     m.status_compared = true;
-    if (const js::Value* cur = js::find(*m.object, "status"); cur && *cur == st["status"]) {
+    const text_digest current = status_digest(*m.object);
+    if (!current.empty() && current == text_digest::of(js::canonical_text(st["status"]))) {
       m.written_status = digest;
       return;
     }

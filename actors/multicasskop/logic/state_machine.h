@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "actors/multicasskop/logic/spec.h"
+#include "actors/multicasskop/logic/text_digest.h"
 #include "messages/multicasskop/commands.h"
 #include "messages/multicasskop/events.h"
 
@@ -79,21 +80,6 @@ struct region_state {
   // CassKop wrote back a change of ours (CorrectCRDConfig): kept until the fields it reverted
   // hold what we wrote again (CassKop's own action names move on meanwhile).
   bool change_refused = false;
-};
-
-// Which text a text was, without its bytes: enough to tell whether a status is the one we last
-// wrote (a few KiB each, kept per MultiCasskop). Two unrelated 64-bit hashes and the length: a
-// false match is out of practical reach.
-struct text_digest {
-  uint64_t fnv = 0;
-  uint64_t murmur = 0;
-  size_t size = 0;  // 0: no text
-  static text_digest of(std::string_view text);
-  bool empty() const { return size == 0; }
-  bool operator==(const text_digest& o) const {
-    return size == o.size && fnv == o.fnv && murmur == o.murmur;
-  }
-  bool operator!=(const text_digest& o) const { return !(*this == o); }
 };
 
 struct condition {
