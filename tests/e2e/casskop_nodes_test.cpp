@@ -119,6 +119,17 @@ struct nodes_world {
     REQUIRE_MESSAGE(eventually([&] { return action_done("Initializing") && host_ids() == n; }, 60s),
                     diagnose());
   }
+  // dc1 and dc2, one node each, Running, both host ids in the status.
+  void create_two_dcs() {
+    auto body = js::parse(cc_json(1));
+    const js::Document topology = js::parse(
+        R"({"dc":[{"name":"dc1","rack":[{"name":"rack1"}]},{"name":"dc2","rack":[{"name":"rack1"}]}]})");
+    body["spec"]["topology"].CopyFrom(topology, body.GetAllocator());
+    auto created = api->request("POST", kCCs, js::to_string(body));
+    REQUIRE_MESSAGE(created.status == 201, created.body);
+    REQUIRE_MESSAGE(eventually([&] { return action_done("Initializing") && host_ids() == 2; }, 60s),
+                    diagnose());
+  }
   int host_ids() {
     auto c = cc();
     const js::Value* ns = js::find_path(c, {"status", "cassandraNodeStatus"});
@@ -367,6 +378,38 @@ TEST_CASE("casskop nodes: v2.1.0 TestAddTwoNodes, 3 -> 5 with never two nodes jo
   REQUIRE_MESSAGE(eventually([&] { return w.host_ids() == 5; }, 20s), w.diagnose());
 }
 
+TEST_CASE("casskop nodes: a node stuck JOINING holds the scale up, and it is said") {
+  nodes_world w;
+  w.create(3);  // pods 0-2 are seeds; pod 3 bootstraps
+  auto speeds = w.sim.control("k1", "cassandra/speeds", "bootstrapStreamingMs=3000");
+  REQUIRE_MESSAGE(speeds.status == 200, speeds.body);
+  w.patch_nodes(5);
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        const js::Document all = w.nodes();
+                        for (const auto& n : all.GetArray())
+                          if (js::get_string(n, "pod") == pod(3))
+                            return js::get_string(n, "mode") == "JOINING";
+                        return false;
+                      },
+                      30s),
+                  w.diagnose());
+  w.fault(pod(3), "joiningStuck=true");
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        return w.condition("Degraded", "reason") == "NodesJoining" &&
+                               w.cc_waiting().find("a node is joining the ring") !=
+                                   std::string::npos;
+                      },
+                      30s),
+                  w.diagnose());
+  CHECK(w.replicas() == 4);  // pod 4 is not made while pod 3 joins
+  // Joined at last: the scale up goes on to 5.
+  w.fault(pod(3), "joiningStuck=false");
+  REQUIRE_MESSAGE(eventually([&] { return w.action_done("ScaleUp") && w.replicas() == 5; }, 60s),
+                  w.diagnose());
+}
+
 namespace {
 
 std::string url_encode(const std::string& s) {
@@ -395,16 +438,7 @@ std::string two_dcs(int dc2_nodes, bool with_dc2 = true) {
 
 TEST_CASE("casskop nodes: a DC goes to 0 only when no keyspace replicates to it, then is removed") {
   nodes_world w;
-  // dc1 and dc2, one node each.
-  auto body = js::parse(cc_json(1));
-  const js::Document topology = js::parse(
-      R"({"dc":[{"name":"dc1","rack":[{"name":"rack1"}]},{"name":"dc2","rack":[{"name":"rack1"}]}]})");
-  body["spec"]["topology"].CopyFrom(topology, body.GetAllocator());
-  auto created = w.api->request("POST", kCCs, js::to_string(body));
-  REQUIRE_MESSAGE(created.status == 201, created.body);
-  REQUIRE_MESSAGE(
-      eventually([&] { return w.action_done("Initializing") && w.host_ids() == 2; }, 60s),
-      w.diagnose());
+  w.create_two_dcs();
   const std::string dc2_sts =
       "/apis/apps/v1/namespaces/" + kNs + "/statefulsets/" + kCC + "-dc2-rack1";
   auto dc2_nodes = [&] {
@@ -647,15 +681,7 @@ TEST_CASE(
 
 TEST_CASE("casskop nodes: a describeRing error refuses a DC to 0 as DataCheckNotPossible") {
   nodes_world w;
-  auto body = js::parse(cc_json(1));
-  const js::Document topology = js::parse(
-      R"({"dc":[{"name":"dc1","rack":[{"name":"rack1"}]},{"name":"dc2","rack":[{"name":"rack1"}]}]})");
-  body["spec"]["topology"].CopyFrom(topology, body.GetAllocator());
-  auto created = w.api->request("POST", kCCs, js::to_string(body));
-  REQUIRE_MESSAGE(created.status == 201, created.body);
-  REQUIRE_MESSAGE(
-      eventually([&] { return w.action_done("Initializing") && w.host_ids() == 2; }, 60s),
-      w.diagnose());
+  w.create_two_dcs();
   for (const std::string& p : {kCC + "-dc1-rack1-0", kCC + "-dc2-rack1-0"})
     w.fault(p, "describeRingError=ring%20unavailable");
   auto r = w.api->request("PATCH", kCCs + "/" + kCC, two_dcs(0), "application/merge-patch+json");

@@ -115,6 +115,18 @@ struct ops_world {
     return "cc status: " + js::to_string(cc()["status"]) + "\ncasskop log:\n" +
            (op ? op->log() : "");
   }
+  // The JVM of `pod_name` dies (liveness never restarts it here): DN in the ring. Its IP.
+  std::string kill_node(const std::string& pod_name) {
+    const std::string ip = pod_ip(pod_name);
+    REQUIRE(!ip.empty());
+    control("faults", "namespace=" + kNs + "&pod=" + pod_name + "&down=true");
+    return ip;
+  }
+  bool pod_and_pvc_exist(const std::string& pod_name) {
+    return pod(pod_name).has_value() &&
+           api->get("/api/v1/namespaces/" + kNs + "/persistentvolumeclaims/data-" + pod_name)
+                   .status == 200;
+  }
   void control(const std::string& action, const std::string& query) {
     auto r = sim.control("k1", "cassandra/" + action, query);
     REQUIRE_MESSAGE(r.status == 200, r.body);
@@ -206,10 +218,7 @@ TEST_CASE("casskop operations e2e: an unknown operation-name is labelled Error w
 TEST_CASE("casskop operations e2e: remove of a dead node: removeNode, its PVC and pod deleted") {
   ops_world w;
   w.start(cc_json(kOneRack, 3));
-  const std::string dead_ip = w.pod_ip(kPod2);
-  REQUIRE(!dead_ip.empty());
-  // The node's JVM dies (liveness never restarts it here): DN in the ring.
-  w.control("faults", "namespace=" + kNs + "&pod=" + kPod2 + "&down=true");
+  const std::string dead_ip = w.kill_node(kPod2);
   w.label_pod(kPod0, "remove", kPod2 + "_" + dead_ip);
   REQUIRE_MESSAGE(eventually(
                       [&] {
@@ -234,9 +243,7 @@ TEST_CASE("casskop operations e2e: remove of a dead node: removeNode, its PVC an
 TEST_CASE("casskop operations e2e: a removeNode the node refuses ends Error with its message") {
   ops_world w;
   w.start(cc_json(kOneRack, 3));
-  const std::string dead_ip = w.pod_ip(kPod2);
-  REQUIRE(!dead_ip.empty());
-  w.control("faults", "namespace=" + kNs + "&pod=" + kPod2 + "&down=true");
+  const std::string dead_ip = w.kill_node(kPod2);
   // The labelled node (the removeNode's coordinator) refuses it.
   w.control("faults",
             "namespace=" + kNs + "&pod=" + kPod0 + "&removeNodeRefused=not%20from%20here");
@@ -252,9 +259,7 @@ TEST_CASE("casskop operations e2e: a removeNode the node refuses ends Error with
   CHECK_MESSAGE(w.has_event("PodOperationFailed", "not from here"), w.diagnose());
   CHECK(w.op->log().find("not from here") != std::string::npos);
   // Nothing of the dead node was deleted: its pod and PVC are still there.
-  CHECK(w.pod(kPod2).has_value());
-  CHECK(w.api->get("/api/v1/namespaces/" + kNs + "/persistentvolumeclaims/data-" + kPod2).status ==
-        200);
+  CHECK(w.pod_and_pvc_exist(kPod2));
 }
 
 TEST_CASE(
@@ -264,9 +269,7 @@ TEST_CASE(
   testsupport::write_file(w.config_path,
                           read_file(w.config_path) + "jolokia:\n  execTimeoutSeconds: 1\n");
   w.start(cc_json(kOneRack, 3));
-  const std::string dead_ip = w.pod_ip(kPod2);
-  REQUIRE(!dead_ip.empty());
-  w.control("faults", "namespace=" + kNs + "&pod=" + kPod2 + "&down=true");
+  const std::string dead_ip = w.kill_node(kPod2);
   // The coordinator streams forever: the EXEC never answers, the node stays in LeavingNodes.
   w.control("faults", "namespace=" + kNs + "&pod=" + kPod0 + "&removeNodeHang=true");
   w.label_pod(kPod0, "remove", kPod2 + "_" + dead_ip);
@@ -283,9 +286,7 @@ TEST_CASE(
   CHECK(js::get_string(w.last_op("dc1-rack1"), "status") == "Ongoing");
   CHECK(w.op->log().find("LeavingNodes") != std::string::npos);
   // Nothing of the dead node is deleted while the ring still holds it.
-  CHECK(w.pod(kPod2).has_value());
-  CHECK(w.api->get("/api/v1/namespaces/" + kNs + "/persistentvolumeclaims/data-" + kPod2).status ==
-        200);
+  CHECK(w.pod_and_pvc_exist(kPod2));
 }
 
 TEST_CASE("casskop operations e2e: casskop killed during a cleanup resumes it and ends Done") {

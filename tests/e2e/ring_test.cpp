@@ -162,6 +162,21 @@ ring_view parse_nodetool_status(const std::string& text) {
   return v;
 }
 
+// Reads `nodetool status` in `pod` of region `i` until it lists `n` nodes, every one UN (a pod
+// may still be rolling when its region's pods first show Ready); `out` and `ring` keep the last.
+bool ring_settles(ring_world& w, size_t i, const std::string& pod, size_t n,
+                  testsupport::run_result& out, ring_view& ring) {
+  return eventually(
+      [&] {
+        out = w.nodetool_status(i, pod);
+        ring = parse_nodetool_status(out.out);
+        return out.exit_code == 0 && ring.nodes.size() == n &&
+               std::all_of(ring.nodes.begin(), ring.nodes.end(),
+                           [](const ring_line& l) { return l.state == "UN"; });
+      },
+      30s);
+}
+
 }  // namespace
 
 TEST_CASE("ring: the seed's sample across two regions ends in one ring of every node, UN") {
@@ -186,15 +201,7 @@ TEST_CASE("ring: the seed's sample across two regions ends in one ring of every 
   // The seed's check, in a pod of region 1: both DCs, every node Up and Normal, one ring.
   ring_view ring;
   testsupport::run_result out;
-  CHECK_MESSAGE(eventually(
-                    [&] {
-                      out = w.nodetool_status(0, kCC + "-dc1-rack1-0");
-                      ring = parse_nodetool_status(out.out);
-                      return out.exit_code == 0 && ring.nodes.size() == ips.size() &&
-                             std::all_of(ring.nodes.begin(), ring.nodes.end(),
-                                         [](const ring_line& l) { return l.state == "UN"; });
-                    },
-                    30s),
+  CHECK_MESSAGE(ring_settles(w, 0, kCC + "-dc1-rack1-0", ips.size(), out, ring),
                 out.out << out.err << "\n"
                         << w.diagnose());
   INFO(out.out);
@@ -249,15 +256,7 @@ TEST_CASE("ring: without the external-DNS annotation each region forms a ring of
     const auto& [dc, pod] = seen_from[i];
     testsupport::run_result out;
     ring_view ring;
-    CHECK_MESSAGE(eventually(
-                      [&] {
-                        out = w.nodetool_status(i, pod);
-                        ring = parse_nodetool_status(out.out);
-                        return out.exit_code == 0 && ring.nodes.size() == kNodesPerRegion &&
-                               std::all_of(ring.nodes.begin(), ring.nodes.end(),
-                                           [](const ring_line& l) { return l.state == "UN"; });
-                      },
-                      30s),
+    CHECK_MESSAGE(ring_settles(w, i, pod, kNodesPerRegion, out, ring),
                   out.out << out.err << "\n"
                           << w.diagnose());
     INFO(out.out);

@@ -583,7 +583,7 @@ simulated_statefulset pass::desired_statefulset(const rack_ref& r) {
   inputs.AddMember("rack", rack, a);
   if (const js::Value* labels = js::find_path(cc, {"metadata", "labels"}))
     inputs.AddMember("labels", js::Value(*labels, a), a);
-  s.template_digest = sts::stable_hex(sts::canonical_json(inputs), 16);
+  s.template_digest = sts::stable_hex(k8s::json::canonical_text(inputs), 16);
   return s;
 }
 

@@ -48,7 +48,7 @@ bool held(const js::Value& cc) {
 
 std::string spec_hash(const js::Value& cc) {
   const js::Value* spec = js::find(cc, "spec");
-  return sts::stable_hex(spec ? sts::canonical_json(*spec) : "null", 32);
+  return sts::stable_hex(spec ? k8s::json::canonical_text(*spec) : "null", 32);
 }
 
 std::vector<std::string> rack_names(const js::Value& cc) {

@@ -21,27 +21,6 @@ int clamp_int(long long v) {
   return static_cast<int>(std::clamp<long long>(v, 0, 1'000'000'000));
 }
 
-void write_canonical(rapidjson::Writer<rapidjson::StringBuffer>& w, const js::Value& v) {
-  if (v.IsObject()) {
-    std::vector<const js::Value::Member*> members;
-    for (const auto& m : v.GetObject()) members.push_back(&m);
-    std::sort(members.begin(), members.end(),
-              [](auto* a, auto* b) { return js::view(a->name) < js::view(b->name); });
-    w.StartObject();
-    for (const auto* m : members) {
-      w.Key(m->name.GetString(), m->name.GetStringLength());
-      write_canonical(w, m->value);
-    }
-    w.EndObject();
-  } else if (v.IsArray()) {
-    w.StartArray();
-    for (const auto& e : v.GetArray()) write_canonical(w, e);
-    w.EndArray();
-  } else {
-    v.Accept(w);
-  }
-}
-
 // String members of an object (labels, annotations, matchLabels), sorted by key as Go's JSON
 // encoding of a map is.
 void collect_strings(const js::Value* obj, std::map<std::string, std::string>& out) {
@@ -155,13 +134,6 @@ std::string stable_hex(std::string_view data, size_t length) {
   }
   out.resize(length);
   return out;
-}
-
-std::string canonical_json(const js::Value& v) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-  write_canonical(w, v);
-  return std::string(sb.GetString(), sb.GetSize());
 }
 
 std::string revision_name(std::string_view set, const js::Value& pod_template) {

@@ -51,8 +51,6 @@ std::optional<std::string> parent_of(std::string_view pod);
 
 // Hex of an FNV-1a digest of `data`, `length` characters (up to 64).
 std::string stable_hex(std::string_view data, size_t length);
-// JSON with object keys sorted, so equal values always give equal text.
-std::string canonical_json(const k8s::json::Value& v);
 // "<set>-<hash>": the revision name of a pod template (like a ControllerRevision's name).
 std::string revision_name(std::string_view set, const k8s::json::Value& pod_template);
 
