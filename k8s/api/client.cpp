@@ -641,19 +641,25 @@ struct client::impl {
       return;
     }
     std::string secret = token.value();
-    auto req = std::make_shared<http::http_request>();
-    try {
-      *req = make_request(method, target, secret, options.user_agent);
-      if (!content_type.empty()) req->set_body(std::move(body), content_type);
-    } catch (...) {
-      auto e = redacted(error_of(std::current_exception(), secret), secret);
-      pplx::create_task([done, e] { call_safely(done, e); });
-      return;
-    }
     queued_body_total += static_cast<int64_t>(body_bytes);
-    gate->enter([gate = gate, http = g->http, tls = g->tls, req, done = std::move(done), secret,
-                 verb, body_bytes, observe = options.on_request] {
+    // The cpprest request (its URI, headers and body stream: a few KiB) is built once a slot is
+    // free: a burst queues thousands of writes here, each keeping only its target and body.
+    gate->enter([gate = gate, http = g->http, tls = g->tls, method, target, body = std::move(body),
+                 content_type, user_agent = options.user_agent, done = std::move(done), secret,
+                 verb, body_bytes, observe = options.on_request]() mutable {
       queued_body_total -= static_cast<int64_t>(body_bytes);
+      auto req = std::make_shared<http::http_request>();
+      try {
+        *req = make_request(method, target, secret, user_agent);
+        if (!content_type.empty()) req->set_body(std::move(body), content_type);
+      } catch (...) {
+        auto e = redacted(error_of(std::current_exception(), secret), secret);
+        pplx::create_task([gate, done, e] {
+          gate->leave();
+          call_safely(done, e);
+        });
+        return;
+      }
       const auto sent = std::chrono::steady_clock::now();
       try {
         http->request(*req)

@@ -869,3 +869,53 @@ TEST_CASE(
   CHECK(h->longest > 0);
   CHECK(h->longest < 15);
 }
+
+TEST_CASE(
+    "client: requests beyond max_in_flight wait for a slot, their bodies counted, and all go "
+    "out with their headers") {
+  kubesim_instance sim;
+  k8s::client_options o;
+  o.max_in_flight = 1;
+  k8s::client c(settings_for(sim), o);
+  REQUIRE(sim.control("k1", "latency", "ms=300").status == 200);
+  struct answers {
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<std::string> names;  // in the order the answers came
+    int failed = 0;
+  };
+  auto a = std::make_shared<answers>();
+  const auto start = steady::now();
+  size_t waiting_bodies = 0;
+  for (const char* name : {"queued-1", "queued-2", "queued-3"}) {
+    const std::string body = configmap(name);
+    if (std::string_view(name) != "queued-1") waiting_bodies += body.size();
+    c.create(configmaps, "default", body, {}, [a](k8s::result<k8s::object_ptr> r) {
+      std::lock_guard lock(a->m);
+      if (r.ok())
+        a->names.push_back(str(r.value(), {"metadata", "name"}));
+      else
+        ++a->failed;
+      a->cv.notify_all();
+    });
+  }
+  // The first is out; the other two wait, each keeping its body (and no request yet).
+  CHECK(k8s::client_buffers().queued_request_bytes == waiting_bodies);
+  {
+    std::unique_lock lock(a->m);
+    REQUIRE(a->cv.wait_for(lock, 15s, [&] { return a->names.size() + a->failed == 3; }));
+    CHECK(a->failed == 0);
+    CHECK(a->names == std::vector<std::string>{"queued-1", "queued-2", "queued-3"});
+  }
+  CHECK(elapsed_ms(start) >= 900);  // one at a time
+  CHECK(k8s::client_buffers().queued_request_bytes == 0);
+  REQUIRE(sim.control("k1", "latency", "ms=0").status == 200);
+  // Built once their slot came, they still carried the token and content type: the server took
+  // them as ConfigMaps of this client.
+  auto page = list(c, configmaps);
+  REQUIRE(page.ok());
+  size_t queued = 0;
+  for (const auto& item : page.value().items)
+    queued += str(item, {"metadata", "name"}).rfind("queued-", 0) == 0;
+  CHECK(queued == 3);
+}
