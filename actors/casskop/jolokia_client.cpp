@@ -71,8 +71,8 @@ void jolokia_client::set_options(const jolokia_client_options& o) {
 
 void jolokia_client::call(const std::string& host, const jolokia::request& r,
                           const std::optional<jolokia::credentials>& auth, callback done) const {
-  const auto limit = std::chrono::milliseconds(r.long_running ? exec_timeout_ms_.load()
-                                                              : timeout_ms_.load());
+  const auto limit =
+      std::chrono::milliseconds(r.long_running ? exec_timeout_ms_.load() : timeout_ms_.load());
   std::shared_ptr<hc::http_client> client;
   try {
     hc::http_client_config cfg;

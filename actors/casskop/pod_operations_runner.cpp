@@ -96,14 +96,14 @@ void carry_out(self_ptr self, const std::string& key, const step_answer* answer)
       // v2.1.0 ForceDeletePod: grace period 0 (the removed node's pod has nothing to stop).
       k8s::delete_options options;
       if (!pvc) options.grace_period_seconds = 0;
-      st.settings.client->remove(
-          pvc ? pvcs : pods, st.settings.namespace_name, step.object, options,
-          [me, key, gen](k8s::result<k8s::object_ptr> r) {
-            std::string error;
-            if (!r.ok() && r.error().kind != k8s::error_kind::not_found)
-              error = r.error().describe();
-            caf::anon_send(me, pod_op_step_atom::value, key, gen, error, false);
-          });
+      st.settings.client->remove(pvc ? pvcs : pods, st.settings.namespace_name, step.object,
+                                 options, [me, key, gen](k8s::result<k8s::object_ptr> r) {
+                                   std::string error;
+                                   if (!r.ok() && r.error().kind != k8s::error_kind::not_found)
+                                     error = r.error().describe();
+                                   caf::anon_send(me, pod_op_step_atom::value, key, gen, error,
+                                                  false);
+                                 });
       return;
     }
     case operation_step::kind::await_pvc_gone: {

@@ -30,7 +30,8 @@ Document copy_of(const Value& v) {
 std::shared_ptr<const Document> compact_copy(const Value& v) {
   Document probe;  // default chunks: measures what the copy takes
   probe.CopyFrom(v, probe.GetAllocator());
-  auto holder = std::make_shared<pooled_document>(std::max<size_t>(probe.GetAllocator().Size(), 64));
+  auto holder =
+      std::make_shared<pooled_document>(std::max<size_t>(probe.GetAllocator().Size(), 64));
   holder->doc.CopyFrom(v, holder->pool);
   return std::shared_ptr<const Document>(holder, &holder->doc);
 }

@@ -273,14 +273,13 @@ TEST_CASE(
   // The coordinator streams forever: the EXEC never answers, the node stays in LeavingNodes.
   w.control("faults", "namespace=" + kNs + "&pod=" + kPod0 + "&removeNodeHang=true");
   w.label_pod(kPod0, "remove", kPod2 + "_" + dead_ip);
-  REQUIRE_MESSAGE(
-      eventually(
-          [&] {
-            return w.op->log().find("removeNode outlived jolokia.execTimeoutSeconds") !=
-                   std::string::npos;
-          },
-          60s),
-      w.diagnose());
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        return w.op->log().find("removeNode outlived jolokia.execTimeoutSeconds") !=
+                               std::string::npos;
+                      },
+                      60s),
+                  w.diagnose());
   // Not failed at the limit: the node says the removal goes on, so it is Ongoing.
   CHECK(w.label(kPod0, "operation-status") == "Ongoing");
   CHECK(js::get_string(w.last_op("dc1-rack1"), "status") == "Ongoing");

@@ -256,9 +256,8 @@ TEST_CASE("ring: without the external-DNS annotation each region forms a ring of
     const auto& [dc, pod] = seen_from[i];
     testsupport::run_result out;
     ring_view ring;
-    CHECK_MESSAGE(ring_settles(w, i, pod, kNodesPerRegion, out, ring),
-                  out.out << out.err << "\n"
-                          << w.diagnose());
+    CHECK_MESSAGE(ring_settles(w, i, pod, kNodesPerRegion, out, ring), out.out << out.err << "\n"
+                                                                               << w.diagnose());
     INFO(out.out);
     CHECK(ring.datacenters == std::vector<std::string>{dc});
   }

@@ -32,7 +32,8 @@ TEST_CASE("cache trim: managedFields and kubectl's last-applied record go, every
       R"("spec":{"base":{"spec":{"nodesPerRacks":1}}},"status":{"rollingRegion":"r1"}})");
   auto trimmed = mc::trim_for_cache(mcc, mc::watched_kind::multicasskop);
   REQUIRE(trimmed.get() != mcc.get());
-  CHECK(js::to_string(*js::find(*trimmed, "metadata")) == R"({"name":"m","annotations":{"keep":"me"}})");
+  CHECK(js::to_string(*js::find(*trimmed, "metadata")) ==
+        R"({"name":"m","annotations":{"keep":"me"}})");
   CHECK(js::to_string(*js::find(*trimmed, "spec")) == R"({"base":{"spec":{"nodesPerRacks":1}}})");
   CHECK(mc::status_digest(*trimmed) == mc::status_digest(*mcc));
 }
@@ -50,10 +51,11 @@ TEST_CASE(
   auto mcc = object(R"({"metadata":{"name":"m"},"spec":{"base":{}},"status":)" + status + "}");
   auto trimmed = mc::trim_for_cache(mcc, mc::watched_kind::multicasskop);
   REQUIRE(trimmed.get() != mcc.get());
-  CHECK(js::to_string(*js::find(*trimmed, "status")) ==
-        R"({"conditions":[{"type":"Ready","status":"False","lastTransitionTime":"2026-12-05T10:00:00Z"}],)"
-        R"("regions":[{"name":"k1","phase":"Ready","writtenGeneration":3},)"
-        R"({"name":"k2","phase":"Degraded","reason":"ChangeRefused","awaitingReady":true}]})");
+  CHECK(
+      js::to_string(*js::find(*trimmed, "status")) ==
+      R"({"conditions":[{"type":"Ready","status":"False","lastTransitionTime":"2026-12-05T10:00:00Z"}],)"
+      R"("regions":[{"name":"k1","phase":"Ready","writtenGeneration":3},)"
+      R"({"name":"k2","phase":"Degraded","reason":"ChangeRefused","awaitingReady":true}]})");
   // The digest tells the whole status, whatever the order a server returns its members in.
   const auto whole = js::parse(status);
   CHECK(mc::status_digest(*trimmed) == mc::text_digest::of(js::canonical_text(whole)));

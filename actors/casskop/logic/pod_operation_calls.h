@@ -77,10 +77,10 @@ class operation_calls {
   };
   operation_step send_next_keyspace();
   operation_step send_next_ring();
-  operation_step watch();         // the monitor READ for this operation
+  operation_step watch();                                // the monitor READ for this operation
   operation_step watch_after_timeout(const char* call);  // a blocking EXEC outlived its limit
-  operation_step after_watch();   // what follows the work being gone
-  operation_step after_remove();  // PVC, then pod (remove's post action)
+  operation_step after_watch();                          // what follows the work being gone
+  operation_step after_remove();                         // PVC, then pod (remove's post action)
   operation_step fail(std::string why);
   // The monitor READ's answer: whether the work still runs (an error when unreadable).
   jolokia::result<bool> still_working(const jolokia::http_reply& r) const;

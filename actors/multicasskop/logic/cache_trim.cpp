@@ -151,7 +151,8 @@ object_ptr trim_cassandracluster(const object_ptr& obj, bool managed_fields, boo
 void copy_members(const js::Value& from, std::initializer_list<const char*> names, js::Value& to,
                   js::Allocator& a) {
   for (const char* n : names)
-    if (const js::Value* v = js::find(from, n)) to.AddMember(rapidjson::StringRef(n), js::Value(*v, a), a);
+    if (const js::Value* v = js::find(from, n))
+      to.AddMember(rapidjson::StringRef(n), js::Value(*v, a), a);
 }
 
 // Of the status we wrote, what restore_from_status reads (conditions' transition times, each
