@@ -78,7 +78,6 @@ inline constexpr const char* jolokia_unreachable = "JolokiaUnreachable";
 inline constexpr const char* jolokia_unauthorized = "JolokiaUnauthorized";
 inline constexpr const char* jolokia_no_credentials = "JolokiaNoCredentials";
 inline constexpr const char* jolokia_error = "JolokiaError";
-inline constexpr const char* nodes_joining = "NodesJoining";
 }  // namespace node_reason
 
 // The reason for a failed call: unreachable (refused, timeout, transport), unauthorized, no

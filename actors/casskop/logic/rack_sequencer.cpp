@@ -519,9 +519,10 @@ sequence_result sequence(const sequence_input& in) {
                : !e.ok()                         ? "JoiningNodes: " + e.describe()
                : in.nodes->joining               ? std::string("a node is not in the ring yet")
                                                  : std::string("asking which nodes are joining")),
-          in.nodes->joining.value_or(false) ? node_reason::nodes_joining
-          : !e.ok()                         ? reason_of(e)
-                                            : nullptr);
+          // A node joining is progress, not a fault: Progressing says it and since when (its
+          // lastTransitionTime), Degraded stays False. A join that never ends cannot be told
+          // from a long one (a bootstrap streams the node's share of the data).
+          in.nodes->joining.value_or(false) || e.ok() ? nullptr : reason_of(e));
       break;
     }
 
