@@ -395,13 +395,11 @@ TEST_CASE("casskop nodes: a node stuck JOINING holds the scale up, and it is sai
                       30s),
                   w.diagnose());
   w.fault(pod(3), "joiningStuck=true");
-  REQUIRE_MESSAGE(eventually(
-                      [&] {
-                        return w.cc_waiting().find("a node is joining the ring") !=
-                               std::string::npos;
-                      },
-                      30s),
-                  w.diagnose());
+  REQUIRE_MESSAGE(
+      eventually(
+          [&] { return w.cc_waiting().find("a node is joining the ring") != std::string::npos; },
+          30s),
+      w.diagnose());
   CHECK(w.replicas() == 4);  // pod 4 is not made while pod 3 joins
   // Joining is progress, not a fault (a long bootstrap looks the same): not Degraded.
   CHECK(w.condition("Degraded", "status") == "False");
